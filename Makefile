@@ -1,0 +1,61 @@
+# DronePatrol developer commands. Needs only Python >= 3.11, make and the
+# package registries; everything else is installed here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the test suite needs (PostgreSQL for the store tests).
+SYSTEM_PACKAGES := postgresql
+
+.PHONY: demo test lint format bench install system-deps clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "DronePatrol needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: the control app with two simulated drones on http://127.0.0.1:8080
+demo: install
+	$(BIN)/dronepatrol serve --demo 2 --host 127.0.0.1 --port 8080
+
+## system-deps: Debian packages the tests need, installed once through apt
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+## test: lint, then every test
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+## lint: ruff (lint and format check) and the import contracts
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tests/lint_imports.py
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: every benchmark in bench/, each printing its figures
+bench: install
+	@set -e; for script in $(wildcard bench/*.py); do \
+		echo "== $$script"; $(BIN)/python $$script; \
+	done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m dronepatrol`` runs the command-line interface."""
+
+from dronepatrol.cli import main
+
+main()

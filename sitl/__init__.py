@@ -1,0 +1,1 @@
+"""Simulated ArduCopters and the ArduPilot SITL launcher (installed as ``dronepatrol.sitl``)."""

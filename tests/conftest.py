@@ -1,0 +1,100 @@
+"""Fixtures shared by the whole suite.
+
+* ``sitl`` marker: tests that need a real ArduPilot SITL binary are skipped,
+  with the reason, unless ``ARDUPILOT_SITL`` names an ``arducopter`` binary.
+* ``postgres_url``: a throwaway PostgreSQL server for the session, started
+  from Debian's packages (which ``make test`` installs), or the server named
+  by ``DRONEPATROL_TEST_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    binary = os.environ.get("ARDUPILOT_SITL", "")
+    if binary and Path(binary).is_file() and os.access(binary, os.X_OK):
+        return
+    reason = (
+        f"ARDUPILOT_SITL={binary!r} is not an executable file"
+        if binary
+        else "real ArduPilot SITL not configured: set ARDUPILOT_SITL to the arducopter binary"
+    )
+    for item in items:
+        if item.get_closest_marker("sitl") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def free_tcp_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of an empty PostgreSQL database for this test session."""
+    given = os.environ.get("DRONEPATROL_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    bindir = _postgres_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; `make test` installs it (make system-deps)")
+        pytest.skip("PostgreSQL is not installed: run `make system-deps`")
+    run_as: list[str] = []
+    scratch = Path(tempfile.mkdtemp(prefix="dronepatrol-pg-"))
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        run_as = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(scratch, user="postgres")
+    data = scratch / "data"
+    port = free_tcp_port()
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(scratch / "server.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {scratch} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,68 @@
+"""The event bus: fan-out, ordering, and slow consumers that must not stall producers."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from dronepatrol.events import Event, EventBus, EventKind
+
+
+def test_every_subscriber_gets_every_event_in_order() -> None:
+    bus = EventBus()
+    first, second = bus.subscribe(), bus.subscribe()
+    for n in range(100):
+        bus.emit(EventKind.WAYPOINT_REACHED, "1", seq=n)
+    for sub in (first, second):
+        assert [e.data["seq"] for e in sub.drain()] == list(range(100))
+
+
+def test_bounded_subscription_drops_oldest_and_counts() -> None:
+    bus = EventBus()
+    slow = bus.subscribe(maxsize=10)
+    for n in range(25):
+        bus.emit(EventKind.TELEMETRY, "1", n=n)
+    kept = [e.data["n"] for e in slow.drain()]
+    assert kept == list(range(15, 25))
+    assert slow.dropped == 15
+
+
+def test_filter_and_close() -> None:
+    bus = EventBus()
+    only_lost = bus.subscribe(accept=lambda e: e.kind is EventKind.LINK_LOST)
+    bus.emit(EventKind.ARMED, "1")
+    bus.emit(EventKind.LINK_LOST, "1")
+    only_lost.close()
+    bus.emit(EventKind.LINK_LOST, "2")
+    assert [(e.kind, e.vehicle_id) for e in only_lost.drain()] == [(EventKind.LINK_LOST, "1")]
+
+
+def test_events_are_immutable_and_json_ready() -> None:
+    event = Event(EventKind.STATUSTEXT, "2", {"text": "Arm: Need Position Estimate"})
+    try:
+        event.data["text"] = "changed"  # type: ignore[index]
+    except TypeError:
+        pass
+    else:  # pragma: no cover - the assertion below reports it
+        raise AssertionError("event data must be read-only")
+    decoded = json.loads(json.dumps(event.as_dict()))
+    assert decoded["kind"] == "statustext"
+    assert decoded["data"]["text"] == "Arm: Need Position Estimate"
+
+
+def test_concurrent_publishers_lose_nothing() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    threads = [
+        threading.Thread(
+            target=lambda v=v: [bus.emit(EventKind.TELEMETRY, str(v)) for _ in range(500)]
+        )
+        for v in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    events = sub.drain()
+    assert len(events) == 2000
+    assert len({e.seq for e in events}) == 2000

@@ -1,0 +1,64 @@
+"""Settings from the environment and a TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dronepatrol.settings import Settings, SettingsError
+
+
+def test_defaults_put_the_database_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.load(environ={"DRONEPATROL_DATA_DIR": str(tmp_path)})
+    assert settings.data_dir == tmp_path
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'dronepatrol.db'}"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    config = tmp_path / "dp.toml"
+    config.write_text(f'data_dir = "{tmp_path / "a"}"\ntile_url = "https://t/{{z}}"\n')
+    settings = Settings.load(
+        environ={"DRONEPATROL_DATA_DIR": str(tmp_path / "b")}, config_file=config
+    )
+    assert settings.data_dir == tmp_path / "b"
+    assert settings.tile_url == "https://t/{z}"
+
+
+def test_database_url_from_environment(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://u@127.0.0.1/dp"
+    settings = Settings.load(environ={"DRONEPATROL_DATABASE_URL": url})
+    assert settings.effective_database_url == url
+
+
+def test_changing_data_dir_moves_the_default_database(tmp_path: Path) -> None:
+    settings = Settings.load(environ={}).with_overrides(data_dir=tmp_path)
+    assert settings.effective_database_url.endswith(str(tmp_path / "dronepatrol.db"))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("nonsense = 1\n", "nonsense"),
+        ("data_dir = [\n", "not valid TOML"),
+        ("tile_url = 3\n", "tile_url"),
+    ],
+)
+def test_bad_config_file_is_refused_by_name(tmp_path: Path, text: str, needle: str) -> None:
+    config = tmp_path / "dp.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match=needle):
+        Settings.load(environ={}, config_file=config)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        Settings.load(environ={"DRONEPATROL_CONFIG": str(tmp_path / "none.toml")})
+
+
+def test_unwritable_data_dir_names_the_variable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = Settings.load(environ={"DRONEPATROL_DATA_DIR": str(blocker / "sub")})
+    with pytest.raises(SettingsError, match="DRONEPATROL_DATA_DIR"):
+        settings.ensure_dirs()

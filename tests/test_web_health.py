@@ -1,0 +1,56 @@
+"""The control app answers its health check, in-process and as `dronepatrol serve`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from conftest import free_tcp_port
+from dronepatrol.web import create_app
+
+from dronepatrol.settings import Settings
+
+
+def test_health_with_the_test_client(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    response = app.test_client().get("/api/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+def test_unknown_api_route_is_a_json_404(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    response = app.test_client().get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["error"] == "Not Found"
+
+
+def test_serve_answers_health_within_60_s(tmp_path: Path) -> None:
+    port = free_tcp_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dronepatrol", "serve", "--port", str(port)],
+        env={"DRONEPATROL_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    assert r.status == 200
+                    assert json.load(r)["status"] == "ok"
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "no answer from /api/health in 60 s"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        proc.stdout.close()
