@@ -462,7 +462,7 @@ class UploadJob(_TransferJob):
     def tick(self, now: float) -> None:
         if self.done or now < self.deadline:
             return
-        if self.tries >= self.timeouts.retries:
+        if self.tries > self.timeouts.retries:
             self._failed(
                 None,
                 f"no answer after {self.tries} tries "
@@ -536,7 +536,7 @@ class DownloadJob(_TransferJob):
     def tick(self, now: float) -> None:
         if self.done or now < self.deadline:
             return
-        if self.tries >= self.timeouts.retries + 1:
+        if self.tries > self.timeouts.retries:
             got = (
                 "no MISSION_COUNT"
                 if self.count is None

@@ -97,6 +97,7 @@ class LinkStats:
     """Messages from systems or components that are not a vehicle we track."""
     reconnects: int = 0
     send_failures: int = 0
+    handler_errors: int = 0
     ignored_types: dict[str, int] = field(default_factory=dict)
 
 
@@ -401,10 +402,14 @@ class Link:
             self.stats.foreign += 1
             return
         tracker = session.tracker
-        tracker.handle(msg, now)
-        if kind == "HEARTBEAT" and tracker.heard_heartbeat(now):
-            self._bring_up(session, restored=True)
-        session.offer(msg, now)
+        try:
+            tracker.handle(msg, now)
+            if kind == "HEARTBEAT" and tracker.heard_heartbeat(now):
+                self._bring_up(session, restored=True)
+            session.offer(msg, now)
+        except Exception:  # one bad message must not take the link down
+            self.stats.handler_errors += 1
+            log.exception("link %s: handling %s from %s failed", self.url, kind, sysid)
 
     def _is_vehicle(self, msg) -> bool:
         if msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
@@ -507,9 +512,13 @@ class Link:
     def _tick(self, now: float) -> None:
         for session in self.sessions.values():
             tracker = session.tracker
-            tracker.check_link(now, self.link_timeout_s)
-            tracker.tick(now, self.snapshot_period_s, self.telemetry_period_s)
-            session.tick(now)
+            try:
+                tracker.check_link(now, self.link_timeout_s)
+                tracker.tick(now, self.snapshot_period_s, self.telemetry_period_s)
+                session.tick(now)
+            except Exception:
+                self.stats.handler_errors += 1
+                log.exception("link %s: periodic work for %s failed", self.url, session.sysid)
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 

@@ -18,7 +18,7 @@ Events it publishes on the bus (``vehicle_id`` set; ``data`` keys):
 * ``WAYPOINT_REACHED`` -- ``seq`` (mission item), ``total`` (items incl. home).
 * ``MISSION_CURRENT`` -- progress changed: ``seq``, ``total``, ``state`` (MISSION_STATE).
 * ``STATUSTEXT`` -- ``text``, ``severity`` (MAV_SEVERITY number, 0 worst).
-* ``FAILSAFE`` -- the autopilot announced a failsafe or breach: ``kind``
+* ``FAILSAFE`` -- the autopilot announced a failsafe or breach: ``failsafe``
   (``gcs``, ``battery``, ``fence``, ``ekf``, ``radio``, ``other``), ``text``, ``mode``.
 * ``TELEMETRY`` -- a track sample at the link's steady ``telemetry_hz`` (>= 2 Hz)
   while the position is known: ``lat_deg``, ``lon_deg``, ``alt_amsl_m``,
@@ -286,7 +286,7 @@ class VehicleTracker:
         kind = failsafe_kind(text)
         if kind is not None:
             mode = mode_name(self.custom_mode) if self.custom_mode is not None else "UNKNOWN"
-            self._emit(EventKind.FAILSAFE, kind=kind, text=text, mode=mode)
+            self._emit(EventKind.FAILSAFE, failsafe=kind, text=text, mode=mode)
         self._changed()
 
     def on_param_value(self, msg, now: float) -> None:
