@@ -91,7 +91,7 @@ def fly(
     waits for the landing. Exit status: 0 flown, 1 failed (reason printed),
     2 bad input, 130 interrupted.
     """
-    from dronepatrol.mavlink.errors import VehicleError
+    from dronepatrol.mavlink.errors import PreflightError, VehicleError
     from dronepatrol.mavlink.missionfile import MissionFileError
     from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
     from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
@@ -140,6 +140,15 @@ def fly(
     except KeyboardInterrupt:
         click.echo(f"sortie interrupted; vehicle on the ground. tlog {tlog}", err=True)
         raise SystemExit(130) from None
+    except PreflightError as exc:
+        for name, reason in exc.failures.items():
+            click.echo(f"preflight check {name} failed: {reason}", err=True)
+        click.echo(
+            "sortie refused before takeoff: fix the vehicle's parameters, or accept a "
+            "check explicitly with --override NAME",
+            err=True,
+        )
+        raise SystemExit(1) from None
     except (SortieAborted, VehicleError) as exc:
         click.echo(f"sortie failed: {exc}. tlog {tlog}", err=True)
         raise SystemExit(1) from None

@@ -42,6 +42,8 @@ from dronepatrol.mission import MissionItem
 
 MAV_RESULT_ACCEPTED = 0
 MAV_RESULT_IN_PROGRESS = 5
+REASON_SEVERITY = 4
+"""STATUSTEXTs at MAV_SEVERITY_WARNING or worse explain a refusal; INFO texts do not."""
 MISSION_TYPE_NAMES = {0: "mission", 1: "fence", 2: "rally"}
 _command_ids = itertools.count(1)
 
@@ -194,14 +196,14 @@ class CommandJob(Job):
             return
         self.refusal = msg.result
         self.refused_at = now
-        if self.session.tracker.recent_texts(self.started):
+        if self.session.tracker.recent_texts(self.started, REASON_SEVERITY):
             self._complete(now, msg.result, self._reason())
 
     def tick(self, now: float) -> None:
         if self.done:
             return
         if self.refusal is not None:
-            if self.session.tracker.recent_texts(self.started) or (
+            if self.session.tracker.recent_texts(self.started, REASON_SEVERITY) or (
                 now - self.refused_at >= self.reason_grace_s
             ):
                 self._complete(now, self.refusal, self._reason())
@@ -213,7 +215,7 @@ class CommandJob(Job):
                 self._send(now)
 
     def _reason(self) -> str:
-        texts = self.session.tracker.recent_texts(self.started)
+        texts = self.session.tracker.recent_texts(self.started, REASON_SEVERITY)
         if not texts:
             return ""
         relevant = [t for t in texts if t.lower().startswith(("prearm", "arm", "disarm"))]
@@ -455,7 +457,7 @@ class UploadJob(_TransferJob):
             elif msg.type == 0:
                 self._failed(13, "vehicle accepted before every item was sent", cancel=False)
             else:
-                texts = self.session.tracker.recent_texts(self.started_at)
+                texts = self.session.tracker.recent_texts(self.started_at, REASON_SEVERITY)
                 reason = texts[-1] if texts else "vehicle refused the list"
                 self._failed(msg.type, reason, cancel=False)
 

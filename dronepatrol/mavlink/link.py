@@ -394,10 +394,10 @@ class Link:
         session = self.sessions.get(sysid)
         if session is None:
             if kind == "HEARTBEAT" and self._is_vehicle(msg):
-                session = self._add_vehicle(msg, now)
+                self._add_vehicle(msg, now)
             else:
                 self.stats.foreign += 1
-                return
+            return
         if msg.get_srcComponent() != session.compid:
             self.stats.foreign += 1
             return
@@ -428,6 +428,9 @@ class Link:
         )
         session = VehicleSession(self, tracker)
         self.sessions[sysid] = session
+        tracker.handle(msg, now)
+        tracker.dirty = False
+        tracker._publish(tracker.snapshot(now))  # identified before anyone sees the vehicle
         with self._vehicle_seen:
             self.vehicles[sysid] = vehicle
             self._vehicle_seen.notify_all()

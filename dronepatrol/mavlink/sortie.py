@@ -179,9 +179,10 @@ class HeadlessSortie:
             future = vehicle.submit_upload(vehicle.mission_wire_items(self.mission))
             while not future.done():
                 event = progress.get(0.2)
-                if event and event.data.get("phase") == "upload" and "sent" in event.data:
-                    sent = event.data["sent"]
-                    if event.data.get("mission_type") == "mission" and (
+                data = event.data if event else {}
+                if data.get("phase") == "upload" and "sent" in data and "result" not in data:
+                    sent = data["sent"]
+                    if data.get("mission_type") == "mission" and (
                         sent % step == 0 or sent == total
                     ):
                         self.say(f"uploading mission: {sent}/{total} items")

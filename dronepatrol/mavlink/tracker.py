@@ -331,9 +331,13 @@ class VehicleTracker:
             and not flags & (EKF_CONST_POS_MODE | EKF_UNINITIALIZED)
         )
 
-    def recent_texts(self, since: float) -> list[str]:
-        """STATUSTEXTs heard at or after monotonic time ``since``, oldest first."""
-        return [text for t, _sev, text in self.statustexts if t >= since]
+    def recent_texts(self, since: float, max_severity: int = 7) -> list[str]:
+        """STATUSTEXTs heard at or after monotonic time ``since``, oldest first.
+
+        ``max_severity`` keeps only texts at least that serious (MAV_SEVERITY:
+        0 emergency .. 4 warning .. 6 info); refusal reasons are <= 4.
+        """
+        return [text for t, sev, text in self.statustexts if t >= since and sev <= max_severity]
 
     def snapshot(self, now: float) -> VehicleSnapshot:
         position = None
