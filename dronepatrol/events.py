@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     DETECTION = "detection"
     INCIDENT = "incident"
     DISPATCH = "dispatch"
+    RECORDING = "recording"
 
 
 _sequence = itertools.count(1)
