@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     MEDIA = "media"
     """A media file of a sortie (tlog, video, snapshot): data ``path``, ``kind``,
     ``complete`` (False while still being written; hashed when the sortie ends)."""
+    RECORDING = "recording"
 
 
 _sequence = itertools.count(1)

@@ -24,9 +24,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SETTINGS", Settings.load())
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from dronepatrol.web import api
+    from dronepatrol.web import api, video
 
     app.register_blueprint(api.bp)
+    video.init_app(app)
 
     @app.errorhandler(HTTPException)
     def json_error(exc: HTTPException):

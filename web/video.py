@@ -1,0 +1,115 @@
+"""Live video for browsers and video walls: MJPEG streams and JPEG snapshots.
+
+Routes:
+
+* ``GET /video/<vehicle_id>.mjpg``: ``multipart/x-mixed-replace`` MJPEG, the
+  newest annotated frame each time the viewer is ready (a slow viewer skips
+  frames; it never slows the others). Each part carries
+  ``X-Frame-Seq`` and ``X-Capture-Time`` (capture time, s since the epoch)
+  so a client can measure latency end to end.
+* ``GET /video/<vehicle_id>.jpg``: the newest frame as one JPEG.
+* ``GET /video/<vehicle_id>/status``: frame rate, viewers and latency
+  (capture to encoded, capture to sent) as JSON.
+* ``GET /video/``: the vehicle ids that have a stream.
+
+Frames come from the :class:`~dronepatrol.video.frames.FrameBufferRegistry`
+kept in ``app.extensions["video"]``; the pipelines that fill it run on their
+own threads. Each viewer holds one server thread for as long as it
+watches, so serve with enough threads for the expected viewers
+(waitress ``threads=``) and a small output buffer
+(``outbuf_high_watermark``) so a stalled client cannot pile data up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify
+
+from dronepatrol.video.frames import FrameBuffer, FrameBufferRegistry
+
+bp = Blueprint("video", __name__, url_prefix="/video")
+
+BOUNDARY = "dronepatrol-frame"
+EXTENSION_KEY = "video"
+FIRST_FRAME_TIMEOUT_S = 5.0
+"""How long a new viewer waits for a stream's first frame before 503."""
+
+
+def init_app(app: Flask) -> FrameBufferRegistry:
+    """Give ``app`` its frame buffer registry (kept if one is set) and the routes."""
+    reg = app.extensions.setdefault(EXTENSION_KEY, FrameBufferRegistry())
+    app.register_blueprint(bp)
+    return reg
+
+
+def registry() -> FrameBufferRegistry:
+    """The app's frame buffer registry."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def _buffer(vehicle_id: str) -> FrameBuffer:
+    buffer = registry().get(vehicle_id)
+    if buffer is None:
+        abort(404, description=f"no video stream for vehicle {vehicle_id!r}; see GET /video/")
+    return buffer
+
+
+@bp.get("/")
+def streams():
+    """The vehicles that have a video stream, with each one's status."""
+    reg = registry()
+    items = []
+    for vehicle_id in reg.ids():
+        buffer = reg.get(vehicle_id)
+        if buffer is not None:
+            items.append({"vehicle_id": vehicle_id, **buffer.status()})
+    return jsonify(streams=items)
+
+
+@bp.get("/<vehicle_id>/status")
+def status(vehicle_id: str):
+    """Frame rate, viewer count and latency percentiles of one stream."""
+    return jsonify(vehicle_id=vehicle_id, **_buffer(vehicle_id).status())
+
+
+@bp.get("/<vehicle_id>.jpg")
+def snapshot(vehicle_id: str):
+    """The newest frame as one JPEG (waits briefly for a stream's first frame)."""
+    buffer = _buffer(vehicle_id)
+    frame = buffer.latest() or buffer.wait_newer(0, FIRST_FRAME_TIMEOUT_S)
+    if frame is None:
+        abort(503, description=f"vehicle {vehicle_id!r} has sent no video yet; try again")
+    response = Response(frame.jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Seq"] = str(frame.seq)
+    response.headers["X-Capture-Time"] = f"{frame.capture_time_s:.6f}"
+    return response
+
+
+@bp.get("/<vehicle_id>.mjpg")
+def mjpeg(vehicle_id: str):
+    """The live stream as multipart MJPEG, one part per frame this viewer can take."""
+    buffer = _buffer(vehicle_id)
+    response = Response(
+        _parts(buffer),
+        mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        direct_passthrough=True,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _parts(buffer: FrameBuffer) -> Iterator[bytes]:
+    for frame in buffer.frames():
+        head = (
+            f"--{BOUNDARY}\r\n"
+            "Content-Type: image/jpeg\r\n"
+            f"Content-Length: {len(frame.jpeg)}\r\n"
+            f"X-Frame-Seq: {frame.seq}\r\n"
+            f"X-Capture-Time: {frame.capture_time_s:.6f}\r\n\r\n"
+        ).encode("ascii")
+        yield head + frame.jpeg + b"\r\n"
+        buffer.send_latency.add(time.time() - frame.capture_time_s)
