@@ -42,6 +42,9 @@ class EventKind(StrEnum):
     DETECTION = "detection"
     INCIDENT = "incident"
     DISPATCH = "dispatch"
+    MEDIA = "media"
+    """A media file of a sortie (tlog, video, snapshot): data ``path``, ``kind``,
+    ``complete`` (False while still being written; hashed when the sortie ends)."""
 
 
 _sequence = itertools.count(1)

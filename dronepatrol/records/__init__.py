@@ -1,0 +1,53 @@
+"""Sortie records: the recorder, exports, the report and media integrity.
+
+* :mod:`dronepatrol.records.telemetry`: the TELEMETRY event format (pure; the
+  link imports it to publish snapshots).
+* :class:`~dronepatrol.records.recorder.Recorder`: subscribes to the event bus
+  and writes sorties, track, events, detections and media in batches on its
+  own thread.
+* :mod:`~dronepatrol.records.archive`: reading sorties back.
+* :mod:`~dronepatrol.records.export`, :mod:`~dronepatrol.records.report`:
+  GeoJSON, KML, GPX, CSV and the self-contained HTML report.
+* :mod:`~dronepatrol.records.media`: SHA-256 registration and verification.
+
+Importing this package is cheap: the database-backed parts load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from dronepatrol.records.telemetry import (
+    snapshot_as_dict,
+    snapshot_from_dict,
+    telemetry_event,
+    track_sample,
+)
+
+_LAZY = {
+    "Recorder": "dronepatrol.records.recorder",
+    "SortieArchive": "dronepatrol.records.archive",
+    "SortieNotFound": "dronepatrol.records.archive",
+    "register_media": "dronepatrol.records.media",
+    "verify_media": "dronepatrol.records.media",
+}
+
+__all__ = [
+    "Recorder",
+    "SortieArchive",
+    "SortieNotFound",
+    "register_media",
+    "snapshot_as_dict",
+    "snapshot_from_dict",
+    "telemetry_event",
+    "track_sample",
+    "verify_media",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,42 @@
+"""The DronePatrol database: SQLAlchemy 2 models, engine factory, packaged migrations.
+
+Start-up does ``engine = upgrade(settings)`` (or an engine or URL): it builds
+the engine (SQLite in WAL mode in the data directory by default, PostgreSQL
+via psycopg 3 when ``DRONEPATROL_DATABASE_URL`` says so) and brings the schema
+to the newest revision.
+"""
+
+from __future__ import annotations
+
+from dronepatrol.store.engine import StoreError, make_engine, normalise_url
+from dronepatrol.store.migrate import current_revision, downgrade, head_revision, upgrade
+from dronepatrol.store.models import (
+    Base,
+    Detection,
+    Media,
+    MediaKind,
+    Outcome,
+    Sortie,
+    SortieEvent,
+    TrackSample,
+    Vehicle,
+)
+
+__all__ = [
+    "Base",
+    "Detection",
+    "Media",
+    "MediaKind",
+    "Outcome",
+    "Sortie",
+    "SortieEvent",
+    "StoreError",
+    "TrackSample",
+    "Vehicle",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "make_engine",
+    "normalise_url",
+    "upgrade",
+]

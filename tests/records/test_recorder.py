@@ -1,0 +1,145 @@
+"""The recorder keeps every sortie: opened at arming, closed at disarming, nothing lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sortie_script import ScriptedSortie, square
+from sqlalchemy import Engine, func, select, text
+
+from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.records.archive import SortieArchive
+from dronepatrol.records.recorder import Recorder
+from dronepatrol.store import Outcome, TrackSample
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture
+def recorder(engine: Engine, bus: EventBus) -> Iterator[Recorder]:
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    yield recorder
+    recorder.stop()
+
+
+def test_a_sortie_is_recorded_whole(engine: Engine, bus: EventBus, recorder: Recorder) -> None:
+    script = ScriptedSortie(bus, rate_hz=5.0)
+    script.fly()
+    assert recorder.flush()
+    archive = SortieArchive(engine)
+    [summary] = archive.list()
+    assert summary.outcome == Outcome.COMPLETED
+    assert (summary.plan_ref, summary.station, summary.operator) == ("S01-1", "S01", "alice")
+    assert summary.targets == ["G001", "P003"]
+    assert summary.vehicle_name == "copter-1"
+    record = archive.record(summary.id)
+    telemetry = [e for e in script.published if e.kind == EventKind.TELEMETRY]
+    assert len(record.track) == len(telemetry) - 1  # the last snapshot is after disarming
+    assert record.track_rate_hz() >= 2.0
+    assert record.stats()["waypoints_reached"] == [1, 2, 3, 4]
+    assert abs(record.distance_m() - 800.0) < 5.0
+    audit = [(e["kind"], e["command"], e["result"], e["actor"]) for e in record.commands]
+    # the arm command was sent before arming; it belongs to the sortie it started
+    assert audit == [
+        ("command_sent", "ARM", None, "alice"),
+        ("command_result", "ARM", "ACCEPTED", None),
+        ("command_sent", "RTL", None, "alice"),
+        ("command_result", "RTL", "ACCEPTED", None),
+    ]
+    kinds = [e["kind"] for e in record.events]
+    assert kinds[0] == "mission_upload" and kinds[-1] == "disarmed"
+    assert "statustext" in kinds and "mode_changed" in kinds
+
+
+def test_failsafe_makes_the_sortie_aborted(engine: Engine, bus: EventBus, recorder) -> None:
+    ScriptedSortie(bus, failsafe_at_leg=2).fly()
+    assert recorder.flush()
+    [summary] = SortieArchive(engine).list()
+    assert summary.outcome == Outcome.ABORTED
+    assert "battery low" in summary.outcome_reason
+
+
+def test_mission_stopped_early_is_aborted(engine: Engine, bus: EventBus, recorder) -> None:
+    script = ScriptedSortie(bus, route=square(100) + square(100)[1:])
+    script.fly(until_leg=3)
+    end = script.published[-1].time_s
+    bus.publish(Event(EventKind.DISARMED, "1", {}, end + 1))
+    assert recorder.flush()
+    [summary] = SortieArchive(engine).list()
+    assert summary.outcome == Outcome.ABORTED
+    assert "waypoint 3 of 9" in summary.outcome_reason
+
+
+def test_vehicles_flying_at_once_get_their_own_sorties(engine, bus, recorder) -> None:
+    a = ScriptedSortie(bus, vehicle_id="1", plan="A")
+    b = ScriptedSortie(bus, vehicle_id="2", plan="B", route=square(300))
+    a.fly()
+    b.fly()
+    assert recorder.flush()
+    archive = SortieArchive(engine)
+    sorties = {s.plan_ref: s for s in archive.list()}
+    assert set(sorties) == {"A", "B"}
+    assert [s.vehicle_id for s in archive.list(vehicle="2")] == ["2"]
+    assert [s.plan_ref for s in archive.list(vehicle="copter-1")] == ["A"]
+    track_b = archive.record(sorties["B"].id).track
+    assert abs(archive.record(sorties["B"].id).distance_m() - 1200.0) < 5.0
+    assert max(s["lat_deg"] for s in track_b) > max(
+        s["lat_deg"] for s in archive.record(sorties["A"].id).track
+    )
+
+
+def test_a_sortie_opens_from_telemetry_when_the_arming_was_missed(engine, bus, recorder) -> None:
+    script = ScriptedSortie(bus)
+    script.fly()
+    assert recorder.flush()
+    # the same flight again, without its armed/disarmed events
+    bus2 = EventBus()
+    again = Recorder(engine, bus2)
+    again.start()
+    for event in script.published:
+        if event.kind not in (EventKind.ARMED, EventKind.DISARMED):
+            bus2.publish(Event(event.kind, event.vehicle_id, event.data, event.time_s + 1000))
+    assert again.flush()
+    again.stop()
+    newest = SortieArchive(engine).list()[0]
+    assert newest.outcome == Outcome.COMPLETED
+    assert newest.samples >= 390
+
+
+def test_publishing_never_waits_for_the_database(tmp_path) -> None:
+    from dronepatrol.store import upgrade
+
+    engine = upgrade(f"sqlite:///{tmp_path / 'busy.db'}")
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    blocker = engine.connect()
+    blocker.execute(text("BEGIN EXCLUSIVE"))  # nobody else can write now
+    script = ScriptedSortie(bus, rate_hz=50.0)
+    started = time.perf_counter()
+    script.fly()
+    publish_s = time.perf_counter() - started
+    time.sleep(0.6)  # the recorder is stuck on the lock meanwhile
+    blocker.rollback()
+    blocker.close()
+    assert recorder.flush(timeout_s=30)
+    recorder.stop()
+    n = sum(1 for e in script.published if e.kind == EventKind.TELEMETRY)
+    assert publish_s < 0.002 * n + 0.5, f"publishing {n} events took {publish_s:.2f} s"
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(TrackSample)).scalar()
+    assert stored == n - 1
+
+
+def test_events_without_a_vehicle_are_kept(engine, bus, recorder) -> None:
+    bus.emit(EventKind.INCIDENT, None, text="fire reported", lat_deg=-35.36, lon_deg=149.16)
+    assert recorder.flush()
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT kind, sortie_id, text FROM events")).all()
+    assert rows == [("incident", None, "fire reported")]
