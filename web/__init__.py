@@ -45,7 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config or {})
     settings: Settings = app.config.setdefault("SETTINGS", Settings.load())
     settings.ensure_dirs()
-    app.config.setdefault("SECRET_KEY", _secret_key(settings))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     engine = make_engine(settings)

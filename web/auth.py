@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from dronepatrol.accounts import Role
 from dronepatrol.web.context import control_room
@@ -18,7 +29,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _throttled(name: str) -> float:
-    return control_room().login_throttle.retry_after_s(f"addr:{request.remote_addr}", f"user:{name}")
+    return control_room().login_throttle.retry_after_s(
+        f"addr:{request.remote_addr}", f"user:{name}"
+    )
 
 
 def _check(name: str, password: str) -> Any:
@@ -52,7 +65,9 @@ def login_form() -> Any:
         return render_template("login.html", error=message, next=next_url), 429
     user = _check(name, request.form.get("password", ""))
     if user is None:
-        return render_template("login.html", error="wrong user name or password", next=next_url), 401
+        return render_template(
+            "login.html", error="wrong user name or password", next=next_url
+        ), 401
     session.clear()
     session["user"] = user.name
     return redirect(next_url)
@@ -70,18 +85,30 @@ def logout() -> Any:
 def api_login() -> Any:
     """Script sign-in: JSON ``{"username", "password"}`` -> ``{"token", "expires_s", "role"}``."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not isinstance(body.get("password"), str):
-        abort(400, description='send JSON {"username": ..., "password": ...} with Content-Type application/json')
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+    ):
+        abort(
+            400,
+            description='send {"username": ..., "password": ...} as Content-Type application/json',
+        )
     name = body["username"]
     wait = _throttled(name)
     if wait > 0:
-        response = jsonify(error="Too Many Requests", message=f"too many failed sign-ins: try again in {int(wait) + 1} s")
+        response = jsonify(
+            error="Too Many Requests",
+            message=f"too many failed sign-ins: try again in {int(wait) + 1} s",
+        )
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response, 429
     user = _check(name, body["password"])
     if user is None:
         abort(401, description="wrong user name or password")
-    issued = control_room().accounts.issue_token(user, current_app.config.get("TOKEN_TTL_S", 12 * 3600.0))
+    issued = control_room().accounts.issue_token(
+        user, current_app.config.get("TOKEN_TTL_S", 12 * 3600.0)
+    )
     return jsonify(token=issued.token, expires_s=issued.expires_s, role=user.role.value)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from dronepatrol.accounts import AccountService
 from dronepatrol.events import EventBus
 from dronepatrol.settings import Settings
+from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.security import LoginThrottle
 
 
@@ -31,6 +32,8 @@ class ControlRoom:
         accounts: users, tokens, audit log.
         bus: the event bus the fleet, recorder and browsers share.
         login_throttle: failed sign-ins by address and name.
+        snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
+        network_geojson: the loaded patrol network as GeoJSON, or None.
         starters / stoppers: device threads to start when served and stop at exit.
     """
 
@@ -39,6 +42,8 @@ class ControlRoom:
     accounts: AccountService
     bus: EventBus = field(default_factory=EventBus)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
+    network_geojson: dict[str, Any] | None = None
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
     started: bool = False
@@ -52,10 +57,11 @@ class ControlRoom:
             start()
 
     def stop(self) -> None:
-        """Stop the device threads, last started first."""
+        """Stop the device threads, last started first, then close the database."""
         for stop in reversed(self.stoppers):
             stop()
         self.started = False
+        self.engine.dispose()
 
 
 def control_room() -> ControlRoom:

@@ -24,7 +24,9 @@ from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 
 from dronepatrol.accounts import Role, UserInfo
 
-PUBLIC_ENDPOINTS = frozenset({"api.health", "auth.login_page", "auth.login_form", "auth.api_login", "static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"api.health", "auth.login_page", "auth.login_form", "auth.api_login", "static"}
+)
 """Endpoints anyone may reach without signing in."""
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -46,9 +48,12 @@ def require(role: Role) -> Callable[[F], F]:
             if user is None:
                 if _wants_json():
                     abort(401, description="sign in first: POST /api/login or use the login page")
-                return redirect(url_for("auth.login_page", next=request.full_path))
+                target = request.full_path if request.query_string else request.path
+                return redirect(url_for("auth.login_page", next=target))
             if not user.role.allows(role):
-                abort(403, description=f"this needs the {role.value} role; you are {user.role.value}")
+                abort(
+                    403, description=f"this needs the {role.value} role; you are {user.role.value}"
+                )
             return view(*args, **kwargs)
 
         guarded.required_role = role  # type: ignore[attr-defined]
@@ -111,8 +116,8 @@ class LoginThrottle:
 
 def init_security(app: Flask, accounts_getter: Callable[[], Any]) -> None:
     """Install the per-request sign-in and CSRF checks on ``app``."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request
@@ -124,7 +129,10 @@ def init_security(app: Flask, accounts_getter: Callable[[], Any]) -> None:
             g.via_token = True
             g.user = accounts_getter().user_for_token(header.removeprefix("Bearer ").strip())
             if g.user is None:
-                return jsonify(error="Unauthorized", message="token unknown, expired or revoked: POST /api/login for a new one"), 401
+                return jsonify(
+                    error="Unauthorized",
+                    message="token unknown, expired or revoked: POST /api/login for a new one",
+                ), 401
             return None
         name = session.get("user")
         if name:
@@ -136,5 +144,8 @@ def init_security(app: Flask, accounts_getter: Callable[[], Any]) -> None:
         if request.method in UNSAFE_METHODS and request.endpoint != "auth.api_login":
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
             if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-                return jsonify(error="Bad Request", message="CSRF token missing or wrong: reload the page and try again"), 400
+                return jsonify(
+                    error="Bad Request",
+                    message="CSRF token missing or wrong: reload the page and try again",
+                ), 400
         return None

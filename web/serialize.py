@@ -21,7 +21,12 @@ def vehicle_json(snapshot: VehicleSnapshot) -> dict[str, Any]:
     def position(p: Any) -> dict[str, float] | None:
         if p is None:
             return None
-        return {"lat": p.lat_deg, "lon": p.lon_deg, "alt_amsl_m": p.alt_amsl_m, "alt_rel_m": p.alt_rel_m}
+        return {
+            "lat": p.lat_deg,
+            "lon": p.lon_deg,
+            "alt_amsl_m": p.alt_amsl_m,
+            "alt_rel_m": p.alt_rel_m,
+        }
 
     return {
         "id": snapshot.vehicle_id,

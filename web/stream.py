@@ -19,8 +19,10 @@ from flask import Blueprint, Response, stream_with_context
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.records.telemetry import SNAPSHOT_KEY, snapshot_from_dict
 from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
+from dronepatrol.web.serialize import vehicle_json
 
 bp = Blueprint("stream", __name__)
 
@@ -30,7 +32,11 @@ QUEUE_SIZE = 1000
 
 
 def _frame(event: Event) -> str:
-    return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {json.dumps(event.as_dict(), default=str)}\n\n"
+    """One SSE message; telemetry carries the vehicle in the ``GET /api/vehicles`` shape."""
+    body = event.as_dict()
+    if event.kind is EventKind.TELEMETRY and SNAPSHOT_KEY in event.data:
+        body["data"] = {"vehicle": vehicle_json(snapshot_from_dict(event.data[SNAPSHOT_KEY]))}
+    return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {json.dumps(body, default=str)}\n\n"
 
 
 def event_stream(bus: EventBus, max_s: float | None = None) -> Iterator[str]:

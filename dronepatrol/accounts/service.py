@@ -18,9 +18,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dronepatrol.accounts.models import ApiToken, AuditEntry, User
 from dronepatrol.accounts.passwords import hash_password, verify_password
 from dronepatrol.accounts.roles import Role
+from dronepatrol.store.account_tables import ApiToken, AuditEntry, User
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
 MIN_PASSWORD_LENGTH = 8
@@ -249,7 +249,9 @@ class AccountService:
         """The newest audit entries, newest first."""
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(AuditEntry).order_by(AuditEntry.time_s.desc(), AuditEntry.id.desc()).limit(limit)
+                select(AuditEntry)
+                .order_by(AuditEntry.time_s.desc(), AuditEntry.id.desc())
+                .limit(limit)
             )
             return [
                 AuditRecord(r.time_s, r.username, r.action, r.ok, r.remote_addr, dict(r.detail))

@@ -1,4 +1,4 @@
-"""Tables of the accounts: users, API tokens, audit log (migration 0002_accounts)."""
+"""Tables of the control app's accounts: users, API tokens, audit log (migration 0002_accounts)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(RowId, ForeignKey("users.id", ondelete="CASCADE"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_s: Mapped[float] = mapped_column(Double)
     expires_s: Mapped[float] = mapped_column(Double)
