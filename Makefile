@@ -20,11 +20,23 @@ $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+LEAFLET := web/static/vendor/leaflet/leaflet.js
+
+# Browser libraries come from the npm registry (web/package.json, locked);
+# their built files are copied into static/vendor, which git ignores.
+$(LEAFLET): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf web/static/vendor/leaflet && mkdir -p web/static/vendor
+	cp -r web/node_modules/leaflet/dist web/static/vendor/leaflet
+	touch $(LEAFLET)
+
+install: $(STAMP) $(LEAFLET)
 
 ## demo: the control app with two simulated drones on http://127.0.0.1:8080
+## (sign in as admin with DRONEPATROL_ADMIN_PASSWORD, default "demo-admin")
 demo: install
-	$(BIN)/dronepatrol serve --demo 2 --host 127.0.0.1 --port 8080
+	DRONEPATROL_ADMIN_PASSWORD=$${DRONEPATROL_ADMIN_PASSWORD:-demo-admin} \
+		$(BIN)/dronepatrol serve --demo 2 --host 127.0.0.1 --port 8080
 
 ## system-deps: Debian packages the tests need, installed once through apt
 system-deps:

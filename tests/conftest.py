@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (helpers to import live in ``support.py``:
+never import from a conftest, since every test folder has its own).
 
 * ``sitl`` marker: tests that need a real ArduPilot SITL binary are skipped,
   with the reason, unless ``ARDUPILOT_SITL`` names an ``arducopter`` binary.
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import free_tcp_port
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -32,13 +33,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("sitl") is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def free_tcp_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_bin() -> Path | None:

@@ -1,17 +1,39 @@
 """The DronePatrol control app (installed as ``dronepatrol.web``).
 
-:func:`create_app` builds everything; device threads start only when the
-app is served (``dronepatrol serve``), never at import or in tests.
+:func:`create_app` builds everything: the database (migrated to the newest
+schema), the account service, the event bus and the blueprints. Device
+threads start only when the app is served (``dronepatrol serve`` calls
+``ControlRoom.start``), never at import or in tests.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from dronepatrol.accounts import AccountService
 from dronepatrol.settings import Settings
+from dronepatrol.store import make_engine, upgrade
+from dronepatrol.web.context import ControlRoom
+
+
+def _secret_key(settings: Settings) -> str:
+    """The session-signing key: configured, or made once and kept in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,17 +43,43 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__)
     app.config.from_mapping(config or {})
-    app.config.setdefault("SETTINGS", Settings.load())
+    settings: Settings = app.config.setdefault("SETTINGS", Settings.load())
+    settings.ensure_dirs()
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from dronepatrol.web import api, video
 
     app.register_blueprint(api.bp)
     video.init_app(app)
+    engine = make_engine(settings)
+    upgrade(engine)
+    room = ControlRoom(settings=settings, engine=engine, accounts=AccountService(engine))
+    if settings.admin_password:
+        room.accounts.ensure_admin(settings.admin_password)
+    app.extensions["dronepatrol"] = room
+    from dronepatrol.web import api, auth, pages, security, stream
+    security.init_security(app, lambda: room.accounts)
+    for blueprint in (api.bp, auth.bp, pages.bp, stream.bp):
+        app.register_blueprint(blueprint)
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        return {"nav_items": pages.NAV_ITEMS}
 
     @app.errorhandler(HTTPException)
-    def json_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> Any:
         """API clients always get JSON errors with a message a person can act on."""
-        return jsonify(error=exc.name, message=exc.description), exc.code
+        if request.path.startswith("/api/") or not request.accept_mimetypes.accept_html:
+            return jsonify(error=exc.name, message=exc.description), exc.code
+        return exc
+
+    @app.after_request
+    def no_cache_for_api(response: Any) -> Any:
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
     return app

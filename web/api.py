@@ -1,15 +1,42 @@
-"""The JSON API under ``/api/``."""
+"""The JSON API under ``/api/``: read-only views here; commands live with their areas."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import Any
+
+from flask import Blueprint, abort, jsonify
 
 from dronepatrol import __version__
+from dronepatrol.accounts import Role
+from dronepatrol.web.context import control_room
+from dronepatrol.web.security import require
+from dronepatrol.web.serialize import vehicle_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/health")
-def health():
+def health() -> Any:
     """Liveness for monitors and `make demo`: no authentication, no device I/O."""
     return jsonify(status="ok", version=__version__)
+
+
+@bp.get("/vehicles")
+@require(Role.VIEWER)
+def vehicles() -> Any:
+    """Every vehicle with id, name, link state, armed, mode, position and battery."""
+    snapshots = sorted(control_room().snapshots(), key=lambda s: s.vehicle_id)
+    return jsonify(vehicles=[vehicle_json(s) for s in snapshots])
+
+
+@bp.get("/network")
+@require(Role.VIEWER)
+def network() -> Any:
+    """The loaded patrol network as a GeoJSON FeatureCollection."""
+    geojson = control_room().network_geojson
+    if geojson is None:
+        abort(
+            404,
+            description="no patrol network loaded: start with dronepatrol serve --network FILE",
+        )
+    return jsonify(geojson)

@@ -8,6 +8,7 @@ to the newest revision.
 
 from __future__ import annotations
 
+from dronepatrol.store.account_tables import ApiToken, AuditEntry, User
 from dronepatrol.store.engine import StoreError, make_engine, normalise_url
 from dronepatrol.store.migrate import current_revision, downgrade, head_revision, upgrade
 from dronepatrol.store.models import (
@@ -23,6 +24,8 @@ from dronepatrol.store.models import (
 )
 
 __all__ = [
+    "ApiToken",
+    "AuditEntry",
     "Base",
     "Detection",
     "Media",
@@ -32,6 +35,7 @@ __all__ = [
     "SortieEvent",
     "StoreError",
     "TrackSample",
+    "User",
     "Vehicle",
     "current_revision",
     "downgrade",

@@ -1,0 +1,73 @@
+"""Fixtures for the control app: an app per test with its own database and users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dronepatrol.accounts import Role
+from dronepatrol.settings import Settings
+from dronepatrol.web import create_app
+
+PASSWORD = "patrol-pass-1"
+ROLES = [role.value for role in Role]
+
+
+@pytest.fixture
+def password() -> str:
+    """Every test user's password."""
+    return PASSWORD
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    room = app.extensions["dronepatrol"]
+    for role in Role:
+        room.accounts.add_user(role.value, role, PASSWORD)
+    yield app
+    room.stop()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _csrf(client: FlaskClient) -> str:
+    with client.session_transaction() as session:
+        return session.setdefault("csrf", "test-csrf-token")
+
+
+@pytest.fixture
+def browser_as(app: Flask) -> Callable[[str], FlaskClient]:
+    """A test client signed in through the login form as the user named after ``role``."""
+
+    def sign_in(role: str) -> FlaskClient:
+        client = app.test_client()
+        token = _csrf(client)
+        response = client.post(
+            "/login",
+            data={"username": role, "password": PASSWORD, "csrf_token": token, "next": "/"},
+        )
+        assert response.status_code == 302, response.data
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = _csrf(client)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def token_for(client: FlaskClient) -> Callable[[str], dict[str, str]]:
+    """Authorization headers with a fresh bearer token for the user named after ``role``."""
+
+    def login(role: str) -> dict[str, str]:
+        response = client.post("/api/login", json={"username": role, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return login

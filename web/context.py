@@ -1,0 +1,69 @@
+"""The control room: everything the app's requests share, built by ``create_app``.
+
+Held in ``app.extensions["dronepatrol"]``, never in module globals, so tests
+build as many independent apps as they like. Device threads (the fleet's
+links, video capture, the recorder) are not started here: ``start()`` is
+called by ``dronepatrol serve`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine
+
+from dronepatrol.accounts import AccountService
+from dronepatrol.events import EventBus
+from dronepatrol.settings import Settings
+from dronepatrol.state import VehicleSnapshot
+from dronepatrol.web.security import LoginThrottle
+
+
+@dataclass
+class ControlRoom:
+    """Shared state of one control app.
+
+    Attributes:
+        settings: the installation's settings.
+        engine: the database.
+        accounts: users, tokens, audit log.
+        bus: the event bus the fleet, recorder and browsers share.
+        login_throttle: failed sign-ins by address and name.
+        snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
+        network_geojson: the loaded patrol network as GeoJSON, or None.
+        starters / stoppers: device threads to start when served and stop at exit.
+    """
+
+    settings: Settings
+    engine: Engine
+    accounts: AccountService
+    bus: EventBus = field(default_factory=EventBus)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
+    network_geojson: dict[str, Any] | None = None
+    starters: list[Callable[[], Any]] = field(default_factory=list)
+    stoppers: list[Callable[[], Any]] = field(default_factory=list)
+    started: bool = False
+
+    def start(self) -> None:
+        """Start the device threads (once)."""
+        if self.started:
+            return
+        self.started = True
+        for start in self.starters:
+            start()
+
+    def stop(self) -> None:
+        """Stop the device threads, last started first, then close the database."""
+        for stop in reversed(self.stoppers):
+            stop()
+        self.started = False
+        self.engine.dispose()
+
+
+def control_room() -> ControlRoom:
+    """The control room of the app handling the current request."""
+    return current_app.extensions["dronepatrol"]
