@@ -18,6 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from dronepatrol import geo
 from dronepatrol.sitl import flight, telemetry
 from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
@@ -33,9 +36,6 @@ from dronepatrol.sitl.safety import (
     polygon_breached,
     zones_from_items,
 )
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
-from dronepatrol import geo
 from dronepatrol.state import CopterMode, LandedState
 
 M = mavlink

@@ -32,11 +32,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from dronepatrol import geo
 from dronepatrol.sitl.copter import Home, SimCopter
 from dronepatrol.sitl.flight import MODE_NAMES
 from dronepatrol.sitl.server import Endpoint
-
-from dronepatrol import geo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

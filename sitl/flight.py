@@ -22,7 +22,6 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from dronepatrol.sitl.physics import Target
-
 from dronepatrol.state import CopterMode
 
 if TYPE_CHECKING:

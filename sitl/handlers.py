@@ -14,14 +14,14 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
 from dronepatrol.sitl import telemetry
 from dronepatrol.sitl.copter import SEV_INFO, SEV_NOTICE, SEV_WARNING
 from dronepatrol.sitl.flight import MODE_NAMES, Point
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, MissionProtocol
 from dronepatrol.sitl.params import PARAM_NAMES
 from dronepatrol.sitl.safety import fence_names
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
 from dronepatrol.state import CopterMode
 
 if TYPE_CHECKING:

@@ -49,20 +49,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from dronepatrol.web import api, video
-
-    app.register_blueprint(api.bp)
-    video.init_app(app)
     engine = make_engine(settings)
     upgrade(engine)
     room = ControlRoom(settings=settings, engine=engine, accounts=AccountService(engine))
     if settings.admin_password:
         room.accounts.ensure_admin(settings.admin_password)
     app.extensions["dronepatrol"] = room
-    from dronepatrol.web import api, auth, pages, security, stream
+
+    from dronepatrol.web import api, auth, pages, security, stream, video
+
     security.init_security(app, lambda: room.accounts)
     for blueprint in (api.bp, auth.bp, pages.bp, stream.bp):
         app.register_blueprint(blueprint)
+    video.init_app(app)
+
     @app.context_processor
     def navigation() -> dict[str, Any]:
         return {"nav_items": pages.NAV_ITEMS}

@@ -27,7 +27,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 
+from dronepatrol.accounts import Role
 from dronepatrol.video.frames import FrameBuffer, FrameBufferRegistry
+from dronepatrol.web.security import require
 
 bp = Blueprint("video", __name__, url_prefix="/video")
 
@@ -57,6 +59,7 @@ def _buffer(vehicle_id: str) -> FrameBuffer:
 
 
 @bp.get("/")
+@require(Role.VIEWER)
 def streams():
     """The vehicles that have a video stream, with each one's status."""
     reg = registry()
@@ -69,12 +72,14 @@ def streams():
 
 
 @bp.get("/<vehicle_id>/status")
+@require(Role.VIEWER)
 def status(vehicle_id: str):
     """Frame rate, viewer count and latency percentiles of one stream."""
     return jsonify(vehicle_id=vehicle_id, **_buffer(vehicle_id).status())
 
 
 @bp.get("/<vehicle_id>.jpg")
+@require(Role.VIEWER)
 def snapshot(vehicle_id: str):
     """The newest frame as one JPEG (waits briefly for a stream's first frame)."""
     buffer = _buffer(vehicle_id)
@@ -89,6 +94,7 @@ def snapshot(vehicle_id: str):
 
 
 @bp.get("/<vehicle_id>.mjpg")
+@require(Role.VIEWER)
 def mjpeg(vehicle_id: str):
     """The live stream as multipart MJPEG, one part per frame this viewer can take."""
     buffer = _buffer(vehicle_id)

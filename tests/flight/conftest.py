@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from dronepatrol.sitl import Home, SimFleet
 from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
-
 from flight.flightlib import Gcs
 
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
