@@ -25,7 +25,14 @@ from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from dronepatrol.accounts import Role, UserInfo
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"api.health", "auth.login_page", "auth.login_form", "auth.api_login", "static"}
+    {
+        "api.health",
+        "auth.login_page",
+        "auth.login_form",
+        "auth.api_login",
+        "openapi.openapi",
+        "static",
+    }
 )
 """Endpoints anyone may reach without signing in."""
 

@@ -1,0 +1,235 @@
+"""The API's OpenAPI 3 description, served at ``GET /api/openapi.json``.
+
+Written by hand next to the routes it describes and kept true by tests: one
+checks that every ``/api/`` route is here (and nothing else is), another
+calls every operation with generated requests and validates the answers
+against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from dronepatrol import __version__
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+}
+POSITION = {
+    "type": ["object", "null"],
+    "required": ["lat", "lon", "alt_amsl_m", "alt_rel_m"],
+    "properties": {
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+        "alt_amsl_m": {"type": "number"},
+        "alt_rel_m": {"type": "number"},
+    },
+}
+VEHICLE = {
+    "type": "object",
+    "required": ["id", "name", "link", "armed", "mode", "position", "battery"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "link": {"type": "string", "enum": ["connecting", "up", "lost", "closed"]},
+        "last_heard_s": {"type": ["number", "null"]},
+        "armed": {"type": "boolean"},
+        "mode": {"type": "string"},
+        "position": POSITION,
+        "home": POSITION,
+        "groundspeed_mps": {"type": "number"},
+        "heading_deg": {"type": "number"},
+        "battery": {"type": "object"},
+        "mission": {"type": "object"},
+        "gps": {"type": "object"},
+        "ekf_ok": {"type": "boolean"},
+        "landed_state": {"type": "string"},
+        "airborne": {"type": "boolean"},
+        "statustext": {"type": ["string", "null"]},
+        "time_s": {"type": "number"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        400: "bad request",
+        401: "not signed in",
+        403: "role too low",
+        404: "not found",
+        409: "the vehicle cannot take it now",
+        429: "too many failed sign-ins",
+    }
+    return {str(code): _json(ERROR, words[code]) for code in codes}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh dict each call)."""
+    signed_in = [{"bearer": []}, {"session": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "DronePatrol control app API",
+            "version": __version__,
+            "description": "Sign in with POST /api/login for a bearer token. Roles nest: "
+            "viewer < commander < operator < admin.",
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        "paths": {
+            "/api/health": {
+                "get": {
+                    "summary": "Liveness (no sign-in)",
+                    "security": [],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["status", "version"],
+                                "properties": {
+                                    "status": {"const": "ok"},
+                                    "version": {"type": "string"},
+                                },
+                            },
+                            "the app is up",
+                        )
+                    },
+                }
+            },
+            "/api/login": {
+                "post": {
+                    "summary": "Sign in; returns a bearer token",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["username", "password"],
+                                    "properties": {
+                                        "username": {"type": "string"},
+                                        "password": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["token", "expires_s", "role"],
+                                "properties": {
+                                    "token": {"type": "string"},
+                                    "expires_s": {"type": "number"},
+                                    "role": {"type": "string"},
+                                },
+                            },
+                            "signed in",
+                        ),
+                        **_errors(400, 401, 429),
+                    },
+                }
+            },
+            "/api/logout": {
+                "post": {
+                    "summary": "Revoke this request's bearer token",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json({"type": "object"}, "signed out"),
+                        **_errors(400, 401),
+                    },
+                }
+            },
+            "/api/me": {
+                "get": {
+                    "summary": "Who is signed in",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["name", "role"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "role": {"type": "string"},
+                                },
+                            },
+                            "the user",
+                        ),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/vehicles": {
+                "get": {
+                    "summary": "Every vehicle: link, armed, mode, position, battery",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["vehicles"],
+                                "properties": {"vehicles": {"type": "array", "items": VEHICLE}},
+                            },
+                            "the fleet",
+                        ),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/network": {
+                "get": {
+                    "summary": "The patrol network (GeoJSON FeatureCollection)",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "required": ["type", "features"]}, "the network"
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/events": {
+                "get": {
+                    "summary": "Live events as server-sent events (text/event-stream)",
+                    "security": signed_in,
+                    "responses": {
+                        "200": {
+                            "description": "an endless stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        },
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+                }
+            },
+        },
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3 document of this API."""
+    return jsonify(document())
