@@ -132,6 +132,10 @@ class VehicleSnapshot:
         battery, mission, landed_state: see their types.
         statustexts: the most recent STATUSTEXTs, newest last.
         time_s: when this snapshot was made [s since the Unix epoch].
+        sysid: MAVLink system id on its link (0 when not from a link).
+        autopilot, vehicle_type: MAV_AUTOPILOT and MAV_TYPE names from HEARTBEAT.
+        climb_mps: climb rate [m/s], up positive.
+        wp_dist_m: distance to the current navigation target [m], when reported.
     """
 
     vehicle_id: str
@@ -155,6 +159,11 @@ class VehicleSnapshot:
     landed_state: LandedState = LandedState.UNDEFINED
     statustexts: tuple[str, ...] = ()
     time_s: float = 0.0
+    sysid: int = 0
+    autopilot: str = ""
+    vehicle_type: str = ""
+    climb_mps: float = 0.0
+    wp_dist_m: float | None = None
 
     @property
     def airborne(self) -> bool:

@@ -2,14 +2,156 @@
 
 from __future__ import annotations
 
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
 
-from dronepatrol.cli._pending import not_available
+PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
+
+
+def _load(mission_file: Path):
+    """The mission, read by the mission-file reader (the minimal one when it is absent)."""
+    try:
+        from dronepatrol.missionfiles import load_mission
+    except ImportError:
+        from dronepatrol.mavlink.missionfile import load_mission
+    return load_mission(mission_file)
 
 
 @click.command()
-@click.option("--connect", "url", required=True, help="Vehicle link, e.g. tcp:127.0.0.1:5760.")
-@click.option("--mission", "mission_file", required=True, type=click.Path(dir_okay=False))
-def fly(url: str, mission_file: str) -> None:
-    """Fly a mission file on one vehicle: upload, arm, take off, fly, land."""
-    not_available("headless flight")
+@click.option(
+    "--connect",
+    "url",
+    required=True,
+    help="Vehicle link: tcp:HOST:PORT, udpin:HOST:PORT, udpout:HOST:PORT or serial:/dev/X:BAUD.",
+)
+@click.option(
+    "--mission",
+    "mission_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mission file to fly (.plan or .waypoints).",
+)
+@click.option(
+    "--takeoff-alt",
+    "takeoff_alt_m",
+    type=click.FloatRange(2, 500),
+    default=20.0,
+    show_default=True,
+    help="Takeoff altitude above home [m].",
+)
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the sortie's .tlog (default: the data directory's tlogs/).",
+)
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    type=click.Choice(PREFLIGHT_CHECKS),
+    help="Accept a failing preflight check (repeatable); the failure is still shown.",
+)
+@click.option(
+    "--min-battery",
+    "min_battery_pct",
+    type=click.FloatRange(0, 100),
+    default=50.0,
+    show_default=True,
+    help="Lowest battery [%] to take off with.",
+)
+@click.option(
+    "--ready-timeout",
+    "ready_timeout_s",
+    type=click.FloatRange(1),
+    default=180.0,
+    show_default=True,
+    help="How long to wait for the vehicle to be ready [s].",
+)
+@click.pass_obj
+def fly(
+    settings,
+    url: str,
+    mission_file: Path,
+    takeoff_alt_m: float,
+    record_dir: Path | None,
+    overrides: tuple[str, ...],
+    min_battery_pct: float,
+    ready_timeout_s: float,
+) -> None:
+    """Fly a mission file on one vehicle, headless, and land.
+
+    Connects, waits until the vehicle can arm (showing why not), runs the
+    preflight checks, uploads and verifies mission, fence and rally points,
+    arms, takes off, flies the mission in AUTO with a line per waypoint, and
+    returns (the mission's own landing, or RTL). Ctrl-C returns to launch and
+    waits for the landing. Exit status: 0 flown, 1 failed (reason printed),
+    2 bad input, 130 interrupted.
+    """
+    from dronepatrol.mavlink.errors import PreflightError, VehicleError
+    from dronepatrol.mavlink.missionfile import MissionFileError
+    from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
+    from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
+
+    try:
+        LinkUrl.parse(url)
+    except LinkUrlError as exc:
+        raise click.BadParameter(str(exc), param_hint="--connect") from None
+    try:
+        mission = _load(mission_file)
+    except (MissionFileError, ValueError, OSError) as exc:
+        raise click.BadParameter(f"{exc}", param_hint="--mission") from None
+    directory = record_dir or settings.tlog_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot create {directory}: {exc.strerror}", param_hint="--record"
+        ) from None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    tlog = directory / f"sortie-{stamp}.tlog"
+    sortie = HeadlessSortie(
+        url,
+        mission,
+        takeoff_alt_m=takeoff_alt_m,
+        tlog_path=tlog,
+        say=lambda line: click.echo(line),
+        signing_key=settings.signing_key,
+        overrides=overrides,
+        min_battery_pct=min_battery_pct,
+        ready_timeout_s=ready_timeout_s,
+    )
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(_signum, _frame) -> None:
+        if sortie.interrupted.is_set():
+            click.echo("still bringing the vehicle down; please wait", err=True)
+            return
+        sortie.interrupted.set()
+        click.echo("interrupt: commanding RTL and waiting for landing", err=True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        summary = sortie.run()
+    except KeyboardInterrupt:
+        click.echo(f"sortie interrupted; vehicle on the ground. tlog {tlog}", err=True)
+        raise SystemExit(130) from None
+    except PreflightError as exc:
+        for name, reason in exc.failures.items():
+            click.echo(f"preflight check {name} failed: {reason}", err=True)
+        click.echo(
+            "sortie refused before takeoff: fix the vehicle's parameters, or accept a "
+            "check explicitly with --override NAME",
+            err=True,
+        )
+        raise SystemExit(1) from None
+    except (SortieAborted, VehicleError) as exc:
+        click.echo(f"sortie failed: {exc}. tlog {tlog}", err=True)
+        raise SystemExit(1) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    click.echo(summary.line())

@@ -2,23 +2,218 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import click
 
-from dronepatrol.cli._pending import not_available
+DEFAULT_HOME = "-35.363261,149.165230,584,0"
+
+
+def _home(value: str) -> tuple[float, float, float, float]:
+    from dronepatrol.sitl.launcher import parse_home
+
+    try:
+        return parse_home(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{exc} (give LAT,LON,ALT_AMSL,HEADING)", param_hint="--home"
+        ) from exc
+
+
+def _udp_out(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    parts = value.split(":")
+    if len(parts) != 3 or parts[0] != "udp" or not parts[2].isdigit():
+        raise click.BadParameter(
+            f"{value!r} is not udp:HOST:PORT (e.g. udp:127.0.0.1:14550)", param_hint="--out"
+        )
+    port = int(parts[2])
+    if not 0 < port < 65536:
+        raise click.BadParameter(f"port {port} is outside 1..65535", param_hint="--out")
+    return parts[1], port
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command()
-@click.option("--drones", default=1, show_default=True, type=click.IntRange(1, 100))
-def sim(drones: int) -> None:
+@click.option(
+    "--drones",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Number of simulated copters.",
+)
+@click.option(
+    "--home",
+    "home_text",
+    default=DEFAULT_HOME,
+    show_default=True,
+    metavar="LAT,LON,ALT_AMSL,HEADING",
+    help="Where vehicle 1 boots.",
+)
+@click.option(
+    "--spacing",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 10000),
+    help="Metres between vehicles' homes (eastward).",
+)
+@click.option(
+    "--speedup",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 1000),
+    help="Simulated seconds per real second (applies to everything).",
+)
+@click.option(
+    "--base-port",
+    default=5760,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port of vehicle 1; vehicle i uses BASE+10*i (0: any free port).",
+)
+@click.option("--seed", default=None, type=int, help="Random seed (wind gusts).")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    metavar="udp:HOST:PORT",
+    help="Also send every vehicle's MAVLink to this UDP address.",
+)
+@click.option(
+    "--fast-start",
+    is_flag=True,
+    help="GPS fix and EKF ready within seconds instead of ~40 s (tests).",
+)
+def sim(
+    drones: int,
+    home_text: str,
+    spacing: float,
+    speedup: float,
+    base_port: int,
+    seed: int | None,
+    out: str | None,
+    fast_start: bool,
+) -> None:
     """Run N embedded simulated ArduCopters that speak MAVLink on TCP ports 5760, 5770, ...
 
-    Connect a ground station or `dronepatrol fly` to tcp:127.0.0.1:5760.
+    Each vehicle behaves like ArduCopter 4.x SITL (system id i+1). Connect a
+    ground station or `dronepatrol fly` to tcp:127.0.0.1:5760. Ctrl-C stops.
     """
-    not_available("the embedded simulator")
+    home = _home(home_text)
+    udp = _udp_out(out)
+    if base_port and base_port + 10 * (drones - 1) > 65535:
+        raise click.BadParameter(
+            f"{drones} vehicles from port {base_port} run past 65535", param_hint="--base-port"
+        )
+    from dronepatrol.sitl import Home, SimFleet
+
+    try:
+        fleet = SimFleet(
+            drones,
+            Home(*home),
+            spacing_m=spacing,
+            speedup=speedup,
+            base_port=base_port,
+            fast_start=fast_start,
+            seed=seed,
+            udp_out=udp,
+        )
+    except OSError as exc:
+        raise click.UsageError(
+            f"cannot listen on the simulator's ports: {exc}; choose another --base-port "
+            "(0 picks free ports)"
+        ) from exc
+    fleet.start()
+    try:
+        for vehicle, url in zip(fleet.vehicles, fleet.urls, strict=True):
+            click.echo(f"vehicle {vehicle.sysid}: {url}")
+        if udp:
+            click.echo(f"sending to udp:{udp[0]}:{udp[1]}")
+        click.echo(f"{drones} simulated copter(s) at {speedup:g}x; Ctrl-C stops", err=True)
+        _wait_for_interrupt()
+    finally:
+        fleet.stop()
+        click.echo("simulator stopped", err=True)
 
 
 @click.command()
+@click.option(
+    "--binary",
+    default=None,
+    envvar="ARDUPILOT_SITL",
+    show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="The arducopter SITL binary.",
+)
 @click.option("--drones", default=1, show_default=True, type=click.IntRange(1, 100))
-def sitl(drones: int) -> None:
-    """Launch N real ArduPilot `arducopter` SITL processes (binary from $ARDUPILOT_SITL)."""
-    not_available("the ArduPilot SITL launcher")
+@click.option(
+    "--home",
+    "home_text",
+    default=DEFAULT_HOME,
+    show_default=True,
+    metavar="LAT,LON,ALT_AMSL,HEADING",
+)
+@click.option("--spacing", default=10.0, show_default=True, type=click.FloatRange(0, 10000))
+@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 1000))
+@click.option(
+    "--workdir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where each vehicle's directory goes (default: a new temporary one).",
+)
+def sitl(
+    binary: str | None,
+    drones: int,
+    home_text: str,
+    spacing: float,
+    speedup: float,
+    workdir: str | None,
+) -> None:
+    """Launch N real ArduPilot `arducopter` SITL processes (binary from $ARDUPILOT_SITL).
+
+    Vehicle i runs with -I i (TCP port 5760+10*i), --sysid i+1, wiped storage
+    and DronePatrol's copter parameters, in its own working directory. The
+    link URLs are printed; Ctrl-C stops every process.
+    """
+    from pathlib import Path
+
+    from dronepatrol.sitl.launcher import SitlFleet, describe, fleet_specs
+
+    if not binary:
+        raise click.BadParameter(
+            "no SITL binary: pass --binary PATH or set ARDUPILOT_SITL "
+            "(build it with ./waf configure --board sitl && ./waf copter)",
+            param_hint="--binary",
+        )
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        raise click.BadParameter(f"{binary} is not an executable file", param_hint="--binary")
+    home = _home(home_text)
+    specs = fleet_specs(binary, drones, home, spacing_m=spacing, speedup=speedup)
+    fleet = SitlFleet(specs, root=Path(workdir) if workdir else None)
+    try:
+        fleet.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot start {binary}: {exc}") from exc
+    try:
+        for line in describe(fleet.processes):
+            click.echo(line)
+        click.echo("SITL starts once a ground station connects; Ctrl-C stops", err=True)
+        _wait_for_interrupt()
+    finally:
+        fleet.stop()
+        click.echo("SITL stopped", err=True)

@@ -1,0 +1,52 @@
+"""MAVLink: links, vehicles and the fleet. The only package that imports pymavlink.
+
+Start with :class:`Fleet` (``fleet.add("tcp:127.0.0.1:5760")``), or a single
+:class:`Link` for one connection. Vehicles are :class:`Vehicle` handles:
+read ``vehicle.snapshot``, call flight operations (blocking) or their
+``submit`` forms (non-blocking, outcome as a future and an event).
+"""
+
+from __future__ import annotations
+
+from dronepatrol.mavlink.errors import (
+    CommandError,
+    CommandTimeout,
+    FlightError,
+    LinkDownError,
+    MissionTransferError,
+    MissionVerifyError,
+    NotReadyError,
+    ParamError,
+    PreflightError,
+    VehicleError,
+)
+from dronepatrol.mavlink.fleet import Fleet, UnknownVehicleError
+from dronepatrol.mavlink.link import Link, LinkStats
+from dronepatrol.mavlink.preflight import CHECKS, blocking_reasons, check_preflight, wait_ready
+from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
+from dronepatrol.mavlink.vehicle import CommandHandle, Vehicle
+
+__all__ = [
+    "CHECKS",
+    "CommandError",
+    "CommandHandle",
+    "CommandTimeout",
+    "Fleet",
+    "FlightError",
+    "Link",
+    "LinkDownError",
+    "LinkStats",
+    "LinkUrl",
+    "LinkUrlError",
+    "MissionTransferError",
+    "MissionVerifyError",
+    "NotReadyError",
+    "ParamError",
+    "PreflightError",
+    "UnknownVehicleError",
+    "Vehicle",
+    "VehicleError",
+    "blocking_reasons",
+    "check_preflight",
+    "wait_ready",
+]

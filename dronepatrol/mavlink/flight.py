@@ -1,0 +1,261 @@
+"""Flight operations on one vehicle, the way ArduCopter expects them.
+
+Each operation sends its commands through the acknowledged command protocol
+and then waits for the vehicle to show the result (mode in the heartbeat,
+altitude reached, landed and disarmed), raising a typed error otherwise.
+``submit_op`` runs any of them in the background for callers that must not
+block (web handlers), returning a future.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from dronepatrol.geo import distance_m, offset
+from dronepatrol.mavlink.errors import CommandError, FlightError
+from dronepatrol.mission import Cmd
+from dronepatrol.state import CopterMode, LandedState, LinkState
+
+MAV_CMD_DO_ORBIT = 34
+FORCE_ARM_MAGIC = 21196
+"""param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
+
+_ops_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vehicle-op")
+
+
+def _mode_number(mode: str | int | CopterMode) -> int:
+    if isinstance(mode, str):
+        try:
+            return CopterMode[mode.upper()].value
+        except KeyError:
+            raise ValueError(f"unknown ArduCopter mode {mode!r}") from None
+    return int(mode)
+
+
+class FlightOps:
+    """Mixed into :class:`~dronepatrol.mavlink.vehicle.Vehicle`."""
+
+    # Provided by Vehicle:
+    vehicle_id: str
+    snapshot: object
+
+    def submit_op(self, name: str, *args, **kwargs) -> Future:
+        """Run flight operation ``name`` (e.g. ``"rtl"``, ``"goto"``) in the background."""
+        op = getattr(self, name, None)
+        if name.startswith("_") or not callable(op):
+            raise ValueError(f"no flight operation named {name!r}")
+        return _ops_pool.submit(op, *args, **kwargs)
+
+    # ---- modes ------------------------------------------------------------------
+
+    def submit_set_mode(self, mode: str | int, source: str = ""):
+        number = _mode_number(mode)
+        return self.submit_command(Cmd.DO_SET_MODE, 1, number, source=source)
+
+    def set_mode(self, mode: str | int, source: str = "", timeout_s: float = 10.0) -> None:
+        """Change flight mode and wait until the heartbeat shows it."""
+        number = _mode_number(mode)
+        name = CopterMode(number).name if number in CopterMode._value2member_map_ else str(mode)
+        self.submit_set_mode(number, source).result(timeout_s + 30)
+        self.wait_for(lambda s: s.mode == name, timeout_s, f"mode {name}")
+
+    # ---- arming -------------------------------------------------------------------
+
+    def arm(self, force: bool = False, source: str = "", timeout_s: float = 10.0) -> None:
+        """Arm; raises CommandError carrying the autopilot's reason ("PreArm: ...")."""
+        self.submit_command(
+            Cmd.COMPONENT_ARM_DISARM, 1, FORCE_ARM_MAGIC if force else 0, source=source
+        ).result(timeout_s + 30)
+        self.wait_for(lambda s: s.armed, timeout_s, "armed")
+
+    def disarm(self, force: bool = False, source: str = "", timeout_s: float = 10.0) -> None:
+        self.submit_command(
+            Cmd.COMPONENT_ARM_DISARM, 0, FORCE_ARM_MAGIC if force else 0, source=source
+        ).result(timeout_s + 30)
+        self.wait_for(lambda s: not s.armed, timeout_s, "disarmed")
+
+    # ---- takeoff and mission ----------------------------------------------------------
+
+    def takeoff(self, alt_m: float, source: str = "", timeout_s: float = 120.0) -> None:
+        """GUIDED, arm, NAV_TAKEOFF to ``alt_m`` [m above home]; waits until 95 % reached."""
+        if not 1.0 <= alt_m <= 500.0:
+            raise ValueError(f"takeoff altitude {alt_m:g} m is outside 1..500 m")
+        self.set_mode(CopterMode.GUIDED, source)
+        if not self.snapshot.armed:
+            self.arm(source=source)
+        self.submit_command(Cmd.NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, alt_m, source=source).result(60)
+        self.wait_for(
+            lambda s: s.position is not None and s.position.alt_rel_m >= 0.95 * alt_m,
+            timeout_s,
+            f"takeoff to {alt_m:g} m",
+        )
+
+    def start_mission(self, source: str = "", timeout_s: float = 10.0) -> None:
+        """AUTO then MISSION_START: fly the uploaded mission from its first item."""
+        self.set_mode(CopterMode.AUTO, source, timeout_s)
+        self.submit_command(Cmd.MISSION_START, 0, 0, source=source).result(60)
+
+    def pause(self, source: str = "", timeout_s: float = 10.0) -> int:
+        """Hold position (BRAKE, else LOITER); returns the mission item it paused at."""
+        seq = self.snapshot.mission.current_seq
+        try:
+            self.set_mode(CopterMode.BRAKE, source, timeout_s)
+        except CommandError:
+            self.set_mode(CopterMode.LOITER, source, timeout_s)
+        self._paused_seq = seq
+        return seq
+
+    def resume(self, seq: int | None = None, source: str = "", timeout_s: float = 10.0) -> None:
+        """Continue the mission in AUTO from item ``seq`` (default: where it paused)."""
+        if seq is None:
+            seq = getattr(self, "_paused_seq", None) or self.snapshot.mission.current_seq
+        if seq > 0:
+            self.submit_command(Cmd.DO_SET_MISSION_CURRENT, seq, source=source).result(60)
+        self.set_mode(CopterMode.AUTO, source, timeout_s)
+
+    # ---- guided moves -----------------------------------------------------------------
+
+    def submit_goto(
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        alt_rel_m: float,
+        speed_mps: float = -1.0,
+        source: str = "",
+    ):
+        """DO_REPOSITION (COMMAND_INT, relative altitude), switching to GUIDED."""
+        return self.submit_command(
+            Cmd.DO_REPOSITION,
+            speed_mps,
+            1,
+            0,
+            math.nan,
+            lat_deg,
+            lon_deg,
+            alt_rel_m,
+            use_int=True,
+            frame=6,
+            source=source,
+        )
+
+    def goto(
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        alt_rel_m: float,
+        speed_mps: float = -1.0,
+        source: str = "",
+        wait_arrival_s: float = 0.0,
+        radius_m: float = 3.0,
+    ) -> None:
+        """Fly to a place in GUIDED; with ``wait_arrival_s`` > 0 also wait to be there."""
+        if self.snapshot.mode != "GUIDED":
+            self.set_mode(CopterMode.GUIDED, source)
+        self.submit_goto(lat_deg, lon_deg, alt_rel_m, speed_mps, source).result(60)
+        if wait_arrival_s > 0:
+            self.wait_for(
+                lambda s: (
+                    s.position is not None
+                    and distance_m(s.position.lat_deg, s.position.lon_deg, lat_deg, lon_deg)
+                    <= radius_m
+                ),
+                wait_arrival_s,
+                f"arrival at {lat_deg:.6f},{lon_deg:.6f}",
+            )
+
+    def orbit(
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        radius_m: float,
+        alt_rel_m: float,
+        speed_mps: float = 3.0,
+        source: str = "",
+        timeout_s: float = 120.0,
+    ) -> None:
+        """Circle a place: DO_ORBIT where supported, else ArduCopter's CIRCLE mode.
+
+        ArduCopter's CIRCLE centres its circle CIRCLE_RADIUS ahead of the
+        vehicle, so the fallback flies to the point ``radius_m`` from the
+        centre on the vehicle's side, faces the centre, sets CIRCLE_RADIUS
+        [cm] and CIRCLE_RATE [deg/s] and switches to CIRCLE.
+        """
+        try:
+            self.submit_command(
+                MAV_CMD_DO_ORBIT,
+                radius_m,
+                speed_mps,
+                0,
+                0,
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                use_int=True,
+                frame=6,
+                source=source,
+            ).result(60)
+            return
+        except CommandError as exc:
+            if exc.result not in (3, None):  # only UNSUPPORTED (or silence) falls back
+                raise
+        snap = self.snapshot
+        if snap.position is None:
+            raise FlightError(f"{self.vehicle_id}: position unknown, cannot orbit")
+        from dronepatrol.geo import bearing_deg
+
+        bearing = bearing_deg(lat_deg, lon_deg, snap.position.lat_deg, snap.position.lon_deg)
+        start = offset(
+            lat_deg,
+            lon_deg,
+            radius_m * math.cos(math.radians(bearing)),
+            radius_m * math.sin(math.radians(bearing)),
+        )
+        self.goto(start[0], start[1], alt_rel_m, source=source, wait_arrival_s=timeout_s)
+        face = (bearing + 180.0) % 360.0
+        self.command(Cmd.CONDITION_YAW, face, 30, 0, 0, source=source)
+        self.wait_for(
+            lambda s: abs((s.heading_deg - face + 180) % 360 - 180) < 10,
+            30,
+            "facing the orbit centre",
+        )
+        self.set_param("CIRCLE_RADIUS", radius_m * 100.0)
+        self.set_param("CIRCLE_RATE", math.degrees(speed_mps / max(radius_m, 1.0)))
+        self.set_mode(CopterMode.CIRCLE, source)
+
+    def change_speed(self, speed_mps: float, source: str = "") -> None:
+        """DO_CHANGE_SPEED (ground speed [m/s]) for the current mission or guided move."""
+        if not 0.1 <= speed_mps <= 50:
+            raise ValueError(f"speed {speed_mps:g} m/s is outside 0.1..50 m/s")
+        self.submit_command(Cmd.DO_CHANGE_SPEED, 1, speed_mps, -1, 0, source=source).result(60)
+
+    # ---- coming home --------------------------------------------------------------------
+
+    def rtl(self, source: str = "", timeout_s: float = 10.0) -> None:
+        self.set_mode(CopterMode.RTL, source, timeout_s)
+
+    def land(self, source: str = "", timeout_s: float = 10.0) -> None:
+        self.set_mode(CopterMode.LAND, source, timeout_s)
+
+    def wait_landed(self, timeout_s: float = 600.0) -> None:
+        """Wait until EXTENDED_SYS_STATE says on the ground (or disarmed on the ground)."""
+        self.wait_for(
+            lambda s: (
+                s.link is LinkState.UP
+                and (
+                    s.landed_state == LandedState.ON_GROUND
+                    or (not s.armed and s.landed_state == LandedState.UNDEFINED)
+                )
+            ),
+            timeout_s,
+            "landed",
+        )
+
+    def disarm_after_landing(self, timeout_s: float = 600.0, source: str = "") -> None:
+        """Wait to be on the ground, give the autopilot DISARM_DELAY to disarm, else disarm."""
+        self.wait_landed(timeout_s)
+        delay = self.params().get("DISARM_DELAY", 10.0) or 10.0
+        try:
+            self.wait_for(lambda s: not s.armed, delay + 5.0, "automatic disarm")
+        except FlightError:
+            self.disarm(source=source)

@@ -1,0 +1,581 @@
+"""Request/answer protocols as explicit state machines run by the link thread.
+
+Each job is one exchange with one vehicle: a command waiting for its
+COMMAND_ACK, a parameter read or write, a mission/fence/rally upload or
+download. The link's owner thread starts it, offers it every inbound message
+of its vehicle and ticks it for timeouts; the job completes a
+:class:`concurrent.futures.Future` that callers may wait on (scripts) or not
+(web handlers, which learn the outcome from the event).
+
+Events published (``vehicle_id`` set; ``data`` keys):
+
+* ``COMMAND_SENT`` -- ``command_id`` (str), ``command`` (MAV_CMD number),
+  ``name`` (MAV_CMD name), ``params`` (list of 7), ``source`` (who sent it), ``attempt``.
+* ``COMMAND_RESULT`` -- ``command_id``, ``command``, ``name``, ``ok`` (bool),
+  ``result`` (MAV_RESULT name or ``TIMEOUT``), ``result_code`` (int or None),
+  ``reason`` (the autopilot's STATUSTEXT, may be empty), ``source``,
+  ``attempts``, ``elapsed_s`` [s].
+* ``MISSION_UPLOAD`` -- transfer progress and outcome: ``phase`` (``upload``,
+  ``download``, ``verify``, ``done``, ``failed``), ``mission_type`` (``mission``,
+  ``fence``, ``rally``), ``sent`` / ``received`` (items so far), ``total``,
+  ``result`` (MAV_MISSION_RESULT name on ``done``/``failed``), ``reason``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from dronepatrol.events import EventKind
+from dronepatrol.mavlink.errors import (
+    MAV_MISSION_RESULT_NAMES,
+    MAV_RESULT_NAMES,
+    CommandError,
+    CommandTimeout,
+    MissionTransferError,
+    ParamError,
+)
+from dronepatrol.mission import MissionItem
+
+MAV_RESULT_ACCEPTED = 0
+MAV_RESULT_IN_PROGRESS = 5
+REASON_SEVERITY = 4
+"""STATUSTEXTs at MAV_SEVERITY_WARNING or worse explain a refusal; INFO texts do not."""
+MISSION_TYPE_NAMES = {0: "mission", 1: "fence", 2: "rally"}
+_command_ids = itertools.count(1)
+
+
+def command_name(command: int) -> str:
+    """MAV_CMD name without its prefix, e.g. ``COMPONENT_ARM_DISARM``."""
+    entry = mavlink.enums["MAV_CMD"].get(command)
+    return entry.name.removeprefix("MAV_CMD_") if entry else f"MAV_CMD({command})"
+
+
+def next_command_id() -> str:
+    return f"cmd-{next(_command_ids)}"
+
+
+class Job:
+    """One protocol exchange. Subclasses implement start/on_message/tick."""
+
+    lane = "command"
+    """Jobs in one lane of one vehicle run one after another."""
+
+    def __init__(self) -> None:
+        self.future: Future = Future()
+        self.session = None  # set by the link when the job starts
+
+    @property
+    def done(self) -> bool:
+        return self.future.done()
+
+    def start(self, session, now: float) -> None:
+        raise NotImplementedError
+
+    def on_message(self, msg, now: float) -> None:
+        """Offered every inbound message of this job's vehicle."""
+
+    def tick(self, now: float) -> None:
+        """Called at least every 50 ms: handle timeouts."""
+
+    def fail(self, error: Exception) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+    def finish(self, result) -> None:
+        if not self.future.done():
+            self.future.set_result(result)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A MAV_CMD to send: ``params`` are param1..param7; ``use_int`` sends COMMAND_INT.
+
+    For COMMAND_INT, param5/param6 are latitude/longitude [deg] (sent as
+    degE7) and ``frame`` is the MAV_FRAME of param7's altitude.
+    """
+
+    command: int
+    params: tuple[float, ...] = (0, 0, 0, 0, 0, 0, 0)
+    use_int: bool = False
+    frame: int = 6  # MAV_FRAME_GLOBAL_RELATIVE_ALT_INT
+
+
+class CommandJob(Job):
+    """Send a command and wait for its COMMAND_ACK, by MAVLink's command protocol.
+
+    Resent after ``ack_timeout_s`` without an ACK, COMMAND_LONG with its
+    ``confirmation`` field incremented, up to ``retries`` times. IN_PROGRESS
+    ACKs extend the wait. A refusal waits ``reason_grace_s`` for a
+    STATUSTEXT when none came with it, so the error carries the autopilot's words.
+    """
+
+    lane = "command"
+
+    def __init__(
+        self,
+        spec: CommandSpec,
+        source: str = "",
+        ack_timeout_s: float = 1.5,
+        retries: int = 4,
+        in_progress_timeout_s: float = 30.0,
+        reason_grace_s: float = 0.3,
+    ) -> None:
+        super().__init__()
+        self.spec = spec
+        self.source = source
+        self.command_id = next_command_id()
+        self.name = command_name(spec.command)
+        self.ack_timeout_s = ack_timeout_s
+        self.retries = retries
+        self.in_progress_timeout_s = in_progress_timeout_s
+        self.reason_grace_s = reason_grace_s
+        self.attempt = 0
+        self.started = 0.0
+        self.deadline = 0.0
+        self.refusal: int | None = None
+        self.refused_at = 0.0
+
+    def start(self, session, now: float) -> None:
+        self.session = session
+        self.started = now
+        self._send(now)
+
+    def _send(self, now: float) -> None:
+        session, spec = self.session, self.spec
+        p = [float(v) for v in spec.params] + [0.0] * (7 - len(spec.params))
+        if spec.use_int:
+            msg = mavlink.MAVLink_command_int_message(
+                session.sysid,
+                session.compid,
+                spec.frame,
+                spec.command,
+                0,
+                0,
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                round(p[4] * 1e7),
+                round(p[5] * 1e7),
+                p[6],
+            )
+        else:
+            msg = mavlink.MAVLink_command_long_message(
+                session.sysid, session.compid, spec.command, min(self.attempt, 255), *p
+            )
+        session.send(msg)
+        self.attempt += 1
+        self.deadline = now + self.ack_timeout_s
+        session.emit(
+            EventKind.COMMAND_SENT,
+            command_id=self.command_id,
+            command=spec.command,
+            name=self.name,
+            params=p,
+            source=self.source,
+            attempt=self.attempt,
+        )
+
+    def on_message(self, msg, now: float) -> None:
+        if msg._type != "COMMAND_ACK" or msg.command != self.spec.command or self.done:
+            return
+        target = getattr(msg, "target_system", 0)
+        if target not in (0, self.session.gcs_sysid):
+            return  # another ground station's command
+        if self.refusal is not None:
+            return
+        if msg.result == MAV_RESULT_IN_PROGRESS:
+            self.deadline = now + self.in_progress_timeout_s
+            return
+        if msg.result == MAV_RESULT_ACCEPTED:
+            self._complete(now, MAV_RESULT_ACCEPTED, "")
+            return
+        self.refusal = msg.result
+        self.refused_at = now
+        if self.session.tracker.recent_texts(self.started, REASON_SEVERITY):
+            self._complete(now, msg.result, self._reason())
+
+    def tick(self, now: float) -> None:
+        if self.done:
+            return
+        if self.refusal is not None:
+            if self.session.tracker.recent_texts(self.started, REASON_SEVERITY) or (
+                now - self.refused_at >= self.reason_grace_s
+            ):
+                self._complete(now, self.refusal, self._reason())
+            return
+        if now >= self.deadline:
+            if self.attempt > self.retries:
+                self._complete(now, None, self._reason())
+            else:
+                self._send(now)
+
+    def _reason(self) -> str:
+        texts = self.session.tracker.recent_texts(self.started, REASON_SEVERITY)
+        if not texts:
+            return ""
+        relevant = [t for t in texts if t.lower().startswith(("prearm", "arm", "disarm"))]
+        return (relevant or texts)[-1]
+
+    def _complete(self, now: float, result: int | None, reason: str) -> None:
+        ok = result == MAV_RESULT_ACCEPTED
+        self.session.emit(
+            EventKind.COMMAND_RESULT,
+            command_id=self.command_id,
+            command=self.spec.command,
+            name=self.name,
+            ok=ok,
+            result="TIMEOUT" if result is None else MAV_RESULT_NAMES.get(result, str(result)),
+            result_code=result,
+            reason=reason,
+            source=self.source,
+            attempts=self.attempt,
+            elapsed_s=round(now - self.started, 3),
+        )
+        if ok:
+            self.finish(result)
+        elif result is None:
+            self.fail(CommandTimeout(self.spec.command, self.name, reason))
+        else:
+            self.fail(CommandError(self.spec.command, self.name, result, reason))
+
+
+class ParamJob(Job):
+    """Read (``value`` None) or set a parameter and wait for its PARAM_VALUE echo."""
+
+    lane = "param"
+
+    def __init__(
+        self, name: str, value: float | None = None, timeout_s: float = 1.0, retries: int = 3
+    ) -> None:
+        super().__init__()
+        if len(name) > 16:
+            raise ParamError(f"parameter name {name!r} is longer than 16 characters")
+        self.name = name
+        self.value = value
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.attempt = 0
+        self.deadline = 0.0
+
+    def start(self, session, now: float) -> None:
+        self.session = session
+        self._send(now)
+
+    def _send(self, now: float) -> None:
+        s = self.session
+        if self.value is None:
+            msg = mavlink.MAVLink_param_request_read_message(
+                s.sysid, s.compid, self.name.encode(), -1
+            )
+        else:
+            msg = mavlink.MAVLink_param_set_message(
+                s.sysid,
+                s.compid,
+                self.name.encode(),
+                float(self.value),
+                mavlink.MAV_PARAM_TYPE_REAL32,
+            )
+        s.send(msg)
+        self.attempt += 1
+        self.deadline = now + self.timeout_s
+
+    def on_message(self, msg, now: float) -> None:
+        if msg._type != "PARAM_VALUE" or self.done:
+            return
+        name = msg.param_id if isinstance(msg.param_id, str) else msg.param_id.decode()
+        if name.rstrip("\x00") != self.name:
+            return
+        value = float(msg.param_value)
+        if self.value is not None and abs(value - self.value) > 1e-4 * max(1.0, abs(self.value)):
+            self.fail(ParamError(f"{self.name}: vehicle kept {value:g}, refused {self.value:g}"))
+            return
+        self.finish(value)
+
+    def tick(self, now: float) -> None:
+        if self.done or now < self.deadline:
+            return
+        if self.attempt > self.retries:
+            what = "set" if self.value is not None else "read"
+            self.fail(ParamError(f"{self.name}: no answer to {what} after {self.attempt} tries"))
+        else:
+            self._send(now)
+
+
+@dataclass(frozen=True)
+class TransferTimeouts:
+    """The mission protocol's timing, as QGroundControl uses it.
+
+    ``ack_s`` [s] for handshakes (COUNT, REQUEST_LIST, the final ACK) and for
+    the vehicle's next request during an upload; ``item_s`` [s] for each item
+    we request during a download; ``retries`` per step.
+    """
+
+    ack_s: float = 1.5
+    item_s: float = 0.25
+    retries: int = 5
+
+
+def item_to_msg(
+    item: MissionItem, seq: int, mission_type: int, sysid: int, compid: int, current: int = 0
+):
+    """MISSION_ITEM_INT for ``item`` at ``seq`` (plain frames are sent as their _INT twin)."""
+    frame = {0: 5, 3: 6, 10: 11}.get(int(item.frame), int(item.frame))
+    return mavlink.MAVLink_mission_item_int_message(
+        sysid,
+        compid,
+        seq,
+        frame,
+        int(item.command),
+        current,
+        int(item.autocontinue),
+        item.param1,
+        item.param2,
+        item.param3,
+        item.param4,
+        round(item.lat_deg * 1e7),
+        round(item.lon_deg * 1e7),
+        float(item.alt_m),
+        mission_type,
+    )
+
+
+def msg_to_item(msg) -> MissionItem:
+    """A MissionItem from MISSION_ITEM_INT or MISSION_ITEM (frames kept as sent)."""
+    if msg._type == "MISSION_ITEM_INT":
+        lat, lon = msg.x * 1e-7, msg.y * 1e-7
+    else:
+        lat, lon = float(msg.x), float(msg.y)
+    return MissionItem(
+        command=msg.command,
+        frame=msg.frame,
+        param1=msg.param1,
+        param2=msg.param2,
+        param3=msg.param3,
+        param4=msg.param4,
+        lat_deg=lat,
+        lon_deg=lon,
+        alt_m=msg.z,
+        autocontinue=bool(msg.autocontinue),
+    )
+
+
+class _TransferJob(Job):
+    lane = "mission"
+
+    def __init__(self, mission_type: int, timeouts: TransferTimeouts) -> None:
+        super().__init__()
+        self.mission_type = mission_type
+        self.timeouts = timeouts
+        self.type_name = MISSION_TYPE_NAMES.get(mission_type, str(mission_type))
+        self.tries = 0
+        self.deadline = 0.0
+        self.started_at = 0.0
+
+    def _ours(self, msg) -> bool:
+        return getattr(msg, "mission_type", 0) == self.mission_type and getattr(
+            msg, "target_system", self.session.gcs_sysid
+        ) in (0, self.session.gcs_sysid)
+
+    def _ack(self, result: int) -> None:
+        s = self.session
+        s.send(mavlink.MAVLink_mission_ack_message(s.sysid, s.compid, result, self.mission_type))
+
+    def _progress(self, **data) -> None:
+        self.session.emit(EventKind.MISSION_UPLOAD, mission_type=self.type_name, **data)
+
+    def _failed(self, result: int | None, reason: str, cancel: bool = True) -> None:
+        if cancel:
+            self._ack(15)  # MAV_MISSION_OPERATION_CANCELLED ends the vehicle's side too
+        name = "TIMEOUT" if result is None else MAV_MISSION_RESULT_NAMES.get(result, str(result))
+        self._progress(phase="failed", result=name, reason=reason)
+        self.fail(MissionTransferError(self.mission_type, result, reason))
+
+
+class UploadJob(_TransferJob):
+    """Upload a list by MISSION_COUNT, answering the vehicle's requests.
+
+    ``items`` are the wire items in sequence order (for the mission type,
+    item 0 is home). The vehicle asks with MISSION_REQUEST or
+    MISSION_REQUEST_INT; both are answered with MISSION_ITEM_INT. ArduPilot
+    re-requests by itself and answers a duplicate item with
+    INVALID_SEQUENCE without ending the transfer, so that ACK is ignored
+    while items are outstanding.
+    """
+
+    def __init__(self, items, mission_type: int, timeouts: TransferTimeouts) -> None:
+        super().__init__(mission_type, timeouts)
+        self.items = list(items)
+        self.highest_sent = -1
+        self.requested = False
+
+    def start(self, session, now: float) -> None:
+        self.session = session
+        self.started_at = now
+        self._send_count(now)
+
+    def _send_count(self, now: float) -> None:
+        s = self.session
+        s.send(
+            mavlink.MAVLink_mission_count_message(
+                s.sysid, s.compid, len(self.items), self.mission_type
+            )
+        )
+        self.tries += 1
+        self.deadline = now + self.timeouts.ack_s
+
+    def on_message(self, msg, now: float) -> None:
+        if self.done:
+            return
+        kind = msg._type
+        if kind in ("MISSION_REQUEST", "MISSION_REQUEST_INT") and self._ours(msg):
+            seq = msg.seq
+            if not 0 <= seq < len(self.items):
+                self._failed(13, f"vehicle asked for item {seq} of {len(self.items)}")
+                return
+            s = self.session
+            s.send(item_to_msg(self.items[seq], seq, self.mission_type, s.sysid, s.compid))
+            self.requested = True
+            self.tries = 0
+            self.deadline = now + self.timeouts.ack_s
+            if seq > self.highest_sent:
+                self.highest_sent = seq
+                self._progress(phase="upload", sent=seq + 1, total=len(self.items))
+        elif kind == "MISSION_ACK" and self._ours(msg):
+            all_sent = self.highest_sent == len(self.items) - 1
+            if msg.type == 0 and all_sent:
+                self._progress(
+                    phase="upload", result="ACCEPTED", sent=len(self.items), total=len(self.items)
+                )
+                self.finish(len(self.items))
+            elif msg.type == 13 and not all_sent:
+                return  # duplicate item answered INVALID_SEQUENCE; the vehicle re-requests
+            elif msg.type == 0:
+                self._failed(13, "vehicle accepted before every item was sent", cancel=False)
+            else:
+                texts = self.session.tracker.recent_texts(self.started_at, REASON_SEVERITY)
+                reason = texts[-1] if texts else "vehicle refused the list"
+                self._failed(msg.type, reason, cancel=False)
+
+    def tick(self, now: float) -> None:
+        if self.done or now < self.deadline:
+            return
+        if self.tries > self.timeouts.retries:
+            self._failed(
+                None,
+                f"no answer after {self.tries} tries "
+                f"({self.highest_sent + 1}/{len(self.items)} items sent)",
+            )
+        elif not self.requested:
+            self._send_count(now)
+        else:
+            # The vehicle re-requests by itself; resend the last item in case ours was lost.
+            s = self.session
+            seq = self.highest_sent
+            s.send(item_to_msg(self.items[seq], seq, self.mission_type, s.sysid, s.compid))
+            self.tries += 1
+            self.deadline = now + self.timeouts.ack_s
+
+
+class DownloadJob(_TransferJob):
+    """Download a list: REQUEST_LIST -> COUNT -> REQUEST_INT each -> ITEM_INT -> ACK."""
+
+    def __init__(self, mission_type: int, timeouts: TransferTimeouts) -> None:
+        super().__init__(mission_type, timeouts)
+        self.count: int | None = None
+        self.items: list[MissionItem] = []
+
+    def start(self, session, now: float) -> None:
+        self.session = session
+        self._request_list(now)
+
+    def _request_list(self, now: float) -> None:
+        s = self.session
+        s.send(mavlink.MAVLink_mission_request_list_message(s.sysid, s.compid, self.mission_type))
+        self.tries += 1
+        self.deadline = now + self.timeouts.ack_s
+
+    def _request_item(self, now: float) -> None:
+        s = self.session
+        s.send(
+            mavlink.MAVLink_mission_request_int_message(
+                s.sysid, s.compid, len(self.items), self.mission_type
+            )
+        )
+        self.tries += 1
+        self.deadline = now + self.timeouts.item_s
+
+    def on_message(self, msg, now: float) -> None:
+        if self.done:
+            return
+        kind = msg._type
+        if kind == "MISSION_COUNT" and self._ours(msg) and self.count is None:
+            self.count = msg.count
+            self.tries = 0
+            if self.count == 0:
+                self._ack(0)
+                self.finish([])
+            else:
+                self._request_item(now)
+        elif kind in ("MISSION_ITEM_INT", "MISSION_ITEM") and self._ours(msg):
+            if self.count is None or msg.seq != len(self.items):
+                return  # a late duplicate
+            self.items.append(msg_to_item(msg))
+            self.tries = 0
+            self._progress(phase="download", received=len(self.items), total=self.count)
+            if len(self.items) == self.count:
+                self._ack(0)
+                self.finish(list(self.items))
+            else:
+                self._request_item(now)
+        elif kind == "MISSION_ACK" and self._ours(msg) and msg.type != 0:
+            self._failed(msg.type, "vehicle ended the download", cancel=False)
+
+    def tick(self, now: float) -> None:
+        if self.done or now < self.deadline:
+            return
+        if self.tries > self.timeouts.retries:
+            got = (
+                "no MISSION_COUNT"
+                if self.count is None
+                else (f"item {len(self.items)} of {self.count} never came")
+            )
+            self._failed(None, f"{got} after {self.tries} requests")
+        elif self.count is None:
+            self._request_list(now)
+        else:
+            self._request_item(now)
+
+
+class ClearJob(_TransferJob):
+    """MISSION_CLEAR_ALL for one list type, waiting for its MISSION_ACK."""
+
+    def start(self, session, now: float) -> None:
+        self.session = session
+        self._send(now)
+
+    def _send(self, now: float) -> None:
+        s = self.session
+        s.send(mavlink.MAVLink_mission_clear_all_message(s.sysid, s.compid, self.mission_type))
+        self.tries += 1
+        self.deadline = now + self.timeouts.ack_s
+
+    def on_message(self, msg, now: float) -> None:
+        if self.done or msg._type != "MISSION_ACK" or not self._ours(msg):
+            return
+        if msg.type == 0:
+            self.finish(0)
+        else:
+            self._failed(msg.type, "vehicle refused to clear", cancel=False)
+
+    def tick(self, now: float) -> None:
+        if self.done or now < self.deadline:
+            return
+        if self.tries > self.timeouts.retries:
+            self._failed(None, "no MISSION_ACK to clear", cancel=False)
+        else:
+            self._send(now)

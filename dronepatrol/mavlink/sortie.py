@@ -1,0 +1,314 @@
+"""A headless sortie: connect, check, upload, fly the mission, come back down.
+
+:class:`HeadlessSortie` is what ``dronepatrol fly`` runs, written against
+the core's link and vehicle so that other front ends can run it too. It
+reports through a ``say`` callback (one line each): readiness reasons,
+upload progress, one progress line per waypoint, the summary. Whatever goes
+wrong, it never leaves the vehicle armed on the ground and never abandons it
+in the air: airborne failures end in RTL and a wait for landing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.geo import distance_m
+from dronepatrol.mavlink.errors import FlightError, VehicleError
+from dronepatrol.mavlink.link import Link
+from dronepatrol.mavlink.preflight import check_preflight, wait_ready
+from dronepatrol.mission import Cmd, Mission, MissionType
+from dronepatrol.state import LandedState, LinkState
+
+MISSION_STATE_COMPLETE = 5
+ENDING_COMMANDS = (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND)
+
+
+class SortieAborted(Exception):
+    """The sortie ended early; the message says why and what the vehicle did."""
+
+
+@dataclass(frozen=True)
+class SortieSummary:
+    """What a finished sortie reports: duration [s], distance [m], battery and the tlog."""
+
+    duration_s: float
+    distance_m: float
+    battery_start_pct: float | None
+    battery_end_pct: float | None
+    consumed_mah: float | None
+    tlog_path: Path | None
+    waypoints_reached: int
+
+    def line(self) -> str:
+        minutes, seconds = divmod(round(self.duration_s), 60)
+        battery = "battery unknown"
+        if self.battery_start_pct is not None and self.battery_end_pct is not None:
+            used = self.battery_start_pct - self.battery_end_pct
+            battery = (
+                f"battery {self.battery_start_pct:.0f}% -> {self.battery_end_pct:.0f}% "
+                f"({used:.0f}% used"
+            )
+            battery += f", {self.consumed_mah:.0f} mAh)" if self.consumed_mah else ")"
+        return (
+            f"sortie complete: {minutes}m{seconds:02d}s, {self.distance_m / 1000:.2f} km, "
+            f"{self.waypoints_reached} waypoints, {battery}, tlog {self.tlog_path or 'off'}"
+        )
+
+
+class HeadlessSortie:
+    """One sortie on the vehicle at ``url``.
+
+    Args:
+        url: link URL; mission: what to fly; takeoff_alt_m: [m above home].
+        tlog_path: where to record every MAVLink byte (None: no recording).
+        say: where progress lines go.
+        overrides: preflight checks accepted although they fail (by name).
+        ready_timeout_s: how long to wait for the vehicle to become armable [s].
+        sortie_timeout_s: longest time in the air before the sortie is ended by RTL [s].
+    """
+
+    def __init__(
+        self,
+        url: str,
+        mission: Mission,
+        *,
+        takeoff_alt_m: float = 20.0,
+        tlog_path: Path | None = None,
+        say: Callable[[str], None] = print,
+        signing_key: str = "",
+        overrides: Iterable[str] = (),
+        min_battery_pct: float = 50.0,
+        ready_timeout_s: float = 180.0,
+        sortie_timeout_s: float = 3600.0,
+        link_options: dict | None = None,
+    ) -> None:
+        self.url = url
+        self.mission = mission
+        self.takeoff_alt_m = takeoff_alt_m
+        self.tlog_path = tlog_path
+        self.say = say
+        self.signing_key = signing_key
+        self.overrides = tuple(overrides)
+        self.min_battery_pct = min_battery_pct
+        self.ready_timeout_s = ready_timeout_s
+        self.sortie_timeout_s = sortie_timeout_s
+        self.link_options = link_options or {}
+        self.bus = EventBus()
+        self.link: Link | None = None
+        self.vehicle = None
+        self.interrupted = threading.Event()
+        self._distance_m = 0.0
+        self._last_fix: tuple[float, float] | None = None
+        self._reached = 0
+
+    # ---- the sortie ------------------------------------------------------------
+
+    def run(self) -> SortieSummary:
+        """Fly it. Raises SortieAborted (or KeyboardInterrupt after a safe landing)."""
+        events = self.bus.subscribe()
+        self.link = Link(
+            self.url,
+            self.bus,
+            tlog_path=self.tlog_path,
+            signing_key=self.signing_key,
+            **self.link_options,
+        ).start()
+        try:
+            return self._fly(events)
+        finally:
+            events.close()
+            self.link.close()
+
+    def _fly(self, events) -> SortieSummary:
+        vehicle = self.vehicle = self.link.wait_vehicle(timeout_s=30)
+        snap = vehicle.snapshot
+        self.say(
+            f"connected to {self.url}: system {vehicle.sysid}, {snap.autopilot} {snap.vehicle_type}"
+        )
+        wait_ready(
+            vehicle,
+            self.ready_timeout_s,
+            lambda reasons: self.say("waiting for the vehicle: " + "; ".join(reasons)),
+        )
+        self.say("vehicle ready to arm")
+        self._upload()
+        accepted = check_preflight(
+            vehicle, self.mission, self.overrides, min_battery_pct=self.min_battery_pct
+        )
+        for name, reason in accepted.items():
+            self.say(f"preflight check {name} overridden: {reason}")
+        self.say("preflight checks passed")
+        start = vehicle.snapshot
+        started = time.monotonic()
+        try:
+            self.say(f"arming and taking off to {self.takeoff_alt_m:g} m")
+            vehicle.takeoff(self.takeoff_alt_m, source="fly")
+            vehicle.start_mission(source="fly")
+            self.say(f"mission started: {len(self.mission.items)} items")
+            self._follow(events, started)
+        except KeyboardInterrupt:
+            self._recover("interrupted by the operator")
+            raise
+        except (VehicleError, SortieAborted) as exc:
+            self._recover(str(exc))
+            raise SortieAborted(str(exc)) from exc
+        end = vehicle.snapshot
+        return SortieSummary(
+            duration_s=time.monotonic() - started,
+            distance_m=self._distance_m,
+            battery_start_pct=start.battery.remaining_pct,
+            battery_end_pct=end.battery.remaining_pct,
+            consumed_mah=(end.battery.consumed_mah - (start.battery.consumed_mah or 0.0))
+            if end.battery.consumed_mah is not None
+            else None,
+            tlog_path=self.tlog_path,
+            waypoints_reached=self._reached,
+        )
+
+    def _upload(self) -> None:
+        vehicle = self.vehicle
+        total = len(self.mission.items) + 1
+        step = max(1, total // 10)
+        progress = self.bus.subscribe(accept=lambda e: e.kind == EventKind.MISSION_UPLOAD)
+        try:
+            future = vehicle.submit_upload(vehicle.mission_wire_items(self.mission))
+            while not future.done():
+                event = progress.get(0.2)
+                data = event.data if event else {}
+                if data.get("phase") == "upload" and "sent" in data and "result" not in data:
+                    sent = data["sent"]
+                    if data.get("mission_type") == "mission" and (
+                        sent % step == 0 or sent == total
+                    ):
+                        self.say(f"uploading mission: {sent}/{total} items")
+            future.result()
+        finally:
+            progress.close()
+        # Upload again through the verifying path for fence and rally; verify the mission.
+        from dronepatrol.mavlink.vehicle import compare_items
+
+        got = vehicle.download(MissionType.MISSION)
+        problems = compare_items(vehicle.mission_wire_items(self.mission), got, skip_first=True)
+        if problems:
+            raise SortieAborted("mission read back differs: " + "; ".join(problems[:3]))
+        vehicle.upload_items(self.mission.fence_items(), MissionType.FENCE)
+        vehicle.upload_items(self.mission.rally_items(), MissionType.RALLY)
+        self.say(
+            f"uploaded and verified {len(self.mission.items)} mission items, "
+            f"{len(self.mission.fence_items())} fence vertices, "
+            f"{len(self.mission.rally_points)} rally points"
+        )
+
+    def _follow(self, events, started: float) -> None:
+        """Watch the mission until landed and disarmed; one line per waypoint reached."""
+        vehicle = self.vehicle
+        items = self.mission.items
+        ends_by_itself = any(i.command in ENDING_COMMANDS for i in items[-2:])
+        was_airborne = False
+        returning = False
+        failsafes: list[str] = []
+        while True:
+            if self.interrupted.is_set():
+                raise KeyboardInterrupt
+            event = events.get(0.2)
+            snap = vehicle.snapshot
+            if snap.airborne:
+                was_airborne = True
+            if event is not None:
+                self._on_event(event, items, failsafes)
+            if time.monotonic() - started > self.sortie_timeout_s and not returning:
+                self.say(f"sortie time limit {self.sortie_timeout_s:g} s reached: RTL")
+                self._command_rtl()
+                returning = True
+            mission_done = snap.mission.state == MISSION_STATE_COMPLETE or self._reached >= len(
+                items
+            )
+            if mission_done and not ends_by_itself and not returning and snap.mode == "AUTO":
+                self.say("mission complete: returning to launch")
+                self._command_rtl()
+                returning = True
+            on_ground = snap.landed_state == LandedState.ON_GROUND or (
+                snap.landed_state == LandedState.UNDEFINED and not snap.airborne
+            )
+            if was_airborne and on_ground and not snap.armed and snap.link is LinkState.UP:
+                break
+        if failsafes:
+            raise SortieAborted("landed after failsafe: " + "; ".join(failsafes))
+        self.say("landed and disarmed")
+
+    def _on_event(self, event, items, failsafes: list[str]) -> None:
+        kind, data = event.kind, event.data
+        if kind == EventKind.TELEMETRY:
+            if data.get("armed"):
+                fix = (data["lat_deg"], data["lon_deg"])
+                if self._last_fix is not None:
+                    self._distance_m += distance_m(*self._last_fix, *fix)
+                self._last_fix = fix
+        elif kind == EventKind.WAYPOINT_REACHED:
+            seq = int(data["seq"])
+            self._reached = max(self._reached, seq)
+            self.say(self._progress_line(seq, items))
+        elif kind == EventKind.FAILSAFE:
+            failsafes.append(data["text"])
+            self.say(f"FAILSAFE ({data['failsafe']}): {data['text']}; vehicle in {data['mode']}")
+        elif kind == EventKind.LINK_LOST:
+            self.say(
+                f"link lost ({data['silent_s']} s silent); the vehicle's failsafe is in "
+                "charge until it comes back"
+            )
+        elif kind == EventKind.LINK_RESTORED:
+            self.say(f"link restored after {data['outage_s']} s")
+        elif kind == EventKind.MODE_CHANGED and data["mode"] in ("RTL", "LAND", "SMART_RTL"):
+            self.say(f"mode {data['mode']}")
+        elif kind == EventKind.STATUSTEXT and int(data.get("severity", 6)) <= 3:
+            self.say(f"vehicle: {data['text']}")
+
+    def _progress_line(self, seq: int, items) -> str:
+        snap = self.vehicle.snapshot
+        position = snap.position
+        next_item = next((i for i in items[seq:] if i.has_position), None)
+        distance = "-"
+        if next_item is not None and position is not None:
+            metres = distance_m(
+                position.lat_deg, position.lon_deg, next_item.lat_deg, next_item.lon_deg
+            )
+            distance = f"{metres:.0f} m"
+        alt = f"{position.alt_rel_m:.1f} m" if position else "?"
+        battery = (
+            f"{snap.battery.remaining_pct:.0f}%" if snap.battery.remaining_pct is not None else "?"
+        )
+        return f"item {seq}/{len(items)} reached | next {distance} | alt {alt} | battery {battery}"
+
+    # ---- safety ------------------------------------------------------------------
+
+    def _command_rtl(self) -> None:
+        try:
+            self.vehicle.rtl(source="fly")
+        except VehicleError as exc:
+            self.say(f"RTL refused ({exc}); landing here")
+            self.vehicle.land(source="fly")
+
+    def _recover(self, why: str) -> None:
+        """Bring the vehicle to a safe state: RTL and land if flying, disarm if on the ground."""
+        vehicle = self.vehicle
+        snap = vehicle.snapshot
+        self.say(f"{why}: making the vehicle safe")
+        try:
+            if snap.airborne or (snap.armed and snap.position and snap.position.alt_rel_m > 1.0):
+                if snap.mode not in ("RTL", "LAND", "SMART_RTL"):
+                    self._command_rtl()
+                self.say("returning to launch; waiting for landing")
+                vehicle.disarm_after_landing(
+                    timeout_s=max(self.sortie_timeout_s, 600.0), source="fly"
+                )
+                self.say("landed and disarmed")
+            elif snap.armed:
+                vehicle.disarm(source="fly")
+                self.say("disarmed on the ground")
+        except (VehicleError, FlightError) as exc:
+            self.say(f"could not make the vehicle safe: {exc}")

@@ -1,0 +1,323 @@
+"""The handle other threads hold for one vehicle: snapshots in, jobs out.
+
+Every method that talks to the vehicle comes in two forms: ``submit_*``
+returns at once with a future (and, for commands, a command id) whose outcome
+also arrives as an event, for web handlers that must never block on the
+radio; the plain form waits for the outcome and raises a typed error, for
+scripts and the CLI. Nothing here touches the connection: jobs run on the
+link's owner thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from dronepatrol.events import EventKind
+from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
+from dronepatrol.mavlink.flight import FlightOps
+from dronepatrol.mavlink.jobs import (
+    ClearJob,
+    CommandJob,
+    CommandSpec,
+    DownloadJob,
+    ParamJob,
+    TransferTimeouts,
+    UploadJob,
+)
+from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
+from dronepatrol.state import LinkState, VehicleSnapshot
+
+_INT_FRAME_TWIN = {5: 0, 6: 3, 11: 10}
+
+
+@dataclass(frozen=True)
+class CommandHandle:
+    """A submitted command: its id (as in COMMAND_SENT/RESULT events) and its future."""
+
+    command_id: str
+    future: Future
+
+    def result(self, timeout_s: float | None = None):
+        """Wait for the ACK; raises the command's typed error when refused."""
+        return self.future.result(timeout_s)
+
+
+def home_item(lat_deg: float, lon_deg: float, alt_amsl_m: float) -> MissionItem:
+    """Mission item 0: home, absolute altitude (ArduPilot overwrites it with its own home)."""
+    return MissionItem(
+        command=Cmd.NAV_WAYPOINT,
+        frame=Frame.GLOBAL,
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        alt_m=alt_amsl_m,
+    )
+
+
+def compare_items(
+    sent: Sequence[MissionItem], got: Sequence[MissionItem], skip_first: bool
+) -> list[str]:
+    """Differences between an uploaded list and what the vehicle read back.
+
+    Compares what ArduPilot stores: command, frame (an _INT frame equals its
+    plain twin), position to 1e-7 deg, altitude to 1 cm, and the parameters
+    (NAV_WAYPOINT's hold and acceptance radius as whole numbers, as
+    ArduPilot packs them; other NAV items' param1; DO items' param1..4).
+    Item 0 of a mission is home and is skipped (``skip_first``).
+    """
+    problems: list[str] = []
+    if len(sent) != len(got):
+        return [f"vehicle holds {len(got)} items, {len(sent)} were sent"]
+    for seq, (a, b) in enumerate(zip(sent, got, strict=True)):
+        if skip_first and seq == 0:
+            continue
+        diff: list[str] = []
+        if a.command != b.command:
+            diff.append(f"command {b.command} != {a.command}")
+        if _INT_FRAME_TWIN.get(a.frame, a.frame) != _INT_FRAME_TWIN.get(b.frame, b.frame):
+            diff.append(f"frame {b.frame} != {a.frame}")
+        if abs(a.lat_deg - b.lat_deg) > 2e-7 or abs(a.lon_deg - b.lon_deg) > 2e-7:
+            diff.append("position differs")
+        if abs(a.alt_m - b.alt_m) > 0.01:
+            diff.append(f"alt {b.alt_m:g} != {a.alt_m:g}")
+        if a.command == Cmd.NAV_WAYPOINT:
+            checked = ((a.param1, b.param1, "param1", True), (a.param2, b.param2, "param2", True))
+        elif a.command in (
+            Cmd.NAV_LOITER_TIME,
+            Cmd.NAV_LOITER_TURNS,
+            Cmd.NAV_LAND,
+            Cmd.NAV_TAKEOFF,
+            Cmd.NAV_RETURN_TO_LAUNCH,
+            Cmd.NAV_LOITER_UNLIM,
+        ):
+            checked = ((a.param1, b.param1, "param1", False),)
+        else:
+            checked = tuple(
+                (x, y, f"param{i + 1}", False)
+                for i, (x, y) in enumerate(
+                    zip(
+                        (a.param1, a.param2, a.param3, a.param4),
+                        (b.param1, b.param2, b.param3, b.param4),
+                        strict=True,
+                    )
+                )
+            )
+        for x, y, name, whole in checked:
+            if math.isnan(x):
+                continue
+            if whole:
+                if round(x) != round(y):
+                    diff.append(f"{name} {y:g} != {x:g}")
+            elif abs(x - y) > 1e-3 * max(1.0, abs(x)):
+                diff.append(f"{name} {y:g} != {x:g}")
+        if diff:
+            problems.append(f"item {seq}: " + ", ".join(diff))
+    return problems
+
+
+class Vehicle(FlightOps):
+    """One vehicle on a :class:`~dronepatrol.mavlink.link.Link`.
+
+    Attributes:
+        vehicle_id: the controller's id; sysid: its MAVLink system id.
+        timeouts: the mission protocol's timing used by transfers.
+    """
+
+    def __init__(self, link, sysid: int, vehicle_id: str) -> None:
+        self.link = link
+        self.sysid = sysid
+        self.vehicle_id = vehicle_id
+        self.timeouts = TransferTimeouts()
+        self._cond = threading.Condition()
+        self._snapshot = VehicleSnapshot(vehicle_id=vehicle_id, sysid=sysid)
+
+    def __repr__(self) -> str:
+        return f"Vehicle({self.vehicle_id!r}, sysid={self.sysid}, {self.link.url})"
+
+    # ---- state ----------------------------------------------------------------
+
+    def _set_snapshot(self, snapshot: VehicleSnapshot) -> None:
+        with self._cond:
+            self._snapshot = snapshot
+            self._cond.notify_all()
+
+    @property
+    def snapshot(self) -> VehicleSnapshot:
+        """The latest immutable state (refreshed by the link thread up to 20 times a second)."""
+        return self._snapshot
+
+    def wait_for(
+        self,
+        predicate: Callable[[VehicleSnapshot], bool],
+        timeout_s: float,
+        what: str = "condition",
+    ) -> VehicleSnapshot:
+        """Wait until ``predicate(snapshot)`` holds; raises FlightError after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                snap = self._snapshot
+                if predicate(snap):
+                    return snap
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise FlightError(
+                        f"{self.vehicle_id}: timed out after {timeout_s:g} s "
+                        f"waiting for {what} (mode {snap.mode}, "
+                        f"alt {_alt(snap)}, link {snap.link.value})"
+                    )
+                self._cond.wait(min(left, 0.5))
+
+    def params(self) -> dict[str, float]:
+        """Parameters read so far (those the controller relies on are read on connect)."""
+        session = self.link.sessions.get(self.sysid)
+        return dict(session.tracker.params) if session else {}
+
+    def recent_statustexts(self, since_s: float) -> list[str]:
+        """STATUSTEXTs heard in the last ``since_s`` seconds, oldest first."""
+        session = self.link.sessions.get(self.sysid)
+        if session is None:
+            return []
+        return session.tracker.recent_texts(time.monotonic() - since_s)
+
+    # ---- commands ----------------------------------------------------------------
+
+    def submit_command(
+        self,
+        command: int,
+        *params: float,
+        use_int: bool = False,
+        frame: int = 6,
+        source: str = "",
+        ack_timeout_s: float = 1.5,
+        retries: int = 4,
+    ) -> CommandHandle:
+        """Queue a MAV_CMD; never blocks. Its COMMAND_RESULT event carries the outcome."""
+        job = CommandJob(
+            CommandSpec(int(command), tuple(params), use_int, frame),
+            source=source,
+            ack_timeout_s=ack_timeout_s,
+            retries=retries,
+        )
+        if self._snapshot.link is LinkState.CLOSED:
+            job.fail(LinkDownError(f"{self.vehicle_id}: link closed"))
+            return CommandHandle(job.command_id, job.future)
+        self.link.submit(self.sysid, job)
+        return CommandHandle(job.command_id, job.future)
+
+    def command(
+        self,
+        command: int,
+        *params: float,
+        use_int: bool = False,
+        frame: int = 6,
+        source: str = "",
+        timeout_s: float = 60.0,
+    ) -> None:
+        """Send a MAV_CMD and wait for ACCEPTED; raises CommandError with the reason."""
+        handle = self.submit_command(command, *params, use_int=use_int, frame=frame, source=source)
+        _wait(handle.future, timeout_s, f"{self.vehicle_id}: command {command}")
+
+    # ---- parameters ---------------------------------------------------------------
+
+    def submit_param(self, name: str, value: float | None = None) -> Future:
+        """Read (``value`` None) or set a parameter; the future holds the vehicle's value."""
+        return self.link.submit(self.sysid, ParamJob(name, value))
+
+    def read_param(self, name: str, timeout_s: float = 10.0) -> float:
+        return _wait(self.submit_param(name), timeout_s, f"read {name}")
+
+    def set_param(self, name: str, value: float, timeout_s: float = 10.0) -> float:
+        """Set a parameter and return the value the vehicle echoed back."""
+        return _wait(self.submit_param(name, value), timeout_s, f"set {name}")
+
+    # ---- mission, fence and rally transfer -------------------------------------------
+
+    def submit_upload(
+        self, items: Sequence[MissionItem], mission_type: MissionType = MissionType.MISSION
+    ) -> Future:
+        """Upload wire items (mission: item 0 is home); the future holds the count."""
+        return self.link.submit(self.sysid, UploadJob(items, int(mission_type), self.timeouts))
+
+    def submit_download(self, mission_type: MissionType = MissionType.MISSION) -> Future:
+        """Download a list; the future holds the items (mission: item 0 is home)."""
+        return self.link.submit(self.sysid, DownloadJob(int(mission_type), self.timeouts))
+
+    def download(
+        self, mission_type: MissionType = MissionType.MISSION, timeout_s: float = 120.0
+    ) -> list[MissionItem]:
+        return _wait(self.submit_download(mission_type), timeout_s, "download")
+
+    def clear(
+        self, mission_type: MissionType = MissionType.MISSION, timeout_s: float = 30.0
+    ) -> None:
+        """Delete the vehicle's stored list of ``mission_type``."""
+        job = ClearJob(int(mission_type), self.timeouts)
+        _wait(self.link.submit(self.sysid, job), timeout_s, "clear")
+
+    def upload_items(
+        self,
+        items: Sequence[MissionItem],
+        mission_type: MissionType,
+        verify: bool = True,
+        timeout_s: float = 300.0,
+    ) -> int:
+        """Upload wire items and, with ``verify``, read them back and compare."""
+        _wait(self.submit_upload(items, mission_type), timeout_s, "upload")
+        if verify:
+            got = self.download(mission_type, timeout_s)
+            problems = compare_items(
+                list(items), got, skip_first=mission_type == MissionType.MISSION
+            )
+            self.link.bus.emit(
+                EventKind.MISSION_UPLOAD,
+                self.vehicle_id,
+                phase="verify",
+                mission_type=mission_type.name.lower(),
+                total=len(items),
+                result="MISMATCH" if problems else "ACCEPTED",
+                reason="; ".join(problems[:5]),
+            )
+            if problems:
+                raise MissionVerifyError(int(mission_type), "; ".join(problems[:5]))
+        return len(items)
+
+    def mission_wire_items(self, mission: Mission) -> list[MissionItem]:
+        """The mission as sent: home (plan's, else the vehicle's) then the items."""
+        if mission.home is not None:
+            lat, lon, alt = mission.home
+        else:
+            snap = self._snapshot
+            place = snap.home or snap.position
+            lat, lon, alt = (
+                (place.lat_deg, place.lon_deg, place.alt_amsl_m) if place else (0.0, 0.0, 0.0)
+            )
+        return [home_item(lat, lon, alt), *mission.items]
+
+    def upload_mission(
+        self, mission: Mission, verify: bool = True, timeout_s: float = 300.0
+    ) -> None:
+        """Upload and verify the mission, its fence and its rally points.
+
+        Fence and rally lists are always written, empty ones too, so that a
+        previous sortie's fence never survives on the vehicle unnoticed.
+        """
+        self.upload_items(self.mission_wire_items(mission), MissionType.MISSION, verify, timeout_s)
+        self.upload_items(mission.fence_items(), MissionType.FENCE, verify, timeout_s)
+        self.upload_items(mission.rally_items(), MissionType.RALLY, verify, timeout_s)
+
+
+def _alt(snap: VehicleSnapshot) -> str:
+    return f"{snap.position.alt_rel_m:.1f} m" if snap.position else "unknown"
+
+
+def _wait(future: Future, timeout_s: float, what: str):
+    try:
+        return future.result(timeout_s)
+    except FutureTimeout:
+        raise FlightError(f"{what}: no outcome within {timeout_s:g} s") from None

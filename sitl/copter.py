@@ -1,0 +1,751 @@
+"""One simulated ArduCopter: state, start-up, modes, arming, failsafes and telemetry timing.
+
+The vehicle is stepped in simulated time by its fleet (:mod:`fleet`) and fed
+decoded MAVLink messages by its link endpoint; it queues encoded replies in
+:attr:`SimCopter.outbox` as (client, bytes), client None meaning every
+connected ground station. Message handling lives in :mod:`handlers`, mode
+controllers in :mod:`flight`, telemetry builders in :mod:`telemetry`.
+
+Start-up follows SITL: EKF attitude after ~1 s, a 3D GPS fix after ~10 s,
+the EKF origin, home and "using GPS" after ~40 s (``fast_start`` makes that
+1 s / 2 s / 4 s for tests). Times are simulated seconds since boot.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dronepatrol.sitl import flight, telemetry
+from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl
+from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
+from dronepatrol.sitl.params import Params
+from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
+from dronepatrol.sitl.safety import (
+    FENCE_ALT_MAX,
+    FENCE_CIRCLE,
+    FENCE_POLYGON,
+    BatteryFailsafe,
+    Zone,
+    fence_names,
+    polygon_breached,
+    zones_from_items,
+)
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from dronepatrol import geo
+from dronepatrol.state import CopterMode, LandedState
+
+M = mavlink
+
+SEV_CRITICAL = 2
+SEV_WARNING = 4
+SEV_NOTICE = 5
+SEV_INFO = 6
+
+PREARM_DISPLAY_PERIOD_S = 30.0
+"""Failing pre-arm checks are announced this often while disarmed (AP_Arming)."""
+LAND_DETECT_S = 1.0
+"""Time on the ground before the land detector declares landed."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a simulated copter boots: position [deg], ground altitude AMSL [m], heading [deg]."""
+
+    lat_deg: float
+    lon_deg: float
+    alt_m: float = 584.0
+    heading_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class StartupTimes:
+    """Simulated seconds after boot at which each estimator stage comes up."""
+
+    ekf_attitude_s: float = 1.0
+    gps_fix_s: float = 10.0
+    ekf_gps_s: float = 40.0
+
+    @classmethod
+    def fast(cls) -> StartupTimes:
+        return cls(0.5, 1.0, 4.0)
+
+
+class SimCopter:
+    """A simulated ArduCopter 4.x speaking MAVLink 2 as system ``sysid``, component 1."""
+
+    def __init__(
+        self,
+        sysid: int,
+        home: Home,
+        *,
+        fast_start: bool = False,
+        params: dict[str, float] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.sysid = sysid
+        self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
+        self.params = Params({"MAV_SYSID": sysid, **(params or {})})
+        self.startup = StartupTimes.fast() if fast_start else StartupTimes()
+        self.boot_done_s = 0.2
+        self.now = 0.0
+        self.step_dt = 0.0
+        self.wall_epoch = time.time()
+        self.outbox: list[tuple[Any, bytes]] = []
+
+        self.origin_lat, self.origin_lon, self.origin_alt_m = home.lat_deg, home.lon_deg, home.alt_m
+        self.origin_set = False
+        self.home_set = False
+        self.home_local = Point(0.0, 0.0, 0.0)
+        self.ground_up_m = 0.0
+        self.air = Airframe(yaw_deg=home.heading_deg, seed=seed)
+        self.battery = Battery()
+        self.battery_fs = BatteryFailsafe()
+
+        self.mode = CopterMode(int(self.params["INITIAL_MODE"]))
+        self.armed = False
+        self.landed = True
+        self.auto_armed = False
+        self.arm_time = 0.0
+        self.landed_since: float | None = 0.0
+        self.disarm_timer_start: float | None = None
+        self.prearm_ok = False
+        self._prearm_next_display = 0.0
+        self._prearm_next_check = 0.0
+        self._ekf_announced = 0
+        self._gps_lost_at: float | None = None
+
+        self.guided = Guided(self)
+        self.runner = MissionRunner(self)
+        self.rtl: Rtl | None = None
+        self.lander: Lander | None = None
+        self.speed_override_mps: float | None = None
+        self.roi: Point | None = None
+        self.yaw_hold_deg: float | None = None
+        self.hold_point: Point | None = None
+
+        self.stores = {t: ItemStore(t) for t in (MISSION, FENCE, RALLY)}
+        self.fence_zones: list[Zone] = []
+        self.fence_breaches = 0
+        self.fence_breach_count = 0
+        self.fence_breach_time = 0.0
+        self.failsafe_gcs = False
+        self.gcs_last_seen: float | None = None
+
+        self.intervals: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 1.0}
+        self.next_due: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 0.0}
+        self.param_queue: list[tuple[Any, int]] = []
+        self._check_next = 0.0
+
+        from dronepatrol.sitl.handlers import Handlers
+
+        self.handlers = Handlers(self)
+
+    # -- messaging ----------------------------------------------------------
+    def emit(self, msg: Any, client: Any = None) -> None:
+        """Encode ``msg`` from this vehicle and queue it (client None: every client)."""
+        if msg is None:
+            return
+        buf = msg.pack(self.mav)
+        self.mav.seq = (self.mav.seq + 1) % 256
+        self.outbox.append((client, buf))
+
+    def text(self, severity: int, text: str) -> None:
+        self.emit(self.mav.statustext_encode(severity, text.encode()[:50]))
+
+    def time_boot_ms(self) -> int:
+        return round(self.now * 1000) & 0xFFFFFFFF
+
+    def wall_epoch_us(self) -> float:
+        return (self.wall_epoch + self.now) * 1e6
+
+    # -- position helpers ---------------------------------------------------
+    def latlon(self) -> tuple[float, float]:
+        return geo.offset(self.origin_lat, self.origin_lon, self.air.north_m, self.air.east_m)
+
+    def to_ne(self, lat: float, lon: float) -> tuple[float, float]:
+        return geo.ne_offset_m(self.origin_lat, self.origin_lon, lat, lon)
+
+    def to_local(
+        self, lat: float, lon: float, alt: float, frame: int, only_alt: bool = False
+    ) -> Point:
+        """A mission/command location in the local frame; lat/lon 0 means "here"."""
+        if frame in (M.MAV_FRAME_GLOBAL, M.MAV_FRAME_GLOBAL_INT):
+            up = alt - self.origin_alt_m
+        else:  # relative to home (terrain frames: the simulated ground is flat)
+            up = self.home_local.up + alt
+        if only_alt or (lat == 0 and lon == 0):
+            return Point(self.air.north_m, self.air.east_m, up)
+        north, east = self.to_ne(lat, lon)
+        return Point(north, east, up)
+
+    def home_latlon(self) -> tuple[float, float, float]:
+        lat, lon = geo.offset(
+            self.origin_lat, self.origin_lon, self.home_local.north, self.home_local.east
+        )
+        return lat, lon, self.origin_alt_m + self.home_local.up
+
+    def home_item(self) -> Item | None:
+        if not self.home_set:
+            return None
+        lat, lon, alt = self.home_latlon()
+        return Item(seq=0, frame=0, command=16, x=round(lat * 1e7), y=round(lon * 1e7), z=alt)
+
+    def travel_yaw(self, point: Point, rtl: bool = False) -> float | None:
+        """Heading toward ``point``: ROI, held yaw, or along the track (WP_YAW_BEHAVIOR)."""
+        air = self.air
+        if self.roi is not None:
+            return math.degrees(
+                math.atan2(self.roi.east - air.east_m, self.roi.north - air.north_m)
+            )
+        if self.yaw_hold_deg is not None:
+            return self.yaw_hold_deg
+        behaviour = int(self.params["WP_YAW_BEHAVIOR"])
+        if behaviour == 0 or (behaviour == 2 and rtl):
+            return None
+        dn, de = point.north - air.north_m, point.east - air.east_m
+        if math.hypot(dn, de) < 2.0:
+            return None
+        return math.degrees(math.atan2(de, dn)) % 360.0
+
+    def hold_target(self) -> Target:
+        air = self.air
+        if self.hold_point is None:
+            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+        hp = self.hold_point
+        return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
+
+    def limits(self) -> Limits:
+        p = self.params
+        return Limits(
+            speed_xy_mps=max(0.2, p["WPNAV_SPEED"] / 100.0),
+            accel_xy_mss=max(0.5, p["WPNAV_ACCEL"] / 100.0),
+            climb_mps=max(0.1, p["WPNAV_SPEED_UP"] / 100.0),
+            descent_mps=max(0.1, p["WPNAV_SPEED_DN"] / 100.0),
+            accel_z_mss=max(0.5, p["WPNAV_ACCEL_Z"] / 100.0),
+            yaw_rate_dps=max(5.0, p["ATC_SLEW_YAW"] / 100.0),
+        )
+
+    # -- estimator ----------------------------------------------------------
+    def gps_enabled(self) -> bool:
+        return not self.params["SIM_GPS_DISABLE"]
+
+    def gps_has_fix(self) -> bool:
+        return self.gps_enabled() and self.now >= self.startup.gps_fix_s
+
+    def gps_fix_type(self) -> int:
+        if self.now < 0.5:
+            return M.GPS_FIX_TYPE_NO_GPS
+        return M.GPS_FIX_TYPE_3D_FIX if self.gps_has_fix() else M.GPS_FIX_TYPE_NO_FIX
+
+    def ekf_attitude_ok(self) -> bool:
+        return self.now >= self.startup.ekf_attitude_s
+
+    def position_ok(self) -> bool:
+        """EKF has an absolute position: origin set and GPS not lost for over 10 s."""
+        if not self.origin_set:
+            return False
+        return self._gps_lost_at is None or self.now - self._gps_lost_at < 10.0
+
+    def ekf_healthy(self) -> bool:
+        return self.ekf_attitude_ok()
+
+    def ekf_flags(self) -> int:
+        if not self.ekf_attitude_ok():
+            return 1024  # EKF_UNINITIALIZED
+        flags = telemetry.EKF_ATTITUDE | telemetry.EKF_VEL_VERT | telemetry.EKF_POS_VERT_ABS
+        if self.position_ok():
+            flags |= (
+                telemetry.EKF_VEL_HORIZ
+                | telemetry.EKF_POS_HORIZ_REL
+                | telemetry.EKF_POS_HORIZ_ABS
+                | telemetry.EKF_PRED_POS_HORIZ_REL
+                | telemetry.EKF_PRED_POS_HORIZ_ABS
+            )
+        else:
+            flags |= telemetry.EKF_CONST_POS_MODE
+        return flags
+
+    def _update_estimator(self) -> None:
+        st = self.startup
+        if self._ekf_announced == 0 and self.now >= 0.1:
+            self._ekf_announced = 1
+            self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
+            self.text(SEV_INFO, "Frame: QUAD/X")
+        if self._ekf_announced == 1 and self.ekf_attitude_ok():
+            self._ekf_announced = 2
+            self.text(SEV_INFO, "EKF3 IMU0 initialised")
+            self.text(SEV_INFO, "EKF3 IMU0 tilt alignment complete")
+            self.text(SEV_INFO, "EKF3 IMU0 yaw aligned")
+        if self._ekf_announced == 2 and self.now >= 0.5 and self.gps_enabled():
+            self._ekf_announced = 3
+            self.text(SEV_INFO, "GPS 1: detected u-blox")
+        if not self.origin_set and self.gps_has_fix() and self.now >= st.ekf_gps_s:
+            self.origin_set = True
+            self.text(SEV_INFO, "EKF3 IMU0 origin set")
+            self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
+            self._set_home_here()
+            self.emit(telemetry.BUILDERS[M.MAVLINK_MSG_ID_GPS_GLOBAL_ORIGIN](self))
+        # GPS loss and recovery once running
+        if self.origin_set:
+            if not self.gps_enabled() and self._gps_lost_at is None:
+                self._gps_lost_at = self.now
+                self.text(SEV_WARNING, "GPS 1: not healthy")
+            elif self.gps_enabled() and self._gps_lost_at is not None:
+                was_bad = not self.position_ok()
+                self._gps_lost_at = None
+                if was_bad:
+                    self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
+
+    def _set_home_here(self) -> None:
+        air = self.air
+        self.home_local = Point(air.north_m, air.east_m, air.up_m if self.landed else 0.0)
+        self.home_set = True
+        self.emit(self.home_position_message())
+
+    # -- mode and mission notifications -------------------------------------
+    def home_position_message(self) -> Any:
+        if not self.home_set:
+            return None
+        lat, lon, alt = self.home_latlon()
+        return self.mav.home_position_encode(
+            round(lat * 1e7),
+            round(lon * 1e7),
+            round(alt * 1000),
+            self.home_local.north,
+            self.home_local.east,
+            -self.home_local.up,
+            [1.0, 0.0, 0.0, 0.0],
+            0.0,
+            0.0,
+            0.0,
+            round(self.now * 1e6),
+        )
+
+    def mission_current_message(self) -> Any:
+        total = len(self.stores[MISSION].items)
+        if total == 0:
+            state = M.MISSION_STATE_NO_MISSION
+        elif self.runner.complete:
+            state = M.MISSION_STATE_COMPLETE
+        elif self.runner.started and self.mode == CopterMode.AUTO:
+            state = M.MISSION_STATE_ACTIVE
+        elif self.runner.started:
+            state = M.MISSION_STATE_PAUSED
+        else:
+            state = M.MISSION_STATE_NOT_STARTED
+        in_auto = 1 if self.mode == CopterMode.AUTO else 0
+        seq = self.runner.current_seq
+        return self.mav.mission_current_encode(seq, total + 1 if total else 0, state, in_auto)
+
+    def send_mission_current(self) -> None:
+        self.emit(self.mission_current_message())
+
+    def send_item_reached(self, seq: int) -> None:
+        self.emit(self.mav.mission_item_reached_encode(seq))
+
+    def mission_finished(self) -> None:
+        """ModeAuto::exit_mission: hover (loiter) in AUTO when flying, disarm when landed."""
+        self.send_mission_current()
+        self.hold_point = None
+        if self.landed and self.armed:
+            self.disarm(reason="mission complete")
+
+    def position_target_message(self) -> Any:
+        point = self._current_nav_point()
+        if point is None:
+            return None
+        lat, lon = geo.offset(self.origin_lat, self.origin_lon, point.north, point.east)
+        return self.mav.position_target_global_int_encode(
+            self.time_boot_ms(),
+            M.MAV_FRAME_GLOBAL_INT,
+            0xFF8,
+            round(lat * 1e7),
+            round(lon * 1e7),
+            self.origin_alt_m + point.up,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+
+    def _current_nav_point(self) -> Point | None:
+        if self.mode == CopterMode.GUIDED:
+            return self.guided.point
+        if self.mode == CopterMode.AUTO and self.runner.target_point is not None:
+            return self.runner.target_point
+        if self.mode == CopterMode.RTL:
+            return self.home_local
+        return None
+
+    def nav_distance_bearing(self) -> tuple[float, float]:
+        point = self._current_nav_point()
+        if point is None:
+            return 0.0, self.air.yaw_deg
+        dn, de = point.north - self.air.north_m, point.east - self.air.east_m
+        return math.hypot(dn, de), math.degrees(math.atan2(de, dn)) % 360.0
+
+    def landed_state(self) -> int:
+        if self.landed:
+            return LandedState.ON_GROUND
+        if self.is_landing():
+            return LandedState.LANDING
+        if self.is_taking_off():
+            return LandedState.TAKEOFF
+        return LandedState.IN_AIR
+
+    def is_landing(self) -> bool:
+        if self.mode == CopterMode.LAND:
+            return True
+        if self.mode in (CopterMode.RTL, CopterMode.SMART_RTL) and self.rtl is not None:
+            return self.rtl.state in (flight.RtlState.LAND, flight.RtlState.FINAL_DESCENT)
+        return self.mode == CopterMode.AUTO and self.runner.landing
+
+    def is_taking_off(self) -> bool:
+        if self.mode == CopterMode.GUIDED:
+            return self.guided.taking_off
+        return self.mode == CopterMode.AUTO and self.runner.taking_off
+
+    def failsafe_active(self) -> bool:
+        return self.failsafe_gcs or self.battery_fs.level > 0
+
+    # -- modes ----------------------------------------------------------------
+    def set_mode(self, mode: int, reason: str = "gcs") -> bool:
+        """Copter::set_mode: refuse unknown modes and, when armed, modes needing position."""
+        try:
+            new = CopterMode(mode)
+        except ValueError:
+            return False
+        if new not in flight.SUPPORTED_MODES:
+            return False
+        if new == self.mode:
+            return True
+        name = flight.MODE_NAMES[new]
+        ignore_checks = not self.armed
+        if not ignore_checks and new in flight.POSITION_MODES and not self.position_ok():
+            self.text(SEV_WARNING, f"Mode change to {name} failed: requires position")
+            return False
+        if new == CopterMode.AUTO:
+            if not ignore_checks and not self.stores[MISSION].items:
+                self.text(SEV_WARNING, f"Mode change to {name} failed: init failed")
+                return False
+            first = self._first_nav_command()
+            if self.armed and self.landed and (first is None or first.command != 22):
+                self.text(SEV_CRITICAL, "Auto: Missing Takeoff Cmd")
+                self.text(SEV_WARNING, f"Mode change to {name} failed: init failed")
+                return False
+        if new == CopterMode.SMART_RTL and self.armed and not self.position_ok():
+            return False
+        self._enter_mode(new, reason)
+        return True
+
+    def _first_nav_command(self) -> Item | None:
+        for item in self.stores[MISSION].items:
+            if item.command <= flight.NAV_CMD_LAST:
+                return item
+        return None
+
+    def _enter_mode(self, new: CopterMode, reason: str, land_pause: bool = False) -> None:
+        self.mode = new
+        self.hold_point = None
+        self.yaw_hold_deg = None
+        self.rtl = None
+        self.lander = None
+        if new == CopterMode.GUIDED:
+            self.guided = Guided(self)
+        elif new in (CopterMode.RTL, CopterMode.SMART_RTL):
+            self.rtl = Rtl(self)
+        elif new == CopterMode.LAND:
+            self.lander = Lander(self, pause_s=flight.LAND_PAUSE_S if land_pause else 0.0)
+        elif new == CopterMode.AUTO:
+            self.speed_override_mps = None
+            self.roi = None
+            if self.runner.complete or not self.runner.started:
+                self.runner.reset()
+            if self.armed and (self.auto_armed or not self.landed):
+                self.runner.start_or_resume()
+        self.send_mission_current()
+
+    def rtl_or_land(self, reason: str) -> None:
+        """set_mode_RTL_or_land_with_pause."""
+        if not self.set_mode(CopterMode.RTL, reason):
+            self.land_with_pause(reason)
+
+    def land_with_pause(self, reason: str) -> None:
+        self._enter_mode(CopterMode.LAND, reason, land_pause=True)
+
+    def do_failsafe_action(self, action: str, reason: str) -> None:
+        if action == "none":
+            return
+        if action == "land":
+            self.land_with_pause(reason)
+        elif action in ("rtl", "auto_rtl"):
+            self.rtl_or_land(reason)
+        elif action == "smartrtl_rtl":
+            if not self.set_mode(CopterMode.SMART_RTL, reason):
+                self.text(SEV_WARNING, "SmartRTL Unavailable, Trying RTL Mode")
+                self.rtl_or_land(reason)
+        elif action == "smartrtl_land":
+            if not self.set_mode(CopterMode.SMART_RTL, reason):
+                self.text(SEV_WARNING, "SmartRTL Unavailable, Using Land Mode")
+                self.land_with_pause(reason)
+        elif action == "brake_land":
+            if not self.set_mode(CopterMode.BRAKE, reason):
+                self.text(SEV_WARNING, "Trying Land Mode")
+                self.land_with_pause(reason)
+        elif action == "terminate":
+            self.disarm(force=True, reason="terminate")
+
+    def should_disarm_on_failsafe(self) -> bool:
+        if self.armed and self.now - self.arm_time < 2.0 and self.landed:
+            return True  # in_arming_delay
+        if self.mode == CopterMode.AUTO:
+            return not self.auto_armed and self.landed
+        return self.landed
+
+    # -- arming ---------------------------------------------------------------
+    def arming_failures(self, forced: bool) -> list[str]:
+        """Reasons arming is refused, in ArduCopter's words (without the prefix)."""
+        reasons: list[str] = []
+        mode_needs_position = self.mode in flight.POSITION_MODES
+        if not self.ekf_attitude_ok():
+            return ["AHRS: EKF3 not started"]
+        fence_needs_position = bool(
+            self.params["FENCE_ENABLE"]
+            and int(self.params["FENCE_TYPE"]) & (FENCE_CIRCLE | FENCE_POLYGON)
+        )
+        if mode_needs_position and not self.position_ok():
+            reasons.append("Need Position Estimate")
+        elif fence_needs_position and not self.position_ok():
+            reasons.append("Fence enabled, need position estimate")
+        if forced or not self.params["ARMING_CHECK"]:
+            return reasons
+        if self.failsafe_gcs:
+            reasons.append("GCS failsafe on")
+        if self.battery_fs.level:
+            reasons.append("Battery failsafe")
+        arm_volt = self.params["BATT_ARM_VOLT"]
+        if arm_volt > 0 and self.battery.voltage_v < arm_volt:
+            reasons.append(f"Battery 1 below minimum arming voltage {arm_volt:.2f}V")
+        if mode_needs_position and self.gps_enabled() and not self.gps_has_fix():
+            reasons.append("GPS 1: Bad fix")
+        if self.params["FENCE_ENABLE"] and self.fence_breaches:
+            reasons.append(f"Vehicle breaching {fence_names(self.fence_breaches)}")
+        return reasons
+
+    def arm(self, forced: bool = False) -> bool:
+        """AP_Arming::arm from the GCS; announces failures as "Arm: ..."."""
+        if self.armed:
+            return True
+        reasons = self.arming_failures(forced)
+        if not reasons:
+            allows = self.mode not in flight.NOT_ARMABLE
+            if self.mode == CopterMode.AUTO:
+                allows = bool(int(self.params["AUTO_OPTIONS"]) & 1)
+            if not allows:
+                reasons.append(f"{flight.MODE_NAMES[self.mode]} mode not armable")
+        if reasons:
+            for reason in reasons:
+                self.text(SEV_CRITICAL, f"Arm: {reason}")
+            return False
+        self.text(SEV_INFO, "Arming motors")
+        self.armed = True
+        self.arm_time = self.now
+        self.disarm_timer_start = self.now
+        self.auto_armed = False
+        if self.home_set and self.landed:
+            self._set_home_here()
+        if self.mode == CopterMode.AUTO and self.runner.started is False:
+            self.runner.reset()
+        return True
+
+    def disarm(self, force: bool = False, reason: str = "gcs") -> bool:
+        if not self.armed:
+            return True
+        if reason == "gcs" and not force and not self.landed:
+            return False
+        self.text(SEV_INFO, "Disarming motors")
+        self.armed = False
+        self.auto_armed = False
+        self.runner.reset()
+        if not self.landed:
+            # forced disarm in the air: the vehicle falls; the simulation puts it down
+            self.landed = True
+            self.air.hold_on_ground()
+            self.ground_up_m = 0.0
+        return True
+
+    def takeoff(self, alt_rel_m: float) -> bool:
+        """Mode::do_user_takeoff: armed, landed, a takeoff-capable mode, above current height."""
+        if not self.armed or not self.landed:
+            return False
+        if self.mode not in (
+            CopterMode.GUIDED,
+            CopterMode.LOITER,
+            CopterMode.ALT_HOLD,
+            CopterMode.POSHOLD,
+        ):
+            return False
+        target_up = self.home_local.up + alt_rel_m
+        if target_up <= self.air.up_m:
+            return False
+        if self.mode == CopterMode.GUIDED:
+            self.guided.takeoff(target_up)
+        else:
+            air = self.air
+            self.hold_point = Point(air.north_m, air.east_m, target_up)
+        self.auto_armed = True
+        self._liftoff()
+        return True
+
+    def _liftoff(self) -> None:
+        self.landed = False
+        self.landed_since = None
+
+    # -- the step -------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        """Advance ``dt`` simulated seconds: estimator, control, physics, checks, telemetry."""
+        self.now += dt
+        self.step_dt = dt
+        self._update_estimator()
+        self._apply_param_changes()
+        target = self._control_target()
+        if self.armed and not self.landed:
+            self.air.step(dt, target, self.limits())
+            if self.air.up_m <= self.ground_up_m and self.air.vu <= 0.0:
+                self._touch_down()
+        else:
+            self.air.hold_on_ground()
+            if self.armed and self._wants_climb(target):
+                self._liftoff()
+        p = self.params
+        self.air.set_wind(p["SIM_WIND_SPD"], p["SIM_WIND_DIR"], p["SIM_WIND_TURB"], dt)
+        current = flight_current_a(self.air, self.armed, not self.landed)
+        self.battery.step(dt, current, p["SIM_BATT_VOLTAGE"], p["SIM_BATT_CAP_AH"])
+        if self.now >= self._check_next:
+            self._check_next = self.now + 0.1
+            self.handlers.slow_checks()
+        for proto in self.handlers.protocols.values():
+            proto.update(self.now)
+        self._send_due_telemetry()
+        self.handlers.send_queued_params()
+
+    def _wants_climb(self, target: Target) -> bool:
+        if self.mode == CopterMode.AUTO:
+            return self.runner.started and target.up_m is not None and target.up_m > 0.2
+        if self.mode == CopterMode.GUIDED:
+            return self.guided.taking_off
+        return self.hold_point is not None and self.hold_point.up > 0.2 and self.auto_armed
+
+    def _touch_down(self) -> None:
+        self.air.hold_on_ground()
+        self.landed = True
+        self.landed_since = self.now
+        self.hold_point = None
+        if self.is_landing_mode_for_disarm():
+            self.disarm(reason="landed")
+
+    def is_landing_mode_for_disarm(self) -> bool:
+        if self.mode == CopterMode.LAND:
+            return True
+        # AUTO disarms when its landing command completes (ModeAuto::exit_mission)
+        return self.mode in (CopterMode.RTL, CopterMode.SMART_RTL)
+
+    def _control_target(self) -> Target:
+        mode = self.mode
+        if mode == CopterMode.GUIDED:
+            return self.guided.target()
+        if mode == CopterMode.AUTO:
+            if not self.runner.started and self.armed and (self.auto_armed or not self.landed):
+                self.runner.start_or_resume()
+            if self.runner.complete:
+                return self.hold_target()
+            return self.runner.target()
+        if mode in (CopterMode.RTL, CopterMode.SMART_RTL):
+            if self.rtl is None:
+                self.rtl = Rtl(self)
+            return self.rtl.target()
+        if mode == CopterMode.LAND:
+            if self.lander is None:
+                self.lander = Lander(self)
+            return self.lander.target()
+        return self.hold_target()
+
+    def _apply_param_changes(self) -> None:
+        changed = self.params.changed
+        if not changed:
+            return
+        if "FENCE_ENABLE" in changed or "FENCE_TYPE" in changed:
+            self.fence_breaches = 0
+        changed.clear()
+
+    def _send_due_telemetry(self) -> None:
+        for msgid, interval in self.intervals.items():
+            due = self.next_due.get(msgid, 0.0)
+            if self.now + 1e-9 < due:
+                continue
+            # keep the cadence; skip missed slots rather than bursting
+            nxt = due + interval
+            self.next_due[msgid] = nxt if nxt > self.now else self.now + interval
+            builder = telemetry.BUILDERS.get(msgid)
+            if builder is not None:
+                self.emit(builder(self))
+
+    def auto_disarm_check(self) -> None:
+        """Disarm after DISARM_DELAY seconds armed on the ground."""
+        delay = self.params["DISARM_DELAY"]
+        if not self.armed or delay <= 0:
+            self.disarm_timer_start = None
+            return
+        if not self.landed:
+            self.disarm_timer_start = None
+            return
+        if self.disarm_timer_start is None:
+            self.disarm_timer_start = self.now
+        if self.now - self.disarm_timer_start >= delay:
+            self.disarm(reason="auto")
+
+    # -- fence ------------------------------------------------------------------
+    def reload_fence(self) -> None:
+        self.fence_zones = zones_from_items(self.stores[FENCE].commands(), self.to_ne)
+
+    def fence_breach_type(self) -> int:
+        if self.fence_breaches & FENCE_ALT_MAX:
+            return M.FENCE_BREACH_MAXALT
+        if self.fence_breaches & (FENCE_CIRCLE | FENCE_POLYGON):
+            return M.FENCE_BREACH_BOUNDARY
+        return M.FENCE_BREACH_NONE
+
+    def fence_check(self) -> int:
+        """Newly breached fences (bitmask) and the breach state update."""
+        p = self.params
+        if not p["FENCE_ENABLE"] or not self.home_set:
+            self.fence_breaches = 0
+            return 0
+        types = int(p["FENCE_TYPE"])
+        air = self.air
+        now_breached = 0
+        alt_rel = air.up_m - self.home_local.up
+        if types & FENCE_ALT_MAX and alt_rel >= p["FENCE_ALT_MAX"]:
+            now_breached |= FENCE_ALT_MAX
+        dist = math.hypot(air.north_m - self.home_local.north, air.east_m - self.home_local.east)
+        if types & FENCE_CIRCLE and dist >= p["FENCE_RADIUS"]:
+            now_breached |= FENCE_CIRCLE
+        if types & FENCE_POLYGON and polygon_breached(self.fence_zones, air.north_m, air.east_m):
+            now_breached |= FENCE_POLYGON
+        new = now_breached & ~self.fence_breaches
+        cleared = self.fence_breaches & ~now_breached
+        self.fence_breaches = now_breached
+        if new:
+            self.fence_breach_count += 1
+            self.fence_breach_time = self.now
+        if cleared and not now_breached:
+            self.text(SEV_NOTICE, f"{fence_names(cleared)} breach cleared")
+        return new

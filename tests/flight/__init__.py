@@ -1,0 +1,1 @@
+"""Flight tests: one plain-pymavlink ground station against the simulator and real SITL."""

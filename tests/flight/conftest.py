@@ -1,0 +1,116 @@
+"""One fixture, two backends: the embedded simulator always, real ArduCopter SITL when configured.
+
+``launch_vehicle(params=..., speedup=...)`` starts a fresh vehicle and
+returns a :class:`Backend` with its link URL and fault injection that works
+on both: SIM_* parameters set over MAVLink (the same names ArduPilot SITL
+uses) and a TCP proxy for link cuts. The ``sitl`` variant is marked
+``sitl`` and skipped unless ARDUPILOT_SITL names an arducopter binary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from dronepatrol.sitl import Home, SimFleet
+from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
+
+from flight.flightlib import Gcs
+
+HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
+SPEEDUP = 20.0
+"""Simulated seconds per wall second in the flight tests (both backends)."""
+
+
+@dataclass
+class Backend:
+    """A started vehicle: link URL, system id, and how to stop it."""
+
+    name: str
+    url: str
+    sysid: int = 1
+    home: Home = HOME
+    speedup: float = SPEEDUP
+    _stop: list[Callable[[], None]] = field(default_factory=list)
+    fleet: SimFleet | None = None
+
+    def gcs(self) -> Gcs:
+        gcs = Gcs(self.url, target_system=self.sysid)
+        self._stop.insert(0, gcs.close)
+        gcs.wait_heartbeat(timeout=60)
+        gcs.request_streams(4)
+        return gcs
+
+    def stop(self) -> None:
+        for fn in self._stop:
+            with contextlib.suppress(Exception):
+                fn()
+        self._stop.clear()
+
+
+def _free_sitl_instance() -> int:
+    """An instance number whose SITL ports (5760+10i .. +3) are free."""
+    for i in range(20, 200):
+        base = 5760 + 10 * i
+        try:
+            for port in range(base, base + 4):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return i
+    raise RuntimeError("no free SITL instance ports")
+
+
+def _start_sim(params: dict[str, float] | None, speedup: float, fast: bool) -> Backend:
+    fleet = SimFleet(1, HOME, speedup=speedup, base_port=0, fast_start=fast, params=params)
+    fleet.start()
+    backend = Backend("sim", fleet.urls[0], speedup=speedup, fleet=fleet)
+    backend._stop.append(fleet.stop)
+    return backend
+
+
+def _start_sitl(params: dict[str, float] | None, speedup: float) -> Backend:
+    binary = os.environ["ARDUPILOT_SITL"]
+    root = Path(tempfile.mkdtemp(prefix="dronepatrol-sitl-test-"))
+    extra = []
+    if params:
+        extra_file = root / "test.parm"
+        extra_file.write_text("".join(f"{k} {v}\n" for k, v in params.items()))
+        extra.append(extra_file)
+    instance = _free_sitl_instance()
+    home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
+    specs = fleet_specs(binary, 1, home, speedup=speedup, first_instance=instance, defaults=extra)
+    fleet = SitlFleet(specs, root=root).start()
+    backend = Backend("sitl", fleet.urls[0], speedup=speedup)
+    backend._stop.append(fleet.stop)
+    return backend
+
+
+@pytest.fixture(params=["sim", pytest.param("sitl", marks=pytest.mark.sitl)])
+def launch_vehicle(request: pytest.FixtureRequest) -> Iterator[Callable[..., Backend]]:
+    """Factory: ``launch_vehicle(params=None, speedup=SPEEDUP)`` -> a fresh Backend."""
+    started: list[Backend] = []
+
+    def launch(params: dict[str, float] | None = None, speedup: float = SPEEDUP) -> Backend:
+        if request.param == "sim":
+            backend = _start_sim(params, speedup, fast=False)
+        else:
+            backend = _start_sitl(params, speedup)
+        started.append(backend)
+        return backend
+
+    yield launch
+    for backend in started:
+        backend.stop()
+
+
+@pytest.fixture
+def backend_name(launch_vehicle, request: pytest.FixtureRequest) -> str:
+    return request.node.callspec.params["launch_vehicle"]

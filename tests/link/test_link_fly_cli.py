@@ -1,0 +1,46 @@
+"""``dronepatrol fly``: bad input is refused with exit status 2 and the fix named."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from dronepatrol.cli import main
+from dronepatrol.mavlink.missionfile import load_mission
+
+WAYPOINTS = """QGC WPL 110
+0\t1\t0\t16\t0\t0\t0\t0\t-35.363261\t149.165230\t584.000000\t1
+1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t20\t1
+2\t0\t3\t16\t0\t0\t0\t0\t-35.362\t149.1652\t30\t1
+3\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1
+"""
+
+
+def test_waypoints_file_is_read_with_home_apart(tmp_path):
+    path = tmp_path / "patrol.waypoints"
+    path.write_text(WAYPOINTS)
+    mission = load_mission(path)
+    assert mission.home == (-35.363261, 149.16523, 584.0)
+    assert [i.command for i in mission.items] == [22, 16, 20]
+    assert mission.items[1].lat_deg == -35.362
+
+
+def test_bad_link_url_exits_2_naming_the_form(tmp_path):
+    path = tmp_path / "patrol.waypoints"
+    path.write_text(WAYPOINTS)
+    result = CliRunner().invoke(main, ["fly", "--connect", "tcp:nowhere", "--mission", str(path)])
+    assert result.exit_code == 2
+    assert "tcp:HOST:PORT" in result.output
+
+
+def test_unreadable_mission_exits_2_naming_the_file(tmp_path):
+    path = tmp_path / "broken.waypoints"
+    path.write_text("QGC WPL 110\n1\t0\t3\t16\tnot numbers\n")
+    result = CliRunner().invoke(
+        main, ["fly", "--connect", "tcp:127.0.0.1:5760", "--mission", str(path)]
+    )
+    assert result.exit_code == 2
+    assert "broken.waypoints" in result.output
+    missing = CliRunner().invoke(
+        main, ["fly", "--connect", "tcp:127.0.0.1:5760", "--mission", str(tmp_path / "none.plan")]
+    )
+    assert missing.exit_code == 2 and "none.plan" in missing.output

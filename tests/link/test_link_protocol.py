@@ -1,0 +1,271 @@
+"""The link against a scripted ArduCopter peer: connect, commands, parameters, events.
+
+Real TCP sockets and real MAVLink 2 bytes on both sides; the peer answers the
+way ArduCopter does and misbehaves on request (lost acks, refusals).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from mavpeer import ScriptedCopter
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.mavlink import (
+    CommandError,
+    CommandTimeout,
+    Fleet,
+    Link,
+    LinkUrl,
+    LinkUrlError,
+    UnknownVehicleError,
+)
+from dronepatrol.state import LinkState
+
+
+def wait_until(predicate, timeout_s: float = 10.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def events_of(sub, kind, timeout_s=5.0, count=1, pred=lambda e: True):
+    got = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < count and time.monotonic() < deadline:
+        e = sub.get(0.1)
+        if e is not None and e.kind == kind and pred(e):
+            got.append(e)
+    assert len(got) >= count, f"only {len(got)} {kind} events"
+    return got
+
+
+@pytest.fixture
+def link(copter: ScriptedCopter, bus: EventBus):
+    link = Link(copter.url, bus).start()
+    yield link
+    link.close()
+
+
+def test_link_urls_parse_and_bad_ones_say_the_form():
+    assert LinkUrl.parse("udpin:0.0.0.0:14550") == LinkUrl("udpin", "0.0.0.0", 14550)
+    assert LinkUrl.parse("serial:/dev/ttyUSB0:57600").host == "/dev/ttyUSB0"
+    for bad in ("tcp:127.0.0.1", "http://x:1", "tcp:host:0", "udpout:h:port"):
+        with pytest.raises(LinkUrlError, match=r"tcp:HOST:PORT|out of range|not a number"):
+            LinkUrl.parse(bad)
+
+
+def test_connect_identifies_vehicle_asks_for_telemetry_reads_params(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    snap = vehicle.wait_for(
+        lambda s: s.position is not None and s.home is not None, 10, "telemetry"
+    )
+    assert (snap.autopilot, snap.vehicle_type, snap.sysid) == ("ARDUPILOTMEGA", "QUADROTOR", 1)
+    assert snap.battery.voltage_v == pytest.approx(12.6)
+    assert snap.position.lat_deg == pytest.approx(-35.363261)
+    intervals = {
+        int(m.param1) for m in copter.received if m._type == "COMMAND_LONG" and m.command == 511
+    }
+    assert mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT in intervals
+    assert mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE in intervals
+    wait_until(lambda: "DISARM_DELAY" in vehicle.params(), 10, "parameters")
+    assert vehicle.params()["RTL_ALT"] == 1500.0
+
+
+def test_gcs_heartbeat_is_sent_at_one_hertz(copter, link):
+    link.wait_vehicle(timeout_s=5)
+    start = len([m for m in copter.received if m._type == "HEARTBEAT"])
+    time.sleep(3.1)
+    beats = [m for m in copter.received if m._type == "HEARTBEAT"][start:]
+    assert 2 <= len(beats) <= 4
+    assert all(m.type == mavlink.MAV_TYPE_GCS and m.get_srcSystem() == 255 for m in beats)
+
+
+def test_falls_back_to_request_data_stream_when_intervals_are_refused(bus):
+    peer = ScriptedCopter()
+    peer.support_interval = False
+    peer.start()
+    link = Link(peer.url, bus).start()
+    try:
+        link.wait_vehicle(timeout_s=5)
+        wait_until(
+            lambda: any(m._type == "REQUEST_DATA_STREAM" for m in peer.received),
+            10,
+            "REQUEST_DATA_STREAM",
+        )
+    finally:
+        link.close()
+        peer.stop()
+
+
+def test_arm_refusal_carries_result_and_the_autopilots_reason(bus):
+    peer = ScriptedCopter(ekf_ready=False)
+    peer.start()
+    sub = bus.subscribe()
+    link = Link(peer.url, bus).start()
+    try:
+        vehicle = link.wait_vehicle(timeout_s=5)
+        with pytest.raises(CommandError) as refused:
+            vehicle.arm(source="operator alice")
+        assert refused.value.result == 4 and refused.value.result_name == "FAILED"
+        assert refused.value.reason == "Arm: Need Position Estimate"
+        result = events_of(sub, EventKind.COMMAND_RESULT, pred=lambda e: e.data["command"] == 400)[
+            0
+        ]
+        assert result.data["ok"] is False
+        assert result.data["source"] == "operator alice"
+        assert result.data["reason"] == "Arm: Need Position Estimate"
+        peer.ekf_ready = True
+        vehicle.arm()
+        assert vehicle.snapshot.armed
+    finally:
+        link.close()
+        peer.stop()
+
+
+def test_lost_acks_are_retried_with_confirmation_incremented(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.drop_acks[400] = 2
+    vehicle.arm()
+    confirmations = [c for cmd, c in copter.confirmations if cmd == 400]
+    assert confirmations == [0, 1, 2]
+
+
+def test_no_ack_at_all_is_a_timeout_error(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.drop_acks[178] = 99
+    handle = vehicle.submit_command(178, 1, 5, -1, ack_timeout_s=0.1, retries=3)
+    with pytest.raises(CommandTimeout, match="no COMMAND_ACK"):
+        handle.result(10)
+    assert [c for cmd, c in copter.confirmations if cmd == 178] == [0, 1, 2, 3]
+
+
+def test_denied_command_is_typed(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.command_results[20] = 2
+    with pytest.raises(CommandError) as denied:
+        vehicle.command(20)
+    assert denied.value.result_name == "DENIED"
+
+
+def test_submit_returns_at_once_and_the_result_arrives_as_an_event(copter, link, bus):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    sub = bus.subscribe()
+    copter.drop_acks[176] = 1  # the answer needs a retry: 1.5 s away
+    started = time.monotonic()
+    handle = vehicle.submit_set_mode("GUIDED", source="web:bob")
+    assert time.monotonic() - started < 0.05
+    sent = events_of(
+        sub, EventKind.COMMAND_SENT, pred=lambda e: e.data["command_id"] == handle.command_id
+    )[0]
+    assert sent.data["name"] == "DO_SET_MODE"
+    result = events_of(
+        sub,
+        EventKind.COMMAND_RESULT,
+        timeout_s=10,
+        pred=lambda e: e.data["command_id"] == handle.command_id,
+    )[0]
+    assert result.data["ok"] and result.data["attempts"] == 2
+    assert result.data["source"] == "web:bob"
+    vehicle.wait_for(lambda s: s.mode == "GUIDED", 5, "GUIDED")
+
+
+def test_param_set_is_confirmed_by_the_vehicles_echo(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    assert vehicle.set_param("RTL_ALT", 2500) == 2500
+    assert copter.params["RTL_ALT"] == 2500
+
+
+def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, bus):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    vehicle.wait_for(lambda s: s.link is LinkState.UP, 5)
+    sub = bus.subscribe()
+    copter.heartbeats = False
+    silenced = time.monotonic()
+    lost = events_of(sub, EventKind.LINK_LOST, timeout_s=5)[0]
+    assert time.monotonic() - silenced <= 3.0
+    assert lost.data["silent_s"] <= 3.0
+    assert vehicle.snapshot.link is LinkState.LOST
+    copter.heartbeats = True
+    events_of(sub, EventKind.LINK_RESTORED, timeout_s=5)
+    vehicle.wait_for(lambda s: s.link is LinkState.UP, 5, "link up")
+    vehicle.arm()  # commands work again without any operator action
+
+
+def test_dropped_tcp_connection_reconnects_by_itself(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.drop_clients()
+    wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect")
+    wait_until(lambda: copter.clients, 5, "client back")
+    vehicle.arm()
+    assert vehicle.snapshot.armed
+
+
+def test_several_vehicles_on_one_link_by_system_id(copter, link):
+    link.wait_vehicle(1, timeout_s=5)
+    copter.send(mavlink.MAVLink_heartbeat_message(2, 3, 0x81, 5, 4, 3), src=(2, 1))
+    second = link.wait_vehicle(2, timeout_s=5)
+    second.wait_for(lambda s: s.mode == "LOITER" and s.armed, 5, "second vehicle state")
+    assert link.vehicles[1].snapshot.mode == "STABILIZE"
+
+
+def test_fleet_adds_names_commands_and_removes_vehicles(bus):
+    peers = [ScriptedCopter(sysid=i + 1) for i in range(2)]
+    for p in peers:
+        p.start()
+    sub = bus.subscribe()
+    fleet = Fleet(bus)
+    try:
+        fleet.add(peers[0].url, sysid=1, name="station-north", wait_s=5)
+        fleet.add(peers[1].url, wait_s=5)
+        assert sorted(fleet.vehicles()) == ["2", "station-north"]
+        assert [s.vehicle_id for s in fleet.snapshots()] == ["2", "station-north"]
+        fleet.run("station-north", "set_mode", "GUIDED")
+        assert peers[0].custom_mode == 4 and peers[1].custom_mode == 0
+        future = fleet.submit("2", "arm")
+        future.result(10)
+        assert peers[1].armed
+        events_of(sub, EventKind.ARMED, pred=lambda e: e.vehicle_id == "2")
+        with pytest.raises(UnknownVehicleError):
+            fleet.submit("nope", "rtl")
+        fleet.remove("2")
+        assert sorted(fleet.vehicles()) == ["station-north"]
+    finally:
+        fleet.close()
+        for p in peers:
+            p.stop()
+
+
+def test_statustext_failsafe_becomes_a_failsafe_event(copter, link, bus):
+    link.wait_vehicle(timeout_s=5)
+    sub = bus.subscribe()
+    copter.statustext("GCS Failsafe", severity=2)
+    event = events_of(sub, EventKind.FAILSAFE)[0]
+    assert event.data["failsafe"] == "gcs" and event.data["text"] == "GCS Failsafe"
+
+
+def test_telemetry_events_are_steady_track_samples(copter, link, bus):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    vehicle.wait_for(lambda s: s.position is not None, 5)
+    sub = bus.subscribe()
+    samples = events_of(sub, EventKind.TELEMETRY, timeout_s=5, count=6)
+    span = samples[-1].time_s - samples[0].time_s
+    assert 5 / span >= 2.0  # at least 2 Hz
+    data = samples[-1].data
+    for key in (
+        "lat_deg",
+        "lon_deg",
+        "alt_rel_m",
+        "battery_pct",
+        "battery_v",
+        "mode",
+        "armed",
+        "time_s",
+    ):
+        assert key in data
