@@ -117,3 +117,21 @@ def test_command_audit_pairs_results_with_their_commands() -> None:
     ]
     assert rows[0]["latency_s"] == pytest.approx(1.0)
     assert rows[0]["reason"] == "PreArm: GPS"
+
+
+def test_command_audit_counts_retries_by_command_id() -> None:
+    def event(kind, time_s, command_id, result=None):
+        return {"kind": kind, "time_s": time_s, "command": "COMPONENT_ARM_DISARM",
+                "result": result, "actor": "carol", "data": {"command_id": command_id}}  # fmt: skip
+
+    rows = command_audit(
+        [
+            event("command_sent", 1.0, 7),
+            event("command_sent", 2.5, 7),  # no ack within 1.5 s: sent again
+            event("command_sent", 2.6, 8),
+            event("command_result", 2.7, 8, "DENIED"),
+            event("command_result", 3.0, 7, "ACCEPTED"),
+        ]
+    )
+    assert [(r["attempts"], r["result"]) for r in rows] == [(2, "ACCEPTED"), (1, "DENIED")]
+    assert rows[0]["latency_s"] == pytest.approx(2.0)
