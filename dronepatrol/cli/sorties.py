@@ -55,6 +55,9 @@ def _engine(ctx: click.Context) -> Any:
 
     from dronepatrol.store import StoreError, make_engine, upgrade
 
+    cached = ctx.meta.get("dronepatrol.sorties.engine")
+    if cached is not None:
+        return cached
     settings: Settings = ctx.find_root().obj or Settings.load()
     try:
         engine = make_engine(settings)
@@ -65,6 +68,8 @@ def _engine(ctx: click.Context) -> Any:
             f"cannot open the sortie database {shown or settings.effective_database_url}: "
             f"{str(exc).splitlines()[0]}; check DRONEPATROL_DATABASE_URL / DRONEPATROL_DATA_DIR"
         ) from exc
+    ctx.meta["dronepatrol.sorties.engine"] = engine
+    ctx.find_root().call_on_close(engine.dispose)
     return engine
 
 

@@ -165,6 +165,12 @@ class VehicleTracker:
         handler(self, msg, now)
 
     def _emit(self, kind: EventKind, **data) -> None:
+        """Publish the snapshot first, so that whoever reacts to the event sees its state."""
+        if kind is not EventKind.TELEMETRY:
+            now = time.monotonic()
+            self.dirty = False
+            self.snapshot_due = now + 0.05
+            self._publish(self.snapshot(now))
         self.bus.emit(kind, self.vehicle_id, **data)
 
     def _changed(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from dronepatrol.records.telemetry import (
     snapshot_as_dict,
     snapshot_from_dict,
+    telemetry_data,
     telemetry_event,
     track_sample,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "register_media",
     "snapshot_as_dict",
     "snapshot_from_dict",
+    "telemetry_data",
     "telemetry_event",
     "track_sample",
     "verify_media",

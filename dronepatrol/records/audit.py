@@ -9,15 +9,17 @@ armed, disarmed     ``name`` (vehicle), ``plan``, ``targets``, ``station``,
                     ``operator``; on disarmed also ``outcome``
                     (completed/aborted) and ``reason`` to state it outright
 mission_upload      ``plan``, ``targets``, ``station``, ``operator``: kept as the
-                    context of the vehicle's next sortie; ``count`` items
+                    context of the vehicle's next sortie; ``mission_type``,
+                    ``phase``, ``sent``/``total``, ``result``, ``reason``
 mode_changed        ``mode`` (new mode name), ``previous``
-waypoint_reached    ``seq`` (mission item number)
+waypoint_reached    ``seq`` (mission item number), ``total``
 mission_current     ``seq``, ``total``
 statustext          ``text``, ``severity``
-failsafe            ``reason`` or ``text``, ``kind``
-command_sent,       ``command`` (name, e.g. ``ARM``, ``MISSION_START``, ``RTL``),
+failsafe            ``reason`` or ``text``, ``failsafe`` (which one)
+command_sent,       ``name`` (e.g. ``COMPONENT_ARM_DISARM``) or ``command`` (MAV_CMD),
+                    ``command_id`` (pairs a result and retries with their command),
 command_result      ``result`` (``ACCEPTED``, ``DENIED``, ``TIMEOUT``, ...),
-                    ``actor`` (who: a user name, ``scheduler``, ``cli``),
+                    ``actor`` or ``source`` (who: a user name, ``scheduler``, ``link``),
                     ``reason`` (the autopilot's STATUSTEXT explanation)
 detection           ``class`` (or ``label``), ``confidence`` [0..1], ``lat_deg``,
                     ``lon_deg``, ``snapshot`` (image path)
@@ -67,9 +69,12 @@ def summary(event: Event) -> str:
     if kind == EventKind.STATUSTEXT:
         return _text(data.get("text"))
     if kind == EventKind.FAILSAFE:
-        return f"failsafe: {_text(data.get('reason') or data.get('text') or data.get('kind'))}"
+        why = data.get("reason") or data.get("text") or data.get("failsafe") or data.get("type")
+        return f"failsafe: {_text(why)}"
     if kind in (EventKind.COMMAND_SENT, EventKind.COMMAND_RESULT):
-        parts = [_text(data.get("command") or data.get("name") or "command")]
+        parts = [command_name(data)]
+        if kind == EventKind.COMMAND_SENT and _int(data.get("attempt"), 1) > 1:
+            parts.append(f"(attempt {data['attempt']})")
         if data.get("result") is not None:
             parts.append(f"-> {data['result']}")
         if data.get("reason"):
@@ -79,11 +84,27 @@ def summary(event: Event) -> str:
             parts.append(f"by {actor}")
         return " ".join(parts)
     if kind == EventKind.MISSION_UPLOAD:
+        what = _text(data.get("mission_type") or "mission")
         plan = f" {data['plan']}" if data.get("plan") else ""
-        count = f", {data['count']} items" if data.get("count") is not None else ""
-        return f"mission uploaded{plan}{count}"
-    if kind in (EventKind.LINK_LOST, EventKind.LINK_RESTORED, EventKind.LINK_UP):
-        return kind.value.replace("_", " ")
+        phase = _text(data.get("phase") or "upload")
+        done = data.get("sent", data.get("received"))
+        total = data.get("total", data.get("count"))
+        progress = f" {done}/{total}" if done is not None and total is not None else ""
+        if done is None and total is not None:
+            progress = f", {total} items"
+        result = f" -> {data['result']}" if data.get("result") else ""
+        reason = f" ({data['reason']})" if data.get("reason") else ""
+        return f"{what}{plan} {phase}{progress}{result}{reason}"
+    if kind == EventKind.LINK_LOST:
+        silent = f" (silent {data['silent_s']} s)" if data.get("silent_s") is not None else ""
+        return f"link lost{silent}"
+    if kind == EventKind.LINK_RESTORED:
+        outage = f" after {data['outage_s']} s" if data.get("outage_s") is not None else ""
+        return f"link restored{outage}"
+    if kind == EventKind.LINK_UP:
+        return "link up"
+    if kind == EventKind.LANDED_STATE:
+        return f"landed state {_text(data.get('state') or '?')}"
     if kind == EventKind.ARMED:
         return "armed"
     if kind == EventKind.DISARMED:
@@ -92,12 +113,26 @@ def summary(event: Event) -> str:
     return _text(text) or str(kind).replace("_", " ")
 
 
+def command_name(data: Mapping[str, Any]) -> str:
+    """A command's name: ``name`` when the link gives one, else the MAV_CMD number."""
+    return _text(data.get("name") or data.get("command") or "command")
+
+
+def is_progress(kind: str, data: Mapping[str, Any]) -> bool:
+    """True for per-item mission transfer progress (kept, but left out of timelines)."""
+    return (
+        kind == EventKind.MISSION_UPLOAD.value
+        and data.get("phase") in ("upload", "download")
+        and not data.get("result")
+    )
+
+
 def event_row(event: Event, sortie_id: int | None) -> dict[str, Any]:
     """The ``events`` table row for ``event``."""
     data = event.data
     command = result = None
     if event.kind in (EventKind.COMMAND_SENT, EventKind.COMMAND_RESULT):
-        command = _text(data.get("command") or data.get("name"))[:80] or None
+        command = command_name(data)[:80]
         result = _text(data.get("result"))[:80] or None
     return {
         "sortie_id": sortie_id,
@@ -154,16 +189,17 @@ class OpenSortie:
             self.failsafes.append(summary(event))
         elif event.kind == EventKind.WAYPOINT_REACHED:
             self.reached_max = max(self.reached_max, _int(data.get("seq"), -1))
+            self.mission_total = max(self.mission_total, _int(data.get("total"), 0))
         elif event.kind == EventKind.MISSION_CURRENT:
             self.mission_total = max(self.mission_total, _int(data.get("total"), 0))
         elif event.kind == EventKind.MODE_CHANGED and data.get("mode") == "AUTO":
             self.flew_auto = True
 
-    def observe_sample(self, sample: Mapping[str, Any], mission_total: int) -> None:
-        """Update from one track sample (its mode) and the snapshot's mission size."""
+    def observe_sample(self, sample: Mapping[str, Any], mission_total: Any) -> None:
+        """Update from one track sample (its mode) and the telemetry's mission size."""
         if sample.get("mode") == "AUTO":
             self.flew_auto = True
-        self.mission_total = max(self.mission_total, mission_total)
+        self.mission_total = max(self.mission_total, _int(mission_total, 0))
 
     def outcome(self, disarm: Mapping[str, Any]) -> tuple[Outcome, str]:
         """(outcome, reason) at disarming.

@@ -116,17 +116,26 @@ class TargetCoverage:
 def load_network(path: Path | str) -> list[dict[str, Any]]:
     """The patrol targets (grid/line/point features) of a network GeoJSON file."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if data.get("type") != "FeatureCollection":
-        raise ValueError(f"{path}: not a GeoJSON FeatureCollection")
-    return network_targets(data["features"])
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
+        raise ValueError("not a GeoJSON FeatureCollection")
+    return network_targets(f for f in data["features"] if isinstance(f, dict))
 
 
 def network_targets(features: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The grid/line/point features among ``features``, as plain dicts."""
     out = []
-    for feature in features:
+    for index, feature in enumerate(features):
         props = feature.get("properties") or {}
         if props.get("kind") in TARGET_KINDS and feature.get("geometry"):
+            try:
+                shape(feature["geometry"])
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                name = props.get("id", f"feature #{index}")
+                raise ValueError(f"{name}: unreadable geometry ({exc})") from exc
             out.append(dict(feature))
     return out
 

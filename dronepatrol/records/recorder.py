@@ -43,7 +43,7 @@ from dronepatrol.records.audit import (
     detection_row,
     event_row,
 )
-from dronepatrol.records.telemetry import SNAPSHOT_KEY, track_sample
+from dronepatrol.records.telemetry import heard_armed, track_sample
 from dronepatrol.state import LinkState, VehicleSnapshot
 from dronepatrol.store.models import (
     Detection,
@@ -312,7 +312,7 @@ class Recorder:
         if vid is None:
             return
         state = self._state
-        armed = _heard_armed(event)
+        armed = heard_armed(event)
         settled = event.time_s - state.last_transition.get(vid, 0.0) >= TELEMETRY_SETTLE_S
         sortie = state.open.get(vid)
         if sortie is None and armed and settled:
@@ -324,9 +324,7 @@ class Recorder:
         if sortie is not None and sample is not None:
             sample["sortie_id"] = sortie.sortie_id
             batch.tracks.append(sample)
-            snap = event.data.get(SNAPSHOT_KEY)
-            total = (snap.get("mission") or {}).get("total", 0) if isinstance(snap, dict) else 0
-            sortie.observe_sample(sample, int(total or 0))
+            sortie.observe_sample(sample, event.data.get("mission_total"))
         if sortie is not None and armed is False and settled:
             state.last_transition[vid] = event.time_s
             self._close_sortie(connection, sortie, event.time_s, {}, batch)
@@ -434,6 +432,16 @@ class Recorder:
             return closed[0]
         return None
 
+    def _latest_sortie(self, vid: str | None) -> int | None:
+        """The vehicle's open sortie, else the one it flew last: media often come after landing."""
+        if vid is None:
+            return None
+        sortie = self._state.open.get(vid)
+        if sortie is not None:
+            return sortie.sortie_id
+        closed = self._state.last_closed.get(vid)
+        return closed[0] if closed else None
+
     def _add_media(
         self,
         connection: Connection,
@@ -443,7 +451,7 @@ class Recorder:
         complete: bool,
         batch: _Batch,
     ) -> None:
-        sortie_id = self._sortie_for(event.vehicle_id, event.time_s)
+        sortie_id = event.data.get("sortie_id") or self._latest_sortie(event.vehicle_id)
         media_id = media_files.register_pending(connection, sortie_id, path, kind)
         still_flying = event.vehicle_id in self._state.open
         if complete or not still_flying:
@@ -555,7 +563,7 @@ class Recorder:
         if event.kind in (EventKind.ARMED, EventKind.DISARMED):
             flying: bool | None = True  # disarming now means it flew until now
         elif event.kind == EventKind.TELEMETRY:
-            flying = _heard_armed(event)
+            flying = heard_armed(event)
         else:
             flying = None
         if flying is None:
@@ -574,14 +582,3 @@ class Recorder:
                 del self._state.awaiting[vid]
                 why = f"the vehicle was not heard within {self._resume_grace_s:.0f} s of restart"
                 self._interrupt(connection, sortie_id, vid, started_s, why, batch)
-
-
-def _heard_armed(event: Event) -> bool | None:
-    """The armed flag of a TELEMETRY event whose link is up (None when unknown)."""
-    snap = event.data.get(SNAPSHOT_KEY)
-    source = snap if isinstance(snap, dict) else event.data
-    link = source.get("link")
-    if link is not None and link != LinkState.UP.value:
-        return None
-    armed = source.get("armed")
-    return None if armed is None else bool(armed)

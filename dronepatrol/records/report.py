@@ -17,6 +17,7 @@ from typing import Any
 from dronepatrol import __version__
 from dronepatrol.geo import LocalFrame
 from dronepatrol.records.archive import SortieRecord, iso_utc
+from dronepatrol.records.audit import is_progress
 from dronepatrol.records.coverage import Camera, TargetCoverage, coverage, flown_swath
 from dronepatrol.records.svg import time_plot, track_map
 
@@ -75,8 +76,13 @@ def command_audit(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Commands paired with their results: sent time, command, who, result, reason, latency."""
     rows: list[dict[str, Any]] = []
     waiting: dict[str, list[dict[str, Any]]] = {}
+    by_id: dict[Any, dict[str, Any]] = {}
     for event in events:
+        command_id = event["data"].get("command_id")
         if event["kind"] == "command_sent":
+            if command_id is not None and command_id in by_id:  # a retry of the same command
+                by_id[command_id]["attempts"] += 1
+                continue
             row = {
                 "sent_s": event["time_s"],
                 "command": event["command"] or "?",
@@ -84,15 +90,23 @@ def command_audit(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "result": None,
                 "reason": "",
                 "latency_s": None,
+                "attempts": 1,
             }
             rows.append(row)
-            waiting.setdefault(row["command"], []).append(row)
+            if command_id is not None:
+                by_id[command_id] = row
+            else:
+                waiting.setdefault(row["command"], []).append(row)
         elif event["kind"] == "command_result":
-            queue = waiting.get(event["command"] or "?") or []
-            row = queue.pop(0) if queue else None
+            if command_id is not None and command_id in by_id:
+                row = by_id.pop(command_id)
+            else:
+                queue = waiting.get(event["command"] or "?") or []
+                row = queue.pop(0) if queue else None
             if row is None:
                 row = {"sent_s": None, "command": event["command"] or "?", "actor": ""}
                 row["latency_s"] = None
+                row["attempts"] = 0
                 rows.append(row)
             else:
                 row["latency_s"] = event["time_s"] - row["sent_s"]
@@ -220,6 +234,7 @@ def build_report(
             escape(str(c["result"] or "no answer")),
             escape(c["reason"]),
             _fmt(c["latency_s"], 2, " s"),
+            str(c["attempts"]),
         )
         for c in command_audit(record.events)
     ]
@@ -231,6 +246,7 @@ def build_report(
             escape(e["text"]),
         )
         for e in record.events
+        if not is_progress(e["kind"], e["data"])
     ]
     detection_rows = [
         (
@@ -272,7 +288,11 @@ def build_report(
         "<h2>Targets covered</h2>",
         _coverage_section(results, camera, bool(targets)),
         "<h2>Command audit</h2>",
-        _table(("Sent (UTC)", "Command", "By", "Result", "Reason", "Answered in"), audit_rows, {5}),
+        _table(
+            ("Sent (UTC)", "Command", "By", "Result", "Reason", "Answered in", "Sends"),
+            audit_rows,
+            {5, 6},
+        ),
         "<h2>Events</h2>",
         _table(("Time (UTC)", "T+", "Kind", "What"), timeline_rows, {1}),
         "<h2>Detections</h2>",

@@ -1,14 +1,22 @@
-"""The telemetry event: how a vehicle snapshot travels on the event bus.
+"""The telemetry event: one vehicle sample on the event bus, the recorder's track source.
 
-The link publishes one :data:`~dronepatrol.events.EventKind.TELEMETRY` event
-per new snapshot it wants recorded or shown (at least 2 Hz while armed), built
-with :func:`telemetry_event`; the recorder turns each into a track sample with
-:func:`track_sample`, and the web app can rebuild the snapshot with
-:func:`snapshot_from_dict`. This module is pure (no database), so the link
-imports it freely.
+The link publishes a :data:`~dronepatrol.events.EventKind.TELEMETRY` event at
+a steady rate (4 Hz by default, at least 2 Hz) while it hears a vehicle, with
+flat JSON data (all optional but the position):
 
-The event's ``data`` is ``{"snapshot": snapshot_as_dict(snapshot)}``: plain
-JSON values, enums as their values, tuples as lists.
+``lat_deg``, ``lon_deg`` [deg], ``alt_amsl_m``, ``alt_rel_m`` [m],
+``heading_deg`` [deg], ``groundspeed_mps``, ``climb_mps`` [m/s, up positive],
+``velocity_ned_mps``, ``armed``, ``mode`` (ArduCopter mode name),
+``landed_state`` (name), ``battery_pct`` [%], ``battery_v`` [V],
+``current_a``, ``consumed_mah``, ``mission_seq``, ``mission_total``,
+``gps_fix_type``, ``gps_satellites``, ``link`` (``up`` when given), and
+``time_s`` (when the sample was taken [s since the epoch]).
+
+:func:`telemetry_event` builds that event from a
+:class:`~dronepatrol.state.VehicleSnapshot` (for any other publisher: replays,
+tests, simulators); :func:`track_sample` turns one into a track row. The
+snapshot <-> dict helpers serve whoever needs a whole snapshot as JSON (the
+web app's push stream). This module is pure (no database).
 
 >>> from dronepatrol.state import Position, VehicleSnapshot
 >>> snap = VehicleSnapshot("1", armed=True, mode="AUTO", time_s=100.0,
@@ -19,7 +27,7 @@ JSON values, enums as their values, tuples as lists.
 >>> sample = track_sample(event)
 >>> sample["lat_deg"], sample["alt_rel_m"], sample["mode"]
 (-35.36, 30.0, 'AUTO')
->>> snapshot_from_dict(event.data["snapshot"]) == snap
+>>> snapshot_from_dict(snapshot_as_dict(snap)) == snap
 True
 """
 
@@ -39,9 +47,6 @@ from dronepatrol.state import (
     Position,
     VehicleSnapshot,
 )
-
-SNAPSHOT_KEY = "snapshot"
-"""The key of a TELEMETRY event's data that holds the snapshot dict."""
 
 
 def snapshot_as_dict(snapshot: VehicleSnapshot) -> dict[str, Any]:
@@ -80,12 +85,41 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> VehicleSnapshot:
     return VehicleSnapshot(**values)
 
 
+def telemetry_data(snapshot: VehicleSnapshot) -> dict[str, Any]:
+    """The TELEMETRY event data for ``snapshot`` (the keys in this module's docstring)."""
+    position = snapshot.position
+    battery = snapshot.battery
+    return {
+        "lat_deg": position.lat_deg if position else None,
+        "lon_deg": position.lon_deg if position else None,
+        "alt_amsl_m": position.alt_amsl_m if position else None,
+        "alt_rel_m": position.alt_rel_m if position else None,
+        "heading_deg": snapshot.heading_deg,
+        "groundspeed_mps": snapshot.groundspeed_mps,
+        "climb_mps": -snapshot.velocity_ned_mps[2],
+        "velocity_ned_mps": list(snapshot.velocity_ned_mps),
+        "armed": snapshot.armed,
+        "mode": snapshot.mode,
+        "landed_state": snapshot.landed_state.name,
+        "battery_pct": battery.remaining_pct,
+        "battery_v": battery.voltage_v,
+        "current_a": battery.current_a,
+        "consumed_mah": battery.consumed_mah,
+        "mission_seq": snapshot.mission.current_seq,
+        "mission_total": snapshot.mission.total,
+        "gps_fix_type": snapshot.gps_fix_type,
+        "gps_satellites": snapshot.gps_satellites,
+        "link": snapshot.link.value,
+        "time_s": snapshot.time_s,
+    }
+
+
 def telemetry_event(snapshot: VehicleSnapshot) -> Event:
     """The TELEMETRY event for ``snapshot``, timed at the snapshot's ``time_s``."""
     return Event(
         kind=EventKind.TELEMETRY,
         vehicle_id=snapshot.vehicle_id,
-        data={SNAPSHOT_KEY: snapshot_as_dict(snapshot)},
+        data=telemetry_data(snapshot),
         time_s=snapshot.time_s or time.time(),
     )
 
@@ -98,53 +132,32 @@ def _float(value: Any) -> float | None:
 
 
 def track_sample(event: Event) -> dict[str, Any] | None:
-    """A track sample's columns from a TELEMETRY event, or None without a position.
-
-    Reads the snapshot dict under :data:`SNAPSHOT_KEY`; a flat data dict with
-    the same names (``lat_deg``, ``lon_deg``, ``alt_rel_m``, ...) is accepted
-    too, for simple publishers.
-    """
+    """A track sample's columns from a TELEMETRY event, or None without a position."""
     data = event.data
-    snap = data.get(SNAPSHOT_KEY)
-    if isinstance(snap, Mapping):
-        position = snap.get("position") or {}
-        battery = snap.get("battery") or {}
-        velocity = snap.get("velocity_ned_mps") or (None, None, None)
-        source: Mapping[str, Any] = {
-            **position,
-            "heading_deg": snap.get("heading_deg"),
-            "groundspeed_mps": snap.get("groundspeed_mps"),
-            "climb_mps": -velocity[2] if velocity[2] is not None else None,
-            "battery_pct": battery.get("remaining_pct"),
-            "battery_v": battery.get("voltage_v"),
-            "mode": snap.get("mode", ""),
-            "armed": snap.get("armed", True),
-            "time_s": snap.get("time_s") or event.time_s,
-        }
-    else:
-        source = data
-    lat, lon = _float(source.get("lat_deg")), _float(source.get("lon_deg"))
+    lat, lon = _float(data.get("lat_deg")), _float(data.get("lon_deg"))
     if lat is None or lon is None:
         return None
     return {
-        "time_s": _float(source.get("time_s")) or event.time_s,
+        "time_s": _float(data.get("time_s")) or event.time_s,
         "lat_deg": lat,
         "lon_deg": lon,
-        "alt_amsl_m": _float(source.get("alt_amsl_m")),
-        "alt_rel_m": _float(source.get("alt_rel_m")),
-        "heading_deg": _float(source.get("heading_deg")),
-        "groundspeed_mps": _float(source.get("groundspeed_mps")),
-        "climb_mps": _float(source.get("climb_mps")),
-        "battery_pct": _float(source.get("battery_pct")),
-        "battery_v": _float(source.get("battery_v")),
-        "mode": str(source.get("mode") or ""),
-        "armed": bool(source.get("armed", True)),
+        "alt_amsl_m": _float(data.get("alt_amsl_m")),
+        "alt_rel_m": _float(data.get("alt_rel_m")),
+        "heading_deg": _float(data.get("heading_deg")),
+        "groundspeed_mps": _float(data.get("groundspeed_mps")),
+        "climb_mps": _float(data.get("climb_mps")),
+        "battery_pct": _float(data.get("battery_pct")),
+        "battery_v": _float(data.get("battery_v")),
+        "mode": str(data.get("mode") or ""),
+        "armed": bool(data.get("armed", True)),
     }
 
 
-def snapshot_armed(event: Event) -> bool | None:
-    """Whether a TELEMETRY event's snapshot says armed (None when it does not say)."""
-    snap = event.data.get(SNAPSHOT_KEY)
-    source = snap if isinstance(snap, Mapping) else event.data
-    armed = source.get("armed")
+def heard_armed(event: Event) -> bool | None:
+    """The armed flag of a TELEMETRY event whose link is up (None when it does not say)."""
+    data = event.data
+    link = data.get("link")
+    if link is not None and link != LinkState.UP.value:
+        return None
+    armed = data.get("armed")
     return None if armed is None else bool(armed)

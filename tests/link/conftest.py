@@ -1,13 +1,24 @@
-"""Fixtures for the link tests: a scripted ArduCopter peer and a link to it."""
+"""Fixtures for the link tests.
+
+* ``copter``: a scripted ArduCopter peer for protocol tests (see mavpeer.py).
+* ``launch_vehicle``: the flight suite's own fixture (tests/flight), reused so
+  the link-driven flight tests run on the same backends: the embedded
+  simulator always, real ArduCopter SITL (marked ``sitl``) when configured.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from mavpeer import ScriptedCopter
 
 from dronepatrol.events import EventBus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: the flight package
+from flight.conftest import HOME, SPEEDUP, launch_vehicle  # noqa: F401 - shared fixture
 
 
 @pytest.fixture

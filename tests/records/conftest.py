@@ -50,3 +50,23 @@ def clock() -> Callable[[], float]:
         return state["t"]
 
     return tick
+
+
+@pytest.fixture
+def recorded(engine: Engine):
+    """A database holding one scripted sortie; returns (engine, sortie id, script)."""
+    from dronepatrol.events import EventBus
+    from dronepatrol.records.recorder import Recorder
+    from records.sortie_script import ScriptedSortie
+
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    script = ScriptedSortie(bus, rate_hz=4.0)
+    script.fly()
+    assert recorder.flush()
+    recorder.stop()
+    from dronepatrol.records.archive import SortieArchive
+
+    [summary] = SortieArchive(engine).list()
+    return engine, summary.id, script

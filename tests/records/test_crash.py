@@ -124,7 +124,7 @@ def test_sigkill_then_restart_on_the_ground_marks_interrupted(
 
 
 def test_unheard_vehicle_is_interrupted_after_the_grace(engine: Engine) -> None:
-    from sortie_script import ScriptedSortie
+    from records.sortie_script import ScriptedSortie
 
     bus = EventBus()
     first = Recorder(engine, bus)
@@ -147,7 +147,7 @@ def test_unheard_vehicle_is_interrupted_after_the_grace(engine: Engine) -> None:
 
 
 def test_vehicle_heard_flying_after_restart_is_continued(engine: Engine) -> None:
-    from sortie_script import ScriptedSortie
+    from records.sortie_script import ScriptedSortie
 
     bus = EventBus()
     first = Recorder(engine, bus)

@@ -6,13 +6,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sortie_script import ScriptedSortie, square
 from sqlalchemy import Engine, func, select, text
 
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.store import Outcome, TrackSample
+from records.sortie_script import ScriptedSortie, square
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Tests of the sortie records: store, recorder, crash safety, exports, report, CLI."""

@@ -1,0 +1,92 @@
+"""Evidence integrity: media files are hashed when complete and re-checked on demand."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.records.archive import SortieArchive
+from dronepatrol.records.media import register_media, verify_media
+from dronepatrol.records.recorder import Recorder
+from dronepatrol.store import Media
+from records.sortie_script import ScriptedSortie
+
+
+def test_a_growing_tlog_is_hashed_when_its_sortie_ends(engine, tmp_path: Path) -> None:
+    tlog = tmp_path / "copter-1.tlog"
+    tlog.write_bytes(b"")
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    script = ScriptedSortie(bus)
+    script.fly(until_leg=1)
+    media = Event(EventKind.MEDIA, "1", {"path": str(tlog), "kind": "tlog", "complete": False})
+    bus.publish(media)
+    assert recorder.flush()
+    with engine.connect() as connection:
+        assert connection.execute(select(Media.sha256)).scalar_one() == ""  # still being written
+    tlog.write_bytes(b"\xfe" * 5000)  # the link appends all flight long
+    bus.publish(Event(EventKind.DISARMED, "1", {}, script.published[-1].time_s + 1))
+    assert recorder.flush()
+    recorder.wait_hashed()
+    recorder.stop()
+    [summary] = SortieArchive(engine).list()
+    [check] = verify_media(engine, summary.id)
+    assert check.ok and check.kind == "tlog"
+    assert check.expected_sha256 == hashlib.sha256(b"\xfe" * 5000).hexdigest()
+
+
+def test_detections_are_stored_with_their_snapshot(engine, tmp_path: Path) -> None:
+    snapshot = tmp_path / "person.jpg"
+    snapshot.write_bytes(b"\xff\xd8 jpeg bytes")
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    script = ScriptedSortie(bus)
+    script.fly(until_leg=1)
+    bus.publish(
+        Event(
+            EventKind.DETECTION,
+            "1",
+            {
+                "class": "person",
+                "confidence": 0.87,
+                "lat_deg": -35.36,
+                "lon_deg": 149.16,
+                "snapshot": str(snapshot),
+            },
+            script.published[-1].time_s,
+        )
+    )
+    bus.publish(Event(EventKind.DISARMED, "1", {}, script.published[-1].time_s + 1))
+    assert recorder.flush()
+    recorder.wait_hashed()
+    recorder.stop()
+    [summary] = SortieArchive(engine).list()
+    record = SortieArchive(engine).record(summary.id)
+    [detection] = record.detections
+    assert (detection["class_name"], detection["confidence"]) == ("person", 0.87)
+    assert detection["snapshot_path"] == str(snapshot)
+    [check] = verify_media(engine, summary.id)
+    assert check.ok and check.kind == "snapshot"
+
+
+def test_verify_names_changed_and_missing_files(recorded, tmp_path: Path) -> None:
+    engine, sortie_id, _ = recorded
+    video, tlog = tmp_path / "front.mp4", tmp_path / "link.tlog"
+    video.write_bytes(b"video" * 1000)
+    tlog.write_bytes(b"tlog" * 1000)
+    register_media(engine, sortie_id, video)
+    register_media(engine, sortie_id, tlog)
+    assert all(c.ok for c in verify_media(engine, sortie_id))
+    with video.open("r+b") as handle:  # one byte changed
+        handle.seek(100)
+        handle.write(b"X")
+    tlog.unlink()
+    checks = {Path(c.path).name: c for c in verify_media(engine, sortie_id)}
+    assert checks["front.mp4"].status == "mismatch" and checks["front.mp4"].kind == "video"
+    assert "front.mp4" in checks["front.mp4"].describe()
+    assert checks["link.tlog"].status == "missing"

@@ -1,0 +1,97 @@
+"""End to end: a sortie flown on the simulator through the fleet is recorded whole.
+
+The vehicle is the flight suite's (the embedded simulated ArduCopter always;
+real ArduCopter SITL, marked ``sitl``, when ARDUPILOT_SITL is set), driven
+through :class:`dronepatrol.mavlink.Fleet`, whose events the recorder takes
+from the shared bus exactly as the control app wires it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from flight.conftest import launch_vehicle  # noqa: F401 - the flight suite's backends
+
+from dronepatrol import geo
+from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.mavlink import Fleet, wait_ready
+from dronepatrol.mission import Cmd, Mission, MissionItem
+from dronepatrol.records.archive import SortieArchive
+from dronepatrol.records.media import verify_media
+from dronepatrol.records.recorder import Recorder
+from dronepatrol.records.report import command_audit
+from dronepatrol.state import LandedState
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _patrol(home, corners, alt_m: float) -> Mission:
+    items = [MissionItem(Cmd.NAV_TAKEOFF, alt_m=alt_m)]
+    for north, east in corners:
+        lat, lon = geo.offset(home.lat_deg, home.lon_deg, north, east)
+        items.append(MissionItem(Cmd.NAV_WAYPOINT, lat_deg=lat, lon_deg=lon, alt_m=alt_m))
+    items.append(MissionItem(Cmd.NAV_RETURN_TO_LAUNCH))
+    return Mission(tuple(items), home=(home.lat_deg, home.lon_deg, home.alt_m))
+
+
+def test_a_simulated_sortie_is_recorded_whole(
+    launch_vehicle,  # noqa: F811
+    engine,
+    tmp_path: Path,
+) -> None:
+    backend = launch_vehicle(speedup=8.0)
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    fleet = Fleet(bus, tlog_dir=tmp_path)
+    try:
+        fleet.add(backend.url, wait_s=60)
+        [vehicle] = fleet.wait_vehicles(1, timeout_s=60)
+        wait_ready(vehicle, 120)
+        mission = _patrol(backend.home, [(60, 0), (60, 60), (0, 60)], alt_m=20.0)
+        vehicle.upload_mission(mission)
+        vehicle.takeoff(20, source="alice")
+        vehicle.start_mission(source="alice")
+        vehicle.wait_for(
+            lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND,
+            200,
+            "landed and disarmed after the mission",
+        )
+    finally:
+        fleet.close()
+    [tlog] = tmp_path.glob("*.tlog")
+    bus.publish(Event(EventKind.MEDIA, vehicle.vehicle_id, {"path": str(tlog), "kind": "tlog"}))
+    assert recorder.flush()
+    recorder.wait_hashed()
+    recorder.stop()
+
+    archive = SortieArchive(engine)
+    [summary] = archive.list()
+    assert summary.outcome == "completed", summary.outcome_reason
+    record = archive.record(summary.id)
+    assert record.track_rate_hz() >= 2.0
+    times = [sample["time_s"] for sample in record.track]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert max(gaps) <= 1.0, f"track gap of {max(gaps):.2f} s"
+    assert record.stats()["max_alt_rel_m"] == pytest.approx(20.0, abs=2.0)
+    assert record.distance_m() >= 200.0  # 60 + 60 + 60 m out and back home
+    # every waypoint reached is in the record (the simulator reports RTL's too)
+    reached = set(record.stats()["waypoints_reached"])
+    assert set(range(1, len(mission.items))) <= reached, reached
+    # every command sent has its result and who sent it
+    audit = command_audit(record.events)
+    assert audit, "no commands recorded"
+    for row in audit:  # the link's own requests included, whatever their answer
+        assert row["result"] is not None and row["sent_s"] is not None, row
+        assert row["actor"], row
+    ours = [row for row in audit if row["actor"] == "alice"]
+    assert all(row["result"] == "ACCEPTED" for row in ours), ours
+    names = {row["command"] for row in ours}
+    assert any("ARM" in n for n in names) and any("TAKEOFF" in n for n in names), names
+    assert any("MISSION_START" in n for n in names), names
+    kinds = {e["kind"] for e in record.events}
+    assert {"armed", "disarmed", "mode_changed", "waypoint_reached"} <= kinds
+    [check] = verify_media(engine, summary.id)
+    assert check.ok and check.kind == "tlog"

@@ -1,0 +1,101 @@
+"""`dronepatrol sorties` as an operator and a script use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gpxpy
+import pytest
+from click.testing import CliRunner
+
+from dronepatrol.cli import main
+from dronepatrol.cli.sorties import parse_since
+from dronepatrol.records.media import register_media
+
+
+@pytest.fixture
+def run(recorded, db_url: str, tmp_path: Path):
+    def invoke(*args: str):
+        env = {"DRONEPATROL_DATABASE_URL": db_url, "DRONEPATROL_DATA_DIR": str(tmp_path)}
+        return CliRunner().invoke(main, ["sorties", *args], env=env)
+
+    return invoke
+
+
+def test_list_and_show(run, recorded) -> None:
+    _, sortie_id, _ = recorded
+    listing = run("list")
+    assert listing.exit_code == 0, listing.output
+    assert "copter-1" in listing.output and "completed" in listing.output
+    rows = json.loads(run("list", "--json").output)
+    assert [r["id"] for r in rows] == [sortie_id]
+    assert rows[0]["outcome"] == "completed" and rows[0]["samples"] > 300
+    assert json.loads(run("list", "--json", "--vehicle", "nobody").output) == []
+    assert json.loads(run("list", "--json", "--since", "2026-09-21T14:00Z").output)
+    assert json.loads(run("list", "--json", "--since", "2026-09-21T15:00Z").output) == []
+    shown = json.loads(run("show", str(sortie_id), "--json").output)
+    assert shown["stats"]["waypoints_reached"] == [1, 2, 3, 4]
+    assert shown["stats"]["track_rate_hz"] >= 2.0
+    text = run("show", str(sortie_id)).output
+    assert "waypoint 4 reached" in text and "ARM by alice" in text
+
+
+def test_export_writes_valid_files(run, recorded, tmp_path: Path) -> None:
+    _, sortie_id, _ = recorded
+    out = tmp_path / "exports" / "track.gpx"
+    result = run("export", str(sortie_id), "--format", "gpx", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(gpxpy.parse(out.read_text()).tracks[0].segments[0].points) > 300
+    to_stdout = run("export", str(sortie_id), "--format", "geojson")
+    assert json.loads(to_stdout.output)["type"] == "FeatureCollection"
+    refused = run("export", str(sortie_id), "--format", "shp")
+    assert refused.exit_code == 2 and "shp" in refused.output
+
+
+def test_report_writes_a_page(run, recorded, tmp_path: Path) -> None:
+    _, sortie_id, _ = recorded
+    network = tmp_path / "network.geojson"
+    from records.test_coverage import NETWORK
+
+    network.write_text(json.dumps({"type": "FeatureCollection", "features": NETWORK}))
+    out = tmp_path / "report.html"
+    result = run(
+        "report", str(sortie_id), "--out", str(out), "--network", str(network), "--swath-m", "30"
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "a fixed 30 m swath" in html and "G-STRIP" in html
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("[1, 2]")
+    refused = run("report", str(sortie_id), "--out", str(out), "--network", str(bad))
+    assert refused.exit_code == 2 and "bad.geojson" in refused.output
+
+
+def test_verify_exit_status_names_the_file(run, recorded, tmp_path: Path) -> None:
+    engine, sortie_id, _ = recorded
+    assert "no media" in run("verify", str(sortie_id)).output
+    video = tmp_path / "front.mp4"
+    video.write_bytes(b"frames" * 100)
+    register_media(engine, sortie_id, video)
+    ok = run("verify", str(sortie_id))
+    assert ok.exit_code == 0 and "match" in ok.output
+    video.write_bytes(b"edited" * 100)
+    failed = run("verify", str(sortie_id))
+    assert failed.exit_code == 1
+    assert "MISMATCH" in failed.output and str(video) in failed.output
+
+
+def test_unknown_sortie_exits_2(run) -> None:
+    for command in (["show", "999"], ["export", "999", "--format", "csv"], ["verify", "999"]):
+        result = run(*command)
+        assert result.exit_code == 2, command
+        assert "no sortie with id 999" in result.output
+    assert run("show", "abc").exit_code == 2
+
+
+def test_since_accepts_dates_and_ages() -> None:
+    assert parse_since("30m", now_s=4000.0) == 2200.0
+    assert parse_since("1970-01-01T01:00:00+01:00") == 0.0
+    with pytest.raises(Exception, match="neither a date"):
+        parse_since("last tuesday")
