@@ -88,7 +88,7 @@ def check_mission(
         if it.command == Cmd.NAV_LOITER_TURNS and it.param3 != 0
     ]
     for zone_id, zone in nofly:
-        shapely.prepare(zone)
+        shapely.prepare(zone)  # no-op when already prepared
         for k in np.flatnonzero(shapely.intersects(zone, points)).tolist():
             problems.append(f"item {seqs[k]} is inside no-fly {zone_id}")
         if len(legs):
