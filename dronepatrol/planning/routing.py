@@ -76,21 +76,26 @@ class TransitRouter:
             nodes = nodes[~inside]
         self.nodes = nodes
         self._lengths: dict[tuple[XY, XY], float] = {}
+        self._tables: list[tuple[dict[XY, int], np.ndarray]] = []
         self._all_pairs()
 
     def length(self, a: XY, b: XY) -> float:
         """Length [m] of the shortest clear path from a to b (inf when there is none), cached."""
         found = self._lengths.get((a, b))
-        if found is None:
-            route = self.path(a, b)
-            found = path_length(route) if route is not None else math.inf
-            self._lengths[(a, b)] = found
+        if found is not None:
+            return found
+        for index, dist in reversed(self._tables):
+            i, j = index.get(a), index.get(b)
+            if i is not None and j is not None:
+                return float(dist[i, j])
+        route = self.path(a, b)
+        found = path_length(route) if route is not None else math.inf
+        self._lengths[(a, b)] = found
         return found
 
     def remember(self, points: list[XY], dist: np.ndarray) -> None:
-        """Cache the path lengths of a :meth:`distances` matrix for :meth:`length`."""
-        for i, j in zip(*np.nonzero(np.isfinite(dist)), strict=True):
-            self._lengths[(points[i], points[j])] = float(dist[i, j])
+        """Keep a :meth:`distances` matrix so that :meth:`length` answers from it."""
+        self._tables.append(({p: k for k, p in enumerate(points)}, dist))
 
     def _clear_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """For arrays of start and end points (n, 2), True where the segment is clear."""

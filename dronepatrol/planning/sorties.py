@@ -79,7 +79,7 @@ def order_pieces(
             nodes.append(piece.exit)
             owner.append((k, True))
     dist = router.distances(np.array(nodes))
-    router.remember(nodes, dist)
+    router.remember(nodes, dist.copy())
     unreachable = {owner[i][0] for i in np.flatnonzero(~np.isfinite(dist[0])).tolist()}
     dist[~np.isfinite(dist)] = UNREACHABLE_M
     for i in range(1, len(nodes) - 1):
