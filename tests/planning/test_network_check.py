@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLE, collection, feature, line, point, polygon, write
 
 from dronepatrol.cli import main
-from dronepatrol.network import ERROR, WARNING, load_network, NetworkError, read_network
+from dronepatrol.network import ERROR, WARNING, NetworkError, load_network, read_network
 
 SQUARE = [(0, 0), (0, 200), (200, 200), (200, 0)]
 
