@@ -26,6 +26,9 @@ from dronepatrol.planning.routing import XY, TransitRouter, path_length
 MIN_PART_AREA_M2 = 25.0
 """Flyable slivers smaller than this are not worth a lane [m^2]."""
 
+MIN_CHUNK_S = 60.0
+"""Chunks of a big grid or line shorter than this are not worth a sortie [s]."""
+
 MIN_ORBIT_M = 10.0
 """An orbit squeezed below this radius by a no-fly zone becomes a hover [m]."""
 
@@ -227,8 +230,8 @@ def coverage_of(pieces: list[Piece], area: shapely.Geometry, swath_m: float) -> 
 def split_piece(piece: Piece, max_moving_s: float, profile: DroneProfile) -> list[Piece]:
     """Cut a grid or line piece into chunks of at most ``max_moving_s`` of flight each."""
     moving, _ = piece.time_on_target(profile)
-    if piece.kind is Kind.POINT or moving <= max_moving_s:
-        return [piece]
+    if piece.kind is Kind.POINT or moving <= max_moving_s or max_moving_s < MIN_CHUNK_S:
+        return [piece]  # fits whole, or too far for any chunk (the sortie split says so)
     speed, turn_s = profile.cruise_speed_mps, profile.turnaround_s
     budget_m = max(max_moving_s * speed * 0.98, 1.0)
     pts = list(piece.points)
