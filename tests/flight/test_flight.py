@@ -139,6 +139,27 @@ def test_gcs_heartbeat_loss_triggers_rtl(launch_vehicle) -> None:
     gcs.wait_disarmed(timeout=120)
 
 
+def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> None:
+    backend = launch_vehicle(params={"FS_GCS_ENABLE": 1})
+    proxy = backend.proxy()
+    gcs = backend.gcs_via(proxy.url)
+    gcs.wait_ready()
+    fly_up(gcs, 15)
+    proxy.cut()
+    # nothing gets through while the link is down
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=1.0)
+    # FS_GCS_TIMEOUT (5 s) of simulated time passes, then the link comes back
+    time_to_failsafe_s = 8.0 / backend.speedup
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=time_to_failsafe_s)
+    assert proxy.dropped_bytes > 0
+    proxy.restore()
+    gcs.wait_mode("RTL", timeout=30)
+    gcs.wait_text(r"GCS Failsafe Cleared", timeout=30)
+    gcs.wait_disarmed(timeout=120)
+
+
 def test_low_battery_triggers_rtl(launch_vehicle) -> None:
     params = {"BATT_FS_LOW_ACT": 2, "BATT_LOW_VOLT": 11.0, "BATT_LOW_TIMER": 2}
     gcs, _ = ready_vehicle(launch_vehicle, params=params)
