@@ -547,6 +547,7 @@ class SimCopter:
         if self.armed:
             return True
         reasons = self.arming_failures(forced)
+        self.prearm_ok = not reasons  # an arming attempt refreshes the pre-arm state
         if not reasons:
             allows = self.mode not in flight.NOT_ARMABLE
             if self.mode == CopterMode.AUTO:

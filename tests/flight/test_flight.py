@@ -51,8 +51,12 @@ def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
     assert result == M.MAV_RESULT_FAILED
     reason = gcs.wait_text(r"^(PreArm|Arm): ", timeout=30)
     assert reason
-    status = gcs.wait("SYS_STATUS", timeout=10)
-    assert not status.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK
+    gcs.wait(
+        "SYS_STATUS",
+        lambda m: not m.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK,
+        timeout=10,
+        what="SYS_STATUS reporting pre-arm checks failing",
+    )
     # GPS back: the vehicle becomes ready and arms
     name = "SIM_GPS1_ENABLE" if gcs.get_param("SIM_GPS1_ENABLE") is not None else None
     if name:
@@ -146,6 +150,7 @@ def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> No
     gcs.wait_ready()
     fly_up(gcs, 15)
     proxy.cut()
+    gcs.drain(0.3)
     # nothing gets through while the link is down
     with pytest.raises(FlightError):
         gcs.wait("HEARTBEAT", timeout=1.0)

@@ -94,7 +94,7 @@ def test_parameters_list_read_and_set(make_fleet, connect) -> None:
     assert gcs.get_param("WPNAV_SPEED") == 500
     # integer parameters are stored as their type
     gcs.set_param("FENCE_ENABLE", 1)
-    assert gcs.get_param("NO_SUCH_PARAM") is None
+    assert gcs.get_param("NO_SUCH_PARAM", timeout=0.5, tries=1) is None
 
 
 def test_waypoint_speed_parameter_limits_flight(make_fleet, connect) -> None:
