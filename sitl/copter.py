@@ -337,9 +337,11 @@ class SimCopter:
             state = M.MISSION_STATE_PAUSED
         else:
             state = M.MISSION_STATE_NOT_STARTED
-        in_auto = 1 if self.mode == CopterMode.AUTO else 0
+        # mission_mode: 1 flying the mission (AUTO), 2 suspended (another mode)
+        mission_mode = 1 if self.mode == CopterMode.AUTO else 2
         seq = self.runner.current_seq
-        return self.mav.mission_current_encode(seq, total + 1 if total else 0, state, in_auto)
+        # total is the last sequence number (item 0 is home), as ArduPilot reports it
+        return self.mav.mission_current_encode(seq, total, state, mission_mode)
 
     def send_mission_current(self) -> None:
         self.emit(self.mission_current_message())
@@ -545,6 +547,7 @@ class SimCopter:
         if self.armed:
             return True
         reasons = self.arming_failures(forced)
+        self.prearm_ok = not reasons  # an arming attempt refreshes the pre-arm state
         if not reasons:
             allows = self.mode not in flight.NOT_ARMABLE
             if self.mode == CopterMode.AUTO:

@@ -69,6 +69,7 @@ class Handlers:
 
     def __init__(self, copter: SimCopter) -> None:
         self.c = copter
+        self._after_ack: list[Any] = []
         self.protocols = {
             t: MissionProtocol(
                 copter.stores[t],
@@ -308,15 +309,17 @@ class Handlers:
 
     def _command(self, client: Any, msg: Any, is_int: bool) -> None:
         handler = self.commands.get(msg.command)
+        self._after_ack = []
         result = UNSUPPORTED if handler is None else handler(client, msg, is_int)
-        if result is None:
-            return
         self.c.emit(
             self.c.mav.command_ack_encode(
                 msg.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()
             ),
             client,
         )
+        # requested messages follow the ACK, as ArduPilot queues them for its next send
+        for out in self._after_ack:
+            self.c.emit(out, client)
 
     @staticmethod
     def _latlon(msg: Any, is_int: bool) -> tuple[float, float]:
@@ -424,7 +427,7 @@ class Handlers:
         out = builder(self.c)
         if out is None:
             return FAILED
-        self.c.emit(out, client)
+        self._after_ack.append(out)
         return ACCEPTED
 
     def cmd_set_mission_current(self, client: Any, msg: Any, is_int: bool) -> int:
@@ -434,11 +437,11 @@ class Handlers:
         out = self.c.home_position_message()
         if out is None:
             return FAILED
-        self.c.emit(out, client)
+        self._after_ack.append(out)
         return ACCEPTED
 
     def cmd_autopilot_capabilities(self, client: Any, msg: Any, is_int: bool) -> int:
-        self.c.emit(telemetry.BUILDERS[M.MAVLINK_MSG_ID_AUTOPILOT_VERSION](self.c), client)
+        self._after_ack.append(telemetry.BUILDERS[M.MAVLINK_MSG_ID_AUTOPILOT_VERSION](self.c))
         return ACCEPTED
 
     def cmd_fence_enable(self, client: Any, msg: Any, is_int: bool) -> int:

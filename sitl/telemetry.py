@@ -75,10 +75,11 @@ def _sys_status(c: SimCopter) -> Any:
     if c.gps_has_fix():
         present |= M.MAV_SYS_STATUS_SENSOR_GPS
         health |= M.MAV_SYS_STATUS_SENSOR_GPS
+    # GEOFENCE: present and enabled with FENCE_ENABLE, healthy unless breached (AC_Fence)
     if c.params["FENCE_ENABLE"]:
         present |= M.MAV_SYS_STATUS_GEOFENCE
-        if not c.fence_breaches:
-            health |= M.MAV_SYS_STATUS_GEOFENCE
+    if not c.fence_breaches:
+        health |= M.MAV_SYS_STATUS_GEOFENCE
     if not c.ekf_healthy():
         health &= ~M.MAV_SYS_STATUS_AHRS
     if c.prearm_ok:

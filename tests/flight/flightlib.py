@@ -138,6 +138,12 @@ class Gcs:
             f"last texts: {self.seen.texts[-8:]}"
         )
 
+    def drain(self, seconds: float) -> None:
+        """Read (and note) whatever arrives for ``seconds``: messages already in flight."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.recv(0.05)
+
     def wait_text(self, pattern: str, timeout: float = 30.0) -> str:
         regex = re.compile(pattern)
         for text in self.seen.texts:
@@ -276,8 +282,8 @@ class Gcs:
         )
 
     # -- parameters -------------------------------------------------------------------
-    def get_param(self, name: str, timeout: float = 3.0) -> float | None:
-        for _ in range(3):
+    def get_param(self, name: str, timeout: float = 3.0, tries: int = 3) -> float | None:
+        for _ in range(tries):
             self.send(self.conn.mav.param_request_read_send, self.target, 1, name.encode(), -1)
             try:
                 msg = self.wait("PARAM_VALUE", lambda m: m.param_id == name, timeout, name)

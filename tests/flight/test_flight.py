@@ -51,8 +51,12 @@ def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
     assert result == M.MAV_RESULT_FAILED
     reason = gcs.wait_text(r"^(PreArm|Arm): ", timeout=30)
     assert reason
-    status = gcs.wait("SYS_STATUS", timeout=10)
-    assert not status.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK
+    gcs.wait(
+        "SYS_STATUS",
+        lambda m: not m.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK,
+        timeout=10,
+        what="SYS_STATUS reporting pre-arm checks failing",
+    )
     # GPS back: the vehicle becomes ready and arms
     name = "SIM_GPS1_ENABLE" if gcs.get_param("SIM_GPS1_ENABLE") is not None else None
     if name:
@@ -135,6 +139,28 @@ def test_gcs_heartbeat_loss_triggers_rtl(launch_vehicle) -> None:
     gcs.wait_text(r"GCS Failsafe", timeout=30)
     gcs.wait_mode("RTL", timeout=30)
     gcs.resume_heartbeats()
+    gcs.wait_text(r"GCS Failsafe Cleared", timeout=30)
+    gcs.wait_disarmed(timeout=120)
+
+
+def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> None:
+    backend = launch_vehicle(params={"FS_GCS_ENABLE": 1})
+    proxy = backend.proxy()
+    gcs = backend.gcs_via(proxy.url)
+    gcs.wait_ready()
+    fly_up(gcs, 15)
+    proxy.cut()
+    gcs.drain(0.3)
+    # nothing gets through while the link is down
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=1.0)
+    # FS_GCS_TIMEOUT (5 s) of simulated time passes, then the link comes back
+    time_to_failsafe_s = 8.0 / backend.speedup
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=time_to_failsafe_s)
+    assert proxy.dropped_bytes > 0
+    proxy.restore()
+    gcs.wait_mode("RTL", timeout=30)
     gcs.wait_text(r"GCS Failsafe Cleared", timeout=30)
     gcs.wait_disarmed(timeout=120)
 
