@@ -71,6 +71,14 @@ def _load(mission_file: Path):
     show_default=True,
     help="How long to wait for the vehicle to be ready [s].",
 )
+@click.option(
+    "--heartbeat-hz",
+    type=click.FloatRange(0.2, 100),
+    default=1.0,
+    show_default=True,
+    help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
+    "than real time, whose GCS failsafe counts simulated seconds.",
+)
 @click.pass_obj
 def fly(
     settings,
@@ -81,6 +89,7 @@ def fly(
     overrides: tuple[str, ...],
     min_battery_pct: float,
     ready_timeout_s: float,
+    heartbeat_hz: float,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
@@ -123,6 +132,7 @@ def fly(
         overrides=overrides,
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
+        link_options={"heartbeat_hz": heartbeat_hz},
     )
     previous = signal.getsignal(signal.SIGINT)
 
