@@ -11,15 +11,6 @@ import click
 PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 
 
-def _load(mission_file: Path):
-    """The mission, read by the mission-file reader (the minimal one when it is absent)."""
-    try:
-        from dronepatrol.missionfiles import load_mission
-    except ImportError:
-        from dronepatrol.mavlink.missionfile import load_mission
-    return load_mission(mission_file)
-
-
 @click.command()
 @click.option(
     "--connect",
@@ -101,16 +92,16 @@ def fly(
     2 bad input, 130 interrupted.
     """
     from dronepatrol.mavlink.errors import PreflightError, VehicleError
-    from dronepatrol.mavlink.missionfile import MissionFileError
     from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
     from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
+    from dronepatrol.missionfiles import MissionFileError, load_mission
 
     try:
         LinkUrl.parse(url)
     except LinkUrlError as exc:
         raise click.BadParameter(str(exc), param_hint="--connect") from None
     try:
-        mission = _load(mission_file)
+        mission = load_mission(mission_file)
     except (MissionFileError, ValueError, OSError) as exc:
         raise click.BadParameter(f"{exc}", param_hint="--mission") from None
     directory = record_dir or settings.tlog_dir

@@ -121,6 +121,25 @@ def mission_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def plan_file(tmp_path: Path) -> Path:
+    """A QGroundControl .plan with a fence around the patrol and a rally point."""
+    from dronepatrol.missionfiles import save_mission
+
+    mission = square(HOME.lat_deg, HOME.lon_deg, 100, 15)
+    fence = tuple(
+        geo.offset(HOME.lat_deg, HOME.lon_deg, n, e)
+        for n, e in ((-100, -100), (250, -100), (250, 250), (-100, 250))
+    )
+    mission = Mission(
+        mission.items,
+        home=(HOME.lat_deg, HOME.lon_deg, HOME.alt_m),
+        fence_inclusions=(fence,),
+        rally_points=((*geo.offset(HOME.lat_deg, HOME.lon_deg, 20, 0), 15.0),),
+    )
+    return save_mission(mission, tmp_path / "patrol.plan")
+
+
 def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "DRONEPATROL_DATA_DIR": str(tmp_path / "data")}
     return subprocess.Popen(
@@ -148,15 +167,15 @@ def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Pope
     )
 
 
-def test_fly_flies_the_whole_sortie_and_records_a_tlog(mission_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, params=SAFE).start()
+def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
+    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={**SAFE, "FENCE_TYPE": 5}).start()
     try:
-        proc = fly(sim.urls[0], mission_file, tmp_path)
+        proc = fly(sim.urls[0], plan_file, tmp_path)
         out, _ = proc.communicate(timeout=200)
         assert proc.returncode == 0, out
-        assert "uploaded and verified 4 mission items" in out
+        assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
         progress = [line for line in out.splitlines() if line.startswith("item ")]
-        assert [p.split()[1] for p in progress[:4]] == ["1/4", "2/4", "3/4", "4/4"]
+        assert [p.split()[1] for p in progress[:5]] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
         assert "| next " in progress[0] and "| battery " in progress[0]
         summary = out.strip().splitlines()[-1]
         assert summary.startswith("sortie complete:") and "km" in summary
