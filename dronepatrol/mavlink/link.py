@@ -182,6 +182,9 @@ class Link:
         telemetry_hz: TELEMETRY events per vehicle per second (>= 2 for the track).
         link_timeout_s: heartbeat silence [s] that counts as link loss (< 3 s).
         request_streams: ask for telemetry and read parameters on connect.
+        heartbeat_hz: GCS heartbeats per second (1 for real vehicles; a simulator
+            running K times faster than real time needs K, or its GCS failsafe,
+            timed in simulated seconds, fires although the link is fine).
     """
 
     def __init__(
@@ -198,6 +201,7 @@ class Link:
         link_timeout_s: float = 2.5,
         snapshot_hz: float = 20.0,
         request_streams: bool = True,
+        heartbeat_hz: float = 1.0,
         gcs_sysid: int = 255,
         gcs_compid: int = 190,
         transport: Transport | None = None,
@@ -213,6 +217,7 @@ class Link:
         self.snapshot_period_s = 1.0 / max(snapshot_hz, 1.0)
         self.link_timeout_s = link_timeout_s
         self.request_streams = request_streams
+        self.heartbeat_period_s = 1.0 / max(heartbeat_hz, 0.2)
         self.stats = LinkStats()
         self.transport = transport or make_transport(self.url)
         self._out = _OutBuffer()
@@ -330,7 +335,7 @@ class Link:
             self._read(now)
         self._drain_inbox(now)
         if now >= self._next_heartbeat:
-            self._next_heartbeat = now + 1.0
+            self._next_heartbeat = now + self.heartbeat_period_s
             self._send(
                 mavlink.MAVLink_heartbeat_message(MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, 4, 3)
             )

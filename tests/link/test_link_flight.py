@@ -57,10 +57,11 @@ def patrol(backend, corners, alt_m: float = 15.0, end=Cmd.NAV_RETURN_TO_LAUNCH):
 class Session:
     """A link to one launched backend vehicle, with an event log."""
 
-    def __init__(self, url: str, bus: EventBus | None = None) -> None:
-        self.bus = bus or EventBus()
+    def __init__(self, url: str, speedup: float) -> None:
+        self.bus = EventBus()
         self.events = self.bus.subscribe()
-        self.link = Link(url, self.bus).start()
+        # Heartbeats at the simulator's pace: its GCS failsafe counts simulated seconds.
+        self.link = Link(url, self.bus, heartbeat_hz=2 * speedup).start()
         self.vehicle = self.link.wait_vehicle(timeout_s=60)
         self.log: list = []
 
@@ -90,8 +91,8 @@ class Session:
 def session_for():
     opened: list[Session] = []
 
-    def open_session(url: str) -> Session:
-        s = Session(url)
+    def open_session(url: str, speedup: float = 20.0) -> Session:
+        s = Session(url, speedup)
         opened.append(s)
         return s
 
@@ -101,14 +102,14 @@ def session_for():
 
 
 def ready(session_for, backend) -> Session:
-    s = session_for(backend.url)
+    s = session_for(backend.url, backend.speedup)
     wait_ready(s.vehicle, 120)
     return s
 
 
 def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, session_for):
     backend = launch_vehicle(params={"SIM_GPS_DISABLE": 1, "SIM_GPS1_ENABLE": 0})
-    s = session_for(backend.url)
+    s = session_for(backend.url, backend.speedup)
     v = s.vehicle
     v.set_mode("GUIDED")
     with pytest.raises(CommandError) as refused:
@@ -239,7 +240,7 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
     relay = CuttableRelay(backend.url)
     relay.start()
     try:
-        s = session_for(relay.url)
+        s = session_for(relay.url, backend.speedup)
         v = s.vehicle
         wait_ready(v, 120)
         v.upload_mission(patrol(backend, [(300, 0), (300, 300)], alt_m=20))
@@ -247,6 +248,7 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
         v.start_mission()
         s.wait_event(EventKind.MISSION_CURRENT, lambda e: e.data["seq"] >= 2, 60)
         last_heard = v.snapshot
+        assert not [e for e in s.drain() if e.kind == EventKind.FAILSAFE]
         relay.cut()
         cut_at = time.monotonic()
         lost = s.wait_event(EventKind.LINK_LOST, timeout_s=10)
