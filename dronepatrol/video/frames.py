@@ -147,7 +147,7 @@ class FrameBuffer:
     def closed(self) -> bool:
         return self._closed
 
-    def frames(self, timeout_s: float = 5.0) -> Iterator[EncodedFrame]:
+    def frames(self, timeout_s: float = 30.0) -> Iterator[EncodedFrame]:
         """Each newest frame in turn for one viewer, skipping what it was too slow for.
 
         Ends when the stream closes or no frame arrives for ``timeout_s``.

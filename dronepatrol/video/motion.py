@@ -64,6 +64,8 @@ class _Past:
     """Working-resolution grey image."""
     tiny: np.ndarray
     """Half of that again: features and optical flow run here."""
+    back: tuple[float, np.ndarray] | None = None
+    """(time of the frame one gap earlier, tiny-scale homography from this frame to it)."""
 
 
 class MotionDetector:
@@ -103,13 +105,21 @@ class MotionDetector:
         if points is None or len(points) < cfg.min_inliers:
             self.skipped += 1
             return []
-        moved = []
-        for past in (first, second):
-            warped = self._aligned(past, current, points)
-            if warped is None:
+        to_first = self._fit(first, current, points)
+        if to_first is None:
+            self.skipped += 1
+            return []
+        current.back = (first.time_s, to_first)
+        # The first frame already knows its way back one more gap: chain the two
+        # (one optical-flow pass per frame instead of two).
+        if first.back is not None and first.back[0] == second.time_s:
+            to_second = first.back[1] @ to_first
+        else:
+            to_second = self._fit(second, current, points)
+            if to_second is None:
                 self.skipped += 1
                 return []
-            moved.append(warped)
+        moved = [self._change(first, current, to_first), self._change(second, current, to_second)]
         mask = cv2.min(moved[0], moved[1])
         _, raw = cv2.threshold(mask, cfg.threshold, 255, cv2.THRESH_BINARY)
         merged = cv2.dilate(raw, self._kernel_merge)
@@ -134,8 +144,8 @@ class MotionDetector:
             return None
         return best
 
-    def _aligned(self, past: _Past, current: _Past, points: np.ndarray) -> np.ndarray | None:
-        """Change of ``current`` against ``past`` warped onto it; None without a good fit."""
+    def _fit(self, past: _Past, current: _Past, points: np.ndarray) -> np.ndarray | None:
+        """Tiny-scale homography taking ``current``'s pixels to ``past``'s; None if unsure."""
         cfg = self.settings
         found, status, _err = cv2.calcOpticalFlowPyrLK(
             current.tiny, past.tiny, points, None, winSize=(15, 15), maxLevel=3, criteria=_LK_STOP
@@ -143,10 +153,13 @@ class MotionDetector:
         ok = status.reshape(-1) == 1
         if ok.sum() < cfg.min_inliers:
             return None
-        # Points are at tiny scale (half the working scale): fit there, then rescale.
         tiny_h, inliers = cv2.findHomography(points[ok], found[ok], cv2.RANSAC, 1.0)
         if tiny_h is None or int(inliers.sum()) < cfg.min_inliers:
             return None
+        return tiny_h
+
+    def _change(self, past: _Past, current: _Past, tiny_h: np.ndarray) -> np.ndarray:
+        """How much ``current`` differs from ``past`` warped onto it (0 where unknown)."""
         homography = _UP @ tiny_h @ _DOWN
         now, past_grey = current.grey, past.grey
         h, w = now.shape
@@ -167,21 +180,19 @@ class MotionDetector:
     def _blobs(self, raw: np.ndarray, merged: np.ndarray) -> list[Detection]:
         """Boxes around groups of moving pixels (``merged`` joins nearby fragments)."""
         cfg = self.settings
-        count, labels, stats, _centroids = cv2.connectedComponentsWithStats(merged, connectivity=8)
-        if count <= 1:
-            return []
-        moving = np.bincount(labels[raw > 0], minlength=count)
+        contours, _ = cv2.findContours(merged, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         area_scale = 1.0 / (cfg.scale * cfg.scale)
         inv = 1.0 / cfg.scale
         detections = []
-        for i in range(1, count):
-            x, y, w, h, _area = stats[i]
-            full_area = moving[i] * area_scale
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            moving = cv2.countNonZero(raw[y : y + h, x : x + w])
+            full_area = moving * area_scale
             if full_area < cfg.min_area_px or full_area > cfg.max_area_px:
                 continue
             # The merge dilation grew each blob by 2 px all round; take it back.
             x, y, w, h = x + 2, y + 2, max(1, w - 4), max(1, h - 4)
             box = (int(x * inv), int(y * inv), int(np.ceil(w * inv)), int(np.ceil(h * inv)))
-            fill = min(1.0, moving[i] / float(w * h))
+            fill = min(1.0, moving / float(w * h))
             detections.append(Detection("moving", round(0.5 + 0.5 * fill, 3), box))
         return detections
