@@ -30,11 +30,10 @@ import threading
 import time
 from pathlib import Path
 
-from dronepatrol.sitl import Home, SimFleet
-
 from dronepatrol.events import EventBus
 from dronepatrol.mavlink import Link
 from dronepatrol.mission import Cmd, Frame, MissionItem, MissionType
+from dronepatrol.sitl import Home, SimFleet
 
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
 

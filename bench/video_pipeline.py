@@ -143,13 +143,13 @@ def one_core() -> dict:
 def serve(mode: str, port: int, workdir: str) -> None:
     """Run the web app with one vehicle's stream; print status JSON on stdin EOF."""
     import cv2
-    from dronepatrol.web import create_app
 
     from dronepatrol.settings import Settings
     from dronepatrol.video.camera import CameraPose, Gimbal
     from dronepatrol.video.pipeline import VideoPipeline
     from dronepatrol.video.simcam import SimulatedCamera
     from dronepatrol.video.sources import SimulatedSource
+    from dronepatrol.web import create_app
 
     cv2.setNumThreads(1)
     app = create_app({"SETTINGS": Settings(data_dir=Path(workdir))})

@@ -32,6 +32,7 @@ class ControlRoom:
         accounts: users, tokens, audit log.
         bus: the event bus the fleet, recorder and browsers share.
         login_throttle: failed sign-ins by address and name.
+        fleet: the :class:`dronepatrol.mavlink.Fleet` flying the vehicles, once attached.
         snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
         network_geojson: the loaded patrol network as GeoJSON, or None.
         starters / stoppers: device threads to start when served and stop at exit.
@@ -42,11 +43,19 @@ class ControlRoom:
     accounts: AccountService
     bus: EventBus = field(default_factory=EventBus)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    fleet: Any = None
     snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
     network_geojson: dict[str, Any] | None = None
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
     started: bool = False
+
+    def attach_fleet(self, fleet: Any) -> None:
+        """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus)."""
+        if fleet.bus is not self.bus:
+            raise ValueError("the fleet must publish on the control room's event bus")
+        self.fleet = fleet
+        self.snapshots = fleet.snapshots
 
     def start(self) -> None:
         """Start the device threads (once)."""

@@ -13,8 +13,39 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from dronepatrol import __version__
+from dronepatrol.web.vehicles import COMMANDS
 
 bp = Blueprint("openapi", __name__)
+
+
+def command_schema() -> dict[str, Any]:
+    """The command request body, derived from the command table so the two never differ."""
+    properties: dict[str, Any] = {
+        "command": {"type": "string", "enum": list(COMMANDS)},
+        "confirm": {"type": "boolean"},
+    }
+    rules: list[dict[str, Any]] = []
+    for name, spec in COMMANDS.items():
+        required = []
+        for key, (_, low, high, default) in spec.arguments.items():
+            properties[key] = {"type": "number"}
+            rules.append(
+                {
+                    "if": {"properties": {"command": {"const": name}}, "required": [key]},
+                    "then": {"properties": {key: {"minimum": low, "maximum": high}}},
+                }
+            )
+            if default is None:
+                required.append(key)
+        if spec.risky:
+            required.append("confirm")
+        then: dict[str, Any] = {"required": required} if required else {}
+        if spec.risky:
+            then["properties"] = {"confirm": {"const": True}}
+        if then:
+            rules.append({"if": {"properties": {"command": {"const": name}}}, "then": then})
+    return {"type": "object", "required": ["command"], "properties": properties, "allOf": rules}
+
 
 ERROR = {
     "type": "object",
@@ -190,6 +221,44 @@ def document() -> dict[str, Any]:
                             "the fleet",
                         ),
                         **_errors(401),
+                    },
+                }
+            },
+            "/api/vehicles/{vehicle_id}/commands": {
+                "post": {
+                    "summary": "Queue a flight command; the outcome arrives as events",
+                    "security": signed_in,
+                    "parameters": [
+                        {
+                            "name": "vehicle_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": command_schema(),
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json(
+                            {
+                                "type": "object",
+                                "required": ["request_id", "vehicle", "command", "status"],
+                                "properties": {
+                                    "request_id": {"type": "string"},
+                                    "vehicle": {"type": "string"},
+                                    "command": {"type": "string"},
+                                    "status": {"const": "queued"},
+                                },
+                            },
+                            "queued",
+                        ),
+                        **_errors(400, 401, 403, 404, 409),
                     },
                 }
             },

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, stream_with_context
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import Event, EventBus, EventKind
-from dronepatrol.records.telemetry import SNAPSHOT_KEY, snapshot_from_dict
+from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
 from dronepatrol.web.serialize import vehicle_json
@@ -31,18 +31,31 @@ KEEPALIVE_S = 15.0
 QUEUE_SIZE = 1000
 
 
-def _frame(event: Event) -> str:
-    """One SSE message; telemetry carries the vehicle in the ``GET /api/vehicles`` shape."""
+SnapshotLookup = Callable[[str], VehicleSnapshot | None]
+
+
+def _frame(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
+    """One SSE message.
+
+    Telemetry carries ``{"vehicle": ...}`` in the ``GET /api/vehicles`` shape,
+    from the vehicle's newest snapshot when ``snapshot_of`` knows it; other
+    events carry their data as published.
+    """
     body = event.as_dict()
-    if event.kind is EventKind.TELEMETRY and SNAPSHOT_KEY in event.data:
-        body["data"] = {"vehicle": vehicle_json(snapshot_from_dict(event.data[SNAPSHOT_KEY]))}
+    if event.kind is EventKind.TELEMETRY and event.vehicle_id is not None and snapshot_of:
+        snapshot = snapshot_of(event.vehicle_id)
+        if snapshot is not None:
+            body["data"] = {"vehicle": vehicle_json(snapshot)}
     return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {json.dumps(body, default=str)}\n\n"
 
 
-def event_stream(bus: EventBus, max_s: float | None = None) -> Iterator[str]:
+def event_stream(
+    bus: EventBus, max_s: float | None = None, snapshot_of: SnapshotLookup | None = None
+) -> Iterator[str]:
     """SSE text for ``bus``: throttled telemetry, every other event at once.
 
-    ``max_s`` ends the stream after that many seconds (tests, load benchmarks).
+    ``max_s`` ends the stream after that many seconds (tests, load benchmarks);
+    ``snapshot_of`` gives a vehicle's newest snapshot for telemetry messages.
     """
     period = 1.0 / TELEMETRY_HZ
     started = last_flush = last_sent = time.monotonic()
@@ -57,10 +70,10 @@ def event_stream(bus: EventBus, max_s: float | None = None) -> Iterator[str]:
                     pending[event.vehicle_id] = event
                 else:
                     last_sent = now
-                    yield _frame(event)
+                    yield _frame(event, snapshot_of)
             if pending and now - last_flush >= period:
                 for telemetry in pending.values():
-                    yield _frame(telemetry)
+                    yield _frame(telemetry, snapshot_of)
                 pending.clear()
                 last_flush = last_sent = now
             if now - last_sent >= KEEPALIVE_S:
@@ -72,9 +85,13 @@ def event_stream(bus: EventBus, max_s: float | None = None) -> Iterator[str]:
 @require(Role.VIEWER)
 def events() -> Any:
     """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen."""
-    bus = control_room().bus
+    room = control_room()
+
+    def snapshot_of(vehicle_id: str) -> VehicleSnapshot | None:
+        return next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
+
     return Response(
-        stream_with_context(event_stream(bus)),
+        stream_with_context(event_stream(room.bus, snapshot_of=snapshot_of)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -22,7 +22,6 @@ import pytest
 from dronepatrol.sitl import Home, SimFleet
 from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
 from dronepatrol.sitl.proxy import LinkProxy
-
 from flight.flightlib import Gcs
 
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from dronepatrol.sitl import Home, SimFleet
 
 from dronepatrol import geo
+from dronepatrol.sitl import Home, SimFleet
 from flight.flightlib import Gcs
 
 pytestmark = pytest.mark.timeout(180)

@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from dronepatrol.sitl import Home, SimFleet
 from pymavlink import mavutil
 
 from dronepatrol import geo
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink import Fleet, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionItem
+from dronepatrol.sitl import Home, SimFleet
 from dronepatrol.state import LandedState
 
 pytestmark = pytest.mark.timeout(240)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from dronepatrol.sitl import Home, SimFleet
 from flight.flightlib import Gcs
+
+from dronepatrol.sitl import Home, SimFleet
 
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
 

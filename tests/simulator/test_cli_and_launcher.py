@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dronepatrol.sitl.launcher import SitlFleet, default_params_file, fleet_specs, parse_home
 from pymavlink import mavutil
 
 from dronepatrol.cli import main
+from dronepatrol.sitl.launcher import SitlFleet, default_params_file, fleet_specs, parse_home
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,9 +6,10 @@ import socket
 import time
 
 import pytest
-from dronepatrol.sitl.params import PARAM_NAMES
 from flight.flightlib import FlightError
 from pymavlink.dialects.v20 import ardupilotmega as M
+
+from dronepatrol.sitl.params import PARAM_NAMES
 
 pytestmark = pytest.mark.timeout(60)
 

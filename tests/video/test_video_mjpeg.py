@@ -17,10 +17,10 @@ import time
 import cv2
 import numpy as np
 import pytest
-from dronepatrol.web import create_app
 from video_support import MjpegClient, free_port, serve
 
 from dronepatrol.settings import Settings
+from dronepatrol.web import create_app
 
 FPS = 25.0
 FEED_S = 4.0

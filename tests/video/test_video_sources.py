@@ -8,12 +8,12 @@ import time
 import cv2
 import numpy as np
 import pytest
-from dronepatrol.web import create_app
 from video_support import free_port, serve
 
 from dronepatrol.settings import Settings
 from dronepatrol.video.recorder import Mp4Recorder
 from dronepatrol.video.sources import SourceError, StreamSource, classify
+from dronepatrol.web import create_app
 
 
 def test_urls_are_classified_and_bad_ones_explained(tmp_path) -> None:

@@ -35,7 +35,10 @@ def _parse(chunks: list[str]) -> list[dict]:
 def test_telemetry_is_throttled_and_events_pass_at_once() -> None:
     bus = EventBus()
     chunks: list[str] = []
-    reader = threading.Thread(target=lambda: chunks.extend(event_stream(bus, max_s=1.5)))
+    latest = {vid: _snapshot(vid, 0) for vid in ("1", "2")}
+    reader = threading.Thread(
+        target=lambda: chunks.extend(event_stream(bus, max_s=1.5, snapshot_of=latest.get))
+    )
     reader.start()
     time.sleep(0.2)  # let the stream subscribe before publishing
     start = time.monotonic()

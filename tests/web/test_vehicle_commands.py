@@ -1,0 +1,103 @@
+"""Flight commands through the app: 202 and an event when queued, 409 when the vehicle can't."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from dronepatrol.events import EventKind
+from dronepatrol.mavlink import Fleet, wait_ready
+from dronepatrol.sitl import SimFleet
+
+HOME = (-35.363261, 149.165230, 584.0, 0.0)
+
+
+@pytest.fixture
+def flying_app(app: Flask) -> Iterator[Flask]:
+    """The app flying one embedded simulated copter (fast start, 10x speed)."""
+    room = app.extensions["dronepatrol"]
+    sim = SimFleet(1, HOME, speedup=10, base_port=0, fast_start=True).start()
+    fleet = Fleet(room.bus)
+    try:
+        room.attach_fleet(fleet)
+        fleet.add(sim.urls[0])
+        (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
+        wait_ready(vehicle, 120)
+        yield app
+    finally:
+        fleet.close()
+        sim.stop()
+
+
+def _vehicle_id(app: Flask) -> str:
+    return app.extensions["dronepatrol"].snapshots()[0].vehicle_id
+
+
+def test_roles_below_operator_cannot_fly(flying_app: Flask, token_for) -> None:
+    client = flying_app.test_client()
+    vid = _vehicle_id(flying_app)
+    for role in ("viewer", "commander"):
+        response = client.post(
+            f"/api/vehicles/{vid}/commands",
+            json={"command": "takeoff", "alt_m": 10, "confirm": True},
+            headers=token_for(role),
+        )
+        assert response.status_code == 403
+        assert "operator" in response.get_json()["message"]
+    assert not flying_app.extensions["dronepatrol"].snapshots()[0].armed
+
+
+def test_refusals_say_why(flying_app: Flask, token_for) -> None:
+    client = flying_app.test_client()
+    headers = token_for("operator")
+    vid = _vehicle_id(flying_app)
+    url = f"/api/vehicles/{vid}/commands"
+    on_ground = client.post(url, json={"command": "rtl"}, headers=headers)
+    assert on_ground.status_code == 409
+    assert "not armed" in on_ground.get_json()["message"]
+    no_mission = client.post(url, json={"command": "start", "confirm": True}, headers=headers)
+    assert no_mission.status_code == 409
+    unconfirmed = client.post(url, json={"command": "takeoff", "alt_m": 10}, headers=headers)
+    assert unconfirmed.status_code == 400 and "confirm" in unconfirmed.get_json()["message"]
+    too_high = client.post(
+        url, json={"command": "takeoff", "alt_m": 500, "confirm": True}, headers=headers
+    )
+    assert too_high.status_code == 400 and "between 2 and 120" in too_high.get_json()["message"]
+    unknown = client.post(url, json={"command": "flip"}, headers=headers)
+    assert unknown.status_code == 400 and "takeoff" in unknown.get_json()["message"]
+    ghost = client.post("/api/vehicles/nope/commands", json={"command": "rtl"}, headers=headers)
+    assert ghost.status_code == 404
+    audit = flying_app.extensions["dronepatrol"].accounts.recent_audit(10)
+    assert any(e.action == "command rtl" and not e.ok for e in audit)
+
+
+def test_takeoff_is_queued_then_flown_and_reported(flying_app: Flask, token_for) -> None:
+    room = flying_app.extensions["dronepatrol"]
+    client = flying_app.test_client()
+    vid = _vehicle_id(flying_app)
+    results = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
+    started = time.monotonic()
+    response = client.post(
+        f"/api/vehicles/{vid}/commands",
+        json={"command": "takeoff", "alt_m": 15, "confirm": True},
+        headers=token_for("operator"),
+    )
+    assert response.status_code == 202
+    assert time.monotonic() - started < 1.0  # the handler never waits for the radio
+    request_id = response.get_json()["request_id"]
+    deadline = time.monotonic() + 120
+    outcome = None
+    while outcome is None and time.monotonic() < deadline:
+        event = results.get(timeout_s=1)
+        if event is not None and event.data.get("request_id") == request_id:
+            outcome = event
+    assert outcome is not None, "no command_result event for the takeoff"
+    assert outcome.data["result"] == "DONE", outcome.data
+    assert outcome.data["actor"] == "operator"
+    snap = room.snapshots()[0]
+    assert snap.armed and snap.position.alt_rel_m >= 14
+    audit = room.accounts.recent_audit(5)
+    assert any(e.action == "command takeoff" and e.ok and e.username == "operator" for e in audit)
