@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import click
 
-from dronepatrol.settings import Settings
+from dronepatrol.settings import Settings, SettingsError
 
 
 @click.command()
@@ -14,29 +17,88 @@ from dronepatrol.settings import Settings
     "--demo",
     "demo_drones",
     default=0,
-    type=click.IntRange(0, 50),
+    type=click.IntRange(0, 20),
     metavar="N",
     help="Start N simulated drones at the example network's stations and load that network.",
 )
 @click.option(
+    "--connect",
+    multiple=True,
+    metavar="URL",
+    help="Fly a real vehicle (or ArduPilot SITL) at this MAVLink link URL, e.g. "
+    "udpin:0.0.0.0:14550 or tcp:127.0.0.1:5760. Repeat for more.",
+)
+@click.option(
+    "--network",
+    "network_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Patrol network GeoJSON to load (default with --demo: the example network).",
+)
+@click.option(
+    "--video-fps",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(1, 30),
+    help="Frame rate of the simulated cameras (lower it on a small machine).",
+)
+@click.option(
     "--threads",
-    default=128,
+    default=160,
     show_default=True,
     type=click.IntRange(4, 1024),
     help="Worker threads; each live video or event-stream viewer holds one.",
 )
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, demo_drones: int, threads: int) -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    demo_drones: int,
+    connect: tuple[str, ...],
+    network_file: Path | None,
+    video_fps: float,
+    threads: int,
+) -> None:
     """Run the control app (map, fleet, planner, video) at http://HOST:PORT.
 
-    Open the address in a browser. `--demo 2` is what `make demo` runs: the
-    app with two simulated drones, nothing else needed.
+    Open the address in a browser and sign in. `--demo 2` is what `make demo`
+    runs: the app with two simulated drones and the example patrol network.
+    With DRONEPATROL_ADMIN_PASSWORD set, an `admin` account is created at
+    start-up when none exists.
     """
     import waitress
 
+    from dronepatrol.cli.runtime import ControlRuntime, ServeOptions
+    from dronepatrol.network import NetworkError
     from dronepatrol.web import create_app
 
-    settings.ensure_dirs()
-    app = create_app({"SETTINGS": settings, "DEMO_DRONES": demo_drones})
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings.ensure_dirs()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    app = create_app({"SETTINGS": settings})
+    runtime = ControlRuntime(app, ServeOptions(demo_drones, list(connect), network_file, video_fps))
+    try:
+        runtime.start()
+    except NetworkError as exc:
+        raise click.UsageError(f"--network: {exc}") from exc
+    if not app.extensions["dronepatrol"].accounts.list_users():
+        click.echo(
+            "No accounts yet: set DRONEPATROL_ADMIN_PASSWORD or run `dronepatrol users add`."
+        )
     click.echo(f"DronePatrol control app on http://{host}:{port}  (Ctrl-C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="dronepatrol")
+    try:
+        waitress.serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="dronepatrol",
+            channel_timeout=300,
+            outbuf_high_watermark=2 * 1024 * 1024,
+        )
+    finally:
+        runtime.stop()

@@ -1,0 +1,101 @@
+"""One video file per sortie: recording starts when a vehicle arms and ends when it disarms.
+
+Works from the event bus on its own thread (finishing a file means flushing
+the encoder and hashing the file, which must not hold up the link thread
+that published the disarm). Publishes the file as a ``media`` event twice:
+when recording starts (``complete`` false, so a crash still leaves the file
+attached to its sortie) and when it ends (with its SHA-256), which the
+sortie recorder stores.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.video.pipeline import VideoPipeline
+
+PipelineLookup = Callable[[str], VideoPipeline | None]
+
+
+class SortieVideo:
+    """Starts and stops each vehicle's recording with its sorties.
+
+    Args:
+        bus: the fleet's event bus (ARMED / DISARMED in, MEDIA out).
+        pipeline_of: the video pipeline of a vehicle id, or None when it has no video.
+        directory: where the MP4 files go (one per sortie).
+        fps: the recording's nominal frame rate.
+    """
+
+    def __init__(
+        self, bus: EventBus, pipeline_of: PipelineLookup, directory: Path, fps: float = 25.0
+    ) -> None:
+        self.bus = bus
+        self.pipeline_of = pipeline_of
+        self.directory = Path(directory)
+        self.fps = fps
+        self._subscription = None
+        self._thread: threading.Thread | None = None
+        self._recording: dict[str, Path] = {}
+
+    def start(self) -> SortieVideo:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._subscription = self.bus.subscribe(
+            accept=lambda e: e.kind in (EventKind.ARMED, EventKind.DISARMED)
+        )
+        self._thread = threading.Thread(target=self._run, name="sortie-video", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and finish every recording still running."""
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None:
+            self._thread.join(10.0)
+        for vehicle_id in list(self._recording):
+            self._finish(vehicle_id)
+
+    def _run(self) -> None:
+        assert self._subscription is not None
+        for event in self._subscription:
+            if event.vehicle_id is None:
+                continue
+            if event.kind is EventKind.ARMED:
+                self._begin(event.vehicle_id)
+            else:
+                self._finish(event.vehicle_id)
+
+    def _begin(self, vehicle_id: str) -> None:
+        pipeline = self.pipeline_of(vehicle_id)
+        if pipeline is None:
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in vehicle_id)
+        path = self.directory / f"{stamp}-{safe}.mp4"
+        pipeline.start_recording(path, fps=self.fps)
+        self._recording[vehicle_id] = path
+        self.bus.emit(
+            EventKind.MEDIA,
+            vehicle_id,
+            path=str(path),
+            kind="video",
+            complete=False,
+            started_s=time.time(),
+        )
+
+    def _finish(self, vehicle_id: str) -> None:
+        path = self._recording.pop(vehicle_id, None)
+        pipeline = self.pipeline_of(vehicle_id)
+        if path is None or pipeline is None:
+            return
+        recording = pipeline.stop_recording()
+        if recording is not None:
+            self.bus.emit(
+                EventKind.MEDIA, vehicle_id, kind="video", complete=True, **recording.as_dict()
+            )
