@@ -34,7 +34,9 @@ class ControlRoom:
         login_throttle: failed sign-ins by address and name.
         fleet: the :class:`dronepatrol.mavlink.Fleet` flying the vehicles, once attached.
         snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
-        network_geojson: the loaded patrol network as GeoJSON, or None.
+        network: the loaded :class:`dronepatrol.network.Network`, or None.
+        network_geojson: the same network as GeoJSON, for the map.
+        plans: plans made in this session, by plan id (:class:`PlanResult`).
         starters / stoppers: device threads to start when served and stop at exit.
     """
 
@@ -45,7 +47,9 @@ class ControlRoom:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     fleet: Any = None
     snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
+    network: Any = None
     network_geojson: dict[str, Any] | None = None
+    plans: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
     started: bool = False

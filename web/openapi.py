@@ -88,6 +88,21 @@ VEHICLE = {
 }
 
 
+PLAN = {
+    "type": "object",
+    "required": ["id", "summary", "tracks"],
+    "properties": {
+        "id": {"type": "string"},
+        "summary": {"type": "object", "required": ["sorties", "targets", "totals"]},
+        "tracks": {"type": "object"},
+    },
+}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -258,6 +273,64 @@ def document() -> dict[str, Any]:
                             },
                             "queued",
                         ),
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                }
+            },
+            "/api/plans": {
+                "post": {
+                    "summary": "Plan sorties over the loaded network",
+                    "security": signed_in,
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "stations": {"type": "array", "items": {"type": "string"}},
+                                        "targets": {"type": "array", "items": {"type": "string"}},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(PLAN, "the plan, with a preview track per sortie"),
+                        **_errors(400, 401, 403, 404),
+                    },
+                }
+            },
+            "/api/plans/{plan_id}": {
+                "get": {
+                    "summary": "A plan made earlier in this session",
+                    "security": signed_in,
+                    "parameters": [_path("plan_id")],
+                    "responses": {"200": _json(PLAN, "the plan"), **_errors(401, 404)},
+                }
+            },
+            "/api/vehicles/{vehicle_id}/mission": {
+                "post": {
+                    "summary": "Upload one planned sortie to a drone at its station",
+                    "security": signed_in,
+                    "parameters": [_path("vehicle_id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["plan", "sortie"],
+                                    "properties": {
+                                        "plan": {"type": "string"},
+                                        "sortie": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json({"type": "object", "required": ["request_id"]}, "queued"),
                         **_errors(400, 401, 403, 404, 409),
                     },
                 }

@@ -132,7 +132,7 @@ def _arguments(spec: CommandSpec, body: dict[str, Any]) -> list[Any]:
     return values
 
 
-def _report(
+def report_outcome(
     bus: EventBus, vehicle_id: str, request_id: str, name: str, actor: str
 ) -> Callable[[Future], None]:
     """A done-callback publishing the whole operation's outcome as a command_result event."""
@@ -188,7 +188,7 @@ def command(vehicle_id: str) -> Any:
         return jsonify(error="Conflict", message=str(exc)), 409
     request_id = f"{vehicle_id}-{next(_request_ids)}"
     future = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
-    future.add_done_callback(_report(room.bus, vehicle_id, request_id, name, actor))
+    future.add_done_callback(report_outcome(room.bus, vehicle_id, request_id, name, actor))
     room.accounts.audit(
         actor,
         f"command {name}",

@@ -81,6 +81,7 @@ class ControlRuntime:
             network_file = EXAMPLE_NETWORK
         if network_file is not None:
             self.network, self.room.network_geojson = _load_network(network_file)
+            self.room.network = self.network
 
         fleet = Fleet(self.room.bus, tlog_dir=settings.tlog_dir, signing_key=settings.signing_key)
         self.room.attach_fleet(fleet)

@@ -1,0 +1,113 @@
+"""Planning and mission upload through the app, flown on the embedded simulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from dronepatrol.events import EventKind
+from dronepatrol.mavlink import Fleet, wait_ready
+from dronepatrol.network import load_network
+from dronepatrol.sitl import SimFleet
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+S01 = (-35.363261, 149.165230, 584.0, 0.0)
+
+
+@pytest.fixture
+def planning_app(app: Flask) -> Flask:
+    room = app.extensions["dronepatrol"]
+    room.network = load_network(EXAMPLE)
+    room.network_geojson = json.loads(EXAMPLE.read_text())
+    return app
+
+
+@pytest.fixture
+def drone_at_s01(planning_app: Flask) -> Iterator[str]:
+    room = planning_app.extensions["dronepatrol"]
+    sim = SimFleet(1, S01, speedup=10, base_port=0, fast_start=True).start()
+    fleet = Fleet(room.bus)
+    try:
+        room.attach_fleet(fleet)
+        fleet.add(sim.urls[0])
+        (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
+        wait_ready(vehicle, 120)
+        yield vehicle.vehicle_id
+    finally:
+        fleet.close()
+        sim.stop()
+
+
+def _wait_result(subscription, request_id: str, timeout_s: float = 120.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        event = subscription.get(timeout_s=1)
+        if event is not None and event.data.get("request_id") == request_id:
+            return event
+    raise AssertionError(f"no outcome for {request_id}")
+
+
+def test_plan_a_station_and_read_it_back(planning_app: Flask, token_for) -> None:
+    client = planning_app.test_client()
+    operator = token_for("operator")
+    response = client.post("/api/plans", json={"stations": ["S01"]}, headers=operator)
+    assert response.status_code == 201, response.get_json()
+    plan = response.get_json()
+    sorties = plan["summary"]["sorties"]
+    assert sorties and all(s["station"] == "S01" for s in sorties)
+    assert all(0 < s["energy_frac"] <= 1 for s in sorties)
+    for s in sorties:
+        assert len(plan["tracks"][s["id"]]) >= 2
+    again = client.get(f"/api/plans/{plan['id']}", headers=token_for("viewer"))
+    assert again.get_json()["summary"] == plan["summary"]
+
+
+def test_planning_refusals(planning_app: Flask, token_for) -> None:
+    client = planning_app.test_client()
+    assert client.post("/api/plans", json={}, headers=token_for("commander")).status_code == 403
+    bad = client.post("/api/plans", json={"stations": ["S99"]}, headers=token_for("operator"))
+    assert bad.status_code == 400 and "S99" in bad.get_json()["message"]
+    assert client.get("/api/plans/P999", headers=token_for("viewer")).status_code == 404
+
+
+def test_upload_then_fly_the_sortie(planning_app: Flask, drone_at_s01: str, token_for) -> None:
+    room = planning_app.extensions["dronepatrol"]
+    client = planning_app.test_client()
+    operator = token_for("operator")
+    outcomes = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
+    plan = client.post("/api/plans", json={"stations": ["S01"]}, headers=operator).get_json()
+    first = plan["summary"]["sorties"][0]
+
+    other = client.post("/api/plans", json={"stations": ["S02"]}, headers=operator).get_json()
+    far = client.post(
+        f"/api/vehicles/{drone_at_s01}/mission",
+        json={"plan": other["id"], "sortie": other["summary"]["sorties"][0]["id"]},
+        headers=operator,
+    )
+    assert far.status_code == 409 and "from station S02" in far.get_json()["message"]
+
+    queued = client.post(
+        f"/api/vehicles/{drone_at_s01}/mission",
+        json={"plan": plan["id"], "sortie": first["id"]},
+        headers=operator,
+    )
+    assert queued.status_code == 202
+    done = _wait_result(outcomes, queued.get_json()["request_id"])
+    assert done.data["result"] == "DONE", done.data
+    snap = room.snapshots()[0]
+    assert snap.mission.total >= first["items"]
+
+    url = f"/api/vehicles/{drone_at_s01}/commands"
+    arm = client.post(url, json={"command": "arm", "confirm": True}, headers=operator)
+    assert _wait_result(outcomes, arm.get_json()["request_id"]).data["result"] == "DONE"
+    start = client.post(url, json={"command": "start", "confirm": True}, headers=operator)
+    assert start.status_code == 202, start.get_json()
+    assert _wait_result(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
+    vehicle = room.fleet.vehicle(drone_at_s01)
+    vehicle.wait_for(lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission")
+    assert vehicle.snapshot.armed
