@@ -56,10 +56,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         room.accounts.ensure_admin(settings.admin_password)
     app.extensions["dronepatrol"] = room
 
-    from dronepatrol.web import api, auth, openapi, pages, plans, security, stream, vehicles, video
+    from dronepatrol.web import (
+        api,
+        auth,
+        openapi,
+        pages,
+        plans,
+        security,
+        sorties,
+        stream,
+        vehicles,
+        video,
+    )
 
     security.init_security(app, lambda: room.accounts)
-    for blueprint in (api.bp, auth.bp, openapi.bp, pages.bp, plans.bp, stream.bp, vehicles.bp):
+    for blueprint in (
+        api.bp,
+        auth.bp,
+        openapi.bp,
+        pages.bp,
+        plans.bp,
+        sorties.bp,
+        stream.bp,
+        vehicles.bp,
+    ):
         app.register_blueprint(blueprint)
     video.init_app(app)
 

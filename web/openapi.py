@@ -99,8 +99,8 @@ PLAN = {
 }
 
 
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _path(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -332,6 +332,64 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "202": _json({"type": "object", "required": ["request_id"]}, "queued"),
                         **_errors(400, 401, 403, 404, 409),
+                    },
+                }
+            },
+            "/api/sorties": {
+                "get": {
+                    "summary": "Recorded sorties, newest first",
+                    "security": signed_in,
+                    "parameters": [
+                        {"name": "vehicle", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 5000},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["sorties"],
+                                "properties": {"sorties": {"type": "array"}},
+                            },
+                            "the sorties",
+                        ),
+                        **_errors(400, 401),
+                    },
+                }
+            },
+            "/api/sorties/{sortie_id}": {
+                "get": {
+                    "summary": "One sortie's record with its track",
+                    "security": signed_in,
+                    "parameters": [_path("sortie_id", "integer")],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "required": ["sortie", "stats", "events", "track"]},
+                            "the record",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/sorties/{sortie_id}/export.{fmt}": {
+                "get": {
+                    "summary": "The track as GeoJSON, KML, GPX or CSV",
+                    "security": signed_in,
+                    "parameters": [
+                        _path("sortie_id", "integer"),
+                        {
+                            "name": "fmt",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["geojson", "kml", "gpx", "csv"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "the file"},
+                        **_errors(401, 404),
                     },
                 }
             },

@@ -11,8 +11,13 @@ from dronepatrol.web.security import require
 
 bp = Blueprint("pages", __name__)
 
-NAV_ITEMS: tuple[tuple[str, str], ...] = (("pages.operations", "Operations"),)
-"""(endpoint, label) of the top navigation, in order."""
+NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
+    ("pages.operations", "Operations", Role.VIEWER),
+    ("pages.planner", "Planner", Role.OPERATOR),
+    ("pages.video_wall", "Video", Role.VIEWER),
+    ("pages.sorties", "Sorties", Role.VIEWER),
+)
+"""(endpoint, label, least role) of the top navigation, in order."""
 
 
 @bp.get("/")
@@ -20,3 +25,24 @@ NAV_ITEMS: tuple[tuple[str, str], ...] = (("pages.operations", "Operations"),)
 def operations() -> Any:
     """The operations map: patrol network, no-fly zones, stations and live drones."""
     return render_template("operations.html")
+
+
+@bp.get("/planner")
+@require(Role.OPERATOR)
+def planner() -> Any:
+    """Plan sorties by station, preview them, upload one to a drone and start it."""
+    return render_template("planner.html")
+
+
+@bp.get("/video")
+@require(Role.VIEWER)
+def video_wall() -> Any:
+    """Every drone's live annotated feed, one large beside the map."""
+    return render_template("video.html")
+
+
+@bp.get("/sorties")
+@require(Role.VIEWER)
+def sorties() -> Any:
+    """Recorded sorties: history, replay, exports and reports."""
+    return render_template("sorties.html")

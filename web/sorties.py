@@ -1,0 +1,107 @@
+"""Recorded sorties in the app: history, one sortie's record, exports and the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request, send_file
+
+from dronepatrol.accounts import Role
+from dronepatrol.records.archive import SortieArchive, SortieNotFound
+from dronepatrol.records.export import export
+from dronepatrol.records.report import build_report
+from dronepatrol.web.context import control_room
+from dronepatrol.web.security import require
+
+bp = Blueprint("sorties", __name__)
+
+EXPORTS = {
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "gpx": "application/gpx+xml",
+    "csv": "text/csv",
+}
+
+MEDIA_TYPES = {"video": "video/mp4", "snapshot": "image/jpeg"}
+
+
+def _archive() -> SortieArchive:
+    return SortieArchive(control_room().engine)
+
+
+MAX_ID = 2**63 - 1
+"""Sortie ids are 64-bit database keys; a larger number names no sortie."""
+
+
+def _record(sortie_id: int) -> Any:
+    if sortie_id > MAX_ID:
+        abort(404, description=f"no sortie {sortie_id}; see GET /api/sorties")
+    try:
+        return _archive().record(sortie_id)
+    except SortieNotFound:
+        abort(404, description=f"no sortie {sortie_id}; see GET /api/sorties")
+
+
+@bp.get("/api/sorties")
+@require(Role.VIEWER)
+def list_sorties() -> Any:
+    """Sorties newest first; ``vehicle`` and ``limit`` (default 200) filter the list."""
+    try:
+        limit = int(request.args.get("limit", 200))
+    except ValueError:
+        abort(400, description="'limit' must be a whole number")
+    if not 1 <= limit <= 5000:
+        abort(400, description="'limit' must be between 1 and 5000")
+    sorties = _archive().list(vehicle=request.args.get("vehicle") or None, limit=limit)
+    return jsonify(sorties=[s.as_dict() for s in sorties])
+
+
+@bp.get("/api/sorties/<int:sortie_id>")
+@require(Role.VIEWER)
+def get_sortie(sortie_id: int) -> Any:
+    """One sortie: summary, statistics, events, detections, media, and its track."""
+    record = _record(sortie_id)
+    body = record.as_dict()
+    body["track"] = [
+        [s["time_s"], s["lat_deg"], s["lon_deg"], s.get("alt_rel_m")] for s in record.track
+    ]
+    return jsonify(body)
+
+
+@bp.get("/api/sorties/<int:sortie_id>/export.<fmt>")
+@require(Role.VIEWER)
+def export_sortie(sortie_id: int, fmt: str) -> Any:
+    """The track as GeoJSON, KML, GPX or CSV."""
+    if fmt not in EXPORTS:
+        abort(404, description=f"no export format {fmt!r}; use one of {', '.join(EXPORTS)}")
+    text = export(_record(sortie_id), fmt)
+    response = Response(text, mimetype=EXPORTS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="sortie-{sortie_id}.{fmt}"'
+    return response
+
+
+@bp.get("/sorties/<int:sortie_id>/report")
+@require(Role.VIEWER)
+def report(sortie_id: int) -> Any:
+    """The self-contained HTML report of one sortie."""
+    features = (control_room().network_geojson or {}).get("features", [])
+    return Response(build_report(_record(sortie_id), features), mimetype="text/html")
+
+
+@bp.get("/sorties/<int:sortie_id>/media/<int:index>")
+@require(Role.VIEWER)
+def media(sortie_id: int, index: int) -> Any:
+    """The sortie's ``index``-th media file (video MP4 seekable for replay, tlog, snapshot)."""
+    files = _record(sortie_id).media
+    if not 0 <= index < len(files):
+        abort(404, description=f"sortie {sortie_id} has {len(files)} media files")
+    item = files[index]
+    mimetype = {"video": "video/mp4", "snapshot": "image/jpeg"}.get(
+        item["kind"], "application/octet-stream"
+    )
+    try:
+        return send_file(item["path"], mimetype=mimetype, conditional=True)
+    except FileNotFoundError:
+        abort(
+            404, description=f"the file {item['path']} is missing: run dronepatrol sorties verify"
+        )

@@ -1,0 +1,141 @@
+// Shared by every page: API calls with the CSRF token, the live event stream,
+// and a map with the patrol network drawn on it.
+"use strict";
+
+const DP = (function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const COLOURS = { key: "#ff5d5d", attention: "#f2b63c", general: "#3fa7ff", nofly: "#b03a5b" };
+
+  async function api(method, path, body) {
+    const options = { method, headers: { Accept: "application/json" } };
+    if (method !== "GET") options.headers["X-CSRF-Token"] = csrf;
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      const message = (data && data.message) || response.statusText;
+      const error = new Error(message);
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  const listeners = {};
+  let source = null;
+  function on(kind, handler) {
+    if (!source) {
+      source = new EventSource("/api/events");
+    }
+    if (!listeners[kind]) {
+      listeners[kind] = [];
+      source.addEventListener(kind, (e) => {
+        const event = JSON.parse(e.data);
+        listeners[kind].forEach((h) => h(event));
+      });
+    }
+    listeners[kind].push(handler);
+  }
+
+  function styleFor(feature) {
+    const p = feature.properties || {};
+    if (p.kind === "nofly") return { color: COLOURS.nofly, weight: 1, fillColor: COLOURS.nofly, fillOpacity: 0.25, dashArray: "4 4" };
+    const colour = COLOURS[p.priority || "general"] || COLOURS.general;
+    if (p.kind === "line") return { color: colour, weight: 4, opacity: 0.9 };
+    return { color: colour, weight: 1.5, fillColor: colour, fillOpacity: 0.08 };
+  }
+
+  function pointFor(feature, latlng) {
+    const p = feature.properties || {};
+    if (p.kind === "station") {
+      return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });
+    }
+    const colour = COLOURS[p.priority || "general"] || COLOURS.general;
+    return L.circleMarker(latlng, { radius: 5, color: colour, weight: 2, fillOpacity: 0.7 });
+  }
+
+  // A dark map with the patrol network; resolves to {map, network, layer}.
+  async function networkMap(element, onFeatureClick) {
+    const map = L.map(element, { preferCanvas: true }).setView([-35.3633, 149.1652], 14);
+    const tileUrl = element.dataset.tileUrl;
+    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 20, attribution: "map tiles" }).addTo(map);
+    let network = null;
+    let layer = null;
+    try {
+      network = await api("GET", "/api/network");
+    } catch (e) {
+      network = null;
+    }
+    if (network && network.features.length) {
+      layer = L.geoJSON(network, {
+        style: styleFor,
+        pointToLayer: pointFor,
+        onEachFeature: (f, l) => {
+          const p = f.properties || {};
+          l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}`);
+          if (onFeatureClick) l.on("click", () => onFeatureClick(f, l));
+        },
+      }).addTo(map);
+      map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+    }
+    return { map, network, layer };
+  }
+
+  function droneIcon(v) {
+    const colour = v.link === "up" ? (v.armed ? "#3ccf7a" : "#e6edf3") : "#ff5d5d";
+    return L.divIcon({
+      className: "drone-icon",
+      html: `<svg width="28" height="28" viewBox="-14 -14 28 28" style="transform: rotate(${v.heading_deg || 0}deg)" aria-label="${v.name}">
+               <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${colour}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
+      iconSize: [28, 28],
+      iconAnchor: [14, 14],
+    });
+  }
+
+  // Live drones on a map: markers with heading and a trail; calls onUpdate(vehicle).
+  function liveDrones(map, onUpdate) {
+    const drones = new Map();
+    function update(v) {
+      let d = drones.get(v.id);
+      if (!d) {
+        d = { trail: L.polyline([], { color: "#3ccf7a", weight: 2, opacity: 0.6 }).addTo(map), marker: null };
+        drones.set(v.id, d);
+      }
+      d.last = v;
+      if (v.position) {
+        const ll = [v.position.lat, v.position.lon];
+        if (!d.marker) {
+          d.marker = L.marker(ll, { icon: droneIcon(v), title: v.name, keyboard: true }).addTo(map);
+          d.marker.on("click", () => onUpdate && onUpdate(v, true));
+        } else {
+          d.marker.setLatLng(ll);
+          d.marker.setIcon(droneIcon(v));
+        }
+        const pts = d.trail.getLatLngs();
+        pts.push(ll);
+        if (pts.length > 300) pts.shift();
+        d.trail.setLatLngs(pts);
+      }
+      if (onUpdate) onUpdate(v, false);
+    }
+    api("GET", "/api/vehicles").then((body) => body.vehicles.forEach(update));
+    on("telemetry", (event) => event.data && event.data.vehicle && update(event.data.vehicle));
+    return drones;
+  }
+
+  function fmt(x, digits, unit) {
+    return x === null || x === undefined ? "–" : `${Number(x).toFixed(digits)}${unit}`;
+  }
+
+  function escape(text) {
+    const div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
+
+  return { api, on, networkMap, liveDrones, fmt, escape, COLOURS };
+})();
