@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the test suite needs (PostgreSQL for the store tests).
-SYSTEM_PACKAGES := postgresql
+# Debian packages the test suite needs: PostgreSQL for the store tests,
+# Chromium for the end-to-end browser tests (driven by Playwright).
+SYSTEM_PACKAGES := postgresql chromium
 
 .PHONY: demo test lint format bench install system-deps clean
 

@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 EXAMPLE_NETWORK = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
 """The example patrol network around ArduPilot SITL's default home (source checkout)."""
 
-DEMO_SPEEDUP = 1.0
-"""Demo drones fly in real time: what an operator sees is what a drone would do."""
-
 
 @dataclass
 class ServeOptions:
@@ -37,12 +34,15 @@ class ServeOptions:
         connect: link URLs of real vehicles (or SITL) to fly.
         network_file: patrol network GeoJSON to load (the example one in demo mode).
         video_fps: frame rate of the simulated cameras.
+        speedup: simulated time speed-up of the demo drones (1: real time, what
+            an operator sees is what a drone would do).
     """
 
     demo_drones: int = 0
     connect: list[str] = field(default_factory=list)
     network_file: Path | None = None
     video_fps: float = 15.0
+    speedup: float = 1.0
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -112,7 +112,7 @@ class ControlRuntime:
             if not count:
                 continue
             home = (station.geometry.y, station.geometry.x, station.elevation_m or 584.0, 0.0)
-            sim = SimFleet(count, home, spacing_m=8.0, speedup=DEMO_SPEEDUP, base_port=0)
+            sim = SimFleet(count, home, spacing_m=8.0, speedup=self.options.speedup, base_port=0)
             sim.start()
             self.sims.append(sim)
             self._stoppers.append(sim.stop)

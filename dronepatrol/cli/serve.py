@@ -42,6 +42,13 @@ from dronepatrol.settings import Settings, SettingsError
     help="Frame rate of the simulated cameras (lower it on a small machine).",
 )
 @click.option(
+    "--speedup",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 20),
+    help="Simulated time speed-up of the --demo drones (1 = real time).",
+)
+@click.option(
     "--threads",
     default=160,
     show_default=True,
@@ -57,6 +64,7 @@ def serve(
     connect: tuple[str, ...],
     network_file: Path | None,
     video_fps: float,
+    speedup: float,
     threads: int,
 ) -> None:
     """Run the control app (map, fleet, planner, video) at http://HOST:PORT.
@@ -80,7 +88,9 @@ def serve(
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
     app = create_app({"SETTINGS": settings})
-    runtime = ControlRuntime(app, ServeOptions(demo_drones, list(connect), network_file, video_fps))
+    runtime = ControlRuntime(
+        app, ServeOptions(demo_drones, list(connect), network_file, video_fps, speedup)
+    )
     try:
         runtime.start()
     except NetworkError as exc:
