@@ -17,6 +17,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
+from dronepatrol.operations import IncidentBook
 from dronepatrol.settings import Settings
 from dronepatrol.store import make_engine, upgrade
 from dronepatrol.web.context import ControlRoom
@@ -51,7 +52,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(settings)
     upgrade(engine)
-    room = ControlRoom(settings=settings, engine=engine, accounts=AccountService(engine))
+    room = ControlRoom(
+        settings=settings,
+        engine=engine,
+        accounts=AccountService(engine),
+        incidents=IncidentBook(engine),
+    )
     if settings.admin_password:
         room.accounts.ensure_admin(settings.admin_password)
     app.extensions["dronepatrol"] = room
@@ -59,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from dronepatrol.web import (
         api,
         auth,
+        incidents,
         openapi,
         pages,
         plans,
@@ -73,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         api.bp,
         auth.bp,
+        incidents.bp,
         openapi.bp,
         pages.bp,
         plans.bp,

@@ -32,7 +32,9 @@ class ControlRoom:
         accounts: users, tokens, audit log.
         bus: the event bus the fleet, recorder and browsers share.
         login_throttle: failed sign-ins by address and name.
+        incidents: the :class:`dronepatrol.operations.IncidentBook`.
         fleet: the :class:`dronepatrol.mavlink.Fleet` flying the vehicles, once attached.
+        dispatcher: sends the fleet's drones to incidents (with the fleet).
         snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
         network: the loaded :class:`dronepatrol.network.Network`, or None.
         network_geojson: the same network as GeoJSON, for the map.
@@ -45,7 +47,9 @@ class ControlRoom:
     accounts: AccountService
     bus: EventBus = field(default_factory=EventBus)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    incidents: Any = None
     fleet: Any = None
+    dispatcher: Any = None
     snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
     network: Any = None
     network_geojson: dict[str, Any] | None = None
@@ -58,8 +62,11 @@ class ControlRoom:
         """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus)."""
         if fleet.bus is not self.bus:
             raise ValueError("the fleet must publish on the control room's event bus")
+        from dronepatrol.operations import Dispatcher
+
         self.fleet = fleet
         self.snapshots = fleet.snapshots
+        self.dispatcher = Dispatcher(fleet, self.incidents, self.bus)
 
     def start(self) -> None:
         """Start the device threads (once)."""

@@ -88,6 +88,21 @@ VEHICLE = {
 }
 
 
+INCIDENT = {
+    "type": "object",
+    "required": ["id", "created_s", "lat_deg", "lon_deg", "priority", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {
+            "type": "string",
+            "enum": ["open", "dispatched", "on_scene", "released", "failed"],
+        },
+        "vehicle_id": {"type": ["string", "null"]},
+        "response_s": {"type": ["number", "null"]},
+        "proposal": {"type": "object"},
+    },
+}
+
 PLAN = {
     "type": "object",
     "required": ["id", "summary", "tracks"],
@@ -390,6 +405,92 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "the file"},
                         **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/incidents": {
+                "get": {
+                    "summary": "Incidents, newest first, with response times",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["incidents"],
+                                "properties": {"incidents": {"type": "array", "items": INCIDENT}},
+                            },
+                            "the incidents",
+                        ),
+                        **_errors(401),
+                    },
+                },
+                "post": {
+                    "summary": "Record an incident; answers with the dispatch proposal",
+                    "security": signed_in,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["lat", "lon"],
+                                    "properties": {
+                                        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                                        "priority": {
+                                            "type": "string",
+                                            "enum": ["key", "attention", "general"],
+                                        },
+                                        "note": {"type": "string", "maxLength": 2000},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(INCIDENT, "the incident"),
+                        **_errors(400, 401, 403),
+                    },
+                },
+            },
+            "/api/incidents/{incident_id}": {
+                "get": {
+                    "summary": "One incident (with the proposal while unanswered)",
+                    "security": signed_in,
+                    "parameters": [_path("incident_id", "integer")],
+                    "responses": {"200": _json(INCIDENT, "the incident"), **_errors(401, 404)},
+                }
+            },
+            "/api/incidents/{incident_id}/dispatch": {
+                "post": {
+                    "summary": "Send the proposed drone, or {vehicle: id}",
+                    "security": signed_in,
+                    "parameters": [_path("incident_id", "integer")],
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"vehicle": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json({"type": "object"}, "the drone is on its way"),
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                }
+            },
+            "/api/incidents/{incident_id}/release": {
+                "post": {
+                    "summary": "Release the drone back to its patrol, or home",
+                    "security": signed_in,
+                    "parameters": [_path("incident_id", "integer")],
+                    "responses": {
+                        "202": _json({"type": "object"}, "released"),
+                        **_errors(400, 401, 403, 404, 409),
                     },
                 }
             },

@@ -15,6 +15,7 @@ NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
     ("pages.operations", "Operations", Role.VIEWER),
     ("pages.planner", "Planner", Role.OPERATOR),
     ("pages.video_wall", "Video", Role.VIEWER),
+    ("pages.incidents", "Incidents", Role.VIEWER),
     ("pages.sorties", "Sorties", Role.VIEWER),
 )
 """(endpoint, label, least role) of the top navigation, in order."""
@@ -46,3 +47,10 @@ def video_wall() -> Any:
 def sorties() -> Any:
     """Recorded sorties: history, replay, exports and reports."""
     return render_template("sorties.html")
+
+
+@bp.get("/incidents")
+@require(Role.VIEWER)
+def incidents() -> Any:
+    """Incidents on the map; commanders create them with a click and dispatch a drone."""
+    return render_template("incidents.html")

@@ -1,0 +1,18 @@
+"""Patrol operations that act on the fleet: incidents and their dispatch.
+
+The decisions (who answers, who holds which point) are pure code in
+:mod:`dronepatrol.patrol`; this package records incidents and carries the
+decisions out through the fleet.
+"""
+
+from dronepatrol.operations.dispatcher import Dispatcher, DispatchError, responder_of
+from dronepatrol.operations.incidents import IncidentBook, IncidentError, IncidentView
+
+__all__ = [
+    "DispatchError",
+    "Dispatcher",
+    "IncidentBook",
+    "IncidentError",
+    "IncidentView",
+    "responder_of",
+]
