@@ -1,16 +1,20 @@
 """Live updates for browsers: server-sent events from the event bus.
 
-One ``GET /api/events`` connection per browser tab. Vehicle telemetry is
-throttled to :data:`TELEMETRY_HZ` per vehicle (only the newest snapshot is
-sent); every other event goes out as it happens. Each connection reads a
-bounded subscription, so a stalled browser loses old telemetry, never the
-server's memory. A comment line every :data:`KEEPALIVE_S` keeps proxies from
-closing an idle stream.
+One ``GET /api/events`` connection per browser tab. A single hub per app
+subscribes to the bus for all of them: it throttles vehicle telemetry to
+:data:`TELEMETRY_HZ` per vehicle (only the newest snapshot is sent), passes
+every other event on as it happens, and encodes each message once for every
+client. Each client reads a bounded queue of encoded messages, so a stalled
+browser loses old messages, never the server's memory or the others' pace.
+A comment line every :data:`KEEPALIVE_S` keeps proxies from closing an idle
+stream.
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,13 +32,13 @@ bp = Blueprint("stream", __name__)
 
 TELEMETRY_HZ = 4.0
 KEEPALIVE_S = 15.0
-QUEUE_SIZE = 1000
-
+CLIENT_QUEUE = 500
+"""Messages a client may fall behind by before its oldest are dropped."""
 
 SnapshotLookup = Callable[[str], VehicleSnapshot | None]
 
 
-def _frame(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
+def encode(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
     """One SSE message.
 
     Telemetry carries ``{"vehicle": ...}`` in the ``GET /api/vehicles`` shape,
@@ -46,52 +50,127 @@ def _frame(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
         snapshot = snapshot_of(event.vehicle_id)
         if snapshot is not None:
             body["data"] = {"vehicle": vehicle_json(snapshot)}
-    return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {json.dumps(body, default=str)}\n\n"
+    payload = json.dumps(body, default=str)
+    return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {payload}\n\n"
 
 
-def event_stream(
-    bus: EventBus, max_s: float | None = None, snapshot_of: SnapshotLookup | None = None
-) -> Iterator[str]:
-    """SSE text for ``bus``: throttled telemetry, every other event at once.
+class StreamHub:
+    """Fans the bus out to every SSE client, encoding each message once."""
 
-    ``max_s`` ends the stream after that many seconds (tests, load benchmarks);
-    ``snapshot_of`` gives a vehicle's newest snapshot for telemetry messages.
-    """
-    period = 1.0 / TELEMETRY_HZ
-    started = last_flush = last_sent = time.monotonic()
-    pending: dict[str | None, Event] = {}
-    with bus.subscribe(maxsize=QUEUE_SIZE) as subscription:
-        yield "retry: 2000\n\n"
-        while max_s is None or time.monotonic() - started < max_s:
-            event = subscription.get(timeout_s=period / 2)
-            now = time.monotonic()
-            if event is not None:
-                if event.kind is EventKind.TELEMETRY:
-                    pending[event.vehicle_id] = event
-                else:
+    def __init__(self, bus: EventBus, snapshot_of: SnapshotLookup | None = None) -> None:
+        self.bus = bus
+        self.snapshot_of = snapshot_of
+        self._clients: set[queue.Queue[str]] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sse-hub", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+
+    def _broadcast(self, message: str) -> None:
+        with self._lock:
+            clients = tuple(self._clients)
+        for client in clients:
+            try:
+                client.put_nowait(message)
+            except queue.Full:  # a stalled browser: drop its oldest, keep the newest
+                try:
+                    client.get_nowait()
+                    client.put_nowait(message)
+                except (queue.Empty, queue.Full):
+                    pass
+
+    def _run(self) -> None:
+        period = 1.0 / TELEMETRY_HZ
+        last_flush = time.monotonic()
+        pending: dict[str | None, Event] = {}
+        with self.bus.subscribe(maxsize=10_000) as subscription:
+            while not self._stop.is_set():
+                event = subscription.get(timeout_s=period / 2)
+                if event is not None:
+                    if event.kind is EventKind.TELEMETRY:
+                        pending[event.vehicle_id] = event
+                    else:
+                        self._broadcast(encode(event, self.snapshot_of))
+                now = time.monotonic()
+                if pending and now - last_flush >= period:
+                    for telemetry in pending.values():
+                        self._broadcast(encode(telemetry, self.snapshot_of))
+                    pending.clear()
+                    last_flush = now
+
+    def client(self, max_s: float | None = None) -> Iterator[str]:
+        """One browser's stream; ``max_s`` ends it after that many seconds (tests, benchmarks)."""
+        self._ensure_running()
+        inbox: queue.Queue[str] = queue.Queue(CLIENT_QUEUE)
+        with self._lock:
+            self._clients.add(inbox)
+        started = last_sent = time.monotonic()
+        try:
+            yield "retry: 2000\n\n"
+            while max_s is None or time.monotonic() - started < max_s:
+                burst = _drain(inbox, timeout_s=1.0)
+                now = time.monotonic()
+                if burst:
                     last_sent = now
-                    yield _frame(event, snapshot_of)
-            if pending and now - last_flush >= period:
-                for telemetry in pending.values():
-                    yield _frame(telemetry, snapshot_of)
-                pending.clear()
-                last_flush = last_sent = now
-            if now - last_sent >= KEEPALIVE_S:
-                last_sent = now
-                yield ": keepalive\n\n"
+                    yield burst
+                elif now - last_sent >= KEEPALIVE_S:
+                    last_sent = now
+                    yield ": keepalive\n\n"
+        finally:
+            with self._lock:
+                self._clients.discard(inbox)
+
+
+def _drain(inbox: queue.Queue[str], timeout_s: float, limit: int = 256_000) -> str:
+    """Every message waiting (after up to ``timeout_s`` for the first) as one write.
+
+    A telemetry flush puts one message per vehicle at once; sending them in one
+    write instead of one each saves the server a thread switch per message.
+    """
+    try:
+        parts = [inbox.get(timeout=timeout_s)]
+    except queue.Empty:
+        return ""
+    size = len(parts[0])
+    while size < limit:
+        try:
+            parts.append(inbox.get_nowait())
+        except queue.Empty:
+            break
+        size += len(parts[-1])
+    return "".join(parts)
+
+
+def hub() -> StreamHub:
+    """The app's stream hub (made on first use, stopped with the control room)."""
+    room = control_room()
+    found = room.extensions.get("stream_hub")
+    if found is None:
+
+        def snapshot_of(vehicle_id: str) -> VehicleSnapshot | None:
+            return next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
+
+        found = room.extensions.setdefault("stream_hub", StreamHub(room.bus, snapshot_of))
+        room.stoppers.append(found.stop)
+    return found
 
 
 @bp.get("/api/events")
 @require(Role.VIEWER)
 def events() -> Any:
     """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen."""
-    room = control_room()
-
-    def snapshot_of(vehicle_id: str) -> VehicleSnapshot | None:
-        return next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
-
     return Response(
-        stream_with_context(event_stream(room.bus, snapshot_of=snapshot_of)),
+        stream_with_context(hub().client()),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -108,6 +108,8 @@ def serve(
             threads=threads,
             ident="dronepatrol",
             channel_timeout=300,
+            # every live viewer holds a connection: accept more than waitress' 100
+            connection_limit=threads + 100,
             outbuf_high_watermark=2 * 1024 * 1024,
         )
     finally:

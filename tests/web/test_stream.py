@@ -9,7 +9,7 @@ import time
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.records.telemetry import telemetry_event
 from dronepatrol.state import Position, VehicleSnapshot
-from dronepatrol.web.stream import TELEMETRY_HZ, event_stream
+from dronepatrol.web.stream import TELEMETRY_HZ, StreamHub
 
 
 def _snapshot(vid: str, n: int) -> VehicleSnapshot:
@@ -36,9 +36,10 @@ def test_telemetry_is_throttled_and_events_pass_at_once() -> None:
     bus = EventBus()
     chunks: list[str] = []
     latest = {vid: _snapshot(vid, 0) for vid in ("1", "2")}
-    reader = threading.Thread(
-        target=lambda: chunks.extend(event_stream(bus, max_s=1.5, snapshot_of=latest.get))
-    )
+    hub = StreamHub(bus, latest.get)
+    slow = hub.client(max_s=1.5)
+    next(slow)  # a second browser that never reads again: it must not hold up the first
+    reader = threading.Thread(target=lambda: chunks.extend(hub.client(max_s=1.5)))
     reader.start()
     time.sleep(0.2)  # let the stream subscribe before publishing
     start = time.monotonic()
@@ -51,6 +52,8 @@ def test_telemetry_is_throttled_and_events_pass_at_once() -> None:
             bus.emit(EventKind.WAYPOINT_REACHED, "1", seq=3)
         time.sleep(0.01)
     reader.join(timeout=5)
+    hub.stop()
+    slow.close()
     messages = _parse(chunks)
     telemetry = [m for m in messages if m["kind"] == "telemetry"]
     per_vehicle = {vid: [m for m in telemetry if m["vehicle_id"] == vid] for vid in ("1", "2")}
