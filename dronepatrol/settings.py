@@ -37,7 +37,10 @@ class Settings:
         admin_password: when set and no admin account exists, one named
             ``admin`` is created at start-up with this password.
         secret_key: signs web sessions; generated and kept in ``data_dir`` when unset.
-        tile_url: map tile URL template for the web map (empty: vector-only map).
+        tile_url: map tile URL template for the web map, e.g. a local tile server's
+            ``http://tiles.local/{z}/{x}/{y}.png`` (empty: see ``mbtiles``).
+        mbtiles: path of an MBTiles file the app serves as the map's tiles, for
+            stations without internet (empty with no ``tile_url``: vector-only map).
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
     """
 
@@ -46,6 +49,7 @@ class Settings:
     admin_password: str = ""
     secret_key: str = ""
     tile_url: str = ""
+    mbtiles: str = ""
     signing_key: str = ""
 
     @property

@@ -72,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         security,
         sorties,
         stream,
+        tiles,
         vehicles,
         video,
     )
@@ -86,14 +87,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         plans.bp,
         sorties.bp,
         stream.bp,
+        tiles.bp,
         vehicles.bp,
     ):
         app.register_blueprint(blueprint)
     video.init_app(app)
 
     @app.context_processor
-    def navigation() -> dict[str, Any]:
-        return {"nav_items": pages.NAV_ITEMS}
+    def page_context() -> dict[str, Any]:
+        return {"nav_items": pages.NAV_ITEMS, "tile_url": tiles.tile_url_template()}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
