@@ -40,3 +40,26 @@ def network() -> Any:
             description="no patrol network loaded: start with dronepatrol serve --network FILE",
         )
     return jsonify(geojson)
+
+
+@bp.get("/freshness")
+@require(Role.VIEWER)
+def freshness() -> Any:
+    """Each target's last patrol (from the flown track) and how overdue it is."""
+    keeper = control_room().freshness
+    if keeper is None:
+        abort(404, description="no patrol network loaded: serve with --network FILE")
+    return jsonify(
+        targets=[
+            {
+                "id": s.target_id,
+                "priority": s.priority,
+                "interval_s": s.interval_s,
+                "last_patrolled_s": s.last_patrolled_s,
+                "due_in_s": s.due_in_s if s.last_patrolled_s is not None else None,
+                "overdue": s.overdue,
+                "staleness": s.staleness if s.last_patrolled_s is not None else None,
+            }
+            for s in keeper.states()
+        ]
+    )

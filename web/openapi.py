@@ -494,6 +494,23 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/freshness": {
+                "get": {
+                    "summary": "How overdue each target is, from the flown tracks",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["targets"],
+                                "properties": {"targets": {"type": "array"}},
+                            },
+                            "every target of the network",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
             "/api/network": {
                 "get": {
                     "summary": "The patrol network (GeoJSON FeatureCollection)",

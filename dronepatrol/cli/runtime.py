@@ -91,10 +91,24 @@ class ControlRuntime:
         recorder.start()
         self._stoppers.append(recorder.stop)
 
+        if self.network is not None:
+            self._start_freshness()
         for url in self.options.connect:
             fleet.add(url)
         if self.options.demo_drones:
             self._start_demo(fleet)
+
+    def _start_freshness(self) -> None:
+        """Judge every finished sortie against the network's targets (freshness map, scheduler)."""
+        from dronepatrol.operations.freshness import FreshnessKeeper
+        from dronepatrol.patrol.patrolled import Camera
+        from dronepatrol.planning import load_profile
+
+        profile = load_profile()
+        camera = Camera(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
+        keeper = FreshnessKeeper(self.room.engine, self.network, camera, self.room.bus).start()
+        self.room.freshness = keeper
+        self._stoppers.append(keeper.stop)
 
     def _start_demo(self, fleet: Any) -> None:
         from dronepatrol.sitl import SimFleet

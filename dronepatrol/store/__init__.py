@@ -23,6 +23,7 @@ from dronepatrol.store.models import (
     TrackSample,
     Vehicle,
 )
+from dronepatrol.store.visit_tables import TargetVisit
 
 __all__ = [
     "ApiToken",
@@ -36,6 +37,7 @@ __all__ = [
     "Sortie",
     "SortieEvent",
     "StoreError",
+    "TargetVisit",
     "TrackSample",
     "User",
     "Vehicle",

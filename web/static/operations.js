@@ -3,7 +3,36 @@
 "use strict";
 
 (async function () {
-  const { map } = await DP.networkMap(document.getElementById("map"));
+  const { map, layer } = await DP.networkMap(document.getElementById("map"));
+  const toggle = document.getElementById("freshness-toggle");
+
+  function freshnessColour(t) {
+    if (!t || t.staleness === null) return "#6b7785";
+    if (t.overdue) return "#ff5d5d";
+    return t.staleness > 0.75 ? "#f2b63c" : "#3ccf7a";
+  }
+
+  async function paintFreshness() {
+    if (!layer) return;
+    if (!toggle.checked) {
+      layer.eachLayer((l) => l.setStyle && layer.resetStyle(l));
+      return;
+    }
+    try {
+      const { targets } = await DP.api("GET", "/api/freshness");
+      const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
+      layer.eachLayer((l) => {
+        const p = l.feature.properties;
+        if (!byId[p.id] || !l.setStyle) return;
+        const colour = freshnessColour(byId[p.id]);
+        l.setStyle({ color: colour, fillColor: colour });
+      });
+    } catch (e) {
+      toggle.checked = false;
+    }
+  }
+  toggle.addEventListener("change", paintFreshness);
+  DP.on("freshness", paintFreshness);
   const fleetEl = document.getElementById("fleet");
   const cards = new Map();
   const canFly = document.body.dataset.role === "operator" || document.body.dataset.role === "admin";

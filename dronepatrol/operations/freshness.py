@@ -1,0 +1,179 @@
+"""Freshness: which targets each flown sortie really patrolled, and how overdue each is.
+
+When a vehicle disarms, the recorder closes its sortie; this keeper then
+reads the sortie's recorded track, judges every target of the patrol network
+by the patrolled rules (:mod:`dronepatrol.patrol.patrolled`: a point held in
+view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
+stores a visit for each one patrolled. A target's last visit and its
+priority's revisit interval give how overdue it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from shapely.geometry import LineString, Point, Polygon
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.network import Kind, Network
+from dronepatrol.patrol.patrolled import Camera, PatrolCheck, TrackCoverage, TrackSample
+from dronepatrol.patrol.revisit import RevisitPolicy, TargetFreshness, freshness
+from dronepatrol.store import Sortie, TargetVisit
+from dronepatrol.store import TrackSample as TrackRow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DWELL_S = 20.0
+"""A point's dwell time when the network gives none [s]."""
+
+
+def judge(network: Network, samples: list[TrackSample], camera: Camera) -> dict[str, PatrolCheck]:
+    """Every target of ``network`` judged against one flown track."""
+    coverage = TrackCoverage(samples, camera)
+    nofly = [zone.geometry for zone in network.nofly]
+    out: dict[str, PatrolCheck] = {}
+    for target in network.targets:
+        geometry = target.geometry
+        if target.kind == Kind.POINT and isinstance(geometry, Point):
+            dwell = target.dwell_s if target.dwell_s is not None else DEFAULT_DWELL_S
+            out[target.id] = coverage.check_point(geometry.y, geometry.x, dwell)
+        elif target.kind == Kind.LINE and isinstance(geometry, LineString):
+            out[target.id] = coverage.check_line(geometry)
+        elif target.kind == Kind.GRID and isinstance(geometry, Polygon):
+            out[target.id] = coverage.check_grid(geometry, nofly)
+    return out
+
+
+class FreshnessKeeper:
+    """Records target visits as sorties end and answers how fresh each target is.
+
+    Args:
+        engine: the migrated database the recorder writes sorties into.
+        network: the patrol network.
+        camera: the patrol camera's field of view.
+        bus: the fleet's bus (DISARMED events start an assessment).
+        policy: revisit intervals per priority level.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        network: Network,
+        camera: Camera,
+        bus: EventBus | None = None,
+        policy: RevisitPolicy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.network = network
+        self.camera = camera
+        self.bus = bus
+        self.policy = policy or RevisitPolicy()
+        self._subscription: Any = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------- running
+
+    def start(self) -> FreshnessKeeper:
+        """Assess each sortie as its vehicle disarms (on a thread of its own)."""
+        assert self.bus is not None, "a bus is needed to hear sorties end"
+        self._subscription = self.bus.subscribe(accept=lambda e: e.kind is EventKind.DISARMED)
+        self._thread = threading.Thread(target=self._run, name="freshness", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None:
+            self._thread.join(10.0)
+
+    def _run(self) -> None:
+        for event in self._subscription:
+            if event.vehicle_id is None:
+                continue
+            sortie_id = self._wait_closed_sortie(event.vehicle_id, event.time_s)
+            if sortie_id is None:
+                log.warning("no closed sortie of %s to assess", event.vehicle_id)
+                continue
+            try:
+                self.assess(sortie_id)
+            except Exception:  # one bad sortie must not stop the next assessments
+                log.exception("assessing sortie %d failed", sortie_id)
+
+    def _wait_closed_sortie(self, vehicle_id: str, disarmed_s: float, timeout_s: float = 15.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with Session(self.engine) as session:
+                sortie_id = session.scalar(
+                    select(Sortie.id)
+                    .where(
+                        Sortie.vehicle_id == vehicle_id,
+                        Sortie.ended_s.is_not(None),
+                        Sortie.ended_s >= disarmed_s - 30.0,
+                    )
+                    .order_by(Sortie.ended_s.desc())
+                    .limit(1)
+                )
+            if sortie_id is not None:
+                return sortie_id
+            time.sleep(0.5)
+        return None
+
+    # ------------------------------------------------------------- judging
+
+    def assess(self, sortie_id: int) -> dict[str, PatrolCheck]:
+        """Judge one recorded sortie, store a visit per target patrolled; returns every check."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(
+                    TrackRow.time_s,
+                    TrackRow.lat_deg,
+                    TrackRow.lon_deg,
+                    TrackRow.alt_rel_m,
+                    TrackRow.heading_deg,
+                )
+                .where(TrackRow.sortie_id == sortie_id)
+                .order_by(TrackRow.time_s)
+            ).all()
+            samples = [
+                TrackSample(t, lat, lon, alt or 0.0, heading or 0.0)
+                for t, lat, lon, alt, heading in rows
+            ]
+            checks = judge(self.network, samples, self.camera) if samples else {}
+            session.query(TargetVisit).filter(TargetVisit.sortie_id == sortie_id).delete()
+            for target_id, check in checks.items():
+                if check.patrolled and check.at_s is not None:
+                    session.add(
+                        TargetVisit(
+                            target_id=target_id,
+                            sortie_id=sortie_id,
+                            patrolled_s=check.at_s,
+                            imaged=check.imaged,
+                        )
+                    )
+            session.commit()
+        patrolled = sorted(t for t, c in checks.items() if c.patrolled)
+        if self.bus is not None:
+            self.bus.emit(EventKind.FRESHNESS, None, sortie=sortie_id, patrolled=patrolled)
+        log.info("sortie %d patrolled %d targets", sortie_id, len(patrolled))
+        return checks
+
+    def last_patrolled(self) -> dict[str, float]:
+        """Each target's latest visit [s since the epoch]."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(TargetVisit.target_id, func.max(TargetVisit.patrolled_s)).group_by(
+                    TargetVisit.target_id
+                )
+            ).all()
+        return dict(rows)
+
+    def states(self, now_s: float | None = None) -> list[TargetFreshness]:
+        """Every target's freshness now (or at ``now_s``)."""
+        targets = [(t.id, str(t.priority), t.revisit_min) for t in self.network.targets]
+        return freshness(targets, self.last_patrolled(), now_s or time.time(), self.policy)
