@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dronepatrol.mission import Cmd, MissionItem
+from dronepatrol.mission import Cmd, Frame, MissionItem
 from dronepatrol.network.model import Kind
 from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.ordering import LINK, solve_tour
@@ -280,6 +280,8 @@ def steps_to_items(steps: tuple[Step, ...], to_lonlat) -> tuple[MissionItem, ...
         items.append(
             MissionItem(
                 command=int(s.command),
+                # DO items without a place carry the MISSION frame, as QGroundControl writes them
+                frame=Frame.GLOBAL_RELATIVE_ALT if s.xy is not None else Frame.MISSION,
                 param1=s.param1,
                 param2=s.param2,
                 param3=s.param3,

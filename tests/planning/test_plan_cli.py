@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from helpers import EXAMPLE, collection, feature, point, polygon, write
+from planning_helpers import EXAMPLE, collection, feature, point, polygon, write
 
 from dronepatrol.cli import main
 from dronepatrol.missionfiles import load_mission

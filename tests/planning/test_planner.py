@@ -7,7 +7,7 @@ import math
 
 import pytest
 import shapely
-from helpers import EXAMPLE, collection, feature, point, polygon
+from planning_helpers import EXAMPLE, collection, feature, point, polygon
 from shapely.geometry import LineString, Point
 
 from dronepatrol.geo import LocalFrame
