@@ -85,7 +85,7 @@ def swath_polygon(waypoints: list[XY] | tuple[XY, ...], swath_m: float) -> shape
     if len(waypoints) == 1:
         return shapely.points(waypoints[0]).buffer(swath_m / 2.0, quad_segs=4)
     return shapely.buffer(
-        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=3
+        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=2
     )
 
 
@@ -306,14 +306,20 @@ def plan_coverage(
         return builder, flown
 
     def finish(builder: _PathBuilder, flown, headland: bool) -> Coverage:
-        back = lambda pts: tuple(  # noqa: E731
-            (float(x), float(y)) for x, y in _rotate(np.asarray(pts, dtype=float), angle, origin)
-        )
-        waypoints = back(builder.points)
+        # rotate everything back in one go: waypoints, lane ends, then leg points
+        pieces = [builder.points, [p for lane in flown for p in lane]]
+        pieces += [list(leg) for leg in builder.legs]
+        sizes = [len(p) for p in pieces]
+        flat = _rotate(np.asarray([p for part in pieces for p in part], dtype=float), angle, origin)
+        coords = [
+            tuple((float(x), float(y)) for x, y in part)
+            for part in np.split(flat, np.cumsum(sizes)[:-1])
+        ]
+        waypoints, ends, legs = coords[0], coords[1], coords[2:]
         return Coverage(
             waypoints=waypoints,
-            lanes=tuple(back(lane) for lane in flown),  # type: ignore[misc]
-            legs=tuple(back(leg) for leg in builder.legs),
+            lanes=tuple((ends[2 * k], ends[2 * k + 1]) for k in range(len(flown))),
+            legs=tuple(legs),
             sweep_angle_deg=float(angle),
             coverage_frac=covered_fraction(area, waypoints, swath_m),
             turns=len(flown),
