@@ -26,6 +26,9 @@ from dronepatrol.planning.routing import XY, TransitRouter, path_length
 MIN_PART_AREA_M2 = 25.0
 """Flyable slivers smaller than this are not worth a lane [m^2]."""
 
+NECK_M = 1.5
+"""Necks of a flyable area narrower than twice this are cut when its lanes cannot be joined [m]."""
+
 MIN_ORBIT_M = 10.0
 """An orbit squeezed below this radius by a no-fly zone becomes a hover [m]."""
 
@@ -200,8 +203,20 @@ def build_target(
     swath = profile.swath_width_m(alt)
     spacing = profile.lane_spacing_m(alt)
     seen = 0.0
-    for k, part in enumerate(sorted(parts, key=lambda g: (-g.area, g.bounds))):
+    queue = sorted(parts, key=lambda g: (-g.area, g.bounds))
+    split_necks = set()
+    k = 0
+    while queue:
+        part = queue.pop(0)
         cover = plan_coverage(part, swath, spacing, profile.cruise_speed_mps, profile.turnaround_s)
+        if cover is None and id(part) not in split_necks:
+            # a neck narrower than the lanes' inset can cut the inside in two: fly each side
+            opened = shapely.buffer(shapely.buffer(part, -NECK_M), NECK_M)
+            sides = [g for g in shapely.get_parts(opened) if g.area >= MIN_PART_AREA_M2]
+            if len(sides) > 1:
+                split_necks.update(id(g) for g in sides)
+                queue[0:0] = sides
+                continue
         if cover is None:
             plan.notes.append(f"a flyable part of {part.area:.0f} m2 is too thin to fly")
             continue
@@ -209,6 +224,7 @@ def build_target(
         if plan.sweep_angle_deg is None:
             plan.sweep_angle_deg = cover.sweep_angle_deg
         plan.pieces.append(Piece(target.id, Kind.GRID, cover.waypoints, alt, cover.turns, part=k))
+        k += 1
     if not plan.pieces:
         plan.skipped = "flyable area too thin to fly a lane"
         return plan

@@ -203,3 +203,30 @@ def test_a_grid_wholly_in_a_no_fly_zone_is_skipped() -> None:
     assert "flyable area is empty" in result.targets["G1"].reason
     assert result.sorties == ()
     assert math.isfinite(Point(0, 0).x)
+
+
+def test_two_areas_joined_by_a_hair_thin_neck_are_both_flown() -> None:
+    # two 300 m squares joined by a 0.4 m wide, 100 m long corridor
+    corners = [
+        (0, 0),
+        (0, 300),
+        (300, 300),
+        (300, 150.4),
+        (400, 150.4),
+        (400, 300),
+        (700, 300),
+        (700, 0),
+        (400, 0),
+        (400, 150),
+        (300, 150),
+        (300, 0),
+    ]
+    data = collection(
+        feature("station", "S1", point(-200, -200)),
+        feature("grid", "G1", polygon([(n, e) for e, n in corners])),
+    )
+    network, issues = parse_network(data)
+    assert not [i for i in issues if i.severity == "error"]
+    result = plan_sorties(network)
+    assert result.targets["G1"].status == "planned"
+    assert result.targets["G1"].coverage_frac >= 0.99
