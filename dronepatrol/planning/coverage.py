@@ -228,8 +228,10 @@ def _headland_arcs(
         if not need.any():
             continue
         need = need | np.roll(need, 1) | np.roll(need, -1)  # one step of slack each side
+        corners = {(float(x), float(y)) for x, y in ring}
+        is_corner = np.array([(float(x), float(y)) in corners for x, y in dense])
         if need.all():
-            arcs.append((dense, True))
+            arcs.append((dense[is_corner], True))
             continue
         best_len = best_start = run = 0
         for i in range(2 * n):
@@ -241,6 +243,8 @@ def _headland_arcs(
                 best_len, best_start = run, i - run + 1
         first = (best_start + best_len) % n
         keep = [(first + j) % n for j in range(n - best_len)]
+        # fly straight between the ring's own corners: the steps only chose where to cut
+        keep = [k for i, k in enumerate(keep) if i in (0, len(keep) - 1) or is_corner[k]]
         arcs.append((dense[keep], False))
     return arcs
 
