@@ -47,6 +47,9 @@ HEADLAND_INSET = 0.05
 boundary, its swath still reaches every gap between lane ends (those lie within
 spacing - swath/2 <= swath/2 of the boundary) and its corners reach into sharp tips."""
 
+SWEEPS_TRIED = 3
+"""Sweep directions planned in full (those giving the fewest lanes) before picking the best."""
+
 RING_STEP_M = 10.0
 """Step along the perimeter when choosing which stretches of it to fly [m]."""
 
@@ -294,7 +297,16 @@ def plan_coverage(
         return None
     origin = (float(area.centroid.x), float(area.centroid.y))
     best = None
-    for angle in _candidate_angles(area):
+    # the number of lanes drives flight time: sweep only the directions with the fewest
+    hull = np.asarray(area.convex_hull.exterior.coords)
+
+    def width(angle: float) -> float:
+        t = math.radians(angle)
+        across = hull @ np.array([-math.sin(t), math.cos(t)])
+        return float(across.max() - across.min())
+
+    candidates = sorted(_candidate_angles(area), key=lambda a: (math.ceil(width(a) / spacing_m), a))
+    for angle in candidates[:SWEEPS_TRIED]:
         rotated = shapely.affinity.rotate(inner, -angle, origin=origin)
         lines = _sweep(rotated, spacing_m)
         if not any(lines):

@@ -102,6 +102,29 @@ class PlanResult:
     targets: dict[str, TargetStatus]
     network_name: str = ""
 
+    def tracks_geojson(self) -> dict[str, Any]:
+        """Each sortie's planned track as a GeoJSON LineString (lon, lat, alt above home [m]),
+        for map previews; properties carry the sortie id, station, targets and energy."""
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[lon, lat, alt] for lat, lon, alt in s.track],
+                },
+                "properties": {
+                    "sortie": s.id,
+                    "station": s.station,
+                    "targets": list(s.targets),
+                    "length_m": round(s.length_m, 1),
+                    "duration_s": round(s.duration_s, 1),
+                    "energy_frac": round(s.energy_frac, 4),
+                },
+            }
+            for s in self.sorties
+        ]
+        return {"type": "FeatureCollection", "features": features}
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` document (file names follow the sortie ids)."""
         sorties = [

@@ -230,3 +230,15 @@ def test_two_areas_joined_by_a_hair_thin_neck_are_both_flown() -> None:
     result = plan_sorties(network)
     assert result.targets["G1"].status == "planned"
     assert result.targets["G1"].coverage_frac >= 0.99
+
+
+def test_tracks_as_geojson_for_map_previews(example) -> None:
+    _, result = example
+    doc = result.tracks_geojson()
+    assert len(doc["features"]) == len(result.sorties)
+    first = doc["features"][0]
+    assert first["geometry"]["type"] == "LineString"
+    lon, lat, alt = first["geometry"]["coordinates"][0]
+    station = result.sorties[0].mission.home
+    assert (lat, lon, alt) == pytest.approx((station[0], station[1], 0.0))
+    assert first["properties"]["sortie"] == result.sorties[0].id
