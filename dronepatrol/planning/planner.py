@@ -68,6 +68,10 @@ class Sortie:
     energy_frac: float
     track: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
     """(lat [deg], lon [deg], alt above home [m]) of each position flown, take-off to landing."""
+    rtl_clear: bool = True
+    """False when a straight return home (a failsafe RTL) from some waypoint of this sortie
+    would cross a no-fly zone: fly it with ArduPilot's fence-aware path planning (OA_TYPE 2,
+    Dijkstra) enabled and the plan's fence uploaded."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class PlanResult:
                 "length_m": round(s.length_m, 1),
                 "duration_s": round(s.duration_s, 1),
                 "energy_frac": round(s.energy_frac, 4),
+                "rtl_clear": s.rtl_clear,
             }
             for s in self.sorties
         ]
@@ -337,9 +342,20 @@ def _to_sorties(
                 duration_s=b.duration_s,
                 energy_frac=b.energy_frac,
                 track=track,
+                rtl_clear=_rtl_clear(b, [poly for _, poly in zones_xy]),
             )
         )
     return out
+
+
+def _rtl_clear(built: BuiltSortie, zones: list[shapely.Geometry]) -> bool:
+    """True when the straight line home from every planned position misses every no-fly zone."""
+    if not zones:
+        return True
+    pts = np.asarray([(x, y) for x, y, _ in built.track])
+    home = np.broadcast_to(pts[0], pts.shape)
+    lines = shapely.linestrings(np.stack([pts[1:], home[1:]], axis=1))
+    return not any(bool(shapely.intersects(zone, lines).any()) for zone in zones)
 
 
 def _statuses(

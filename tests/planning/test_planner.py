@@ -242,3 +242,18 @@ def test_tracks_as_geojson_for_map_previews(example) -> None:
     station = result.sorties[0].mission.home
     assert (lat, lon, alt) == pytest.approx((station[0], station[1], 0.0))
     assert first["properties"]["sortie"] == result.sorties[0].id
+
+
+def test_sorties_say_when_a_straight_return_home_would_cross_a_no_fly_zone() -> None:
+    data = collection(
+        feature("station", "S1", point(0, 0)),
+        feature("nofly", "NF1", polygon([(-100, 300), (-100, 500), (100, 500), (100, 300)])),
+        feature("point", "BEHIND", point(0, 900)),
+        feature("point", "BESIDE", point(-600, 0)),
+    )
+    network, _ = parse_network(data)
+    behind = plan_sorties(network, target_ids=["BEHIND"])
+    assert [s.rtl_clear for s in behind.sorties] == [False]
+    assert behind.summary()["sorties"][0]["rtl_clear"] is False
+    beside = plan_sorties(network, target_ids=["BESIDE"])
+    assert [s.rtl_clear for s in beside.sorties] == [True]
