@@ -29,6 +29,9 @@ MIN_PART_AREA_M2 = 25.0
 NECK_M = 1.5
 """Necks of a flyable area narrower than twice this are cut when its lanes cannot be joined [m]."""
 
+MAX_ORBIT_M = 255.0
+"""Largest orbit radius ArduPilot keeps to the metre in a LOITER_TURNS item [m]."""
+
 MIN_ORBIT_M = 10.0
 """An orbit squeezed below this radius by a no-fly zone becomes a hover [m]."""
 
@@ -171,6 +174,9 @@ def build_target(
             else:
                 plan.notes.append(f"hovering instead of orbiting: no-fly {near} too close")
                 radius = 0.0
+        # ArduPilot stores whole seconds and whole metres (radius up to 255 m) for these items
+        dwell = float(math.ceil(dwell))
+        radius = float(min(math.floor(radius), MAX_ORBIT_M))
         plan.pieces.append(Piece(target.id, Kind.POINT, (p,), alt, 0, dwell, radius))
         return plan
     if target.kind is Kind.LINE:

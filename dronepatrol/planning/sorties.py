@@ -231,6 +231,10 @@ def build_sortie(
             cost.moving(moving)
             cost.hover(hover)
             steps.append(Step(Cmd.DO_SET_ROI_NONE))
+            if piece.orbit_radius_m > 0:
+                # back to the centre: the orbit ends anywhere on the circle, and the next leg
+                # was planned (and checked against the no-fly zones) from the centre
+                fly_to(p, piece.alt_m)
         else:
             for p in piece.points:
                 fly_to(p, piece.alt_m)

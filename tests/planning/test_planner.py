@@ -81,6 +81,12 @@ def test_points_are_inspected_with_the_camera_on_them(example) -> None:
             assert roi.command == Cmd.DO_SET_ROI_LOCATION
             assert (roi.lat_deg, roi.lon_deg) == (it.lat_deg, it.lon_deg)
             assert items[k + 1].command == Cmd.DO_SET_ROI_NONE
+            assert it.param1 == int(it.param1)  # whole seconds / turns, as ArduPilot stores them
+        if it.command == Cmd.NAV_LOITER_TURNS:
+            assert it.param3 == int(it.param3)  # whole metres
+            back = items[k + 2]  # the orbit ends anywhere on the circle: return to its centre
+            assert back.command == Cmd.NAV_WAYPOINT
+            assert (back.lat_deg, back.lon_deg) == (it.lat_deg, it.lon_deg)
     p5 = network.target("P005")  # dwell 20 s, orbit 40 m
     circle = next(
         it
@@ -169,6 +175,7 @@ def test_an_orbit_squeezed_by_a_no_fly_zone_shrinks() -> None:
     status = result.summary()["targets"]["P1"]
     assert status["status"] == "planned"
     assert status["orbit_radius_m"] < 60.0
+    assert status["orbit_radius_m"] == int(status["orbit_radius_m"])
     assert any("orbit radius cut" in n for n in status["notes"])
 
 
