@@ -64,7 +64,7 @@ def order_pieces(
     station_xy: XY,
     pieces: list[Piece],
     router: TransitRouter,
-    iterations_per_node: int = 1,
+    iterations_per_node: float = 0.5,
     seed: int = 0,
 ) -> tuple[list[Piece], list[Piece]]:
     """The pieces in tour order (each flown in its chosen direction) and the unreachable ones."""
@@ -85,7 +85,7 @@ def order_pieces(
     for i in range(1, len(nodes) - 1):
         if owner[i][0] == owner[i + 1][0]:
             dist[i, i + 1] = dist[i + 1, i] = -LINK
-    tour = solve_tour(dist, start=0, iterations=iterations_per_node * len(nodes), seed=seed)
+    tour = solve_tour(dist, start=0, iterations=int(iterations_per_node * len(nodes)), seed=seed)
     ordered: list[Piece] = []
     seen: set[int] = set()
     for node in tour[1:]:
