@@ -29,6 +29,9 @@ MIN_PART_AREA_M2 = 25.0
 NECK_M = 1.5
 """Necks of a flyable area narrower than twice this are cut when its lanes cannot be joined [m]."""
 
+LINE_CUT_M = 0.5
+"""A line is cut this far outside a no-fly zone's margin [m]."""
+
 MAX_ORBIT_M = 255.0
 """Largest orbit radius ArduPilot keeps to the metre in a LOITER_TURNS item [m]."""
 
@@ -180,7 +183,8 @@ def build_target(
         plan.pieces.append(Piece(target.id, Kind.POINT, (p,), alt, 0, dwell, radius))
         return plan
     if target.kind is Kind.LINE:
-        outside = shapely.difference(geometry_xy, blocked)
+        # cut a hair beyond the margin, so the parts' ends can be reached by transit legs
+        outside = shapely.difference(geometry_xy, shapely.buffer(blocked, LINE_CUT_M))
         parts = [
             g for g in shapely.get_parts(outside) if isinstance(g, LineString) and g.length > 1
         ]

@@ -264,3 +264,32 @@ def test_sorties_say_when_a_straight_return_home_would_cross_a_no_fly_zone() -> 
     assert behind.summary()["sorties"][0]["rtl_clear"] is False
     beside = plan_sorties(network, target_ids=["BESIDE"])
     assert [s.rtl_clear for s in beside.sorties] == [True]
+
+
+def test_a_line_through_a_no_fly_zone_is_flown_on_both_sides() -> None:
+    data = collection(
+        feature("station", "S1", point(0, 0)),
+        feature("nofly", "NF1", polygon([(-100, 400), (-100, 600), (100, 600), (100, 400)])),
+        feature(
+            "line",
+            "L1",
+            {
+                "type": "LineString",
+                "coordinates": [point(0, 100)["coordinates"], point(0, 900)["coordinates"]],
+            },
+        ),
+    )
+    network, _ = parse_network(data)
+    result = plan_sorties(network)
+    status = result.targets["L1"]
+    assert status.status == "planned", status
+    assert any("not flown" in note for note in status.details["notes"])
+    frame = LocalFrame(*network.centre())
+    zone = frame.geometry_to_xy(network.nofly[0].geometry)
+    (sortie,) = result.sorties
+    track = frame.geometry_to_xy(LineString([(o, a) for a, o, _ in sortie.track]))
+    assert track.distance(zone) >= load_profile().nofly_margin_m - 0.5
+    # both ends of the line are flown
+    for n_m in (100, 900):
+        end = frame.geometry_to_xy(Point(*point(0, n_m)["coordinates"]))
+        assert track.distance(end) < 1.0
