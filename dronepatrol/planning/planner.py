@@ -273,7 +273,8 @@ def plan_sorties(
                 pieces.extend(split_piece(piece, profile, station_xy))
         ordered, unreachable = order_pieces(station_xy, pieces, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
-        built = build_sorties(profile, station_xy, runs, router)
+        built, over_budget = build_sorties(profile, station_xy, runs, router)
+        too_far = too_far + over_budget
         station_sorties = _to_sorties(station, built, frame, profile, zones_xy)
         for sortie in station_sorties:
             breaches = check_mission(

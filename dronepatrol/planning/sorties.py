@@ -256,19 +256,27 @@ def build_sortie(
 
 def build_sorties(
     profile: DroneProfile, station_xy: XY, runs: list[list[Piece]], router: TransitRouter
-) -> list[BuiltSortie]:
-    """Build every run; a run whose exact energy exceeds the battery is halved until it fits."""
+) -> tuple[list[BuiltSortie], list[Piece]]:
+    """Build every run; returns (sorties, pieces that cannot fit a battery even alone).
+
+    A run whose exact energy exceeds the usable battery is halved until it fits;
+    a single piece that still does not fit is given up, never flown over budget.
+    """
     out: list[BuiltSortie] = []
+    rejected: list[Piece] = []
     queue = list(runs)
     while queue:
         run = queue.pop(0)
         built = build_sortie(profile, station_xy, run, router)
-        if built.energy_frac > profile.usable_battery_frac and len(run) > 1:
-            half = len(run) // 2
-            queue[0:0] = [run[:half], run[half:]]
+        if built.energy_frac > profile.usable_battery_frac:
+            if len(run) > 1:
+                half = len(run) // 2
+                queue[0:0] = [run[:half], run[half:]]
+            else:
+                rejected.extend(run)
             continue
         out.append(built)
-    return out
+    return out, rejected
 
 
 def steps_to_items(steps: tuple[Step, ...], to_lonlat) -> tuple[MissionItem, ...]:

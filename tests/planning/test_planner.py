@@ -293,3 +293,19 @@ def test_a_line_through_a_no_fly_zone_is_flown_on_both_sides() -> None:
     for n_m in (100, 900):
         end = frame.geometry_to_xy(Point(*point(0, n_m)["coordinates"]))
         assert track.distance(end) < 1.0
+
+
+def test_a_piece_over_the_battery_is_never_built_into_a_sortie() -> None:
+    from dronepatrol.network import Kind
+    from dronepatrol.planning.pieces import Piece
+    from dronepatrol.planning.routing import TransitRouter
+    from dronepatrol.planning.sorties import build_sorties
+
+    profile = load_profile()
+    router = TransitRouter([], profile.nofly_margin_m)
+    near = Piece("NEAR", Kind.POINT, ((500.0, 0.0),), 60.0, dwell_s=20.0)
+    far = Piece("FAR", Kind.POINT, ((9000.0, 0.0),), 60.0, dwell_s=20.0)
+    built, rejected = build_sorties(profile, (0.0, 0.0), [[near, far]], router)
+    assert rejected == [far]
+    assert [b.pieces for b in built] == [(near,)]
+    assert all(b.energy_frac <= profile.usable_battery_frac for b in built)
