@@ -117,6 +117,7 @@ class TargetPlan:
     coverage_frac: float | None = None
     sweep_angle_deg: float | None = None
     flyable_area_m2: float | None = None
+    line_flown_frac: float | None = None
 
 
 def _zone_hit(geom: shapely.Geometry, zones: list[tuple[NoFlyZone, Polygon]]) -> str:
@@ -192,6 +193,7 @@ def build_target(
             plan.skipped = f"inside no-fly {_zone_hit(geometry_xy, zones)}"
             return plan
         flown = sum(g.length for g in parts)
+        plan.line_flown_frac = min(1.0, flown / geometry_xy.length) if geometry_xy.length else 0.0
         if flown < geometry_xy.length - 1.0:
             plan.notes.append(
                 f"{geometry_xy.length - flown:.0f} m of the line is in or near no-fly zones "

@@ -130,7 +130,16 @@ class PlanResult:
         return {"type": "FeatureCollection", "features": features}
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document (file names follow the sortie ids)."""
+        """The ``summary.json`` document (file names follow the sortie ids).
+
+        Keys: ``profile`` (the drone profile with ``swath_width_m``, ``lane_spacing_m``,
+        ``altitude_m``); ``sorties`` (id, station, plan and waypoints file names, targets,
+        items, length_m, duration_s, energy_frac, rtl_clear); ``targets`` (per id: status
+        planned / partial / skipped, reason, sorties, kind, priority, notes; grids:
+        coverage_frac of the flyable area, sweep_angle_deg, flyable_area_m2; lines:
+        flown_frac of the length; points: inspection hover or orbit, dwell_s,
+        orbit_radius_m); ``totals``.
+        """
         sorties = [
             {
                 "id": s.id,
@@ -382,6 +391,8 @@ def _statuses(
             details["sweep_angle_deg"] = round(plan.sweep_angle_deg, 1)
         if plan.flyable_area_m2 is not None:
             details["flyable_area_m2"] = round(plan.flyable_area_m2, 1)
+        if plan.line_flown_frac is not None:
+            details["flown_frac"] = round(plan.line_flown_frac, 4)
         if t.kind is Kind.POINT and plan.pieces:
             radius = plan.pieces[0].orbit_radius_m
             details["inspection"] = "orbit" if radius > 0 else "hover"

@@ -284,6 +284,8 @@ def test_a_line_through_a_no_fly_zone_is_flown_on_both_sides() -> None:
     status = result.targets["L1"]
     assert status.status == "planned", status
     assert any("not flown" in note for note in status.details["notes"])
+    # 200 m of zone plus 25 m of margin on each side are left out of 800 m
+    assert status.details["flown_frac"] == pytest.approx(550 / 800, abs=0.01)
     frame = LocalFrame(*network.centre())
     zone = frame.geometry_to_xy(network.nofly[0].geometry)
     (sortie,) = result.sorties
