@@ -144,6 +144,12 @@ def plan(
     for tid, status in summary["targets"].items():
         if status["status"] != "planned":
             click.echo(f"  {tid}: {status['status']}: {status.get('reason', '')}")
+    crossing = [s["id"] for s in summary["sorties"] if not s["rtl_clear"]]
+    if crossing:
+        click.echo(
+            f"  note: a straight failsafe RTL from {', '.join(crossing)} would cross a no-fly "
+            "zone; fly them with ArduPilot's fence-aware avoidance (OA_TYPE 2) and the fence"
+        )
     click.echo(f"wrote {out}")
 
 

@@ -28,6 +28,7 @@ from dronepatrol.planning.profile import (
     load_profile,
 )
 from dronepatrol.planning.routing import AreaRouter, TransitRouter
+from dronepatrol.planning.safety import check_mission
 
 __all__ = [
     "AreaRouter",
@@ -39,6 +40,7 @@ __all__ = [
     "Sortie",
     "TargetStatus",
     "TransitRouter",
+    "check_mission",
     "covered_fraction",
     "default_profile_text",
     "load_profile",

@@ -14,9 +14,10 @@ Stages, all in local metres:
 4. Connecting legs: straight when that stays inside the area, otherwise the
    shortest path inside it (:class:`~dronepatrol.planning.routing.AreaRouter`).
 5. Headland: when the lanes' swaths leave more than half a percent of the
-   area unseen (triangles at slanted edges between lane ends, sharp tips), a
-   perimeter pass just inside the boundary (and around each hole) is flown
-   first.
+   area unseen (triangles at slanted edges between lane ends, sharp tips),
+   the stretches of a perimeter pass just inside the boundary (and around
+   each hole) that reach the missed ground are flown after the lanes; the
+   longest stretch of each ring that would see nothing new is left out.
 
 ``coverage_frac`` is the fraction of the flyable area inside the swaths of
 the whole flown path (camera footprint ``swath_m`` wide, flat at the path's
@@ -45,6 +46,15 @@ HEADLAND_INSET = 0.05
 """The perimeter pass runs this many swath widths inside the boundary. Close to the
 boundary, its swath still reaches every gap between lane ends (those lie within
 spacing - swath/2 <= swath/2 of the boundary) and its corners reach into sharp tips."""
+
+SWEEPS_TRIED = 3
+"""Sweep directions planned in full (those giving the fewest lanes) before picking the best."""
+
+RING_STEP_M = 10.0
+"""Step along the perimeter when choosing which stretches of it to fly [m]."""
+
+MIN_MISSED_M2 = 1.0
+"""Ground missed by the lanes in pieces smaller than this is not worth a detour [m^2]."""
 
 MIN_LANE_M = 1.0
 
@@ -85,7 +95,7 @@ def swath_polygon(waypoints: list[XY] | tuple[XY, ...], swath_m: float) -> shape
     if len(waypoints) == 1:
         return shapely.points(waypoints[0]).buffer(swath_m / 2.0, quad_segs=4)
     return shapely.buffer(
-        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=3
+        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=2
     )
 
 
@@ -202,6 +212,46 @@ def _headland_rings(area: shapely.Geometry, swath_m: float) -> list[np.ndarray]:
     return []
 
 
+def _headland_arcs(
+    area: shapely.Geometry, swath_m: float, missed: shapely.Geometry
+) -> list[tuple[np.ndarray, bool]]:
+    """The stretches of the perimeter pass worth flying: (points, closed ring?).
+
+    Each ring is walked in RING_STEP_M steps; a step is needed when its swath
+    reaches ground the lanes missed. The longest run of unneeded steps is left
+    out (the ring becomes an open arc); a ring with no needed step is dropped.
+    """
+    arcs = []
+    for ring in _headland_rings(area, swath_m):
+        dense = np.asarray(shapely.segmentize(LineString(ring), RING_STEP_M).coords)[:-1]
+        n = len(dense)
+        if n < 3:
+            continue
+        need = shapely.distance(shapely.points(dense), missed) < 0.45 * swath_m
+        if not need.any():
+            continue
+        need = need | np.roll(need, 1) | np.roll(need, -1)  # one step of slack each side
+        corners = {(float(x), float(y)) for x, y in ring}
+        is_corner = np.array([(float(x), float(y)) in corners for x, y in dense])
+        if need.all():
+            arcs.append((dense[is_corner], True))
+            continue
+        best_len = best_start = run = 0
+        for i in range(2 * n):
+            if need[i % n]:
+                run = 0
+                continue
+            run += 1
+            if best_len < run <= n:
+                best_len, best_start = run, i - run + 1
+        first = (best_start + best_len) % n
+        keep = [(first + j) % n for j in range(n - best_len)]
+        # fly straight between the ring's own corners: the steps only chose where to cut
+        keep = [k for i, k in enumerate(keep) if i in (0, len(keep) - 1) or is_corner[k]]
+        arcs.append((dense[keep], False))
+    return arcs
+
+
 class _PathBuilder:
     """Appends pieces to the flown path, joining them by legs that stay inside the area."""
 
@@ -247,7 +297,16 @@ def plan_coverage(
         return None
     origin = (float(area.centroid.x), float(area.centroid.y))
     best = None
-    for angle in _candidate_angles(area):
+    # the number of lanes drives flight time: sweep only the directions with the fewest
+    hull = np.asarray(area.convex_hull.exterior.coords)
+
+    def width(angle: float) -> float:
+        t = math.radians(angle)
+        across = hull @ np.array([-math.sin(t), math.cos(t)])
+        return float(across.max() - across.min())
+
+    candidates = sorted(_candidate_angles(area), key=lambda a: (math.ceil(width(a) / spacing_m), a))
+    for angle in candidates[:SWEEPS_TRIED]:
         rotated = shapely.affinity.rotate(inner, -angle, origin=origin)
         lines = _sweep(rotated, spacing_m)
         if not any(lines):
@@ -264,25 +323,9 @@ def plan_coverage(
     cells = _cells(lines)
     here_rot = tuple(_rotate(np.array([start]), -angle, origin)[0]) if start is not None else None
 
-    def build(with_headland: bool) -> tuple[_PathBuilder, list[tuple[XY, XY]]] | None:
+    def build(uncovered: shapely.Geometry | None) -> tuple[_PathBuilder, list] | None:
         builder = _PathBuilder(router)
         position = here_rot
-        if with_headland:
-            rings = _headland_rings(area_rot, swath_m)
-            while rings:
-                pos = np.array(position if position is not None else rings[0][0])
-                k, v = min(
-                    ((k, int(np.argmin(np.hypot(*(r - pos).T)))) for k, r in enumerate(rings)),
-                    key=lambda kv: math.dist(tuple(rings[kv[0]][kv[1]]), tuple(pos)),
-                )
-                ring = rings.pop(k)
-                loop = np.concatenate([ring[v:-1], ring[:v], ring[v : v + 1]])
-                if not builder.go_to((float(loop[0][0]), float(loop[0][1]))):
-                    return None
-                ring_pts = [(float(x), float(y)) for x, y in loop]
-                builder.legs.append(tuple(ring_pts))
-                builder.points.extend(ring_pts[1:])
-                position = builder.points[-1]
         flown: list[tuple[XY, XY]] = []
         remaining = list(range(len(cells)))
         while remaining:
@@ -303,30 +346,64 @@ def plan_coverage(
                 builder.points.append(lane[1])
                 flown.append(lane)
             position = builder.points[-1]
+        # the perimeter stretches come last, so the lanes are flown as in the plain plan
+        arcs = _headland_arcs(area_rot, swath_m, uncovered) if uncovered is not None else []
+        while arcs:
+            pos = np.asarray(position if position is not None else arcs[0][0][0])
+            options = []
+            for k, (pts, closed) in enumerate(arcs):
+                if closed:
+                    v = int(np.argmin(np.hypot(*(pts - pos).T)))
+                    options.append((float(np.hypot(*(pts[v] - pos))), k, v, False))
+                else:
+                    options.append((float(np.hypot(*(pts[0] - pos))), k, 0, False))
+                    options.append((float(np.hypot(*(pts[-1] - pos))), k, 0, True))
+            _, k, v, backwards = min(options)
+            pts, closed = arcs.pop(k)
+            if closed:
+                pts = np.concatenate([pts[v:], pts[:v], pts[v : v + 1]])
+            elif backwards:
+                pts = pts[::-1]
+            if not builder.go_to((float(pts[0][0]), float(pts[0][1]))):
+                return None
+            arc = [(float(x), float(y)) for x, y in pts]
+            builder.legs.append(tuple(arc))
+            builder.points.extend(arc[1:])
+            position = builder.points[-1]
         return builder, flown
 
     def finish(builder: _PathBuilder, flown, headland: bool) -> Coverage:
-        back = lambda pts: tuple(  # noqa: E731
-            (float(x), float(y)) for x, y in _rotate(np.asarray(pts, dtype=float), angle, origin)
-        )
-        waypoints = back(builder.points)
+        # rotate everything back in one go: waypoints, lane ends, then leg points
+        pieces = [builder.points, [p for lane in flown for p in lane]]
+        pieces += [list(leg) for leg in builder.legs]
+        sizes = [len(p) for p in pieces]
+        flat = _rotate(np.asarray([p for part in pieces for p in part], dtype=float), angle, origin)
+        coords = [
+            tuple((float(x), float(y)) for x, y in part)
+            for part in np.split(flat, np.cumsum(sizes)[:-1])
+        ]
+        waypoints, ends, legs = coords[0], coords[1], coords[2:]
         return Coverage(
             waypoints=waypoints,
-            lanes=tuple(back(lane) for lane in flown),  # type: ignore[misc]
-            legs=tuple(back(leg) for leg in builder.legs),
+            lanes=tuple((ends[2 * k], ends[2 * k + 1]) for k in range(len(flown))),
+            legs=tuple(legs),
             sweep_angle_deg=float(angle),
             coverage_frac=covered_fraction(area, waypoints, swath_m),
             turns=len(flown),
             headland=headland,
         )
 
-    built = build(with_headland=False)
+    built = build(None)
     if built is None:
         return None
     plain = finish(*built, headland=False)
     if plain.coverage_frac >= HEADLAND_TRIGGER:
         return plain
-    built = build(with_headland=True)
+    missed = shapely.difference(area_rot, swath_polygon(built[0].points, swath_m))
+    missed = [g for g in shapely.get_parts(missed) if g.area >= MIN_MISSED_M2]
+    if not missed:
+        return plain
+    built = build(shapely.union_all(missed))
     if built is None:
         return plain
     with_ring = finish(*built, headland=True)

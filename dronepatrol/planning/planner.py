@@ -21,7 +21,6 @@ import shapely
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station
-from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
@@ -69,6 +68,10 @@ class Sortie:
     energy_frac: float
     track: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
     """(lat [deg], lon [deg], alt above home [m]) of each position flown, take-off to landing."""
+    rtl_clear: bool = True
+    """False when a straight return home (a failsafe RTL) from some waypoint of this sortie
+    would cross a no-fly zone: fly it with ArduPilot's fence-aware path planning (OA_TYPE 2,
+    Dijkstra) enabled and the plan's fence uploaded."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,40 @@ class PlanResult:
     targets: dict[str, TargetStatus]
     network_name: str = ""
 
+    def tracks_geojson(self) -> dict[str, Any]:
+        """Each sortie's planned track as a GeoJSON LineString (lon, lat, alt above home [m]),
+        for map previews; properties carry the sortie id, station, targets and energy."""
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[lon, lat, alt] for lat, lon, alt in s.track],
+                },
+                "properties": {
+                    "sortie": s.id,
+                    "station": s.station,
+                    "targets": list(s.targets),
+                    "length_m": round(s.length_m, 1),
+                    "duration_s": round(s.duration_s, 1),
+                    "energy_frac": round(s.energy_frac, 4),
+                },
+            }
+            for s in self.sorties
+        ]
+        return {"type": "FeatureCollection", "features": features}
+
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document (file names follow the sortie ids)."""
+        """The ``summary.json`` document (file names follow the sortie ids).
+
+        Keys: ``profile`` (the drone profile with ``swath_width_m``, ``lane_spacing_m``,
+        ``altitude_m``); ``sorties`` (id, station, plan and waypoints file names, targets,
+        items, length_m, duration_s, energy_frac, rtl_clear); ``targets`` (per id: status
+        planned / partial / skipped, reason, sorties, kind, priority, notes; grids:
+        coverage_frac of the flyable area, sweep_angle_deg, flyable_area_m2; lines:
+        flown_frac of the length; points: inspection hover or orbit, dwell_s,
+        orbit_radius_m); ``totals``.
+        """
         sorties = [
             {
                 "id": s.id,
@@ -116,6 +151,7 @@ class PlanResult:
                 "length_m": round(s.length_m, 1),
                 "duration_s": round(s.duration_s, 1),
                 "energy_frac": round(s.energy_frac, 4),
+                "rtl_clear": s.rtl_clear,
             }
             for s in self.sorties
         ]
@@ -183,19 +219,6 @@ def _select(
     return stations, chosen
 
 
-def _chunk_budget_s(profile: DroneProfile, station_xy, piece: Piece) -> float:
-    """Moving time [s] one chunk of ``piece`` may take so that a sortie can still reach it."""
-    pts = np.asarray(piece.points)
-    far = float(np.hypot(*(pts - np.asarray(station_xy)).T).max()) * 1.3
-    trip = FlightCost(profile)
-    trip.leg(0.0, profile.transit_altitude_m)
-    hop_estimate(trip, far, profile.transit_altitude_m, piece.alt_m)
-    hop_estimate(trip, far, piece.alt_m, profile.transit_altitude_m)
-    trip.leg(0.0, -profile.transit_altitude_m)
-    spare_s = profile.usable_battery_frac * 0.9 * profile.hover_endurance_s - trip.energy_s
-    return spare_s / profile.cruise_power_ratio
-
-
 def plan_sorties(
     network: Network,
     profile: DroneProfile | None = None,
@@ -256,12 +279,11 @@ def plan_sorties(
             if plan.skipped:
                 continue
             for piece in plan.pieces:
-                pieces.extend(
-                    split_piece(piece, _chunk_budget_s(profile, station_xy, piece), profile)
-                )
+                pieces.extend(split_piece(piece, profile, station_xy))
         ordered, unreachable = order_pieces(station_xy, pieces, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
-        built = build_sorties(profile, station_xy, runs, router)
+        built, over_budget = build_sorties(profile, station_xy, runs, router)
+        too_far = too_far + over_budget
         station_sorties = _to_sorties(station, built, frame, profile, zones_xy)
         for sortie in station_sorties:
             breaches = check_mission(
@@ -330,9 +352,20 @@ def _to_sorties(
                 duration_s=b.duration_s,
                 energy_frac=b.energy_frac,
                 track=track,
+                rtl_clear=_rtl_clear(b, [poly for _, poly in zones_xy]),
             )
         )
     return out
+
+
+def _rtl_clear(built: BuiltSortie, zones: list[shapely.Geometry]) -> bool:
+    """True when the straight line home from every planned position misses every no-fly zone."""
+    if not zones:
+        return True
+    pts = np.asarray([(x, y) for x, y, _ in built.track])
+    home = np.broadcast_to(pts[0], pts.shape)
+    lines = shapely.linestrings(np.stack([pts[1:], home[1:]], axis=1))
+    return not any(bool(shapely.intersects(zone, lines).any()) for zone in zones)
 
 
 def _statuses(
@@ -358,6 +391,8 @@ def _statuses(
             details["sweep_angle_deg"] = round(plan.sweep_angle_deg, 1)
         if plan.flyable_area_m2 is not None:
             details["flyable_area_m2"] = round(plan.flyable_area_m2, 1)
+        if plan.line_flown_frac is not None:
+            details["flown_frac"] = round(plan.line_flown_frac, 4)
         if t.kind is Kind.POINT and plan.pieces:
             radius = plan.pieces[0].orbit_radius_m
             details["inspection"] = "orbit" if radius > 0 else "hover"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dronepatrol.mission import Cmd, MissionItem
+from dronepatrol.mission import Cmd, Frame, MissionItem
 from dronepatrol.network.model import Kind
 from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.ordering import LINK, solve_tour
@@ -64,7 +64,7 @@ def order_pieces(
     station_xy: XY,
     pieces: list[Piece],
     router: TransitRouter,
-    iterations_per_node: int = 1,
+    iterations_per_node: float = 0.5,
     seed: int = 0,
 ) -> tuple[list[Piece], list[Piece]]:
     """The pieces in tour order (each flown in its chosen direction) and the unreachable ones."""
@@ -85,7 +85,7 @@ def order_pieces(
     for i in range(1, len(nodes) - 1):
         if owner[i][0] == owner[i + 1][0]:
             dist[i, i + 1] = dist[i + 1, i] = -LINK
-    tour = solve_tour(dist, start=0, iterations=iterations_per_node * len(nodes), seed=seed)
+    tour = solve_tour(dist, start=0, iterations=int(iterations_per_node * len(nodes)), seed=seed)
     ordered: list[Piece] = []
     seen: set[int] = set()
     for node in tour[1:]:
@@ -231,6 +231,10 @@ def build_sortie(
             cost.moving(moving)
             cost.hover(hover)
             steps.append(Step(Cmd.DO_SET_ROI_NONE))
+            if piece.orbit_radius_m > 0:
+                # back to the centre: the orbit ends anywhere on the circle, and the next leg
+                # was planned (and checked against the no-fly zones) from the centre
+                fly_to(p, piece.alt_m)
         else:
             for p in piece.points:
                 fly_to(p, piece.alt_m)
@@ -252,19 +256,27 @@ def build_sortie(
 
 def build_sorties(
     profile: DroneProfile, station_xy: XY, runs: list[list[Piece]], router: TransitRouter
-) -> list[BuiltSortie]:
-    """Build every run; a run whose exact energy exceeds the battery is halved until it fits."""
+) -> tuple[list[BuiltSortie], list[Piece]]:
+    """Build every run; returns (sorties, pieces that cannot fit a battery even alone).
+
+    A run whose exact energy exceeds the usable battery is halved until it fits;
+    a single piece that still does not fit is given up, never flown over budget.
+    """
     out: list[BuiltSortie] = []
+    rejected: list[Piece] = []
     queue = list(runs)
     while queue:
         run = queue.pop(0)
         built = build_sortie(profile, station_xy, run, router)
-        if built.energy_frac > profile.usable_battery_frac and len(run) > 1:
-            half = len(run) // 2
-            queue[0:0] = [run[:half], run[half:]]
+        if built.energy_frac > profile.usable_battery_frac:
+            if len(run) > 1:
+                half = len(run) // 2
+                queue[0:0] = [run[:half], run[half:]]
+            else:
+                rejected.extend(run)
             continue
         out.append(built)
-    return out
+    return out, rejected
 
 
 def steps_to_items(steps: tuple[Step, ...], to_lonlat) -> tuple[MissionItem, ...]:
@@ -280,6 +292,8 @@ def steps_to_items(steps: tuple[Step, ...], to_lonlat) -> tuple[MissionItem, ...
         items.append(
             MissionItem(
                 command=int(s.command),
+                # DO items without a place carry the MISSION frame, as QGroundControl writes them
+                frame=Frame.GLOBAL_RELATIVE_ALT if s.xy is not None else Frame.MISSION,
                 param1=s.param1,
                 param2=s.param2,
                 param3=s.param3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import EXAMPLE
+from planning_helpers import EXAMPLE
 from pymavlink import mavwp
 
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLE, collection, feature, line, point, polygon, write
+from planning_helpers import EXAMPLE, collection, feature, line, point, polygon, write
 
 from dronepatrol.cli import main
 from dronepatrol.network import ERROR, WARNING, NetworkError, load_network, read_network

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from helpers import EXAMPLE, collection, feature, point, polygon, write
+from planning_helpers import EXAMPLE, collection, feature, point, polygon, write
 
 from dronepatrol.cli import main
 from dronepatrol.missionfiles import load_mission
@@ -117,3 +117,22 @@ def test_print_profile_shows_the_documented_defaults() -> None:
     assert result.exit_code == 0
     assert "patrol_altitude_m = 60.0" in result.output
     assert "camera_hfov_deg" in result.output
+
+
+def test_same_network_same_files_in_fresh_processes(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"run{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-m", "dronepatrol", "plan", str(EXAMPLE), "--out", str(out)],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import shapely
-from helpers import EXAMPLE, collection, feature, point, polygon
+from planning_helpers import EXAMPLE, collection, feature, point, polygon
 from shapely.geometry import LineString, Point
 
 from dronepatrol.geo import LocalFrame
@@ -81,6 +81,12 @@ def test_points_are_inspected_with_the_camera_on_them(example) -> None:
             assert roi.command == Cmd.DO_SET_ROI_LOCATION
             assert (roi.lat_deg, roi.lon_deg) == (it.lat_deg, it.lon_deg)
             assert items[k + 1].command == Cmd.DO_SET_ROI_NONE
+            assert it.param1 == int(it.param1)  # whole seconds / turns, as ArduPilot stores them
+        if it.command == Cmd.NAV_LOITER_TURNS:
+            assert it.param3 == int(it.param3)  # whole metres
+            back = items[k + 2]  # the orbit ends anywhere on the circle: return to its centre
+            assert back.command == Cmd.NAV_WAYPOINT
+            assert (back.lat_deg, back.lon_deg) == (it.lat_deg, it.lon_deg)
     p5 = network.target("P005")  # dwell 20 s, orbit 40 m
     circle = next(
         it
@@ -169,6 +175,7 @@ def test_an_orbit_squeezed_by_a_no_fly_zone_shrinks() -> None:
     status = result.summary()["targets"]["P1"]
     assert status["status"] == "planned"
     assert status["orbit_radius_m"] < 60.0
+    assert status["orbit_radius_m"] == int(status["orbit_radius_m"])
     assert any("orbit radius cut" in n for n in status["notes"])
 
 
@@ -203,3 +210,104 @@ def test_a_grid_wholly_in_a_no_fly_zone_is_skipped() -> None:
     assert "flyable area is empty" in result.targets["G1"].reason
     assert result.sorties == ()
     assert math.isfinite(Point(0, 0).x)
+
+
+def test_two_areas_joined_by_a_hair_thin_neck_are_both_flown() -> None:
+    # two 300 m squares joined by a 0.4 m wide, 100 m long corridor
+    corners = [
+        (0, 0),
+        (0, 300),
+        (300, 300),
+        (300, 150.4),
+        (400, 150.4),
+        (400, 300),
+        (700, 300),
+        (700, 0),
+        (400, 0),
+        (400, 150),
+        (300, 150),
+        (300, 0),
+    ]
+    data = collection(
+        feature("station", "S1", point(-200, -200)),
+        feature("grid", "G1", polygon([(n, e) for e, n in corners])),
+    )
+    network, issues = parse_network(data)
+    assert not [i for i in issues if i.severity == "error"]
+    result = plan_sorties(network)
+    assert result.targets["G1"].status == "planned"
+    assert result.targets["G1"].coverage_frac >= 0.99
+
+
+def test_tracks_as_geojson_for_map_previews(example) -> None:
+    _, result = example
+    doc = result.tracks_geojson()
+    assert len(doc["features"]) == len(result.sorties)
+    first = doc["features"][0]
+    assert first["geometry"]["type"] == "LineString"
+    lon, lat, alt = first["geometry"]["coordinates"][0]
+    station = result.sorties[0].mission.home
+    assert (lat, lon, alt) == pytest.approx((station[0], station[1], 0.0))
+    assert first["properties"]["sortie"] == result.sorties[0].id
+
+
+def test_sorties_say_when_a_straight_return_home_would_cross_a_no_fly_zone() -> None:
+    data = collection(
+        feature("station", "S1", point(0, 0)),
+        feature("nofly", "NF1", polygon([(-100, 300), (-100, 500), (100, 500), (100, 300)])),
+        feature("point", "BEHIND", point(0, 900)),
+        feature("point", "BESIDE", point(-600, 0)),
+    )
+    network, _ = parse_network(data)
+    behind = plan_sorties(network, target_ids=["BEHIND"])
+    assert [s.rtl_clear for s in behind.sorties] == [False]
+    assert behind.summary()["sorties"][0]["rtl_clear"] is False
+    beside = plan_sorties(network, target_ids=["BESIDE"])
+    assert [s.rtl_clear for s in beside.sorties] == [True]
+
+
+def test_a_line_through_a_no_fly_zone_is_flown_on_both_sides() -> None:
+    data = collection(
+        feature("station", "S1", point(0, 0)),
+        feature("nofly", "NF1", polygon([(-100, 400), (-100, 600), (100, 600), (100, 400)])),
+        feature(
+            "line",
+            "L1",
+            {
+                "type": "LineString",
+                "coordinates": [point(0, 100)["coordinates"], point(0, 900)["coordinates"]],
+            },
+        ),
+    )
+    network, _ = parse_network(data)
+    result = plan_sorties(network)
+    status = result.targets["L1"]
+    assert status.status == "planned", status
+    assert any("not flown" in note for note in status.details["notes"])
+    # 200 m of zone plus 25 m of margin on each side are left out of 800 m
+    assert status.details["flown_frac"] == pytest.approx(550 / 800, abs=0.01)
+    frame = LocalFrame(*network.centre())
+    zone = frame.geometry_to_xy(network.nofly[0].geometry)
+    (sortie,) = result.sorties
+    track = frame.geometry_to_xy(LineString([(o, a) for a, o, _ in sortie.track]))
+    assert track.distance(zone) >= load_profile().nofly_margin_m - 0.5
+    # both ends of the line are flown
+    for n_m in (100, 900):
+        end = frame.geometry_to_xy(Point(*point(0, n_m)["coordinates"]))
+        assert track.distance(end) < 1.0
+
+
+def test_a_piece_over_the_battery_is_never_built_into_a_sortie() -> None:
+    from dronepatrol.network import Kind
+    from dronepatrol.planning.pieces import Piece
+    from dronepatrol.planning.routing import TransitRouter
+    from dronepatrol.planning.sorties import build_sorties
+
+    profile = load_profile()
+    router = TransitRouter([], profile.nofly_margin_m)
+    near = Piece("NEAR", Kind.POINT, ((500.0, 0.0),), 60.0, dwell_s=20.0)
+    far = Piece("FAR", Kind.POINT, ((9000.0, 0.0),), 60.0, dwell_s=20.0)
+    built, rejected = build_sorties(profile, (0.0, 0.0), [[near, far]], router)
+    assert rejected == [far]
+    assert [b.pieces for b in built] == [(near,)]
+    assert all(b.energy_frac <= profile.usable_battery_frac for b in built)
