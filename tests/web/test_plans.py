@@ -99,8 +99,9 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone_at_s01: str, toke
     assert queued.status_code == 202
     done = _wait_result(outcomes, queued.get_json()["request_id"])
     assert done.data["result"] == "DONE", done.data
-    snap = room.snapshots()[0]
-    assert snap.mission.total >= first["items"]
+    vehicle = room.fleet.vehicle(drone_at_s01)
+    # the snapshot hears the new count with the next MISSION_CURRENT
+    vehicle.wait_for(lambda s: s.mission.total >= first["items"], 30, "mission count")
 
     url = f"/api/vehicles/{drone_at_s01}/commands"
     arm = client.post(url, json={"command": "arm", "confirm": True}, headers=operator)
@@ -108,6 +109,5 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone_at_s01: str, toke
     start = client.post(url, json={"command": "start", "confirm": True}, headers=operator)
     assert start.status_code == 202, start.get_json()
     assert _wait_result(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
-    vehicle = room.fleet.vehicle(drone_at_s01)
     vehicle.wait_for(lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission")
     assert vehicle.snapshot.armed
