@@ -511,6 +511,57 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/lockdown": {
+                "post": {
+                    "summary": "Lockdown: hold the overwatch points with the available drones",
+                    "security": signed_in,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["name", "points"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "points": {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["id", "lat", "lon"],
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "lat": {
+                                                        "type": "number",
+                                                        "minimum": -90,
+                                                        "maximum": 90,
+                                                    },
+                                                    "lon": {
+                                                        "type": "number",
+                                                        "minimum": -180,
+                                                        "maximum": 180,
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json(
+                            {
+                                "type": "object",
+                                "required": ["assignments", "uncovered", "worst_eta_s"],
+                            },
+                            "the drones are on their way; uncovered points with reasons",
+                        ),
+                        **_errors(400, 401, 403, 409),
+                    },
+                }
+            },
             "/api/network": {
                 "get": {
                     "summary": "The patrol network (GeoJSON FeatureCollection)",

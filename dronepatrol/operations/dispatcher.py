@@ -20,6 +20,7 @@ from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.operations.incidents import IncidentBook, IncidentView
 from dronepatrol.patrol.dispatch import DispatchProposal, propose_dispatch
+from dronepatrol.patrol.lockdown import LockdownPlan, OverwatchPoint, plan_lockdown
 from dronepatrol.patrol.responders import (
     DistanceFn,
     Responder,
@@ -168,6 +169,42 @@ class Dispatcher:
             daemon=True,
         ).start()
         return vehicle_id
+
+    def lockdown(
+        self, name: str, points: list[OverwatchPoint], actor: str
+    ) -> tuple[LockdownPlan, dict[str, int]]:
+        """Activate a lockdown plan: hold as many overwatch points as the fleet can.
+
+        Drones are assigned for the earliest worst arrival
+        (:func:`dronepatrol.patrol.lockdown.plan_lockdown`); each assignment
+        becomes a key-priority incident, dispatched at once, and holds until
+        released like any other. Returns the plan and each covered point's
+        incident id.
+        """
+        plan = plan_lockdown(self.responders(), points, self.hold_s, self.model, self.distance_fn)
+        by_id = {p.point_id: p for p in points}
+        incidents: dict[str, int] = {}
+        for assignment in plan.assignments:
+            point = by_id[assignment.point_id]
+            incident = self.book.create(
+                point.lat_deg, point.lon_deg, "key", f"lockdown {name}: {point.point_id}", actor
+            )
+            incidents[point.point_id] = incident.id
+            try:
+                self.dispatch(incident.id, actor, assignment.vehicle_id)
+            except DispatchError as exc:  # the fleet changed since planning: report, go on
+                self.book.mark(incident.id, status="failed", failure=str(exc))
+        self.bus.emit(
+            EventKind.DISPATCH,
+            None,
+            stage="lockdown",
+            name=name,
+            covered=sorted(incidents),
+            uncovered=plan.uncovered,
+            worst_eta_s=plan.worst_eta_s,
+            actor=actor,
+        )
+        return plan, incidents
 
     def release(self, incident_id: int, actor: str) -> None:
         """End the hold: the drone resumes its patrol where it left it, or comes home."""

@@ -114,3 +114,21 @@ def test_no_feasible_drone_is_refused_with_reasons(world) -> None:
     with pytest.raises(DispatchError, match="battery"):
         dispatcher.dispatch(incident.id, "cmdr")
     assert book.get(incident.id).status == "open"
+
+
+def test_lockdown_sends_each_drone_to_its_point_and_reports_the_rest(world) -> None:
+    from dronepatrol.patrol.lockdown import OverwatchPoint
+
+    _fleet, vehicles, book, dispatcher = world
+    gates = [
+        OverwatchPoint(f"GATE{k}", *offset(HOME[0], HOME[1], 500.0 * k, 300.0)) for k in range(3)
+    ]
+    plan, incidents = dispatcher.lockdown("close the gates", gates, "cmdr")
+    assert len(plan.assignments) == 2  # two drones, three gates
+    assert len(plan.uncovered) == 1
+    (reason,) = plan.uncovered.values()
+    assert "holds another point" in reason
+    for assignment in plan.assignments:
+        incident = book.get(incidents[assignment.point_id])
+        assert incident.status == "dispatched" and incident.vehicle_id == assignment.vehicle_id
+    assert {a.vehicle_id for a in plan.assignments} == {v.vehicle_id for v in vehicles}

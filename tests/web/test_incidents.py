@@ -45,3 +45,19 @@ def test_bad_input_and_no_fleet(app: Flask, token_for) -> None:
     no_fleet = client.post(f"/api/incidents/{made['id']}/dispatch", headers=commander)
     assert no_fleet.status_code == 409 and "no fleet" in no_fleet.get_json()["message"]
     assert client.get("/api/incidents/999", headers=commander).status_code == 404
+
+
+def test_lockdown_input_is_checked(app: Flask, token_for) -> None:
+    client = app.test_client()
+    commander = token_for("commander")
+    empty = client.post("/api/lockdown", json={"name": "gates", "points": []}, headers=commander)
+    assert empty.status_code == 400 and "non-empty" in empty.get_json()["message"]
+    twice = {
+        "name": "g",
+        "points": [{"id": "A", "lat": 1, "lon": 1}, {"id": "A", "lat": 2, "lon": 2}],
+    }
+    assert client.post("/api/lockdown", json=twice, headers=commander).status_code == 400
+    fine = {"name": "g", "points": [{"id": "A", "lat": 1, "lon": 1}]}
+    assert client.post("/api/lockdown", json=fine, headers=token_for("viewer")).status_code == 403
+    no_fleet = client.post("/api/lockdown", json=fine, headers=commander)
+    assert no_fleet.status_code == 409
