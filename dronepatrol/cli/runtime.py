@@ -18,6 +18,7 @@ from flask import Flask
 
 from dronepatrol.events import EventKind
 from dronepatrol.network import Network, load_network
+from dronepatrol.state import VehicleSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +148,10 @@ class ControlRuntime:
         scene = self._scene()
         room = self.room
 
-        def pose():
-            return room.fleet.vehicle(vehicle_id).snapshot
+        def pose() -> VehicleSnapshot:
+            """The vehicle's snapshot; an empty one (no position) until it is heard."""
+            vehicle = room.fleet.vehicles().get(vehicle_id)
+            return vehicle.snapshot if vehicle is not None else VehicleSnapshot(vehicle_id)
 
         buffer = self.app.extensions["video"].ensure(vehicle_id)
         source = SimulatedSource(SimulatedCamera(scene), pose, fps=self.options.video_fps)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.video.pipeline import VideoPipeline
 
 PipelineLookup = Callable[[str], VideoPipeline | None]
@@ -80,14 +80,11 @@ class SortieVideo:
         path = self.directory / f"{stamp}-{safe}.mp4"
         pipeline.start_recording(path, fps=self.fps)
         self._recording[vehicle_id] = path
-        self.bus.emit(
-            EventKind.MEDIA,
-            vehicle_id,
-            path=str(path),
-            kind="video",
-            complete=False,
-            started_s=time.time(),
-        )
+        self._media(vehicle_id, path=str(path), complete=False, started_s=time.time())
+
+    def _media(self, vehicle_id: str, **data: object) -> None:
+        # built by hand: "kind" is a key of the media event's data, not the event's kind
+        self.bus.publish(Event(EventKind.MEDIA, vehicle_id, {"kind": "video", **data}))
 
     def _finish(self, vehicle_id: str) -> None:
         path = self._recording.pop(vehicle_id, None)
@@ -96,6 +93,4 @@ class SortieVideo:
             return
         recording = pipeline.stop_recording()
         if recording is not None:
-            self.bus.emit(
-                EventKind.MEDIA, vehicle_id, kind="video", complete=True, **recording.as_dict()
-            )
+            self._media(vehicle_id, complete=True, **recording.as_dict())

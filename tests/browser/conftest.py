@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import free_tcp_port
+from support import served_demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "demo-admin-e2e"
@@ -41,54 +36,10 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> Iterator[str]:
-    """``dronepatrol serve --demo 2`` on a free port; yields its base URL."""
+    """``dronepatrol serve --demo 2`` (drones at 4x speed); yields its base URL."""
     data = tmp_path_factory.mktemp("e2e-data")
-    port = free_tcp_port()
-    env = {
-        **os.environ,
-        "DRONEPATROL_DATA_DIR": str(data),
-        "DRONEPATROL_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
-    log = open(data / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dronepatrol",
-            "serve",
-            "--demo",
-            "2",
-            "--port",
-            str(port),
-            "--video-fps",
-            "5",
-            "--speedup",
-            "4",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/health", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("demo server did not start:\n" + (data / "serve.log").read_text())
-            time.sleep(0.3)
-    try:
+    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "5", "--speedup", "4") as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,27 @@ def token_for(client: FlaskClient) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     return login
+
+
+CMAC = (-35.363261, 149.165230, 584.0, 0.0)
+"""ArduPilot SITL's default home, also station S01 of the example network."""
+
+
+@pytest.fixture
+def drone(app: Flask) -> Iterator[str]:
+    """One embedded simulated copter (fast start, 10x speed) flown by ``app``; yields its id."""
+    from dronepatrol.mavlink import Fleet, wait_ready
+    from dronepatrol.sitl import SimFleet
+
+    room = app.extensions["dronepatrol"]
+    sim = SimFleet(1, CMAC, speedup=10, base_port=0, fast_start=True).start()
+    fleet = Fleet(room.bus)
+    try:
+        room.attach_fleet(fleet)
+        fleet.add(sim.urls[0])
+        (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
+        wait_ready(vehicle, 120)
+        yield vehicle.vehicle_id
+    finally:
+        fleet.close()
+        sim.stop()

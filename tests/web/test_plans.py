@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from dronepatrol.events import EventKind
-from dronepatrol.mavlink import Fleet, wait_ready
 from dronepatrol.network import load_network
-from dronepatrol.sitl import SimFleet
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
-S01 = (-35.363261, 149.165230, 584.0, 0.0)
 
 
 @pytest.fixture
@@ -25,22 +21,6 @@ def planning_app(app: Flask) -> Flask:
     room.network = load_network(EXAMPLE)
     room.network_geojson = json.loads(EXAMPLE.read_text())
     return app
-
-
-@pytest.fixture
-def drone_at_s01(planning_app: Flask) -> Iterator[str]:
-    room = planning_app.extensions["dronepatrol"]
-    sim = SimFleet(1, S01, speedup=10, base_port=0, fast_start=True).start()
-    fleet = Fleet(room.bus)
-    try:
-        room.attach_fleet(fleet)
-        fleet.add(sim.urls[0])
-        (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
-        wait_ready(vehicle, 120)
-        yield vehicle.vehicle_id
-    finally:
-        fleet.close()
-        sim.stop()
 
 
 def _wait_result(subscription, request_id: str, timeout_s: float = 120.0):
@@ -75,7 +55,7 @@ def test_planning_refusals(planning_app: Flask, token_for) -> None:
     assert client.get("/api/plans/P999", headers=token_for("viewer")).status_code == 404
 
 
-def test_upload_then_fly_the_sortie(planning_app: Flask, drone_at_s01: str, token_for) -> None:
+def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) -> None:
     room = planning_app.extensions["dronepatrol"]
     client = planning_app.test_client()
     operator = token_for("operator")
@@ -85,25 +65,25 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone_at_s01: str, toke
 
     other = client.post("/api/plans", json={"stations": ["S02"]}, headers=operator).get_json()
     far = client.post(
-        f"/api/vehicles/{drone_at_s01}/mission",
+        f"/api/vehicles/{drone}/mission",
         json={"plan": other["id"], "sortie": other["summary"]["sorties"][0]["id"]},
         headers=operator,
     )
     assert far.status_code == 409 and "from station S02" in far.get_json()["message"]
 
     queued = client.post(
-        f"/api/vehicles/{drone_at_s01}/mission",
+        f"/api/vehicles/{drone}/mission",
         json={"plan": plan["id"], "sortie": first["id"]},
         headers=operator,
     )
     assert queued.status_code == 202
     done = _wait_result(outcomes, queued.get_json()["request_id"])
     assert done.data["result"] == "DONE", done.data
-    vehicle = room.fleet.vehicle(drone_at_s01)
+    vehicle = room.fleet.vehicle(drone)
     # the snapshot hears the new count with the next MISSION_CURRENT
     vehicle.wait_for(lambda s: s.mission.total >= first["items"], 30, "mission count")
 
-    url = f"/api/vehicles/{drone_at_s01}/commands"
+    url = f"/api/vehicles/{drone}/commands"
     arm = client.post(url, json={"command": "arm", "confirm": True}, headers=operator)
     assert _wait_result(outcomes, arm.get_json()["request_id"]).data["result"] == "DONE"
     start = client.post(url, json={"command": "start", "confirm": True}, headers=operator)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from support import free_tcp_port
+from support import served_demo
 
 
 def _get(url: str, token: str | None = None, data: dict | None = None):
@@ -38,43 +34,15 @@ def _wait(check, timeout_s: float, what: str):
 
 
 def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
-    port = free_tcp_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DRONEPATROL_DATA_DIR": str(tmp_path),
-        "DRONEPATROL_ADMIN_PASSWORD": "demo-admin",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dronepatrol",
-            "serve",
-            "--demo",
-            "2",
-            "--port",
-            str(port),
-            "--video-fps",
-            "3",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait(lambda: _get(f"{base}/api/health").status == 200, 60, "/api/health")
+    with served_demo(tmp_path, "demo-admin", "--video-fps", "3") as base:
         with _get(f"{base}/api/login", data={"username": "admin", "password": "demo-admin"}) as r:
             token = json.load(r)["token"]
 
         def two_up():
             with _get(f"{base}/api/vehicles", token) as r:
                 vehicles = json.load(r)["vehicles"]
-            return (
-                [v for v in vehicles if v["link"] == "up" and v["position"]]
-                if len(vehicles) == 2
-                else None
-            )
+            ready = [v for v in vehicles if v["link"] == "up" and v["position"]]
+            return ready if len(ready) == 2 else None
 
         vehicles = _wait(two_up, 60, "two demo drones with a position")
         assert {v["id"] for v in vehicles} == {"S01-1", "S02-1"}
@@ -89,13 +57,3 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
 
         image = _wait(jpeg, 60, "a video frame")
         assert image[:2] == b"\xff\xd8" and len(image) > 10_000
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            output = proc.stdout.read().decode(errors="replace")
-            proc.stdout.close()
-    assert "Traceback" not in output, output

@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 
 from dronepatrol.events import EventKind
-from dronepatrol.mavlink import Fleet, wait_ready
-from dronepatrol.sitl import SimFleet
-
-HOME = (-35.363261, 149.165230, 584.0, 0.0)
 
 
-@pytest.fixture
-def flying_app(app: Flask) -> Iterator[Flask]:
-    """The app flying one embedded simulated copter (fast start, 10x speed)."""
-    room = app.extensions["dronepatrol"]
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, fast_start=True).start()
-    fleet = Fleet(room.bus)
-    try:
-        room.attach_fleet(fleet)
-        fleet.add(sim.urls[0])
-        (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
-        wait_ready(vehicle, 120)
-        yield app
-    finally:
-        fleet.close()
-        sim.stop()
-
-
-def _vehicle_id(app: Flask) -> str:
-    return app.extensions["dronepatrol"].snapshots()[0].vehicle_id
-
-
-def test_roles_below_operator_cannot_fly(flying_app: Flask, token_for) -> None:
-    client = flying_app.test_client()
-    vid = _vehicle_id(flying_app)
+def test_roles_below_operator_cannot_fly(app: Flask, drone: str, token_for) -> None:
+    client = app.test_client()
+    vid = drone
     for role in ("viewer", "commander"):
         response = client.post(
             f"/api/vehicles/{vid}/commands",
@@ -47,13 +20,13 @@ def test_roles_below_operator_cannot_fly(flying_app: Flask, token_for) -> None:
         )
         assert response.status_code == 403
         assert "operator" in response.get_json()["message"]
-    assert not flying_app.extensions["dronepatrol"].snapshots()[0].armed
+    assert not app.extensions["dronepatrol"].snapshots()[0].armed
 
 
-def test_refusals_say_why(flying_app: Flask, token_for) -> None:
-    client = flying_app.test_client()
+def test_refusals_say_why(app: Flask, drone: str, token_for) -> None:
+    client = app.test_client()
     headers = token_for("operator")
-    vid = _vehicle_id(flying_app)
+    vid = drone
     url = f"/api/vehicles/{vid}/commands"
     on_ground = client.post(url, json={"command": "rtl"}, headers=headers)
     assert on_ground.status_code == 409
@@ -70,14 +43,14 @@ def test_refusals_say_why(flying_app: Flask, token_for) -> None:
     assert unknown.status_code == 400 and "takeoff" in unknown.get_json()["message"]
     ghost = client.post("/api/vehicles/nope/commands", json={"command": "rtl"}, headers=headers)
     assert ghost.status_code == 404
-    audit = flying_app.extensions["dronepatrol"].accounts.recent_audit(10)
+    audit = app.extensions["dronepatrol"].accounts.recent_audit(10)
     assert any(e.action == "command rtl" and not e.ok for e in audit)
 
 
-def test_takeoff_is_queued_then_flown_and_reported(flying_app: Flask, token_for) -> None:
-    room = flying_app.extensions["dronepatrol"]
-    client = flying_app.test_client()
-    vid = _vehicle_id(flying_app)
+def test_takeoff_is_queued_then_flown_and_reported(app: Flask, drone: str, token_for) -> None:
+    room = app.extensions["dronepatrol"]
+    client = app.test_client()
+    vid = drone
     results = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
     started = time.monotonic()
     response = client.post(
