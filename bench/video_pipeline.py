@@ -10,9 +10,12 @@ Sections, each in its own process:
    wall-clock and CPU-time rates are given: on a shared machine the CPU
    time is what the work costs, the wall clock what it got.
 2. ``viewers``: server CPU for 50 concurrent MJPEG viewers of one 25 fps
-   720p stream (waitress, loopback), as a share of one core.
+   720p stream on loopback, as a share of one core, through the dedicated
+   fan-out server (:mod:`dronepatrol.video.streamer`); ``viewers_wsgi``: the
+   same through the web app's route under waitress, for comparison.
 3. ``latency``: capture-to-client latency p50/p95 of the full live chain
-   (simulated camera -> pipeline -> waitress -> MJPEG client on loopback).
+   (simulated camera -> pipeline -> fan-out server -> MJPEG client on
+   loopback); ``latency_wsgi`` through the web app's route.
 4. ``recording``: the same with H.264 720p recording running: the
    recording must keep real time (frames recorded vs frames streamed).
 
@@ -199,7 +202,10 @@ def serve(mode: str, port: int, workdir: str) -> None:
         app, sockets=[listener], threads=VIEWERS + 8, outbuf_high_watermark=1 << 20
     )
     threading.Thread(target=server.run, daemon=True).start()
-    print("ready", flush=True)
+    from dronepatrol.video.streamer import MjpegStreamServer
+
+    streamer = MjpegStreamServer(app.extensions["video"]).start()
+    print(f"ready {port} {streamer.port}", flush=True)
     sys.stdin.read()  # until the bench closes our stdin
     stop.set()
     result: dict = {"buffer": buffer.status()}
@@ -227,9 +233,10 @@ class Server:
             text=True,
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if line.strip() != "ready":
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != "ready":
             raise RuntimeError(f"bench server did not start: {line!r}")
+        self.wsgi_port, self.stream_port = int(line[1]), int(line[2])
 
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -249,13 +256,14 @@ def _connect(port: int) -> socket.socket:
 # -- 2: fifty viewers --------------------------------------------------------
 
 
-def viewers() -> dict:
+def viewers(via: str) -> dict:
     server = Server("viewers")
+    port = server.stream_port if via == "streamer" else server.wsgi_port
     received = [0] * VIEWERS
     stop = threading.Event()
 
     def watch(k: int) -> None:
-        sock = _connect(server.port)
+        sock = _connect(port)
         buf = bytearray(1 << 20)
         sock.settimeout(5)
         try:
@@ -281,13 +289,14 @@ def viewers() -> dict:
     frame_bytes = status["jpeg_bytes"]
     elapsed = t1 - t0
     mbps = (bytes1 - bytes0) / elapsed / 1e6
+    p = "viewers" if via == "streamer" else "viewers_wsgi"
     return {
-        "viewers": VIEWERS,
-        "viewers_server_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
-        "viewers_delivered_MBps": round(mbps, 1),
-        "viewers_jpeg_kB": round(frame_bytes / 1000, 1),
-        "viewers_fps_per_viewer": round((bytes1 - bytes0) / elapsed / VIEWERS / frame_bytes, 1),
-        "viewers_stream_fps": status["buffer"]["fps"],
+        f"{p}": VIEWERS,
+        f"{p}_server_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        f"{p}_delivered_MBps": round(mbps, 1),
+        f"{p}_jpeg_kB": round(frame_bytes / 1000, 1),
+        f"{p}_fps_per_viewer": round((bytes1 - bytes0) / elapsed / VIEWERS / frame_bytes, 1),
+        f"{p}_stream_fps": status["buffer"]["fps"],
     }
 
 
@@ -295,8 +304,8 @@ def viewers() -> dict:
 
 
 def latency(mode: str) -> dict:
-    server = Server(mode)
-    sock = _connect(server.port)
+    server = Server("recording" if mode == "recording" else "latency")
+    sock = _connect(server.wsgi_port if mode == "latency_wsgi" else server.stream_port)
     sock.settimeout(10)
     data = b""
     lat: list[float] = []
@@ -324,7 +333,7 @@ def latency(mode: str) -> dict:
     status = server.finish()
     lat = lat[int(FPS * 1.5) :]  # after the detector's warm-up
     lat.sort()
-    prefix = "latency" if mode == "latency" else "recording"
+    prefix = mode
     figures = {
         f"{prefix}_frames": len(lat),
         f"{prefix}_p50_ms": round(1000 * lat[len(lat) // 2], 1),
@@ -352,7 +361,8 @@ def latency(mode: str) -> dict:
 
 def main() -> None:
     results: dict = {}
-    for section in ("one_core", "viewers", "latency", "recording"):
+    sections = ("one_core", "viewers", "viewers_wsgi", "latency", "latency_wsgi", "recording")
+    for section in sections:
         out = subprocess.run(
             [sys.executable, __file__, "--section", section],
             check=True,
@@ -373,8 +383,11 @@ if __name__ == "__main__":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) >= 2 and sys.argv[1] == "--section":
         name = sys.argv[2]
-        result = one_core() if name == "one_core" else viewers() if name == "viewers" else None
-        if result is None:
+        if name == "one_core":
+            result = one_core()
+        elif name.startswith("viewers"):
+            result = viewers("wsgi" if name.endswith("wsgi") else "streamer")
+        else:
             result = latency(name)
         print(json.dumps(result))
     else:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,7 @@ class FrameBuffer:
         self.send_latency = LatencyStats()
         """Capture to bytes handed to a viewer's connection [s], per frame sent."""
         self._publish_times: deque[float] = deque(maxlen=60)
+        self._listeners: tuple[Callable[[FrameBuffer], None], ...] = ()
 
     def publish(self, jpeg: bytes, capture_time_s: float, width: int, height: int) -> EncodedFrame:
         """Make ``jpeg`` the newest frame and wake every waiting viewer."""
@@ -117,7 +118,27 @@ class FrameBuffer:
             self._publish_times.append(time.monotonic())
             self._cond.notify_all()
         self.encode_latency.add(now - capture_time_s)
+        for listener in self._listeners:
+            listener(self)
         return frame
+
+    def add_listener(self, listener: Callable[[FrameBuffer], None]) -> None:
+        """Call ``listener(buffer)`` after each publish and on close (quick, non-blocking)."""
+        with self._cond:
+            self._listeners = (*self._listeners, listener)
+
+    def remove_listener(self, listener: Callable[[FrameBuffer], None]) -> None:
+        with self._cond:
+            self._listeners = tuple(x for x in self._listeners if x is not listener)
+
+    def attach_viewer(self) -> None:
+        """Count a viewer served outside :meth:`frames` (see the stream server)."""
+        with self._cond:
+            self._viewers += 1
+
+    def detach_viewer(self) -> None:
+        with self._cond:
+            self._viewers -= 1
 
     def latest(self) -> EncodedFrame | None:
         """The newest frame, or None before the first."""
@@ -142,6 +163,8 @@ class FrameBuffer:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        for listener in self._listeners:
+            listener(self)
 
     @property
     def closed(self) -> bool:

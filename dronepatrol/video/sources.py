@@ -321,14 +321,21 @@ class SimulatedSource(VideoSource):
         self.fps = fps
         self.scene_epoch_s = time.time() if scene_epoch_s is None else scene_epoch_s
 
-    def render_once(self, capture_time_s: float) -> Frame | None:
-        """Render and publish one frame for the pose now; None while the pose is unknown."""
+    def render_once(self, scene_time_s: float) -> Frame | None:
+        """Render and publish the view at wall time ``scene_time_s``; None while no pose.
+
+        The frame is stamped when its picture is ready, as a real camera's
+        frames are stamped on arrival, so the pipeline's latency does not
+        include the simulator's drawing time.
+        """
         snapshot = self.pose_source()
         pose = CameraPose.from_snapshot(snapshot, self.gimbal_source())
         if pose is None:
             return None
-        image, truth = self.camera.render(pose, capture_time_s - self.scene_epoch_s)
-        self._emit(image, capture_time_s, pose=pose, snapshot=snapshot, truth=truth)
+        image, truth = self.camera.render(pose, scene_time_s - self.scene_epoch_s)
+        self._emit(
+            image, time.time(), pose=pose, snapshot=snapshot, truth=truth, scene_time_s=scene_time_s
+        )
         return self.latest.get()
 
     def _run(self) -> None:
