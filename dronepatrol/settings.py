@@ -39,6 +39,8 @@ class Settings:
         secret_key: signs web sessions; generated and kept in ``data_dir`` when unset.
         tile_url: map tile URL template for the web map (empty: vector-only map).
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
+        detector_model: path of an ONNX object-detection model run on live
+            video beside motion detection (empty: motion detection only).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -47,6 +49,7 @@ class Settings:
     secret_key: str = ""
     tile_url: str = ""
     signing_key: str = ""
+    detector_model: str = ""
 
     @property
     def effective_database_url(self) -> str:

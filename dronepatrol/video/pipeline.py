@@ -28,9 +28,10 @@ import cv2
 import numpy as np
 
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.video.camera import CameraModel, CameraPose, Gimbal, Intrinsics
-from dronepatrol.video.detectors import Detector
+from dronepatrol.video.detectors import Detector, OnnxDetector
 from dronepatrol.video.frames import Frame, FrameBuffer
 from dronepatrol.video.geotag import geotag
 from dronepatrol.video.hud import Hud, HudInfo, draw_tracks
@@ -312,6 +313,18 @@ class VideoPipeline:
             "tracks": len(self.ground_tracker.tracks) + len(self.pixel_tracker.tracks),
             **{"buffer": self.buffer.status()},
         }
+
+
+def default_detectors(settings: Settings) -> list[Detector]:
+    """Motion detection, plus the ONNX model when ``settings.detector_model`` names one.
+
+    Raises :class:`~dronepatrol.video.detectors.DetectorError` (with the
+    reason) when the configured model cannot be loaded.
+    """
+    detectors: list[Detector] = [MotionDetector()]
+    if settings.detector_model:
+        detectors.append(OnnxDetector(settings.detector_model))
+    return detectors
 
 
 def as_array(jpeg: bytes) -> np.ndarray:

@@ -353,3 +353,38 @@ class SimulatedSource(VideoSource):
                 next_tick += math.ceil(-delay / period) * period
                 delay = next_tick - time.monotonic()
             self._stop.wait(max(0.0, delay))
+
+
+def make_source(
+    url: str,
+    name: str = "",
+    camera: Any = None,
+    pose_source: Callable[[], VehicleSnapshot] | None = None,
+    gimbal_source: Callable[[], Gimbal] | None = None,
+) -> VideoSource:
+    """The source for a vehicle's configured video URL.
+
+    ``sim:`` (optionally ``sim:?fps=30``) is the simulated gimbal camera,
+    which needs ``camera`` (a :class:`~dronepatrol.video.simcam.SimulatedCamera`)
+    and the vehicle's ``pose_source``; anything else is a :class:`StreamSource`.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "sim":
+        if camera is None or pose_source is None:
+            raise SourceError(
+                f"video source {url!r} is the simulated camera: it needs a scene and the "
+                "vehicle's pose (only simulated or SITL vehicles have one)"
+            )
+        fps = 25.0
+        for pair in parsed.query.split("&"):
+            key, _, value = pair.partition("=")
+            if key == "fps":
+                try:
+                    fps = float(value)
+                except ValueError as exc:
+                    raise SourceError(f"video source {url!r}: fps must be a number") from exc
+        if not 1.0 <= fps <= 60.0:
+            raise SourceError(f"video source {url!r}: fps must be between 1 and 60")
+        return SimulatedSource(camera, pose_source, gimbal_source, fps=fps, name=name or url)
+    classify(url)  # fail now, with the reason, rather than in the capture thread
+    return StreamSource(url, name=name)
