@@ -360,7 +360,10 @@ def latency(mode: str) -> dict:
 
 
 def main() -> None:
-    results: dict = {}
+    results: dict = {
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+    }
     sections = ("one_core", "viewers", "viewers_wsgi", "latency", "latency_wsgi", "recording")
     for section in sections:
         out = subprocess.run(
@@ -375,6 +378,11 @@ def main() -> None:
         for key, value in figures.items():
             print(f"  {key}: {value}")
         results.update(figures)
+    results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    print(
+        f"load average (1 min) {results['load_average_1min_at_start']} at start, "
+        f"{results['load_average_1min_at_end']} at end, on {results['cpus']} CPUs"
+    )
     print(json.dumps(results))
 
 

@@ -50,7 +50,7 @@ class MotionSettings:
 
     scale: float = 0.5
     gap_s: float = 0.6
-    threshold: int = 24
+    threshold: int = 20
     min_area_px: int = 24
     max_area_px: int = 40000
     max_features: int = 150

@@ -174,6 +174,7 @@ class SimulatedCamera:
         scene: the synthetic ground and movers.
         intrinsics: output size and field of view.
         window_m, res_m: painted ground window size [m] and resolution [m/px].
+        noise_sigma: sensor noise added to each frame [grey levels, 1 sigma].
     """
 
     def __init__(
@@ -182,10 +183,25 @@ class SimulatedCamera:
         intrinsics: Intrinsics | None = None,
         window_m: float = 400.0,
         res_m: float = 0.125,
+        noise_sigma: float = 3.0,
     ) -> None:
         self.scene = scene
         self.intrinsics = intrinsics or Intrinsics()
         self.texture = GroundTexture(scene, window_m, res_m)
+        self._noise: list[tuple[np.ndarray, np.ndarray]] = []
+        if noise_sigma > 0:
+            # Sensor noise, different every frame (a few precomputed fields in turn).
+            rng = np.random.default_rng(11)
+            shape = (self.intrinsics.height, self.intrinsics.width, 3)
+            for _ in range(3):
+                field = rng.normal(0.0, noise_sigma, shape)
+                self._noise.append(
+                    (
+                        np.clip(field, 0, 255).astype(np.uint8),
+                        np.clip(-field, 0, 255).astype(np.uint8),
+                    )
+                )
+        self._frames = 0
 
     def render(self, pose: CameraPose, t_s: float) -> tuple[np.ndarray, list[GroundTruth]]:
         """The BGR frame seen from ``pose`` at scene time ``t_s`` [s], and the movers in view.
@@ -215,6 +231,11 @@ class SimulatedCamera:
         )
         self._paint_sky(frame, model)
         visible = self._draw_movers(frame, h_ground @ from_cam, t_s)
+        if self._noise:
+            pos, neg = self._noise[self._frames % len(self._noise)]
+            cv2.add(frame, pos, frame)
+            cv2.subtract(frame, neg, frame)
+        self._frames += 1
         return frame, visible
 
     def _look_point(self, model: CameraModel, cam_x: float, cam_y: float) -> tuple[float, float]:
