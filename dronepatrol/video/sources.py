@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt"})
 OPEN_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 3.0
 
 
 class SourceError(ValueError):
