@@ -107,6 +107,8 @@ class FrameBuffer:
         """Capture to bytes handed to a viewer's connection [s], per frame sent."""
         self._publish_times: deque[float] = deque(maxlen=60)
         self._listeners: tuple[Callable[[FrameBuffer], None], ...] = ()
+        self.status_source: Callable[[], dict[str, Any]] | None = None
+        """Set by the pipeline that fills this buffer: its own status, for the API."""
 
     def publish(self, jpeg: bytes, capture_time_s: float, width: int, height: int) -> EncodedFrame:
         """Make ``jpeg`` the newest frame and wake every waiting viewer."""
@@ -212,6 +214,7 @@ class FrameBuffer:
                 "capture_to_encoded": self.encode_latency.summary_ms(),
                 "capture_to_sent": self.send_latency.summary_ms(),
             },
+            "pipeline": self.status_source() if self.status_source else None,
         }
 
 

@@ -128,8 +128,8 @@ class MotionDetector:
 
     def _remember(self, now: float, small: np.ndarray, tiny: np.ndarray) -> _Past:
         history = self._history
-        if history and now <= history[-1].time_s:
-            history.clear()  # time went backwards: a new stream
+        if history and (now <= history[-1].time_s or history[-1].grey.shape != small.shape):
+            history.clear()  # time went backwards or the size changed: a new stream
         current = _Past(now, small, tiny)
         history.append(current)
         horizon = now - 2 * self.settings.gap_s - 0.5

@@ -125,6 +125,7 @@ class VideoPipeline:
         self._rec_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        buffer.status_source = self._pipeline_status
 
     # -- running ------------------------------------------------------------
 
@@ -301,18 +302,22 @@ class VideoPipeline:
             return None
         return path
 
-    def status(self) -> dict[str, Any]:
-        """Stage timings, counters and the source's state, for the API."""
+    def _pipeline_status(self) -> dict[str, Any]:
+        recorder = self._recorder
         return {
             "vehicle_id": self.vehicle_id,
             "source": self.source.status(),
             "frames_in": self.frames_in,
             "frames_skipped": self.frames_skipped,
-            "recording": str(self._recorder.path) if self._recorder else None,
+            "recording": str(recorder.path) if recorder else None,
+            "recording_dropped": recorder.dropped if recorder else 0,
             "stage_ms": {k: round(v, 2) for k, v in self.times.__dict__.items()},
             "tracks": len(self.ground_tracker.tracks) + len(self.pixel_tracker.tracks),
-            **{"buffer": self.buffer.status()},
         }
+
+    def status(self) -> dict[str, Any]:
+        """Stage timings, counters, the source's state and the buffer's, for the API."""
+        return {**self._pipeline_status(), "buffer": self.buffer.status()}
 
 
 def default_detectors(settings: Settings) -> list[Detector]:

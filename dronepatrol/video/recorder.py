@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +38,16 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sortie_recording_path(recordings_dir: Path, vehicle_id: str, started_s: float) -> Path:
+    """Where a sortie's recording goes: ``<dir>/<vehicle>/<UTC start>.mp4``.
+
+    >>> sortie_recording_path(Path("rec"), "2", 1_800_000_000.0).as_posix()
+    'rec/2/20270115T080000Z.mp4'
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started_s))
+    return Path(recordings_dir) / vehicle_id / f"{stamp}.mp4"
 
 
 @dataclass(frozen=True)
