@@ -14,6 +14,10 @@ It speaks just enough HTTP/1.1 for browsers and players:
 ``GET /video/<vehicle_id>.mjpg`` (multipart/x-mixed-replace, the same part
 headers as the web app: ``X-Frame-Seq``, ``X-Capture-Time``) and
 ``GET /video/<vehicle_id>.jpg``; anything else gets a JSON 404 or 405.
+
+It has no authentication of its own: bind it to 127.0.0.1 behind the same
+reverse proxy (and access control) as the web app, or to a trusted video
+network only.
 """
 
 from __future__ import annotations

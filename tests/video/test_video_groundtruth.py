@@ -49,6 +49,7 @@ def test_moving_targets_from_a_moving_drone_at_60m(two_road_scene, tmp_path) -> 
     tp = fp = fn = 0
     errors: list[float] = []
     seen_ids: set[int] = set()
+    ids_per_mover: dict[str, set[int]] = {}
     for i in range(90):
         t = i / FPS
         snapshot = snapshot_at(-55.0, -40.0 + 4.0 * t, 60.0, heading_deg=80 + 3 * math.sin(t))
@@ -79,6 +80,7 @@ def test_moving_targets_from_a_moving_drone_at_60m(two_road_scene, tmp_path) -> 
                 fp += 1
             elif truth.mover_id in inner and truth.mover_id not in matched:
                 matched.add(truth.mover_id)
+                ids_per_mover.setdefault(truth.mover_id, set()).add(track.track_id)
                 tp += 1
                 errors.append(dist)
         fn += len(inner - matched)
@@ -92,6 +94,9 @@ def test_moving_targets_from_a_moving_drone_at_60m(two_road_scene, tmp_path) -> 
     assert recall >= 0.9, (recall, tp, fn)
     assert precision >= 0.9, (precision, tp, fp)
     assert statistics.median(errors) <= 5.0
+    # Stable ids: each mover keeps one track id while in view (rarely two).
+    switches = [len(ids) for ids in ids_per_mover.values()]
+    assert statistics.median(switches) == 1 and max(switches) <= 2, ids_per_mover
     # Detections were published once per track, with a snapshot on disk.
     published = [e for e in events.drain() if e.kind is EventKind.DETECTION]
     assert published and len({e.data["track_id"] for e in published}) == len(published)
