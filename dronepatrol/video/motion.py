@@ -51,7 +51,7 @@ class MotionSettings:
     scale: float = 0.5
     gap_s: float = 0.6
     threshold: int = 20
-    min_area_px: int = 24
+    min_area_px: int = 10
     max_area_px: int = 40000
     max_features: int = 150
     min_inliers: int = 20
