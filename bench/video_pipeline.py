@@ -309,6 +309,7 @@ def latency(mode: str) -> dict:
     sock.settimeout(10)
     data = b""
     lat: list[float] = []
+    cpu0, t0 = server.cpu_s(), time.monotonic()
     end = time.monotonic() + SECONDS + 1.5
     while time.monotonic() < end:
         chunk = sock.recv(1 << 20)
@@ -330,6 +331,7 @@ def latency(mode: str) -> dict:
             lat.append(time.time() - float(headers["X-Capture-Time"]))
             data = data[head_end + 4 + length :]
     sock.close()
+    cpu_pct = 100 * (server.cpu_s() - cpu0) / (time.monotonic() - t0)
     status = server.finish()
     lat = lat[int(FPS * 1.5) :]  # after the detector's warm-up
     lat.sort()
@@ -339,6 +341,7 @@ def latency(mode: str) -> dict:
         f"{prefix}_p50_ms": round(1000 * lat[len(lat) // 2], 1),
         f"{prefix}_p95_ms": round(1000 * lat[int(len(lat) * 0.95)], 1),
         f"{prefix}_stream_fps": status["buffer"]["fps"],
+        f"{prefix}_server_cpu_pct_of_core": round(cpu_pct, 1),
         f"{prefix}_capture_to_encoded_p50_ms": status["buffer"]["latency_ms"]["capture_to_encoded"][
             "p50"
         ],

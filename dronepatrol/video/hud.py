@@ -204,4 +204,6 @@ def draw_tracks(img: np.ndarray, tracks: Iterable[Track], scale: float = 1.0) ->
         label = f"#{track.track_id} {track.label}"
         if track.lonlat is not None:
             label += f" {track.lonlat[1]:.6f},{track.lonlat[0]:.6f}"
-        cv2.putText(img, label, (x - pad, y - pad - 4), FONT, 0.45 * scale, AMBER, 1, cv2.LINE_AA)
+        origin = (x - pad, y - pad - 4)
+        cv2.putText(img, label, origin, FONT, 0.5 * scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(img, label, origin, FONT, 0.5 * scale, AMBER, 1, cv2.LINE_AA)
