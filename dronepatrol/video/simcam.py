@@ -12,6 +12,7 @@ runs at 25-30 fps beside everything else.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -41,8 +42,8 @@ class GroundTexture:
         self.size_m = size_m
         self.res_m = res_m
         self.px = round(size_m / res_m)
-        self.centre_xy: tuple[float, float] | None = None
-        self.image: np.ndarray | None = None
+        self.window: tuple[tuple[float, float], np.ndarray] | None = None
+        """(centre (x, y) [m], painted image): replaced as one, never half-updated."""
         rng = np.random.default_rng(7)
         tile = 512
         self._tile_m = tile * res_m
@@ -59,29 +60,29 @@ class GroundTexture:
         self._noise_pos = np.clip(fine, 0, 255).astype(np.uint8)
         self._noise_neg = np.clip(-fine, 0, 255).astype(np.uint8)
 
-    def contains(self, x_m: float, y_m: float, margin_m: float) -> bool:
-        """True when (x, y) lies at least ``margin_m`` inside the painted window."""
-        if self.centre_xy is None:
-            return False
-        half = self.size_m / 2 - margin_m
-        return abs(x_m - self.centre_xy[0]) < half and abs(y_m - self.centre_xy[1]) < half
+    def offset_from_centre(self, x_m: float, y_m: float) -> float:
+        """How far (x, y) is from the window's centre, per axis (max) [m]; inf before painting."""
+        if self.window is None:
+            return math.inf
+        (cx, cy), _ = self.window
+        return max(abs(x_m - cx), abs(y_m - cy))
 
-    def tex_to_local(self) -> np.ndarray:
+    def tex_to_local(self, centre_xy: tuple[float, float]) -> np.ndarray:
         """3x3 affine from texture pixel (col, row, 1) to local (x east, y north, 1) [m]."""
-        assert self.centre_xy is not None
-        x0 = self.centre_xy[0] - self.size_m / 2
-        y1 = self.centre_xy[1] + self.size_m / 2
+        x0 = centre_xy[0] - self.size_m / 2
+        y1 = centre_xy[1] + self.size_m / 2
         r = self.res_m
         return np.array([[r, 0.0, x0], [0.0, -r, y1], [0.0, 0.0, 1.0]])
 
-    def paint(self, x_m: float, y_m: float) -> None:
-        """Paint the window centred near (x, y), snapped to the noise tile period."""
+    def paint(self, x_m: float, y_m: float) -> tuple[tuple[float, float], np.ndarray]:
+        """A window painted around (x, y), snapped to the noise tile period (install it
+        by assigning :attr:`window`); safe to run on another thread."""
         cx = round(x_m / self._tile_m) * self._tile_m
         cy = round(y_m / self._tile_m) * self._tile_m
-        self.centre_xy = (cx, cy)
+        centre = (cx, cy)
         reps = self.px // self._base_tile.shape[0] + 2
         img = np.tile(self._base_tile, (reps, reps, 1))[: self.px, : self.px].copy()
-        to_px = np.linalg.inv(self.tex_to_local())
+        to_px = np.linalg.inv(self.tex_to_local(centre))
         scene = self.scene
 
         def pts(geom) -> np.ndarray:
@@ -111,10 +112,10 @@ class GroundTexture:
         for g in scene.grids:
             cv2.polylines(img, [pts(g.exterior)], True, (30, 80, 40), width_px(1.5), 8, _SHIFT)
         for p in scene.points:
-            centre = pts(p)[0]
+            plaza = pts(p)[0]
             cv2.circle(
                 img,
-                tuple(int(c) for c in centre),
+                tuple(int(c) for c in plaza),
                 width_px(11) * _ONE,
                 (175, 180, 185),
                 -1,
@@ -152,7 +153,7 @@ class GroundTexture:
         reps = self.px // t + 2
         cv2.add(img, np.tile(self._noise_pos, (reps, reps, 1))[: self.px, : self.px], img)
         cv2.subtract(img, np.tile(self._noise_neg, (reps, reps, 1))[: self.px, : self.px], img)
-        self.image = img
+        return centre, img
 
 
 def _vertical(x: float, y0: float, y1: float):
@@ -188,6 +189,8 @@ class SimulatedCamera:
         self.scene = scene
         self.intrinsics = intrinsics or Intrinsics()
         self.texture = GroundTexture(scene, window_m, res_m)
+        self._painter: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
         self._noise: list[tuple[np.ndarray, np.ndarray]] = []
         if noise_sigma > 0:
             # Sensor noise, different every frame (a few precomputed fields in turn).
@@ -213,16 +216,13 @@ class SimulatedCamera:
         model = CameraModel(intr, pose)
         cam_x, cam_y = self.scene.frame.to_xy(pose.lon_deg, pose.lat_deg)
         look = self._look_point(model, cam_x, cam_y)
-        tex = self.texture
-        if not tex.contains(*look, margin_m=tex.size_m / 4):
-            tex.paint(*look)
-        assert tex.image is not None
+        centre, texture = self._window_for(look)
         # texture px -> local (x, y) -> (east, north) from the camera -> image px
         from_cam = np.array([[1.0, 0.0, -cam_x], [0.0, 1.0, -cam_y], [0.0, 0.0, 1.0]])
         h_ground = model.ground_homography()
-        h_tex = h_ground @ from_cam @ tex.tex_to_local()
+        h_tex = h_ground @ from_cam @ self.texture.tex_to_local(centre)
         frame = cv2.warpPerspective(
-            tex.image,
+            texture,
             h_tex,
             (intr.width, intr.height),
             flags=cv2.INTER_LINEAR,
@@ -237,6 +237,32 @@ class SimulatedCamera:
             cv2.subtract(frame, neg, frame)
         self._frames += 1
         return frame, visible
+
+    def _window_for(self, look: tuple[float, float]) -> tuple[tuple[float, float], np.ndarray]:
+        """The painted window to render from, repainting ahead on a worker thread.
+
+        Once the view drifts an eighth of the window from its centre, the next
+        window is painted in the background and swapped in when ready, so a
+        long patrol never stalls the feed; only a jump (or the first frame)
+        paints while the caller waits.
+        """
+        tex = self.texture
+        pending = self._pending
+        if pending is not None and pending.done():
+            tex.window = pending.result()
+            self._pending = pending = None
+        drift = tex.offset_from_centre(*look)
+        if drift > tex.size_m / 4:
+            tex.window = pending.result() if pending is not None else tex.paint(*look)
+            self._pending = None
+            if tex.offset_from_centre(*look) > tex.size_m / 4:
+                tex.window = tex.paint(*look)
+        elif drift > tex.size_m / 8 and pending is None:
+            if self._painter is None:
+                self._painter = ThreadPoolExecutor(1, thread_name_prefix="simcam-paint")
+            self._pending = self._painter.submit(tex.paint, *look)
+        assert tex.window is not None
+        return tex.window
 
     def _look_point(self, model: CameraModel, cam_x: float, cam_y: float) -> tuple[float, float]:
         """Local (x, y) [m] the view centres on: the ground at the image centre, clipped."""
