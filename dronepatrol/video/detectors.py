@@ -87,8 +87,13 @@ class YoloDecoder:
     def decode(self, output: np.ndarray, width: int, height: int) -> list[Detection]:
         """Boxes from a raw output tensor, scaled to a ``width`` x ``height`` frame."""
         rows = output.reshape(output.shape[-2:]) if output.ndim == 3 else output
-        if rows.shape[0] < rows.shape[1]:
-            rows = rows.T  # YOLOv8 emits (4 + classes, boxes); v5 emits (boxes, 5 + classes)
+        # YOLOv8 emits (4 + classes, boxes); v5 emits (boxes, 5 + classes).
+        coco = (84, 85)
+        if self.objectness is None:
+            if rows.shape[0] in coco and rows.shape[1] not in coco:
+                rows = rows.T
+        elif rows.shape[0] < rows.shape[1]:
+            rows = rows.T  # boxes outnumber the values per box
         objectness = self.objectness
         if objectness is None:
             if rows.shape[1] not in (84, 85):
