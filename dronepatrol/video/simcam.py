@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
+from shapely.geometry import LineString
+from shapely.ops import substring
 
 from dronepatrol.video.camera import CameraModel, CameraPose, Intrinsics
 from dronepatrol.video.scene import (
@@ -129,7 +131,7 @@ class GroundTexture:
             cv2.polylines(img, [line], False, (180, 185, 190), pavement_px, cv2.LINE_8, _SHIFT)
             cv2.polylines(img, [line], False, (80, 82, 84), road_px, cv2.LINE_8, _SHIFT)
             for d in np.arange(0.0, ln.length - 3.0, 9.0):
-                dash = pts(_substring(ln, d, d + 3.0))
+                dash = pts(substring(ln, d, d + 3.0))
                 cv2.polylines(img, [dash], False, (235, 235, 235), width_px(0.2), 8, _SHIFT)
         for b in scene.buildings:
             ring = pts(b.exterior)
@@ -156,16 +158,8 @@ class GroundTexture:
         return centre, img
 
 
-def _vertical(x: float, y0: float, y1: float):
-    from shapely.geometry import LineString
-
+def _vertical(x: float, y0: float, y1: float) -> LineString:
     return LineString([(x, y0 - 1), (x, y1 + 1)])
-
-
-def _substring(line, start_m: float, end_m: float):
-    from shapely.ops import substring
-
-    return substring(line, start_m, end_m)
 
 
 class SimulatedCamera:
