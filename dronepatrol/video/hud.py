@@ -44,6 +44,7 @@ class HudInfo:
         fps: frames per second being produced.
         recording: whether the sortie recording is running.
         time_s: the frame's capture time [s since the epoch] for the clock.
+        above_horizon: the pose is known but the frame centre sees no ground.
     """
 
     target: str = ""
@@ -52,6 +53,7 @@ class HudInfo:
     fps: float | None = None
     recording: bool = False
     time_s: float | None = None
+    above_horizon: bool = False
 
 
 def link_text(snapshot: VehicleSnapshot) -> tuple[str, tuple[int, int, int]]:
@@ -152,8 +154,10 @@ class Hud:
         if info.centre_lonlat is not None:
             lon, lat = info.centre_lonlat
             centre = f"CENTRE {lat:.6f}, {lon:.6f}"
-        else:
+        elif info.above_horizon:
             centre = "CENTRE above horizon"
+        else:
+            centre = "CENTRE -"
         latency = f"LAT {info.latency_ms:.0f} ms" if info.latency_ms is not None else "LAT -"
         x = 10 * s
         for text, width in ((target, 300), (item, 120), (centre, 330), (latency, 120)):

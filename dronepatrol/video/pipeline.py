@@ -214,9 +214,11 @@ class VideoPipeline:
         if self._hud is None or self._hud.width != width or self._hud.height != height:
             self._hud = Hud(width, height)
         draw_tracks(image, tracks, self._hud.scale)
+        centre = model.centre_lonlat() if model else None
         info = HudInfo(
             target=self.target_source(),
-            centre_lonlat=model.centre_lonlat() if model else None,
+            centre_lonlat=centre,
+            above_horizon=model is not None and centre is None,
             latency_ms=self._latency_ms,
             fps=self.buffer.fps() or None,
             recording=self.recording,

@@ -78,3 +78,31 @@ def test_live_pipeline_streams_detects_and_records(two_road_scene, tmp_path) -> 
     with av.open(str(recording.path)) as container:
         decoded = sum(1 for _ in container.decode(video=0))
     assert decoded == recording.frames
+
+
+def test_frames_without_a_pose_are_tracked_in_pixels(two_road_scene) -> None:
+    """A live camera before the vehicle has a position: boxes, ids and events, no geotag."""
+    from dronepatrol.state import VehicleSnapshot
+    from dronepatrol.video.camera import CameraPose, Gimbal
+    from dronepatrol.video.frames import Frame
+    from dronepatrol.video.sources import VideoSource
+
+    camera = SimulatedCamera(two_road_scene, Intrinsics(1280, 720, 70.0))
+    bus = EventBus()
+    events = bus.subscribe()
+    pipeline = VideoPipeline(
+        "7",
+        VideoSource("camera"),
+        FrameBuffer(),
+        bus=bus,
+        pose_source=lambda: VehicleSnapshot("7", name="Copter-7"),
+    )
+    # Hovering still (the pose is used only to render): tracking must work in pixels.
+    pose = CameraPose.from_snapshot(snapshot_at(-60.0, 0.0, 60.0, 0.0), Gimbal())
+    for i in range(50):
+        image, _ = camera.render(pose, i / 25)
+        pipeline.process(Frame(image, 1_800_000_000.0 + i / 25, i + 1))
+    detections = [e for e in events.drain() if e.kind is EventKind.DETECTION]
+    assert detections
+    assert all(e.data["lat_deg"] is None and e.data["lon_deg"] is None for e in detections)
+    assert pipeline.pixel_tracker.tracks and not pipeline.ground_tracker.tracks
