@@ -17,7 +17,10 @@ kept in ``app.extensions["video"]``; the pipelines that fill it run on their
 own threads. Each viewer holds one server thread for as long as it
 watches, so serve with enough threads for the expected viewers
 (waitress ``threads=``) and a small output buffer
-(``outbuf_high_watermark``) so a stalled client cannot pile data up.
+(``outbuf_high_watermark``) so a stalled client cannot pile data up. For
+dozens of viewers, :class:`dronepatrol.video.streamer.MjpegStreamServer`
+serves the same URLs from the same registry on its own port at a fraction
+of the CPU (see ``bench/video_pipeline.py``).
 """
 
 from __future__ import annotations
