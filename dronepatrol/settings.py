@@ -42,6 +42,8 @@ class Settings:
         mbtiles: path of an MBTiles file the app serves as the map's tiles, for
             stations without internet (empty with no ``tile_url``: vector-only map).
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
+        detector_model: path of an ONNX object-detection model run on live
+            video beside motion detection (empty: motion detection only).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -51,6 +53,7 @@ class Settings:
     tile_url: str = ""
     mbtiles: str = ""
     signing_key: str = ""
+    detector_model: str = ""
 
     @property
     def effective_database_url(self) -> str:

@@ -17,7 +17,10 @@ kept in ``app.extensions["video"]``; the pipelines that fill it run on their
 own threads. Each viewer holds one server thread for as long as it
 watches, so serve with enough threads for the expected viewers
 (waitress ``threads=``) and a small output buffer
-(``outbuf_high_watermark``) so a stalled client cannot pile data up.
+(``outbuf_high_watermark``) so a stalled client cannot pile data up. For
+dozens of viewers, :class:`dronepatrol.video.streamer.MjpegStreamServer`
+serves the same URLs from the same registry on its own port at a fraction
+of the CPU (see ``bench/video_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -28,12 +31,12 @@ from collections.abc import Iterator
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 
 from dronepatrol.accounts import Role
-from dronepatrol.video.frames import FrameBuffer, FrameBufferRegistry
+from dronepatrol.video.frames import MJPEG_BOUNDARY, FrameBuffer, FrameBufferRegistry
 from dronepatrol.web.security import require
 
 bp = Blueprint("video", __name__, url_prefix="/video")
 
-BOUNDARY = "dronepatrol-frame"
+BOUNDARY = MJPEG_BOUNDARY
 EXTENSION_KEY = "video"
 FIRST_FRAME_TIMEOUT_S = 5.0
 """How long a new viewer waits for a stream's first frame before 503."""
@@ -110,12 +113,5 @@ def mjpeg(vehicle_id: str):
 
 def _parts(buffer: FrameBuffer) -> Iterator[bytes]:
     for frame in buffer.frames():
-        head = (
-            f"--{BOUNDARY}\r\n"
-            "Content-Type: image/jpeg\r\n"
-            f"Content-Length: {len(frame.jpeg)}\r\n"
-            f"X-Frame-Seq: {frame.seq}\r\n"
-            f"X-Capture-Time: {frame.capture_time_s:.6f}\r\n\r\n"
-        ).encode("ascii")
-        yield head + frame.jpeg + b"\r\n"
+        yield frame.part  # built once per frame, shared by every viewer
         buffer.send_latency.add(time.time() - frame.capture_time_s)

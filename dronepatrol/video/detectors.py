@@ -17,7 +17,7 @@ input pixels, then class scores; v5 adds an objectness column).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -65,12 +65,12 @@ class DetectorError(RuntimeError):
     """A detector could not be set up (bad model file, wrong layout); says why."""
 
 
-class OnnxDetector:
-    """A YOLO-style ONNX model run through ``cv2.dnn`` on the CPU.
+@dataclass(frozen=True)
+class YoloDecoder:
+    """Turns a YOLO-style output tensor into :class:`Detection` boxes.
 
-    Args:
-        model_path: the ``.onnx`` file.
-        input_size: the model's square input [px] (640 for stock YOLO exports).
+    Attributes:
+        input_size: the model's square input [px] (640 for stock exports).
         labels: class id -> label; classes not listed are ignored.
         confidence: minimum score to keep a box.
         nms: IoU threshold for non-maximum suppression.
@@ -78,45 +78,22 @@ class OnnxDetector:
             not (YOLOv8); None infers it from 85 or 84 columns (COCO).
     """
 
-    name = "onnx"
-
-    def __init__(
-        self,
-        model_path: str | Path,
-        input_size: int = 640,
-        labels: dict[int, str] | None = None,
-        confidence: float = 0.4,
-        nms: float = 0.45,
-        objectness: bool | None = None,
-    ) -> None:
-        path = Path(model_path)
-        if not path.is_file():
-            raise DetectorError(f"ONNX model {path} does not exist; set the model path to a file")
-        try:
-            self.net = cv2.dnn.readNetFromONNX(str(path))
-        except cv2.error as exc:
-            raise DetectorError(f"ONNX model {path} cannot be loaded by OpenCV: {exc}") from exc
-        self.input_size = input_size
-        self.labels = COCO_LABELS if labels is None else labels
-        self.confidence = confidence
-        self.nms = nms
-        self.objectness = objectness
-
-    def detect(self, frame: Frame) -> list[Detection]:
-        image = frame.image
-        h, w = image.shape[:2]
-        blob = cv2.dnn.blobFromImage(
-            image, 1 / 255.0, (self.input_size, self.input_size), swapRB=True, crop=False
-        )
-        self.net.setInput(blob)
-        output = self.net.forward()
-        return self.decode(output, w, h)
+    input_size: int = 640
+    labels: dict[int, str] = field(default_factory=lambda: dict(COCO_LABELS))
+    confidence: float = 0.4
+    nms: float = 0.45
+    objectness: bool | None = None
 
     def decode(self, output: np.ndarray, width: int, height: int) -> list[Detection]:
-        """Boxes from a raw YOLO output tensor, scaled to a ``width`` x ``height`` frame."""
+        """Boxes from a raw output tensor, scaled to a ``width`` x ``height`` frame."""
         rows = output.reshape(output.shape[-2:]) if output.ndim == 3 else output
-        if rows.shape[0] < rows.shape[1]:
-            rows = rows.T  # YOLOv8 emits (4 + classes, boxes); v5 emits (boxes, 5 + classes)
+        # YOLOv8 emits (4 + classes, boxes); v5 emits (boxes, 5 + classes).
+        coco = (84, 85)
+        if self.objectness is None:
+            if rows.shape[0] in coco and rows.shape[1] not in coco:
+                rows = rows.T
+        elif rows.shape[0] < rows.shape[1]:
+            rows = rows.T  # boxes outnumber the values per box
         objectness = self.objectness
         if objectness is None:
             if rows.shape[1] not in (84, 85):
@@ -135,8 +112,41 @@ class OnnxDetector:
             [int((cx - bw / 2) * sx), int((cy - bh / 2) * sy), int(bw * sx), int(bh * sy)]
             for cx, cy, bw, bh in boxes
         ]
+        if not rects:
+            return []
         chosen = cv2.dnn.NMSBoxes(rects, confs.tolist(), self.confidence, self.nms)
         return [
             Detection(self.labels[int(ids[i])], float(confs[i]), tuple(rects[i]))  # type: ignore[arg-type]
             for i in np.asarray(chosen).reshape(-1)
         ]
+
+
+class OnnxDetector:
+    """A YOLO-style ONNX model run through ``cv2.dnn`` on the CPU.
+
+    Args:
+        model_path: the ``.onnx`` file.
+        decoder: how to read its output (default: stock COCO YOLO at 640 px).
+    """
+
+    name = "onnx"
+
+    def __init__(self, model_path: str | Path, decoder: YoloDecoder | None = None) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise DetectorError(
+                f"ONNX model {path} does not exist; set DRONEPATROL_DETECTOR_MODEL to a model file"
+            )
+        try:
+            self.net = cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as exc:
+            raise DetectorError(f"ONNX model {path} cannot be loaded by OpenCV: {exc}") from exc
+        self.decoder = decoder or YoloDecoder()
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        image = frame.image
+        h, w = image.shape[:2]
+        size = self.decoder.input_size
+        blob = cv2.dnn.blobFromImage(image, 1 / 255.0, (size, size), swapRB=True, crop=False)
+        self.net.setInput(blob)
+        return self.decoder.decode(self.net.forward(), w, h)

@@ -14,10 +14,11 @@ cheaply.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,10 @@ class Frame:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+MJPEG_BOUNDARY = "dronepatrol-frame"
+"""The multipart boundary of every MJPEG stream DronePatrol serves."""
+
+
 @dataclass(frozen=True)
 class EncodedFrame:
     """A JPEG ready for every viewer.
@@ -61,6 +66,24 @@ class EncodedFrame:
     encoded_time_s: float
     width: int
     height: int
+
+    @functools.cached_property
+    def part_head(self) -> bytes:
+        """The MJPEG multipart headers of this frame (built once, shared by every viewer).
+
+        Each part carries ``X-Frame-Seq`` and ``X-Capture-Time`` (s since the
+        epoch) so a client can measure latency end to end.
+        """
+        return (
+            f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+            f"Content-Length: {len(self.jpeg)}\r\nX-Frame-Seq: {self.seq}\r\n"
+            f"X-Capture-Time: {self.capture_time_s:.6f}\r\n\r\n"
+        ).encode("ascii")
+
+    @functools.cached_property
+    def part(self) -> bytes:
+        """The whole multipart part: headers, JPEG and the closing CRLF."""
+        return self.part_head + self.jpeg + b"\r\n"
 
 
 class LatencyStats:
@@ -106,6 +129,9 @@ class FrameBuffer:
         self.send_latency = LatencyStats()
         """Capture to bytes handed to a viewer's connection [s], per frame sent."""
         self._publish_times: deque[float] = deque(maxlen=60)
+        self._listeners: tuple[Callable[[FrameBuffer], None], ...] = ()
+        self.status_source: Callable[[], dict[str, Any]] | None = None
+        """Set by the pipeline that fills this buffer: its own status, for the API."""
 
     def publish(self, jpeg: bytes, capture_time_s: float, width: int, height: int) -> EncodedFrame:
         """Make ``jpeg`` the newest frame and wake every waiting viewer."""
@@ -117,7 +143,27 @@ class FrameBuffer:
             self._publish_times.append(time.monotonic())
             self._cond.notify_all()
         self.encode_latency.add(now - capture_time_s)
+        for listener in self._listeners:
+            listener(self)
         return frame
+
+    def add_listener(self, listener: Callable[[FrameBuffer], None]) -> None:
+        """Call ``listener(buffer)`` after each publish and on close (quick, non-blocking)."""
+        with self._cond:
+            self._listeners = (*self._listeners, listener)
+
+    def remove_listener(self, listener: Callable[[FrameBuffer], None]) -> None:
+        with self._cond:
+            self._listeners = tuple(x for x in self._listeners if x is not listener)
+
+    def attach_viewer(self) -> None:
+        """Count a viewer served outside :meth:`frames` (see the stream server)."""
+        with self._cond:
+            self._viewers += 1
+
+    def detach_viewer(self) -> None:
+        with self._cond:
+            self._viewers -= 1
 
     def latest(self) -> EncodedFrame | None:
         """The newest frame, or None before the first."""
@@ -142,6 +188,8 @@ class FrameBuffer:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        for listener in self._listeners:
+            listener(self)
 
     @property
     def closed(self) -> bool:
@@ -189,6 +237,7 @@ class FrameBuffer:
                 "capture_to_encoded": self.encode_latency.summary_ms(),
                 "capture_to_sent": self.send_latency.summary_ms(),
             },
+            "pipeline": self.status_source() if self.status_source else None,
         }
 
 

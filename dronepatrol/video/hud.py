@@ -44,6 +44,7 @@ class HudInfo:
         fps: frames per second being produced.
         recording: whether the sortie recording is running.
         time_s: the frame's capture time [s since the epoch] for the clock.
+        above_horizon: the pose is known but the frame centre sees no ground.
     """
 
     target: str = ""
@@ -52,6 +53,7 @@ class HudInfo:
     fps: float | None = None
     recording: bool = False
     time_s: float | None = None
+    above_horizon: bool = False
 
 
 def link_text(snapshot: VehicleSnapshot) -> tuple[str, tuple[int, int, int]]:
@@ -152,8 +154,10 @@ class Hud:
         if info.centre_lonlat is not None:
             lon, lat = info.centre_lonlat
             centre = f"CENTRE {lat:.6f}, {lon:.6f}"
-        else:
+        elif info.above_horizon:
             centre = "CENTRE above horizon"
+        else:
+            centre = "CENTRE -"
         latency = f"LAT {info.latency_ms:.0f} ms" if info.latency_ms is not None else "LAT -"
         x = 10 * s
         for text, width in ((target, 300), (item, 120), (centre, 330), (latency, 120)):
@@ -204,4 +208,6 @@ def draw_tracks(img: np.ndarray, tracks: Iterable[Track], scale: float = 1.0) ->
         label = f"#{track.track_id} {track.label}"
         if track.lonlat is not None:
             label += f" {track.lonlat[1]:.6f},{track.lonlat[0]:.6f}"
-        cv2.putText(img, label, (x - pad, y - pad - 4), FONT, 0.45 * scale, AMBER, 1, cv2.LINE_AA)
+        origin = (x - pad, y - pad - 4)
+        cv2.putText(img, label, origin, FONT, 0.5 * scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(img, label, origin, FONT, 0.5 * scale, AMBER, 1, cv2.LINE_AA)

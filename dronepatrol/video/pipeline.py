@@ -28,9 +28,10 @@ import cv2
 import numpy as np
 
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.video.camera import CameraModel, CameraPose, Gimbal, Intrinsics
-from dronepatrol.video.detectors import Detector
+from dronepatrol.video.detectors import Detector, OnnxDetector
 from dronepatrol.video.frames import Frame, FrameBuffer
 from dronepatrol.video.geotag import geotag
 from dronepatrol.video.hud import Hud, HudInfo, draw_tracks
@@ -124,6 +125,7 @@ class VideoPipeline:
         self._rec_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        buffer.status_source = self._pipeline_status
 
     # -- running ------------------------------------------------------------
 
@@ -212,9 +214,11 @@ class VideoPipeline:
         if self._hud is None or self._hud.width != width or self._hud.height != height:
             self._hud = Hud(width, height)
         draw_tracks(image, tracks, self._hud.scale)
+        centre = model.centre_lonlat() if model else None
         info = HudInfo(
             target=self.target_source(),
-            centre_lonlat=model.centre_lonlat() if model else None,
+            centre_lonlat=centre,
+            above_horizon=model is not None and centre is None,
             latency_ms=self._latency_ms,
             fps=self.buffer.fps() or None,
             recording=self.recording,
@@ -300,18 +304,34 @@ class VideoPipeline:
             return None
         return path
 
-    def status(self) -> dict[str, Any]:
-        """Stage timings, counters and the source's state, for the API."""
+    def _pipeline_status(self) -> dict[str, Any]:
+        recorder = self._recorder
         return {
             "vehicle_id": self.vehicle_id,
             "source": self.source.status(),
             "frames_in": self.frames_in,
             "frames_skipped": self.frames_skipped,
-            "recording": str(self._recorder.path) if self._recorder else None,
+            "recording": str(recorder.path) if recorder else None,
+            "recording_dropped": recorder.dropped if recorder else 0,
             "stage_ms": {k: round(v, 2) for k, v in self.times.__dict__.items()},
             "tracks": len(self.ground_tracker.tracks) + len(self.pixel_tracker.tracks),
-            **{"buffer": self.buffer.status()},
         }
+
+    def status(self) -> dict[str, Any]:
+        """Stage timings, counters, the source's state and the buffer's, for the API."""
+        return {**self._pipeline_status(), "buffer": self.buffer.status()}
+
+
+def default_detectors(settings: Settings) -> list[Detector]:
+    """Motion detection, plus the ONNX model when ``settings.detector_model`` names one.
+
+    Raises :class:`~dronepatrol.video.detectors.DetectorError` (with the
+    reason) when the configured model cannot be loaded.
+    """
+    detectors: list[Detector] = [MotionDetector()]
+    if settings.detector_model:
+        detectors.append(OnnxDetector(settings.detector_model))
+    return detectors
 
 
 def as_array(jpeg: bytes) -> np.ndarray:

@@ -12,9 +12,12 @@ runs at 25-30 fps beside everything else.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
+from shapely.geometry import LineString
+from shapely.ops import substring
 
 from dronepatrol.video.camera import CameraModel, CameraPose, Intrinsics
 from dronepatrol.video.scene import (
@@ -41,8 +44,8 @@ class GroundTexture:
         self.size_m = size_m
         self.res_m = res_m
         self.px = round(size_m / res_m)
-        self.centre_xy: tuple[float, float] | None = None
-        self.image: np.ndarray | None = None
+        self.window: tuple[tuple[float, float], np.ndarray] | None = None
+        """(centre (x, y) [m], painted image): replaced as one, never half-updated."""
         rng = np.random.default_rng(7)
         tile = 512
         self._tile_m = tile * res_m
@@ -59,29 +62,29 @@ class GroundTexture:
         self._noise_pos = np.clip(fine, 0, 255).astype(np.uint8)
         self._noise_neg = np.clip(-fine, 0, 255).astype(np.uint8)
 
-    def contains(self, x_m: float, y_m: float, margin_m: float) -> bool:
-        """True when (x, y) lies at least ``margin_m`` inside the painted window."""
-        if self.centre_xy is None:
-            return False
-        half = self.size_m / 2 - margin_m
-        return abs(x_m - self.centre_xy[0]) < half and abs(y_m - self.centre_xy[1]) < half
+    def offset_from_centre(self, x_m: float, y_m: float) -> float:
+        """How far (x, y) is from the window's centre, per axis (max) [m]; inf before painting."""
+        if self.window is None:
+            return math.inf
+        (cx, cy), _ = self.window
+        return max(abs(x_m - cx), abs(y_m - cy))
 
-    def tex_to_local(self) -> np.ndarray:
+    def tex_to_local(self, centre_xy: tuple[float, float]) -> np.ndarray:
         """3x3 affine from texture pixel (col, row, 1) to local (x east, y north, 1) [m]."""
-        assert self.centre_xy is not None
-        x0 = self.centre_xy[0] - self.size_m / 2
-        y1 = self.centre_xy[1] + self.size_m / 2
+        x0 = centre_xy[0] - self.size_m / 2
+        y1 = centre_xy[1] + self.size_m / 2
         r = self.res_m
         return np.array([[r, 0.0, x0], [0.0, -r, y1], [0.0, 0.0, 1.0]])
 
-    def paint(self, x_m: float, y_m: float) -> None:
-        """Paint the window centred near (x, y), snapped to the noise tile period."""
+    def paint(self, x_m: float, y_m: float) -> tuple[tuple[float, float], np.ndarray]:
+        """A window painted around (x, y), snapped to the noise tile period (install it
+        by assigning :attr:`window`); safe to run on another thread."""
         cx = round(x_m / self._tile_m) * self._tile_m
         cy = round(y_m / self._tile_m) * self._tile_m
-        self.centre_xy = (cx, cy)
+        centre = (cx, cy)
         reps = self.px // self._base_tile.shape[0] + 2
         img = np.tile(self._base_tile, (reps, reps, 1))[: self.px, : self.px].copy()
-        to_px = np.linalg.inv(self.tex_to_local())
+        to_px = np.linalg.inv(self.tex_to_local(centre))
         scene = self.scene
 
         def pts(geom) -> np.ndarray:
@@ -111,10 +114,10 @@ class GroundTexture:
         for g in scene.grids:
             cv2.polylines(img, [pts(g.exterior)], True, (30, 80, 40), width_px(1.5), 8, _SHIFT)
         for p in scene.points:
-            centre = pts(p)[0]
+            plaza = pts(p)[0]
             cv2.circle(
                 img,
-                tuple(int(c) for c in centre),
+                tuple(int(c) for c in plaza),
                 width_px(11) * _ONE,
                 (175, 180, 185),
                 -1,
@@ -128,7 +131,7 @@ class GroundTexture:
             cv2.polylines(img, [line], False, (180, 185, 190), pavement_px, cv2.LINE_8, _SHIFT)
             cv2.polylines(img, [line], False, (80, 82, 84), road_px, cv2.LINE_8, _SHIFT)
             for d in np.arange(0.0, ln.length - 3.0, 9.0):
-                dash = pts(_substring(ln, d, d + 3.0))
+                dash = pts(substring(ln, d, d + 3.0))
                 cv2.polylines(img, [dash], False, (235, 235, 235), width_px(0.2), 8, _SHIFT)
         for b in scene.buildings:
             ring = pts(b.exterior)
@@ -152,19 +155,11 @@ class GroundTexture:
         reps = self.px // t + 2
         cv2.add(img, np.tile(self._noise_pos, (reps, reps, 1))[: self.px, : self.px], img)
         cv2.subtract(img, np.tile(self._noise_neg, (reps, reps, 1))[: self.px, : self.px], img)
-        self.image = img
+        return centre, img
 
 
-def _vertical(x: float, y0: float, y1: float):
-    from shapely.geometry import LineString
-
+def _vertical(x: float, y0: float, y1: float) -> LineString:
     return LineString([(x, y0 - 1), (x, y1 + 1)])
-
-
-def _substring(line, start_m: float, end_m: float):
-    from shapely.ops import substring
-
-    return substring(line, start_m, end_m)
 
 
 class SimulatedCamera:
@@ -174,6 +169,7 @@ class SimulatedCamera:
         scene: the synthetic ground and movers.
         intrinsics: output size and field of view.
         window_m, res_m: painted ground window size [m] and resolution [m/px].
+        noise_sigma: sensor noise added to each frame [grey levels, 1 sigma].
     """
 
     def __init__(
@@ -182,10 +178,27 @@ class SimulatedCamera:
         intrinsics: Intrinsics | None = None,
         window_m: float = 400.0,
         res_m: float = 0.125,
+        noise_sigma: float = 3.0,
     ) -> None:
         self.scene = scene
         self.intrinsics = intrinsics or Intrinsics()
         self.texture = GroundTexture(scene, window_m, res_m)
+        self._painter: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+        self._noise: list[tuple[np.ndarray, np.ndarray]] = []
+        if noise_sigma > 0:
+            # Sensor noise, different every frame (a few precomputed fields in turn).
+            rng = np.random.default_rng(11)
+            shape = (self.intrinsics.height, self.intrinsics.width, 3)
+            for _ in range(3):
+                field = rng.normal(0.0, noise_sigma, shape)
+                self._noise.append(
+                    (
+                        np.clip(field, 0, 255).astype(np.uint8),
+                        np.clip(-field, 0, 255).astype(np.uint8),
+                    )
+                )
+        self._frames = 0
 
     def render(self, pose: CameraPose, t_s: float) -> tuple[np.ndarray, list[GroundTruth]]:
         """The BGR frame seen from ``pose`` at scene time ``t_s`` [s], and the movers in view.
@@ -197,16 +210,13 @@ class SimulatedCamera:
         model = CameraModel(intr, pose)
         cam_x, cam_y = self.scene.frame.to_xy(pose.lon_deg, pose.lat_deg)
         look = self._look_point(model, cam_x, cam_y)
-        tex = self.texture
-        if not tex.contains(*look, margin_m=tex.size_m / 4):
-            tex.paint(*look)
-        assert tex.image is not None
+        centre, texture = self._window_for(look)
         # texture px -> local (x, y) -> (east, north) from the camera -> image px
         from_cam = np.array([[1.0, 0.0, -cam_x], [0.0, 1.0, -cam_y], [0.0, 0.0, 1.0]])
         h_ground = model.ground_homography()
-        h_tex = h_ground @ from_cam @ tex.tex_to_local()
+        h_tex = h_ground @ from_cam @ self.texture.tex_to_local(centre)
         frame = cv2.warpPerspective(
-            tex.image,
+            texture,
             h_tex,
             (intr.width, intr.height),
             flags=cv2.INTER_LINEAR,
@@ -215,7 +225,38 @@ class SimulatedCamera:
         )
         self._paint_sky(frame, model)
         visible = self._draw_movers(frame, h_ground @ from_cam, t_s)
+        if self._noise:
+            pos, neg = self._noise[self._frames % len(self._noise)]
+            cv2.add(frame, pos, frame)
+            cv2.subtract(frame, neg, frame)
+        self._frames += 1
         return frame, visible
+
+    def _window_for(self, look: tuple[float, float]) -> tuple[tuple[float, float], np.ndarray]:
+        """The painted window to render from, repainting ahead on a worker thread.
+
+        Once the view drifts an eighth of the window from its centre, the next
+        window is painted in the background and swapped in when ready, so a
+        long patrol never stalls the feed; only a jump (or the first frame)
+        paints while the caller waits.
+        """
+        tex = self.texture
+        pending = self._pending
+        if pending is not None and pending.done():
+            tex.window = pending.result()
+            self._pending = pending = None
+        drift = tex.offset_from_centre(*look)
+        if drift > tex.size_m / 4:
+            tex.window = pending.result() if pending is not None else tex.paint(*look)
+            self._pending = None
+            if tex.offset_from_centre(*look) > tex.size_m / 4:
+                tex.window = tex.paint(*look)
+        elif drift > tex.size_m / 8 and pending is None:
+            if self._painter is None:
+                self._painter = ThreadPoolExecutor(1, thread_name_prefix="simcam-paint")
+            self._pending = self._painter.submit(tex.paint, *look)
+        assert tex.window is not None
+        return tex.window
 
     def _look_point(self, model: CameraModel, cam_x: float, cam_y: float) -> tuple[float, float]:
         """Local (x, y) [m] the view centres on: the ground at the image centre, clipped."""

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt"})
 OPEN_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 3.0
 
 
 class SourceError(ValueError):
@@ -321,14 +321,21 @@ class SimulatedSource(VideoSource):
         self.fps = fps
         self.scene_epoch_s = time.time() if scene_epoch_s is None else scene_epoch_s
 
-    def render_once(self, capture_time_s: float) -> Frame | None:
-        """Render and publish one frame for the pose now; None while the pose is unknown."""
+    def render_once(self, scene_time_s: float) -> Frame | None:
+        """Render and publish the view at wall time ``scene_time_s``; None while no pose.
+
+        The frame is stamped when its picture is ready, as a real camera's
+        frames are stamped on arrival, so the pipeline's latency does not
+        include the simulator's drawing time.
+        """
         snapshot = self.pose_source()
         pose = CameraPose.from_snapshot(snapshot, self.gimbal_source())
         if pose is None:
             return None
-        image, truth = self.camera.render(pose, capture_time_s - self.scene_epoch_s)
-        self._emit(image, capture_time_s, pose=pose, snapshot=snapshot, truth=truth)
+        image, truth = self.camera.render(pose, scene_time_s - self.scene_epoch_s)
+        self._emit(
+            image, time.time(), pose=pose, snapshot=snapshot, truth=truth, scene_time_s=scene_time_s
+        )
         return self.latest.get()
 
     def _run(self) -> None:
@@ -346,3 +353,38 @@ class SimulatedSource(VideoSource):
                 next_tick += math.ceil(-delay / period) * period
                 delay = next_tick - time.monotonic()
             self._stop.wait(max(0.0, delay))
+
+
+def make_source(
+    url: str,
+    name: str = "",
+    camera: Any = None,
+    pose_source: Callable[[], VehicleSnapshot] | None = None,
+    gimbal_source: Callable[[], Gimbal] | None = None,
+) -> VideoSource:
+    """The source for a vehicle's configured video URL.
+
+    ``sim:`` (optionally ``sim:?fps=30``) is the simulated gimbal camera,
+    which needs ``camera`` (a :class:`~dronepatrol.video.simcam.SimulatedCamera`)
+    and the vehicle's ``pose_source``; anything else is a :class:`StreamSource`.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "sim":
+        if camera is None or pose_source is None:
+            raise SourceError(
+                f"video source {url!r} is the simulated camera: it needs a scene and the "
+                "vehicle's pose (only simulated or SITL vehicles have one)"
+            )
+        fps = 25.0
+        for pair in parsed.query.split("&"):
+            key, _, value = pair.partition("=")
+            if key == "fps":
+                try:
+                    fps = float(value)
+                except ValueError as exc:
+                    raise SourceError(f"video source {url!r}: fps must be a number") from exc
+        if not 1.0 <= fps <= 60.0:
+            raise SourceError(f"video source {url!r}: fps must be between 1 and 60")
+        return SimulatedSource(camera, pose_source, gimbal_source, fps=fps, name=name or url)
+    classify(url)  # fail now, with the reason, rather than in the capture thread
+    return StreamSource(url, name=name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dronepatrol.video.detectors import Detection
 
@@ -47,7 +47,6 @@ class Track:
     confirmed: bool = False
     lonlat: tuple[float, float] | None = None
     reported: bool = False
-    extra: dict = field(default_factory=dict)
 
     def predict(self, time_s: float) -> tuple[float, float]:
         dt = time_s - self.last_time_s

@@ -41,14 +41,22 @@ def test_live_pipeline_streams_detects_and_records(two_road_scene, tmp_path) -> 
         first = buffer.wait_newer(0, timeout_s=10)
         assert first is not None and (first.width, first.height) == (640, 360)
         pipeline.start_recording(tmp_path / "sortie.mp4", fps=15.0)
-        time.sleep(3.0)
+        # Run until cars have been detected and enough frames recorded (generous
+        # deadline: the machine may be busy).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            recorded = pipeline.status()["frames_in"] - first.seq
+            reported = any(t.reported for t in list(pipeline.ground_tracker.tracks))
+            if recorded >= 30 and reported and time.time() - start > 3:
+                break
+            time.sleep(0.1)
         status = pipeline.status()
     finally:
         recording = pipeline.stop()
     assert recording is not None
     # Viewers got annotated frames at about the source's rate, with latency measured.
-    assert buffer.status()["frames"] >= 25
-    assert status["buffer"]["latency_ms"]["capture_to_encoded"]["p50"] < 500
+    assert buffer.status()["frames"] >= 30
+    assert status["buffer"]["latency_ms"]["capture_to_encoded"]["p50"] < 1000
     assert status["stage_ms"]["total_ms"] > 0 and status["source"]["connected"]
     image = as_array(buffer.latest().jpeg)
     assert image.shape == (360, 640, 3)
@@ -70,3 +78,31 @@ def test_live_pipeline_streams_detects_and_records(two_road_scene, tmp_path) -> 
     with av.open(str(recording.path)) as container:
         decoded = sum(1 for _ in container.decode(video=0))
     assert decoded == recording.frames
+
+
+def test_frames_without_a_pose_are_tracked_in_pixels(two_road_scene) -> None:
+    """A live camera before the vehicle has a position: boxes, ids and events, no geotag."""
+    from dronepatrol.state import VehicleSnapshot
+    from dronepatrol.video.camera import CameraPose, Gimbal
+    from dronepatrol.video.frames import Frame
+    from dronepatrol.video.sources import VideoSource
+
+    camera = SimulatedCamera(two_road_scene, Intrinsics(1280, 720, 70.0))
+    bus = EventBus()
+    events = bus.subscribe()
+    pipeline = VideoPipeline(
+        "7",
+        VideoSource("camera"),
+        FrameBuffer(),
+        bus=bus,
+        pose_source=lambda: VehicleSnapshot("7", name="Copter-7"),
+    )
+    # Hovering still (the pose is used only to render): tracking must work in pixels.
+    pose = CameraPose.from_snapshot(snapshot_at(-60.0, 0.0, 60.0, 0.0), Gimbal())
+    for i in range(50):
+        image, _ = camera.render(pose, i / 25)
+        pipeline.process(Frame(image, 1_800_000_000.0 + i / 25, i + 1))
+    detections = [e for e in events.drain() if e.kind is EventKind.DETECTION]
+    assert detections
+    assert all(e.data["lat_deg"] is None and e.data["lon_deg"] is None for e in detections)
+    assert pipeline.pixel_tracker.tracks and not pipeline.ground_tracker.tracks
