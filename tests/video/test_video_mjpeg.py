@@ -17,10 +17,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from video_support import MjpegClient, free_port, serve
-
-from dronepatrol.settings import Settings
-from dronepatrol.web import create_app
+from video_support import MjpegClient, free_port, serve, signed_in_app
 
 FPS = 25.0
 FEED_S = 4.0
@@ -39,11 +36,36 @@ def _jpegs(count: int) -> list[bytes]:
 
 
 @pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+def signed_in(tmp_path):
+    app, headers, token = signed_in_app(tmp_path)
+    yield app, headers, token
+    app.extensions["dronepatrol"].stop()
 
 
-def test_many_viewers_and_a_slow_one(app) -> None:
+@pytest.fixture
+def app(signed_in):
+    return signed_in[0]
+
+
+@pytest.fixture
+def client(signed_in):
+    """A test client that sends the viewer's bearer token with every request."""
+    app, headers, _ = signed_in
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = headers["Authorization"]
+    return client
+
+
+def test_video_needs_a_signed_in_viewer(app) -> None:
+    anonymous = app.test_client()
+    browser = anonymous.get("/video/1.mjpg")
+    assert browser.status_code == 302 and browser.headers["Location"].startswith("/login")
+    script = anonymous.get("/video/", headers={"Accept": "application/json"})
+    assert script.status_code == 401
+
+
+def test_many_viewers_and_a_slow_one(app, client, signed_in) -> None:
+    token = signed_in[2]
     buffer = app.extensions["video"].ensure("1", "Copter-1")
     frames = _jpegs(40)
     port = free_port()
@@ -64,13 +86,13 @@ def test_many_viewers_and_a_slow_one(app) -> None:
     results: dict[str, list[tuple[int, float, float]]] = {}
 
     def watch(name: str, slow: bool) -> None:
-        client = MjpegClient(port, "/video/1.mjpg", rcvbuf=16384 if slow else None)
+        viewer = MjpegClient(port, "/video/1.mjpg", rcvbuf=16384 if slow else None, token=token)
         got = results.setdefault(name, [])
-        assert client.status == 200
-        assert client.headers["content-type"].startswith("multipart/x-mixed-replace")
+        assert viewer.status == 200
+        assert viewer.headers["content-type"].startswith("multipart/x-mixed-replace")
         try:
             while True:
-                headers, jpeg = client.next_part()
+                headers, jpeg = viewer.next_part()
                 assert jpeg[:3] == b"\xff\xd8\xff" and jpeg[-2:] == b"\xff\xd9"
                 latest = buffer.latest()
                 got.append(
@@ -84,7 +106,7 @@ def test_many_viewers_and_a_slow_one(app) -> None:
         except (EOFError, OSError):
             pass
         finally:
-            client.close()
+            viewer.close()
 
     lags: dict[str, list[int]] = {}
     viewers = [threading.Thread(target=watch, args=(f"fast{i}", False)) for i in range(4)]
@@ -98,7 +120,7 @@ def test_many_viewers_and_a_slow_one(app) -> None:
         feeder.join()
         time.sleep(0.2)
         # While viewers are still connected the API counts them.
-        status = app.test_client().get("/video/1/status").get_json()
+        status = client.get("/video/1/status").get_json()
         assert status["viewers"] == 5
         buffer.close()  # the stream ends: every viewer's response finishes
         for v in viewers:
@@ -128,8 +150,7 @@ def test_many_viewers_and_a_slow_one(app) -> None:
     assert status["latency_ms"]["capture_to_sent"]["count"] > 0
 
 
-def test_snapshot_status_and_errors(app) -> None:
-    client = app.test_client()
+def test_snapshot_status_and_errors(app, client) -> None:
     missing = client.get("/video/9.jpg")
     assert missing.status_code == 404
     assert "no video stream" in missing.get_json()["message"]
@@ -146,11 +167,11 @@ def test_snapshot_status_and_errors(app) -> None:
     assert status["latency_ms"]["capture_to_encoded"]["p50"] >= 50
 
 
-def test_snapshot_before_first_frame_is_503(app, monkeypatch) -> None:
+def test_snapshot_before_first_frame_is_503(app, client, monkeypatch) -> None:
     from dronepatrol.web import video
 
     monkeypatch.setattr(video, "FIRST_FRAME_TIMEOUT_S", 0.1)
     app.extensions["video"].ensure("2")
-    response = app.test_client().get("/video/2.jpg")
+    response = client.get("/video/2.jpg")
     assert response.status_code == 503
     assert "no video yet" in response.get_json()["message"]

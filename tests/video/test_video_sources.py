@@ -8,12 +8,11 @@ import time
 import cv2
 import numpy as np
 import pytest
-from video_support import free_port, serve
 
-from dronepatrol.settings import Settings
+from dronepatrol.video.frames import FrameBufferRegistry
 from dronepatrol.video.recorder import Mp4Recorder
 from dronepatrol.video.sources import SourceError, StreamSource, classify
-from dronepatrol.web import create_app
+from dronepatrol.video.streamer import MjpegStreamServer
 
 
 def test_urls_are_classified_and_bad_ones_explained(tmp_path) -> None:
@@ -69,10 +68,11 @@ def test_file_source_plays_at_its_rate_and_keeps_only_the_newest(tmp_path) -> No
 
 
 def test_http_mjpeg_source_reconnects_after_a_drop_out(tmp_path) -> None:
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
-    registry = app.extensions["video"]
-    port = free_port()
-    stop_server = serve(app, port, threads=6)
+    # an HTTP MJPEG camera: the streaming server in front of a frame registry
+    registry = FrameBufferRegistry()
+    streamer = MjpegStreamServer(registry).start()
+    port = streamer.port
+    stop_server = streamer.stop
     stop_feed = threading.Event()
 
     def feed() -> None:

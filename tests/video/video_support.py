@@ -45,7 +45,9 @@ class MjpegClient:
     slowly pushes back on the server quickly, like a viewer on a poor link.
     """
 
-    def __init__(self, port: int, path: str, rcvbuf: int | None = None) -> None:
+    def __init__(
+        self, port: int, path: str, rcvbuf: int | None = None, token: str | None = None
+    ) -> None:
         import socket
 
         self.sock = socket.socket()
@@ -53,7 +55,8 @@ class MjpegClient:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(10)
         self.sock.connect(("127.0.0.1", port))
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode())
         self._buf = b""
         head = self._until(b"\r\n\r\n").decode("latin-1")
         self.status = int(head.split()[1])
@@ -132,3 +135,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def signed_in_app(data_dir):
+    """The control app with a viewer account; returns (app, bearer headers, token).
+
+    The app's video routes, like every other, need a signed-in viewer.
+    """
+    from dronepatrol.accounts import Role
+    from dronepatrol.settings import Settings
+    from dronepatrol.web import create_app
+
+    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=data_dir)})
+    accounts = app.extensions["dronepatrol"].accounts
+    token = accounts.issue_token(accounts.add_user("viewer", Role.VIEWER, "viewer-pass")).token
+    return app, {"Authorization": f"Bearer {token}"}, token
