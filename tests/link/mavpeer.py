@@ -185,6 +185,7 @@ class ScriptedCopter(threading.Thread):
                 c.sendall(data)
             except OSError:
                 self.clients.remove(c)
+                c.close()
 
     def _heartbeat(self) -> None:
         base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (128 if self.armed else 0)

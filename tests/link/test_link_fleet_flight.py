@@ -187,6 +187,7 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
         kinds = set()
         while (msg := log.recv_match()) is not None:
             kinds.add((msg.get_srcSystem(), msg.get_type()))
+        log.close()
         assert {
             (255, "MISSION_ITEM_INT"),
             (1, "MISSION_ITEM_REACHED"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from linkproxy import CuttableRelay
 
 from dronepatrol import geo
 from dronepatrol.events import EventBus, EventKind
@@ -24,6 +23,7 @@ from dronepatrol.mavlink import (
 )
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.state import LandedState, LinkState
+from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
 

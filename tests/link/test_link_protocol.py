@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from mavpeer import ScriptedCopter
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.events import EventBus, EventKind
@@ -23,6 +22,7 @@ from dronepatrol.mavlink import (
     UnknownVehicleError,
 )
 from dronepatrol.state import LinkState
+from link.mavpeer import ScriptedCopter
 
 
 def wait_until(predicate, timeout_s: float = 10.0, what: str = "condition"):
