@@ -455,35 +455,35 @@ class Link:
 
     def _bring_up(self, session: VehicleSession, restored: bool) -> None:
         """Ask for telemetry (SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM) and home;
-        read the parameters the controller relies on (first connect only)."""
+        read the parameters the controller relies on.
+
+        These run in lanes of their own, so that an operator's command (an RTL
+        after a link came back) never waits behind them.
+        """
         if not self.request_streams:
             return
+        if session.lanes.get("setup") or session.lanes.get("setup-param"):
+            return  # still busy with the previous bring-up
         now = time.monotonic()
-        first = True
+        jobs: list[Job] = []
         for name, hz in STREAMS_HZ.items():
             msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
-            job = CommandJob(
-                CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0)),
-                source="link",
-                ack_timeout_s=1.0,
-                retries=2,
-            )
-            if first:
-                job.future.add_done_callback(lambda fut, s=session: self._streams_answered(s, fut))
-                first = False
-            session.add(job, now)
-        home = CommandJob(
-            CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0)),
-            source="link",
-            ack_timeout_s=1.0,
-            retries=2,
-        )
-        session.add(home, now)
-        if not restored:
+            spec = CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
+            jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
+        jobs[0].future.add_done_callback(lambda fut, s=session: self._streams_answered(s, fut))
+        home = CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0))
+        jobs.append(CommandJob(home, source="link", ack_timeout_s=1.0, retries=2))
+        for job in jobs:
+            job.lane = "setup"
+        if not restored or len(session.tracker.params) < len(NEEDED_PARAMS):
             for name in NEEDED_PARAMS:
-                session.add(ParamJob(name), now)
-        for job in list(session.lanes.get("command", ())) + list(session.lanes.get("param", ())):
+                if name not in session.tracker.params:
+                    job = ParamJob(name)
+                    job.lane = "setup-param"
+                    jobs.append(job)
+        for job in jobs:
             job.future.add_done_callback(_swallow)
+            session.add(job, now)
 
     def _streams_answered(self, session: VehicleSession, fut: Future) -> None:
         if fut.exception() is None:

@@ -383,6 +383,8 @@ class VehicleTracker:
 
     def tick(self, now: float, snapshot_period_s: float, telemetry_period_s: float) -> None:
         """Publish a snapshot when due and dirty, and a TELEMETRY sample when due."""
+        if now >= self.snapshot_due + 1.0:
+            self.dirty = True  # let last_heard_s age in snapshots even when nothing arrives
         if self.dirty and now >= self.snapshot_due:
             self.dirty = False
             self.snapshot_due = now + snapshot_period_s

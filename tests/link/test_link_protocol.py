@@ -19,6 +19,7 @@ from dronepatrol.mavlink import (
     Link,
     LinkUrl,
     LinkUrlError,
+    ParamError,
     UnknownVehicleError,
 )
 from dronepatrol.state import LinkState
@@ -180,6 +181,15 @@ def test_param_set_is_confirmed_by_the_vehicles_echo(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     assert vehicle.set_param("RTL_ALT", 2500) == 2500
     assert copter.params["RTL_ALT"] == 2500
+
+
+def test_refused_param_value_is_a_typed_error(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.refuse_params.add("FENCE_ALT_MAX")
+    with pytest.raises(ParamError, match="kept 100, refused 5000"):
+        vehicle.set_param("FENCE_ALT_MAX", 5000)
+    with pytest.raises(ParamError, match="no answer"):
+        vehicle.read_param("NO_SUCH_PARAM")
 
 
 def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, bus):
