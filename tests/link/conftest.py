@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flight.conftest import HOME, SPEEDUP, launch_vehicle  # noqa: F401 - the shared fixture
+from flight.conftest import HOME, SPEEDUP, backend_name, launch_vehicle  # noqa: F401 - shared
 
 from dronepatrol.events import EventBus
 from link.mavpeer import ScriptedCopter

@@ -297,3 +297,26 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
     v.disarm_after_landing(timeout_s=150)
+
+
+def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for, backend_name):
+    if backend_name == "sim":
+        pytest.skip("the embedded simulator has no CIRCLE mode; ArduCopter SITL does")
+    backend = launch_vehicle()
+    s = ready(session_for, backend)
+    v = s.vehicle
+    v.takeoff(20)
+    centre = at(backend, 60, 0)
+    v.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
+    bearings = set()
+    deadline = time.monotonic() + 120
+    while len(bearings) < 4 and time.monotonic() < deadline:
+        snap = v.wait_for(lambda x: x.position is not None, 10)
+        p = snap.position
+        distance = geo.distance_m(*centre, p.lat_deg, p.lon_deg)
+        assert 15 < distance < 35, distance
+        bearings.add(int(geo.bearing_deg(*centre, p.lat_deg, p.lon_deg) // 90))
+        time.sleep(0.2)
+    assert bearings == {0, 1, 2, 3}
+    v.rtl()
+    v.disarm_after_landing(timeout_s=150)
