@@ -21,7 +21,8 @@ MAV_CMD_DO_ORBIT = 34
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
 
-_ops_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vehicle-op")
+_ops_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vehicle-op")
+"""Runs submitted operations; long waits (a landing) must not hold up an RTL."""
 
 
 def _mode_number(mode: str | int | CopterMode) -> int:

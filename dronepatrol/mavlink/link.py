@@ -182,6 +182,8 @@ class Link:
         telemetry_hz: TELEMETRY events per vehicle per second (>= 2 for the track).
         link_timeout_s: heartbeat silence [s] that counts as link loss (< 3 s).
         request_streams: ask for telemetry and read parameters on connect.
+        silence_reconnect_s: on TCP and serial links, reopen the connection after
+            this long without a byte [s] (a half-open connection never recovers).
         heartbeat_hz: GCS heartbeats per second (1 for real vehicles; a simulator
             running K times faster than real time needs K, or its GCS failsafe,
             timed in simulated seconds, fires although the link is fine).
@@ -202,6 +204,7 @@ class Link:
         snapshot_hz: float = 20.0,
         request_streams: bool = True,
         heartbeat_hz: float = 1.0,
+        silence_reconnect_s: float = 10.0,
         gcs_sysid: int = 255,
         gcs_compid: int = 190,
         transport: Transport | None = None,
@@ -218,6 +221,8 @@ class Link:
         self.link_timeout_s = link_timeout_s
         self.request_streams = request_streams
         self.heartbeat_period_s = 1.0 / max(heartbeat_hz, 0.2)
+        self.silence_reconnect_s = silence_reconnect_s
+        self._last_rx = 0.0
         self.stats = LinkStats()
         self.transport = transport or make_transport(self.url)
         self._out = _OutBuffer()
@@ -354,6 +359,7 @@ class Link:
             return
         self._backoff_s = 0.2
         self._next_heartbeat = 0.0
+        self._last_rx = now
         # A fresh connection starts mid-stream: forget any half-parsed frame.
         self.mav.buf = bytearray()
         self.mav.buf_index = 0
@@ -373,6 +379,7 @@ class Link:
             return
         if not data:
             return
+        self._last_rx = now
         self.stats.bytes_in += len(data)
         messages = self.mav.parse_buffer(data)
         if not messages:
@@ -527,6 +534,12 @@ class Link:
             except Exception:
                 self.stats.handler_errors += 1
                 log.exception("link %s: periodic work for %s failed", self.url, session.sysid)
+        if (
+            self.transport.is_open
+            and self.url.scheme in ("tcp", "serial")
+            and now - self._last_rx > self.silence_reconnect_s
+        ):
+            self._drop_transport(now, f"nothing received for {self.silence_reconnect_s:g} s")
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 
