@@ -123,6 +123,9 @@ class SimCopter:
         self.rtl: Rtl | None = None
         self.lander: Lander | None = None
         self.speed_override_mps: float | None = None
+        self.climb_override_mps: float | None = None
+        self.descent_override_mps: float | None = None
+        self.paused = False
         self.roi: Point | None = None
         self.yaw_hold_deg: float | None = None
         self.hold_point: Point | None = None
@@ -133,6 +136,7 @@ class SimCopter:
         self.fence_breach_count = 0
         self.fence_breach_time = 0.0
         self.failsafe_gcs = False
+        self.failsafe_ekf = False
         self.gcs_last_seen: float | None = None
 
         self.intervals: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 1.0}
@@ -223,8 +227,8 @@ class SimCopter:
         return Limits(
             speed_xy_mps=max(0.2, p["WPNAV_SPEED"] / 100.0),
             accel_xy_mss=max(0.5, p["WPNAV_ACCEL"] / 100.0),
-            climb_mps=max(0.1, p["WPNAV_SPEED_UP"] / 100.0),
-            descent_mps=max(0.1, p["WPNAV_SPEED_DN"] / 100.0),
+            climb_mps=self.climb_override_mps or max(0.1, p["WPNAV_SPEED_UP"] / 100.0),
+            descent_mps=self.descent_override_mps or max(0.1, p["WPNAV_SPEED_DN"] / 100.0),
             accel_z_mss=max(0.5, p["WPNAV_ACCEL_Z"] / 100.0),
             yaw_rate_dps=max(5.0, p["ATC_SLEW_YAW"] / 100.0),
         )
@@ -273,8 +277,7 @@ class SimCopter:
         st = self.startup
         if self._ekf_announced == 0 and self.now >= 0.1:
             self._ekf_announced = 1
-            self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
-            self.text(SEV_INFO, "Frame: QUAD/X")
+            self.send_banner()
         if self._ekf_announced == 1 and self.ekf_attitude_ok():
             self._ekf_announced = 2
             self.text(SEV_INFO, "EKF3 IMU0 initialised")
@@ -299,6 +302,11 @@ class SimCopter:
                 self._gps_lost_at = None
                 if was_bad:
                     self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
+
+    def send_banner(self) -> None:
+        """Firmware version and frame, as GCS_MAVLINK_Copter::send_banner."""
+        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
+        self.text(SEV_INFO, "Frame: QUAD/X")
 
     def _set_home_here(self) -> None:
         air = self.air
@@ -331,6 +339,8 @@ class SimCopter:
             state = M.MISSION_STATE_NO_MISSION
         elif self.runner.complete:
             state = M.MISSION_STATE_COMPLETE
+        elif self.runner.started and self.mode == CopterMode.AUTO and self.paused:
+            state = M.MISSION_STATE_PAUSED
         elif self.runner.started and self.mode == CopterMode.AUTO:
             state = M.MISSION_STATE_ACTIVE
         elif self.runner.started:
@@ -363,8 +373,8 @@ class SimCopter:
         lat, lon = geo.offset(self.origin_lat, self.origin_lon, point.north, point.east)
         return self.mav.position_target_global_int_encode(
             self.time_boot_ms(),
-            M.MAV_FRAME_GLOBAL_INT,
-            0xFF8,
+            M.MAV_FRAME_GLOBAL,  # targets are always sent as AMSL altitude
+            0xFDF8,  # everything but the position is ignored
             round(lat * 1e7),
             round(lon * 1e7),
             self.origin_alt_m + point.up,
@@ -415,8 +425,16 @@ class SimCopter:
             return self.guided.taking_off
         return self.mode == CopterMode.AUTO and self.runner.taking_off
 
+    def position_control_active(self) -> bool:
+        """The horizontal position controller runs (HEARTBEAT's GUIDED_ENABLED flag)."""
+        return (
+            self.armed
+            and not self.landed
+            and (self.mode in flight.POSITION_MODES or self.mode == CopterMode.LAND)
+        )
+
     def failsafe_active(self) -> bool:
-        return self.failsafe_gcs or self.battery_fs.level > 0
+        return self.failsafe_gcs or self.failsafe_ekf or self.battery_fs.level > 0
 
     # -- modes ----------------------------------------------------------------
     def set_mode(self, mode: int, reason: str = "gcs") -> bool:
@@ -454,8 +472,26 @@ class SimCopter:
                 return item
         return None
 
+    def pause(self) -> bool:
+        """DO_PAUSE_CONTINUE pause: AUTO and GUIDED brake and hold."""
+        if self.mode not in (CopterMode.AUTO, CopterMode.GUIDED) or self.landed:
+            return False
+        self.paused = True
+        self.hold_point = None
+        self.send_mission_current()
+        return True
+
+    def resume(self) -> bool:
+        if not self.paused:
+            return False
+        self.paused = False
+        self.send_mission_current()
+        return True
+
     def _enter_mode(self, new: CopterMode, reason: str, land_pause: bool = False) -> None:
         self.mode = new
+        self.paused = False
+        self.climb_override_mps = self.descent_override_mps = None
         self.hold_point = None
         self.yaw_hold_deg = None
         self.rtl = None
@@ -663,6 +699,8 @@ class SimCopter:
 
     def _control_target(self) -> Target:
         mode = self.mode
+        if self.paused:
+            return self.hold_target()
         if mode == CopterMode.GUIDED:
             return self.guided.target()
         if mode == CopterMode.AUTO:

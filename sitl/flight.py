@@ -397,9 +397,18 @@ class Guided:
         self.velocity = None
         self.yaw_deg = yaw_deg
 
-    def set_velocity(self, vn: float, ve: float, vu: float) -> None:
+    def set_velocity(self, vn: float, ve: float, vu: float, keep_point: bool = False) -> None:
+        """Velocity target [m/s]; with ``keep_point`` it only shapes the approach."""
+        if keep_point:
+            return  # position+velocity: the position controller leads, as posvel does
         self.velocity = (vn, ve, vu)
         self.velocity_at = self.copter.now
+
+    def stop(self) -> None:
+        """Hold the current position (ModeGuided::init after an invalid target)."""
+        air = self.copter.air
+        self.point = Point(air.north_m, air.east_m, air.up_m)
+        self.velocity = None
 
     @property
     def taking_off(self) -> bool:
