@@ -30,6 +30,7 @@ from dronepatrol.sitl.safety import (
     BatteryFailsafe,
     Zone,
     fence_names,
+    polygon_breach_distance,
     polygon_breached,
     zones_from_items,
 )
@@ -763,6 +764,22 @@ class SimCopter:
         if self.fence_breaches & (FENCE_CIRCLE | FENCE_POLYGON):
             return M.FENCE_BREACH_BOUNDARY
         return M.FENCE_BREACH_NONE
+
+    def fence_breach_distance(self, fences: int) -> float:
+        """How far outside the given breached fences the vehicle is [m]."""
+        p = self.params
+        air = self.air
+        dist = 0.0
+        if fences & FENCE_ALT_MAX:
+            dist = max(dist, air.up_m - self.home_local.up - p["FENCE_ALT_MAX"])
+        if fences & FENCE_CIRCLE:
+            home = math.hypot(
+                air.north_m - self.home_local.north, air.east_m - self.home_local.east
+            )
+            dist = max(dist, home - p["FENCE_RADIUS"])
+        if fences & FENCE_POLYGON:
+            dist = max(dist, polygon_breach_distance(self.fence_zones, air.north_m, air.east_m))
+        return dist
 
     def fence_check(self) -> int:
         """Newly breached fences (bitmask) and the breach state update."""

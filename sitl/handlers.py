@@ -60,8 +60,8 @@ _BATT_ACTIONS = {
     6: "auto_rtl",
     7: "brake_land",
 }
-# FENCE_ACTION values (Copter::fence_check)
-_FENCE_ACTIONS = {1: "rtl", 2: "land", 3: "smartrtl_rtl", 4: "brake_land", 5: "smartrtl_land"}
+FENCE_GIVE_UP_DISTANCE_M = 100.0
+"""More than this far outside the fence the copter lands instead of returning (AC_Fence)."""
 
 
 class Handlers:
@@ -631,19 +631,35 @@ class Handlers:
             c.do_failsafe_action(action, "battery_failsafe")
 
     def _fence(self) -> None:
+        """Copter::fence_check: announce a new breach, then disarm, land or RTL."""
         c = self.c
         new = c.fence_check()
         if not new or not c.armed:
             return
-        c.text(SEV_NOTICE, f"{fence_names(new)} breached")
+        if not c.landed:
+            c.text(SEV_NOTICE, f"{fence_names(new)} breached")
+        action = int(c.params["FENCE_ACTION"])
+        if action == 0:  # report only
+            return
         if c.landed:
+            c.disarm(reason="fence")
             return
-        action = _FENCE_ACTIONS.get(int(c.params["FENCE_ACTION"]))
-        if action is None or c.mode == CopterMode.LAND:
+        if c.fence_breach_distance(new) > FENCE_GIVE_UP_DISTANCE_M:
+            c.set_mode(CopterMode.LAND)
             return
-        if action == "rtl" and new & 1 and c.mode == CopterMode.RTL:
-            return
-        c.do_failsafe_action(action, "fence_breach")
+        if action == 2:
+            c.set_mode(CopterMode.LAND)
+        elif action == 3:
+            if not c.set_mode(CopterMode.SMART_RTL) and not c.set_mode(CopterMode.RTL):
+                c.set_mode(CopterMode.LAND)
+        elif action == 4:
+            if not c.set_mode(CopterMode.BRAKE):
+                c.set_mode(CopterMode.LAND)
+        elif action == 5:
+            if not c.set_mode(CopterMode.SMART_RTL):
+                c.set_mode(CopterMode.LAND)
+        elif not c.set_mode(CopterMode.RTL):
+            c.set_mode(CopterMode.LAND)
 
     def _prearm(self) -> None:
         c = self.c
