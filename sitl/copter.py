@@ -765,6 +765,24 @@ class SimCopter:
             return M.FENCE_BREACH_BOUNDARY
         return M.FENCE_BREACH_NONE
 
+    def enabled_fences(self) -> int:
+        p = self.params
+        return int(p["FENCE_TYPE"]) & 7 if p["FENCE_ENABLE"] else 0
+
+    def destination_within_fence(self, point: Point) -> bool:
+        """AC_Fence::check_destination_within_fence for a GUIDED target."""
+        fences = self.enabled_fences()
+        p = self.params
+        home = self.home_local
+        if fences & FENCE_ALT_MAX and point.up - home.up > p["FENCE_ALT_MAX"]:
+            return False
+        from_home_m = math.hypot(point.north - home.north, point.east - home.east)
+        if fences & FENCE_CIRCLE and from_home_m > p["FENCE_RADIUS"]:
+            return False
+        return not (
+            fences & FENCE_POLYGON and polygon_breached(self.fence_zones, point.north, point.east)
+        )
+
     def fence_breach_distance(self, fences: int) -> float:
         """How far outside the given breached fences the vehicle is [m]."""
         p = self.params

@@ -392,10 +392,14 @@ class Guided:
         self.point = Point(air.north_m, air.east_m, up_m)
         self.velocity = None
 
-    def goto(self, point: Point, yaw_deg: float | None = None) -> None:
+    def goto(self, point: Point, yaw_deg: float | None = None) -> bool:
+        """Fly to ``point``; refused (False) outside an enabled fence, as ModeGuided does."""
+        if not self.copter.destination_within_fence(point):
+            return False
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg
+        return True
 
     def set_velocity(self, vn: float, ve: float, vu: float, keep_point: bool = False) -> None:
         """Velocity target [m/s]; with ``keep_point`` it only shapes the approach."""

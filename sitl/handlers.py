@@ -422,7 +422,8 @@ class Handlers:
         if msg.param1 > 0:
             c.speed_override_mps = msg.param1
         yaw = None if math.isnan(msg.param4) else msg.param4 % 360.0
-        c.guided.goto(c.to_local(lat, lon, alt, frame), yaw)
+        if not c.guided.goto(c.to_local(lat, lon, alt, frame), yaw):
+            return FAILED  # destination outside the fence
         return ACCEPTED
 
     def cmd_do_change_speed(self, client: Any, msg: Any, is_int: bool) -> int:

@@ -188,6 +188,20 @@ class Gcs:
             timeout,
             "pre-arm checks passing",
         )
+        self.wait_home(timeout)
+
+    def wait_home(self, timeout: float = 30.0) -> Any:
+        """HOME_POSITION, asked for with REQUEST_MESSAGE until the vehicle has a home."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "HOME_POSITION" in self.last:
+                return self.last["HOME_POSITION"]
+            self.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_HOME_POSITION)
+            try:
+                return self.wait("HOME_POSITION", timeout=2.0)
+            except FlightError:
+                continue
+        raise FlightError("the vehicle never reported a home position")
 
     # -- commands -------------------------------------------------------------------
     def command(self, cmd: int, *params: float, timeout: float = 3.0, tries: int = 4) -> int:
