@@ -130,6 +130,8 @@ class SimCopter:
         self.roi: Point | None = None
         self.yaw_hold_deg: float | None = None
         self.hold_point: Point | None = None
+        self.user_takeoff_up: float | None = None
+        self.rc_override: dict[int, tuple[int, float]] = {}
 
         self.stores = {t: ItemStore(t) for t in (MISSION, FENCE, RALLY)}
         self.fence_zones: list[Zone] = []
@@ -222,6 +224,44 @@ class SimCopter:
             self.hold_point = Point(air.north_m, air.east_m, air.up_m)
         hp = self.hold_point
         return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
+
+    def throttle_pwm(self) -> int:
+        """Throttle stick [PWM]: a live RC override, else SITL's idle radio (1000)."""
+        value = self.rc_override.get(3)
+        timeout = self.params["RC_OVERRIDE_TIME"]
+        if value is not None and (timeout < 0 or self.now - value[1] <= timeout):
+            return value[0]
+        return 1000
+
+    def pilot_climb_mps(self) -> float:
+        """get_pilot_desired_climb_rate: stick outside THR_DZ around mid climbs or descends."""
+        p = self.params
+        ctrl = max(0, min(1000, self.throttle_pwm() - 1000))
+        dz = p["THR_DZ"]
+        speed_up = p["PILOT_SPEED_UP"] / 100.0
+        speed_dn = (p["PILOT_SPEED_DN"] or p["PILOT_SPEED_UP"]) / 100.0
+        if ctrl < 500 - dz:
+            return -speed_dn * (500 - dz - ctrl) / (500 - dz)
+        if ctrl > 500 + dz:
+            return speed_up * (ctrl - 500 - dz) / (500 - dz)
+        return 0.0
+
+    def pilot_target(self) -> Target:
+        """STABILIZE/ALT_HOLD/LOITER/POSHOLD: centred sticks hold position, throttle sets climb."""
+        air = self.air
+        if self.hold_point is None:
+            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+        hp = self.hold_point
+        if self.user_takeoff_up is not None:
+            if air.up_m < self.user_takeoff_up - flight.TAKEOFF_DONE_M:
+                return Target(north_m=hp.north, east_m=hp.east, up_m=self.user_takeoff_up)
+            self.user_takeoff_up = None
+            self.hold_point = hp = Point(hp.north, hp.east, air.up_m)
+        climb = self.pilot_climb_mps()
+        if climb == 0.0:
+            return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
+        self.hold_point = Point(hp.north, hp.east, air.up_m)
+        return Target(north_m=hp.north, east_m=hp.east, vel_u_mps=climb, yaw_deg=self.yaw_hold_deg)
 
     def limits(self) -> Limits:
         p = self.params
@@ -422,6 +462,8 @@ class SimCopter:
         return self.mode == CopterMode.AUTO and self.runner.landing
 
     def is_taking_off(self) -> bool:
+        if self.user_takeoff_up is not None:
+            return True
         if self.mode == CopterMode.GUIDED:
             return self.guided.taking_off
         return self.mode == CopterMode.AUTO and self.runner.taking_off
@@ -494,6 +536,7 @@ class SimCopter:
         self.paused = False
         self.climb_override_mps = self.descent_override_mps = None
         self.hold_point = None
+        self.user_takeoff_up = None
         self.yaw_hold_deg = None
         self.rtl = None
         self.lander = None
@@ -640,7 +683,8 @@ class SimCopter:
             self.guided.takeoff(target_up)
         else:
             air = self.air
-            self.hold_point = Point(air.north_m, air.east_m, target_up)
+            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+            self.user_takeoff_up = target_up
         self.auto_armed = True
         self._liftoff()
         return True
@@ -659,7 +703,8 @@ class SimCopter:
         target = self._control_target()
         if self.armed and not self.landed:
             self.air.step(dt, target, self.limits())
-            if self.air.up_m <= self.ground_up_m and self.air.vu <= 0.0:
+            near_ground = self.air.up_m <= self.ground_up_m + 0.05 and self.air.vu <= 0.05
+            if near_ground and (target.up_m is None or target.up_m <= self.ground_up_m + 0.2):
                 self._touch_down()
         else:
             self.air.hold_on_ground()
@@ -682,7 +727,9 @@ class SimCopter:
             return self.runner.started and target.up_m is not None and target.up_m > 0.2
         if self.mode == CopterMode.GUIDED:
             return self.guided.taking_off
-        return self.hold_point is not None and self.hold_point.up > 0.2 and self.auto_armed
+        if self.mode in flight.PILOT_MODES:
+            return self.user_takeoff_up is not None or (target.vel_u_mps or 0.0) > 0.0
+        return False
 
     def _touch_down(self) -> None:
         self.air.hold_on_ground()
@@ -718,6 +765,8 @@ class SimCopter:
             if self.lander is None:
                 self.lander = Lander(self)
             return self.lander.target()
+        if mode in flight.PILOT_MODES:
+            return self.pilot_target()
         return self.hold_target()
 
     def _apply_param_changes(self) -> None:
@@ -748,6 +797,9 @@ class SimCopter:
             return
         if not self.landed:
             self.disarm_timer_start = None
+            return
+        if self.is_landing_mode_for_disarm() and self.now - self.arm_time > 2.0:
+            self.disarm(reason="landed")  # LAND/RTL on the ground disarm at once
             return
         if self.disarm_timer_start is None:
             self.disarm_timer_start = self.now

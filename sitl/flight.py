@@ -462,6 +462,11 @@ NOT_ARMABLE = frozenset(
 )
 """Modes whose ``allows_arming()`` is false (AUTO depends on AUTO_OPTIONS)."""
 
+PILOT_MODES = frozenset(
+    {CopterMode.STABILIZE, CopterMode.ALT_HOLD, CopterMode.LOITER, CopterMode.POSHOLD}
+)
+"""Modes flown by the (simulated) pilot's sticks: SITL's radio idles with throttle low."""
+
 SUPPORTED_MODES = frozenset(
     {
         CopterMode.STABILIZE,

@@ -162,8 +162,20 @@ class Handlers:
             self.c.gcs_last_seen = self.c.now
 
     def on_manual_control(self, client: Any, msg: Any) -> None:
-        if msg.get_srcSystem() == int(self.c.params["MAV_GCS_SYSID"]):
-            self.c.gcs_last_seen = self.c.now
+        """MANUAL_CONTROL / RC_CHANNELS_OVERRIDE from our GCS: sticks (and a GCS heartbeat)."""
+        c = self.c
+        if msg.get_srcSystem() != int(c.params["MAV_GCS_SYSID"]):
+            return
+        c.gcs_last_seen = c.now
+        if msg.get_type() == "MANUAL_CONTROL":
+            if msg.z >= 0:
+                c.rc_override[3] = (1000 + min(1000, msg.z), c.now)
+            return
+        value = msg.chan3_raw
+        if value == 0:
+            c.rc_override.pop(3, None)  # 0 releases the channel
+        elif value != 65535:  # UINT16_MAX: leave the channel as it is
+            c.rc_override[3] = (value, c.now)
 
     def on_timesync(self, client: Any, msg: Any) -> None:
         if msg.tc1 == 0:

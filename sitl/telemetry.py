@@ -274,7 +274,8 @@ def _fence_status(c: SimCopter) -> Any | None:
 
 
 def _rc_channels(c: SimCopter) -> Any:
-    ch = [1500, 1500, 1000, 1500, 1800, 1000, 1000, 1000] + [0] * 10
+    # SITL's idle radio: sticks centred, throttle low, mode switch in position 6
+    ch = [1500, 1500, c.throttle_pwm(), 1500, 1800, 1000, 1000, 1800] + [0] * 10
     return c.mav.rc_channels_encode(c.time_boot_ms(), 8, *ch, 255)
 
 

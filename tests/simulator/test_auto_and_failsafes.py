@@ -229,3 +229,31 @@ def test_reposition_and_guided_velocity(make_fleet, connect) -> None:
     while time.monotonic() < end:  # the target times out after 3 s without updates
         gcs.recv(0.05)
     gcs.wait("GLOBAL_POSITION_INT", lambda m: abs(m.vy) < 20, timeout=10)
+
+
+def test_pilot_modes_follow_the_throttle_stick(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(15)
+
+    # LOITER with the throttle stick centred by RC override (RC_OVERRIDE_TIME is 3 s of
+    # simulated time, so the override is repeated): holds altitude
+    def centre_throttle() -> None:
+        gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 1500, *([65535] * 15))
+
+    centre_throttle()
+    gcs.set_mode("LOITER")
+    end = time.monotonic() + 1.0
+    lowest = 15000
+    while time.monotonic() < end:
+        centre_throttle()
+        msg = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+        lowest = min(lowest, msg.relative_alt)
+    assert lowest > 14000
+    # release the override: SITL's radio idles at throttle low, so the copter descends,
+    # lands and disarms itself
+    gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 0, *([65535] * 15))
+    gcs.wait("GLOBAL_POSITION_INT", lambda m: m.vz > 100, timeout=10)
+    gcs.wait_disarmed(timeout=60)
+    assert gcs.seen.landed_states[-1] == M.MAV_LANDED_STATE_ON_GROUND
