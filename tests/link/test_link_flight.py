@@ -293,8 +293,15 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     for name, value in (("FENCE_TYPE", 4), ("FENCE_ACTION", 1), ("FENCE_ENABLE", 1)):
         v.set_param(name, value)
     v.takeoff(10)
-    v.goto(*at(backend, 60, 0), 10)
-    s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
+    outside = at(backend, 45, 0)
+    with pytest.raises(CommandError) as refused:  # ArduCopter keeps GUIDED inside the fence
+        v.goto(*outside, 10)
+    assert refused.value.result_name == "FAILED"
+    v.set_param("FENCE_ENABLE", 0)
+    v.goto(*outside, 10, wait_arrival_s=60)
+    v.set_param("FENCE_ENABLE", 1)  # now outside an enabled fence: a breach
+    breach = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
+    assert "fence" in breach.data["text"].lower()
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
     v.disarm_after_landing(timeout_s=150)
 
