@@ -29,7 +29,8 @@ Events it publishes on the bus (``vehicle_id`` set; ``data`` keys):
   ``time_s`` (the flat track-sample form the sortie recorder reads).
 
 Command and mission-transfer events (``COMMAND_SENT``, ``COMMAND_RESULT``,
-``MISSION_UPLOAD``) are documented in :mod:`dronepatrol.mavlink.jobs`.
+``MISSION_UPLOAD``) are documented in :mod:`dronepatrol.mavlink.jobs` and
+:mod:`dronepatrol.mavlink.transfer`.
 """
 
 from __future__ import annotations

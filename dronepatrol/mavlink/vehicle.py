@@ -21,15 +21,8 @@ from dataclasses import dataclass
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
 from dronepatrol.mavlink.flight import FlightOps
-from dronepatrol.mavlink.jobs import (
-    ClearJob,
-    CommandJob,
-    CommandSpec,
-    DownloadJob,
-    ParamJob,
-    TransferTimeouts,
-    UploadJob,
-)
+from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, ParamJob
+from dronepatrol.mavlink.transfer import ClearJob, DownloadJob, TransferTimeouts, UploadJob
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
 
