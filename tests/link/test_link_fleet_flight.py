@@ -27,6 +27,7 @@ from dronepatrol.state import LandedState
 pytestmark = pytest.mark.timeout(240)
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
 SAFE = {
+    "DISARM_DELAY": 127,
     "FS_GCS_ENABLE": 1,
     "BATT_FS_LOW_ACT": 2,
     "FENCE_ENABLE": 1,
@@ -51,7 +52,9 @@ def square(lat: float, lon: float, side_m: float, alt_m: float) -> Mission:
 def three_vehicles(request):
     """Link URLs of three fresh vehicles: the embedded simulator, or three real SITLs."""
     if request.param == "sim":
-        sim = SimFleet(3, HOME, speedup=10, base_port=0, spacing_m=15).start()
+        sim = SimFleet(
+            3, HOME, speedup=10, base_port=0, spacing_m=15, params={"DISARM_DELAY": 127}
+        ).start()
         yield sim.urls, 10.0
         sim.stop()
         return
@@ -222,7 +225,9 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={"FS_GCS_ENABLE": 0}).start()
+    sim = SimFleet(
+        1, HOME, speedup=10, base_port=0, params={"DISARM_DELAY": 127, "FS_GCS_ENABLE": 0}
+    ).start()
     try:
         proc = fly(sim.urls[0], mission_file, tmp_path)
         out, _ = proc.communicate(timeout=200)
