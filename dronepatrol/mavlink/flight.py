@@ -41,6 +41,35 @@ class FlightOps:
     vehicle_id: str
     snapshot: object
 
+    def why_not(self, operation: str) -> str | None:
+        """Why ``operation`` cannot be taken now (for an HTTP 409), or None when it can.
+
+        A quick look at the latest snapshot, not a promise: the autopilot may
+        still refuse, and that refusal arrives as the command's result.
+        """
+        snap = self.snapshot
+        if snap.link is not LinkState.UP:
+            return f"link {snap.link.value}"
+        flying = snap.airborne or (
+            snap.armed and snap.position is not None and snap.position.alt_rel_m > 1.0
+        )
+        if operation == "takeoff":
+            if flying:
+                return "already airborne"
+            from dronepatrol.mavlink.preflight import blocking_reasons
+
+            reasons = blocking_reasons(snap, self.recent_statustexts(10.0))
+            return "; ".join(reasons) if reasons else None
+        if operation == "start_mission":
+            if snap.mission.total < 2:
+                return "no mission on the vehicle"
+            return None if flying else "take off first"
+        if operation in ("pause", "resume", "goto", "orbit", "change_speed", "rtl", "land"):
+            return None if flying else "not flying"
+        if operation == "disarm" and flying:
+            return "airborne: land first"
+        return None
+
     def submit_op(self, name: str, *args, **kwargs) -> Future:
         """Run flight operation ``name`` (e.g. ``"rtl"``, ``"goto"``) in the background."""
         op = getattr(self, name, None)

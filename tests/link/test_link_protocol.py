@@ -317,3 +317,22 @@ def test_a_silent_tcp_connection_is_reopened(copter, bus):
     finally:
         link.close()
         relay.stop()
+
+
+def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
+    peer = ScriptedCopter(ekf_ready=False)
+    peer.start()
+    link = Link(peer.url, bus).start()
+    try:
+        vehicle = link.wait_vehicle(timeout_s=5)
+        vehicle.wait_for(lambda s: s.position is not None, 5)
+        assert "EKF" in vehicle.why_not("takeoff")
+        assert vehicle.why_not("rtl") == "not flying"
+        assert vehicle.why_not("start_mission") == "no mission on the vehicle"
+        assert vehicle.why_not("set_mode") is None
+        peer.heartbeats = False
+        vehicle.wait_for(lambda s: s.link is LinkState.LOST, 5)
+        assert vehicle.why_not("rtl") == "link lost"
+    finally:
+        link.close()
+        peer.stop()
