@@ -150,13 +150,19 @@ class Vehicle(FlightOps):
         timeout_s: float,
         what: str = "condition",
     ) -> VehicleSnapshot:
-        """Wait until ``predicate(snapshot)`` holds; raises FlightError after ``timeout_s``."""
+        """Wait until ``predicate(snapshot)`` holds.
+
+        Raises FlightError after ``timeout_s`` [s], LinkDownError at once when the
+        link is closed (so no waiting thread outlives its link).
+        """
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:
                 snap = self._snapshot
                 if predicate(snap):
                     return snap
+                if snap.link is LinkState.CLOSED:
+                    raise LinkDownError(f"{self.vehicle_id}: link closed while waiting for {what}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise FlightError(
