@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.mavlink.bringup import bring_up
 from dronepatrol.mavlink.jobs import Job
 from dronepatrol.mavlink.session import LinkStats, OutBuffer, VehicleSession
@@ -320,6 +320,8 @@ class Link:
         tracker = VehicleTracker(
             vehicle_id, sysid, compid, self.bus, str(self.url), vehicle._set_snapshot
         )
+        if self.tlog is not None:
+            tracker.tlog_path = str(self.tlog.path)
         session = VehicleSession(self, tracker)
         self.sessions[sysid] = session
         tracker.handle(msg, now)
@@ -413,6 +415,9 @@ class Link:
         self.transport.close()
         if self.tlog is not None:
             self.tlog.close()
+            for session in self.sessions.values():
+                media = {"path": str(self.tlog.path), "kind": "tlog", "complete": True}
+                self.bus.publish(Event(EventKind.MEDIA, session.tracker.vehicle_id, media))
         self._fds_closed = True
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dronepatrol.events import EventKind
+from dronepatrol.events import Event, EventKind
 from dronepatrol.mavlink.jobs import Job
 from dronepatrol.mavlink.tracker import VehicleTracker
 
@@ -57,8 +57,8 @@ class VehicleSession:
     def send(self, msg) -> None:
         self.link._send(msg)
 
-    def emit(self, kind: EventKind, **data) -> None:
-        self.link.bus.emit(kind, self.tracker.vehicle_id, **data)
+    def emit(self, kind: EventKind, /, **data) -> None:
+        self.link.bus.publish(Event(kind=kind, vehicle_id=self.tracker.vehicle_id, data=data))
 
     def add(self, job: Job, now: float) -> None:
         lane = self.lanes.setdefault(job.lane, deque())
