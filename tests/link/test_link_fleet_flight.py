@@ -192,36 +192,36 @@ def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Pope
     )
 
 
-def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={**SAFE, "FENCE_TYPE": 5}).start()
-    try:
-        proc = fly(sim.urls[0], plan_file, tmp_path)
-        out, _ = proc.communicate(timeout=200)
-        assert proc.returncode == 0, out
-        assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
-        progress = [line for line in out.splitlines() if line.startswith("item ")]
-        # one line per waypoint; the RTL item's own "reached" may follow the disarm
-        assert [p.split()[1] for p in progress[:4]] == ["1/5", "2/5", "3/5", "4/5"]
-        assert "| next " in progress[0] and "| battery " in progress[0]
-        summary = out.strip().splitlines()[-1]
-        assert summary.startswith("sortie complete:") and "km" in summary
-        state = sim.snapshot(0)
+def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file, tmp_path):
+    """On the embedded simulator, and on real ArduCopter SITL when configured."""
+    backend = launch_vehicle(params={**SAFE, "FENCE_TYPE": 5}, speedup=10)
+    proc = fly(backend.url, plan_file, tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
+    progress = [line for line in out.splitlines() if line.startswith("item ")]
+    # one line per waypoint; the RTL item's own "reached" may follow the disarm
+    assert [p.split()[1] for p in progress[:4]] == ["1/5", "2/5", "3/5", "4/5"]
+    assert "| next " in progress[0] and "| battery " in progress[0]
+    assert "landed and disarmed" in out
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("sortie complete:") and "km" in summary
+    if backend.fleet is not None:  # the simulator can tell its own truth
+        state = backend.fleet.snapshot(0)
         assert not state["armed"] and state["landed"]
-        tlog = next((tmp_path / "tlogs").glob("*.tlog"))
-        assert str(tlog) in summary
-        log = mavutil.mavlink_connection(str(tlog))
-        kinds = set()
-        while (msg := log.recv_match()) is not None:
-            kinds.add((msg.get_srcSystem(), msg.get_type()))
-        log.close()
-        assert {
-            (255, "MISSION_ITEM_INT"),
-            (1, "MISSION_ITEM_REACHED"),
-            (1, "HEARTBEAT"),
-            (255, "COMMAND_LONG"),
-        } <= kinds
-    finally:
-        sim.stop()
+    tlog = next((tmp_path / "tlogs").glob("*.tlog"))
+    assert str(tlog) in summary
+    log = mavutil.mavlink_connection(str(tlog))
+    kinds = set()
+    while (msg := log.recv_match()) is not None:
+        kinds.add((msg.get_srcSystem(), msg.get_type()))
+    log.close()
+    assert {
+        (255, "MISSION_ITEM_INT"),
+        (1, "MISSION_ITEM_REACHED"),
+        (1, "HEARTBEAT"),
+        (255, "COMMAND_LONG"),
+    } <= kinds
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
