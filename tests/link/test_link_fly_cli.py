@@ -44,3 +44,10 @@ def test_unreadable_mission_exits_2_naming_the_file(tmp_path):
         main, ["fly", "--connect", "tcp:127.0.0.1:5760", "--mission", str(tmp_path / "none.plan")]
     )
     assert missing.exit_code == 2 and "none.plan" in missing.output
+
+
+def test_the_cli_offers_exactly_the_preflight_checks_there_are():
+    from dronepatrol.cli.fly import PREFLIGHT_CHECKS
+    from dronepatrol.mavlink.preflight import CHECKS
+
+    assert PREFLIGHT_CHECKS == CHECKS
