@@ -54,8 +54,14 @@ class Gcs:
     """One pymavlink connection to one vehicle, with a heartbeat thread."""
 
     def __init__(self, url: str, target_system: int = 1, source_system: int = 255) -> None:
+        # a freshly started SITL may take a few seconds to listen: retry the connect
         self.conn = mavutil.mavlink_connection(
-            url, source_system=source_system, source_component=190, autoreconnect=False
+            url,
+            source_system=source_system,
+            source_component=190,
+            autoreconnect=False,
+            retries=30,
+            reconnect_delay=0.5,
         )
         self.target = target_system
         self.lock = threading.Lock()
