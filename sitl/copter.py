@@ -43,10 +43,6 @@ SEV_WARNING = 4
 SEV_NOTICE = 5
 SEV_INFO = 6
 
-PREARM_DISPLAY_PERIOD_S = 30.0
-"""Failing pre-arm checks are announced this often while disarmed (AP_Arming)."""
-LAND_DETECT_S = 1.0
-"""Time on the ground before the land detector declares landed."""
 
 
 @dataclass(frozen=True)
@@ -450,7 +446,8 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         if action == "none":
             return
         if action == "land":
-            self.land_with_pause(reason)
+            if self.mode != CopterMode.LAND:
+                self.land_with_pause(reason)
         elif action in ("rtl", "auto_rtl"):
             self.rtl_or_land(reason)
         elif action == "smartrtl_rtl":

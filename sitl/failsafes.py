@@ -52,6 +52,17 @@ _BATT_ACTIONS = {
     6: "auto_rtl",
     7: "brake_land",
 }
+# FS_OPTIONS bits (Copter::FailsafeOption)
+FS_OPT_GCS_CONTINUE_IF_AUTO = 1 << 1
+FS_OPT_CONTINUE_IF_LANDING = 1 << 3
+FS_OPT_GCS_CONTINUE_IF_PILOT_CONTROL = 1 << 4
+AUTOPILOT_MODES = frozenset(
+    {CopterMode.AUTO, CopterMode.GUIDED, CopterMode.RTL, CopterMode.SMART_RTL, CopterMode.LAND}
+)
+"""Modes whose Mode::is_autopilot() is true: no pilot to hand control back to."""
+
+PREARM_DISPLAY_PERIOD_S = 30.0
+"""Failing pre-arm checks are announced this often while disarmed [s]."""
 FENCE_GIVE_UP_DISTANCE_M = 100.0
 """More than this far outside the fence the copter lands instead of returning (AC_Fence)."""
 
@@ -84,6 +95,7 @@ class FailsafeMixin:
         elif silent > timeout and not c.failsafe_gcs:
             c.failsafe_gcs = True
             action = _GCS_ACTIONS.get(enable, "rtl")
+            options = int(c.params["FS_OPTIONS"])
             if not c.armed:
                 action = "none"
                 c.text(SEV_WARNING, "GCS Failsafe")
@@ -91,11 +103,14 @@ class FailsafeMixin:
                 c.disarm(reason="failsafe")
                 action = "none"
                 c.text(SEV_WARNING, "GCS Failsafe - Disarming")
-            elif c.is_landing() and int(c.params["FS_OPTIONS"]) & 16:
+            elif c.is_landing() and options & FS_OPT_CONTINUE_IF_LANDING:
                 c.text(SEV_WARNING, "GCS Failsafe - Continuing Landing")
-                action = "none"
-            elif c.mode == CopterMode.AUTO and int(c.params["FS_OPTIONS"]) & 4:
+                action = "land"
+            elif c.mode == CopterMode.AUTO and options & FS_OPT_GCS_CONTINUE_IF_AUTO:
                 c.text(SEV_WARNING, "GCS Failsafe - Continuing Auto Mode")
+                action = "none"
+            elif options & FS_OPT_GCS_CONTINUE_IF_PILOT_CONTROL and c.mode not in AUTOPILOT_MODES:
+                c.text(SEV_WARNING, "GCS Failsafe - Continuing Pilot Control")
                 action = "none"
             else:
                 c.text(SEV_WARNING, "GCS Failsafe")
@@ -144,8 +159,12 @@ class FailsafeMixin:
             c.disarm(reason="failsafe")
             c.text(SEV_WARNING, "Battery Failsafe - Disarming")
             return
-        if c.is_landing() and int(c.params["FS_OPTIONS"]) & 16 and action != "none":
+        landing_ok = int(c.params["FS_OPTIONS"]) & FS_OPT_CONTINUE_IF_LANDING
+        if c.is_landing() and landing_ok and action != "none":
             c.text(SEV_WARNING, "Battery Failsafe - Continuing Landing")
+            action = "land"
+            if c.armed:
+                c.do_failsafe_action(action, "battery_failsafe")
             return
         c.text(SEV_WARNING, "Battery Failsafe")
         if c.armed:
@@ -193,5 +212,7 @@ class FailsafeMixin:
         reasons = c.arming_failures(forced=False)
         c.prearm_ok = not reasons
         if reasons and c.now >= c._prearm_next_display and c.now > 5.0:
-            c._prearm_next_display = c.now + 30.0
-            c.text(SEV_WARNING, f"PreArm: {reasons[0]}")
+            # AP_Arming reports every failing check every PREARM_DISPLAY_PERIOD seconds
+            c._prearm_next_display = c.now + PREARM_DISPLAY_PERIOD_S
+            for reason in reasons:
+                c.text(SEV_CRITICAL, f"PreArm: {reason}")
