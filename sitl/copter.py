@@ -44,7 +44,6 @@ SEV_NOTICE = 5
 SEV_INFO = 6
 
 
-
 @dataclass(frozen=True)
 class Home:
     """Where a simulated copter boots: position [deg], ground altitude AMSL [m], heading [deg]."""

@@ -8,6 +8,7 @@ messages with generous deadlines.
 from __future__ import annotations
 
 import pytest
+from dronepatrol.sitl import faults
 from pymavlink.dialects.v20 import ardupilotmega as M
 
 from dronepatrol import geo
@@ -44,7 +45,7 @@ def offset(backend, north_m: float, east_m: float) -> tuple[float, float]:
 
 def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
     # GPS off from boot: the EKF never gets an origin, so GUIDED cannot arm
-    backend = launch_vehicle(params={"SIM_GPS_DISABLE": 1, "SIM_GPS1_ENABLE": 0})
+    backend = launch_vehicle(params=faults.gps(enabled=False))
     gcs = backend.gcs()
     gcs.set_mode("GUIDED")
     result = gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
@@ -57,12 +58,10 @@ def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
         timeout=10,
         what="SYS_STATUS reporting pre-arm checks failing",
     )
-    # GPS back: the vehicle becomes ready and arms
-    name = "SIM_GPS1_ENABLE" if gcs.get_param("SIM_GPS1_ENABLE") is not None else None
-    if name:
-        gcs.set_param(name, 1)
-    if gcs.get_param("SIM_GPS_DISABLE") is not None:
-        gcs.set_param("SIM_GPS_DISABLE", 0)
+    # GPS back (whichever SIM_* name this SITL has): the vehicle becomes ready and arms
+    for name, value in faults.gps(enabled=True).items():
+        if gcs.get_param(name, timeout=1.0) is not None:
+            gcs.set_param(name, value)
     gcs.wait_ready(timeout=90)
     gcs.arm()
 
@@ -171,7 +170,8 @@ def test_low_battery_triggers_rtl(launch_vehicle) -> None:
     params = {"BATT_FS_LOW_ACT": 2, "BATT_LOW_VOLT": 11.0, "BATT_LOW_TIMER": 2}
     gcs, _ = ready_vehicle(launch_vehicle, params=params)
     fly_up(gcs, 15)
-    gcs.set_param("SIM_BATT_VOLTAGE", 10.8)
+    for name, value in faults.battery_voltage(10.8).items():
+        gcs.set_param(name, value)
     assert "is low" in gcs.wait_text(r"Battery 1 is low", timeout=30)
     gcs.wait_text(r"Battery Failsafe", timeout=30)
     gcs.wait_mode("RTL", timeout=30)
