@@ -198,6 +198,27 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         lat, lon, alt = self.home_latlon()
         return Item(seq=0, frame=0, command=16, x=round(lat * 1e7), y=round(lon * 1e7), z=alt)
 
+    def rtl_destination(self) -> Point:
+        """Nearest rally point within RALLY_LIMIT_KM, or home (RALLY_INCL_HOME)."""
+        air = self.air
+        home = self.home_local
+        best: Point | None = None
+        best_m = math.inf
+        limit_m = self.params["RALLY_LIMIT_KM"] * 1000.0
+        for item in self.stores[RALLY].commands():
+            north, east = self.to_ne(item.lat_deg, item.lon_deg)
+            dist = math.hypot(north - air.north_m, east - air.east_m)
+            if dist < best_m:
+                best, best_m = Point(north, east, home.up), dist
+        home_m = math.hypot(home.north - air.north_m, home.east - air.east_m)
+        if best is None:
+            return home
+        if self.params["RALLY_INCL_HOME"] and home_m < best_m:
+            return home
+        if limit_m > 0 and best_m > limit_m and home_m < best_m:
+            return home
+        return best
+
     def travel_yaw(self, point: Point, rtl: bool = False) -> float | None:
         """Heading toward ``point``: ROI, held yaw, or along the track (WP_YAW_BEHAVIOR)."""
         air = self.air

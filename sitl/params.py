@@ -77,6 +77,7 @@ _SPECS: dict[str, ParamSpec] = {
     "PILOT_SPEED_DN": ParamSpec(0, INT16),
     "PILOT_SPEED_UP": ParamSpec(250, INT16),
     "PILOT_TKOFF_ALT": ParamSpec(0),
+    "RALLY_INCL_HOME": ParamSpec(1, INT8),
     "RALLY_LIMIT_KM": ParamSpec(0.3),
     "RALLY_TOTAL": ParamSpec(0, INT8),
     "RC_OVERRIDE_TIME": ParamSpec(3.0),

@@ -336,3 +336,33 @@ def test_battery_low_by_capacity(make_fleet, connect) -> None:
     used = float(text.split("used ")[1].split(" mAh")[0])
     assert used >= 50
     gcs.wait_mode("RTL", timeout=10)
+
+
+def test_rtl_returns_to_the_nearest_rally_point(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    rally = _at(150, 0)
+    item = (
+        M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        M.MAV_CMD_NAV_RALLY_POINT,
+        0,
+        0,
+        0,
+        0,
+        round(rally[0] * 1e7),
+        round(rally[1] * 1e7),
+        20,
+    )
+    assert gcs.upload([item], mission_type=M.MAV_MISSION_TYPE_RALLY) == M.MAV_MISSION_ACCEPTED
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    gcs.goto(*_at(120, 0), 10)
+    gcs.wait(
+        "GLOBAL_POSITION_INT",
+        lambda m: geo.distance_m(m.lat / 1e7, m.lon / 1e7, *_at(120, 0)) < 3,
+        timeout=30,
+    )
+    gcs.set_mode("RTL")
+    gcs.wait_disarmed(timeout=60)
+    pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+    assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, *rally) < 3  # not home, 150 m away
