@@ -99,6 +99,7 @@ class ArmingMixin:
             return False
         self.text(SEV_INFO, "Disarming motors")
         self.armed = False
+        self.disarm_time = self.now
         self.auto_armed = False
         self.runner.reset()
         if not self.landed:

@@ -108,6 +108,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.landed = True
         self.auto_armed = False
         self.arm_time = 0.0
+        self.disarm_time = 0.0
         self.landed_since: float | None = 0.0
         self.disarm_timer_start: float | None = None
         self.prearm_ok = False
