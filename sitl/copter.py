@@ -237,10 +237,17 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             return None
         return math.degrees(math.atan2(de, dn)) % 360.0
 
-    def hold_target(self) -> Target:
+    def stopping_point(self) -> Point:
+        """Where braking at WPNAV_ACCEL from the current velocity ends (get_stopping_point)."""
         air = self.air
+        accel = self.limits().accel_xy_mss
+        speed = air.groundspeed_mps
+        ahead = speed / (2.0 * accel) if speed > 0.01 else 0.0  # d = v^2 / 2a, per m/s
+        return Point(air.north_m + air.vn * ahead, air.east_m + air.ve * ahead, air.up_m)
+
+    def hold_target(self) -> Target:
         if self.hold_point is None:
-            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+            self.hold_point = self.stopping_point()
         hp = self.hold_point
         return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
 

@@ -55,7 +55,7 @@ class PilotMixin:
         """STABILIZE/ALT_HOLD/LOITER/POSHOLD: centred sticks hold position, throttle sets climb."""
         air = self.air
         if self.hold_point is None:
-            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+            self.hold_point = self.stopping_point()
         hp = self.hold_point
         if self.user_takeoff_up is not None:
             if air.up_m < self.user_takeoff_up - flight.TAKEOFF_DONE_M:
