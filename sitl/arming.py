@@ -84,6 +84,7 @@ class ArmingMixin:
         self.text(SEV_INFO, "Arming motors")
         self.armed = True
         self.arm_time = self.now
+        self.breadcrumbs = []
         self.disarm_timer_start = self.now
         self.auto_armed = False
         if self.home_set and self.landed:

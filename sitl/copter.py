@@ -22,7 +22,7 @@ from dronepatrol.sitl import flight, telemetry
 from dronepatrol.sitl.arming import ArmingMixin
 from dronepatrol.sitl.estimator import EstimatorMixin
 from dronepatrol.sitl.fence import FenceMixin
-from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl
+from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
 from dronepatrol.sitl.params import Params
 from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
@@ -129,6 +129,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.yaw_hold_deg: float | None = None
         self.hold_point: Point | None = None
         self.user_takeoff_up: float | None = None
+        self.breadcrumbs: list[Point] = []
         self.rc_override: dict[int, tuple[int, float]] = {}
 
         self.stores = {t: ItemStore(t) for t in (MISSION, FENCE, RALLY)}
@@ -411,8 +412,10 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
                 self.text(SEV_CRITICAL, "Auto: Missing Takeoff Cmd")
                 self.text(SEV_WARNING, f"Mode change to {name} failed: init failed")
                 return False
-        if new == CopterMode.SMART_RTL and self.armed and not self.position_ok():
-            return False
+        if new == CopterMode.SMART_RTL and not (
+            self.armed and self.position_ok() and self.breadcrumbs
+        ):
+            return False  # SmartRTL needs a position and a recorded path
         self._enter_mode(new, reason)
         return True
 
@@ -449,8 +452,10 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.lander = None
         if new == CopterMode.GUIDED:
             self.guided = Guided(self)
-        elif new in (CopterMode.RTL, CopterMode.SMART_RTL):
+        elif new == CopterMode.RTL:
             self.rtl = Rtl(self)
+        elif new == CopterMode.SMART_RTL:
+            self.rtl = SmartRtl(self)
         elif new == CopterMode.LAND:
             self.lander = Lander(self, pause_s=flight.LAND_PAUSE_S if land_pause else 0.0)
         elif new == CopterMode.AUTO:
@@ -503,6 +508,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         target = self._control_target()
         if self.armed and not self.landed:
             self.air.step(dt, target, self.limits())
+            self._record_breadcrumb()
             near_ground = self.air.up_m <= self.ground_up_m + 0.05 and self.air.vu <= 0.05
             if near_ground and (target.up_m is None or target.up_m <= self.ground_up_m + 0.2):
                 self._touch_down()
@@ -521,6 +527,23 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             proto.update(self.now)
         self._send_due_telemetry()
         self.handlers.send_queued_params()
+
+    def _record_breadcrumb(self) -> None:
+        """SmartRTL's path: a point every SRTL_ACCURACY metres, thinned at SRTL_POINTS."""
+        if self.mode == CopterMode.SMART_RTL or not self.position_ok():
+            return
+        air = self.air
+        here = Point(air.north_m, air.east_m, air.up_m)
+        crumbs = self.breadcrumbs
+        if not crumbs:
+            home = self.home_local
+            crumbs.append(Point(home.north, home.east, max(air.up_m, home.up + 2.0)))
+        last = crumbs[-1]
+        step = max(1.0, self.params["SRTL_ACCURACY"])
+        if math.dist((last.north, last.east, last.up), (here.north, here.east, here.up)) >= step:
+            crumbs.append(here)
+            if len(crumbs) > max(10, int(self.params["SRTL_POINTS"])):
+                del crumbs[1:-1:2]  # keep the ends, drop every other point
 
     def _wants_climb(self, target: Target) -> bool:
         if self.mode == CopterMode.AUTO:

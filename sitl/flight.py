@@ -377,6 +377,33 @@ class Rtl:
         return self.lander.target()
 
 
+class SmartRtl(Rtl):
+    """SMART_RTL: retrace the recorded path (breadcrumbs) back to home, then land."""
+
+    def __init__(self, copter: SimCopter) -> None:
+        super().__init__(copter)
+        self.path = list(reversed(copter.breadcrumbs))
+        self.state = RtlState.RETURN
+
+    def target(self) -> Target:
+        c = self.copter
+        air = c.air
+        if self.state is RtlState.RETURN and self.path:
+            nxt = self.path[0]
+            if math.dist((nxt.north, nxt.east, nxt.up), (air.north_m, air.east_m, air.up_m)) < 2.0:
+                self.path.pop(0)
+            if self.path:
+                nxt = self.path[0]
+                return Target(
+                    north_m=nxt.north,
+                    east_m=nxt.east,
+                    up_m=nxt.up,
+                    yaw_deg=c.travel_yaw(nxt, rtl=True),
+                )
+            self.return_up = air.up_m
+        return super().target()
+
+
 class Guided:
     """GUIDED: fly to the last position target or follow a velocity target."""
 

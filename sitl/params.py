@@ -94,6 +94,8 @@ _SPECS: dict[str, ParamSpec] = {
     "SIM_WIND_DIR": ParamSpec(180),
     "SIM_WIND_SPD": ParamSpec(0),
     "SIM_WIND_TURB": ParamSpec(0),
+    "SRTL_ACCURACY": ParamSpec(2),
+    "SRTL_POINTS": ParamSpec(300, INT16),
     "THR_DZ": ParamSpec(100, INT16),
     "WPNAV_ACCEL": ParamSpec(250),
     "WPNAV_ACCEL_Z": ParamSpec(100),

@@ -358,3 +358,31 @@ def test_rtl_returns_to_the_nearest_rally_point(make_fleet, connect) -> None:
     gcs.wait_disarmed(timeout=60)
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
     assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, *rally) < 3  # not home, 150 m away
+
+
+def test_smart_rtl_retraces_the_path_home(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    # out along an L: north 60 m, then east 60 m
+    for north, east in ((60, 0), (60, 60)):
+        point = _at(north, east)
+        gcs.goto(*point, 10)
+        gcs.wait(
+            "GLOBAL_POSITION_INT",
+            lambda m, p=point: geo.distance_m(m.lat / 1e7, m.lon / 1e7, *p) < 2,
+            timeout=30,
+        )
+    gcs.set_mode("SMART_RTL")
+    # the way back passes the corner (60, 0) instead of cutting the diagonal
+    corner = _at(60, 0)
+    gcs.wait(
+        "GLOBAL_POSITION_INT",
+        lambda m: geo.distance_m(m.lat / 1e7, m.lon / 1e7, *corner) < 4,
+        timeout=30,
+    )
+    gcs.wait_disarmed(timeout=60)
+    pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+    assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, LAT0, LON0) < 3
+    assert gcs.seen.modes[-1] == MODES["SMART_RTL"]
