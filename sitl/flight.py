@@ -309,7 +309,11 @@ class MissionRunner:
 
 
 class Rtl:
-    """ArduCopter's RTL: climb to RTL_ALT if lower, return, loiter, descend, land."""
+    """ArduCopter's RTL: climb to RTL_ALT if lower, return, loiter, descend, land.
+
+    It returns to the nearest of the rally points and (RALLY_INCL_HOME) home, as
+    AP_Rally::calc_best_rally_or_home_location chooses.
+    """
 
     def __init__(self, copter: SimCopter) -> None:
         self.copter = copter
@@ -324,6 +328,7 @@ class Rtl:
             self.return_up = min(self.return_up, home.up + fence_max - p["FENCE_MARGIN"])
         self.return_up = max(self.return_up, air.up_m)
         self.climb_from = Point(air.north_m, air.east_m, air.up_m)
+        self.dest = copter.rtl_destination()
         self.state = RtlState.CLIMB
         self.loiter_start: float | None = None
         self.lander: Lander | None = None
@@ -331,7 +336,7 @@ class Rtl:
     def target(self) -> Target:
         c = self.copter
         air = c.air
-        home = c.home_local
+        home = self.dest
         p = c.params
         if self.state is RtlState.CLIMB:
             if air.up_m >= self.return_up - TAKEOFF_DONE_M:
@@ -371,6 +376,33 @@ class Rtl:
         return self.lander.target()
 
 
+class SmartRtl(Rtl):
+    """SMART_RTL: retrace the recorded path (breadcrumbs) back to home, then land."""
+
+    def __init__(self, copter: SimCopter) -> None:
+        super().__init__(copter)
+        self.path = list(reversed(copter.breadcrumbs))
+        self.state = RtlState.RETURN
+
+    def target(self) -> Target:
+        c = self.copter
+        air = c.air
+        if self.state is RtlState.RETURN and self.path:
+            nxt = self.path[0]
+            if math.dist((nxt.north, nxt.east, nxt.up), (air.north_m, air.east_m, air.up_m)) < 2.0:
+                self.path.pop(0)
+            if self.path:
+                nxt = self.path[0]
+                return Target(
+                    north_m=nxt.north,
+                    east_m=nxt.east,
+                    up_m=nxt.up,
+                    yaw_deg=c.travel_yaw(nxt, rtl=True),
+                )
+            self.return_up = air.up_m
+        return super().target()
+
+
 class Guided:
     """GUIDED: fly to the last position target or follow a velocity target."""
 
@@ -391,14 +423,27 @@ class Guided:
         self.point = Point(air.north_m, air.east_m, up_m)
         self.velocity = None
 
-    def goto(self, point: Point, yaw_deg: float | None = None) -> None:
+    def goto(self, point: Point, yaw_deg: float | None = None) -> bool:
+        """Fly to ``point``; refused (False) outside an enabled fence, as ModeGuided does."""
+        if not self.copter.destination_within_fence(point):
+            return False
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg
+        return True
 
-    def set_velocity(self, vn: float, ve: float, vu: float) -> None:
+    def set_velocity(self, vn: float, ve: float, vu: float, keep_point: bool = False) -> None:
+        """Velocity target [m/s]; with ``keep_point`` it only shapes the approach."""
+        if keep_point:
+            return  # position+velocity: the position controller leads, as posvel does
         self.velocity = (vn, ve, vu)
         self.velocity_at = self.copter.now
+
+    def stop(self) -> None:
+        """Hold the current position (ModeGuided::init after an invalid target)."""
+        air = self.copter.air
+        self.point = Point(air.north_m, air.east_m, air.up_m)
+        self.velocity = None
 
     @property
     def taking_off(self) -> bool:
@@ -447,6 +492,11 @@ NOT_ARMABLE = frozenset(
     {CopterMode.RTL, CopterMode.LAND, CopterMode.SMART_RTL, CopterMode.AUTO_RTL, CopterMode.BRAKE}
 )
 """Modes whose ``allows_arming()`` is false (AUTO depends on AUTO_OPTIONS)."""
+
+PILOT_MODES = frozenset(
+    {CopterMode.STABILIZE, CopterMode.ALT_HOLD, CopterMode.LOITER, CopterMode.POSHOLD}
+)
+"""Modes flown by the (simulated) pilot's sticks: SITL's radio idles with throttle low."""
 
 SUPPORTED_MODES = frozenset(
     {

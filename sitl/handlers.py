@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.sitl import telemetry
-from dronepatrol.sitl.copter import SEV_INFO, SEV_NOTICE, SEV_WARNING
-from dronepatrol.sitl.flight import MODE_NAMES, Point
+from dronepatrol.sitl.commands import CommandsMixin
+from dronepatrol.sitl.failsafes import FailsafeMixin
+from dronepatrol.sitl.flight import Point
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, MissionProtocol
 from dronepatrol.sitl.params import PARAM_NAMES
-from dronepatrol.sitl.safety import fence_names
 from dronepatrol.state import CopterMode
 
 if TYPE_CHECKING:
@@ -34,42 +34,17 @@ DENIED = M.MAV_RESULT_DENIED
 UNSUPPORTED = M.MAV_RESULT_UNSUPPORTED
 FAILED = M.MAV_RESULT_FAILED
 
-FORCE_ARM = 2989
-FORCE_DISARM = 21196
 PARAMS_PER_STEP = 40
 """PARAM_VALUEs sent per simulation step while answering PARAM_REQUEST_LIST."""
 
-# FS_GCS_ENABLE values to failsafe actions (Copter::failsafe_gcs_on_event)
-_GCS_ACTIONS = {
-    1: "rtl",
-    2: "rtl",
-    3: "smartrtl_rtl",
-    4: "smartrtl_land",
-    5: "land",
-    6: "auto_rtl",
-    7: "brake_land",
-}
-# BATT_FS_*_ACT values (Copter FailsafeAction)
-_BATT_ACTIONS = {
-    0: "none",
-    1: "land",
-    2: "rtl",
-    3: "smartrtl_rtl",
-    4: "smartrtl_land",
-    5: "terminate",
-    6: "auto_rtl",
-    7: "brake_land",
-}
-# FENCE_ACTION values (Copter::fence_check)
-_FENCE_ACTIONS = {1: "rtl", 2: "land", 3: "smartrtl_rtl", 4: "brake_land", 5: "smartrtl_land"}
 
-
-class Handlers:
+class Handlers(CommandsMixin, FailsafeMixin):
     """Everything a simulated copter does with a received message."""
 
     def __init__(self, copter: SimCopter) -> None:
         self.c = copter
         self._after_ack: list[Any] = []
+        self._ekf_bad_since: float | None = None
         self.protocols = {
             t: MissionProtocol(
                 copter.stores[t],
@@ -127,6 +102,7 @@ class Handlers:
             M.MAV_CMD_DO_SET_HOME: self.cmd_set_home,
             M.MAV_CMD_NAV_LOITER_UNLIM: self.cmd_loiter_unlim,
             M.MAV_CMD_CONDITION_YAW: self.cmd_condition_yaw,
+            M.MAV_CMD_DO_PAUSE_CONTINUE: self.cmd_pause_continue,
         }
 
     # -- plumbing ---------------------------------------------------------------
@@ -160,8 +136,20 @@ class Handlers:
             self.c.gcs_last_seen = self.c.now
 
     def on_manual_control(self, client: Any, msg: Any) -> None:
-        if msg.get_srcSystem() == int(self.c.params["MAV_GCS_SYSID"]):
-            self.c.gcs_last_seen = self.c.now
+        """MANUAL_CONTROL / RC_CHANNELS_OVERRIDE from our GCS: sticks (and a GCS heartbeat)."""
+        c = self.c
+        if msg.get_srcSystem() != int(c.params["MAV_GCS_SYSID"]):
+            return
+        c.gcs_last_seen = c.now
+        if msg.get_type() == "MANUAL_CONTROL":
+            if msg.z >= 0:
+                c.rc_override[3] = (1000 + min(1000, msg.z), c.now)
+            return
+        value = msg.chan3_raw
+        if value == 0:
+            c.rc_override.pop(3, None)  # 0 releases the channel
+        elif value != 65535:  # UINT16_MAX: leave the channel as it is
+            c.rc_override[3] = (value, c.now)
 
     def on_timesync(self, client: Any, msg: Any) -> None:
         if msg.tc1 == 0:
@@ -176,6 +164,8 @@ class Handlers:
         )
 
     def on_param_request_list(self, client: Any, msg: Any) -> None:
+        # a parameter download is when ArduPilot sends its banner (send_banner)
+        self.c.send_banner()
         self.c.param_queue = [(client, i) for i in range(len(PARAM_NAMES))]
 
     def send_queued_params(self) -> None:
@@ -274,309 +264,76 @@ class Handlers:
     # -- guided targets ------------------------------------------------------------------
     def on_set_position_target_global_int(self, client: Any, msg: Any) -> None:
         c = self.c
-        if c.mode != CopterMode.GUIDED or not c.armed or c.landed:
+        if c.mode != CopterMode.GUIDED:
             return
         mask = msg.type_mask
-        pos_ignored = mask & 0b111 == 0b111
-        vel_ignored = mask & 0b111000 == 0b111000
+        pos_ignored = bool(mask & 0b111)
+        vel_ignored = bool(mask & 0b111000)
         yaw = None if mask & (1 << 10) else math.degrees(msg.yaw) % 360.0
-        if not pos_ignored:
-            frame = msg.coordinate_frame
-            if frame == M.MAV_FRAME_GLOBAL_INT:
-                frame = M.MAV_FRAME_GLOBAL
+        frame = msg.coordinate_frame
+        if frame == M.MAV_FRAME_GLOBAL_INT:
+            frame = M.MAV_FRAME_GLOBAL
+        valid_pos = (
+            abs(msg.lat_int) <= 900_000_000
+            and abs(msg.lon_int) <= 1_800_000_000
+            and frame in (0, 3, 6, 10, 11)
+        )
+        if not pos_ignored and valid_pos:
             point = c.to_local(msg.lat_int / 1e7, msg.lon_int / 1e7, msg.alt, frame)
             c.guided.goto(point, yaw)
-        elif not vel_ignored:
+            if not vel_ignored:
+                c.guided.set_velocity(msg.vx, msg.vy, -msg.vz, keep_point=True)
+        elif pos_ignored and not vel_ignored and _sane(msg.vx, msg.vy, msg.vz):
             c.guided.yaw_deg = yaw
             c.guided.set_velocity(msg.vx, msg.vy, -msg.vz)
+        else:
+            c.guided.stop()  # ModeGuided::init(true): invalid input holds position
 
     def on_set_position_target_local_ned(self, client: Any, msg: Any) -> None:
         c = self.c
-        if c.mode != CopterMode.GUIDED or not c.armed or c.landed:
+        if c.mode != CopterMode.GUIDED:
             return
         mask = msg.type_mask
-        if mask & 0b111 != 0b111 and msg.coordinate_frame == M.MAV_FRAME_LOCAL_NED:
-            c.guided.goto(Point(msg.x, msg.y, -msg.z))
-        elif mask & 0b111000 != 0b111000:
-            c.guided.set_velocity(msg.vx, msg.vy, -msg.vz)
-
-    # -- commands --------------------------------------------------------------------------
-    def on_command_long(self, client: Any, msg: Any) -> None:
-        self._command(client, msg, is_int=False)
-
-    def on_command_int(self, client: Any, msg: Any) -> None:
-        self._command(client, msg, is_int=True)
-
-    def _command(self, client: Any, msg: Any, is_int: bool) -> None:
-        handler = self.commands.get(msg.command)
-        self._after_ack = []
-        result = UNSUPPORTED if handler is None else handler(client, msg, is_int)
-        self.c.emit(
-            self.c.mav.command_ack_encode(
-                msg.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()
-            ),
-            client,
-        )
-        # requested messages follow the ACK, as ArduPilot queues them for its next send
-        for out in self._after_ack:
-            self.c.emit(out, client)
-
-    @staticmethod
-    def _latlon(msg: Any, is_int: bool) -> tuple[float, float]:
-        if is_int:
-            return msg.x / 1e7, msg.y / 1e7
-        return msg.param5, msg.param6
-
-    def cmd_do_set_mode(self, client: Any, msg: Any, is_int: bool) -> int:
-        base, custom = int(msg.param1), int(msg.param2)
-        if not base & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
-            return UNSUPPORTED
-        return ACCEPTED if self.c.set_mode(custom) else FAILED
-
-    def on_set_mode(self, client: Any, msg: Any) -> None:
-        if msg.base_mode & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
-            self.c.set_mode(msg.custom_mode)
-
-    def cmd_arm_disarm(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        if msg.param1 == 1:
-            if c.armed:
-                return ACCEPTED
-            return ACCEPTED if c.arm(forced=round(msg.param2) == FORCE_ARM) else FAILED
-        if msg.param1 == 0:
-            if not c.armed:
-                return ACCEPTED
-            return ACCEPTED if c.disarm(force=round(msg.param2) == FORCE_DISARM) else FAILED
-        return UNSUPPORTED
-
-    def cmd_takeoff(self, client: Any, msg: Any, is_int: bool) -> int:
-        alt = msg.z if is_int else msg.param7
-        return ACCEPTED if self.c.takeoff(alt) else FAILED
-
-    def cmd_mission_start(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        if not c.set_mode(CopterMode.AUTO):
-            return FAILED
-        c.auto_armed = True
-        if not c.runner.started or c.runner.complete:
-            if c.runner.complete:
-                c.runner.reset()
-            if c.armed:
-                c.runner.start_or_resume()
-        return ACCEPTED
-
-    def cmd_do_reposition(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        lat, lon = self._latlon(msg, is_int)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-            return DENIED
-        change_mode = int(msg.param2) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE
-        if c.mode != CopterMode.GUIDED and not change_mode:
-            return DENIED
-        if c.mode != CopterMode.GUIDED and not c.set_mode(CopterMode.GUIDED):
-            return FAILED
-        if not c.armed or c.landed:
-            return FAILED
-        frame = msg.frame if is_int else M.MAV_FRAME_GLOBAL
-        if frame == M.MAV_FRAME_GLOBAL_INT:
-            frame = M.MAV_FRAME_GLOBAL
-        alt = msg.z if is_int else msg.param7
-        point = c.to_local(lat, lon, alt, frame)
-        if msg.param1 > 0:
-            c.speed_override_mps = msg.param1
-        yaw = None if math.isnan(msg.param4) else msg.param4 % 360.0
-        c.guided.goto(point, yaw)
-        return ACCEPTED
-
-    def cmd_do_change_speed(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        if msg.param2 <= 0:
-            return FAILED
-        if c.mode not in (CopterMode.AUTO, CopterMode.GUIDED, CopterMode.RTL):
-            return FAILED
-        if int(msg.param1) in (0, 1):
-            c.speed_override_mps = msg.param2
-            return ACCEPTED
-        return FAILED
-
-    def cmd_rtl(self, client: Any, msg: Any, is_int: bool) -> int:
-        return ACCEPTED if self.c.set_mode(CopterMode.RTL) else FAILED
-
-    def cmd_land(self, client: Any, msg: Any, is_int: bool) -> int:
-        return ACCEPTED if self.c.set_mode(CopterMode.LAND) else FAILED
-
-    def cmd_set_message_interval(self, client: Any, msg: Any, is_int: bool) -> int:
-        msgid = int(msg.param1)
-        if msgid not in telemetry.BUILDERS:
-            return FAILED
-        interval_us = msg.param2
-        if interval_us < 0:
-            self.set_interval(msgid, None)
-        elif interval_us == 0:
-            # default rate: ArduPilot's default for an unrequested message is off
-            self.set_interval(msgid, None)
-        else:
-            self.set_interval(msgid, max(interval_us / 1e6, 0.002))
-        return ACCEPTED
-
-    def cmd_request_message(self, client: Any, msg: Any, is_int: bool) -> int:
-        msgid = int(msg.param1)
-        builder = telemetry.BUILDERS.get(msgid)
-        if builder is None:
-            return FAILED
-        out = builder(self.c)
-        if out is None:
-            return FAILED
-        self._after_ack.append(out)
-        return ACCEPTED
-
-    def cmd_set_mission_current(self, client: Any, msg: Any, is_int: bool) -> int:
-        return ACCEPTED if self.c.runner.set_current(int(msg.param1)) else FAILED
-
-    def cmd_get_home_position(self, client: Any, msg: Any, is_int: bool) -> int:
-        out = self.c.home_position_message()
-        if out is None:
-            return FAILED
-        self._after_ack.append(out)
-        return ACCEPTED
-
-    def cmd_autopilot_capabilities(self, client: Any, msg: Any, is_int: bool) -> int:
-        self._after_ack.append(telemetry.BUILDERS[M.MAVLINK_MSG_ID_AUTOPILOT_VERSION](self.c))
-        return ACCEPTED
-
-    def cmd_fence_enable(self, client: Any, msg: Any, is_int: bool) -> int:
-        value = int(msg.param1)
-        if value not in (0, 1):
-            return FAILED
-        self.c.params.set("FENCE_ENABLE", value)
-        return ACCEPTED
-
-    def cmd_set_home(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        if msg.param1 == 1:
-            if not c.position_ok():
-                return FAILED
-            air = c.air
-            c.home_local = Point(air.north_m, air.east_m, c.ground_up_m)
-        else:
-            lat, lon = self._latlon(msg, is_int)
-            alt = msg.z if is_int else msg.param7
-            if lat == 0 and lon == 0:
-                return FAILED
-            north, east = c.to_ne(lat, lon)
-            c.home_local = Point(north, east, alt - c.origin_alt_m)
-        c.home_set = True
-        c.emit(c.home_position_message())
-        return ACCEPTED
-
-    def cmd_loiter_unlim(self, client: Any, msg: Any, is_int: bool) -> int:
-        return ACCEPTED if self.c.set_mode(CopterMode.LOITER) else FAILED
-
-    def cmd_condition_yaw(self, client: Any, msg: Any, is_int: bool) -> int:
-        c = self.c
-        if c.mode not in (CopterMode.GUIDED, CopterMode.AUTO) or c.landed:
-            return FAILED
-        yaw = msg.param1 + (c.air.yaw_deg if msg.param4 else 0.0)
-        if c.mode == CopterMode.GUIDED:
-            c.guided.yaw_deg = yaw % 360.0
-        else:
-            c.yaw_hold_deg = yaw % 360.0
-        return ACCEPTED
-
-    # -- 10 Hz checks -------------------------------------------------------------------------
-    def slow_checks(self) -> None:
-        c = self.c
-        self._gcs_failsafe()
-        self._battery_failsafe()
-        self._fence()
-        c.auto_disarm_check()
-        self._prearm()
-
-    def _gcs_failsafe(self) -> None:
-        c = self.c
-        enable = int(c.params["FS_GCS_ENABLE"])
-        if enable == 0 or c.gcs_last_seen is None:
+        pos_ignored = bool(mask & 0b111)
+        vel_ignored = bool(mask & 0b111000)
+        frame = msg.coordinate_frame
+        if frame not in (
+            M.MAV_FRAME_LOCAL_NED,
+            M.MAV_FRAME_LOCAL_OFFSET_NED,
+            M.MAV_FRAME_BODY_NED,
+            M.MAV_FRAME_BODY_OFFSET_NED,
+        ):
+            c.guided.stop()
             return
-        silent = c.now - c.gcs_last_seen
-        timeout = c.params["FS_GCS_TIMEOUT"]
-        if silent < timeout and c.failsafe_gcs:
-            c.failsafe_gcs = False
-            c.text(SEV_WARNING, "GCS Failsafe Cleared")
-        elif silent > timeout and not c.failsafe_gcs:
-            c.failsafe_gcs = True
-            action = _GCS_ACTIONS.get(enable, "rtl")
-            if not c.armed:
-                action = "none"
-                c.text(SEV_WARNING, "GCS Failsafe")
-            elif c.should_disarm_on_failsafe():
-                c.disarm(reason="failsafe")
-                action = "none"
-                c.text(SEV_WARNING, "GCS Failsafe - Disarming")
-            elif c.is_landing() and int(c.params["FS_OPTIONS"]) & 16:
-                c.text(SEV_WARNING, "GCS Failsafe - Continuing Landing")
-                action = "none"
-            elif c.mode == CopterMode.AUTO and int(c.params["FS_OPTIONS"]) & 4:
-                c.text(SEV_WARNING, "GCS Failsafe - Continuing Auto Mode")
-                action = "none"
+        x, y, vx, vy = msg.x, msg.y, msg.vx, msg.vy
+        if frame in (M.MAV_FRAME_BODY_NED, M.MAV_FRAME_BODY_OFFSET_NED):
+            x, y = _rotate(x, y, c.air.yaw_deg)
+            vx, vy = _rotate(vx, vy, c.air.yaw_deg)
+        if not pos_ignored:
+            if frame == M.MAV_FRAME_LOCAL_NED:
+                c.guided.goto(Point(x, y, -msg.z))
             else:
-                c.text(SEV_WARNING, "GCS Failsafe")
-            c.do_failsafe_action(action, "gcs_failsafe")
+                air = c.air
+                c.guided.goto(Point(air.north_m + x, air.east_m + y, air.up_m - msg.z))
+        elif not vel_ignored and _sane(vx, vy, msg.vz):
+            c.guided.set_velocity(vx, vy, -msg.vz)
+        else:
+            c.guided.stop()
 
-    def _battery_failsafe(self) -> None:
-        c = self.c
-        hit = c.battery_fs.check(c.now, c.battery.voltage_v, c.battery.consumed_mah, c.params)
-        if hit is None:
-            return
-        level, name = hit
-        c.text(
-            SEV_WARNING,
-            f"Battery 1 is {name} {c.battery.voltage_v:.2f}V used {c.battery.consumed_mah:.0f} mAh",
-        )
-        param = "BATT_FS_CRT_ACT" if level == 2 else "BATT_FS_LOW_ACT"
-        action = _BATT_ACTIONS.get(int(c.params[param]), "none")
-        if c.should_disarm_on_failsafe() and c.armed:
-            c.disarm(reason="failsafe")
-            c.text(SEV_WARNING, "Battery Failsafe - Disarming")
-            return
-        if c.is_landing() and int(c.params["FS_OPTIONS"]) & 16 and action != "none":
-            c.text(SEV_WARNING, "Battery Failsafe - Continuing Landing")
-            return
-        c.text(SEV_WARNING, "Battery Failsafe")
-        if c.armed:
-            c.do_failsafe_action(action, "battery_failsafe")
 
-    def _fence(self) -> None:
-        c = self.c
-        new = c.fence_check()
-        if not new or not c.armed:
-            return
-        c.text(SEV_NOTICE, f"{fence_names(new)} breached")
-        if c.landed:
-            return
-        action = _FENCE_ACTIONS.get(int(c.params["FENCE_ACTION"]))
-        if action is None or c.mode == CopterMode.LAND:
-            return
-        if action == "rtl" and new & 1 and c.mode == CopterMode.RTL:
-            return
-        c.do_failsafe_action(action, "fence_breach")
+def _sane(*components: float) -> bool:
+    """Velocity components are numbers below 1000 m/s (sane_vel_or_acc_vector)."""
+    return all(not math.isnan(v) and abs(v) <= 1000 for v in components)
 
-    def _prearm(self) -> None:
-        c = self.c
-        if c.armed:
-            c.prearm_ok = True
-            return
-        if c.now < c._prearm_next_check:
-            return
-        c._prearm_next_check = c.now + 1.0
-        reasons = c.arming_failures(forced=False)
-        c.prearm_ok = not reasons
-        if reasons and c.now >= c._prearm_next_display and c.now > 5.0:
-            c._prearm_next_display = c.now + 30.0
-            c.text(SEV_WARNING, f"PreArm: {reasons[0]}")
+
+def _rotate(forward: float, right: float, yaw_deg: float) -> tuple[float, float]:
+    """Body frame (forward, right) to (north, east) for heading ``yaw_deg``."""
+    y = math.radians(yaw_deg)
+    return (
+        forward * math.cos(y) - right * math.sin(y),
+        forward * math.sin(y) + right * math.cos(y),
+    )
 
 
 def _ignore(client: Any, msg: Any) -> None:
     """Explicitly ignored message types."""
-
-
-__all__ = ["MODE_NAMES", "SEV_INFO", "Handlers"]

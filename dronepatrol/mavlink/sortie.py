@@ -130,6 +130,8 @@ class HeadlessSortie:
         self.say(
             f"connected to {self.url}: system {vehicle.sysid}, {snap.autopilot} {snap.vehicle_type}"
         )
+        if vehicle.wait_for(lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat").armed:
+            raise SortieAborted("the vehicle is already armed; this sortie starts on the ground")
         wait_ready(
             vehicle,
             self.ready_timeout_s,
@@ -189,7 +191,7 @@ class HeadlessSortie:
             future.result()
         finally:
             progress.close()
-        # Upload again through the verifying path for fence and rally; verify the mission.
+        # Verify the mission by reading it back; fence and rally go through the verifying path.
         from dronepatrol.mavlink.vehicle import compare_items
 
         got = vehicle.download(MissionType.MISSION)

@@ -54,8 +54,14 @@ class Gcs:
     """One pymavlink connection to one vehicle, with a heartbeat thread."""
 
     def __init__(self, url: str, target_system: int = 1, source_system: int = 255) -> None:
+        # a freshly started SITL may take a few seconds to listen: retry the connect
         self.conn = mavutil.mavlink_connection(
-            url, source_system=source_system, source_component=190, autoreconnect=False
+            url,
+            source_system=source_system,
+            source_component=190,
+            autoreconnect=False,
+            retries=30,
+            reconnect_delay=0.5,
         )
         self.target = target_system
         self.lock = threading.Lock()
@@ -188,6 +194,20 @@ class Gcs:
             timeout,
             "pre-arm checks passing",
         )
+        self.wait_home(timeout)
+
+    def wait_home(self, timeout: float = 30.0) -> Any:
+        """HOME_POSITION, asked for with REQUEST_MESSAGE until the vehicle has a home."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "HOME_POSITION" in self.last:
+                return self.last["HOME_POSITION"]
+            self.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_HOME_POSITION)
+            try:
+                return self.wait("HOME_POSITION", timeout=2.0)
+            except FlightError:
+                continue
+        raise FlightError("the vehicle never reported a home position")
 
     # -- commands -------------------------------------------------------------------
     def command(self, cmd: int, *params: float, timeout: float = 3.0, tries: int = 4) -> int:
@@ -316,7 +336,21 @@ class Gcs:
 
     # -- missions ---------------------------------------------------------------------
     def upload(self, items: list[tuple], mission_type: int = 0, timeout: float = 30.0) -> int:
-        """Upload items (seq order, each a MISSION_ITEM_INT field tuple after seq); MISSION_ACK."""
+        """Upload items (seq order, each a MISSION_ITEM_INT field tuple after seq); MISSION_ACK.
+
+        Like a ground station: answers every request (the vehicle re-requests an
+        item after 1 s of simulated silence, so duplicates happen at high
+        speedup), ignores the INVALID_SEQUENCE ack a late duplicate earns, and
+        starts again (up to 3 times) when the vehicle cancels a stalled upload.
+        """
+        result = M.MAV_MISSION_OPERATION_CANCELLED
+        for _ in range(3):
+            result = self._upload_once(items, mission_type, timeout)
+            if result != M.MAV_MISSION_OPERATION_CANCELLED:
+                return result
+        return result
+
+    def _upload_once(self, items: list[tuple], mission_type: int, timeout: float) -> int:
         self.send(self.conn.mav.mission_count_send, self.target, 1, len(items), mission_type)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -327,6 +361,8 @@ class Gcs:
                 "mission request",
             )
             if msg.get_type() == "MISSION_ACK":
+                if msg.type == M.MAV_MISSION_INVALID_SEQUENCE:
+                    continue  # a duplicate answer arrived late; the upload goes on
                 return msg.type
             frame, command, p1, p2, p3, p4, x, y, z = items[msg.seq]
             self.send(

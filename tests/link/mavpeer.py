@@ -79,6 +79,8 @@ class ScriptedCopter(threading.Thread):
             "FENCE_TYPE": 7.0,
             "BATT_CRT_VOLT": 10.0,
         }
+        self.refuse_params: set[str] = set()
+        self.cancel_after_items: int | None = None
         self.lists: dict[int, list] = {0: [], 1: [], 2: []}
         self.home = (-35.363261, 149.165230, 584.0)
         self.command_results: dict[int, int] = {}
@@ -185,6 +187,7 @@ class ScriptedCopter(threading.Thread):
                 c.sendall(data)
             except OSError:
                 self.clients.remove(c)
+                c.close()
 
     def _heartbeat(self) -> None:
         base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (128 if self.armed else 0)
@@ -246,7 +249,8 @@ class ScriptedCopter(threading.Thread):
                 self._param_value(name)
         elif kind == "PARAM_SET":
             if msg.param_id in self.params:
-                self.params[msg.param_id] = msg.param_value
+                if msg.param_id not in self.refuse_params:
+                    self.params[msg.param_id] = msg.param_value
                 self._param_value(msg.param_id)
         elif kind == "MISSION_COUNT":
             self._mission_count(msg)
@@ -352,6 +356,11 @@ class ScriptedCopter(threading.Thread):
             return
         r["items"].append(msg)
         r["next"] += 1
+        if self.cancel_after_items is not None and r["next"] == self.cancel_after_items:
+            self.cancel_after_items = None  # as ArduPilot after its upload timeout
+            self._receiving = None
+            self._mission_ack(msg, 15, msg.mission_type)
+            return
         r["last_receive"] = time.monotonic()
         if r["next"] == r["count"]:
             self.lists[r["type"]] = r["items"]
