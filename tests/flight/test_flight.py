@@ -8,10 +8,10 @@ messages with generous deadlines.
 from __future__ import annotations
 
 import pytest
-from dronepatrol.sitl import faults
 from pymavlink.dialects.v20 import ardupilotmega as M
 
 from dronepatrol import geo
+from dronepatrol.sitl import faults
 from flight.flightlib import (
     MODES,
     FlightError,

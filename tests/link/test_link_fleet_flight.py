@@ -60,8 +60,9 @@ def three_vehicles(request):
         return
     import tempfile
 
-    from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
     from flight.conftest import _free_sitl_instance
+
+    from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
 
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
     first = _free_sitl_instance()

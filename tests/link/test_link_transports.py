@@ -8,10 +8,10 @@ import socket
 import threading
 
 import pytest
-from dronepatrol.sitl import Home, SimFleet
 
 from dronepatrol.events import EventBus
 from dronepatrol.mavlink import Link
+from dronepatrol.sitl import Home, SimFleet
 from link.mavpeer import ScriptedCopter
 
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from dronepatrol.sitl import faults
 from dronepatrol.sitl.params import spec
 
