@@ -47,9 +47,6 @@ class EventKind(StrEnum):
     DISPATCH = "dispatch"
     FRESHNESS = "freshness"
     """Targets a finished sortie patrolled: data ``sortie`` and ``patrolled`` (target ids)."""
-    MEDIA = "media"
-    """A media file of a sortie (tlog, video, snapshot): data ``path``, ``kind``,
-    ``complete`` (False while still being written; hashed when the sortie ends)."""
     RECORDING = "recording"
 
 

@@ -4,8 +4,8 @@
 CPU work, no radio) and keeps the result under a plan id for this app's
 lifetime; ``POST /api/vehicles/<id>/mission`` uploads one of its sorties
 (mission, fence and rally point, verified by reading back) in the
-background and answers 202; the outcome arrives as a ``command_result``
-event with ``command`` ``UPLOAD``.
+background and answers 202; the outcome arrives as the ``command_result``
+event whose ``command_id`` is the answer's ``request_id``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dronepatrol.geo import distance_m
 from dronepatrol.planning import PlanningError, PlanResult, plan_sorties
 from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
-from dronepatrol.web.vehicles import report_outcome
 
 bp = Blueprint("plans", __name__)
 
@@ -134,7 +133,8 @@ def upload(vehicle_id: str) -> Any:
             reason=reason,
         )
         return jsonify(error="Conflict", message=reason), 409
-    request_id = f"{vehicle_id}-upload-{body['plan']}-{sortie.id}"
+    handle = room.fleet.submit(vehicle_id, "upload_mission", sortie.mission, source=actor)
+    request_id = handle.command_id
     room.bus.emit(
         EventKind.MISSION_UPLOAD,
         vehicle_id,
@@ -145,8 +145,6 @@ def upload(vehicle_id: str) -> Any:
         count=len(sortie.mission.items),
         request_id=request_id,
     )
-    future = room.fleet.submit(vehicle_id, "upload_mission", sortie.mission)
-    future.add_done_callback(report_outcome(room.bus, vehicle_id, request_id, "upload", actor))
     room.accounts.audit(
         actor,
         "upload mission",

@@ -4,32 +4,28 @@
 answers 202 with a request id when the command is queued, 409 with the
 reason when the vehicle cannot take it now (link down, not armed, no
 mission...), 400 for a malformed request. The handler never waits for the
-radio: the autopilot's answers arrive on the event stream as
-``command_result`` events (one per MAVLink command, and one for the whole
-operation with the same ``request_id``). Every accepted command and every
-refusal is written to the audit log with who asked.
+radio: the outcome arrives on the event stream as the ``command_result``
+event whose ``command_id`` is the request id (``result`` ``DONE``, or the
+refusal and the autopilot's ``reason``), after one such event per MAVLink
+command the operation sent. Every accepted command and every refusal is
+written to the audit log with who asked.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
-from dronepatrol.events import EventBus, EventKind
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("vehicles", __name__)
-
-_request_ids = itertools.count(1)
 
 MAX_ALT_M = 120.0
 """Highest altitude a command from the app may ask for [m above home] (open category)."""
@@ -132,27 +128,6 @@ def _arguments(spec: CommandSpec, body: dict[str, Any]) -> list[Any]:
     return values
 
 
-def report_outcome(
-    bus: EventBus, vehicle_id: str, request_id: str, name: str, actor: str
-) -> Callable[[Future], None]:
-    """A done-callback publishing the whole operation's outcome as a command_result event."""
-
-    def done(future: Future) -> None:
-        error = future.exception()
-        bus.emit(
-            EventKind.COMMAND_RESULT,
-            vehicle_id,
-            request_id=request_id,
-            command=name.upper(),
-            operation=True,
-            result="DONE" if error is None else "FAILED",
-            reason="" if error is None else str(error),
-            actor=actor,
-        )
-
-    return done
-
-
 @bp.post("/api/vehicles/<vehicle_id>/commands")
 @require(Role.OPERATOR)
 def command(vehicle_id: str) -> Any:
@@ -186,9 +161,8 @@ def command(vehicle_id: str) -> Any:
             reason=str(exc),
         )
         return jsonify(error="Conflict", message=str(exc)), 409
-    request_id = f"{vehicle_id}-{next(_request_ids)}"
-    future = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
-    future.add_done_callback(report_outcome(room.bus, vehicle_id, request_id, name, actor))
+    handle = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
+    request_id = handle.command_id
     room.accounts.audit(
         actor,
         f"command {name}",

@@ -27,7 +27,7 @@ def _wait_result(subscription, request_id: str, timeout_s: float = 120.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         event = subscription.get(timeout_s=1)
-        if event is not None and event.data.get("request_id") == request_id:
+        if event is not None and event.data.get("command_id") == request_id:
             return event
     raise AssertionError(f"no outcome for {request_id}")
 

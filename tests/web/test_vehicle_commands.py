@@ -65,11 +65,11 @@ def test_takeoff_is_queued_then_flown_and_reported(app: Flask, drone: str, token
     outcome = None
     while outcome is None and time.monotonic() < deadline:
         event = results.get(timeout_s=1)
-        if event is not None and event.data.get("request_id") == request_id:
+        if event is not None and event.data.get("command_id") == request_id:
             outcome = event
     assert outcome is not None, "no command_result event for the takeoff"
     assert outcome.data["result"] == "DONE", outcome.data
-    assert outcome.data["actor"] == "operator"
+    assert outcome.data["source"] == "operator"
     snap = room.snapshots()[0]
     assert snap.armed and snap.position.alt_rel_m >= 14
     audit = room.accounts.recent_audit(5)

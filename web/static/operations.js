@@ -112,11 +112,11 @@
 
   DP.on("command_result", (event) => {
     const d = event.data || {};
-    if (!d.request_id) return;
+    if (!d.operation || !d.command_id) return;
     for (const el of cards.values()) {
       const answer = el.querySelector(".answer");
-      if (answer && answer.dataset.request === d.request_id) {
-        answer.textContent = `${d.command.toLowerCase()}: ${d.result === "DONE" ? "done" : "failed: " + d.reason}`;
+      if (answer && answer.dataset.request === d.command_id) {
+        answer.textContent = `${d.name}: ${d.result === "DONE" ? "done" : "refused: " + d.reason}`;
         answer.className = d.result === "DONE" ? "answer ok" : "answer error";
       }
     }

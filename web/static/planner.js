@@ -107,15 +107,16 @@
 
   DP.on("command_result", async (event) => {
     const d = event.data || {};
-    const answer = pending.get(d.request_id);
+    if (!d.operation) return;
+    const answer = pending.get(d.command_id);
     if (!answer) return;
-    pending.delete(d.request_id);
+    pending.delete(d.command_id);
     if (d.result !== "DONE") {
-      answer.textContent = `${d.command.toLowerCase()} failed: ${d.reason}`;
+      answer.textContent = `${d.name} refused: ${d.reason}`;
       return;
     }
-    if (d.command === "UPLOAD") answer.textContent = "Uploaded and verified.";
-    if (d.command === "ARM" && answer.dataset.next) {
+    if (d.name === "upload_mission") answer.textContent = "Uploaded and verified.";
+    if (d.name === "arm" && answer.dataset.next) {
       const vehicle = answer.dataset.next;
       delete answer.dataset.next;
       try {
@@ -126,6 +127,6 @@
         answer.textContent = err.message;
       }
     }
-    if (d.command === "START") answer.textContent = "Flying the sortie.";
+    if (d.name === "start_mission") answer.textContent = "Flying the sortie.";
   });
 })();
