@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def test_every_package_is_listed_in_pyproject() -> None:
 
 
 def test_top_level_layout() -> None:
+    """What git tracks at the top is exactly the project's fixed layout."""
     allowed = {
         "dronepatrol",
         "web",
@@ -42,13 +44,9 @@ def test_top_level_layout() -> None:
         "README.md",
         ".ci",
         ".gitignore",
-        ".git",
     }
-    tracked_tops = {
-        p.name for p in REPO.iterdir() if not p.name.startswith(".") or p.name in allowed
-    }
-    tracked_tops -= {"build"}  # scratch output, ignored by git
-    stray = {
-        name for name in tracked_tops if name not in allowed and not name.endswith(".egg-info")
-    }
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    stray = {path.split("/")[0] for path in tracked} - allowed
     assert not stray, f"unexpected top-level entries: {sorted(stray)}"
