@@ -88,6 +88,7 @@ def test_auto_land_item_lands_at_its_location_and_disarms(make_fleet, connect) -
     spot = _at(25, -25)
     _start_auto(gcs, [takeoff_item(10), _cmd(M.MAV_CMD_NAV_LAND, lat=spot[0], lon=spot[1])])
     gcs.wait_disarmed(timeout=60)
+    gcs.wait_on_ground()
     assert gcs.seen.reached == [1, 2]
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
     assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, *spot) < 2.0
@@ -248,6 +249,7 @@ def test_pilot_modes_follow_the_throttle_stick(make_fleet, connect) -> None:
     gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 0, *([65535] * 15))
     gcs.wait("GLOBAL_POSITION_INT", lambda m: m.vz > 100, timeout=10)
     gcs.wait_disarmed(timeout=60)
+    gcs.wait_on_ground()
     assert gcs.seen.landed_states[-1] == M.MAV_LANDED_STATE_ON_GROUND
 
 
