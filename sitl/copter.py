@@ -24,7 +24,7 @@ from dronepatrol.sitl.estimator import EstimatorMixin
 from dronepatrol.sitl.fence import FenceMixin
 from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
-from dronepatrol.sitl.params import Params
+from dronepatrol.sitl.params import PARAM_NAMES, Params
 from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
 from dronepatrol.sitl.pilot import PilotMixin
 from dronepatrol.sitl.safety import (
@@ -85,6 +85,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         seed: int | None = None,
     ) -> None:
         self.sysid = sysid
+        self._boot_args = (home, fast_start, seed)
         self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
         self.params = Params({"MAV_SYSID": sysid, **(params or {})})
         self.startup = StartupTimes.fast() if fast_start else StartupTimes()
@@ -149,6 +150,19 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         from dronepatrol.sitl.handlers import Handlers
 
         self.handlers = Handlers(self)
+
+    def reboot(self) -> None:
+        """Restart the autopilot: parameters and stored missions survive, the rest boots anew."""
+        home, fast_start, seed = self._boot_args
+        params = {name: self.params[name] for name in PARAM_NAMES}
+        stores = self.stores
+        outbox = self.outbox
+        self.__init__(self.sysid, home, fast_start=fast_start, params=params, seed=seed)
+        self.outbox = outbox
+        self.stores = stores
+        for proto in self.handlers.protocols.values():
+            proto.store = stores[proto.mission_type]
+        self.reload_fence()
 
     # -- messaging ----------------------------------------------------------
     def emit(self, msg: Any, client: Any = None) -> None:

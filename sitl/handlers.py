@@ -95,6 +95,8 @@ class Handlers(CommandsMixin, FailsafeMixin):
             M.MAV_CMD_NAV_LAND: self.cmd_land,
             M.MAV_CMD_SET_MESSAGE_INTERVAL: self.cmd_set_message_interval,
             M.MAV_CMD_REQUEST_MESSAGE: self.cmd_request_message,
+            M.MAV_CMD_GET_MESSAGE_INTERVAL: self.cmd_get_message_interval,
+            M.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN: self.cmd_reboot,
             M.MAV_CMD_DO_SET_MISSION_CURRENT: self.cmd_set_mission_current,
             M.MAV_CMD_GET_HOME_POSITION: self.cmd_get_home_position,
             M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: self.cmd_autopilot_capabilities,

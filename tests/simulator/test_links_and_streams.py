@@ -205,3 +205,36 @@ def test_fleet_ports_and_system_ids(make_fleet) -> None:
         assert hb.get_srcSystem() == i + 1 and hb.get_srcComponent() == 1
         assert hb.type == M.MAV_TYPE_QUADROTOR and hb.autopilot == M.MAV_AUTOPILOT_ARDUPILOTMEGA
         conn.close()
+
+
+def test_reboot_keeps_parameters_and_missions(make_fleet, connect) -> None:
+    from flight.flightlib import home_item, takeoff_item
+
+    gcs = connect(make_fleet().urls[0])
+    gcs.wait_ready(timeout=30)
+    gcs.set_param("RTL_ALT", 3000)
+    items = [home_item(-35.363261, 149.165230, 584), takeoff_item(12)]
+    assert gcs.upload(items) == M.MAV_MISSION_ACCEPTED
+    assert gcs.set_message_interval(M.MAVLINK_MSG_ID_ATTITUDE, 5) == M.MAV_RESULT_ACCEPTED
+    assert gcs.command(M.MAV_CMD_GET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_ATTITUDE) == 0
+    assert gcs.wait("MESSAGE_INTERVAL", timeout=5).interval_us == 200_000
+    assert gcs.command(M.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1) == M.MAV_RESULT_ACCEPTED
+    gcs.wait_text(r"ArduCopter V", timeout=10)
+    gcs.wait("GPS_GLOBAL_ORIGIN", timeout=20)  # the EKF starts again
+    assert gcs.get_param("RTL_ALT") == 3000
+    assert [m.command for m in gcs.download()[1:]] == [M.MAV_CMD_NAV_TAKEOFF]
+    # streams were forgotten: only asked-for messages again
+    gcs.drain(0.3)
+    with pytest.raises(FlightError):
+        gcs.wait("ATTITUDE", timeout=0.5)
+
+
+def test_set_mode_message_is_acknowledged_as_command_11(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    gcs.send(gcs.conn.mav.set_mode_send, 1, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 4)
+    ack = gcs.wait("COMMAND_ACK", lambda m: m.command == M.MAVLINK_MSG_ID_SET_MODE, timeout=5)
+    assert ack.result == M.MAV_RESULT_ACCEPTED
+    gcs.wait_mode("GUIDED", timeout=5)
+    gcs.send(gcs.conn.mav.set_mode_send, 1, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 99)
+    ack = gcs.wait("COMMAND_ACK", lambda m: m.command == M.MAVLINK_MSG_ID_SET_MODE, timeout=5)
+    assert ack.result == M.MAV_RESULT_FAILED
