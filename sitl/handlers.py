@@ -128,6 +128,9 @@ class Handlers(CommandsMixin, FailsafeMixin):
         target = getattr(msg, "target_system", None)
         if target not in (None, 0, self.c.sysid):
             return
+        # addressed to another component of this system (a camera, a gimbal): not ours
+        if getattr(msg, "target_component", 0) not in (0, 1):
+            return
         handler = self.table.get(msg.get_type())
         if handler is not None:
             handler(client, msg)

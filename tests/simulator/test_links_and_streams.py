@@ -238,3 +238,25 @@ def test_set_mode_message_is_acknowledged_as_command_11(make_fleet, connect) -> 
     gcs.send(gcs.conn.mav.set_mode_send, 1, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 99)
     ack = gcs.wait("COMMAND_ACK", lambda m: m.command == M.MAVLINK_MSG_ID_SET_MODE, timeout=5)
     assert ack.result == M.MAV_RESULT_FAILED
+
+
+def test_messages_for_other_systems_or_components_are_ignored(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    for target_system, target_component in ((7, 1), (1, 100)):
+        gcs.send(
+            gcs.conn.mav.command_long_send,
+            target_system,
+            target_component,
+            M.MAV_CMD_REQUEST_MESSAGE,
+            0,
+            148,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    with pytest.raises(FlightError):
+        gcs.wait("COMMAND_ACK", timeout=0.5)
+    assert gcs.command(M.MAV_CMD_REQUEST_MESSAGE, 148) == M.MAV_RESULT_ACCEPTED
