@@ -163,16 +163,35 @@ def sim(
     type=click.Path(dir_okay=False),
     help="The arducopter SITL binary.",
 )
-@click.option("--drones", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--drones",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Number of arducopter processes.",
+)
 @click.option(
     "--home",
     "home_text",
     default=DEFAULT_HOME,
     show_default=True,
     metavar="LAT,LON,ALT_AMSL,HEADING",
+    help="Where vehicle 1 boots.",
 )
-@click.option("--spacing", default=10.0, show_default=True, type=click.FloatRange(0, 10000))
-@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 1000))
+@click.option(
+    "--spacing",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 10000),
+    help="Metres between vehicles' homes (eastward).",
+)
+@click.option(
+    "--speedup",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 1000),
+    help="SITL's --speedup: simulated seconds per real second.",
+)
 @click.option(
     "--workdir",
     default=None,
