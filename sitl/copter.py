@@ -94,6 +94,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.step_dt = 0.0
         self.wall_epoch = time.time()
         self.outbox: list[tuple[Any, bytes]] = []
+        self.signing_key: bytes | None = None
 
         self.origin_lat, self.origin_lon, self.origin_alt_m = home.lat_deg, home.lon_deg, home.alt_m
         self.origin_set = False
@@ -151,18 +152,37 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
 
         self.handlers = Handlers(self)
 
+    def set_signing_key(self, key: bytes, initial_timestamp: int = 0) -> None:
+        """Sign outgoing MAVLink 2 with ``key`` (32 bytes); all zeros disables signing."""
+        signing = self.mav.signing
+        if not any(key):
+            signing.secret_key = None
+            signing.sign_outgoing = False
+            self.signing_key = None
+            return
+        self.signing_key = key
+        signing.secret_key = key
+        signing.sign_outgoing = True
+        signing.link_id = 0
+        # MAVLink timestamps count 10 us since 2015-01-01; never go backwards
+        now_stamp = int((self.wall_epoch + self.now - 1420070400) * 1e5)
+        signing.timestamp = max(signing.timestamp, initial_timestamp, now_stamp)
+
     def reboot(self) -> None:
         """Restart the autopilot: parameters and stored missions survive, the rest boots anew."""
         home, fast_start, seed = self._boot_args
         params = {name: self.params[name] for name in PARAM_NAMES}
         stores = self.stores
         outbox = self.outbox
+        key = self.signing_key
         self.__init__(self.sysid, home, fast_start=fast_start, params=params, seed=seed)
         self.outbox = outbox
         self.stores = stores
         for proto in self.handlers.protocols.values():
             proto.store = stores[proto.mission_type]
         self.reload_fence()
+        if key is not None:  # the key is kept in storage, like the missions
+            self.set_signing_key(key)
 
     # -- messaging ----------------------------------------------------------
     def emit(self, msg: Any, client: Any = None) -> None:

@@ -83,6 +83,7 @@ class Handlers(CommandsMixin, FailsafeMixin):
             "TIMESYNC": self.on_timesync,
             "RADIO_STATUS": _ignore,
             "STATUSTEXT": _ignore,
+            "SETUP_SIGNING": self.on_setup_signing,
         }
         self.commands: dict[int, Callable[[Any, Any, bool], int]] = {
             M.MAV_CMD_DO_SET_MODE: self.cmd_do_set_mode,
@@ -155,6 +156,14 @@ class Handlers(CommandsMixin, FailsafeMixin):
             c.rc_override.pop(3, None)  # 0 releases the channel
         elif value != 65535:  # UINT16_MAX: leave the channel as it is
             c.rc_override[3] = (value, c.now)
+
+    def on_setup_signing(self, client: Any, msg: Any) -> None:
+        """MAVLink 2 signing (GCS_Signing): a key signs everything sent; all zeros turns it off.
+
+        Like ArduPilot on its first channel (SITL's TCP port), unsigned messages
+        from the ground are still accepted, so a key can always be changed.
+        """
+        self.c.set_signing_key(bytes(msg.secret_key), msg.initial_timestamp)
 
     def on_timesync(self, client: Any, msg: Any) -> None:
         if msg.tc1 == 0:

@@ -260,3 +260,31 @@ def test_messages_for_other_systems_or_components_are_ignored(make_fleet, connec
     with pytest.raises(FlightError):
         gcs.wait("COMMAND_ACK", timeout=0.5)
     assert gcs.command(M.MAV_CMD_REQUEST_MESSAGE, 148) == M.MAV_RESULT_ACCEPTED
+
+
+def test_setup_signing_signs_everything_sent(make_fleet, connect) -> None:
+    from pymavlink import mavutil
+
+    url = make_fleet().urls[0]
+    gcs = connect(url, streams=False)
+    key = bytes(range(1, 33))
+    gcs.send(gcs.conn.mav.setup_signing_send, 1, 1, list(key), 0)
+    gcs.drain(0.3)
+    # a ground station holding the key, refusing anything unsigned, hears the vehicle
+    signed = mavutil.mavlink_connection(url, source_system=250)
+    signed.setup_signing(key, sign_outgoing=True, allow_unsigned_callback=lambda *_: False)
+    hb = signed.recv_match(type="HEARTBEAT", blocking=True, timeout=5)
+    assert hb is not None and hb._signed
+    assert signed.mav.signing.goodsig_count > 0 and signed.mav.signing.badsig_count == 0
+    # and a wrong key sees only bad signatures
+    wrong = mavutil.mavlink_connection(url, source_system=249)
+    wrong.setup_signing(bytes(32 * [7]), allow_unsigned_callback=lambda *_: False)
+    assert wrong.recv_match(type="HEARTBEAT", blocking=True, timeout=1.5) is None
+    assert wrong.mav.signing.badsig_count > 0
+    # a zero key turns signing off again
+    gcs.send(gcs.conn.mav.setup_signing_send, 1, 1, [0] * 32, 0)
+    gcs.drain(0.3)
+    hb = gcs.wait("HEARTBEAT", timeout=5)
+    assert not hb._signed
+    for conn in (signed, wrong):
+        conn.close()
