@@ -1,14 +1,16 @@
-"""One simulated ArduCopter: state, start-up, modes, arming, failsafes and telemetry timing.
+"""One simulated ArduCopter: vehicle state, the simulation step, modes and telemetry timing.
 
 The vehicle is stepped in simulated time by its fleet (:mod:`fleet`) and fed
 decoded MAVLink messages by its link endpoint; it queues encoded replies in
 :attr:`SimCopter.outbox` as (client, bytes), client None meaning every
-connected ground station. Message handling lives in :mod:`handlers`, mode
-controllers in :mod:`flight`, telemetry builders in :mod:`telemetry`.
+connected ground station. Message handling lives in :mod:`handlers`,
+:mod:`commands` and :mod:`failsafes`, mode controllers in :mod:`flight`,
+telemetry builders in :mod:`telemetry`.
 
-Start-up follows SITL: EKF attitude after ~1 s, a 3D GPS fix after ~10 s,
-the EKF origin, home and "using GPS" after ~40 s (``fast_start`` makes that
-1 s / 2 s / 4 s for tests). Times are simulated seconds since boot.
+Start-up follows SITL (:mod:`estimator`): EKF attitude after ~1 s, a 3D GPS
+fix after ~10 s, the EKF origin, home and "using GPS" after ~40 s
+(``fast_start`` makes that 0.5 s / 1 s / 4 s for tests). Times are
+simulated seconds since boot.
 """
 
 from __future__ import annotations
