@@ -42,6 +42,7 @@ class CommandsMixin:
 
     c: SimCopter
     _after_ack: list[Any]
+    _reboot_after_ack: bool = False
 
     def on_command_long(self, client: Any, msg: Any) -> None:
         self._command(client, msg, is_int=False)
@@ -52,6 +53,7 @@ class CommandsMixin:
     def _command(self, client: Any, msg: Any, is_int: bool) -> None:
         handler = self.commands.get(msg.command)
         self._after_ack = []
+        self._reboot_after_ack = False
         result = UNSUPPORTED if handler is None else handler(client, msg, is_int)
         self.c.emit(
             self.c.mav.command_ack_encode(
@@ -62,6 +64,9 @@ class CommandsMixin:
         # requested messages follow the ACK, as ArduPilot queues them for its next send
         for out in self._after_ack:
             self.c.emit(out, client)
+        if self._reboot_after_ack:
+            self._reboot_after_ack = False
+            self.c.reboot()
 
     @staticmethod
     def _latlon(msg: Any, is_int: bool) -> tuple[float, float]:
@@ -76,8 +81,17 @@ class CommandsMixin:
         return ACCEPTED if self.c.set_mode(custom) else FAILED
 
     def on_set_mode(self, client: Any, msg: Any) -> None:
+        """The SET_MODE message; ArduPilot acknowledges it with COMMAND_ACK command 11."""
+        c = self.c
+        result = UNSUPPORTED
         if msg.base_mode & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
-            self.c.set_mode(msg.custom_mode)
+            result = ACCEPTED if c.set_mode(msg.custom_mode) else FAILED
+        c.emit(
+            c.mav.command_ack_encode(
+                M.MAVLINK_MSG_ID_SET_MODE, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()
+            ),
+            client,
+        )
 
     def cmd_arm_disarm(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
@@ -163,13 +177,13 @@ class CommandsMixin:
         if msgid not in telemetry.BUILDERS:
             return FAILED
         interval_us = msg.param2
-        if interval_us < 0:
-            self.set_interval(msgid, None)
-        elif interval_us == 0:
-            # default rate: ArduPilot's default for an unrequested message is off
+        if interval_us < 0 or interval_us == 0:
+            # -1 stops; 0 is "default rate", which for a message not in a requested
+            # stream is off (SITL's SRx_ rates start at zero)
             self.set_interval(msgid, None)
         else:
-            self.set_interval(msgid, max(interval_us / 1e6, 0.002))
+            # ArduPilot clamps to 1 ms .. 60 s
+            self.set_interval(msgid, min(max(interval_us / 1e6, 0.001), 60.0))
         return ACCEPTED
 
     def cmd_request_message(self, client: Any, msg: Any, is_int: bool) -> int:
@@ -178,9 +192,29 @@ class CommandsMixin:
         if builder is None:
             return FAILED
         out = builder(self.c)
-        if out is None:
+        if out is not None:  # e.g. HOME_POSITION before there is a home: accepted, not sent
+            self._after_ack.append(out)
+        return ACCEPTED
+
+    def cmd_get_message_interval(self, client: Any, msg: Any, is_int: bool) -> int:
+        """MESSAGE_INTERVAL for one message: its interval [us], -1 when not streamed."""
+        c = self.c
+        msgid = int(msg.param1)
+        if msgid not in telemetry.BUILDERS:
+            self._after_ack.append(c.mav.message_interval_encode(msgid, 0))
             return FAILED
-        self._after_ack.append(out)
+        interval = c.intervals.get(msgid)
+        value = round(interval * 1e6) if interval else -1
+        self._after_ack.append(c.mav.message_interval_encode(msgid, value))
+        return ACCEPTED
+
+    def cmd_reboot(self, client: Any, msg: Any, is_int: bool) -> int:
+        """PREFLIGHT_REBOOT_SHUTDOWN: refused armed; 1 reboots (after the ACK)."""
+        if self.c.armed:
+            return FAILED
+        if msg.param1 not in (1.0, 3.0):
+            return UNSUPPORTED
+        self._reboot_after_ack = True
         return ACCEPTED
 
     def cmd_set_mission_current(self, client: Any, msg: Any, is_int: bool) -> int:

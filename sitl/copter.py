@@ -1,14 +1,16 @@
-"""One simulated ArduCopter: state, start-up, modes, arming, failsafes and telemetry timing.
+"""One simulated ArduCopter: vehicle state, the simulation step, modes and telemetry timing.
 
 The vehicle is stepped in simulated time by its fleet (:mod:`fleet`) and fed
 decoded MAVLink messages by its link endpoint; it queues encoded replies in
 :attr:`SimCopter.outbox` as (client, bytes), client None meaning every
-connected ground station. Message handling lives in :mod:`handlers`, mode
-controllers in :mod:`flight`, telemetry builders in :mod:`telemetry`.
+connected ground station. Message handling lives in :mod:`handlers`,
+:mod:`commands` and :mod:`failsafes`, mode controllers in :mod:`flight`,
+telemetry builders in :mod:`telemetry`.
 
-Start-up follows SITL: EKF attitude after ~1 s, a 3D GPS fix after ~10 s,
-the EKF origin, home and "using GPS" after ~40 s (``fast_start`` makes that
-1 s / 2 s / 4 s for tests). Times are simulated seconds since boot.
+Start-up follows SITL (:mod:`estimator`): EKF attitude after ~1 s, a 3D GPS
+fix after ~10 s, the EKF origin, home and "using GPS" after ~40 s
+(``fast_start`` makes that 0.5 s / 1 s / 4 s for tests). Times are
+simulated seconds since boot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dronepatrol.sitl.estimator import EstimatorMixin
 from dronepatrol.sitl.fence import FenceMixin
 from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
-from dronepatrol.sitl.params import Params
+from dronepatrol.sitl.params import PARAM_NAMES, Params
 from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
 from dronepatrol.sitl.pilot import PilotMixin
 from dronepatrol.sitl.safety import (
@@ -85,6 +87,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         seed: int | None = None,
     ) -> None:
         self.sysid = sysid
+        self._boot_args = (home, fast_start, seed)
         self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
         self.params = Params({"MAV_SYSID": sysid, **(params or {})})
         self.startup = StartupTimes.fast() if fast_start else StartupTimes()
@@ -93,6 +96,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.step_dt = 0.0
         self.wall_epoch = time.time()
         self.outbox: list[tuple[Any, bytes]] = []
+        self.signing_key: bytes | None = None
 
         self.origin_lat, self.origin_lon, self.origin_alt_m = home.lat_deg, home.lon_deg, home.alt_m
         self.origin_set = False
@@ -149,6 +153,38 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         from dronepatrol.sitl.handlers import Handlers
 
         self.handlers = Handlers(self)
+
+    def set_signing_key(self, key: bytes, initial_timestamp: int = 0) -> None:
+        """Sign outgoing MAVLink 2 with ``key`` (32 bytes); all zeros disables signing."""
+        signing = self.mav.signing
+        if not any(key):
+            signing.secret_key = None
+            signing.sign_outgoing = False
+            self.signing_key = None
+            return
+        self.signing_key = key
+        signing.secret_key = key
+        signing.sign_outgoing = True
+        signing.link_id = 0
+        # MAVLink timestamps count 10 us since 2015-01-01; never go backwards
+        now_stamp = int((self.wall_epoch + self.now - 1420070400) * 1e5)
+        signing.timestamp = max(signing.timestamp, initial_timestamp, now_stamp)
+
+    def reboot(self) -> None:
+        """Restart the autopilot: parameters and stored missions survive, the rest boots anew."""
+        home, fast_start, seed = self._boot_args
+        params = {name: self.params[name] for name in PARAM_NAMES}
+        stores = self.stores
+        outbox = self.outbox
+        key = self.signing_key
+        self.__init__(self.sysid, home, fast_start=fast_start, params=params, seed=seed)
+        self.outbox = outbox
+        self.stores = stores
+        for proto in self.handlers.protocols.values():
+            proto.store = stores[proto.mission_type]
+        self.reload_fence()
+        if key is not None:  # the key is kept in storage, like the missions
+            self.set_signing_key(key)
 
     # -- messaging ----------------------------------------------------------
     def emit(self, msg: Any, client: Any = None) -> None:

@@ -94,7 +94,6 @@ class MissionRunner:
         self.complete = False
         self.started = False
         self.jumps: dict[int, int] = {}
-        self.hold_until: float | None = None
         self.reached_at: float | None = None
         self.target_point: Point | None = None
         self.lander: Lander | None = None
@@ -188,7 +187,6 @@ class MissionRunner:
         c = self.copter
         self.nav = item
         self.current_seq = item.seq
-        self.hold_until = None
         self.reached_at = None
         self.lander = None
         self.rtl = None

@@ -83,6 +83,7 @@ class Handlers(CommandsMixin, FailsafeMixin):
             "TIMESYNC": self.on_timesync,
             "RADIO_STATUS": _ignore,
             "STATUSTEXT": _ignore,
+            "SETUP_SIGNING": self.on_setup_signing,
         }
         self.commands: dict[int, Callable[[Any, Any, bool], int]] = {
             M.MAV_CMD_DO_SET_MODE: self.cmd_do_set_mode,
@@ -95,6 +96,8 @@ class Handlers(CommandsMixin, FailsafeMixin):
             M.MAV_CMD_NAV_LAND: self.cmd_land,
             M.MAV_CMD_SET_MESSAGE_INTERVAL: self.cmd_set_message_interval,
             M.MAV_CMD_REQUEST_MESSAGE: self.cmd_request_message,
+            M.MAV_CMD_GET_MESSAGE_INTERVAL: self.cmd_get_message_interval,
+            M.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN: self.cmd_reboot,
             M.MAV_CMD_DO_SET_MISSION_CURRENT: self.cmd_set_mission_current,
             M.MAV_CMD_GET_HOME_POSITION: self.cmd_get_home_position,
             M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: self.cmd_autopilot_capabilities,
@@ -126,6 +129,9 @@ class Handlers(CommandsMixin, FailsafeMixin):
         target = getattr(msg, "target_system", None)
         if target not in (None, 0, self.c.sysid):
             return
+        # addressed to another component of this system (a camera, a gimbal): not ours
+        if getattr(msg, "target_component", 0) not in (0, 1):
+            return
         handler = self.table.get(msg.get_type())
         if handler is not None:
             handler(client, msg)
@@ -150,6 +156,14 @@ class Handlers(CommandsMixin, FailsafeMixin):
             c.rc_override.pop(3, None)  # 0 releases the channel
         elif value != 65535:  # UINT16_MAX: leave the channel as it is
             c.rc_override[3] = (value, c.now)
+
+    def on_setup_signing(self, client: Any, msg: Any) -> None:
+        """MAVLink 2 signing (GCS_Signing): a key signs everything sent; all zeros turns it off.
+
+        Like ArduPilot on its first channel (SITL's TCP port), unsigned messages
+        from the ground are still accepted, so a key can always be changed.
+        """
+        self.c.set_signing_key(bytes(msg.secret_key), msg.initial_timestamp)
 
     def on_timesync(self, client: Any, msg: Any) -> None:
         if msg.tc1 == 0:

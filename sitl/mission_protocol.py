@@ -390,9 +390,6 @@ class MissionProtocol:
         if now - up.last_request_s > REREQUEST_S:
             self._request(now)
 
-    def client_gone(self, client: Any) -> None:
-        """A link closed; an upload it started stays until its timeout, as on the vehicle."""
-
     # -- download -------------------------------------------------------------
     def handle_request_list(self, client: Any, msg: Any) -> None:
         if self.upload is not None:

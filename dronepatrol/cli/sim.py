@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import click
@@ -147,11 +148,33 @@ def sim(
             click.echo(f"vehicle {vehicle.sysid}: {url}")
         if udp:
             click.echo(f"sending to udp:{udp[0]}:{udp[1]}")
-        click.echo(f"{drones} simulated copter(s) at {speedup:g}x; Ctrl-C stops", err=True)
+        click.echo(
+            f"{drones} simulated copter(s) at {speedup:g}x; Ctrl-C stops; "
+            "type 'help' for fault injection (cut, restore, gps, battery, wind, status)",
+            err=True,
+        )
+        threading.Thread(target=_console, args=(fleet,), daemon=True).start()
         _wait_for_interrupt()
     finally:
         fleet.stop()
         click.echo("simulator stopped", err=True)
+
+
+def _console(fleet) -> None:
+    """Read fault-injection commands from stdin until it closes (see sitl/console.py)."""
+    from dronepatrol.sitl.console import ConsoleError, run_command
+
+    for line in sys.stdin:
+        try:
+            reply = run_command(fleet, line)
+        except ConsoleError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        except (OSError, RuntimeError, TimeoutError) as exc:  # the fleet is stopping
+            click.echo(f"error: {exc}", err=True)
+            return
+        if reply:
+            click.echo(reply)
 
 
 @click.command()
@@ -163,16 +186,35 @@ def sim(
     type=click.Path(dir_okay=False),
     help="The arducopter SITL binary.",
 )
-@click.option("--drones", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--drones",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Number of arducopter processes.",
+)
 @click.option(
     "--home",
     "home_text",
     default=DEFAULT_HOME,
     show_default=True,
     metavar="LAT,LON,ALT_AMSL,HEADING",
+    help="Where vehicle 1 boots.",
 )
-@click.option("--spacing", default=10.0, show_default=True, type=click.FloatRange(0, 10000))
-@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 1000))
+@click.option(
+    "--spacing",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 10000),
+    help="Metres between vehicles' homes (eastward).",
+)
+@click.option(
+    "--speedup",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 1000),
+    help="SITL's --speedup: simulated seconds per real second.",
+)
 @click.option(
     "--workdir",
     default=None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -101,6 +102,7 @@ def _start_sitl(params: dict[str, float] | None, speedup: float) -> Backend:
     fleet = SitlFleet(specs, root=root).start()
     backend = Backend("sitl", fleet.urls[0], speedup=speedup)
     backend._stop.append(fleet.stop)
+    backend._stop.append(lambda: shutil.rmtree(root, ignore_errors=True))
     return backend
 
 

@@ -279,6 +279,15 @@ class Gcs:
             "HEARTBEAT", lambda m: m.autopilot == 3 and not m.base_mode & 128, timeout, "disarmed"
         )
 
+    def wait_on_ground(self, timeout: float = 30.0) -> None:
+        """EXTENDED_SYS_STATE says landed (it streams on its own schedule)."""
+        self.wait(
+            "EXTENDED_SYS_STATE",
+            lambda m: m.landed_state == M.MAV_LANDED_STATE_ON_GROUND,
+            timeout,
+            "landed state ON_GROUND",
+        )
+
     def goto(self, lat: float, lon: float, alt_rel_m: float) -> None:
         """SET_POSITION_TARGET_GLOBAL_INT in GUIDED (position only)."""
         self.send(

@@ -82,6 +82,7 @@ def test_guided_takeoff_then_rtl_lands_and_disarms(launch_vehicle) -> None:
     )
     gcs.set_mode("RTL")
     gcs.wait_disarmed(timeout=120)
+    gcs.wait_on_ground()
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=10)
     assert abs(pos.relative_alt) < 1000
     home = (backend.home.lat_deg, backend.home.lon_deg)
@@ -133,6 +134,7 @@ def test_auto_mission_runs_to_completion(launch_vehicle) -> None:
     gcs.wait_disarmed(timeout=120)
     assert set(range(1, len(items))) <= set(gcs.seen.reached), gcs.seen.reached
     assert gcs.seen.reached == sorted(gcs.seen.reached)
+    gcs.wait_on_ground()
     assert gcs.seen.landed_states[-1] == M.MAV_LANDED_STATE_ON_GROUND
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 
 import pytest
@@ -88,6 +90,7 @@ def test_auto_land_item_lands_at_its_location_and_disarms(make_fleet, connect) -
     spot = _at(25, -25)
     _start_auto(gcs, [takeoff_item(10), _cmd(M.MAV_CMD_NAV_LAND, lat=spot[0], lon=spot[1])])
     gcs.wait_disarmed(timeout=60)
+    gcs.wait_on_ground()
     assert gcs.seen.reached == [1, 2]
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
     assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, *spot) < 2.0
@@ -248,6 +251,7 @@ def test_pilot_modes_follow_the_throttle_stick(make_fleet, connect) -> None:
     gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 0, *([65535] * 15))
     gcs.wait("GLOBAL_POSITION_INT", lambda m: m.vz > 100, timeout=10)
     gcs.wait_disarmed(timeout=60)
+    gcs.wait_on_ground()
     assert gcs.seen.landed_states[-1] == M.MAV_LANDED_STATE_ON_GROUND
 
 
@@ -386,3 +390,40 @@ def test_smart_rtl_retraces_the_path_home(make_fleet, connect) -> None:
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
     assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, LAT0, LON0) < 3
     assert gcs.seen.modes[-1] == MODES["SMART_RTL"]
+
+
+def test_climb_descent_and_yaw_rates_follow_the_parameters(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_message_interval(M.MAVLINK_MSG_ID_ATTITUDE, 10)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    assert gcs.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 20) == M.MAV_RESULT_ACCEPTED
+    climbs = []
+    while True:
+        msg = gcs.wait("GLOBAL_POSITION_INT", timeout=10)
+        climbs.append(-msg.vz / 100)
+        if msg.relative_alt > 19000:
+            break
+    assert 2.2 <= max(climbs) <= 2.55  # WPNAV_SPEED_UP 250 cm/s
+    # yaw to east: no faster than ATC_SLEW_YAW (60 deg/s)
+    assert gcs.command(M.MAV_CMD_CONDITION_YAW, 90, 0, 1, 0) == M.MAV_RESULT_ACCEPTED
+    samples = []
+    while not samples or abs(samples[-1][1] - 90) > 1:
+        att = gcs.wait("ATTITUDE", timeout=10)
+        samples.append((att.time_boot_ms, math.degrees(att.yaw) % 360))
+    rates = [
+        (y2 - y1) / ((t2 - t1) / 1000)
+        for (t1, y1), (t2, y2) in itertools.pairwise(samples)
+        if t2 > t1
+    ]
+    assert max(rates) <= 61.0, rates
+    # landing: WPNAV_SPEED_DN (1.5 m/s) high up, LAND_SPEED (0.5 m/s) below LAND_ALT_LOW (10 m)
+    gcs.set_mode("LAND")
+    high, low = [], []
+    while True:
+        msg = gcs.wait("GLOBAL_POSITION_INT", timeout=30)
+        alt, sink = msg.relative_alt / 1000, msg.vz / 100
+        (high if alt > 12 else low if 1 < alt < 8 else []).append(sink)
+        if alt < 0.5:
+            break
+    assert 1.3 <= max(high) <= 1.55 and 0.4 <= max(low) <= 0.55, (high, low)

@@ -184,3 +184,59 @@ def test_sitl_reports_a_vehicle_that_exits(tmp_path: Path) -> None:
     assert "vehicle 1: tcp:127.0.0.1:5760" in proc.stdout
     assert "exited with status 3" in proc.stderr
     assert "bind failed: port in use" in proc.stderr
+
+
+def test_sim_console_injects_faults() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dronepatrol",
+            "sim",
+            "--base-port",
+            "0",
+            "--speedup",
+            "10",
+            "--fast-start",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def say(line: str) -> str:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().strip()
+
+    try:
+        url = proc.stdout.readline().split(": ", 1)[1].strip()
+        conn = mavutil.mavlink_connection(url, source_system=255)
+        conn.wait_heartbeat(timeout=10)
+        conn.mav.request_data_stream_send(1, 1, 2, 4, 1)  # extended status: GPS_RAW_INT
+        fix = conn.recv_match(
+            type="GPS_RAW_INT", condition="GPS_RAW_INT.fix_type>=3", blocking=True, timeout=10
+        )
+        assert fix is not None
+        assert say("gps 1 off") == "vehicle 1: GPS off"
+        lost = conn.recv_match(
+            type="GPS_RAW_INT", condition="GPS_RAW_INT.fix_type<3", blocking=True, timeout=10
+        )
+        assert lost is not None
+        assert say("wind 1 8 270 2") == "vehicle 1: wind 8 m/s from 270 deg, gusts 2 m/s"
+        assert say("cut 1") == "vehicle 1: link cut"
+        assert "link CUT" in say("status")
+        proc.stdin.write("battery 9 10\nfly away\n")  # two bad lines, reported on stderr
+        assert say("restore 1") == "vehicle 1: link restored"
+        conn.close()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "error: no vehicle 9: vehicles are 1..1" in err
+    assert "error: unknown command 'fly'" in err

@@ -31,10 +31,11 @@ def test_nothing_is_streamed_until_asked(make_fleet, connect) -> None:
     counts = _collect(gcs, 1.0)  # 10 s of simulated time, through start-up
     assert set(counts) <= UNASKED_OK, counts
     assert counts["HEARTBEAT"] >= 5
-    # SET_MESSAGE_INTERVAL: ATTITUDE at 10 Hz of simulated time -> ~100 per wall second
+    # SET_MESSAGE_INTERVAL: ATTITUDE at 10 Hz of simulated time (time_boot_ms is simulated)
     assert gcs.set_message_interval(M.MAVLINK_MSG_ID_ATTITUDE, 10) == M.MAV_RESULT_ACCEPTED
-    rate = _collect(gcs, 1.0).get("ATTITUDE", 0)
-    assert 50 <= rate <= 150, rate
+    stamps = [gcs.wait("ATTITUDE", timeout=5).time_boot_ms for _ in range(40)]
+    rate_hz = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1000)
+    assert 9.0 <= rate_hz <= 11.0, rate_hz
     gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_ATTITUDE, -1)
     _collect(gcs, 0.2)
     assert "ATTITUDE" not in _collect(gcs, 0.5)
@@ -178,10 +179,20 @@ def test_udp_output_reaches_a_ground_station(make_fleet) -> None:
     assert got is not None and got.result == M.MAV_RESULT_ACCEPTED
 
 
-def test_speedup_scales_heartbeats(make_fleet, connect) -> None:
+def test_speedup_scales_simulated_time(make_fleet, connect) -> None:
     gcs = connect(make_fleet(speedup=5).urls[0], streams=False)
-    counts = _collect(gcs, 2.0)
-    assert 6 <= counts.get("HEARTBEAT", 0) <= 14  # 1 Hz of simulated time at 5x
+    gcs.set_message_interval(M.MAVLINK_MSG_ID_SYSTEM_TIME, 2)
+    first = gcs.wait("SYSTEM_TIME", timeout=5)
+    start = time.monotonic()
+    hb = 0
+    while time.monotonic() - start < 2.0:
+        msg = gcs.recv(0.1)
+        hb += msg is not None and msg.get_type() == "HEARTBEAT"
+    last = gcs.wait("SYSTEM_TIME", timeout=5)
+    ratio = (last.time_boot_ms - first.time_boot_ms) / 1000 / (time.monotonic() - start)
+    # 5x when the machine keeps up; a loaded machine slows the simulation, never speeds it
+    assert 2.5 <= ratio <= 5.5, ratio
+    assert hb >= 4  # heartbeats at 1 Hz of simulated time
 
 
 def test_fleet_ports_and_system_ids(make_fleet) -> None:
@@ -194,4 +205,87 @@ def test_fleet_ports_and_system_ids(make_fleet) -> None:
         hb = conn.wait_heartbeat(timeout=5)
         assert hb.get_srcSystem() == i + 1 and hb.get_srcComponent() == 1
         assert hb.type == M.MAV_TYPE_QUADROTOR and hb.autopilot == M.MAV_AUTOPILOT_ARDUPILOTMEGA
+        conn.close()
+
+
+def test_reboot_keeps_parameters_and_missions(make_fleet, connect) -> None:
+    from flight.flightlib import home_item, takeoff_item
+
+    gcs = connect(make_fleet().urls[0])
+    gcs.wait_ready(timeout=30)
+    gcs.set_param("RTL_ALT", 3000)
+    items = [home_item(-35.363261, 149.165230, 584), takeoff_item(12)]
+    assert gcs.upload(items) == M.MAV_MISSION_ACCEPTED
+    assert gcs.set_message_interval(M.MAVLINK_MSG_ID_ATTITUDE, 5) == M.MAV_RESULT_ACCEPTED
+    assert gcs.command(M.MAV_CMD_GET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_ATTITUDE) == 0
+    assert gcs.wait("MESSAGE_INTERVAL", timeout=5).interval_us == 200_000
+    assert gcs.command(M.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1) == M.MAV_RESULT_ACCEPTED
+    gcs.wait_text(r"ArduCopter V", timeout=10)
+    gcs.wait("GPS_GLOBAL_ORIGIN", timeout=20)  # the EKF starts again
+    assert gcs.get_param("RTL_ALT") == 3000
+    assert [m.command for m in gcs.download()[1:]] == [M.MAV_CMD_NAV_TAKEOFF]
+    # streams were forgotten: only asked-for messages again
+    gcs.drain(0.3)
+    with pytest.raises(FlightError):
+        gcs.wait("ATTITUDE", timeout=0.5)
+
+
+def test_set_mode_message_is_acknowledged_as_command_11(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    gcs.send(gcs.conn.mav.set_mode_send, 1, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 4)
+    ack = gcs.wait("COMMAND_ACK", lambda m: m.command == M.MAVLINK_MSG_ID_SET_MODE, timeout=5)
+    assert ack.result == M.MAV_RESULT_ACCEPTED
+    gcs.wait_mode("GUIDED", timeout=5)
+    gcs.send(gcs.conn.mav.set_mode_send, 1, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 99)
+    ack = gcs.wait("COMMAND_ACK", lambda m: m.command == M.MAVLINK_MSG_ID_SET_MODE, timeout=5)
+    assert ack.result == M.MAV_RESULT_FAILED
+
+
+def test_messages_for_other_systems_or_components_are_ignored(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    for target_system, target_component in ((7, 1), (1, 100)):
+        gcs.send(
+            gcs.conn.mav.command_long_send,
+            target_system,
+            target_component,
+            M.MAV_CMD_REQUEST_MESSAGE,
+            0,
+            148,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    with pytest.raises(FlightError):
+        gcs.wait("COMMAND_ACK", timeout=0.5)
+    assert gcs.command(M.MAV_CMD_REQUEST_MESSAGE, 148) == M.MAV_RESULT_ACCEPTED
+
+
+def test_setup_signing_signs_everything_sent(make_fleet, connect) -> None:
+    from pymavlink import mavutil
+
+    url = make_fleet().urls[0]
+    gcs = connect(url, streams=False)
+    key = bytes(range(1, 33))
+    gcs.send(gcs.conn.mav.setup_signing_send, 1, 1, list(key), 0)
+    gcs.drain(0.3)
+    # a ground station holding the key, refusing anything unsigned, hears the vehicle
+    signed = mavutil.mavlink_connection(url, source_system=250)
+    signed.setup_signing(key, sign_outgoing=True, allow_unsigned_callback=lambda *_: False)
+    hb = signed.recv_match(type="HEARTBEAT", blocking=True, timeout=5)
+    assert hb is not None and hb._signed
+    assert signed.mav.signing.goodsig_count > 0 and signed.mav.signing.badsig_count == 0
+    # and a wrong key sees only bad signatures
+    wrong = mavutil.mavlink_connection(url, source_system=249)
+    wrong.setup_signing(bytes(32 * [7]), allow_unsigned_callback=lambda *_: False)
+    assert wrong.recv_match(type="HEARTBEAT", blocking=True, timeout=1.5) is None
+    assert wrong.mav.signing.badsig_count > 0
+    # a zero key turns signing off again
+    gcs.send(gcs.conn.mav.setup_signing_send, 1, 1, [0] * 32, 0)
+    gcs.drain(0.3)
+    hb = gcs.wait("HEARTBEAT", timeout=5)
+    assert not hb._signed
+    for conn in (signed, wrong):
         conn.close()
