@@ -122,6 +122,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self._gps_lost_at: float | None = None
 
         self.guided = Guided(self)
+        self.circle: flight.Circle | None = None
         self.runner = MissionRunner(self)
         self.rtl: Rtl | None = None
         self.lander: Lander | None = None
@@ -494,6 +495,8 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             self.rtl = SmartRtl(self)
         elif new == CopterMode.LAND:
             self.lander = Lander(self, pause_s=flight.LAND_PAUSE_S if land_pause else 0.0)
+        elif new == CopterMode.CIRCLE:
+            self.circle = flight.Circle(self)
         elif new == CopterMode.AUTO:
             self.speed_override_mps = None
             self.roi = None
@@ -610,6 +613,8 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             return self.hold_target()
         if mode == CopterMode.GUIDED:
             return self.guided.target()
+        if mode == CopterMode.CIRCLE and self.circle is not None:
+            return self.circle.target()
         if mode == CopterMode.AUTO:
             if not self.runner.started and self.armed and (self.auto_armed or not self.landed):
                 self.runner.start_or_resume()

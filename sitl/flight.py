@@ -8,6 +8,7 @@ step, the way ArduCopter's mode classes drive its position controller:
 * RTL climbs to RTL_ALT if lower, returns, loiters RTL_LOIT_TIME, lands;
 * LAND descends at WPNAV_SPEED_DN (LAND_SPEED_HIGH) to LAND_ALT_LOW then at
   LAND_SPEED, optionally after a 4 s pause (failsafe landings);
+* CIRCLE orbits a centre CIRCLE_RADIUS ahead, nose on the centre;
 * the pilot modes hold position (the simulated sticks are centred).
 
 All distances are metres in the vehicle's local frame (north, east, up from
@@ -469,6 +470,51 @@ class Guided:
         )
 
 
+class Circle:
+    """CIRCLE: AC_Circle's orbit, the way ModeCircle flies it.
+
+    The centre is CIRCLE_RADIUS [cm] ahead of the vehicle's stopping point
+    along its heading (AC_Circle::init without INIT_AT_CENTER); the vehicle
+    goes round at CIRCLE_RATE [deg/s] (positive clockwise seen from above),
+    no faster than WPNAV_SPEED allows on that radius, holding its altitude with
+    its nose on the centre (AutoYaw CIRCLE).
+    """
+
+    def __init__(self, copter: SimCopter) -> None:
+        self.copter = copter
+        start = copter.stopping_point()
+        self.radius_m = max(0.0, copter.params["CIRCLE_RADIUS"] / 100.0)
+        yaw = math.radians(copter.air.yaw_deg)
+        self.centre = Point(
+            start.north + self.radius_m * math.cos(yaw),
+            start.east + self.radius_m * math.sin(yaw),
+            start.up,
+        )
+        # the vehicle's angle seen from the centre (0 = north, clockwise)
+        self.angle = math.atan2(start.east - self.centre.east, start.north - self.centre.north)
+        self.last_s = copter.now
+
+    def target(self) -> Target:
+        c = self.copter
+        dt, self.last_s = c.now - self.last_s, c.now
+        if self.radius_m > 0.1:
+            rate = math.radians(c.params["CIRCLE_RATE"])
+            fastest = c.limits().speed_xy_mps / self.radius_m
+            self.angle += max(-fastest, min(fastest, rate)) * dt
+        north = self.centre.north + self.radius_m * math.cos(self.angle)
+        east = self.centre.east + self.radius_m * math.sin(self.angle)
+        air = c.air  # AutoYaw CIRCLE: from where the vehicle is, not where it is going
+        face = math.degrees(
+            math.atan2(self.centre.east - air.east_m, self.centre.north - air.north_m)
+        )
+        return Target(
+            north_m=north,
+            east_m=east,
+            up_m=self.centre.up,
+            yaw_deg=face % 360.0 if self.radius_m > 0.1 else None,
+        )
+
+
 POSITION_MODES = frozenset(
     {
         CopterMode.AUTO,
@@ -508,6 +554,7 @@ SUPPORTED_MODES = frozenset(
         CopterMode.POSHOLD,
         CopterMode.BRAKE,
         CopterMode.SMART_RTL,
+        CopterMode.CIRCLE,
     }
 )
 
@@ -522,5 +569,6 @@ MODE_NAMES = {
     CopterMode.POSHOLD: "POSHOLD",
     CopterMode.BRAKE: "BRAKE",
     CopterMode.SMART_RTL: "SMARTRTL",
+    CopterMode.CIRCLE: "CIRCLE",
 }
 """Names as ArduCopter's Mode::name() prints them in STATUSTEXT."""

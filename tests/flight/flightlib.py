@@ -26,6 +26,7 @@ MODES = {
     "AUTO": 3,
     "GUIDED": 4,
     "LOITER": 5,
+    "CIRCLE": 7,
     "RTL": 6,
     "LAND": 9,
     "POSHOLD": 16,
