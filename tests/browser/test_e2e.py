@@ -74,10 +74,27 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
     page.wait_for_timeout(1500)  # let a few frames of the stream arrive for the screenshot
     page.screenshot(path=str(ARTIFACTS / "04-video.png"))
 
+    # an incident near the second station: the idle drone there is proposed and sent
+    page.click("nav >> text=Incidents")
+    page.wait_for_function("document.querySelectorAll('.drone-icon').length == 2", timeout=60_000)
+    page.fill("#incident-pos", "-35.3630, 149.1830")
+    page.fill("#incident-note", "crowd at the east depot gate")
+    page.click("#incident-form button[type=submit]")
+    dispatch = page.locator("button[data-dispatch]").first
+    dispatch.wait_for(timeout=30_000)
+    assert "S02-1" in dispatch.inner_text()
+    dispatch.click()
+    page.wait_for_selector("button[data-release]", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.card[data-incident] .pill').textContent === 'on_scene'",
+        timeout=180_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "05-incident.png"))
+
     page.click("nav >> text=Sorties")
     page.wait_for_selector("#sortie-rows tr[data-id]", timeout=60_000)
     page.locator("#sortie-rows tr[data-id]").first.click()
     page.wait_for_selector("#sortie-detail .card", timeout=30_000)
     assert "S01-1" in page.inner_text("#sortie-detail")
-    page.screenshot(path=str(ARTIFACTS / "05-sorties.png"))
+    page.screenshot(path=str(ARTIFACTS / "06-sorties.png"))
     assert page.console_errors == []

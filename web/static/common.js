@@ -41,6 +41,26 @@ const DP = (function () {
     listeners[kind].push(handler);
   }
 
+  // Outcomes of queued operations, by request id. A quick operation's result
+  // event can arrive before its POST's answer does, so results are kept a while.
+  const outcomes = new Map();
+  const waiting = new Map();
+  function outcome(requestId) {
+    if (outcomes.has(requestId)) return Promise.resolve(outcomes.get(requestId));
+    return new Promise((resolve) => waiting.set(requestId, resolve));
+  }
+  on("command_result", (event) => {
+    const d = event.data || {};
+    if (!d.operation || !d.command_id) return;
+    outcomes.set(d.command_id, d);
+    if (outcomes.size > 500) outcomes.delete(outcomes.keys().next().value);
+    const resolve = waiting.get(d.command_id);
+    if (resolve) {
+      waiting.delete(d.command_id);
+      resolve(d);
+    }
+  });
+
   function styleFor(feature) {
     const p = feature.properties || {};
     if (p.kind === "nofly") return { color: COLOURS.nofly, weight: 1, fillColor: COLOURS.nofly, fillOpacity: 0.25, dashArray: "4 4" };
@@ -137,5 +157,5 @@ const DP = (function () {
     return div.innerHTML;
   }
 
-  return { api, on, networkMap, liveDrones, fmt, escape, COLOURS };
+  return { api, on, outcome, networkMap, liveDrones, fmt, escape, COLOURS };
 })();

@@ -72,8 +72,11 @@
     if (command === "takeoff") body.alt_m = 30;
     try {
       const queued = await DP.api("POST", `/api/vehicles/${encodeURIComponent(v.id)}/commands`, body);
-      answer.textContent = `${command}: sent (${queued.request_id})`;
-      answer.dataset.request = queued.request_id;
+      answer.textContent = `${command}: sent`;
+      const d = await DP.outcome(queued.request_id);
+      const now = cards.get(v.id).querySelector(".answer");
+      now.textContent = `${command}: ${d.result === "DONE" ? "done" : "refused: " + d.reason}`;
+      now.className = d.result === "DONE" ? "answer ok" : "answer error";
     } catch (e) {
       answer.textContent = `${command}: ${e.message}`;
       answer.className = "answer error";
@@ -96,13 +99,9 @@
     }
     el.vehicle = v;
     const answer = el.querySelector(".answer");
-    const keep = answer ? [answer.textContent, answer.className, answer.dataset.request] : null;
+    const keep = answer ? [answer.textContent, answer.className] : null;
     el.innerHTML = card(v);
-    if (keep) {
-      const fresh = el.querySelector(".answer");
-      [fresh.textContent, fresh.className] = keep;
-      if (keep[2]) fresh.dataset.request = keep[2];
-    }
+    if (keep) [el.querySelector(".answer").textContent, el.querySelector(".answer").className] = keep;
   }
 
   DP.liveDrones(map, (v, clicked) => {
@@ -110,15 +109,4 @@
     if (clicked) cards.get(v.id).scrollIntoView({ behavior: "smooth" });
   });
 
-  DP.on("command_result", (event) => {
-    const d = event.data || {};
-    if (!d.operation || !d.command_id) return;
-    for (const el of cards.values()) {
-      const answer = el.querySelector(".answer");
-      if (answer && answer.dataset.request === d.command_id) {
-        answer.textContent = `${d.name}: ${d.result === "DONE" ? "done" : "refused: " + d.reason}`;
-        answer.className = d.result === "DONE" ? "answer ok" : "answer error";
-      }
-    }
-  });
 })();

@@ -81,52 +81,33 @@
     }
   });
 
-  const pending = new Map();
+  function said(answer, d) {
+    if (d.result !== "DONE") answer.textContent = `${d.name} refused: ${d.reason}`;
+    return d.result === "DONE";
+  }
+
   list.addEventListener("click", async (e) => {
     const button = e.target.closest("button[data-action]");
     if (!button || !plan) return;
     const cardEl = button.closest(".card");
     const answer = cardEl.querySelector(".answer");
-    const vehicle = cardEl.querySelector(".vehicle").value;
+    const vehicle = encodeURIComponent(cardEl.querySelector(".vehicle").value);
     try {
       if (button.dataset.action === "upload") {
-        const queued = await DP.api("POST", `/api/vehicles/${encodeURIComponent(vehicle)}/mission`, { plan: plan.id, sortie: cardEl.dataset.sortie });
+        const queued = await DP.api("POST", `/api/vehicles/${vehicle}/mission`, { plan: plan.id, sortie: cardEl.dataset.sortie });
         answer.textContent = "Uploading…";
-        pending.set(queued.request_id, answer);
+        if (said(answer, await DP.outcome(queued.request_id))) answer.textContent = "Uploaded and verified.";
       } else {
-        if (!window.confirm(`Arm ${vehicle} and start sortie ${cardEl.dataset.sortie}?`)) return;
-        const armed = await DP.api("POST", `/api/vehicles/${encodeURIComponent(vehicle)}/commands`, { command: "arm", confirm: true });
+        if (!window.confirm(`Arm ${decodeURIComponent(vehicle)} and start sortie ${cardEl.dataset.sortie}?`)) return;
+        const armed = await DP.api("POST", `/api/vehicles/${vehicle}/commands`, { command: "arm", confirm: true });
         answer.textContent = "Arming…";
-        pending.set(armed.request_id, answer);
-        answer.dataset.next = vehicle;
+        if (!said(answer, await DP.outcome(armed.request_id))) return;
+        const started = await DP.api("POST", `/api/vehicles/${vehicle}/commands`, { command: "start", confirm: true });
+        answer.textContent = "Starting…";
+        if (said(answer, await DP.outcome(started.request_id))) answer.textContent = "Flying the sortie.";
       }
     } catch (err) {
       answer.textContent = err.message;
     }
-  });
-
-  DP.on("command_result", async (event) => {
-    const d = event.data || {};
-    if (!d.operation) return;
-    const answer = pending.get(d.command_id);
-    if (!answer) return;
-    pending.delete(d.command_id);
-    if (d.result !== "DONE") {
-      answer.textContent = `${d.name} refused: ${d.reason}`;
-      return;
-    }
-    if (d.name === "upload_mission") answer.textContent = "Uploaded and verified.";
-    if (d.name === "arm" && answer.dataset.next) {
-      const vehicle = answer.dataset.next;
-      delete answer.dataset.next;
-      try {
-        const started = await DP.api("POST", `/api/vehicles/${encodeURIComponent(vehicle)}/commands`, { command: "start", confirm: true });
-        pending.set(started.request_id, answer);
-        answer.textContent = "Starting…";
-      } catch (err) {
-        answer.textContent = err.message;
-      }
-    }
-    if (d.name === "start_mission") answer.textContent = "Flying the sortie.";
   });
 })();
