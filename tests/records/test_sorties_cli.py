@@ -99,3 +99,41 @@ def test_since_accepts_dates_and_ages() -> None:
     assert parse_since("1970-01-01T01:00:00+01:00") == 0.0
     with pytest.raises(Exception, match="neither a date"):
         parse_since("last tuesday")
+
+
+def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, db_url) -> None:
+    from dronepatrol.events import EventBus
+    from dronepatrol.records.recorder import Recorder
+    from dronepatrol.store import make_engine, upgrade
+    from records.sortie_script import ScriptedSortie
+
+    engine = upgrade(make_engine(db_url))
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    ScriptedSortie(bus, plan="S01-2", targets=()).fly()
+    assert recorder.flush()
+    recorder.stop()
+    engine.dispose()
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "profile": {"camera_hfov_deg": 90.0, "swath_width_m": 120.0},
+                "sorties": [{"id": "S01-2", "plan": "S01-2.plan", "targets": ["L-ROAD"]}],
+            }
+        )
+    )
+    out = tmp_path / "report.html"
+    env = {"DRONEPATROL_DATABASE_URL": db_url, "DRONEPATROL_DATA_DIR": str(tmp_path)}
+    args = ["sorties", "report", "1", "--out", str(out), "--plan-summary", str(summary)]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "a 90° horizontal field of view" in html
+    assert "L-ROAD" in html  # planned, but absent from any network given
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    args = ["sorties", "report", "1", "--out", str(out), "--plan-summary", str(broken)]
+    refused = CliRunner().invoke(main, args, env=env)
+    assert refused.exit_code == 2 and "broken.json" in refused.output
