@@ -143,3 +143,30 @@ def test_events_without_a_vehicle_are_kept(engine, bus, recorder) -> None:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT kind, sortie_id, text FROM events")).all()
     assert rows == [("incident", None, "fire reported")]
+
+
+def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    failures = {"left": 2}
+    real_insert = Recorder._insert_pending
+
+    def flaky_insert(connection, batch):
+        if failures["left"] and batch.tracks:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database went away"))
+        return real_insert(connection, batch)
+
+    monkeypatch.setattr(Recorder, "_insert_pending", staticmethod(flaky_insert))
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    script = ScriptedSortie(bus)
+    script.fly()
+    assert recorder.flush(timeout_s=30)
+    recorder.stop()
+    assert recorder.errors == 2 and failures["left"] == 0
+    [summary] = SortieArchive(engine).list()  # the sortie was not opened twice
+    telemetry = sum(1 for e in script.published if e.kind == EventKind.TELEMETRY)
+    assert summary.samples == telemetry - 1
+    assert summary.outcome == Outcome.COMPLETED
+    assert summary.events == sum(1 for e in script.published if e.kind != EventKind.TELEMETRY)
