@@ -28,6 +28,7 @@ from dronepatrol.records.telemetry import (
 
 _LAZY = {
     "Recorder": "dronepatrol.records.recorder",
+    "start_recording": "dronepatrol.records.recorder",
     "SortieArchive": "dronepatrol.records.archive",
     "SortieNotFound": "dronepatrol.records.archive",
     "register_media": "dronepatrol.records.media",
@@ -41,6 +42,7 @@ __all__ = [
     "register_media",
     "snapshot_as_dict",
     "snapshot_from_dict",
+    "start_recording",
     "telemetry_data",
     "telemetry_event",
     "track_sample",

@@ -44,7 +44,10 @@ from dronepatrol.records.audit import (
     event_row,
 )
 from dronepatrol.records.telemetry import heard_armed, track_sample
+from dronepatrol.settings import Settings
 from dronepatrol.state import LinkState, VehicleSnapshot
+from dronepatrol.store.engine import make_engine
+from dronepatrol.store.migrate import upgrade
 from dronepatrol.store.models import (
     Detection,
     Outcome,
@@ -163,6 +166,18 @@ class Recorder:
     def wait_hashed(self, timeout_s: float = 30.0) -> None:
         """Block until the media digests queued so far are stored (for tests)."""
         self._hasher.submit(lambda: None).result(timeout_s)
+
+    def __enter__(self) -> Recorder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def engine(self) -> Engine:
+        """The database this recorder writes to."""
+        return self._engine
 
     @property
     def open_sorties(self) -> dict[str, int]:
@@ -582,3 +597,22 @@ class Recorder:
                 del self._state.awaiting[vid]
                 why = f"the vehicle was not heard within {self._resume_grace_s:.0f} s of restart"
                 self._interrupt(connection, sortie_id, vid, started_s, why, batch)
+
+
+def start_recording(
+    database: Engine | Settings | str,
+    bus: EventBus,
+    snapshots: SnapshotSource = None,
+    **options: Any,
+) -> Recorder:
+    """Start-up in one call: migrate the database, settle open sorties, start recording.
+
+    ``database`` is an engine, a URL, or the settings (whose
+    ``effective_database_url`` is used); ``snapshots`` is the fleet's current
+    state (e.g. ``fleet.snapshots``); ``options`` go to :class:`Recorder`.
+    Stop it with :meth:`Recorder.stop` at shut-down.
+    """
+    engine = upgrade(database if isinstance(database, Engine) else make_engine(database))
+    recorder = Recorder(engine, bus, snapshots=snapshots, **options)
+    recorder.start()
+    return recorder

@@ -170,3 +170,19 @@ def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) 
     assert summary.samples == telemetry - 1
     assert summary.outcome == Outcome.COMPLETED
     assert summary.events == sum(1 for e in script.published if e.kind != EventKind.TELEMETRY)
+
+
+def test_start_recording_from_settings(tmp_path) -> None:
+    from dronepatrol.records import start_recording
+    from dronepatrol.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    bus = EventBus()
+    recorder = start_recording(settings, bus, snapshots=lambda: [])
+    try:
+        ScriptedSortie(bus).fly()
+        assert recorder.flush()
+    finally:
+        recorder.stop()
+    assert [s.outcome for s in SortieArchive(recorder.engine).list()] == ["completed"]
+    assert (tmp_path / "data" / "dronepatrol.db").exists()
