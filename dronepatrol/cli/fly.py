@@ -11,15 +11,6 @@ import click
 PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 
 
-def _load(mission_file: Path):
-    """The mission, read by the mission-file reader (the minimal one when it is absent)."""
-    try:
-        from dronepatrol.missionfiles import load_mission
-    except ImportError:
-        from dronepatrol.mavlink.missionfile import load_mission
-    return load_mission(mission_file)
-
-
 @click.command()
 @click.option(
     "--connect",
@@ -71,6 +62,14 @@ def _load(mission_file: Path):
     show_default=True,
     help="How long to wait for the vehicle to be ready [s].",
 )
+@click.option(
+    "--heartbeat-hz",
+    type=click.FloatRange(0.2, 100),
+    default=1.0,
+    show_default=True,
+    help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
+    "than real time, whose GCS failsafe counts simulated seconds.",
+)
 @click.pass_obj
 def fly(
     settings,
@@ -81,6 +80,7 @@ def fly(
     overrides: tuple[str, ...],
     min_battery_pct: float,
     ready_timeout_s: float,
+    heartbeat_hz: float,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
@@ -92,16 +92,16 @@ def fly(
     2 bad input, 130 interrupted.
     """
     from dronepatrol.mavlink.errors import PreflightError, VehicleError
-    from dronepatrol.mavlink.missionfile import MissionFileError
     from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
     from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
+    from dronepatrol.missionfiles import MissionFileError, load_mission
 
     try:
         LinkUrl.parse(url)
     except LinkUrlError as exc:
         raise click.BadParameter(str(exc), param_hint="--connect") from None
     try:
-        mission = _load(mission_file)
+        mission = load_mission(mission_file)
     except (MissionFileError, ValueError, OSError) as exc:
         raise click.BadParameter(f"{exc}", param_hint="--mission") from None
     directory = record_dir or settings.tlog_dir
@@ -123,6 +123,7 @@ def fly(
         overrides=overrides,
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
+        link_options={"heartbeat_hz": heartbeat_hz},
     )
     previous = signal.getsignal(signal.SIGINT)
 

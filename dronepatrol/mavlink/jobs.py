@@ -261,6 +261,7 @@ class ParamJob(Job):
         self.retries = retries
         self.attempt = 0
         self.deadline = 0.0
+        self.kept: float | None = None
 
     def start(self, session, now: float) -> None:
         self.session = session
@@ -292,7 +293,15 @@ class ParamJob(Job):
             return
         value = float(msg.param_value)
         if self.value is not None and abs(value - self.value) > 1e-4 * max(1.0, abs(self.value)):
-            self.fail(ParamError(f"{self.name}: vehicle kept {value:g}, refused {self.value:g}"))
+            # Either the vehicle refused the value or this echo answers an earlier read:
+            # ask again; only echoes that keep disagreeing are a refusal.
+            self.kept = value
+            if self.attempt > self.retries:
+                self.fail(
+                    ParamError(f"{self.name}: vehicle kept {value:g}, refused {self.value:g}")
+                )
+            else:
+                self._send(now)
             return
         self.finish(value)
 
@@ -300,6 +309,11 @@ class ParamJob(Job):
         if self.done or now < self.deadline:
             return
         if self.attempt > self.retries:
+            if self.kept is not None:
+                self.fail(
+                    ParamError(f"{self.name}: vehicle kept {self.kept:g}, refused {self.value:g}")
+                )
+                return
             what = "set" if self.value is not None else "read"
             self.fail(ParamError(f"{self.name}: no answer to {what} after {self.attempt} tries"))
         else:

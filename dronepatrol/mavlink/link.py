@@ -182,6 +182,9 @@ class Link:
         telemetry_hz: TELEMETRY events per vehicle per second (>= 2 for the track).
         link_timeout_s: heartbeat silence [s] that counts as link loss (< 3 s).
         request_streams: ask for telemetry and read parameters on connect.
+        heartbeat_hz: GCS heartbeats per second (1 for real vehicles; a simulator
+            running K times faster than real time needs K, or its GCS failsafe,
+            timed in simulated seconds, fires although the link is fine).
     """
 
     def __init__(
@@ -198,6 +201,7 @@ class Link:
         link_timeout_s: float = 2.5,
         snapshot_hz: float = 20.0,
         request_streams: bool = True,
+        heartbeat_hz: float = 1.0,
         gcs_sysid: int = 255,
         gcs_compid: int = 190,
         transport: Transport | None = None,
@@ -213,6 +217,7 @@ class Link:
         self.snapshot_period_s = 1.0 / max(snapshot_hz, 1.0)
         self.link_timeout_s = link_timeout_s
         self.request_streams = request_streams
+        self.heartbeat_period_s = 1.0 / max(heartbeat_hz, 0.2)
         self.stats = LinkStats()
         self.transport = transport or make_transport(self.url)
         self._out = _OutBuffer()
@@ -330,7 +335,7 @@ class Link:
             self._read(now)
         self._drain_inbox(now)
         if now >= self._next_heartbeat:
-            self._next_heartbeat = now + 1.0
+            self._next_heartbeat = now + self.heartbeat_period_s
             self._send(
                 mavlink.MAVLink_heartbeat_message(MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, 4, 3)
             )
@@ -450,35 +455,35 @@ class Link:
 
     def _bring_up(self, session: VehicleSession, restored: bool) -> None:
         """Ask for telemetry (SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM) and home;
-        read the parameters the controller relies on (first connect only)."""
+        read the parameters the controller relies on.
+
+        These run in lanes of their own, so that an operator's command (an RTL
+        after a link came back) never waits behind them.
+        """
         if not self.request_streams:
             return
+        if session.lanes.get("setup") or session.lanes.get("setup-param"):
+            return  # still busy with the previous bring-up
         now = time.monotonic()
-        first = True
+        jobs: list[Job] = []
         for name, hz in STREAMS_HZ.items():
             msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
-            job = CommandJob(
-                CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0)),
-                source="link",
-                ack_timeout_s=1.0,
-                retries=2,
-            )
-            if first:
-                job.future.add_done_callback(lambda fut, s=session: self._streams_answered(s, fut))
-                first = False
-            session.add(job, now)
-        home = CommandJob(
-            CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0)),
-            source="link",
-            ack_timeout_s=1.0,
-            retries=2,
-        )
-        session.add(home, now)
-        if not restored:
+            spec = CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
+            jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
+        jobs[0].future.add_done_callback(lambda fut, s=session: self._streams_answered(s, fut))
+        home = CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0))
+        jobs.append(CommandJob(home, source="link", ack_timeout_s=1.0, retries=2))
+        for job in jobs:
+            job.lane = "setup"
+        if not restored or len(session.tracker.params) < len(NEEDED_PARAMS):
             for name in NEEDED_PARAMS:
-                session.add(ParamJob(name), now)
-        for job in list(session.lanes.get("command", ())) + list(session.lanes.get("param", ())):
+                if name not in session.tracker.params:
+                    job = ParamJob(name)
+                    job.lane = "setup-param"
+                    jobs.append(job)
+        for job in jobs:
             job.future.add_done_callback(_swallow)
+            session.add(job, now)
 
     def _streams_answered(self, session: VehicleSession, fut: Future) -> None:
         if fut.exception() is None:

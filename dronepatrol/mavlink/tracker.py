@@ -86,11 +86,14 @@ def failsafe_kind(text: str) -> str | None:
 
     >>> failsafe_kind("GCS Failsafe"), failsafe_kind("Battery 1 is low 10.2V used 3000 mAh")
     ('gcs', 'battery')
-    >>> failsafe_kind("Mission: 3 WP") is None
-    True
+    >>> failsafe_kind("Mission: 3 WP") is None, failsafe_kind("PreArm: GCS failsafe on") is None
+    (True, True)
     """
-    if "failsafe cleared" in text.lower() or "failsafe resolved" in text.lower():
+    lowered = text.lower()
+    if "failsafe cleared" in lowered or "failsafe resolved" in lowered:
         return None
+    if lowered.startswith(("prearm", "arm:")):
+        return None  # a check refusing to arm, not a failsafe in flight
     for kind, pattern in _FAILSAFE_PATTERNS:
         if pattern.search(text):
             return kind
@@ -380,6 +383,8 @@ class VehicleTracker:
 
     def tick(self, now: float, snapshot_period_s: float, telemetry_period_s: float) -> None:
         """Publish a snapshot when due and dirty, and a TELEMETRY sample when due."""
+        if now >= self.snapshot_due + 1.0:
+            self.dirty = True  # let last_heard_s age in snapshots even when nothing arrives
         if self.dirty and now >= self.snapshot_due:
             self.dirty = False
             self.snapshot_due = now + snapshot_period_s

@@ -8,17 +8,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from mavpeer import ScriptedCopter
+from flight.conftest import HOME, SPEEDUP, backend_name, launch_vehicle  # noqa: F401 - shared
 
 from dronepatrol.events import EventBus
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: the flight package
-from flight.conftest import HOME, SPEEDUP, launch_vehicle  # noqa: F401 - shared fixture
+from link.mavpeer import ScriptedCopter
 
 
 @pytest.fixture

@@ -79,6 +79,7 @@ class ScriptedCopter(threading.Thread):
             "FENCE_TYPE": 7.0,
             "BATT_CRT_VOLT": 10.0,
         }
+        self.refuse_params: set[str] = set()
         self.lists: dict[int, list] = {0: [], 1: [], 2: []}
         self.home = (-35.363261, 149.165230, 584.0)
         self.command_results: dict[int, int] = {}
@@ -185,6 +186,7 @@ class ScriptedCopter(threading.Thread):
                 c.sendall(data)
             except OSError:
                 self.clients.remove(c)
+                c.close()
 
     def _heartbeat(self) -> None:
         base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (128 if self.armed else 0)
@@ -246,7 +248,8 @@ class ScriptedCopter(threading.Thread):
                 self._param_value(name)
         elif kind == "PARAM_SET":
             if msg.param_id in self.params:
-                self.params[msg.param_id] = msg.param_value
+                if msg.param_id not in self.refuse_params:
+                    self.params[msg.param_id] = msg.param_value
                 self._param_value(msg.param_id)
         elif kind == "MISSION_COUNT":
             self._mission_count(msg)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from linkproxy import CuttableRelay
 
 from dronepatrol import geo
 from dronepatrol.events import EventBus, EventKind
@@ -24,6 +23,7 @@ from dronepatrol.mavlink import (
 )
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.state import LandedState, LinkState
+from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,10 +57,11 @@ def patrol(backend, corners, alt_m: float = 15.0, end=Cmd.NAV_RETURN_TO_LAUNCH):
 class Session:
     """A link to one launched backend vehicle, with an event log."""
 
-    def __init__(self, url: str, bus: EventBus | None = None) -> None:
-        self.bus = bus or EventBus()
+    def __init__(self, url: str, speedup: float) -> None:
+        self.bus = EventBus()
         self.events = self.bus.subscribe()
-        self.link = Link(url, self.bus).start()
+        # Heartbeats at the simulator's pace: its GCS failsafe counts simulated seconds.
+        self.link = Link(url, self.bus, heartbeat_hz=2 * speedup).start()
         self.vehicle = self.link.wait_vehicle(timeout_s=60)
         self.log: list = []
 
@@ -90,8 +91,8 @@ class Session:
 def session_for():
     opened: list[Session] = []
 
-    def open_session(url: str) -> Session:
-        s = Session(url)
+    def open_session(url: str, speedup: float = 20.0) -> Session:
+        s = Session(url, speedup)
         opened.append(s)
         return s
 
@@ -101,14 +102,14 @@ def session_for():
 
 
 def ready(session_for, backend) -> Session:
-    s = session_for(backend.url)
+    s = session_for(backend.url, backend.speedup)
     wait_ready(s.vehicle, 120)
     return s
 
 
 def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, session_for):
     backend = launch_vehicle(params={"SIM_GPS_DISABLE": 1, "SIM_GPS1_ENABLE": 0})
-    s = session_for(backend.url)
+    s = session_for(backend.url, backend.speedup)
     v = s.vehicle
     v.set_mode("GUIDED")
     with pytest.raises(CommandError) as refused:
@@ -239,7 +240,7 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
     relay = CuttableRelay(backend.url)
     relay.start()
     try:
-        s = session_for(relay.url)
+        s = session_for(relay.url, backend.speedup)
         v = s.vehicle
         wait_ready(v, 120)
         v.upload_mission(patrol(backend, [(300, 0), (300, 300)], alt_m=20))
@@ -247,6 +248,7 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
         v.start_mission()
         s.wait_event(EventKind.MISSION_CURRENT, lambda e: e.data["seq"] >= 2, 60)
         last_heard = v.snapshot
+        assert not [e for e in s.drain() if e.kind == EventKind.FAILSAFE]
         relay.cut()
         cut_at = time.monotonic()
         lost = s.wait_event(EventKind.LINK_LOST, timeout_s=10)
@@ -294,4 +296,27 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     v.goto(*at(backend, 60, 0), 10)
     s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
+    v.disarm_after_landing(timeout_s=150)
+
+
+def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for, backend_name):
+    if backend_name == "sim":
+        pytest.skip("the embedded simulator has no CIRCLE mode; ArduCopter SITL does")
+    backend = launch_vehicle()
+    s = ready(session_for, backend)
+    v = s.vehicle
+    v.takeoff(20)
+    centre = at(backend, 60, 0)
+    v.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
+    bearings = set()
+    deadline = time.monotonic() + 120
+    while len(bearings) < 4 and time.monotonic() < deadline:
+        snap = v.wait_for(lambda x: x.position is not None, 10)
+        p = snap.position
+        distance = geo.distance_m(*centre, p.lat_deg, p.lon_deg)
+        assert 15 < distance < 35, distance
+        bearings.add(int(geo.bearing_deg(*centre, p.lat_deg, p.lon_deg) // 90))
+        time.sleep(0.2)
+    assert bearings == {0, 1, 2, 3}
+    v.rtl()
     v.disarm_after_landing(timeout_s=150)

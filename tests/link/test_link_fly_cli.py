@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from dronepatrol.cli import main
-from dronepatrol.mavlink.missionfile import load_mission
+from dronepatrol.missionfiles import load_mission
 
 WAYPOINTS = """QGC WPL 110
 0\t1\t0\t16\t0\t0\t0\t0\t-35.363261\t149.165230\t584.000000\t1

@@ -8,11 +8,11 @@ INVALID_SEQUENCE, reads item 0 back as home and relative int frames as frame 3.
 from __future__ import annotations
 
 import pytest
-from mavpeer import ScriptedCopter
 
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink import Link, MissionTransferError, MissionVerifyError
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
+from link.mavpeer import ScriptedCopter
 
 HOME = (-35.363261, 149.165230, 584.0)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from mavpeer import ScriptedCopter
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.events import EventBus, EventKind
@@ -20,9 +19,11 @@ from dronepatrol.mavlink import (
     Link,
     LinkUrl,
     LinkUrlError,
+    ParamError,
     UnknownVehicleError,
 )
 from dronepatrol.state import LinkState
+from link.mavpeer import ScriptedCopter
 
 
 def wait_until(predicate, timeout_s: float = 10.0, what: str = "condition"):
@@ -182,6 +183,15 @@ def test_param_set_is_confirmed_by_the_vehicles_echo(copter, link):
     assert copter.params["RTL_ALT"] == 2500
 
 
+def test_refused_param_value_is_a_typed_error(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    copter.refuse_params.add("FENCE_ALT_MAX")
+    with pytest.raises(ParamError, match="kept 100, refused 5000"):
+        vehicle.set_param("FENCE_ALT_MAX", 5000)
+    with pytest.raises(ParamError, match="no answer"):
+        vehicle.read_param("NO_SUCH_PARAM")
+
+
 def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, bus):
     vehicle = link.wait_vehicle(timeout_s=5)
     vehicle.wait_for(lambda s: s.link is LinkState.UP, 5)
@@ -269,3 +279,22 @@ def test_telemetry_events_are_steady_track_samples(copter, link, bus):
         "time_s",
     ):
         assert key in data
+
+
+def test_orbit_is_sent_as_do_orbit_command_int_with_the_centre_in_dege7(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    vehicle.orbit(-35.3601234, 149.1702345, radius_m=40, alt_rel_m=30, speed_mps=4)
+    sent = [m for m in copter.received if m._type == "COMMAND_INT" and m.command == 34]
+    assert len(sent) == 1
+    orbit = sent[0]
+    assert (orbit.x, orbit.y, orbit.z) == (-353601234, 1491702345, 30)
+    assert (orbit.param1, orbit.param2, orbit.frame) == (40, 4, 6)
+
+
+def test_goto_is_a_guided_reposition_in_relative_altitude(copter, link):
+    vehicle = link.wait_vehicle(timeout_s=5)
+    vehicle.goto(-35.36, 149.17, 25)
+    assert copter.custom_mode == 4  # GUIDED first
+    reposition = [m for m in copter.received if m._type == "COMMAND_INT" and m.command == 192]
+    assert reposition and reposition[0].frame == 6 and reposition[0].z == 25
+    assert int(reposition[0].param2) & 1  # MAV_DO_REPOSITION_FLAGS_CHANGE_MODE

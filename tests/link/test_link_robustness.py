@@ -7,12 +7,12 @@ import struct
 import time
 
 import pytest
-from mavpeer import ScriptedCopter
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.mavlink import Link, LinkDownError
 from dronepatrol.mavlink.link import signing_secret
+from link.mavpeer import ScriptedCopter
 
 
 def frame(msg, sysid: int = 1, compid: int = 1) -> bytes:
@@ -118,6 +118,7 @@ def test_tlog_records_every_message_both_ways_append_only(copter, bus, tmp_path)
     seen = []
     while (msg := log.recv_match()) is not None:
         seen.append(msg)
+    log.close()
     assert all(started - 1 <= m._timestamp <= time.time() + 1 for m in seen)
     ours = [m for m in seen if m.get_srcSystem() == 255]
     theirs = [m for m in seen if m.get_srcSystem() == 1]

@@ -1,0 +1,47 @@
+"""The patrol network: grids, lines and points to patrol, no-fly zones, stations.
+
+Load a GeoJSON network with :func:`load_network` (raises :class:`NetworkError`
+listing every problem) or check one with :func:`read_network`, which returns the
+network and every :class:`Issue` found.
+"""
+
+from dronepatrol.network.loading import (
+    ERROR,
+    WARNING,
+    Issue,
+    NetworkError,
+    load_network,
+    parse_network,
+    read_network,
+)
+from dronepatrol.network.model import (
+    DEFAULT_REVISIT_MIN,
+    TARGET_KINDS,
+    Kind,
+    Network,
+    NoFlyZone,
+    Priority,
+    Station,
+    Target,
+)
+from dronepatrol.network.summary import format_summary, summarize
+
+__all__ = [
+    "DEFAULT_REVISIT_MIN",
+    "ERROR",
+    "TARGET_KINDS",
+    "WARNING",
+    "Issue",
+    "Kind",
+    "Network",
+    "NetworkError",
+    "NoFlyZone",
+    "Priority",
+    "Station",
+    "Target",
+    "format_summary",
+    "load_network",
+    "parse_network",
+    "read_network",
+    "summarize",
+]

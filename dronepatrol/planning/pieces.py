@@ -1,0 +1,269 @@
+"""Patrol targets turned into pieces of flight: polylines to fly and points to inspect.
+
+A :class:`Piece` is what the ordering and the sortie split work with: a
+polyline (one position for a point) flown at one altitude, with its time on
+target. A grid gives one piece per connected flyable part (split further when
+a part is too big for one sortie); a line gives one piece per part outside the
+no-fly zones; a point gives one piece. Targets that cannot be flown come back
+as skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+
+from dronepatrol.network.model import Kind, NoFlyZone, Target
+from dronepatrol.planning.coverage import covered_fraction, plan_coverage
+from dronepatrol.planning.profile import DroneProfile
+from dronepatrol.planning.routing import XY, TransitRouter, path_length
+
+MIN_PART_AREA_M2 = 25.0
+"""Flyable slivers smaller than this are not worth a lane [m^2]."""
+
+MIN_CHUNK_S = 60.0
+"""Chunks of a big grid or line shorter than this are not worth a sortie [s]."""
+
+MIN_ORBIT_M = 10.0
+"""An orbit squeezed below this radius by a no-fly zone becomes a hover [m]."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One stretch of flight over a target, in local metres.
+
+    Attributes:
+        target_id: the target it belongs to.
+        kind: grid, line or point.
+        points: the polyline flown (one position for a point).
+        alt_m: altitude above the station [m].
+        turns: sharp turns flown (each costs the profile's turnaround time).
+        dwell_s: time over a point [s].
+        orbit_radius_m: orbit radius around a point [m] (0: hover).
+        part: index of this piece among its target's pieces.
+    """
+
+    target_id: str
+    kind: Kind
+    points: tuple[XY, ...]
+    alt_m: float
+    turns: int = 0
+    dwell_s: float = 0.0
+    orbit_radius_m: float = 0.0
+    part: int = 0
+
+    @property
+    def entry(self) -> XY:
+        return self.points[0]
+
+    @property
+    def exit(self) -> XY:
+        return self.points[-1]
+
+    @property
+    def length_m(self) -> float:
+        return path_length(self.points)
+
+    def orbit_turns(self, profile: DroneProfile) -> int:
+        """Whole orbits flown to spend at least ``dwell_s`` (at least one)."""
+        if self.orbit_radius_m <= 0:
+            return 0
+        period = 2 * math.pi * self.orbit_radius_m / profile.orbit_speed_mps
+        return max(1, math.ceil(self.dwell_s / period - 1e-9))
+
+    def time_on_target(self, profile: DroneProfile) -> tuple[float, float]:
+        """(moving time [s], hovering time [s]) spent over the target."""
+        if self.kind is Kind.POINT:
+            if self.orbit_radius_m > 0:
+                turns = self.orbit_turns(profile)
+                return turns * 2 * math.pi * self.orbit_radius_m / profile.orbit_speed_mps, 0.0
+            return 0.0, self.dwell_s
+        moving = self.length_m / profile.cruise_speed_mps + self.turns * profile.turnaround_s
+        return moving, 0.0
+
+    def reversed(self) -> Piece:
+        """The same piece flown the other way."""
+        return Piece(
+            self.target_id,
+            self.kind,
+            self.points[::-1],
+            self.alt_m,
+            self.turns,
+            self.dwell_s,
+            self.orbit_radius_m,
+            self.part,
+        )
+
+
+@dataclass
+class TargetPlan:
+    """What became of one target while building pieces."""
+
+    target: Target
+    pieces: list[Piece] = field(default_factory=list)
+    skipped: str = ""
+    notes: list[str] = field(default_factory=list)
+    coverage_frac: float | None = None
+    sweep_angle_deg: float | None = None
+    flyable_area_m2: float | None = None
+
+
+def _zone_hit(geom: shapely.Geometry, zones: list[tuple[NoFlyZone, Polygon]]) -> str:
+    for zone, poly in zones:
+        if poly.intersects(geom):
+            return zone.id
+    return ""
+
+
+def _count_turns(points: tuple[XY, ...], min_deg: float = 60.0) -> int:
+    pts = np.asarray(points, dtype=float)
+    if len(pts) < 3:
+        return 0
+    v = np.diff(pts, axis=0)
+    a1 = np.arctan2(v[:-1, 1], v[:-1, 0])
+    a2 = np.arctan2(v[1:, 1], v[1:, 0])
+    turn = np.abs((a2 - a1 + np.pi) % (2 * np.pi) - np.pi)
+    return int((np.degrees(turn) >= min_deg).sum())
+
+
+def build_target(
+    target: Target,
+    geometry_xy: shapely.Geometry,
+    profile: DroneProfile,
+    router: TransitRouter,
+    zones: list[tuple[NoFlyZone, Polygon]],
+) -> TargetPlan:
+    """Pieces for one target (its geometry already in local metres), or why it is skipped."""
+    plan = TargetPlan(target)
+    alt = target.altitude_m if target.altitude_m is not None else profile.patrol_altitude_m
+    if alt > profile.max_altitude_m:
+        plan.skipped = (
+            f"altitude_m {alt:g} is above the profile's max_altitude_m {profile.max_altitude_m:g}"
+        )
+        return plan
+    blocked = router.blocked
+    margin = profile.nofly_margin_m
+    if target.kind is Kind.POINT:
+        p = (float(geometry_xy.x), float(geometry_xy.y))
+        inside = _zone_hit(geometry_xy, zones)
+        if inside:
+            plan.skipped = f"inside no-fly {inside}"
+            return plan
+        if router.inside_blocked(p):
+            near = _zone_hit(geometry_xy.buffer(margin), zones)
+            plan.skipped = f"within {margin:g} m of no-fly {near}"
+            return plan
+        dwell = target.dwell_s if target.dwell_s is not None else profile.dwell_s
+        radius = (
+            target.orbit_radius_m if target.orbit_radius_m is not None else profile.orbit_radius_m
+        )
+        if radius > 0 and blocked.intersects(geometry_xy.buffer(radius)):
+            room = float(geometry_xy.distance(blocked)) - 1.0
+            near = _zone_hit(geometry_xy.buffer(radius + margin), zones)
+            if room >= MIN_ORBIT_M:
+                plan.notes.append(f"orbit radius cut to {room:.0f} m by no-fly {near}")
+                radius = room
+            else:
+                plan.notes.append(f"hovering instead of orbiting: no-fly {near} too close")
+                radius = 0.0
+        plan.pieces.append(Piece(target.id, Kind.POINT, (p,), alt, 0, dwell, radius))
+        return plan
+    if target.kind is Kind.LINE:
+        outside = shapely.difference(geometry_xy, blocked)
+        parts = [
+            g for g in shapely.get_parts(outside) if isinstance(g, LineString) and g.length > 1
+        ]
+        if not parts:
+            plan.skipped = f"inside no-fly {_zone_hit(geometry_xy, zones)}"
+            return plan
+        flown = sum(g.length for g in parts)
+        if flown < geometry_xy.length - 1.0:
+            plan.notes.append(
+                f"{geometry_xy.length - flown:.0f} m of the line is in or near no-fly zones "
+                f"({_zone_hit(geometry_xy, zones)}) and is not flown"
+            )
+        for k, g in enumerate(parts):
+            pts = tuple((float(x), float(y)) for x, y in g.coords)
+            plan.pieces.append(Piece(target.id, Kind.LINE, pts, alt, _count_turns(pts), part=k))
+        return plan
+    # grid
+    flyable = shapely.difference(geometry_xy, blocked)
+    parts = [g for g in shapely.get_parts(flyable) if isinstance(g, Polygon)]
+    parts = [g for g in parts if g.area >= MIN_PART_AREA_M2]
+    area = float(sum(g.area for g in parts))
+    plan.flyable_area_m2 = area
+    if not parts:
+        plan.skipped = f"flyable area is empty (no-fly {_zone_hit(geometry_xy, zones)})"
+        return plan
+    swath = profile.swath_width_m(alt)
+    spacing = profile.lane_spacing_m(alt)
+    seen = 0.0
+    for k, part in enumerate(sorted(parts, key=lambda g: (-g.area, g.bounds))):
+        cover = plan_coverage(part, swath, spacing, profile.cruise_speed_mps, profile.turnaround_s)
+        if cover is None:
+            plan.notes.append(f"a flyable part of {part.area:.0f} m2 is too thin to fly")
+            continue
+        seen += cover.coverage_frac * part.area
+        if plan.sweep_angle_deg is None:
+            plan.sweep_angle_deg = cover.sweep_angle_deg
+        plan.pieces.append(Piece(target.id, Kind.GRID, cover.waypoints, alt, cover.turns, part=k))
+    if not plan.pieces:
+        plan.skipped = "flyable area too thin to fly a lane"
+        return plan
+    plan.coverage_frac = seen / area if area > 0 else 0.0
+    return plan
+
+
+def coverage_of(pieces: list[Piece], area: shapely.Geometry, swath_m: float) -> float:
+    """Fraction of ``area`` seen by the swaths of ``pieces`` (for checks and tests)."""
+    if not pieces:
+        return 0.0
+    swaths = [covered_fraction(area, p.points, swath_m) * area.area for p in pieces]
+    return min(1.0, sum(swaths) / area.area)
+
+
+def split_piece(piece: Piece, max_moving_s: float, profile: DroneProfile) -> list[Piece]:
+    """Cut a grid or line piece into chunks of at most ``max_moving_s`` of flight each."""
+    moving, _ = piece.time_on_target(profile)
+    if piece.kind is Kind.POINT or moving <= max_moving_s or max_moving_s < MIN_CHUNK_S:
+        return [piece]  # fits whole, or too far for any chunk (the sortie split says so)
+    speed, turn_s = profile.cruise_speed_mps, profile.turnaround_s
+    budget_m = max(max_moving_s * speed * 0.98, 1.0)
+    pts = list(piece.points)
+    chunks: list[list[XY]] = [[pts[0]]]
+    used = 0.0
+    for a, b in itertools.pairwise(pts):
+        seg = math.dist(a, b)
+        start = a
+        while used + seg > budget_m:
+            take = budget_m - used
+            t = take / seg
+            cut = (start[0] + (b[0] - start[0]) * t, start[1] + (b[1] - start[1]) * t)
+            chunks[-1].append(cut)
+            chunks.append([cut])
+            start, seg, used = cut, seg - take, 0.0
+        chunks[-1].append(b)
+        used += seg + (turn_s * speed if piece.kind is Kind.GRID else 0.0)
+    out = []
+    for k, chunk in enumerate(c for c in chunks if len(c) >= 2 and path_length(c) > 0.5):
+        pts_k = tuple(chunk)
+        out.append(
+            Piece(
+                piece.target_id,
+                piece.kind,
+                pts_k,
+                piece.alt_m,
+                _count_turns(pts_k),
+                part=piece.part * 1000 + k,
+            )
+        )
+    return out
+
+
+def point_xy(p: XY) -> Point:
+    return Point(p)

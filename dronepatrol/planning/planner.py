@@ -1,0 +1,378 @@
+"""The planner's front door: :func:`plan_sorties` turns a patrol network into sorties.
+
+Stages, per station: targets -> pieces (coverage, line parts, point
+inspections; skipped targets with reasons) -> one tour -> sorties that fit the
+battery -> missions (items, fence, rally point) -> safety check. Pure and
+deterministic: no files, no MAVLink; the same network and profile always give
+the same plan. The CLI (``dronepatrol plan``), the web app and the scheduler
+all call this function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from dronepatrol.geo import LocalFrame
+from dronepatrol.mission import Mission
+from dronepatrol.network.model import Kind, Network, Station
+from dronepatrol.planning.flight import FlightCost, hop_estimate
+from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
+from dronepatrol.planning.profile import DroneProfile
+from dronepatrol.planning.routing import TransitRouter
+from dronepatrol.planning.safety import check_mission, fence_polygon, ring_latlon
+from dronepatrol.planning.sorties import (
+    BuiltSortie,
+    build_sorties,
+    order_pieces,
+    split_into_sorties,
+    steps_to_items,
+)
+
+Progress = Callable[[str, int, int], None]
+"""progress(label, done, total): called as stations are planned."""
+
+
+class PlanningError(ValueError):
+    """Planning failed; ``problems`` lists every reason (unknown ids, unsafe missions)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("planning failed:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Sortie:
+    """One planned flight: take-off at ``station``, the targets, landing back there.
+
+    Attributes:
+        id: ``<station>-<n>``, e.g. ``S01-1``.
+        station: the station id.
+        mission: items, fence and rally point, ready to upload or write.
+        targets: ids of the targets flown (in flight order, each once).
+        length_m: horizontal track length [m].
+        duration_s: estimated flight time [s].
+        energy_frac: estimated share of a full battery used.
+    """
+
+    id: str
+    station: str
+    mission: Mission
+    targets: tuple[str, ...]
+    length_m: float
+    duration_s: float
+    energy_frac: float
+    track: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
+    """(lat [deg], lon [deg], alt above home [m]) of each position flown, take-off to landing."""
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """What became of one target: ``planned``, ``partial`` or ``skipped``, and why."""
+
+    id: str
+    status: str
+    reason: str = ""
+    sorties: tuple[str, ...] = ()
+    coverage_frac: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.coverage_frac is not None:
+            out["coverage_frac"] = round(self.coverage_frac, 4)
+        if self.sorties:
+            out["sorties"] = list(self.sorties)
+        out.update(self.details)
+        return out
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Every sortie planned and the status of every target asked for."""
+
+    profile: DroneProfile
+    sorties: tuple[Sortie, ...]
+    targets: dict[str, TargetStatus]
+    network_name: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` document (file names follow the sortie ids)."""
+        sorties = [
+            {
+                "id": s.id,
+                "station": s.station,
+                "plan": f"{s.id}.plan",
+                "waypoints": f"{s.id}.waypoints",
+                "targets": list(s.targets),
+                "items": len(s.mission.items),
+                "length_m": round(s.length_m, 1),
+                "duration_s": round(s.duration_s, 1),
+                "energy_frac": round(s.energy_frac, 4),
+            }
+            for s in self.sorties
+        ]
+        statuses = [t.status for t in self.targets.values()]
+        grid_cover = [t.coverage_frac for t in self.targets.values() if t.coverage_frac is not None]
+        totals = {
+            "sorties": len(self.sorties),
+            "stations": len({s.station for s in self.sorties}),
+            "items": sum(len(s.mission.items) for s in self.sorties),
+            "length_m": round(sum(s.length_m for s in self.sorties), 1),
+            "duration_s": round(sum(s.duration_s for s in self.sorties), 1),
+            "max_energy_frac": round(max((s.energy_frac for s in self.sorties), default=0.0), 4),
+            "targets_planned": statuses.count("planned"),
+            "targets_partial": statuses.count("partial"),
+            "targets_skipped": statuses.count("skipped"),
+            "min_grid_coverage_frac": round(min(grid_cover), 4) if grid_cover else None,
+        }
+        return {
+            "network": self.network_name,
+            "profile": self.profile.as_dict(),
+            "sorties": sorties,
+            "targets": {tid: t.as_dict() for tid, t in self.targets.items()},
+            "totals": totals,
+        }
+
+
+def _select(
+    network: Network, station_ids: Iterable[str] | None, target_ids: Iterable[str] | None
+) -> tuple[list[Station], dict[str, list[str]]]:
+    problems = []
+    stations = list(network.stations)
+    if station_ids is not None:
+        wanted = list(dict.fromkeys(station_ids))
+        known = {s.id for s in network.stations}
+        problems += [
+            f"unknown station {sid!r}; the network has: {', '.join(sorted(known)) or 'none'}"
+            for sid in wanted
+            if sid not in known
+        ]
+        stations = [network.station(sid) for sid in wanted if sid in known]
+    chosen: dict[str, list[str]] = {
+        s.id: [t.id for t in network.targets_of(s.id)] for s in stations
+    }
+    if target_ids is not None:
+        wanted_t = list(dict.fromkeys(target_ids))
+        known_t = {t.id for t in network.targets}
+        problems += [
+            f"unknown target {tid!r}; give ids of grids, lines or points in the network"
+            for tid in wanted_t
+            if tid not in known_t
+        ]
+        keep = set(wanted_t)
+        owners = {network.target(t).station for t in wanted_t if t in known_t}
+        if station_ids is None:
+            stations = [s for s in network.stations if s.id in owners]
+        for tid in wanted_t:
+            if tid in known_t and network.target(tid).station not in {s.id for s in stations}:
+                problems.append(
+                    f"target {tid!r} belongs to station {network.target(tid).station!r}, "
+                    "which is not among the stations asked for"
+                )
+        chosen = {s.id: [t.id for t in network.targets_of(s.id) if t.id in keep] for s in stations}
+    if problems:
+        raise PlanningError(problems)
+    return stations, chosen
+
+
+def _chunk_budget_s(profile: DroneProfile, station_xy, piece: Piece) -> float:
+    """Moving time [s] one chunk of ``piece`` may take so that a sortie can still reach it."""
+    pts = np.asarray(piece.points)
+    far = float(np.hypot(*(pts - np.asarray(station_xy)).T).max()) * 1.3
+    trip = FlightCost(profile)
+    trip.leg(0.0, profile.transit_altitude_m)
+    hop_estimate(trip, far, profile.transit_altitude_m, piece.alt_m)
+    hop_estimate(trip, far, piece.alt_m, profile.transit_altitude_m)
+    trip.leg(0.0, -profile.transit_altitude_m)
+    spare_s = profile.usable_battery_frac * 0.9 * profile.hover_endurance_s - trip.energy_s
+    return spare_s / profile.cruise_power_ratio
+
+
+def plan_sorties(
+    network: Network,
+    profile: DroneProfile | None = None,
+    station_ids: Iterable[str] | None = None,
+    target_ids: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Plan safe sorties over a patrol network.
+
+    Args:
+        network: the validated patrol network.
+        profile: the drone profile (default: the shipped one).
+        station_ids: plan only these stations (default: every station).
+        target_ids: plan only these targets (default: every target of the stations).
+        progress: called with (station id, stations done, stations in all).
+
+    Returns:
+        The sorties, station by station, and the status of every target asked for
+        (planned with its coverage, or skipped with the reason).
+
+    Raises:
+        PlanningError: unknown station or target ids, or a mission that fails the
+            safety check (the message lists every problem).
+    """
+    from dronepatrol.planning.profile import load_profile
+
+    profile = profile or load_profile()
+    stations, chosen = _select(network, station_ids, target_ids)
+    lat0, lon0 = network.centre()
+    frame = LocalFrame(lat0, lon0)
+    zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
+    router = TransitRouter([p for _, p in zones_xy], profile.nofly_margin_m)
+    sorties: list[Sortie] = []
+    statuses: dict[str, TargetStatus] = {}
+    problems: list[str] = []
+    for done, station in enumerate(stations):
+        if progress:
+            progress(station.id, done, len(stations))
+        sx, sy = frame.to_xy(station.lon_deg, station.lat_deg)
+        station_xy = (float(sx), float(sy))
+        plans = [
+            build_target(
+                network.target(tid),
+                frame.geometry_to_xy(network.target(tid).geometry),
+                profile,
+                router,
+                zones_xy,
+            )
+            for tid in chosen[station.id]
+        ]
+        blocked_home = router.inside_blocked(station_xy)
+        pieces: list[Piece] = []
+        for plan in plans:
+            if blocked_home and not plan.skipped:
+                plan.skipped = (
+                    f"station {station.id} is within {profile.nofly_margin_m:g} m of a no-fly zone"
+                )
+            if plan.skipped:
+                continue
+            for piece in plan.pieces:
+                pieces.extend(
+                    split_piece(piece, _chunk_budget_s(profile, station_xy, piece), profile)
+                )
+        ordered, unreachable = order_pieces(station_xy, pieces, router)
+        runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
+        built = build_sorties(profile, station_xy, runs, router)
+        station_sorties = _to_sorties(station, built, frame, profile, zones_xy)
+        for sortie in station_sorties:
+            breaches = check_mission(
+                sortie.mission, frame, [(z.id, p) for z, p in zones_xy], profile.max_altitude_m
+            )
+            problems += [f"{sortie.id}: {b}" for b in breaches]
+        sorties += station_sorties
+        lost = {id(p): "no transit path around the no-fly zones" for p in unreachable}
+        lost.update({id(p): "out of battery range from the station" for p in too_far})
+        _statuses(plans, station_sorties, unreachable + too_far, lost, statuses)
+    if progress:
+        progress("", len(stations), len(stations))
+    if problems:
+        raise PlanningError(problems)
+    return PlanResult(profile, tuple(sorties), statuses, network.name)
+
+
+def _to_sorties(
+    station: Station,
+    built: list[BuiltSortie],
+    frame: LocalFrame,
+    profile: DroneProfile,
+    zones_xy,
+) -> list[Sortie]:
+    if not built:
+        return []
+    reach = [np.asarray([(x, y) for x, y, _ in b.track]) for b in built]
+    for b in built:
+        for piece in b.pieces:
+            if piece.orbit_radius_m > 0:
+                circle = shapely.buffer(shapely.points(piece.points[0]), piece.orbit_radius_m)
+                reach.append(np.asarray(circle.exterior.coords))
+    fence = fence_polygon(np.concatenate(reach), profile.fence_margin_m)
+    inclusion = ring_latlon(fence, frame)
+    exclusions = tuple(
+        tuple((round(lat, 7), round(lon, 7)) for lon, lat in zone.geometry.exterior.coords[:-1])
+        for zone, poly in zones_xy
+        if poly.intersects(fence)
+    )
+    home = (round(station.lat_deg, 7), round(station.lon_deg, 7), station.elevation_m)
+    out = []
+    for k, b in enumerate(built, 1):
+        items = steps_to_items(b.steps, frame.to_lonlat)
+        targets = tuple(dict.fromkeys(p.target_id for p in b.pieces))
+        xs = np.array([t[0] for t in b.track])
+        ys = np.array([t[1] for t in b.track])
+        lon, lat = frame.to_lonlat(xs, ys)
+        track = tuple(
+            (round(a, 7), round(o, 7), round(z, 2))
+            for a, o, z in zip(lat.tolist(), lon.tolist(), [t[2] for t in b.track], strict=True)
+        )
+        mission = Mission(
+            items=items,
+            home=home,
+            fence_inclusions=(inclusion,),
+            fence_exclusions=exclusions,
+            rally_points=((home[0], home[1], profile.transit_altitude_m),),
+        )
+        out.append(
+            Sortie(
+                id=f"{station.id}-{k}",
+                station=station.id,
+                mission=mission,
+                targets=targets,
+                length_m=b.length_m,
+                duration_s=b.duration_s,
+                energy_frac=b.energy_frac,
+                track=track,
+            )
+        )
+    return out
+
+
+def _statuses(
+    plans: list[TargetPlan],
+    sorties: list[Sortie],
+    lost: list[Piece],
+    reasons: dict[int, str],
+    out: dict[str, TargetStatus],
+) -> None:
+    flown: dict[str, list[str]] = {}
+    for s in sorties:
+        for tid in s.targets:
+            flown.setdefault(tid, []).append(s.id)
+    lost_reason: dict[str, str] = {}
+    for piece in lost:
+        lost_reason.setdefault(piece.target_id, reasons[id(piece)])
+    for plan in plans:
+        t = plan.target
+        details: dict[str, Any] = {"kind": t.kind.value, "priority": t.priority.value}
+        if plan.notes:
+            details["notes"] = list(plan.notes)
+        if plan.sweep_angle_deg is not None:
+            details["sweep_angle_deg"] = round(plan.sweep_angle_deg, 1)
+        if plan.flyable_area_m2 is not None:
+            details["flyable_area_m2"] = round(plan.flyable_area_m2, 1)
+        if t.kind is Kind.POINT and plan.pieces:
+            radius = plan.pieces[0].orbit_radius_m
+            details["inspection"] = "orbit" if radius > 0 else "hover"
+            if radius > 0:
+                details["orbit_radius_m"] = round(radius, 1)
+            details["dwell_s"] = plan.pieces[0].dwell_s
+        if plan.skipped:
+            out[t.id] = TargetStatus(t.id, "skipped", plan.skipped, details=details)
+            continue
+        ids = tuple(flown.get(t.id, ()))
+        if t.id in lost_reason:
+            status = "partial" if ids else "skipped"
+            out[t.id] = TargetStatus(t.id, status, lost_reason[t.id], ids, None, details)
+            continue
+        cover = plan.coverage_frac if t.kind is Kind.GRID else None
+        if cover is not None and not math.isfinite(cover):
+            cover = 0.0
+        out[t.id] = TargetStatus(t.id, "planned", "", ids, cover, details)

@@ -1,0 +1,270 @@
+"""Shortest paths that stay out of polygons (transit) or inside one (survey legs).
+
+Both are visibility-graph searches: the shortest path among polygonal
+obstacles bends only at obstacle corners, so the graph's nodes are those
+corners, set slightly off the boundary, and its edges the straight segments
+that stay clear.
+
+* :class:`TransitRouter` keeps out of no-fly zones (grown by a margin): paths
+  between targets and to and from the station. All-pairs shortest paths
+  between corners are computed once (Floyd-Warshall), so each query is a
+  small min-plus product.
+* :class:`AreaRouter` keeps inside a grid's flyable area: the connecting legs
+  between survey lanes when a straight leg would cut a corner or a hole.
+
+Coordinates are local metres (x east, y north); see :class:`dronepatrol.geo.LocalFrame`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Polygon
+
+XY = tuple[float, float]
+
+NODE_OFFSET_M = 1.0
+"""How far outside a grown no-fly zone its corner nodes sit [m]."""
+
+
+def _rings(geometry: shapely.Geometry) -> list[np.ndarray]:
+    rings = []
+    for poly in shapely.get_parts(geometry):
+        if poly.is_empty or not isinstance(poly, Polygon):
+            continue
+        rings.append(np.asarray(poly.exterior.coords)[:-1])
+        rings.extend(np.asarray(r.coords)[:-1] for r in poly.interiors)
+    return rings
+
+
+def path_length(points: list[XY] | np.ndarray) -> float:
+    """Length [m] of a polyline."""
+    pts = np.asarray(points, dtype=float)
+    if len(pts) < 2:
+        return 0.0
+    return float(np.hypot(*np.diff(pts, axis=0).T).sum())
+
+
+class TransitRouter:
+    """Shortest paths between points that never enter the (grown) no-fly zones.
+
+    Args:
+        zones: no-fly polygons in local metres.
+        margin_m: how far from a zone a path must keep [m].
+    """
+
+    def __init__(self, zones: list[Polygon], margin_m: float) -> None:
+        self.margin_m = margin_m
+        grown = [shapely.buffer(z, margin_m, join_style="mitre", mitre_limit=2.0) for z in zones]
+        self.blocked = shapely.union_all(grown) if grown else Polygon()
+        self._parts = [p for p in shapely.get_parts(self.blocked) if not p.is_empty]
+        self._tree = shapely.STRtree(self._parts)
+        shapely.prepare(self.blocked)
+        if self._parts:
+            ring_geom = shapely.buffer(
+                self.blocked, NODE_OFFSET_M, join_style="mitre", mitre_limit=2.0
+            )
+            nodes = np.concatenate(_rings(ring_geom)) if _rings(ring_geom) else np.zeros((0, 2))
+        else:
+            nodes = np.zeros((0, 2))
+        # nodes that fall inside another zone's margin are useless
+        if len(nodes):
+            inside = shapely.intersects(shapely.points(nodes), self.blocked)
+            nodes = nodes[~inside]
+        self.nodes = nodes
+        self._all_pairs()
+
+    def _clear_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """For arrays of start and end points (n, 2), True where the segment is clear."""
+        n = len(a)
+        clear = np.ones(n, dtype=bool)
+        if n == 0 or not self._parts:
+            return clear
+        lines = shapely.linestrings(np.stack([a, b], axis=1))
+        hit, _ = self._tree.query(lines, predicate="intersects")
+        clear[np.unique(hit)] = False
+        return clear
+
+    def _all_pairs(self) -> None:
+        n = len(self.nodes)
+        self._dist = np.full((n, n), np.inf)
+        self._next = np.full((n, n), -1, dtype=np.int64)
+        if n == 0:
+            return
+        i, j = np.triu_indices(n, k=1)
+        clear = self._clear_pairs(self.nodes[i], self.nodes[j])
+        i, j = i[clear], j[clear]
+        d = np.hypot(*(self.nodes[i] - self.nodes[j]).T)
+        dist, nxt = self._dist, self._next
+        dist[i, j] = dist[j, i] = d
+        nxt[i, j] = j
+        nxt[j, i] = i
+        np.fill_diagonal(dist, 0.0)
+        np.fill_diagonal(nxt, np.arange(n))
+        for k in range(n):
+            via = dist[:, k : k + 1] + dist[k : k + 1, :]
+            better = via < dist
+            if better.any():
+                dist[better] = via[better]
+                nxt[better] = np.broadcast_to(nxt[:, k : k + 1], (n, n))[better]
+
+    def is_clear(self, a: XY, b: XY) -> bool:
+        """True when the straight segment a-b keeps out of every grown zone."""
+        return bool(self._clear_pairs(np.array([a]), np.array([b]))[0])
+
+    def inside_blocked(self, p: XY) -> bool:
+        """True when p lies in a no-fly zone or within the margin of one."""
+        return bool(shapely.intersects(shapely.points(np.array(p)), self.blocked))
+
+    def _visible(self, points: np.ndarray) -> np.ndarray:
+        """(len(points), len(nodes)) distances to the nodes each point sees (inf elsewhere)."""
+        m, n = len(points), len(self.nodes)
+        out = np.full((m, n), np.inf)
+        if m == 0 or n == 0:
+            return out
+        a = np.repeat(points, n, axis=0)
+        b = np.tile(self.nodes, (m, 1))
+        clear = self._clear_pairs(a, b).reshape(m, n)
+        d = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1]).reshape(m, n)
+        out[clear] = d[clear]
+        return out
+
+    def path(self, a: XY, b: XY) -> list[XY] | None:
+        """The shortest clear path from a to b (a and b included), None if there is none."""
+        if self.is_clear(a, b):
+            return [tuple(a), tuple(b)]
+        va, vb = self._visible(np.array([a, b], dtype=float))
+        if not np.isfinite(va).any() or not np.isfinite(vb).any():
+            return None
+        total = va[:, None] + self._dist + vb[None, :]
+        u, v = np.unravel_index(int(np.argmin(total)), total.shape)
+        if not np.isfinite(total[u, v]):
+            return None
+        route = [tuple(a)]
+        node = int(u)
+        while True:
+            route.append(tuple(self.nodes[node]))
+            if node == v:
+                break
+            node = int(self._next[node, v])
+        route.append(tuple(b))
+        return [(float(x), float(y)) for x, y in route]
+
+    def distances(self, points: np.ndarray) -> np.ndarray:
+        """Symmetric matrix [m] of shortest clear path lengths between points (inf: none)."""
+        points = np.asarray(points, dtype=float)
+        m = len(points)
+        diff = points[:, None, :] - points[None, :, :]
+        dist = np.hypot(diff[..., 0], diff[..., 1])
+        if m < 2 or not self._parts:
+            return dist
+        i, j = np.triu_indices(m, k=1)
+        clear = self._clear_pairs(points[i], points[j])
+        bi, bj = i[~clear], j[~clear]
+        if len(bi) == 0:
+            return dist
+        vis = self._visible(points)
+        # min over u of vis[p, u] + D[u, v]: to reach node v from p via a first visible node
+        reach = np.full_like(vis, np.inf)
+        for start in range(0, m, 64):
+            block = vis[start : start + 64]
+            reach[start : start + 64] = np.min(block[:, :, None] + self._dist[None, :, :], axis=1)
+        via = np.min(reach[bi] + vis[bj], axis=1)
+        dist[bi, bj] = via
+        dist[bj, bi] = via
+        return dist
+
+
+class AreaRouter:
+    """Shortest paths that stay inside a polygon (a grid's flyable area, holes excluded).
+
+    Args:
+        area: the polygon (or multipolygon) to stay inside, local metres.
+        node_inset_m: how far inside the boundary the corner nodes sit [m].
+    """
+
+    def __init__(self, area: Polygon | MultiPolygon, node_inset_m: float = 0.3) -> None:
+        self.area = area
+        self._check = shapely.buffer(area, 1e-6)
+        shapely.prepare(self._check)
+        inset = shapely.buffer(area, -node_inset_m, join_style="mitre", mitre_limit=3.0)
+        rings = _rings(inset)
+        self.nodes = np.concatenate(rings) if rings else np.zeros((0, 2))
+        self._adj: list[list[tuple[int, float]]] | None = None
+
+    def covers(self, points: list[XY] | np.ndarray) -> bool:
+        """True when the polyline through ``points`` lies wholly inside the area."""
+        pts = np.asarray(points, dtype=float)
+        if len(pts) == 1:
+            return bool(self._check.covers(shapely.points(pts[0])))
+        return bool(self._check.covers(LineString(pts)))
+
+    def _graph(self) -> list[list[tuple[int, float]]]:
+        if self._adj is None:
+            n = len(self.nodes)
+            adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+            if n > 1:
+                i, j = np.triu_indices(n, k=1)
+                lines = shapely.linestrings(np.stack([self.nodes[i], self.nodes[j]], axis=1))
+                ok = shapely.covers(self._check, lines)
+                d = np.hypot(*(self.nodes[i] - self.nodes[j]).T)
+                for a, b, w in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), strict=True):
+                    adj[a].append((b, w))
+                    adj[b].append((a, w))
+            self._adj = adj
+        return self._adj
+
+    def path(self, a: XY, b: XY) -> list[XY] | None:
+        """The shortest path from a to b inside the area (a, b included); None if none."""
+        if self.covers([a, b]):
+            return [tuple(a), tuple(b)]
+        adj = self._graph()
+        n = len(self.nodes)
+        if n == 0:
+            return None
+        ends = np.array([a, b], dtype=float)
+        lines = shapely.linestrings(
+            np.stack([np.repeat(ends, n, axis=0), np.tile(self.nodes, (2, 1))], axis=1)
+        )
+        ok = shapely.covers(self._check, lines).reshape(2, n)
+        d_end = np.hypot(*(np.repeat(ends, n, axis=0) - np.tile(self.nodes, (2, 1))).T).reshape(
+            2, n
+        )
+        # Dijkstra from a (index n) to b (index n + 1)
+        best = [math.inf] * (n + 2)
+        prev = [-1] * (n + 2)
+        best[n] = 0.0
+        heap = [(0.0, n)]
+        while heap:
+            dist, u = heapq.heappop(heap)
+            if dist > best[u]:
+                continue
+            if u == n + 1:
+                break
+            if u == n:
+                edges = [(v, float(d_end[0, v])) for v in np.flatnonzero(ok[0]).tolist()]
+            else:
+                edges = list(adj[u])
+                if ok[1, u]:
+                    edges.append((n + 1, float(d_end[1, u])))
+            for v, w in edges:
+                if dist + w < best[v]:
+                    best[v] = dist + w
+                    prev[v] = u
+                    heapq.heappush(heap, (dist + w, v))
+        if not math.isfinite(best[n + 1]):
+            return None
+        out: list[XY] = []
+        node = n + 1
+        while node != -1:
+            if node == n + 1:
+                out.append((float(b[0]), float(b[1])))
+            elif node == n:
+                out.append((float(a[0]), float(a[1])))
+            else:
+                out.append((float(self.nodes[node, 0]), float(self.nodes[node, 1])))
+            node = prev[node]
+        return out[::-1]

@@ -1,0 +1,115 @@
+"""Geofence and the safety check every mission passes before anything is written.
+
+The fence of a station is one inclusion polygon around everything its sorties
+fly (convex hull of the tracks and orbits, grown by ``fence_margin_m``) and
+the no-fly zones near it as exclusion polygons. :func:`check_mission` then
+reads the mission back from its lat/lon items (what the vehicle will fly) and
+lists every breach: altitude limit, positions or legs in a no-fly zone,
+anything outside the inclusion fence or inside an exclusion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+
+from dronepatrol.geo import LocalFrame
+from dronepatrol.mission import Cmd, LatLon, Mission
+
+FENCE_SIMPLIFY_M = 5.0
+"""Tolerance when simplifying the inclusion polygon: the vehicle stores few vertices [m]."""
+
+
+def fence_polygon(points_xy: np.ndarray, margin_m: float) -> Polygon:
+    """The inclusion fence [m]: hull of ``points_xy`` grown by ``margin_m``, few vertices."""
+    hull = MultiPoint(points_xy).convex_hull
+    grown = shapely.buffer(hull, max(margin_m, 1.0), join_style="mitre", mitre_limit=1.5)
+    # simplify only outward: the hull of the simplified ring still contains the grown hull
+    simple = shapely.simplify(grown, FENCE_SIMPLIFY_M).convex_hull
+    if not simple.covers(hull):
+        return grown
+    return shapely.buffer(simple, FENCE_SIMPLIFY_M, join_style="mitre", mitre_limit=1.5)
+
+
+def ring_latlon(polygon: Polygon, frame: LocalFrame) -> tuple[LatLon, ...]:
+    """A polygon's exterior [m] as (lat, lon) vertices without the closing repeat."""
+    xy = np.asarray(polygon.exterior.coords)[:-1]
+    lon, lat = frame.to_lonlat(xy[:, 0], xy[:, 1])
+    return tuple(
+        (round(a, 7), round(o, 7)) for a, o in zip(lat.tolist(), lon.tolist(), strict=True)
+    )
+
+
+def _poly_xy(ring: tuple[LatLon, ...], frame: LocalFrame) -> Polygon:
+    lat = np.array([p[0] for p in ring])
+    lon = np.array([p[1] for p in ring])
+    x, y = frame.to_xy(lon, lat)
+    return Polygon(np.column_stack([x, y]))
+
+
+def check_mission(
+    mission: Mission,
+    frame: LocalFrame,
+    nofly: list[tuple[str, Polygon]],
+    max_altitude_m: float,
+) -> list[str]:
+    """Every safety breach in ``mission`` (empty when it is safe to write and fly).
+
+    Args:
+        mission: the mission as it will be uploaded.
+        frame: the local frame the no-fly polygons are in.
+        nofly: (zone id, polygon [m]) of every no-fly zone.
+        max_altitude_m: highest altitude allowed above home [m].
+    """
+    problems: list[str] = []
+    items = mission.items
+    if not items or items[0].command != Cmd.NAV_TAKEOFF:
+        problems.append("the mission does not start with a take-off")
+    if not items or items[-1].command not in (Cmd.NAV_LAND, Cmd.NAV_RETURN_TO_LAUNCH):
+        problems.append("the mission does not end with a landing or RTL")
+    if mission.home is None:
+        problems.append("the mission has no planned home")
+        return problems
+    nav = [(k + 1, it) for k, it in enumerate(items) if it.is_nav and it.has_position]
+    for seq, it in enumerate(items, 1):
+        if it.has_position and it.alt_m > max_altitude_m + 1e-6:
+            problems.append(f"item {seq} at {it.alt_m:g} m is above the {max_altitude_m:g} m limit")
+    lat = np.array([mission.home[0]] + [it.lat_deg for _, it in nav])
+    lon = np.array([mission.home[1]] + [it.lon_deg for _, it in nav])
+    x, y = frame.to_xy(lon, lat)
+    xy = np.column_stack([x, y])
+    seqs = [0] + [s for s, _ in nav]
+    points = shapely.points(xy)
+    legs = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)) if len(xy) > 1 else []
+    circles = [
+        (s, Point(xy[i + 1]).buffer(it.param3, quad_segs=16))
+        for i, (s, it) in enumerate(nav)
+        if it.command == Cmd.NAV_LOITER_TURNS and it.param3 != 0
+    ]
+    for zone_id, zone in nofly:
+        shapely.prepare(zone)
+        for k in np.flatnonzero(shapely.intersects(zone, points)).tolist():
+            problems.append(f"item {seqs[k]} is inside no-fly {zone_id}")
+        if len(legs):
+            for k in np.flatnonzero(shapely.intersects(zone, legs)).tolist():
+                problems.append(f"leg {seqs[k]}->{seqs[k + 1]} crosses no-fly {zone_id}")
+        for s, circle in circles:
+            if zone.intersects(circle):
+                problems.append(f"orbit of item {s} enters no-fly {zone_id}")
+    if mission.fence_inclusions:
+        fence = shapely.union_all([_poly_xy(r, frame) for r in mission.fence_inclusions])
+        shapely.prepare(fence)
+        track = LineString(xy) if len(xy) > 1 else Point(xy[0])
+        if not fence.covers(track):
+            problems.append("the flight path leaves the inclusion fence")
+        for s, circle in circles:
+            if not fence.covers(circle):
+                problems.append(f"orbit of item {s} leaves the inclusion fence")
+    else:
+        problems.append("the mission has no inclusion fence")
+    for ring in mission.fence_exclusions:
+        excl = _poly_xy(ring, frame)
+        for k in np.flatnonzero(shapely.intersects(excl, points)).tolist():
+            problems.append(f"item {seqs[k]} is inside an exclusion fence")
+    return problems

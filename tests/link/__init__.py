@@ -1,0 +1,1 @@
+"""Tests of the MAVLink link, fleet and headless sortie (dronepatrol.mavlink, fly)."""

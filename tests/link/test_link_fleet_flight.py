@@ -1,0 +1,233 @@
+"""Three vehicles at once through one fleet, and ``dronepatrol fly`` as a real process.
+
+These run on the embedded simulator (several vehicles in one process and the
+CLI under a real signal); the single-vehicle suite in test_link_flight.py also
+runs on real SITL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from dronepatrol.sitl import Home, SimFleet
+from pymavlink import mavutil
+
+from dronepatrol import geo
+from dronepatrol.events import EventKind
+from dronepatrol.mavlink import Fleet, wait_ready
+from dronepatrol.mission import Cmd, Mission, MissionItem
+from dronepatrol.state import LandedState
+
+pytestmark = pytest.mark.timeout(240)
+HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
+SAFE = {
+    "FS_GCS_ENABLE": 1,
+    "BATT_FS_LOW_ACT": 2,
+    "FENCE_ENABLE": 1,
+    "FENCE_TYPE": 1,
+    "FENCE_ALT_MAX": 100,
+    "RTL_ALT": 1500,
+}
+
+
+def square(lat: float, lon: float, side_m: float, alt_m: float) -> Mission:
+    corners = [(side_m, 0), (side_m, side_m), (0, side_m)]
+    items = [MissionItem(Cmd.NAV_TAKEOFF, alt_m=alt_m)]
+    items += [
+        MissionItem(Cmd.NAV_WAYPOINT, lat_deg=a, lon_deg=b, alt_m=alt_m)
+        for a, b in (geo.offset(lat, lon, n, e) for n, e in corners)
+    ]
+    items.append(MissionItem(Cmd.NAV_RETURN_TO_LAUNCH))
+    return Mission(tuple(items))
+
+
+def test_three_vehicles_fly_different_missions_at_once_through_one_fleet():
+    sim = SimFleet(3, HOME, speedup=10, base_port=0, spacing_m=15).start()
+    fleet = Fleet(heartbeat_hz=20)
+    events = fleet.subscribe()
+    try:
+        for url in sim.urls:
+            fleet.add(url, wait_s=30)
+        vehicles = fleet.wait_vehicles(3)
+        assert [v.vehicle_id for v in vehicles] == ["1", "2", "3"]
+        missions = {}
+        for k, v in enumerate(vehicles):
+            wait_ready(v, 120)
+            home = v.snapshot.home
+            missions[v.vehicle_id] = square(home.lat_deg, home.lon_deg, 30 + 20 * k, 20 + 5 * k)
+            v.upload_mission(missions[v.vehicle_id])
+        # Start all three without waiting on any one of them: the non-blocking path.
+        takeoffs = [fleet.submit(v.vehicle_id, "takeoff", 10) for v in vehicles]
+        for f in takeoffs:
+            f.result(120)
+        starts = [fleet.submit(v.vehicle_id, "start_mission") for v in vehicles]
+        for f in starts:
+            f.result(60)
+        assert {s.mode for s in fleet.snapshots()} == {"AUTO"}
+        for v in vehicles:
+            v.wait_for(
+                lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND, 180, "landed"
+            )
+        log = events.drain()
+        for v in vehicles:
+            reached = {
+                e.data["seq"]
+                for e in log
+                if e.kind == EventKind.WAYPOINT_REACHED and e.vehicle_id == v.vehicle_id
+            }
+            assert set(range(1, 6)) <= reached, (v.vehicle_id, reached)
+            track = [
+                e
+                for e in log
+                if e.kind == EventKind.TELEMETRY
+                and e.vehicle_id == v.vehicle_id
+                and e.data["armed"]
+            ]
+            peak = max(e.data["alt_rel_m"] for e in track)
+            wanted = missions[v.vehicle_id].items[1].alt_m
+            assert abs(peak - wanted) < 2.0, (v.vehicle_id, peak, wanted)
+            home = v.snapshot.home
+            farthest = max(
+                geo.distance_m(home.lat_deg, home.lon_deg, e.data["lat_deg"], e.data["lon_deg"])
+                for e in track
+            )
+            side = 30 + 20 * (int(v.vehicle_id) - 1)
+            assert abs(farthest - side * 2**0.5) < 6, (v.vehicle_id, farthest, side)
+    finally:
+        fleet.close()
+        sim.stop()
+
+
+WAYPOINTS = """QGC WPL 110
+0\t1\t0\t16\t0\t0\t0\t0\t{lat}\t{lon}\t584.000000\t1
+1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t15\t1
+2\t0\t3\t16\t0\t0\t0\t0\t{lat1}\t{lon}\t15\t1
+3\t0\t3\t16\t0\t0\t0\t0\t{lat1}\t{lon1}\t15\t1
+4\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1
+"""
+
+
+@pytest.fixture
+def mission_file(tmp_path: Path) -> Path:
+    lat1, lon1 = geo.offset(HOME.lat_deg, HOME.lon_deg, 150, 150)
+    path = tmp_path / "patrol.waypoints"
+    path.write_text(WAYPOINTS.format(lat=HOME.lat_deg, lon=HOME.lon_deg, lat1=lat1, lon1=lon1))
+    return path
+
+
+@pytest.fixture
+def plan_file(tmp_path: Path) -> Path:
+    """A QGroundControl .plan with a fence around the patrol and a rally point."""
+    from dronepatrol.missionfiles import save_mission
+
+    mission = square(HOME.lat_deg, HOME.lon_deg, 100, 15)
+    fence = tuple(
+        geo.offset(HOME.lat_deg, HOME.lon_deg, n, e)
+        for n, e in ((-100, -100), (250, -100), (250, 250), (-100, 250))
+    )
+    mission = Mission(
+        mission.items,
+        home=(HOME.lat_deg, HOME.lon_deg, HOME.alt_m),
+        fence_inclusions=(fence,),
+        rally_points=((*geo.offset(HOME.lat_deg, HOME.lon_deg, 20, 0), 15.0),),
+    )
+    return save_mission(mission, tmp_path / "patrol.plan")
+
+
+def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "DRONEPATROL_DATA_DIR": str(tmp_path / "data")}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dronepatrol",
+            "fly",
+            "--connect",
+            url,
+            "--mission",
+            str(mission),
+            "--takeoff-alt",
+            "15",
+            "--record",
+            str(tmp_path / "tlogs"),
+            "--heartbeat-hz",
+            "20",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
+    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={**SAFE, "FENCE_TYPE": 5}).start()
+    try:
+        proc = fly(sim.urls[0], plan_file, tmp_path)
+        out, _ = proc.communicate(timeout=200)
+        assert proc.returncode == 0, out
+        assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
+        progress = [line for line in out.splitlines() if line.startswith("item ")]
+        assert [p.split()[1] for p in progress[:5]] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+        assert "| next " in progress[0] and "| battery " in progress[0]
+        summary = out.strip().splitlines()[-1]
+        assert summary.startswith("sortie complete:") and "km" in summary
+        state = sim.snapshot(0)
+        assert not state["armed"] and state["landed"]
+        tlog = next((tmp_path / "tlogs").glob("*.tlog"))
+        assert str(tlog) in summary
+        log = mavutil.mavlink_connection(str(tlog))
+        kinds = set()
+        while (msg := log.recv_match()) is not None:
+            kinds.add((msg.get_srcSystem(), msg.get_type()))
+        log.close()
+        assert {
+            (255, "MISSION_ITEM_INT"),
+            (1, "MISSION_ITEM_REACHED"),
+            (1, "HEARTBEAT"),
+            (255, "COMMAND_LONG"),
+        } <= kinds
+    finally:
+        sim.stop()
+
+
+def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
+    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={"FS_GCS_ENABLE": 0}).start()
+    try:
+        proc = fly(sim.urls[0], mission_file, tmp_path)
+        out, _ = proc.communicate(timeout=200)
+        assert proc.returncode == 1
+        assert "preflight check gcs_failsafe failed" in out and "--override" in out
+        assert not sim.snapshot(0)["armed"]
+    finally:
+        sim.stop()
+
+
+def test_ctrl_c_returns_to_launch_and_waits_for_the_landing(mission_file, tmp_path):
+    sim = SimFleet(1, HOME, speedup=5, base_port=0, params=SAFE).start()
+    try:
+        proc = fly(sim.urls[0], mission_file, tmp_path)
+        lines = []
+        deadline = time.monotonic() + 150
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("item 2/4") or time.monotonic() > deadline:
+                break
+        assert any(line.startswith("item 2/4") for line in lines), "".join(lines)
+        assert sim.snapshot(0)["alt_rel_m"] > 5
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=200)
+        assert proc.returncode == 130, "".join(lines) + rest
+        assert "commanding RTL" in rest and "landed and disarmed" in rest
+        state = sim.snapshot(0)
+        assert not state["armed"] and state["landed"] and state["mode"] == "RTL"
+        assert geo.distance_m(state["lat"], state["lon"], HOME.lat_deg, HOME.lon_deg) < 5
+    finally:
+        sim.stop()
