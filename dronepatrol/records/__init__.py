@@ -4,7 +4,10 @@
   link imports it to publish snapshots).
 * :class:`~dronepatrol.records.recorder.Recorder`: subscribes to the event bus
   and writes sorties, track, events, detections and media in batches on its
-  own thread.
+  own thread; :mod:`~dronepatrol.records.ledger` decides what each event does
+  to the record, :mod:`~dronepatrol.records.recovery` what a restart does to
+  the sorties left open, :mod:`~dronepatrol.records.audit` the outcome rule
+  and the audit rows.
 * :mod:`~dronepatrol.records.archive`: reading sorties back.
 * :mod:`~dronepatrol.records.export`, :mod:`~dronepatrol.records.report`:
   GeoJSON, KML, GPX, CSV and the self-contained HTML report.

@@ -148,16 +148,18 @@ def test_events_without_a_vehicle_are_kept(engine, bus, recorder) -> None:
 def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) -> None:
     from sqlalchemy.exc import OperationalError
 
-    failures = {"left": 2}
-    real_insert = Recorder._insert_pending
+    from dronepatrol.records.batch import Batch
 
-    def flaky_insert(connection, batch):
+    failures = {"left": 2}
+    real_insert = Batch.insert
+
+    def flaky_insert(batch, connection):
         if failures["left"] and batch.tracks:
             failures["left"] -= 1
             raise OperationalError("INSERT", {}, Exception("database went away"))
-        return real_insert(connection, batch)
+        return real_insert(batch, connection)
 
-    monkeypatch.setattr(Recorder, "_insert_pending", staticmethod(flaky_insert))
+    monkeypatch.setattr(Batch, "insert", flaky_insert)
     recorder = Recorder(engine, bus)
     recorder.start()
     script = ScriptedSortie(bus)
@@ -165,6 +167,10 @@ def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) 
     assert recorder.flush(timeout_s=30)
     recorder.stop()
     assert recorder.errors == 2 and failures["left"] == 0
+    assert (
+        recorder.rows_written
+        == sum(1 for e in script.published if e.kind == EventKind.TELEMETRY) - 1
+    )
     [summary] = SortieArchive(engine).list()  # the sortie was not opened twice
     telemetry = sum(1 for e in script.published if e.kind == EventKind.TELEMETRY)
     assert summary.samples == telemetry - 1
