@@ -137,3 +137,28 @@ def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, d
     args = ["sorties", "report", "1", "--out", str(out), "--plan-summary", str(broken)]
     refused = CliRunner().invoke(main, args, env=env)
     assert refused.exit_code == 2 and "broken.json" in refused.output
+
+
+def test_attach_registers_files_for_verify(run, recorded, tmp_path: Path) -> None:
+    _, sortie_id, _ = recorded
+    video = tmp_path / "body-cam.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" * 50)
+    attached = run("attach", str(sortie_id), str(video))
+    assert attached.exit_code == 0, attached.output
+    shown = json.loads(run("show", str(sortie_id), "--json").output)
+    [media] = shown["media"]
+    assert media["kind"] == "video" and media["path"] == str(video.resolve())
+    assert run("verify", str(sortie_id)).exit_code == 0
+    missing = run("attach", str(sortie_id), str(tmp_path / "nope.mp4"))
+    assert missing.exit_code == 2 and "nope.mp4" in missing.output
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    from conftest import free_tcp_port
+
+    url = f"postgresql+psycopg://patrol:s3cret@127.0.0.1:{free_tcp_port()}/records"
+    env = {"DRONEPATROL_DATABASE_URL": url, "DRONEPATROL_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["sorties", "list"], env=env)
+    assert result.exit_code == 1
+    assert "cannot open the sortie database" in result.output
+    assert "127.0.0.1" in result.output and "s3cret" not in result.output
