@@ -47,7 +47,7 @@ class Batch:
     def insert(self, connection: Connection) -> None:
         """Write the waiting rows (executemany per table) and empty the lists."""
         if self.tracks:
-            connection.execute(insert(TrackSample), self.tracks)
+            _insert_tracks(connection, self.tracks)
             self.track_rows += len(self.tracks)
             self.tracks = []
         if self.events:
@@ -58,3 +58,42 @@ class Batch:
             connection.execute(insert(Detection), self.detections)
             self.other_rows += len(self.detections)
             self.detections = []
+
+
+TRACK_COLUMNS = (
+    "sortie_id",
+    "time_s",
+    "lat_deg",
+    "lon_deg",
+    "alt_amsl_m",
+    "alt_rel_m",
+    "heading_deg",
+    "groundspeed_mps",
+    "climb_mps",
+    "battery_pct",
+    "battery_v",
+    "mode",
+    "armed",
+)
+"""Every column a track row carries (the id is the database's)."""
+
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_tracks(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Track rows straight through the driver's executemany: the recorder's hot path.
+
+    Plain floats, strings and booleans need none of SQLAlchemy's per-row
+    processing; skipping it roughly doubles the rows per second. Drivers with
+    another parameter style go through SQLAlchemy.
+    """
+    mark = _PLACEHOLDER.get(connection.dialect.paramstyle)
+    if mark is None:
+        connection.execute(insert(TrackSample), rows)
+        return
+    table = TrackSample.__tablename__
+    sql = (
+        f"INSERT INTO {table} ({', '.join(TRACK_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(TRACK_COLUMNS))})"
+    )
+    connection.exec_driver_sql(sql, [tuple(row[c] for c in TRACK_COLUMNS) for row in rows])
