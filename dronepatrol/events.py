@@ -36,15 +36,15 @@ class EventKind(StrEnum):
     MISSION_UPLOAD = "mission_upload"
     STATUSTEXT = "statustext"
     FAILSAFE = "failsafe"
+    MEDIA = "media"
+    """A media file of a sortie (tlog, video, snapshot): data ``path``, ``kind``,
+    ``complete`` (False while still being written; hashed when the sortie ends)."""
     COMMAND_SENT = "command_sent"
     COMMAND_RESULT = "command_result"
     TELEMETRY = "telemetry"
     DETECTION = "detection"
     INCIDENT = "incident"
     DISPATCH = "dispatch"
-    MEDIA = "media"
-    """A media file of a sortie (tlog, video, snapshot): data ``path``, ``kind``,
-    ``complete`` (False while still being written; hashed when the sortie ends)."""
 
 
 _sequence = itertools.count(1)

@@ -26,6 +26,9 @@ ADOPT_WINDOW_S = 900.0
 """Unassigned events of a vehicle this long before it arms join its sortie [s]."""
 AFTERGLOW_S = 5.0
 """Events of a vehicle this long after it disarmed still join the sortie [s]."""
+RECORDING = "recording"
+"""Event kind the video pipeline publishes when a sortie's recording is finished
+(``path``, ``sha256``, ``size_bytes``); filed as video media."""
 TELEMETRY_SETTLE_S = 1.0
 """A snapshot's armed flag opens or closes a sortie only this long after the last
 armed/disarmed event of its vehicle, so a stale snapshot cannot undo one [s]."""
@@ -62,17 +65,16 @@ class SortieLedger(RestartMixin):
             context = {k: event.data[k] for k in CONTEXT_KEYS if k in event.data}
             state.context.setdefault(vid, {}).update(context)
         if event.kind == EventKind.DETECTION:
-            batch.detections.append(detection_row(event, self.sortie_for(vid, event.time_s)))
-            snapshot = event.data.get("snapshot")
-            if snapshot:
-                self.add_media(connection, event, str(snapshot), "snapshot", True, batch)
+            row = detection_row(event, self.sortie_for(vid, event.time_s))
+            batch.detections.append(row)
+            if row["snapshot_path"]:
+                self.add_media(connection, event, row["snapshot_path"], "snapshot", True, batch)
             return
-        if event.kind == EventKind.MEDIA:
-            path = event.data.get("path")
-            if path:
-                complete = bool(event.data.get("complete", True))
-                kind = event.data.get("kind")
-                self.add_media(connection, event, str(path), kind, complete, batch)
+        if event.kind in (EventKind.MEDIA, RECORDING) and event.data.get("path"):
+            data = event.data
+            kind = data.get("kind") or ("video" if event.kind == RECORDING else None)
+            complete = bool(data.get("complete", True))
+            self.add_media(connection, event, str(data["path"]), kind, complete, batch)
         if sortie is not None:
             sortie.observe(event)
         batch.events.append(event_row(event, self.sortie_for(vid, event.time_s)))
@@ -222,6 +224,12 @@ class SortieLedger(RestartMixin):
         batch: Batch,
     ) -> None:
         sortie_id = event.data.get("sortie_id") or self.latest_sortie(event.vehicle_id)
+        digest = event.data.get("sha256")
+        if complete and isinstance(digest, str) and len(digest) == 64:
+            # the writer hashed its own file as it closed it: keep its digest
+            size = int(event.data.get("size_bytes") or 0)
+            media_files.register_digest(connection, sortie_id, path, kind, digest, size)
+            return
         media_id = media_files.register_pending(connection, sortie_id, path, kind)
         still_flying = event.vehicle_id in self.state.open
         if complete or not still_flying:

@@ -86,6 +86,19 @@ def register_pending(
     return _insert_media(connection, sortie_id, Path(path).expanduser().resolve(), kind, "", 0)
 
 
+def register_digest(
+    connection: Connection,
+    sortie_id: int | None,
+    path: Path | str,
+    kind: str | None,
+    sha256: str,
+    size_bytes: int,
+) -> int:
+    """Store a complete file with the digest its writer computed as it closed it."""
+    resolved = Path(path).expanduser().resolve()
+    return _insert_media(connection, sortie_id, resolved, kind, sha256.lower(), size_bytes)
+
+
 def finalise(engine: Engine, media_id: int) -> None:
     """Hash a pending media file now that it is complete (missing files stay pending)."""
     with engine.connect() as connection:
