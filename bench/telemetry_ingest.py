@@ -204,20 +204,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vehicles", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data, total = build_stream(args.vehicles, args.seconds)
     print(
         f"{args.vehicles} vehicles x {args.seconds:g} s of ArduCopter telemetry: "
         f"{total} messages, {len(data) / 1e6:.2f} MB"
     )
-    bare = max((bare_decode(data) for _ in range(2)), key=lambda r: r[0] / r[1])
-    bare_rate = bare[0] / bare[1]
-    print(f"bare pymavlink decode: {bare[0]} messages in {bare[1]:.3f} s = {bare_rate:,.0f} msg/s")
-    got, elapsed, events = end_to_end(data, total, args.vehicles)
-    e2e_rate = got / elapsed
+    # Alternate the two measurements and keep each one's best round: the machine is shared,
+    # and a load spike should not favour either side.
+    bare_rate = e2e_rate = 0.0
+    events = got = 0
+    for _ in range(args.rounds):
+        count, seconds = bare_decode(data)
+        bare_rate = max(bare_rate, count / seconds)
+        got, elapsed, events = end_to_end(data, total, args.vehicles)
+        e2e_rate = max(e2e_rate, got / elapsed)
+    print(f"bare pymavlink decode: best {bare_rate:,.0f} msg/s over {args.rounds} rounds")
     print(
-        f"link + fleet end to end: {got} messages in {elapsed:.3f} s = {e2e_rate:,.0f} msg/s "
-        f"({events} events published)"
+        f"link + fleet end to end: best {e2e_rate:,.0f} msg/s over {args.rounds} rounds "
+        f"({got} of {total} messages, {events} events published in the last round)"
     )
     ratio = e2e_rate / bare_rate
     print(f"end to end / bare decode = {ratio:.0%} (goal >= 50%)")

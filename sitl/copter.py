@@ -30,6 +30,7 @@ from dronepatrol.sitl.safety import (
     BatteryFailsafe,
     Zone,
     fence_names,
+    polygon_breach_distance,
     polygon_breached,
     zones_from_items,
 )
@@ -123,9 +124,14 @@ class SimCopter:
         self.rtl: Rtl | None = None
         self.lander: Lander | None = None
         self.speed_override_mps: float | None = None
+        self.climb_override_mps: float | None = None
+        self.descent_override_mps: float | None = None
+        self.paused = False
         self.roi: Point | None = None
         self.yaw_hold_deg: float | None = None
         self.hold_point: Point | None = None
+        self.user_takeoff_up: float | None = None
+        self.rc_override: dict[int, tuple[int, float]] = {}
 
         self.stores = {t: ItemStore(t) for t in (MISSION, FENCE, RALLY)}
         self.fence_zones: list[Zone] = []
@@ -133,6 +139,7 @@ class SimCopter:
         self.fence_breach_count = 0
         self.fence_breach_time = 0.0
         self.failsafe_gcs = False
+        self.failsafe_ekf = False
         self.gcs_last_seen: float | None = None
 
         self.intervals: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 1.0}
@@ -218,13 +225,51 @@ class SimCopter:
         hp = self.hold_point
         return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
 
+    def throttle_pwm(self) -> int:
+        """Throttle stick [PWM]: a live RC override, else SITL's idle radio (1000)."""
+        value = self.rc_override.get(3)
+        timeout = self.params["RC_OVERRIDE_TIME"]
+        if value is not None and (timeout < 0 or self.now - value[1] <= timeout):
+            return value[0]
+        return 1000
+
+    def pilot_climb_mps(self) -> float:
+        """get_pilot_desired_climb_rate: stick outside THR_DZ around mid climbs or descends."""
+        p = self.params
+        ctrl = max(0, min(1000, self.throttle_pwm() - 1000))
+        dz = p["THR_DZ"]
+        speed_up = p["PILOT_SPEED_UP"] / 100.0
+        speed_dn = (p["PILOT_SPEED_DN"] or p["PILOT_SPEED_UP"]) / 100.0
+        if ctrl < 500 - dz:
+            return -speed_dn * (500 - dz - ctrl) / (500 - dz)
+        if ctrl > 500 + dz:
+            return speed_up * (ctrl - 500 - dz) / (500 - dz)
+        return 0.0
+
+    def pilot_target(self) -> Target:
+        """STABILIZE/ALT_HOLD/LOITER/POSHOLD: centred sticks hold position, throttle sets climb."""
+        air = self.air
+        if self.hold_point is None:
+            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+        hp = self.hold_point
+        if self.user_takeoff_up is not None:
+            if air.up_m < self.user_takeoff_up - flight.TAKEOFF_DONE_M:
+                return Target(north_m=hp.north, east_m=hp.east, up_m=self.user_takeoff_up)
+            self.user_takeoff_up = None
+            self.hold_point = hp = Point(hp.north, hp.east, air.up_m)
+        climb = self.pilot_climb_mps()
+        if climb == 0.0:
+            return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
+        self.hold_point = Point(hp.north, hp.east, air.up_m)
+        return Target(north_m=hp.north, east_m=hp.east, vel_u_mps=climb, yaw_deg=self.yaw_hold_deg)
+
     def limits(self) -> Limits:
         p = self.params
         return Limits(
             speed_xy_mps=max(0.2, p["WPNAV_SPEED"] / 100.0),
             accel_xy_mss=max(0.5, p["WPNAV_ACCEL"] / 100.0),
-            climb_mps=max(0.1, p["WPNAV_SPEED_UP"] / 100.0),
-            descent_mps=max(0.1, p["WPNAV_SPEED_DN"] / 100.0),
+            climb_mps=self.climb_override_mps or max(0.1, p["WPNAV_SPEED_UP"] / 100.0),
+            descent_mps=self.descent_override_mps or max(0.1, p["WPNAV_SPEED_DN"] / 100.0),
             accel_z_mss=max(0.5, p["WPNAV_ACCEL_Z"] / 100.0),
             yaw_rate_dps=max(5.0, p["ATC_SLEW_YAW"] / 100.0),
         )
@@ -273,8 +318,7 @@ class SimCopter:
         st = self.startup
         if self._ekf_announced == 0 and self.now >= 0.1:
             self._ekf_announced = 1
-            self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
-            self.text(SEV_INFO, "Frame: QUAD/X")
+            self.send_banner()
         if self._ekf_announced == 1 and self.ekf_attitude_ok():
             self._ekf_announced = 2
             self.text(SEV_INFO, "EKF3 IMU0 initialised")
@@ -299,6 +343,11 @@ class SimCopter:
                 self._gps_lost_at = None
                 if was_bad:
                     self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
+
+    def send_banner(self) -> None:
+        """Firmware version and frame, as GCS_MAVLINK_Copter::send_banner."""
+        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
+        self.text(SEV_INFO, "Frame: QUAD/X")
 
     def _set_home_here(self) -> None:
         air = self.air
@@ -331,15 +380,19 @@ class SimCopter:
             state = M.MISSION_STATE_NO_MISSION
         elif self.runner.complete:
             state = M.MISSION_STATE_COMPLETE
+        elif self.runner.started and self.mode == CopterMode.AUTO and self.paused:
+            state = M.MISSION_STATE_PAUSED
         elif self.runner.started and self.mode == CopterMode.AUTO:
             state = M.MISSION_STATE_ACTIVE
         elif self.runner.started:
             state = M.MISSION_STATE_PAUSED
         else:
             state = M.MISSION_STATE_NOT_STARTED
-        in_auto = 1 if self.mode == CopterMode.AUTO else 0
+        # mission_mode: 1 flying the mission (AUTO), 2 suspended (another mode)
+        mission_mode = 1 if self.mode == CopterMode.AUTO else 2
         seq = self.runner.current_seq
-        return self.mav.mission_current_encode(seq, total + 1 if total else 0, state, in_auto)
+        # total is the last sequence number (item 0 is home), as ArduPilot reports it
+        return self.mav.mission_current_encode(seq, total, state, mission_mode)
 
     def send_mission_current(self) -> None:
         self.emit(self.mission_current_message())
@@ -361,8 +414,8 @@ class SimCopter:
         lat, lon = geo.offset(self.origin_lat, self.origin_lon, point.north, point.east)
         return self.mav.position_target_global_int_encode(
             self.time_boot_ms(),
-            M.MAV_FRAME_GLOBAL_INT,
-            0xFF8,
+            M.MAV_FRAME_GLOBAL,  # targets are always sent as AMSL altitude
+            0xFDF8,  # everything but the position is ignored
             round(lat * 1e7),
             round(lon * 1e7),
             self.origin_alt_m + point.up,
@@ -409,12 +462,22 @@ class SimCopter:
         return self.mode == CopterMode.AUTO and self.runner.landing
 
     def is_taking_off(self) -> bool:
+        if self.user_takeoff_up is not None:
+            return True
         if self.mode == CopterMode.GUIDED:
             return self.guided.taking_off
         return self.mode == CopterMode.AUTO and self.runner.taking_off
 
+    def position_control_active(self) -> bool:
+        """The horizontal position controller runs (HEARTBEAT's GUIDED_ENABLED flag)."""
+        return (
+            self.armed
+            and not self.landed
+            and (self.mode in flight.POSITION_MODES or self.mode == CopterMode.LAND)
+        )
+
     def failsafe_active(self) -> bool:
-        return self.failsafe_gcs or self.battery_fs.level > 0
+        return self.failsafe_gcs or self.failsafe_ekf or self.battery_fs.level > 0
 
     # -- modes ----------------------------------------------------------------
     def set_mode(self, mode: int, reason: str = "gcs") -> bool:
@@ -452,9 +515,28 @@ class SimCopter:
                 return item
         return None
 
+    def pause(self) -> bool:
+        """DO_PAUSE_CONTINUE pause: AUTO and GUIDED brake and hold."""
+        if self.mode not in (CopterMode.AUTO, CopterMode.GUIDED) or self.landed:
+            return False
+        self.paused = True
+        self.hold_point = None
+        self.send_mission_current()
+        return True
+
+    def resume(self) -> bool:
+        if not self.paused:
+            return False
+        self.paused = False
+        self.send_mission_current()
+        return True
+
     def _enter_mode(self, new: CopterMode, reason: str, land_pause: bool = False) -> None:
         self.mode = new
+        self.paused = False
+        self.climb_override_mps = self.descent_override_mps = None
         self.hold_point = None
+        self.user_takeoff_up = None
         self.yaw_hold_deg = None
         self.rtl = None
         self.lander = None
@@ -545,6 +627,7 @@ class SimCopter:
         if self.armed:
             return True
         reasons = self.arming_failures(forced)
+        self.prearm_ok = not reasons  # an arming attempt refreshes the pre-arm state
         if not reasons:
             allows = self.mode not in flight.NOT_ARMABLE
             if self.mode == CopterMode.AUTO:
@@ -600,7 +683,8 @@ class SimCopter:
             self.guided.takeoff(target_up)
         else:
             air = self.air
-            self.hold_point = Point(air.north_m, air.east_m, target_up)
+            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+            self.user_takeoff_up = target_up
         self.auto_armed = True
         self._liftoff()
         return True
@@ -619,7 +703,8 @@ class SimCopter:
         target = self._control_target()
         if self.armed and not self.landed:
             self.air.step(dt, target, self.limits())
-            if self.air.up_m <= self.ground_up_m and self.air.vu <= 0.0:
+            near_ground = self.air.up_m <= self.ground_up_m + 0.05 and self.air.vu <= 0.05
+            if near_ground and (target.up_m is None or target.up_m <= self.ground_up_m + 0.2):
                 self._touch_down()
         else:
             self.air.hold_on_ground()
@@ -642,7 +727,9 @@ class SimCopter:
             return self.runner.started and target.up_m is not None and target.up_m > 0.2
         if self.mode == CopterMode.GUIDED:
             return self.guided.taking_off
-        return self.hold_point is not None and self.hold_point.up > 0.2 and self.auto_armed
+        if self.mode in flight.PILOT_MODES:
+            return self.user_takeoff_up is not None or (target.vel_u_mps or 0.0) > 0.0
+        return False
 
     def _touch_down(self) -> None:
         self.air.hold_on_ground()
@@ -660,6 +747,8 @@ class SimCopter:
 
     def _control_target(self) -> Target:
         mode = self.mode
+        if self.paused:
+            return self.hold_target()
         if mode == CopterMode.GUIDED:
             return self.guided.target()
         if mode == CopterMode.AUTO:
@@ -676,6 +765,8 @@ class SimCopter:
             if self.lander is None:
                 self.lander = Lander(self)
             return self.lander.target()
+        if mode in flight.PILOT_MODES:
+            return self.pilot_target()
         return self.hold_target()
 
     def _apply_param_changes(self) -> None:
@@ -707,6 +798,9 @@ class SimCopter:
         if not self.landed:
             self.disarm_timer_start = None
             return
+        if self.is_landing_mode_for_disarm() and self.now - self.arm_time > 2.0:
+            self.disarm(reason="landed")  # LAND/RTL on the ground disarm at once
+            return
         if self.disarm_timer_start is None:
             self.disarm_timer_start = self.now
         if self.now - self.disarm_timer_start >= delay:
@@ -722,6 +816,40 @@ class SimCopter:
         if self.fence_breaches & (FENCE_CIRCLE | FENCE_POLYGON):
             return M.FENCE_BREACH_BOUNDARY
         return M.FENCE_BREACH_NONE
+
+    def enabled_fences(self) -> int:
+        p = self.params
+        return int(p["FENCE_TYPE"]) & 7 if p["FENCE_ENABLE"] else 0
+
+    def destination_within_fence(self, point: Point) -> bool:
+        """AC_Fence::check_destination_within_fence for a GUIDED target."""
+        fences = self.enabled_fences()
+        p = self.params
+        home = self.home_local
+        if fences & FENCE_ALT_MAX and point.up - home.up > p["FENCE_ALT_MAX"]:
+            return False
+        from_home_m = math.hypot(point.north - home.north, point.east - home.east)
+        if fences & FENCE_CIRCLE and from_home_m > p["FENCE_RADIUS"]:
+            return False
+        return not (
+            fences & FENCE_POLYGON and polygon_breached(self.fence_zones, point.north, point.east)
+        )
+
+    def fence_breach_distance(self, fences: int) -> float:
+        """How far outside the given breached fences the vehicle is [m]."""
+        p = self.params
+        air = self.air
+        dist = 0.0
+        if fences & FENCE_ALT_MAX:
+            dist = max(dist, air.up_m - self.home_local.up - p["FENCE_ALT_MAX"])
+        if fences & FENCE_CIRCLE:
+            home = math.hypot(
+                air.north_m - self.home_local.north, air.east_m - self.home_local.east
+            )
+            dist = max(dist, home - p["FENCE_RADIUS"])
+        if fences & FENCE_POLYGON:
+            dist = max(dist, polygon_breach_distance(self.fence_zones, air.north_m, air.east_m))
+        return dist
 
     def fence_check(self) -> int:
         """Newly breached fences (bitmask) and the breach state update."""

@@ -392,14 +392,27 @@ class Guided:
         self.point = Point(air.north_m, air.east_m, up_m)
         self.velocity = None
 
-    def goto(self, point: Point, yaw_deg: float | None = None) -> None:
+    def goto(self, point: Point, yaw_deg: float | None = None) -> bool:
+        """Fly to ``point``; refused (False) outside an enabled fence, as ModeGuided does."""
+        if not self.copter.destination_within_fence(point):
+            return False
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg
+        return True
 
-    def set_velocity(self, vn: float, ve: float, vu: float) -> None:
+    def set_velocity(self, vn: float, ve: float, vu: float, keep_point: bool = False) -> None:
+        """Velocity target [m/s]; with ``keep_point`` it only shapes the approach."""
+        if keep_point:
+            return  # position+velocity: the position controller leads, as posvel does
         self.velocity = (vn, ve, vu)
         self.velocity_at = self.copter.now
+
+    def stop(self) -> None:
+        """Hold the current position (ModeGuided::init after an invalid target)."""
+        air = self.copter.air
+        self.point = Point(air.north_m, air.east_m, air.up_m)
+        self.velocity = None
 
     @property
     def taking_off(self) -> bool:
@@ -448,6 +461,11 @@ NOT_ARMABLE = frozenset(
     {CopterMode.RTL, CopterMode.LAND, CopterMode.SMART_RTL, CopterMode.AUTO_RTL, CopterMode.BRAKE}
 )
 """Modes whose ``allows_arming()`` is false (AUTO depends on AUTO_OPTIONS)."""
+
+PILOT_MODES = frozenset(
+    {CopterMode.STABILIZE, CopterMode.ALT_HOLD, CopterMode.LOITER, CopterMode.POSHOLD}
+)
+"""Modes flown by the (simulated) pilot's sticks: SITL's radio idles with throttle low."""
 
 SUPPORTED_MODES = frozenset(
     {

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dronepatrol.sitl import telemetry
-from dronepatrol.sitl.copter import SEV_INFO, SEV_NOTICE, SEV_WARNING
-from dronepatrol.sitl.flight import MODE_NAMES, Point
+from dronepatrol.sitl.copter import SEV_CRITICAL, SEV_INFO, SEV_NOTICE, SEV_WARNING
+from dronepatrol.sitl.flight import MODE_NAMES, POSITION_MODES, Point
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, MissionProtocol
 from dronepatrol.sitl.params import PARAM_NAMES
 from dronepatrol.sitl.safety import fence_names
@@ -60,8 +60,8 @@ _BATT_ACTIONS = {
     6: "auto_rtl",
     7: "brake_land",
 }
-# FENCE_ACTION values (Copter::fence_check)
-_FENCE_ACTIONS = {1: "rtl", 2: "land", 3: "smartrtl_rtl", 4: "brake_land", 5: "smartrtl_land"}
+FENCE_GIVE_UP_DISTANCE_M = 100.0
+"""More than this far outside the fence the copter lands instead of returning (AC_Fence)."""
 
 
 class Handlers:
@@ -69,6 +69,8 @@ class Handlers:
 
     def __init__(self, copter: SimCopter) -> None:
         self.c = copter
+        self._after_ack: list[Any] = []
+        self._ekf_bad_since: float | None = None
         self.protocols = {
             t: MissionProtocol(
                 copter.stores[t],
@@ -126,6 +128,7 @@ class Handlers:
             M.MAV_CMD_DO_SET_HOME: self.cmd_set_home,
             M.MAV_CMD_NAV_LOITER_UNLIM: self.cmd_loiter_unlim,
             M.MAV_CMD_CONDITION_YAW: self.cmd_condition_yaw,
+            M.MAV_CMD_DO_PAUSE_CONTINUE: self.cmd_pause_continue,
         }
 
     # -- plumbing ---------------------------------------------------------------
@@ -159,8 +162,20 @@ class Handlers:
             self.c.gcs_last_seen = self.c.now
 
     def on_manual_control(self, client: Any, msg: Any) -> None:
-        if msg.get_srcSystem() == int(self.c.params["MAV_GCS_SYSID"]):
-            self.c.gcs_last_seen = self.c.now
+        """MANUAL_CONTROL / RC_CHANNELS_OVERRIDE from our GCS: sticks (and a GCS heartbeat)."""
+        c = self.c
+        if msg.get_srcSystem() != int(c.params["MAV_GCS_SYSID"]):
+            return
+        c.gcs_last_seen = c.now
+        if msg.get_type() == "MANUAL_CONTROL":
+            if msg.z >= 0:
+                c.rc_override[3] = (1000 + min(1000, msg.z), c.now)
+            return
+        value = msg.chan3_raw
+        if value == 0:
+            c.rc_override.pop(3, None)  # 0 releases the channel
+        elif value != 65535:  # UINT16_MAX: leave the channel as it is
+            c.rc_override[3] = (value, c.now)
 
     def on_timesync(self, client: Any, msg: Any) -> None:
         if msg.tc1 == 0:
@@ -175,6 +190,8 @@ class Handlers:
         )
 
     def on_param_request_list(self, client: Any, msg: Any) -> None:
+        # a parameter download is when ArduPilot sends its banner (send_banner)
+        self.c.send_banner()
         self.c.param_queue = [(client, i) for i in range(len(PARAM_NAMES))]
 
     def send_queued_params(self) -> None:
@@ -273,31 +290,61 @@ class Handlers:
     # -- guided targets ------------------------------------------------------------------
     def on_set_position_target_global_int(self, client: Any, msg: Any) -> None:
         c = self.c
-        if c.mode != CopterMode.GUIDED or not c.armed or c.landed:
+        if c.mode != CopterMode.GUIDED:
             return
         mask = msg.type_mask
-        pos_ignored = mask & 0b111 == 0b111
-        vel_ignored = mask & 0b111000 == 0b111000
+        pos_ignored = bool(mask & 0b111)
+        vel_ignored = bool(mask & 0b111000)
         yaw = None if mask & (1 << 10) else math.degrees(msg.yaw) % 360.0
-        if not pos_ignored:
-            frame = msg.coordinate_frame
-            if frame == M.MAV_FRAME_GLOBAL_INT:
-                frame = M.MAV_FRAME_GLOBAL
+        frame = msg.coordinate_frame
+        if frame == M.MAV_FRAME_GLOBAL_INT:
+            frame = M.MAV_FRAME_GLOBAL
+        valid_pos = (
+            abs(msg.lat_int) <= 900_000_000
+            and abs(msg.lon_int) <= 1_800_000_000
+            and frame in (0, 3, 6, 10, 11)
+        )
+        if not pos_ignored and valid_pos:
             point = c.to_local(msg.lat_int / 1e7, msg.lon_int / 1e7, msg.alt, frame)
             c.guided.goto(point, yaw)
-        elif not vel_ignored:
+            if not vel_ignored:
+                c.guided.set_velocity(msg.vx, msg.vy, -msg.vz, keep_point=True)
+        elif pos_ignored and not vel_ignored and _sane(msg.vx, msg.vy, msg.vz):
             c.guided.yaw_deg = yaw
             c.guided.set_velocity(msg.vx, msg.vy, -msg.vz)
+        else:
+            c.guided.stop()  # ModeGuided::init(true): invalid input holds position
 
     def on_set_position_target_local_ned(self, client: Any, msg: Any) -> None:
         c = self.c
-        if c.mode != CopterMode.GUIDED or not c.armed or c.landed:
+        if c.mode != CopterMode.GUIDED:
             return
         mask = msg.type_mask
-        if mask & 0b111 != 0b111 and msg.coordinate_frame == M.MAV_FRAME_LOCAL_NED:
-            c.guided.goto(Point(msg.x, msg.y, -msg.z))
-        elif mask & 0b111000 != 0b111000:
-            c.guided.set_velocity(msg.vx, msg.vy, -msg.vz)
+        pos_ignored = bool(mask & 0b111)
+        vel_ignored = bool(mask & 0b111000)
+        frame = msg.coordinate_frame
+        if frame not in (
+            M.MAV_FRAME_LOCAL_NED,
+            M.MAV_FRAME_LOCAL_OFFSET_NED,
+            M.MAV_FRAME_BODY_NED,
+            M.MAV_FRAME_BODY_OFFSET_NED,
+        ):
+            c.guided.stop()
+            return
+        x, y, vx, vy = msg.x, msg.y, msg.vx, msg.vy
+        if frame in (M.MAV_FRAME_BODY_NED, M.MAV_FRAME_BODY_OFFSET_NED):
+            x, y = _rotate(x, y, c.air.yaw_deg)
+            vx, vy = _rotate(vx, vy, c.air.yaw_deg)
+        if not pos_ignored:
+            if frame == M.MAV_FRAME_LOCAL_NED:
+                c.guided.goto(Point(x, y, -msg.z))
+            else:
+                air = c.air
+                c.guided.goto(Point(air.north_m + x, air.east_m + y, air.up_m - msg.z))
+        elif not vel_ignored and _sane(vx, vy, msg.vz):
+            c.guided.set_velocity(vx, vy, -msg.vz)
+        else:
+            c.guided.stop()
 
     # -- commands --------------------------------------------------------------------------
     def on_command_long(self, client: Any, msg: Any) -> None:
@@ -308,15 +355,17 @@ class Handlers:
 
     def _command(self, client: Any, msg: Any, is_int: bool) -> None:
         handler = self.commands.get(msg.command)
+        self._after_ack = []
         result = UNSUPPORTED if handler is None else handler(client, msg, is_int)
-        if result is None:
-            return
         self.c.emit(
             self.c.mav.command_ack_encode(
                 msg.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()
             ),
             client,
         )
+        # requested messages follow the ACK, as ArduPilot queues them for its next send
+        for out in self._after_ack:
+            self.c.emit(out, client)
 
     @staticmethod
     def _latlon(msg: Any, is_int: bool) -> tuple[float, float]:
@@ -347,11 +396,15 @@ class Handlers:
         return UNSUPPORTED
 
     def cmd_takeoff(self, client: Any, msg: Any, is_int: bool) -> int:
+        if is_int and msg.frame != M.MAV_FRAME_GLOBAL_RELATIVE_ALT:
+            return DENIED
         alt = msg.z if is_int else msg.param7
         return ACCEPTED if self.c.takeoff(alt) else FAILED
 
     def cmd_mission_start(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
+        if msg.param1 or msg.param2:
+            return DENIED  # first/last item are not supported
         if not c.set_mode(CopterMode.AUTO):
             return FAILED
         c.auto_armed = True
@@ -364,37 +417,44 @@ class Handlers:
 
     def cmd_do_reposition(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
-        lat, lon = self._latlon(msg, is_int)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-            return DENIED
         change_mode = int(msg.param2) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE
         if c.mode != CopterMode.GUIDED and not change_mode:
             return DENIED
-        if c.mode != CopterMode.GUIDED and not c.set_mode(CopterMode.GUIDED):
-            return FAILED
-        if not c.armed or c.landed:
-            return FAILED
+        lat, lon = self._latlon(msg, is_int)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+            return DENIED
         frame = msg.frame if is_int else M.MAV_FRAME_GLOBAL
         if frame == M.MAV_FRAME_GLOBAL_INT:
             frame = M.MAV_FRAME_GLOBAL
+        if frame not in (0, 3, 6, 10, 11):
+            return DENIED
         alt = msg.z if is_int else msg.param7
-        point = c.to_local(lat, lon, alt, frame)
+        if c.mode != CopterMode.GUIDED and not c.set_mode(CopterMode.GUIDED):
+            return FAILED
         if msg.param1 > 0:
             c.speed_override_mps = msg.param1
         yaw = None if math.isnan(msg.param4) else msg.param4 % 360.0
-        c.guided.goto(point, yaw)
+        if not c.guided.goto(c.to_local(lat, lon, alt, frame), yaw):
+            return FAILED  # destination outside the fence
         return ACCEPTED
 
     def cmd_do_change_speed(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
         if msg.param2 <= 0:
+            return DENIED  # target speed must be positive
+        kind = int(msg.param1)
+        if kind not in (0, 1, 2, 3):
+            return DENIED
+        # only AUTO and GUIDED take speed changes (Mode::set_speed_*_cms)
+        if c.mode not in (CopterMode.AUTO, CopterMode.GUIDED):
             return FAILED
-        if c.mode not in (CopterMode.AUTO, CopterMode.GUIDED, CopterMode.RTL):
-            return FAILED
-        if int(msg.param1) in (0, 1):
+        if kind in (0, 1):
             c.speed_override_mps = msg.param2
-            return ACCEPTED
-        return FAILED
+        elif kind == 2:
+            c.climb_override_mps = msg.param2
+        else:
+            c.descent_override_mps = msg.param2
+        return ACCEPTED
 
     def cmd_rtl(self, client: Any, msg: Any, is_int: bool) -> int:
         return ACCEPTED if self.c.set_mode(CopterMode.RTL) else FAILED
@@ -424,7 +484,7 @@ class Handlers:
         out = builder(self.c)
         if out is None:
             return FAILED
-        self.c.emit(out, client)
+        self._after_ack.append(out)
         return ACCEPTED
 
     def cmd_set_mission_current(self, client: Any, msg: Any, is_int: bool) -> int:
@@ -434,11 +494,11 @@ class Handlers:
         out = self.c.home_position_message()
         if out is None:
             return FAILED
-        self.c.emit(out, client)
+        self._after_ack.append(out)
         return ACCEPTED
 
     def cmd_autopilot_capabilities(self, client: Any, msg: Any, is_int: bool) -> int:
-        self.c.emit(telemetry.BUILDERS[M.MAVLINK_MSG_ID_AUTOPILOT_VERSION](self.c), client)
+        self._after_ack.append(telemetry.BUILDERS[M.MAVLINK_MSG_ID_AUTOPILOT_VERSION](self.c))
         return ACCEPTED
 
     def cmd_fence_enable(self, client: Any, msg: Any, is_int: bool) -> int:
@@ -471,19 +531,33 @@ class Handlers:
 
     def cmd_condition_yaw(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
-        if c.mode not in (CopterMode.GUIDED, CopterMode.AUTO) or c.landed:
+        if not 0.0 <= msg.param1 <= 360.0 or msg.param4 not in (0.0, 1.0):
             return FAILED
         yaw = msg.param1 + (c.air.yaw_deg if msg.param4 else 0.0)
         if c.mode == CopterMode.GUIDED:
             c.guided.yaw_deg = yaw % 360.0
-        else:
-            c.yaw_hold_deg = yaw % 360.0
+        c.yaw_hold_deg = yaw % 360.0
         return ACCEPTED
+
+    def cmd_pause_continue(self, client: Any, msg: Any, is_int: bool) -> int:
+        c = self.c
+        if int(msg.param1) == 0:
+            if c.pause():
+                return ACCEPTED
+            c.text(SEV_INFO, "Failed to pause")
+            return FAILED
+        if int(msg.param1) == 1:
+            if c.resume():
+                return ACCEPTED
+            c.text(SEV_INFO, "Failed to resume")
+            return FAILED
+        return DENIED
 
     # -- 10 Hz checks -------------------------------------------------------------------------
     def slow_checks(self) -> None:
         c = self.c
         self._gcs_failsafe()
+        self._ekf_failsafe()
         self._battery_failsafe()
         self._fence()
         c.auto_disarm_check()
@@ -519,6 +593,33 @@ class Handlers:
                 c.text(SEV_WARNING, "GCS Failsafe")
             c.do_failsafe_action(action, "gcs_failsafe")
 
+    def _ekf_failsafe(self) -> None:
+        """ekf_check: a lost position estimate for 1 s triggers FS_EKF_ACTION."""
+        c = self.c
+        bad = c.origin_set and not c.position_ok()
+        if not bad:
+            self._ekf_bad_since = None
+            if c.failsafe_ekf:
+                c.failsafe_ekf = False
+                c.text(SEV_CRITICAL, "EKF variance cleared")
+            return
+        if self._ekf_bad_since is None:
+            self._ekf_bad_since = c.now
+        if c.failsafe_ekf or c.now - self._ekf_bad_since < 1.0:
+            return
+        c.failsafe_ekf = True
+        c.text(SEV_CRITICAL, "EKF variance")
+        if not c.armed or c.landed:
+            return
+        action = int(c.params["FS_EKF_ACTION"])
+        needs_gps = c.mode in POSITION_MODES
+        if not needs_gps and action != 3:
+            return
+        if action == 2 and c.set_mode(CopterMode.ALT_HOLD):
+            return
+        if action in (1, 2, 3):
+            c.land_with_pause("ekf_failsafe")
+
     def _battery_failsafe(self) -> None:
         c = self.c
         hit = c.battery_fs.check(c.now, c.battery.voltage_v, c.battery.consumed_mah, c.params)
@@ -543,19 +644,35 @@ class Handlers:
             c.do_failsafe_action(action, "battery_failsafe")
 
     def _fence(self) -> None:
+        """Copter::fence_check: announce a new breach, then disarm, land or RTL."""
         c = self.c
         new = c.fence_check()
         if not new or not c.armed:
             return
-        c.text(SEV_NOTICE, f"{fence_names(new)} breached")
+        if not c.landed:
+            c.text(SEV_NOTICE, f"{fence_names(new)} breached")
+        action = int(c.params["FENCE_ACTION"])
+        if action == 0:  # report only
+            return
         if c.landed:
+            c.disarm(reason="fence")
             return
-        action = _FENCE_ACTIONS.get(int(c.params["FENCE_ACTION"]))
-        if action is None or c.mode == CopterMode.LAND:
+        if c.fence_breach_distance(new) > FENCE_GIVE_UP_DISTANCE_M:
+            c.set_mode(CopterMode.LAND)
             return
-        if action == "rtl" and new & 1 and c.mode == CopterMode.RTL:
-            return
-        c.do_failsafe_action(action, "fence_breach")
+        if action == 2:
+            c.set_mode(CopterMode.LAND)
+        elif action == 3:
+            if not c.set_mode(CopterMode.SMART_RTL) and not c.set_mode(CopterMode.RTL):
+                c.set_mode(CopterMode.LAND)
+        elif action == 4:
+            if not c.set_mode(CopterMode.BRAKE):
+                c.set_mode(CopterMode.LAND)
+        elif action == 5:
+            if not c.set_mode(CopterMode.SMART_RTL):
+                c.set_mode(CopterMode.LAND)
+        elif not c.set_mode(CopterMode.RTL):
+            c.set_mode(CopterMode.LAND)
 
     def _prearm(self) -> None:
         c = self.c
@@ -570,6 +687,20 @@ class Handlers:
         if reasons and c.now >= c._prearm_next_display and c.now > 5.0:
             c._prearm_next_display = c.now + 30.0
             c.text(SEV_WARNING, f"PreArm: {reasons[0]}")
+
+
+def _sane(*components: float) -> bool:
+    """Velocity components are numbers below 1000 m/s (sane_vel_or_acc_vector)."""
+    return all(not math.isnan(v) and abs(v) <= 1000 for v in components)
+
+
+def _rotate(forward: float, right: float, yaw_deg: float) -> tuple[float, float]:
+    """Body frame (forward, right) to (north, east) for heading ``yaw_deg``."""
+    y = math.radians(yaw_deg)
+    return (
+        forward * math.cos(y) - right * math.sin(y),
+        forward * math.sin(y) + right * math.cos(y),
+    )
 
 
 def _ignore(client: Any, msg: Any) -> None:

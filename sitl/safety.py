@@ -104,6 +104,38 @@ def polygon_breached(zones: list[Zone], north: float, east: float) -> bool:
     return False
 
 
+def _segment_distance(
+    px: float, py: float, a: tuple[float, float], b: tuple[float, float]
+) -> float:
+    ax, ay = a
+    bx, by = b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
+def _zone_boundary_distance(zone: Zone, north: float, east: float) -> float:
+    if zone.polygon is not None:
+        poly = zone.polygon
+        return min(
+            _segment_distance(north, east, poly[i], poly[(i + 1) % len(poly)])
+            for i in range(len(poly))
+        )
+    assert zone.centre is not None
+    return abs(math.hypot(north - zone.centre[0], east - zone.centre[1]) - zone.radius_m)
+
+
+def polygon_breach_distance(zones: list[Zone], north: float, east: float) -> float:
+    """Distance [m] to get back inside: the farthest of the zones currently breached."""
+    worst = 0.0
+    for zone in zones:
+        inside = zone.contains(north, east)
+        if inside != zone.inclusion:
+            worst = max(worst, _zone_boundary_distance(zone, north, east))
+    return worst
+
+
 class BatteryFailsafe:
     """AP_BattMonitor's failsafe levels for battery 1."""
 

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from dronepatrol.state import CopterMode
-
 if TYPE_CHECKING:
     from dronepatrol.sitl.copter import SimCopter
 
@@ -54,16 +52,24 @@ EKF_PRED_POS_HORIZ_ABS = 512
 
 
 def _heartbeat(c: SimCopter) -> Any:
-    base = M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | M.MAV_MODE_FLAG_STABILIZE_ENABLED
-    if c.mode in (CopterMode.AUTO, CopterMode.GUIDED, CopterMode.RTL, CopterMode.LOITER):
+    # GCS_MAVLINK_Copter::base_mode / vehicle_system_status
+    base = (
+        M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
+        | M.MAV_MODE_FLAG_STABILIZE_ENABLED
+        | M.MAV_MODE_FLAG_MANUAL_INPUT_ENABLED
+    )
+    if c.position_control_active():
         base |= M.MAV_MODE_FLAG_GUIDED_ENABLED
     if c.armed:
         base |= M.MAV_MODE_FLAG_SAFETY_ARMED
-    status = M.MAV_STATE_ACTIVE if c.armed else M.MAV_STATE_STANDBY
-    if c.now < c.boot_done_s:
-        status = M.MAV_STATE_BOOT
     if c.failsafe_active():
         status = M.MAV_STATE_CRITICAL
+    elif c.landed:
+        status = M.MAV_STATE_STANDBY
+    elif c.now < c.boot_done_s:
+        status = M.MAV_STATE_BOOT
+    else:
+        status = M.MAV_STATE_ACTIVE
     return c.mav.heartbeat_encode(
         M.MAV_TYPE_QUADROTOR, M.MAV_AUTOPILOT_ARDUPILOTMEGA, base, int(c.mode), status
     )
@@ -75,10 +81,11 @@ def _sys_status(c: SimCopter) -> Any:
     if c.gps_has_fix():
         present |= M.MAV_SYS_STATUS_SENSOR_GPS
         health |= M.MAV_SYS_STATUS_SENSOR_GPS
+    # GEOFENCE: present and enabled with FENCE_ENABLE, healthy unless breached (AC_Fence)
     if c.params["FENCE_ENABLE"]:
         present |= M.MAV_SYS_STATUS_GEOFENCE
-        if not c.fence_breaches:
-            health |= M.MAV_SYS_STATUS_GEOFENCE
+    if not c.fence_breaches:
+        health |= M.MAV_SYS_STATUS_GEOFENCE
     if not c.ekf_healthy():
         health &= ~M.MAV_SYS_STATUS_AHRS
     if c.prearm_ok:
@@ -267,7 +274,8 @@ def _fence_status(c: SimCopter) -> Any | None:
 
 
 def _rc_channels(c: SimCopter) -> Any:
-    ch = [1500, 1500, 1000, 1500, 1800, 1000, 1000, 1000] + [0] * 10
+    # SITL's idle radio: sticks centred, throttle low, mode switch in position 6
+    ch = [1500, 1500, c.throttle_pwm(), 1500, 1800, 1000, 1000, 1800] + [0] * 10
     return c.mav.rc_channels_encode(c.time_boot_ms(), 8, *ch, 255)
 
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import click
+
+
+class PlanFailed(click.ClickException):
+    """Planning cannot go ahead: bad input or an unsafe plan. Exit status 2, nothing written."""
+
+    exit_code = 2
 
 
 def _split_ids(value: str | None) -> list[str] | None:
@@ -74,25 +81,25 @@ def plan(
 
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise click.UsageError(
+        raise PlanFailed(
             f"--out {out_dir}: exists and is not an empty directory; give a new directory"
         )
     try:
         profile = load_profile(profile_file)
     except ProfileError as exc:
-        raise click.UsageError(f"--profile: {exc}") from exc
+        raise PlanFailed(f"--profile: {exc}") from exc
     try:
         net = load_network(network_file)
     except NetworkError as exc:
         for issue in exc.issues:
             click.echo(f"{network_file}: {issue}", err=True)
-        raise click.UsageError(
+        raise PlanFailed(
             f"{network_file} has errors; fix them (see `dronepatrol network check`)"
         ) from exc
     with click.progressbar(
         length=max(len(stations) or len(net.stations), 1),
         label="planning stations",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
     ) as bar:
 
         def progress(_label: str, done: int, total: int) -> None:
@@ -107,7 +114,7 @@ def plan(
                 progress=progress,
             )
         except PlanningError as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise PlanFailed(f"{network_file}: {exc}") from exc
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

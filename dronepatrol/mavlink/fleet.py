@@ -176,6 +176,10 @@ class Fleet:
 
     # ---- commands --------------------------------------------------------------------
 
+    def why_not(self, vehicle_id: str, operation: str) -> str | None:
+        """Why ``operation`` cannot be taken by the vehicle now (web: 409), or None."""
+        return self.vehicle(vehicle_id).why_not(operation)
+
     def submit(self, vehicle_id: str, operation: str, *args, **kwargs) -> Future:
         """Start a flight operation (``"rtl"``, ``"goto"``, ``"takeoff"``...) without waiting.
 

@@ -21,7 +21,8 @@ MAV_CMD_DO_ORBIT = 34
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
 
-_ops_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vehicle-op")
+_ops_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vehicle-op")
+"""Runs submitted operations; long waits (a landing) must not hold up an RTL."""
 
 
 def _mode_number(mode: str | int | CopterMode) -> int:
@@ -39,6 +40,35 @@ class FlightOps:
     # Provided by Vehicle:
     vehicle_id: str
     snapshot: object
+
+    def why_not(self, operation: str) -> str | None:
+        """Why ``operation`` cannot be taken now (for an HTTP 409), or None when it can.
+
+        A quick look at the latest snapshot, not a promise: the autopilot may
+        still refuse, and that refusal arrives as the command's result.
+        """
+        snap = self.snapshot
+        if snap.link is not LinkState.UP:
+            return f"link {snap.link.value}"
+        flying = snap.airborne or (
+            snap.armed and snap.position is not None and snap.position.alt_rel_m > 1.0
+        )
+        if operation == "takeoff":
+            if flying:
+                return "already airborne"
+            from dronepatrol.mavlink.preflight import blocking_reasons
+
+            reasons = blocking_reasons(snap, self.recent_statustexts(10.0))
+            return "; ".join(reasons) if reasons else None
+        if operation == "start_mission":
+            if snap.mission.total < 2:
+                return "no mission on the vehicle"
+            return None if flying else "take off first"
+        if operation in ("pause", "resume", "goto", "orbit", "change_speed", "rtl", "land"):
+            return None if flying else "not flying"
+        if operation == "disarm" and flying:
+            return "airborne: land first"
+        return None
 
     def submit_op(self, name: str, *args, **kwargs) -> Future:
         """Run flight operation ``name`` (e.g. ``"rtl"``, ``"goto"``) in the background."""

@@ -19,21 +19,21 @@ import queue
 import select
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from dronepatrol.events import EventBus, EventKind
-from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, Job, ParamJob
+from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.mavlink.bringup import bring_up
+from dronepatrol.mavlink.jobs import Job
+from dronepatrol.mavlink.session import LinkStats, OutBuffer, VehicleSession
 from dronepatrol.mavlink.tlog import TlogWriter
 from dronepatrol.mavlink.tracker import VehicleTracker
 from dronepatrol.mavlink.transport import Transport, make_transport
 from dronepatrol.mavlink.urls import LinkUrl
-from dronepatrol.state import LinkState, VehicleSnapshot
+from dronepatrol.state import LinkState
 
 log = logging.getLogger(__name__)
 
@@ -42,128 +42,10 @@ MAV_AUTOPILOT_INVALID = 8
 SIGNING_EPOCH_S = 1420070400
 """MAVLink 2 signing timestamps count 10 us units from 2015-01-01 UTC."""
 
-STREAMS_HZ: dict[str, float] = {
-    "SYS_STATUS": 2,
-    "GLOBAL_POSITION_INT": 5,
-    "ATTITUDE": 4,
-    "VFR_HUD": 2,
-    "GPS_RAW_INT": 2,
-    "BATTERY_STATUS": 1,
-    "MISSION_CURRENT": 2,
-    "EXTENDED_SYS_STATE": 2,
-    "EKF_STATUS_REPORT": 1,
-    "NAV_CONTROLLER_OUTPUT": 2,
-    "HOME_POSITION": 0.5,
-}
-"""Telemetry the controller asks for on connect [Hz] (ArduCopter streams almost nothing unasked)."""
-
-DATA_STREAMS_HZ = {1: 2, 2: 2, 3: 2, 6: 5, 10: 4, 11: 2, 12: 2}
-"""Fallback REQUEST_DATA_STREAM groups [Hz]: EXTENDED_STATUS, RAW_SENSORS, RC_CHANNELS,
-POSITION, EXTRA1, EXTRA2, EXTRA3."""
-
-NEEDED_PARAMS = (
-    "RTL_ALT",
-    "FS_GCS_ENABLE",
-    "BATT_FS_LOW_ACT",
-    "BATT_FS_CRT_ACT",
-    "BATT_LOW_VOLT",
-    "BATT_CAPACITY",
-    "FENCE_ENABLE",
-    "FENCE_ACTION",
-    "FENCE_ALT_MAX",
-    "WPNAV_SPEED",
-    "DISARM_DELAY",
-)
-"""Parameters the controller's preflight checks and flight operations rely on."""
-
 
 def signing_secret(passphrase: str) -> bytes:
     """The 32-byte signing key for a passphrase (SHA-256, as MAVProxy's ``signing setup``)."""
     return hashlib.sha256(passphrase.encode("utf-8")).digest()
-
-
-@dataclass
-class LinkStats:
-    """Counters of one link, for health displays and tests."""
-
-    bytes_in: int = 0
-    bytes_out: int = 0
-    messages_in: int = 0
-    messages_out: int = 0
-    bad_data: int = 0
-    rejected_signature: int = 0
-    unknown_ids: int = 0
-    foreign: int = 0
-    """Messages from systems or components that are not a vehicle we track."""
-    reconnects: int = 0
-    send_failures: int = 0
-    handler_errors: int = 0
-    ignored_types: dict[str, int] = field(default_factory=dict)
-
-
-class _OutBuffer:
-    """The file pymavlink's ``send`` writes into; the owner thread forwards its bytes."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.chunks.append(bytes(data))
-
-
-class VehicleSession:
-    """Owner-thread side of one vehicle: its tracker and its running jobs."""
-
-    def __init__(self, link: Link, tracker: VehicleTracker) -> None:
-        self.link = link
-        self.tracker = tracker
-        self.sysid = tracker.sysid
-        self.compid = tracker.compid
-        self.gcs_sysid = link.gcs_sysid
-        self.lanes: dict[str, deque[Job]] = {}
-
-    def send(self, msg) -> None:
-        self.link._send(msg)
-
-    def emit(self, kind: EventKind, **data) -> None:
-        self.link.bus.emit(kind, self.tracker.vehicle_id, **data)
-
-    def add(self, job: Job, now: float) -> None:
-        lane = self.lanes.setdefault(job.lane, deque())
-        lane.append(job)
-        if len(lane) == 1:
-            self._start(job, now)
-
-    def _start(self, job: Job, now: float) -> None:
-        try:
-            job.start(self, now)
-        except Exception as exc:  # a job that cannot even start fails alone
-            job.fail(exc)
-
-    def offer(self, msg, now: float) -> None:
-        for lane in self.lanes.values():
-            if lane:
-                lane[0].on_message(msg, now)
-        self._advance(now)
-
-    def tick(self, now: float) -> None:
-        for lane in self.lanes.values():
-            if lane:
-                lane[0].tick(now)
-        self._advance(now)
-
-    def _advance(self, now: float) -> None:
-        for lane in self.lanes.values():
-            while lane and lane[0].done:
-                lane.popleft()
-                if lane:
-                    self._start(lane[0], now)
-
-    def cancel_all(self, error: Exception) -> None:
-        for lane in self.lanes.values():
-            for job in lane:
-                job.fail(error)
-            lane.clear()
 
 
 class Link:
@@ -182,6 +64,8 @@ class Link:
         telemetry_hz: TELEMETRY events per vehicle per second (>= 2 for the track).
         link_timeout_s: heartbeat silence [s] that counts as link loss (< 3 s).
         request_streams: ask for telemetry and read parameters on connect.
+        silence_reconnect_s: on TCP and serial links, reopen the connection after
+            this long without a byte [s] (a half-open connection never recovers).
         heartbeat_hz: GCS heartbeats per second (1 for real vehicles; a simulator
             running K times faster than real time needs K, or its GCS failsafe,
             timed in simulated seconds, fires although the link is fine).
@@ -202,6 +86,7 @@ class Link:
         snapshot_hz: float = 20.0,
         request_streams: bool = True,
         heartbeat_hz: float = 1.0,
+        silence_reconnect_s: float = 10.0,
         gcs_sysid: int = 255,
         gcs_compid: int = 190,
         transport: Transport | None = None,
@@ -218,9 +103,11 @@ class Link:
         self.link_timeout_s = link_timeout_s
         self.request_streams = request_streams
         self.heartbeat_period_s = 1.0 / max(heartbeat_hz, 0.2)
+        self.silence_reconnect_s = silence_reconnect_s
+        self._last_rx = 0.0
         self.stats = LinkStats()
         self.transport = transport or make_transport(self.url)
-        self._out = _OutBuffer()
+        self._out = OutBuffer()
         self.mav = mavlink.MAVLink(self._out, srcSystem=gcs_sysid, srcComponent=gcs_compid)
         self.mav.robust_parsing = True
         self.signing = bool(signing_key)
@@ -354,6 +241,7 @@ class Link:
             return
         self._backoff_s = 0.2
         self._next_heartbeat = 0.0
+        self._last_rx = now
         # A fresh connection starts mid-stream: forget any half-parsed frame.
         self.mav.buf = bytearray()
         self.mav.buf_index = 0
@@ -373,6 +261,7 @@ class Link:
             return
         if not data:
             return
+        self._last_rx = now
         self.stats.bytes_in += len(data)
         messages = self.mav.parse_buffer(data)
         if not messages:
@@ -410,7 +299,7 @@ class Link:
         try:
             tracker.handle(msg, now)
             if kind == "HEARTBEAT" and tracker.heard_heartbeat(now):
-                self._bring_up(session, restored=True)
+                bring_up(self, session, restored=True)
             session.offer(msg, now)
         except Exception:  # one bad message must not take the link down
             self.stats.handler_errors += 1
@@ -431,6 +320,8 @@ class Link:
         tracker = VehicleTracker(
             vehicle_id, sysid, compid, self.bus, str(self.url), vehicle._set_snapshot
         )
+        if self.tlog is not None:
+            tracker.tlog_path = str(self.tlog.path)
         session = VehicleSession(self, tracker)
         self.sessions[sysid] = session
         tracker.handle(msg, now)
@@ -450,55 +341,8 @@ class Link:
         )
         if self._on_vehicle is not None:
             self._on_vehicle(vehicle)
-        self._bring_up(session, restored=False)
+        bring_up(self, session, restored=False)
         return session
-
-    def _bring_up(self, session: VehicleSession, restored: bool) -> None:
-        """Ask for telemetry (SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM) and home;
-        read the parameters the controller relies on.
-
-        These run in lanes of their own, so that an operator's command (an RTL
-        after a link came back) never waits behind them.
-        """
-        if not self.request_streams:
-            return
-        if session.lanes.get("setup") or session.lanes.get("setup-param"):
-            return  # still busy with the previous bring-up
-        now = time.monotonic()
-        jobs: list[Job] = []
-        for name, hz in STREAMS_HZ.items():
-            msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
-            spec = CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
-            jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
-        jobs[0].future.add_done_callback(lambda fut, s=session: self._streams_answered(s, fut))
-        home = CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0))
-        jobs.append(CommandJob(home, source="link", ack_timeout_s=1.0, retries=2))
-        for job in jobs:
-            job.lane = "setup"
-        if not restored or len(session.tracker.params) < len(NEEDED_PARAMS):
-            for name in NEEDED_PARAMS:
-                if name not in session.tracker.params:
-                    job = ParamJob(name)
-                    job.lane = "setup-param"
-                    jobs.append(job)
-        for job in jobs:
-            job.future.add_done_callback(_swallow)
-            session.add(job, now)
-
-    def _streams_answered(self, session: VehicleSession, fut: Future) -> None:
-        if fut.exception() is None:
-            return
-        log.info(
-            "vehicle %s refused SET_MESSAGE_INTERVAL (%s); using REQUEST_DATA_STREAM",
-            session.sysid,
-            fut.exception(),
-        )
-        for stream, hz in DATA_STREAMS_HZ.items():
-            self._send(
-                mavlink.MAVLink_request_data_stream_message(
-                    session.sysid, session.compid, stream, int(hz), 1
-                )
-            )
 
     def _drain_inbox(self, now: float) -> None:
         while True:
@@ -527,6 +371,12 @@ class Link:
             except Exception:
                 self.stats.handler_errors += 1
                 log.exception("link %s: periodic work for %s failed", self.url, session.sysid)
+        if (
+            self.transport.is_open
+            and self.url.scheme in ("tcp", "serial")
+            and now - self._last_rx > self.silence_reconnect_s
+        ):
+            self._drop_transport(now, f"nothing received for {self.silence_reconnect_s:g} s")
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 
@@ -565,16 +415,10 @@ class Link:
         self.transport.close()
         if self.tlog is not None:
             self.tlog.close()
+            for session in self.sessions.values():
+                media = {"path": str(self.tlog.path), "kind": "tlog", "complete": True}
+                self.bus.publish(Event(EventKind.MEDIA, session.tracker.vehicle_id, media))
         self._fds_closed = True
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
-
-
-def _swallow(fut: Future) -> None:
-    """Mark a background job's failure as seen (it was reported as an event already)."""
-    fut.exception()
-
-
-def publish_snapshot_noop(_snapshot: VehicleSnapshot) -> None:
-    """A snapshot sink that drops snapshots (benchmarks of the bare tracker)."""

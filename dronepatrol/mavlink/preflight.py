@@ -12,7 +12,13 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 
-from dronepatrol.mavlink.errors import NotReadyError, ParamError, PreflightError, VehicleError
+from dronepatrol.mavlink.errors import (
+    FlightError,
+    NotReadyError,
+    ParamError,
+    PreflightError,
+    VehicleError,
+)
 from dronepatrol.mission import Mission, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
 
@@ -58,7 +64,7 @@ def wait_ready(
         last = reasons
         if time.monotonic() >= deadline:
             raise NotReadyError(reasons)
-        with contextlib.suppress(VehicleError):
+        with contextlib.suppress(FlightError):  # no change within 1 s: look again
             vehicle.wait_for(lambda s, old=snap: s is not old, min(1.0, timeout_s), "change")
 
 

@@ -130,6 +130,8 @@ class HeadlessSortie:
         self.say(
             f"connected to {self.url}: system {vehicle.sysid}, {snap.autopilot} {snap.vehicle_type}"
         )
+        if vehicle.wait_for(lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat").armed:
+            raise SortieAborted("the vehicle is already armed; this sortie starts on the ground")
         wait_ready(
             vehicle,
             self.ready_timeout_s,

@@ -14,6 +14,8 @@ Events it publishes on the bus (``vehicle_id`` set; ``data`` keys):
 * ``LINK_RESTORED`` -- heard again after a loss: ``outage_s`` [s], ``url``.
 * ``MODE_CHANGED`` -- ``mode``, ``previous`` (ArduCopter names), ``custom_mode`` (number).
 * ``ARMED`` / ``DISARMED`` -- ``mode`` at that moment.
+* ``MEDIA`` -- the link's ``.tlog`` belongs to the sortie that starts: ``path``,
+  ``kind`` (``tlog``), ``complete`` (False on arming; True when the link closes it).
 * ``LANDED_STATE`` -- ``state``, ``previous`` (MAV_LANDED_STATE names).
 * ``WAYPOINT_REACHED`` -- ``seq`` (mission item), ``total`` (items incl. home).
 * ``MISSION_CURRENT`` -- progress changed: ``seq``, ``total``, ``state`` (MISSION_STATE).
@@ -29,7 +31,8 @@ Events it publishes on the bus (``vehicle_id`` set; ``data`` keys):
   ``time_s`` (the flat track-sample form the sortie recorder reads).
 
 Command and mission-transfer events (``COMMAND_SENT``, ``COMMAND_RESULT``,
-``MISSION_UPLOAD``) are documented in :mod:`dronepatrol.mavlink.jobs`.
+``MISSION_UPLOAD``) are documented in :mod:`dronepatrol.mavlink.jobs` and
+:mod:`dronepatrol.mavlink.transfer`.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.state import (
     Battery,
     LandedState,
@@ -151,6 +154,7 @@ class VehicleTracker:
         self.statustexts: deque[tuple[float, int, str]] = deque(maxlen=STATUSTEXT_KEEP)
         self.params: dict[str, float] = {}
         self.param_count = 0
+        self.tlog_path: str | None = None
         self.unhandled = 0
         self.dirty = True
         self.snapshot_due = 0.0
@@ -167,14 +171,14 @@ class VehicleTracker:
             return
         handler(self, msg, now)
 
-    def _emit(self, kind: EventKind, **data) -> None:
+    def _emit(self, kind: EventKind, /, **data) -> None:
         """Publish the snapshot first, so that whoever reacts to the event sees its state."""
         if kind is not EventKind.TELEMETRY:
             now = time.monotonic()
             self.dirty = False
             self.snapshot_due = now + 0.05
             self._publish(self.snapshot(now))
-        self.bus.emit(kind, self.vehicle_id, **data)
+        self.bus.publish(Event(kind=kind, vehicle_id=self.vehicle_id, data=data))
 
     def _changed(self) -> None:
         """Something operators care about changed: publish a snapshot right away."""
@@ -200,6 +204,8 @@ class VehicleTracker:
         if armed != self.armed:
             self.armed = armed
             self._emit(EventKind.ARMED if armed else EventKind.DISARMED, mode=mode)
+            if armed and self.tlog_path:
+                self._emit(EventKind.MEDIA, path=self.tlog_path, kind="tlog", complete=False)
             self._changed()
         self.dirty = True
 

@@ -21,15 +21,8 @@ from dataclasses import dataclass
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
 from dronepatrol.mavlink.flight import FlightOps
-from dronepatrol.mavlink.jobs import (
-    ClearJob,
-    CommandJob,
-    CommandSpec,
-    DownloadJob,
-    ParamJob,
-    TransferTimeouts,
-    UploadJob,
-)
+from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, ParamJob
+from dronepatrol.mavlink.transfer import ClearJob, DownloadJob, TransferTimeouts, UploadJob
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
 
@@ -157,13 +150,19 @@ class Vehicle(FlightOps):
         timeout_s: float,
         what: str = "condition",
     ) -> VehicleSnapshot:
-        """Wait until ``predicate(snapshot)`` holds; raises FlightError after ``timeout_s``."""
+        """Wait until ``predicate(snapshot)`` holds.
+
+        Raises FlightError after ``timeout_s`` [s], LinkDownError at once when the
+        link is closed (so no waiting thread outlives its link).
+        """
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:
                 snap = self._snapshot
                 if predicate(snap):
                     return snap
+                if snap.link is LinkState.CLOSED:
+                    raise LinkDownError(f"{self.vehicle_id}: link closed while waiting for {what}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise FlightError(

@@ -329,12 +329,15 @@ def _parse_geometry(label: str, kind: Kind, geometry: Any, issues: list[Issue]) 
     polygon = Polygon(rings[0], rings[1:])
     if not polygon.is_valid:
         reason = explain_validity(polygon)
-        fix = (
-            "redraw it so that its edges do not cross"
-            if "intersection" in reason.lower()
-            else "fix its rings (holes inside the outline, no crossing edges)"
-        )
-        issues.append(Issue(ERROR, label, f"invalid polygon ({reason}); {fix}"))
+        where = reason[reason.find("[") :] if "[" in reason else ""
+        if "self-intersection" in reason.lower():
+            message = (
+                f"self-intersecting polygon (edges cross at lon lat {where.strip('[]')}); "
+                "redraw it so that its edges do not cross"
+            )
+        else:
+            message = f"invalid polygon ({reason}); fix its rings (holes inside the outline)"
+        issues.append(Issue(ERROR, label, message))
         return None
     if polygon.area <= 0:
         issues.append(Issue(ERROR, label, "polygon has no area; give it three distinct corners"))

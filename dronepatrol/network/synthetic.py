@@ -32,6 +32,9 @@ COUNTS = {"grid": 129, "line": 105, "point": 677, "nofly": 8, "station": 12}
 
 HALF_SIZE_M = 15_000.0
 
+REACH_M = 5_000.0
+"""Every target lies within this distance of its nearest station: in a drone's range."""
+
 
 def _star_polygon(rng: np.random.Generator, centre, radius_m: float, corners: int) -> Polygon:
     angles = np.sort(rng.uniform(0, 2 * math.pi, corners))
@@ -104,11 +107,20 @@ def city_network(seed: int = 0) -> dict[str, Any]:
         s = station_xy[int(rng.integers(len(station_xy)))]
         return s + rng.normal(0, spread_m, 2)
 
+    def in_reach(points: np.ndarray) -> bool:
+        far = np.hypot(*(points[:, None, :] - station_xy[None, :, :]).transpose(2, 0, 1))
+        return bool(far.min(axis=1).max() <= REACH_M)
+
     made = 0
     while made < COUNTS["grid"]:
         c = near_station(2500)
         poly = _star_polygon(rng, c, rng.uniform(250, 550), int(rng.integers(6, 12)))
-        if not poly.is_valid or np.abs(c).max() > HALF_SIZE_M or poly.within(blocked):
+        if (
+            not poly.is_valid
+            or np.abs(c).max() > HALF_SIZE_M
+            or poly.within(blocked)
+            or not in_reach(np.asarray(poly.exterior.coords))
+        ):
             continue
         made += 1
         ring = np.asarray(poly.exterior.coords)
@@ -120,7 +132,8 @@ def city_network(seed: int = 0) -> dict[str, Any]:
             {"type": "Polygon", "coordinates": [lonlat(ring[::-1])]},
             priority=str(rng.choice(levels, p=weights)),
         )
-    for k in range(COUNTS["line"]):
+    made = 0
+    while made < COUNTS["line"]:
         start = near_station(3000)
         heading = rng.uniform(0, 2 * math.pi)
         pts = [start]
@@ -129,19 +142,26 @@ def city_network(seed: int = 0) -> dict[str, Any]:
             pts.append(
                 pts[-1] + rng.uniform(300, 900) * np.array([math.cos(heading), math.sin(heading)])
             )
+        if not in_reach(np.array(pts)):
+            continue
+        made += 1
         add(
             "line",
-            f"L{k + 1:03d}",
+            f"L{made:03d}",
             {"type": "LineString", "coordinates": lonlat(np.array(pts))},
             priority=str(rng.choice(levels, p=weights)),
         )
-    for k in range(COUNTS["point"]):
+    made = 0
+    while made < COUNTS["point"]:
         p = near_station(3000)
+        if not in_reach(p[None]):
+            continue
+        made += 1
         props: dict[str, Any] = {"priority": str(rng.choice(levels, p=weights))}
         if props["priority"] == "key" and rng.uniform() < 0.5:
             props["orbit_radius_m"] = 40.0
             props["dwell_s"] = 30.0
-        add("point", f"P{k + 1:03d}", {"type": "Point", "coordinates": lonlat(p[None])[0]}, **props)
+        add("point", f"P{made:03d}", {"type": "Point", "coordinates": lonlat(p[None])[0]}, **props)
     return {
         "type": "FeatureCollection",
         "name": f"Generated city (seed {seed})",

@@ -14,8 +14,9 @@ Stages, all in local metres:
 4. Connecting legs: straight when that stays inside the area, otherwise the
    shortest path inside it (:class:`~dronepatrol.planning.routing.AreaRouter`).
 5. Headland: when the lanes' swaths leave more than half a percent of the
-   area unseen (triangles at slanted edges between lane ends), a perimeter
-   pass just inside the boundary (and around each hole) is flown first.
+   area unseen (triangles at slanted edges between lane ends, sharp tips), a
+   perimeter pass just inside the boundary (and around each hole) is flown
+   first.
 
 ``coverage_frac`` is the fraction of the flyable area inside the swaths of
 the whole flown path (camera footprint ``swath_m`` wide, flat at the path's
@@ -39,6 +40,11 @@ LANE_INSET_M = 0.5
 
 HEADLAND_TRIGGER = 0.995
 """Below this coverage by lanes alone, a perimeter pass is added."""
+
+HEADLAND_INSET = 0.05
+"""The perimeter pass runs this many swath widths inside the boundary. Close to the
+boundary, its swath still reaches every gap between lane ends (those lie within
+spacing - swath/2 <= swath/2 of the boundary) and its corners reach into sharp tips."""
 
 MIN_LANE_M = 1.0
 
@@ -79,7 +85,7 @@ def swath_polygon(waypoints: list[XY] | tuple[XY, ...], swath_m: float) -> shape
     if len(waypoints) == 1:
         return shapely.points(waypoints[0]).buffer(swath_m / 2.0, quad_segs=4)
     return shapely.buffer(
-        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=3
+        LineString(waypoints), swath_m / 2.0, cap_style="flat", join_style="round", quad_segs=2
     )
 
 
@@ -105,7 +111,7 @@ def _candidate_angles(area: Polygon | MultiPolygon) -> list[float]:
         edge = rect[1] - rect[0]
         key = round(math.degrees(math.atan2(edge[1], edge[0])) % 180.0 * 2) / 2 % 180.0
         weight[key] = weight.get(key, 0.0) + 1e9  # always try it
-    ranked = sorted(weight, key=lambda a: (-weight[a], a))[:8]
+    ranked = sorted(weight, key=lambda a: (-weight[a], a))[:5]
     return sorted(ranked)
 
 
@@ -127,15 +133,19 @@ def _sweep(inner_rot: shapely.Geometry, spacing_m: float) -> list[list[tuple[flo
     coords[:, 0, 0], coords[:, 1, 0] = xmin - 1.0, xmax + 1.0
     coords[:, :, 1] = ys[:, None]
     cuts = shapely.intersection(shapely.linestrings(coords), inner_rot)
-    out: list[list[tuple[float, float]]] = []
-    for y, cut in zip(ys.tolist(), cuts, strict=True):
-        spans = []
-        for part in shapely.get_parts(cut):
-            if isinstance(part, LineString) and part.length >= MIN_LANE_M:
-                xs = np.asarray(part.coords)[:, 0]
-                spans.append((float(xs.min()), float(xs.max()), y))
-        spans.sort()
-        out.append(spans)
+    parts, line_of = shapely.get_parts(cuts, return_index=True)
+    keep = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) >= MIN_LANE_M)
+    parts, line_of = parts[keep], line_of[keep]
+    out: list[list[tuple[float, float, float]]] = [[] for _ in range(n)]
+    if len(parts):
+        xy, part_of = shapely.get_coordinates(parts, return_index=True)
+        starts = np.flatnonzero(np.r_[True, part_of[1:] != part_of[:-1]])
+        lo = np.minimum.reduceat(xy[:, 0], starts)
+        hi = np.maximum.reduceat(xy[:, 0], starts)
+        for k, a, b in zip(line_of.tolist(), lo.tolist(), hi.tolist(), strict=True):
+            out[k].append((a, b, float(ys[k])))
+        for spans in out:
+            spans.sort()
     return out
 
 
@@ -181,7 +191,7 @@ def _zigzag(cell, from_top: bool, left_first: bool) -> list[tuple[XY, XY]]:
 
 
 def _headland_rings(area: shapely.Geometry, swath_m: float) -> list[np.ndarray]:
-    for inset in (0.4 * swath_m, 0.2 * swath_m, 2 * LANE_INSET_M):
+    for inset in (HEADLAND_INSET * swath_m, 2 * LANE_INSET_M):
         ring_area = shapely.buffer(area, -inset, join_style="mitre", mitre_limit=3.0)
         if not ring_area.is_empty:
             rings = []
@@ -296,14 +306,20 @@ def plan_coverage(
         return builder, flown
 
     def finish(builder: _PathBuilder, flown, headland: bool) -> Coverage:
-        back = lambda pts: tuple(  # noqa: E731
-            (float(x), float(y)) for x, y in _rotate(np.asarray(pts, dtype=float), angle, origin)
-        )
-        waypoints = back(builder.points)
+        # rotate everything back in one go: waypoints, lane ends, then leg points
+        pieces = [builder.points, [p for lane in flown for p in lane]]
+        pieces += [list(leg) for leg in builder.legs]
+        sizes = [len(p) for p in pieces]
+        flat = _rotate(np.asarray([p for part in pieces for p in part], dtype=float), angle, origin)
+        coords = [
+            tuple((float(x), float(y)) for x, y in part)
+            for part in np.split(flat, np.cumsum(sizes)[:-1])
+        ]
+        waypoints, ends, legs = coords[0], coords[1], coords[2:]
         return Coverage(
             waypoints=waypoints,
-            lanes=tuple(back(lane) for lane in flown),  # type: ignore[misc]
-            legs=tuple(back(leg) for leg in builder.legs),
+            lanes=tuple((ends[2 * k], ends[2 * k + 1]) for k in range(len(flown))),
+            legs=tuple(legs),
             sweep_angle_deg=float(angle),
             coverage_frac=covered_fraction(area, waypoints, swath_m),
             turns=len(flown),

@@ -69,64 +69,73 @@ class _Tour:
             self.pos[c] = i
 
     def two_opt(self, a: int) -> tuple[float, tuple[int, ...]]:
-        d, neigh = self.d, self.neigh
-        for forward in (True, False):
-            t1 = a
-            t2 = self.succ(t1) if forward else self.pred(t1)
-            d12 = d[t1][t2]
-            for t3 in neigh[t1]:
-                g1 = d12 - d[t1][t3]
-                if g1 <= _EPS:
-                    break
-                t4 = self.succ(t3) if forward else self.pred(t3)
-                if t3 == t2 or t4 == t1:
-                    continue
-                gain = g1 + d[t3][t4] - d[t2][t4]
-                if gain > _EPS:
-                    if forward:
-                        self.reverse(self.pos[t2], self.pos[t3])
-                    else:
-                        self.reverse(self.pos[t1], self.pos[t4])
-                    return gain, (t1, t2, t3, t4)
+        d, t, pos, n = self.d, self.t, self.pos, self.n
+        da = d[a]
+        i = pos[a]
+        # forward: edges (a, succ a) and (t3, succ t3) become (a, t3) and (succ a, succ t3)
+        t2 = t[i + 1 if i + 1 < n else 0]
+        d12 = da[t2]
+        d2 = d[t2]
+        for t3 in self.neigh[a]:
+            g1 = d12 - da[t3]
+            if g1 <= _EPS:
+                break
+            j = pos[t3]
+            t4 = t[j + 1 if j + 1 < n else 0]
+            if t3 == t2 or t4 == a:
+                continue
+            gain = g1 + d[t3][t4] - d2[t4]
+            if gain > _EPS:
+                self.reverse(pos[t2], j)
+                return gain, (a, t2, t3, t4)
+        # backward: edges (pred a, a) and (pred t3, t3) become (t3, a) and (pred t3, pred a)
+        t2 = t[i - 1]
+        d12 = da[t2]
+        d2 = d[t2]
+        for t3 in self.neigh[a]:
+            g1 = d12 - da[t3]
+            if g1 <= _EPS:
+                break
+            t4 = t[pos[t3] - 1]
+            if t3 == t2 or t4 == a:
+                continue
+            gain = g1 + d[t3][t4] - d2[t4]
+            if gain > _EPS:
+                self.reverse(i, pos[t4])
+                return gain, (a, t2, t3, t4)
         return 0.0, ()
 
     def or_opt(self, a: int) -> tuple[float, tuple[int, ...]]:
-        d, neigh, n = self.d, self.neigh, self.n
+        d, neigh, n, t, pos = self.d, self.neigh, self.n, self.t, self.pos
         if n < 8:
             return 0.0, ()
-        t = self.t
+        i = pos[a]
+        prev = t[i - 1]
         for seg_len in (1, 2, 3):
-            i = self.pos[a]
             seg = [t[(i + k) % n] for k in range(seg_len)]
             s1, e = seg[0], seg[-1]
-            prev, nxt = self.pred(s1), t[(i + seg_len) % n]
+            nxt = t[(i + seg_len) % n]
             removal = d[prev][s1] + d[e][nxt] - d[prev][nxt]
             if removal <= _EPS:
                 continue
-            inside = set(seg)
             for end in (s1, e):
+                dend = d[end]
                 for c in neigh[end]:
-                    if d[end][c] >= removal:
+                    if dend[c] >= removal:
                         break
-                    if c in inside:
+                    if c in seg:
                         continue
-                    for c_after in (True, False):
-                        if c_after:
-                            if c == prev:
-                                continue
-                            left, right = c, self.succ(c)
-                        else:
-                            if c == nxt:
-                                continue
-                            left, right = self.pred(c), c
-                        if left in inside or right in inside:
+                    pc = pos[c]
+                    for left, right in ((c, t[pc + 1 if pc + 1 < n else 0]), (t[pc - 1], c)):
+                        if left == prev or right == nxt or left in seg or right in seg:
                             continue
                         base = d[left][right]
                         keep = d[left][s1] + d[e][right] - base
                         flip = d[left][e] + d[s1][right] - base
-                        add, flipped = (keep, False) if keep <= flip else (flip, True)
-                        gain = removal - add
+                        flipped = flip < keep
+                        gain = removal - (flip if flipped else keep)
                         if gain > _EPS:
+                            inside = set(seg)
                             rest = [c2 for c2 in t if c2 not in inside]
                             k = rest.index(left)
                             rest[k + 1 : k + 1] = seg[::-1] if flipped else seg

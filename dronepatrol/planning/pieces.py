@@ -10,7 +10,6 @@ as skipped, with the reason.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -20,14 +19,12 @@ from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.network.model import Kind, NoFlyZone, Target
 from dronepatrol.planning.coverage import covered_fraction, plan_coverage
+from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import XY, TransitRouter, path_length
 
 MIN_PART_AREA_M2 = 25.0
 """Flyable slivers smaller than this are not worth a lane [m^2]."""
-
-MIN_CHUNK_S = 60.0
-"""Chunks of a big grid or line shorter than this are not worth a sortie [s]."""
 
 MIN_ORBIT_M = 10.0
 """An orbit squeezed below this radius by a no-fly zone becomes a hover [m]."""
@@ -227,28 +224,62 @@ def coverage_of(pieces: list[Piece], area: shapely.Geometry, swath_m: float) -> 
     return min(1.0, sum(swaths) / area.area)
 
 
-def split_piece(piece: Piece, max_moving_s: float, profile: DroneProfile) -> list[Piece]:
-    """Cut a grid or line piece into chunks of at most ``max_moving_s`` of flight each."""
-    moving, _ = piece.time_on_target(profile)
-    if piece.kind is Kind.POINT or moving <= max_moving_s or max_moving_s < MIN_CHUNK_S:
-        return [piece]  # fits whole, or too far for any chunk (the sortie split says so)
+DETOUR = 1.2
+"""Allowance for transit around no-fly zones when sizing chunks (the split checks exactly)."""
+
+STEP_M = 40.0
+"""Granularity of chunk cuts along a polyline [m]."""
+
+
+def split_piece(piece: Piece, profile: DroneProfile, station_xy: XY) -> list[Piece]:
+    """Cut a grid or line piece into chunks that each fit one sortie from ``station_xy``.
+
+    Walks the polyline in steps of STEP_M; a chunk ends where flying on would
+    leave too little battery to get home (take-off, transit out to the chunk's
+    start, the chunk, transit home and landing, with DETOUR on the transits).
+    A piece that fits whole, or whose first step already does not fit, comes back as is.
+    """
+    if piece.kind is Kind.POINT:
+        return [piece]
+    limit_s = profile.usable_battery_frac * 0.92 * profile.hover_endurance_s
     speed, turn_s = profile.cruise_speed_mps, profile.turnaround_s
-    budget_m = max(max_moving_s * speed * 0.98, 1.0)
-    pts = list(piece.points)
+    transit = profile.transit_altitude_m
+    ratio = profile.cruise_power_ratio
+
+    def trip_s(start: XY, end: XY) -> float:
+        cost = FlightCost(profile)
+        cost.leg(0.0, transit)
+        hop_estimate(cost, math.dist(station_xy, start) * DETOUR, transit, piece.alt_m)
+        hop_estimate(cost, math.dist(end, station_xy) * DETOUR, piece.alt_m, transit)
+        cost.leg(0.0, -transit)
+        return cost.energy_s
+
+    moving, _ = piece.time_on_target(profile)
+    if trip_s(piece.entry, piece.exit) + moving * ratio <= limit_s:
+        return [piece]
+    pts = piece.points
     chunks: list[list[XY]] = [[pts[0]]]
-    used = 0.0
-    for a, b in itertools.pairwise(pts):
-        seg = math.dist(a, b)
-        start = a
-        while used + seg > budget_m:
-            take = budget_m - used
-            t = take / seg
-            cut = (start[0] + (b[0] - start[0]) * t, start[1] + (b[1] - start[1]) * t)
-            chunks[-1].append(cut)
-            chunks.append([cut])
-            start, seg, used = cut, seg - take, 0.0
-        chunks[-1].append(b)
-        used += seg + (turn_s * speed if piece.kind is Kind.GRID else 0.0)
+    used_s = 0.0
+    for k in range(1, len(pts)):
+        a, b = pts[k - 1], pts[k]
+        steps = max(1, math.ceil(math.dist(a, b) / STEP_M))
+        here = a
+        for m in range(1, steps + 1):
+            q = (a[0] + (b[0] - a[0]) * m / steps, a[1] + (b[1] - a[1]) * m / steps)
+            step_s = math.dist(here, q) / speed
+            if trip_s(chunks[-1][0], q) + (used_s + step_s) * ratio > limit_s:
+                if len(chunks[-1]) == 1 and here == chunks[-1][0]:
+                    return [piece]  # not even one step fits: too far for any chunk
+                if chunks[-1][-1] != here:
+                    chunks[-1].append(here)
+                chunks.append([here])
+                used_s = 0.0
+            used_s += step_s
+            if m == steps:
+                chunks[-1].append(q)
+            here = q
+        if piece.kind is Kind.GRID:
+            used_s += turn_s
     out = []
     for k, chunk in enumerate(c for c in chunks if len(c) >= 2 and path_length(c) > 0.5):
         pts_k = tuple(chunk)

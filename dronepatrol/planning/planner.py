@@ -21,7 +21,6 @@ import shapely
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station
-from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
@@ -183,19 +182,6 @@ def _select(
     return stations, chosen
 
 
-def _chunk_budget_s(profile: DroneProfile, station_xy, piece: Piece) -> float:
-    """Moving time [s] one chunk of ``piece`` may take so that a sortie can still reach it."""
-    pts = np.asarray(piece.points)
-    far = float(np.hypot(*(pts - np.asarray(station_xy)).T).max()) * 1.3
-    trip = FlightCost(profile)
-    trip.leg(0.0, profile.transit_altitude_m)
-    hop_estimate(trip, far, profile.transit_altitude_m, piece.alt_m)
-    hop_estimate(trip, far, piece.alt_m, profile.transit_altitude_m)
-    trip.leg(0.0, -profile.transit_altitude_m)
-    spare_s = profile.usable_battery_frac * 0.9 * profile.hover_endurance_s - trip.energy_s
-    return spare_s / profile.cruise_power_ratio
-
-
 def plan_sorties(
     network: Network,
     profile: DroneProfile | None = None,
@@ -256,9 +242,7 @@ def plan_sorties(
             if plan.skipped:
                 continue
             for piece in plan.pieces:
-                pieces.extend(
-                    split_piece(piece, _chunk_budget_s(profile, station_xy, piece), profile)
-                )
+                pieces.extend(split_piece(piece, profile, station_xy))
         ordered, unreachable = order_pieces(station_xy, pieces, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
         built = build_sorties(profile, station_xy, runs, router)

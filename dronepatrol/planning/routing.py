@@ -75,13 +75,36 @@ class TransitRouter:
             inside = shapely.intersects(shapely.points(nodes), self.blocked)
             nodes = nodes[~inside]
         self.nodes = nodes
+        self._lengths: dict[tuple[XY, XY], float] = {}
+        self._tables: list[tuple[dict[XY, int], np.ndarray]] = []
         self._all_pairs()
+
+    def length(self, a: XY, b: XY) -> float:
+        """Length [m] of the shortest clear path from a to b (inf when there is none), cached."""
+        found = self._lengths.get((a, b))
+        if found is not None:
+            return found
+        for index, dist in reversed(self._tables):
+            i, j = index.get(a), index.get(b)
+            if i is not None and j is not None:
+                return float(dist[i, j])
+        route = self.path(a, b)
+        found = path_length(route) if route is not None else math.inf
+        self._lengths[(a, b)] = found
+        return found
+
+    def remember(self, points: list[XY], dist: np.ndarray) -> None:
+        """Keep a :meth:`distances` matrix so that :meth:`length` answers from it."""
+        self._tables.append(({p: k for k, p in enumerate(points)}, dist))
 
     def _clear_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """For arrays of start and end points (n, 2), True where the segment is clear."""
         n = len(a)
         clear = np.ones(n, dtype=bool)
         if n == 0 or not self._parts:
+            return clear
+        if n == 1:
+            clear[0] = not self.blocked.intersects(LineString([a[0], b[0]]))
             return clear
         lines = shapely.linestrings(np.stack([a, b], axis=1))
         hit, _ = self._tree.query(lines, predicate="intersects")

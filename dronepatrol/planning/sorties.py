@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dronepatrol.mission import Cmd, MissionItem
+from dronepatrol.mission import Cmd, Frame, MissionItem
 from dronepatrol.network.model import Kind
 from dronepatrol.planning.flight import FlightCost, hop_estimate
 from dronepatrol.planning.ordering import LINK, solve_tour
@@ -64,7 +64,7 @@ def order_pieces(
     station_xy: XY,
     pieces: list[Piece],
     router: TransitRouter,
-    iterations_per_node: int = 6,
+    iterations_per_node: int = 1,
     seed: int = 0,
 ) -> tuple[list[Piece], list[Piece]]:
     """The pieces in tour order (each flown in its chosen direction) and the unreachable ones."""
@@ -79,6 +79,7 @@ def order_pieces(
             nodes.append(piece.exit)
             owner.append((k, True))
     dist = router.distances(np.array(nodes))
+    router.remember(nodes, dist.copy())
     unreachable = {owner[i][0] for i in np.flatnonzero(~np.isfinite(dist[0])).tolist()}
     dist[~np.isfinite(dist)] = UNREACHABLE_M
     for i in range(1, len(nodes) - 1):
@@ -96,34 +97,9 @@ def order_pieces(
     return ordered, [pieces[k] for k in sorted(unreachable)]
 
 
-def _estimate(
-    profile: DroneProfile, station_xy: XY, run: list[Piece], router: TransitRouter
-) -> float:
-    cost = FlightCost(profile)
-    cost.leg(0.0, profile.transit_altitude_m)
-    here, alt = station_xy, profile.transit_altitude_m
-    for piece in run:
-        hop_estimate(cost, _hop_m(router, here, piece.entry), alt, piece.alt_m)
-        _piece_cost(cost, piece, profile)
-        here, alt = piece.exit, piece.alt_m
-    hop_estimate(cost, _hop_m(router, here, station_xy), alt, profile.transit_altitude_m)
-    cost.leg(0.0, -profile.transit_altitude_m)
-    return cost.energy_frac
-
-
-_HOP_CACHE: dict[tuple[int, XY, XY], float] = {}
-
-
 def _hop_m(router: TransitRouter, a: XY, b: XY) -> float:
-    key = (id(router), a, b)
-    found = _HOP_CACHE.get(key)
-    if found is None:
-        route = router.path(a, b)
-        found = path_length(route) if route is not None else UNREACHABLE_M
-        if len(_HOP_CACHE) > 200_000:
-            _HOP_CACHE.clear()
-        _HOP_CACHE[key] = found
-    return found
+    found = router.length(a, b)
+    return found if math.isfinite(found) else UNREACHABLE_M
 
 
 def _piece_cost(cost: FlightCost, piece: Piece, profile: DroneProfile) -> None:
@@ -138,28 +114,67 @@ def _piece_cost(cost: FlightCost, piece: Piece, profile: DroneProfile) -> None:
         cost.moving(piece.turns * profile.turnaround_s)
 
 
+SORTIE_OVERHEAD_S = 120.0
+"""Cost of one more sortie in the split [s]: landing, battery swap, checks, take-off."""
+
+
 def split_into_sorties(
     profile: DroneProfile, station_xy: XY, ordered: list[Piece], router: TransitRouter
 ) -> tuple[list[list[Piece]], list[Piece]]:
-    """Cut the ordered pieces into runs that fit the battery; returns (runs, too far)."""
+    """Cut the ordered pieces into runs that fit the battery; returns (runs, too far).
+
+    The split is optimal for the tour order (Beasley's route-first,
+    cluster-second): a shortest path over cut points where a run of pieces
+    i..j costs its flight time, from take-off to landing, plus
+    :data:`SORTIE_OVERHEAD_S`, and is allowed only when its energy fits.
+    Pieces that do not fit even alone are returned as too far.
+    """
     limit = profile.usable_battery_frac * ESTIMATE_HEADROOM
-    runs: list[list[Piece]] = []
-    too_far: list[Piece] = []
-    current: list[Piece] = []
-    for piece in ordered:
-        if current and _estimate(profile, station_xy, [*current, piece], router) <= limit:
-            current.append(piece)
+    transit = profile.transit_altitude_m
+
+    def alone(piece: Piece) -> float:
+        cost = FlightCost(profile)
+        cost.leg(0.0, transit)
+        hop_estimate(cost, _hop_m(router, station_xy, piece.entry), transit, piece.alt_m)
+        _piece_cost(cost, piece, profile)
+        hop_estimate(cost, _hop_m(router, piece.exit, station_xy), piece.alt_m, transit)
+        cost.leg(0.0, -transit)
+        return cost.energy_frac
+
+    fit_alone = [alone(p) <= limit for p in ordered]
+    fits = [p for p, ok in zip(ordered, fit_alone, strict=True) if ok]
+    too_far = [p for p, ok in zip(ordered, fit_alone, strict=True) if not ok]
+    m = len(fits)
+    best = [math.inf] * (m + 1)
+    cut = [0] * (m + 1)
+    best[0] = 0.0
+    for i in range(m):  # run starts with fits[i]
+        if not math.isfinite(best[i]):
             continue
-        if current:
-            runs.append(current)
-            current = []
-        if _estimate(profile, station_xy, [piece], router) <= limit:
-            current = [piece]
-        else:
-            too_far.append(piece)
-    if current:
-        runs.append(current)
-    return runs, too_far
+        cost = FlightCost(profile)
+        cost.leg(0.0, transit)
+        here, alt = station_xy, transit
+        for j in range(i, m):
+            piece = fits[j]
+            hop_estimate(cost, _hop_m(router, here, piece.entry), alt, piece.alt_m)
+            _piece_cost(cost, piece, profile)
+            here, alt = piece.exit, piece.alt_m
+            home = replace(cost)
+            hop_estimate(home, _hop_m(router, here, station_xy), alt, transit)
+            home.leg(0.0, -transit)
+            if home.energy_frac > limit and j > i:
+                break
+            total = best[i] + home.duration_s + SORTIE_OVERHEAD_S
+            if total < best[j + 1] - 1e-9:
+                best[j + 1] = total
+                cut[j + 1] = i
+    runs: list[list[Piece]] = []
+    j = m
+    while j > 0:
+        i = cut[j]
+        runs.append(fits[i:j])
+        j = i
+    return runs[::-1], too_far
 
 
 def build_sortie(
@@ -265,6 +280,8 @@ def steps_to_items(steps: tuple[Step, ...], to_lonlat) -> tuple[MissionItem, ...
         items.append(
             MissionItem(
                 command=int(s.command),
+                # DO items without a place carry the MISSION frame, as QGroundControl writes them
+                frame=Frame.GLOBAL_RELATIVE_ALT if s.xy is not None else Frame.MISSION,
                 param1=s.param1,
                 param2=s.param2,
                 param3=s.param3,

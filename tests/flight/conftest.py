@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from dronepatrol.sitl import Home, SimFleet
 from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
+from dronepatrol.sitl.proxy import LinkProxy
 
 from flight.flightlib import Gcs
 
@@ -41,7 +42,17 @@ class Backend:
     fleet: SimFleet | None = None
 
     def gcs(self) -> Gcs:
-        gcs = Gcs(self.url, target_system=self.sysid)
+        return self.gcs_via(self.url)
+
+    def proxy(self) -> LinkProxy:
+        """A link-cutting proxy in front of this vehicle (works for both backends)."""
+        host, port = self.url.split(":")[1:]
+        proxy = LinkProxy(host, int(port)).start()
+        self._stop.append(proxy.stop)
+        return proxy
+
+    def gcs_via(self, url: str) -> Gcs:
+        gcs = Gcs(url, target_system=self.sysid)
         self._stop.insert(0, gcs.close)
         gcs.wait_heartbeat(timeout=60)
         gcs.request_streams(4)

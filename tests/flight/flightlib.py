@@ -138,6 +138,12 @@ class Gcs:
             f"last texts: {self.seen.texts[-8:]}"
         )
 
+    def drain(self, seconds: float) -> None:
+        """Read (and note) whatever arrives for ``seconds``: messages already in flight."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.recv(0.05)
+
     def wait_text(self, pattern: str, timeout: float = 30.0) -> str:
         regex = re.compile(pattern)
         for text in self.seen.texts:
@@ -182,6 +188,20 @@ class Gcs:
             timeout,
             "pre-arm checks passing",
         )
+        self.wait_home(timeout)
+
+    def wait_home(self, timeout: float = 30.0) -> Any:
+        """HOME_POSITION, asked for with REQUEST_MESSAGE until the vehicle has a home."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "HOME_POSITION" in self.last:
+                return self.last["HOME_POSITION"]
+            self.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_HOME_POSITION)
+            try:
+                return self.wait("HOME_POSITION", timeout=2.0)
+            except FlightError:
+                continue
+        raise FlightError("the vehicle never reported a home position")
 
     # -- commands -------------------------------------------------------------------
     def command(self, cmd: int, *params: float, timeout: float = 3.0, tries: int = 4) -> int:
@@ -276,8 +296,8 @@ class Gcs:
         )
 
     # -- parameters -------------------------------------------------------------------
-    def get_param(self, name: str, timeout: float = 3.0) -> float | None:
-        for _ in range(3):
+    def get_param(self, name: str, timeout: float = 3.0, tries: int = 3) -> float | None:
+        for _ in range(tries):
             self.send(self.conn.mav.param_request_read_send, self.target, 1, name.encode(), -1)
             try:
                 msg = self.wait("PARAM_VALUE", lambda m: m.param_id == name, timeout, name)

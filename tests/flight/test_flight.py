@@ -51,8 +51,12 @@ def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
     assert result == M.MAV_RESULT_FAILED
     reason = gcs.wait_text(r"^(PreArm|Arm): ", timeout=30)
     assert reason
-    status = gcs.wait("SYS_STATUS", timeout=10)
-    assert not status.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK
+    gcs.wait(
+        "SYS_STATUS",
+        lambda m: not m.onboard_control_sensors_health & M.MAV_SYS_STATUS_PREARM_CHECK,
+        timeout=10,
+        what="SYS_STATUS reporting pre-arm checks failing",
+    )
     # GPS back: the vehicle becomes ready and arms
     name = "SIM_GPS1_ENABLE" if gcs.get_param("SIM_GPS1_ENABLE") is not None else None
     if name:
@@ -97,7 +101,8 @@ def test_mission_upload_and_read_back(launch_vehicle) -> None:
     assert gcs.upload(items) == M.MAV_MISSION_ACCEPTED
     back = gcs.download()
     assert len(back) == len(items)
-    assert back[0].x == pytest.approx(round(backend.home.lat_deg * 1e7), abs=20)
+    home = (backend.home.lat_deg, backend.home.lon_deg)
+    assert geo.distance_m(back[0].x / 1e7, back[0].y / 1e7, *home) < 2.0
     for sent, got in zip(items[1:], back[1:], strict=True):
         assert got.command == sent[1]
         if sent[1] == M.MAV_CMD_NAV_WAYPOINT:
@@ -107,7 +112,8 @@ def test_mission_upload_and_read_back(launch_vehicle) -> None:
 
 
 def test_auto_mission_runs_to_completion(launch_vehicle) -> None:
-    gcs, backend = ready_vehicle(launch_vehicle)
+    # a generous DISARM_DELAY: arming, AUTO and MISSION_START take a few simulated seconds
+    gcs, backend = ready_vehicle(launch_vehicle, params={"DISARM_DELAY": 30})
     wps = [offset(backend, 40, 0), offset(backend, 40, 40), offset(backend, 0, 40)]
     items = (
         [
@@ -139,6 +145,28 @@ def test_gcs_heartbeat_loss_triggers_rtl(launch_vehicle) -> None:
     gcs.wait_disarmed(timeout=120)
 
 
+def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> None:
+    backend = launch_vehicle(params={"FS_GCS_ENABLE": 1})
+    proxy = backend.proxy()
+    gcs = backend.gcs_via(proxy.url)
+    gcs.wait_ready()
+    fly_up(gcs, 15)
+    proxy.cut()
+    gcs.drain(0.3)
+    # nothing gets through while the link is down
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=1.0)
+    # FS_GCS_TIMEOUT (5 s) of simulated time passes, then the link comes back
+    time_to_failsafe_s = 8.0 / backend.speedup
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=time_to_failsafe_s)
+    assert proxy.dropped_bytes > 0
+    proxy.restore()
+    gcs.wait_mode("RTL", timeout=30)
+    gcs.wait_text(r"GCS Failsafe Cleared", timeout=30)
+    gcs.wait_disarmed(timeout=120)
+
+
 def test_low_battery_triggers_rtl(launch_vehicle) -> None:
     params = {"BATT_FS_LOW_ACT": 2, "BATT_LOW_VOLT": 11.0, "BATT_LOW_TIMER": 2}
     gcs, _ = ready_vehicle(launch_vehicle, params=params)
@@ -153,9 +181,9 @@ def test_low_battery_triggers_rtl(launch_vehicle) -> None:
 @pytest.mark.parametrize("inclusion", [True, False], ids=["inclusion", "exclusion"])
 def test_fence_breach_triggers_rtl(launch_vehicle, inclusion: bool) -> None:
     gcs, backend = ready_vehicle(launch_vehicle)
-    if inclusion:  # a 60 m square around home; fly out of it
+    if inclusion:  # a 60 m square around home
         corners = [(-30, -30), (30, -30), (30, 30), (-30, 30)]
-    else:  # a keep-out square 40..80 m north of home; fly into it
+    else:  # a keep-out square 40..80 m north of home
         corners = [(40, -20), (80, -20), (80, 20), (40, 20)]
     fence = fence_polygon([offset(backend, n, e) for n, e in corners], inclusion=inclusion)
     assert gcs.upload(fence, mission_type=M.MAV_MISSION_TYPE_FENCE) == M.MAV_MISSION_ACCEPTED
@@ -163,8 +191,29 @@ def test_fence_breach_triggers_rtl(launch_vehicle, inclusion: bool) -> None:
     gcs.set_param("FENCE_ACTION", 1)
     gcs.set_param("FENCE_ENABLE", 1)
     fly_up(gcs, 10)
+    # ArduCopter refuses GUIDED destinations beyond an enabled fence ...
     lat, lon = offset(backend, 60, 0)
+    assert (
+        gcs.command_int(
+            M.MAV_CMD_DO_REPOSITION,
+            M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+            (-1, 0, 0, float("nan")),
+            round(lat * 1e7),
+            round(lon * 1e7),
+            10,
+        )
+        == M.MAV_RESULT_FAILED
+    )
+    # ... so fly there with the fence off, then switch it on: a breach
+    gcs.set_param("FENCE_ENABLE", 0)
     gcs.goto(lat, lon, 10)
+    gcs.wait(
+        "GLOBAL_POSITION_INT",
+        lambda m: geo.distance_m(m.lat / 1e7, m.lon / 1e7, lat, lon) < 3,
+        timeout=60,
+        what="reach the point beyond the fence",
+    )
+    gcs.set_param("FENCE_ENABLE", 1)
     gcs.wait_text(r"Polygon fence breached", timeout=60)
     gcs.wait_mode("RTL", timeout=30)
     gcs.wait_disarmed(timeout=120)

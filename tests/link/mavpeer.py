@@ -80,6 +80,7 @@ class ScriptedCopter(threading.Thread):
             "BATT_CRT_VOLT": 10.0,
         }
         self.refuse_params: set[str] = set()
+        self.cancel_after_items: int | None = None
         self.lists: dict[int, list] = {0: [], 1: [], 2: []}
         self.home = (-35.363261, 149.165230, 584.0)
         self.command_results: dict[int, int] = {}
@@ -355,6 +356,11 @@ class ScriptedCopter(threading.Thread):
             return
         r["items"].append(msg)
         r["next"] += 1
+        if self.cancel_after_items is not None and r["next"] == self.cancel_after_items:
+            self.cancel_after_items = None  # as ArduPilot after its upload timeout
+            self._receiving = None
+            self._mission_ack(msg, 15, msg.mission_type)
+            return
         r["last_receive"] = time.monotonic()
         if r["next"] == r["count"]:
             self.lists[r["type"]] = r["items"]

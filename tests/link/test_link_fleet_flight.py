@@ -27,6 +27,7 @@ from dronepatrol.state import LandedState
 pytestmark = pytest.mark.timeout(240)
 HOME = Home(-35.363261, 149.165230, 584.0, 0.0)
 SAFE = {
+    "DISARM_DELAY": 127,
     "FS_GCS_ENABLE": 1,
     "BATT_FS_LOW_ACT": 2,
     "FENCE_ENABLE": 1,
@@ -47,15 +48,40 @@ def square(lat: float, lon: float, side_m: float, alt_m: float) -> Mission:
     return Mission(tuple(items))
 
 
-def test_three_vehicles_fly_different_missions_at_once_through_one_fleet():
-    sim = SimFleet(3, HOME, speedup=10, base_port=0, spacing_m=15).start()
-    fleet = Fleet(heartbeat_hz=20)
+@pytest.fixture(params=["sim", pytest.param("sitl", marks=pytest.mark.sitl)])
+def three_vehicles(request):
+    """Link URLs of three fresh vehicles: the embedded simulator, or three real SITLs."""
+    if request.param == "sim":
+        sim = SimFleet(
+            3, HOME, speedup=10, base_port=0, spacing_m=15, params={"DISARM_DELAY": 127}
+        ).start()
+        yield sim.urls, 10.0
+        sim.stop()
+        return
+    import tempfile
+
+    from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
+    from flight.conftest import _free_sitl_instance
+
+    home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
+    first = _free_sitl_instance()
+    specs = fleet_specs(
+        os.environ["ARDUPILOT_SITL"], 3, home, spacing_m=15, speedup=10, first_instance=first
+    )
+    fleet = SitlFleet(specs, root=Path(tempfile.mkdtemp(prefix="dronepatrol-sitl-3-"))).start()
+    yield fleet.urls, 10.0
+    fleet.stop()
+
+
+def test_three_vehicles_fly_different_missions_at_once_through_one_fleet(three_vehicles):
+    urls, speedup = three_vehicles
+    fleet = Fleet(heartbeat_hz=2 * speedup)
     events = fleet.subscribe()
     try:
-        for url in sim.urls:
-            fleet.add(url, wait_s=30)
+        for url in urls:
+            fleet.add(url, wait_s=60)
         vehicles = fleet.wait_vehicles(3)
-        assert [v.vehicle_id for v in vehicles] == ["1", "2", "3"]
+        assert len({v.sysid for v in vehicles}) == 3
         missions = {}
         for k, v in enumerate(vehicles):
             wait_ready(v, 120)
@@ -97,11 +123,10 @@ def test_three_vehicles_fly_different_missions_at_once_through_one_fleet():
                 geo.distance_m(home.lat_deg, home.lon_deg, e.data["lat_deg"], e.data["lon_deg"])
                 for e in track
             )
-            side = 30 + 20 * (int(v.vehicle_id) - 1)
+            side = 30 + 20 * vehicles.index(v)
             assert abs(farthest - side * 2**0.5) < 6, (v.vehicle_id, farthest, side)
     finally:
         fleet.close()
-        sim.stop()
 
 
 WAYPOINTS = """QGC WPL 110
@@ -167,39 +192,42 @@ def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Pope
     )
 
 
-def test_fly_flies_the_whole_sortie_and_records_a_tlog(plan_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={**SAFE, "FENCE_TYPE": 5}).start()
-    try:
-        proc = fly(sim.urls[0], plan_file, tmp_path)
-        out, _ = proc.communicate(timeout=200)
-        assert proc.returncode == 0, out
-        assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
-        progress = [line for line in out.splitlines() if line.startswith("item ")]
-        assert [p.split()[1] for p in progress[:5]] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
-        assert "| next " in progress[0] and "| battery " in progress[0]
-        summary = out.strip().splitlines()[-1]
-        assert summary.startswith("sortie complete:") and "km" in summary
-        state = sim.snapshot(0)
+def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file, tmp_path):
+    """On the embedded simulator, and on real ArduCopter SITL when configured."""
+    backend = launch_vehicle(params={**SAFE, "FENCE_TYPE": 5}, speedup=10)
+    proc = fly(backend.url, plan_file, tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "uploaded and verified 5 mission items, 4 fence vertices, 1 rally points" in out
+    progress = [line for line in out.splitlines() if line.startswith("item ")]
+    # one line per waypoint; the RTL item's own "reached" may follow the disarm
+    assert [p.split()[1] for p in progress[:4]] == ["1/5", "2/5", "3/5", "4/5"]
+    assert "| next " in progress[0] and "| battery " in progress[0]
+    assert "landed and disarmed" in out
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("sortie complete:") and "km" in summary
+    if backend.fleet is not None:  # the simulator can tell its own truth
+        state = backend.fleet.snapshot(0)
         assert not state["armed"] and state["landed"]
-        tlog = next((tmp_path / "tlogs").glob("*.tlog"))
-        assert str(tlog) in summary
-        log = mavutil.mavlink_connection(str(tlog))
-        kinds = set()
-        while (msg := log.recv_match()) is not None:
-            kinds.add((msg.get_srcSystem(), msg.get_type()))
-        log.close()
-        assert {
-            (255, "MISSION_ITEM_INT"),
-            (1, "MISSION_ITEM_REACHED"),
-            (1, "HEARTBEAT"),
-            (255, "COMMAND_LONG"),
-        } <= kinds
-    finally:
-        sim.stop()
+    tlog = next((tmp_path / "tlogs").glob("*.tlog"))
+    assert str(tlog) in summary
+    log = mavutil.mavlink_connection(str(tlog))
+    kinds = set()
+    while (msg := log.recv_match()) is not None:
+        kinds.add((msg.get_srcSystem(), msg.get_type()))
+    log.close()
+    assert {
+        (255, "MISSION_ITEM_INT"),
+        (1, "MISSION_ITEM_REACHED"),
+        (1, "HEARTBEAT"),
+        (255, "COMMAND_LONG"),
+    } <= kinds
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=10, base_port=0, params={"FS_GCS_ENABLE": 0}).start()
+    sim = SimFleet(
+        1, HOME, speedup=10, base_port=0, params={"DISARM_DELAY": 127, "FS_GCS_ENABLE": 0}
+    ).start()
     try:
         proc = fly(sim.urls[0], mission_file, tmp_path)
         out, _ = proc.communicate(timeout=200)

@@ -37,6 +37,15 @@ SAFE_PARAMS = {
 }
 
 
+def launch(launch_vehicle, speedup: float | None = None, **params: float):
+    """A fresh vehicle; DISARM_DELAY at its maximum, because 10 simulated seconds
+    between arming and takeoff are only half a wall second at the tests' speedup."""
+    params = {"DISARM_DELAY": 127, **params}
+    if speedup is None:
+        return launch_vehicle(params=params)
+    return launch_vehicle(params=params, speedup=speedup)
+
+
 def at(backend, north_m: float, east_m: float) -> tuple[float, float]:
     return geo.offset(backend.home.lat_deg, backend.home.lon_deg, north_m, east_m)
 
@@ -108,7 +117,7 @@ def ready(session_for, backend) -> Session:
 
 
 def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, session_for):
-    backend = launch_vehicle(params={"SIM_GPS_DISABLE": 1, "SIM_GPS1_ENABLE": 0})
+    backend = launch(launch_vehicle, SIM_GPS_DISABLE=1, SIM_GPS1_ENABLE=0)
     s = session_for(backend.url, backend.speedup)
     v = s.vehicle
     v.set_mode("GUIDED")
@@ -128,7 +137,7 @@ def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, ses
 
 
 def test_takeoff_goto_rtl_land_and_disarm(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     v.takeoff(15, source="test")
@@ -149,7 +158,7 @@ def test_takeoff_goto_rtl_land_and_disarm(launch_vehicle, session_for):
 
 
 def test_mission_fence_rally_upload_verified_and_read_back(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     square = tuple(
@@ -171,7 +180,7 @@ def test_mission_fence_rally_upload_verified_and_read_back(launch_vehicle, sessi
 
 
 def test_auto_mission_to_completion_with_every_waypoint_reached(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     mission = patrol(backend, [(40, 0), (40, 40), (0, 40)])
@@ -188,7 +197,7 @@ def test_auto_mission_to_completion_with_every_waypoint_reached(launch_vehicle, 
 
 
 def test_pause_holds_and_resume_continues_from_the_paused_item(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     v.upload_mission(patrol(backend, [(150, 0), (150, 150), (0, 150)]))
@@ -217,7 +226,7 @@ def test_pause_holds_and_resume_continues_from_the_paused_item(launch_vehicle, s
 
 
 def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     mission = patrol(backend, [(30, 0)])
@@ -236,7 +245,7 @@ def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle
 
 
 def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehicle, session_for):
-    backend = launch_vehicle(params={"FS_GCS_ENABLE": 1}, speedup=5)
+    backend = launch(launch_vehicle, speedup=5, FS_GCS_ENABLE=1)
     relay = CuttableRelay(backend.url)
     relay.start()
     try:
@@ -272,7 +281,7 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
 
 def test_battery_failsafe_is_reported(launch_vehicle, session_for):
     params = {"BATT_FS_LOW_ACT": 2, "BATT_LOW_VOLT": 11.0, "BATT_LOW_TIMER": 2}
-    backend = launch_vehicle(params=params)
+    backend = launch(launch_vehicle, **params)
     s = ready(session_for, backend)
     v = s.vehicle
     v.takeoff(15)
@@ -284,7 +293,7 @@ def test_battery_failsafe_is_reported(launch_vehicle, session_for):
 
 
 def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, session_for):
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     box = tuple(at(backend, n, e) for n, e in ((-30, -30), (30, -30), (30, 30), (-30, 30)))
@@ -293,8 +302,15 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     for name, value in (("FENCE_TYPE", 4), ("FENCE_ACTION", 1), ("FENCE_ENABLE", 1)):
         v.set_param(name, value)
     v.takeoff(10)
-    v.goto(*at(backend, 60, 0), 10)
-    s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
+    outside = at(backend, 45, 0)
+    with pytest.raises(CommandError) as refused:  # ArduCopter keeps GUIDED inside the fence
+        v.goto(*outside, 10)
+    assert refused.value.result_name == "FAILED"
+    v.set_param("FENCE_ENABLE", 0)
+    v.goto(*outside, 10, wait_arrival_s=60)
+    v.set_param("FENCE_ENABLE", 1)  # now outside an enabled fence: a breach
+    breach = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
+    assert "fence" in breach.data["text"].lower()
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
     v.disarm_after_landing(timeout_s=150)
 
@@ -302,7 +318,7 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
 def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for, backend_name):
     if backend_name == "sim":
         pytest.skip("the embedded simulator has no CIRCLE mode; ArduCopter SITL does")
-    backend = launch_vehicle()
+    backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
     v.takeoff(20)

@@ -44,3 +44,28 @@ def test_unreadable_mission_exits_2_naming_the_file(tmp_path):
         main, ["fly", "--connect", "tcp:127.0.0.1:5760", "--mission", str(tmp_path / "none.plan")]
     )
     assert missing.exit_code == 2 and "none.plan" in missing.output
+
+
+def test_the_cli_offers_exactly_the_preflight_checks_there_are():
+    from dronepatrol.cli.fly import PREFLIGHT_CHECKS
+    from dronepatrol.mavlink.preflight import CHECKS
+
+    assert PREFLIGHT_CHECKS == CHECKS
+
+
+def test_fly_will_not_take_over_a_vehicle_that_is_already_armed(tmp_path, copter):
+    path = tmp_path / "patrol.waypoints"
+    path.write_text(WAYPOINTS)
+    copter.armed = True
+    copter.custom_mode = 5  # someone is flying it in LOITER
+    result = CliRunner().invoke(
+        main, ["fly", "--connect", copter.url, "--mission", str(path), "--record", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "already armed" in result.output
+    assert copter.armed and copter.custom_mode == 5
+    assert not [
+        m
+        for m in copter.received
+        if m._type in ("COMMAND_LONG", "COMMAND_INT") and m.command in (176, 400, 20, 21)
+    ]

@@ -70,6 +70,14 @@ def test_lost_requests_are_recovered_by_the_vehicles_re_request(copter, vehicle)
     assert len(copter.lists[0]) == 10
 
 
+def test_a_transfer_the_vehicle_cancelled_is_started_again(copter, vehicle):
+    copter.cancel_after_items = 4
+    vehicle.upload_mission(Mission(patrol(6), home=HOME))
+    assert len(copter.lists[0]) == 9
+    counts = [m for m in copter.received if m._type == "MISSION_COUNT" and m.mission_type == 0]
+    assert len(counts) == 2
+
+
 def test_lost_item_replies_are_requested_again_during_download(copter, vehicle):
     vehicle.upload_items(
         [MissionItem(Cmd.NAV_WAYPOINT, lat_deg=1, lon_deg=2, alt_m=i) for i in range(6)],

@@ -298,3 +298,41 @@ def test_goto_is_a_guided_reposition_in_relative_altitude(copter, link):
     reposition = [m for m in copter.received if m._type == "COMMAND_INT" and m.command == 192]
     assert reposition and reposition[0].frame == 6 and reposition[0].z == 25
     assert int(reposition[0].param2) & 1  # MAV_DO_REPOSITION_FLAGS_CHANGE_MODE
+
+
+def test_a_silent_tcp_connection_is_reopened(copter, bus):
+    from link.linkproxy import CuttableRelay
+
+    relay = CuttableRelay(copter.url)
+    relay.start()
+    link = Link(relay.url, bus, silence_reconnect_s=1.0).start()
+    try:
+        vehicle = link.wait_vehicle(timeout_s=5)
+        relay.cut()  # half-open: the connection stays up, nothing arrives
+        wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect after silence")
+        relay.restore()
+        vehicle.wait_for(lambda s: s.link is LinkState.UP, 10, "link up again")
+        vehicle.arm()
+        assert copter.armed
+    finally:
+        link.close()
+        relay.stop()
+
+
+def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
+    peer = ScriptedCopter(ekf_ready=False)
+    peer.start()
+    link = Link(peer.url, bus).start()
+    try:
+        vehicle = link.wait_vehicle(timeout_s=5)
+        vehicle.wait_for(lambda s: s.position is not None, 5)
+        assert "EKF" in vehicle.why_not("takeoff")
+        assert vehicle.why_not("rtl") == "not flying"
+        assert vehicle.why_not("start_mission") == "no mission on the vehicle"
+        assert vehicle.why_not("set_mode") is None
+        peer.heartbeats = False
+        vehicle.wait_for(lambda s: s.link is LinkState.LOST, 5)
+        assert vehicle.why_not("rtl") == "link lost"
+    finally:
+        link.close()
+        peer.stop()

@@ -10,6 +10,7 @@ import pytest
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from dronepatrol.events import EventKind
 from dronepatrol.mavlink import Link, LinkDownError
 from dronepatrol.mavlink.link import signing_secret
 from link.mavpeer import ScriptedCopter
@@ -108,10 +109,15 @@ def test_signing_rejects_unsigned_and_wrongly_signed_vehicles(bus, peer_key):
 def test_tlog_records_every_message_both_ways_append_only(copter, bus, tmp_path):
     path = tmp_path / "sortie.tlog"
     started = time.time()
+    media = bus.subscribe(accept=lambda e: e.kind == EventKind.MEDIA)
     link = Link(copter.url, bus, tlog_path=path).start()
     vehicle = link.wait_vehicle(timeout_s=5)
     vehicle.arm()
     link.close()
+    filed = [
+        (e.vehicle_id, e.data["path"], e.data["kind"], e.data["complete"]) for e in media.drain()
+    ]
+    assert filed == [("1", str(path), "tlog", False), ("1", str(path), "tlog", True)]
     first = path.read_bytes()
     assert first
     log = mavutil.mavlink_connection(str(path))

@@ -1,0 +1,1 @@
+"""Tests of the embedded simulated ArduCopter itself (protocols, physics, fault injection)."""

@@ -1,0 +1,259 @@
+"""AUTO mission commands, pause, EKF/GPS loss, auto-disarm, battery and wind in the simulator."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flight.flightlib import MODES, home_item, takeoff_item, waypoint
+from pymavlink.dialects.v20 import ardupilotmega as M
+
+from dronepatrol import geo
+
+pytestmark = pytest.mark.timeout(90)
+
+LAT0, LON0 = -35.363261, 149.165230
+
+
+def _at(north: float, east: float) -> tuple[float, float]:
+    return geo.offset(LAT0, LON0, north, east)
+
+
+def _ready(make_fleet, connect, speedup: float = 20, **kwargs):
+    fleet = make_fleet(speedup=speedup, **kwargs)
+    gcs = connect(fleet.urls[0])
+    gcs.wait_ready(timeout=30)
+    return fleet, gcs
+
+
+def _cmd(
+    command: int,
+    p1: float = 0,
+    p2: float = 0,
+    p3: float = 0,
+    p4: float = 0,
+    lat: float = 0,
+    lon: float = 0,
+    alt: float = 0,
+    frame: int = 3,
+) -> tuple:
+    return (frame, command, p1, p2, p3, p4, round(lat * 1e7), round(lon * 1e7), alt)
+
+
+def _start_auto(gcs, items) -> None:
+    assert gcs.upload([home_item(LAT0, LON0, 584), *items]) == M.MAV_MISSION_ACCEPTED
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.set_mode("AUTO")
+    assert gcs.command(M.MAV_CMD_MISSION_START) == M.MAV_RESULT_ACCEPTED
+
+
+def test_auto_runs_do_commands_jumps_loiters_and_then_hovers(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    a, b, c = _at(30, 0), _at(30, 30), _at(0, 30)
+    items = [
+        takeoff_item(10),  # 1
+        _cmd(M.MAV_CMD_DO_CHANGE_SPEED, 1, 4, -1),  # 2: 4 m/s
+        waypoint(*a, 10),  # 3
+        _cmd(M.MAV_CMD_DO_SET_ROI_LOCATION, lat=c[0], lon=c[1], alt=0),  # 4
+        _cmd(M.MAV_CMD_NAV_LOITER_TIME, 3, lat=b[0], lon=b[1], alt=10),  # 5: hold 3 s
+        _cmd(M.MAV_CMD_DO_SET_ROI_NONE),  # 6
+        _cmd(M.MAV_CMD_DO_JUMP, 3, 1),  # 7: back to 3, once
+        _cmd(M.MAV_CMD_NAV_LOITER_TURNS, 1, 0, 8, lat=c[0], lon=c[1], alt=12),  # 8
+        waypoint(*a, 10),  # 9: last item, no RTL: hover in AUTO
+    ]
+    _start_auto(gcs, items)
+    fastest = 0.0
+    while 9 not in gcs.seen.reached:
+        msg = gcs.wait(("VFR_HUD", "MISSION_ITEM_REACHED"), timeout=60)
+        if msg.get_type() == "VFR_HUD" and 3 in gcs.seen.reached:
+            fastest = max(fastest, msg.groundspeed)
+    reached = gcs.seen.reached
+    assert reached.count(3) == 2 and reached.count(5) == 2, reached
+    assert 7 not in reached  # DO_JUMP is sequencing, not a reached item
+    assert reached.index(2) < reached.index(1)  # DO commands start with the NAV before them
+    assert reached[-1] == 9
+    assert fastest <= 4.3, fastest
+    assert "Reached command #9" in gcs.wait_text(r"Reached command #9", timeout=5)
+    current = gcs.wait("MISSION_CURRENT", lambda m: m.mission_state == 5, timeout=10)
+    assert current.seq == 9 and current.total == 9 and current.mission_mode == 1
+    hb = gcs.wait("HEARTBEAT", timeout=5)
+    assert hb.custom_mode == MODES["AUTO"] and hb.base_mode & 128
+    pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+    assert pos.relative_alt > 8000  # still hovering
+
+
+def test_auto_land_item_lands_at_its_location_and_disarms(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    spot = _at(25, -25)
+    _start_auto(gcs, [takeoff_item(10), _cmd(M.MAV_CMD_NAV_LAND, lat=spot[0], lon=spot[1])])
+    gcs.wait_disarmed(timeout=60)
+    assert gcs.seen.reached == [1, 2]
+    pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+    assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, *spot) < 2.0
+    assert gcs.seen.landed_states[-2:] == [M.MAV_LANDED_STATE_LANDING, M.MAV_LANDED_STATE_ON_GROUND]
+
+
+def test_set_mission_current_and_pause(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    items = [takeoff_item(10)] + [waypoint(*_at(40 * k, 0), 10) for k in range(1, 5)]
+    _start_auto(gcs, items)
+    gcs.wait("MISSION_ITEM_REACHED", lambda m: m.seq == 1, timeout=30)
+    assert gcs.command(M.MAV_CMD_DO_SET_MISSION_CURRENT, 4) == M.MAV_RESULT_ACCEPTED
+    gcs.wait("MISSION_CURRENT", lambda m: m.seq == 4, timeout=10)
+    assert gcs.command(M.MAV_CMD_DO_PAUSE_CONTINUE, 0) == M.MAV_RESULT_ACCEPTED
+    gcs.wait("MISSION_CURRENT", lambda m: m.mission_state == M.MISSION_STATE_PAUSED, 10)
+    gcs.drain(0.3)
+    speeds = [gcs.wait("VFR_HUD", timeout=5).groundspeed for _ in range(5)]
+    assert speeds[-1] < 0.5, speeds
+    assert gcs.command(M.MAV_CMD_DO_PAUSE_CONTINUE, 1) == M.MAV_RESULT_ACCEPTED
+    gcs.wait("MISSION_ITEM_REACHED", lambda m: m.seq == 5, timeout=60)
+    assert 2 not in gcs.seen.reached and 3 not in gcs.seen.reached
+
+
+def test_armed_copter_that_does_not_take_off_disarms_after_disarm_delay(make_fleet, connect):
+    fleet, gcs = _ready(make_fleet, connect, speedup=10)
+    gcs.set_param("DISARM_DELAY", 4)
+    gcs.set_mode("GUIDED")
+
+    def state() -> tuple[bool, float]:
+        return fleet.call(0, lambda v: (v.armed, v.now))
+
+    assert gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
+    armed, _ = state()
+    armed_at = fleet.call(0, lambda v: v.arm_time)
+    assert armed
+    deadline = time.monotonic() + 20
+    while armed and time.monotonic() < deadline:
+        time.sleep(0.01)
+        armed, now = state()
+    assert not armed
+    assert 3.8 <= now - armed_at <= 4.6
+    gcs.wait_disarmed(timeout=10)
+    assert "Disarming motors" in gcs.seen.texts
+
+
+def test_gps_loss_in_flight_lands_on_ekf_failsafe(make_fleet, connect) -> None:
+    fleet, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    fleet.set_gps(0, enabled=False)
+    gcs.wait("GPS_RAW_INT", lambda m: m.fix_type < 3, timeout=10)
+    gcs.wait_text(r"EKF variance", timeout=30)
+    gcs.wait_mode("LAND", timeout=10)
+    gcs.wait_disarmed(timeout=60)
+    status = gcs.wait("EKF_STATUS_REPORT", timeout=5)
+    assert not status.flags & 16  # no absolute horizontal position
+
+
+def test_battery_draws_hover_current_and_drains(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    first = gcs.wait("BATTERY_STATUS", timeout=5)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    gcs.drain(0.5)
+    hover = gcs.wait("BATTERY_STATUS", timeout=5)
+    assert 2400 <= hover.current_battery <= 3300  # ~28 A [cA]
+    assert hover.voltages[0] < first.voltages[0]  # sag under load
+    assert hover.current_consumed > first.current_consumed
+    gcs.set_param("SIM_BATT_VOLTAGE", 11.1)
+    low = gcs.wait("SYS_STATUS", lambda m: m.voltage_battery < 11000, timeout=10)
+    assert low.battery_remaining <= 100
+
+
+def test_wind_pushes_and_is_reported(make_fleet, connect) -> None:
+    fleet, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    fleet.set_wind(0, 10.0, from_deg=270.0, turbulence=2.0)  # from the west
+    wind = gcs.wait("WIND", lambda m: m.speed > 9, timeout=10)
+    assert wind.direction == pytest.approx(270.0)
+    gcs.drain(1.0)
+    hud = gcs.wait("VFR_HUD", timeout=5)
+    assert hud.airspeed > hud.groundspeed + 5  # holding position against the wind
+    att = gcs.wait("ATTITUDE", timeout=5)
+    assert abs(att.roll) > 0.01 or abs(att.pitch) > 0.01  # leaning into it
+
+
+def test_reposition_and_guided_velocity(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("LOITER")
+    lat, lon = _at(30, 30)
+    # not in GUIDED and no change-mode flag: denied
+    result = gcs.command_int(
+        M.MAV_CMD_DO_REPOSITION, 6, (-1, 0, 0, float("nan")), round(lat * 1e7), round(lon * 1e7), 10
+    )
+    assert result == M.MAV_RESULT_DENIED
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    result = gcs.command_int(
+        M.MAV_CMD_DO_REPOSITION, 6, (-1, 1, 0, float("nan")), round(lat * 1e7), round(lon * 1e7), 15
+    )
+    assert result == M.MAV_RESULT_ACCEPTED
+    gcs.wait(
+        "GLOBAL_POSITION_INT",
+        lambda m: (
+            geo.distance_m(m.lat / 1e7, m.lon / 1e7, lat, lon) < 2
+            and abs(m.relative_alt - 15000) < 1000
+        ),
+        timeout=30,
+    )
+    # takeoff by COMMAND_INT must use the relative-altitude frame
+    assert gcs.command_int(M.MAV_CMD_NAV_TAKEOFF, 6, (0, 0, 0, 0), 0, 0, 20) == 2  # DENIED
+    # velocity target: 3 m/s east
+    gcs.send(
+        gcs.conn.mav.set_position_target_global_int_send,
+        0,
+        1,
+        1,
+        6,
+        0b110111000111,
+        0,
+        0,
+        0,
+        0.0,
+        3.0,
+        0.0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
+    gcs.wait("GLOBAL_POSITION_INT", lambda m: 250 < m.vy < 350, timeout=10)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:  # the target times out after 3 s without updates
+        gcs.recv(0.05)
+    gcs.wait("GLOBAL_POSITION_INT", lambda m: abs(m.vy) < 20, timeout=10)
+
+
+def test_pilot_modes_follow_the_throttle_stick(make_fleet, connect) -> None:
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(15)
+
+    # LOITER with the throttle stick centred by RC override (RC_OVERRIDE_TIME is 3 s of
+    # simulated time, so the override is repeated): holds altitude
+    def centre_throttle() -> None:
+        gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 1500, *([65535] * 15))
+
+    centre_throttle()
+    gcs.set_mode("LOITER")
+    end = time.monotonic() + 1.0
+    lowest = 15000
+    while time.monotonic() < end:
+        centre_throttle()
+        msg = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
+        lowest = min(lowest, msg.relative_alt)
+    assert lowest > 14000
+    # release the override: SITL's radio idles at throttle low, so the copter descends,
+    # lands and disarms itself
+    gcs.send(gcs.conn.mav.rc_channels_override_send, 1, 1, 0, 0, 0, *([65535] * 15))
+    gcs.wait("GLOBAL_POSITION_INT", lambda m: m.vz > 100, timeout=10)
+    gcs.wait_disarmed(timeout=60)
+    assert gcs.seen.landed_states[-1] == M.MAV_LANDED_STATE_ON_GROUND

@@ -1,0 +1,196 @@
+"""Streams only when asked, parameters, several clients, link cuts, UDP output, speedup."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from dronepatrol.sitl.params import PARAM_NAMES
+from flight.flightlib import FlightError
+from pymavlink.dialects.v20 import ardupilotmega as M
+
+pytestmark = pytest.mark.timeout(60)
+
+UNASKED_OK = {"HEARTBEAT", "STATUSTEXT", "HOME_POSITION", "GPS_GLOBAL_ORIGIN", "PARAM_VALUE"}
+
+
+def _collect(gcs, seconds: float) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        msg = gcs.recv(0.1)
+        if msg is not None:
+            counts[msg.get_type()] = counts.get(msg.get_type(), 0) + 1
+    return counts
+
+
+def test_nothing_is_streamed_until_asked(make_fleet, connect) -> None:
+    gcs = connect(make_fleet(speedup=10).urls[0], streams=False)
+    counts = _collect(gcs, 1.0)  # 10 s of simulated time, through start-up
+    assert set(counts) <= UNASKED_OK, counts
+    assert counts["HEARTBEAT"] >= 5
+    # SET_MESSAGE_INTERVAL: ATTITUDE at 10 Hz of simulated time -> ~100 per wall second
+    assert gcs.set_message_interval(M.MAVLINK_MSG_ID_ATTITUDE, 10) == M.MAV_RESULT_ACCEPTED
+    rate = _collect(gcs, 1.0).get("ATTITUDE", 0)
+    assert 50 <= rate <= 150, rate
+    gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_ATTITUDE, -1)
+    _collect(gcs, 0.2)
+    assert "ATTITUDE" not in _collect(gcs, 0.5)
+    # REQUEST_DATA_STREAM starts a whole group; start_stop=0 stops it
+    gcs.send(gcs.conn.mav.request_data_stream_send, 1, 1, M.MAV_DATA_STREAM_POSITION, 2, 1)
+    assert _collect(gcs, 0.5).get("GLOBAL_POSITION_INT", 0) >= 5
+    gcs.send(gcs.conn.mav.request_data_stream_send, 1, 1, M.MAV_DATA_STREAM_POSITION, 0, 0)
+    _collect(gcs, 0.2)
+    assert "GLOBAL_POSITION_INT" not in _collect(gcs, 0.5)
+
+
+def test_request_message_answers_once(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    result = gcs.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION)
+    assert result == M.MAV_RESULT_ACCEPTED
+    version = gcs.wait("AUTOPILOT_VERSION", timeout=5)
+    assert version.capabilities & M.MAV_PROTOCOL_CAPABILITY_MISSION_INT
+    assert gcs.command(M.MAV_CMD_REQUEST_MESSAGE, 60000) == M.MAV_RESULT_FAILED
+
+
+def test_startup_is_realistic_without_fast_start(make_fleet, connect) -> None:
+    gcs = connect(make_fleet(speedup=20, fast_start=False).urls[0])
+    gps = gcs.wait("GPS_RAW_INT", timeout=10)
+    assert gps.fix_type < 3  # no fix in the first seconds
+    fix = gcs.wait("GPS_RAW_INT", lambda m: m.fix_type >= 3, timeout=10)
+    assert fix.time_usec / 1e6 >= 9.0
+    origin = gcs.wait("GPS_GLOBAL_ORIGIN", timeout=10)
+    assert origin.time_usec / 1e6 >= 39.0
+    gcs.wait_ready(timeout=10)
+
+
+def test_parameters_list_read_and_set(make_fleet, connect) -> None:
+    gcs = connect(make_fleet().urls[0], streams=False)
+    gcs.send(gcs.conn.mav.param_request_list_send, 1, 1)
+    seen: dict[int, str] = {}
+    while len(seen) < len(PARAM_NAMES):
+        msg = gcs.wait("PARAM_VALUE", timeout=5)
+        assert msg.param_count == len(PARAM_NAMES)
+        seen[msg.param_index] = msg.param_id
+    for name in (
+        "MAV_SYSID",
+        "WPNAV_SPEED",
+        "RTL_ALT",
+        "FENCE_ENABLE",
+        "FENCE_ACTION",
+        "FENCE_ALT_MAX",
+        "FS_GCS_ENABLE",
+        "BATT_FS_LOW_ACT",
+        "BATT_LOW_VOLT",
+        "BATT_CAPACITY",
+        "DISARM_DELAY",
+        "SIM_GPS_DISABLE",
+        "SIM_WIND_SPD",
+    ):
+        assert name in seen.values()
+    assert gcs.get_param("WPNAV_SPEED") == 1000
+    gcs.set_param("WPNAV_SPEED", 500)
+    assert gcs.get_param("WPNAV_SPEED") == 500
+    # integer parameters are stored as their type
+    gcs.set_param("FENCE_ENABLE", 1)
+    assert gcs.get_param("NO_SUCH_PARAM", timeout=0.5, tries=1) is None
+
+
+def test_waypoint_speed_parameter_limits_flight(make_fleet, connect) -> None:
+    fleet = make_fleet(speedup=20)
+    gcs = connect(fleet.urls[0])
+    gcs.wait_ready(timeout=30)
+    gcs.set_param("WPNAV_SPEED", 300)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    from dronepatrol import geo
+
+    lat, lon = geo.offset(-35.363261, 149.165230, 150, 0)
+    gcs.goto(lat, lon, 10)
+    fastest = 0.0
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        hud = gcs.wait("VFR_HUD", timeout=5)
+        fastest = max(fastest, hud.groundspeed)
+    assert 2.5 <= fastest <= 3.1
+
+
+def test_several_clients_share_a_vehicle(make_fleet, connect) -> None:
+    url = make_fleet().urls[0]
+    a = connect(url, streams=False)
+    b = connect(url, source_system=254, streams=False)
+    # a command's ACK goes to the client that sent it
+    assert a.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == 0
+    with pytest.raises(FlightError):
+        b.wait("COMMAND_ACK", timeout=0.5)
+    # a parameter change is announced to everyone
+    a.set_param("RTL_ALT", 2500)
+    b.wait("PARAM_VALUE", lambda m: m.param_id == "RTL_ALT" and m.param_value == 2500, 5)
+
+
+def test_cut_link_drops_traffic_both_ways(make_fleet, connect) -> None:
+    fleet = make_fleet()
+    gcs = connect(fleet.urls[0], streams=False)
+    fleet.cut_link(0)
+    gcs.recv(0.3)  # drain what was in flight
+    with pytest.raises(FlightError):
+        gcs.wait("HEARTBEAT", timeout=1.0)
+    gcs.send(gcs.conn.mav.param_set_send, 1, 1, b"RTL_ALT", 3000.0, M.MAV_PARAM_TYPE_INT32)
+    fleet.restore_link(0)
+    gcs.wait("HEARTBEAT", timeout=5)
+    assert gcs.get_param("RTL_ALT") == 1500  # the set sent during the cut never arrived
+    assert fleet.snapshot(0)["link_up"] is True
+
+
+def test_udp_output_reaches_a_ground_station(make_fleet) -> None:
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+    gcs_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    gcs_sock.bind(("127.0.0.1", 0))
+    gcs_sock.settimeout(5)
+    port = gcs_sock.getsockname()[1]
+    make_fleet(n=2, udp_out=("127.0.0.1", port))
+    parser = mavlink.MAVLink(None, 255, 190)
+    systems: set[int] = set()
+    senders = {}
+    end = time.monotonic() + 5
+    while time.monotonic() < end and len(systems) < 2:
+        data, addr = gcs_sock.recvfrom(65536)
+        for msg in parser.parse_buffer(data) or []:
+            if msg.get_type() == "HEARTBEAT":
+                systems.add(msg.get_srcSystem())
+                senders[msg.get_srcSystem()] = addr
+    assert systems == {1, 2}
+    # answers go back to the sending vehicle
+    req = parser.command_long_encode(2, 1, M.MAV_CMD_REQUEST_MESSAGE, 0, 148, 0, 0, 0, 0, 0, 0)
+    gcs_sock.sendto(req.pack(parser), senders[2])
+    end = time.monotonic() + 5
+    got = None
+    while time.monotonic() < end and got is None:
+        data, _ = gcs_sock.recvfrom(65536)
+        for msg in parser.parse_buffer(data) or []:
+            if msg.get_type() == "COMMAND_ACK" and msg.get_srcSystem() == 2:
+                got = msg
+    gcs_sock.close()
+    assert got is not None and got.result == M.MAV_RESULT_ACCEPTED
+
+
+def test_speedup_scales_heartbeats(make_fleet, connect) -> None:
+    gcs = connect(make_fleet(speedup=5).urls[0], streams=False)
+    counts = _collect(gcs, 2.0)
+    assert 6 <= counts.get("HEARTBEAT", 0) <= 14  # 1 Hz of simulated time at 5x
+
+
+def test_fleet_ports_and_system_ids(make_fleet) -> None:
+    from pymavlink import mavutil
+
+    fleet = make_fleet(n=3)
+    assert len(set(fleet.ports)) == 3
+    for i, url in enumerate(fleet.urls):
+        conn = mavutil.mavlink_connection(url, source_system=255)
+        hb = conn.wait_heartbeat(timeout=5)
+        assert hb.get_srcSystem() == i + 1 and hb.get_srcComponent() == 1
+        assert hb.type == M.MAV_TYPE_QUADROTOR and hb.autopilot == M.MAV_AUTOPILOT_ARDUPILOTMEGA
+        conn.close()
