@@ -230,7 +230,9 @@ class SortieLedger(RestartMixin):
             size = int(event.data.get("size_bytes") or 0)
             media_files.register_digest(connection, sortie_id, path, kind, digest, size)
             return
-        media_id = media_files.register_pending(connection, sortie_id, path, kind)
+        media_ids = media_files.announce(connection, sortie_id, path, kind, complete)
         still_flying = event.vehicle_id in self.state.open
         if complete or not still_flying:
-            batch.to_hash.append(media_id)
+            # complete: hash it in full; else nothing will close: hash what is there now
+            batch.to_hash.extend(media_ids)
+        # still being written during a flight: hashed when the sortie ends
