@@ -136,3 +136,19 @@ def test_command_audit_counts_retries_by_command_id() -> None:
     )
     assert [(r["attempts"], r["result"]) for r in rows] == [(2, "ACCEPTED"), (1, "DENIED")]
     assert rows[0]["latency_s"] == pytest.approx(2.0)
+
+
+def test_report_lists_media_with_their_digests(recorded, tmp_path) -> None:
+    from dronepatrol.records.media import register_media
+
+    engine, sortie_id, _ = recorded
+    video = tmp_path / "front.mp4"
+    video.write_bytes(b"frames" * 10)
+    register_media(engine, sortie_id, video)
+    html = build_report(SortieArchive(engine).record(sortie_id))
+    page = lxml.html.document_fromstring(html)
+    media = _section(page, "Media")
+    import hashlib
+
+    assert hashlib.sha256(b"frames" * 10).hexdigest() in media
+    assert str(video.resolve()) in media and "60" in media
