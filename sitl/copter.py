@@ -19,20 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from dronepatrol.sitl import flight, telemetry
-from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl
+from dronepatrol.sitl.arming import ArmingMixin
+from dronepatrol.sitl.estimator import EstimatorMixin
+from dronepatrol.sitl.fence import FenceMixin
+from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
 from dronepatrol.sitl.params import Params
 from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
+from dronepatrol.sitl.pilot import PilotMixin
 from dronepatrol.sitl.safety import (
-    FENCE_ALT_MAX,
-    FENCE_CIRCLE,
-    FENCE_POLYGON,
     BatteryFailsafe,
     Zone,
-    fence_names,
-    polygon_breach_distance,
-    polygon_breached,
-    zones_from_items,
 )
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -45,11 +42,6 @@ SEV_CRITICAL = 2
 SEV_WARNING = 4
 SEV_NOTICE = 5
 SEV_INFO = 6
-
-PREARM_DISPLAY_PERIOD_S = 30.0
-"""Failing pre-arm checks are announced this often while disarmed (AP_Arming)."""
-LAND_DETECT_S = 1.0
-"""Time on the ground before the land detector declares landed."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +67,13 @@ class StartupTimes:
         return cls(0.5, 1.0, 4.0)
 
 
-class SimCopter:
-    """A simulated ArduCopter 4.x speaking MAVLink 2 as system ``sysid``, component 1."""
+class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
+    """A simulated ArduCopter 4.x speaking MAVLink 2 as system ``sysid``, component 1.
+
+    Its behaviour is split by subject: :mod:`estimator` (GPS/EKF),
+    :mod:`arming`, :mod:`fence`, :mod:`pilot` (sticks), :mod:`flight` (modes),
+    :mod:`handlers` / :mod:`commands` / :mod:`failsafes` (inbound MAVLink).
+    """
 
     def __init__(
         self,
@@ -111,6 +108,7 @@ class SimCopter:
         self.landed = True
         self.auto_armed = False
         self.arm_time = 0.0
+        self.disarm_time = 0.0
         self.landed_since: float | None = 0.0
         self.disarm_timer_start: float | None = None
         self.prearm_ok = False
@@ -131,6 +129,7 @@ class SimCopter:
         self.yaw_hold_deg: float | None = None
         self.hold_point: Point | None = None
         self.user_takeoff_up: float | None = None
+        self.breadcrumbs: list[Point] = []
         self.rc_override: dict[int, tuple[int, float]] = {}
 
         self.stores = {t: ItemStore(t) for t in (MISSION, FENCE, RALLY)}
@@ -201,6 +200,27 @@ class SimCopter:
         lat, lon, alt = self.home_latlon()
         return Item(seq=0, frame=0, command=16, x=round(lat * 1e7), y=round(lon * 1e7), z=alt)
 
+    def rtl_destination(self) -> Point:
+        """Nearest rally point within RALLY_LIMIT_KM, or home (RALLY_INCL_HOME)."""
+        air = self.air
+        home = self.home_local
+        best: Point | None = None
+        best_m = math.inf
+        limit_m = self.params["RALLY_LIMIT_KM"] * 1000.0
+        for item in self.stores[RALLY].commands():
+            north, east = self.to_ne(item.lat_deg, item.lon_deg)
+            dist = math.hypot(north - air.north_m, east - air.east_m)
+            if dist < best_m:
+                best, best_m = Point(north, east, home.up), dist
+        home_m = math.hypot(home.north - air.north_m, home.east - air.east_m)
+        if best is None:
+            return home
+        if self.params["RALLY_INCL_HOME"] and home_m < best_m:
+            return home
+        if limit_m > 0 and best_m > limit_m and home_m < best_m:
+            return home
+        return best
+
     def travel_yaw(self, point: Point, rtl: bool = False) -> float | None:
         """Heading toward ``point``: ROI, held yaw, or along the track (WP_YAW_BEHAVIOR)."""
         air = self.air
@@ -218,50 +238,19 @@ class SimCopter:
             return None
         return math.degrees(math.atan2(de, dn)) % 360.0
 
-    def hold_target(self) -> Target:
+    def stopping_point(self) -> Point:
+        """Where braking at WPNAV_ACCEL from the current velocity ends (get_stopping_point)."""
         air = self.air
+        accel = self.limits().accel_xy_mss
+        speed = air.groundspeed_mps
+        ahead = speed / (2.0 * accel) if speed > 0.01 else 0.0  # d = v^2 / 2a, per m/s
+        return Point(air.north_m + air.vn * ahead, air.east_m + air.ve * ahead, air.up_m)
+
+    def hold_target(self) -> Target:
         if self.hold_point is None:
-            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
+            self.hold_point = self.stopping_point()
         hp = self.hold_point
         return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
-
-    def throttle_pwm(self) -> int:
-        """Throttle stick [PWM]: a live RC override, else SITL's idle radio (1000)."""
-        value = self.rc_override.get(3)
-        timeout = self.params["RC_OVERRIDE_TIME"]
-        if value is not None and (timeout < 0 or self.now - value[1] <= timeout):
-            return value[0]
-        return 1000
-
-    def pilot_climb_mps(self) -> float:
-        """get_pilot_desired_climb_rate: stick outside THR_DZ around mid climbs or descends."""
-        p = self.params
-        ctrl = max(0, min(1000, self.throttle_pwm() - 1000))
-        dz = p["THR_DZ"]
-        speed_up = p["PILOT_SPEED_UP"] / 100.0
-        speed_dn = (p["PILOT_SPEED_DN"] or p["PILOT_SPEED_UP"]) / 100.0
-        if ctrl < 500 - dz:
-            return -speed_dn * (500 - dz - ctrl) / (500 - dz)
-        if ctrl > 500 + dz:
-            return speed_up * (ctrl - 500 - dz) / (500 - dz)
-        return 0.0
-
-    def pilot_target(self) -> Target:
-        """STABILIZE/ALT_HOLD/LOITER/POSHOLD: centred sticks hold position, throttle sets climb."""
-        air = self.air
-        if self.hold_point is None:
-            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
-        hp = self.hold_point
-        if self.user_takeoff_up is not None:
-            if air.up_m < self.user_takeoff_up - flight.TAKEOFF_DONE_M:
-                return Target(north_m=hp.north, east_m=hp.east, up_m=self.user_takeoff_up)
-            self.user_takeoff_up = None
-            self.hold_point = hp = Point(hp.north, hp.east, air.up_m)
-        climb = self.pilot_climb_mps()
-        if climb == 0.0:
-            return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
-        self.hold_point = Point(hp.north, hp.east, air.up_m)
-        return Target(north_m=hp.north, east_m=hp.east, vel_u_mps=climb, yaw_deg=self.yaw_hold_deg)
 
     def limits(self) -> Limits:
         p = self.params
@@ -273,87 +262,6 @@ class SimCopter:
             accel_z_mss=max(0.5, p["WPNAV_ACCEL_Z"] / 100.0),
             yaw_rate_dps=max(5.0, p["ATC_SLEW_YAW"] / 100.0),
         )
-
-    # -- estimator ----------------------------------------------------------
-    def gps_enabled(self) -> bool:
-        return not self.params["SIM_GPS_DISABLE"]
-
-    def gps_has_fix(self) -> bool:
-        return self.gps_enabled() and self.now >= self.startup.gps_fix_s
-
-    def gps_fix_type(self) -> int:
-        if self.now < 0.5:
-            return M.GPS_FIX_TYPE_NO_GPS
-        return M.GPS_FIX_TYPE_3D_FIX if self.gps_has_fix() else M.GPS_FIX_TYPE_NO_FIX
-
-    def ekf_attitude_ok(self) -> bool:
-        return self.now >= self.startup.ekf_attitude_s
-
-    def position_ok(self) -> bool:
-        """EKF has an absolute position: origin set and GPS not lost for over 10 s."""
-        if not self.origin_set:
-            return False
-        return self._gps_lost_at is None or self.now - self._gps_lost_at < 10.0
-
-    def ekf_healthy(self) -> bool:
-        return self.ekf_attitude_ok()
-
-    def ekf_flags(self) -> int:
-        if not self.ekf_attitude_ok():
-            return 1024  # EKF_UNINITIALIZED
-        flags = telemetry.EKF_ATTITUDE | telemetry.EKF_VEL_VERT | telemetry.EKF_POS_VERT_ABS
-        if self.position_ok():
-            flags |= (
-                telemetry.EKF_VEL_HORIZ
-                | telemetry.EKF_POS_HORIZ_REL
-                | telemetry.EKF_POS_HORIZ_ABS
-                | telemetry.EKF_PRED_POS_HORIZ_REL
-                | telemetry.EKF_PRED_POS_HORIZ_ABS
-            )
-        else:
-            flags |= telemetry.EKF_CONST_POS_MODE
-        return flags
-
-    def _update_estimator(self) -> None:
-        st = self.startup
-        if self._ekf_announced == 0 and self.now >= 0.1:
-            self._ekf_announced = 1
-            self.send_banner()
-        if self._ekf_announced == 1 and self.ekf_attitude_ok():
-            self._ekf_announced = 2
-            self.text(SEV_INFO, "EKF3 IMU0 initialised")
-            self.text(SEV_INFO, "EKF3 IMU0 tilt alignment complete")
-            self.text(SEV_INFO, "EKF3 IMU0 yaw aligned")
-        if self._ekf_announced == 2 and self.now >= 0.5 and self.gps_enabled():
-            self._ekf_announced = 3
-            self.text(SEV_INFO, "GPS 1: detected u-blox")
-        if not self.origin_set and self.gps_has_fix() and self.now >= st.ekf_gps_s:
-            self.origin_set = True
-            self.text(SEV_INFO, "EKF3 IMU0 origin set")
-            self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
-            self._set_home_here()
-            self.emit(telemetry.BUILDERS[M.MAVLINK_MSG_ID_GPS_GLOBAL_ORIGIN](self))
-        # GPS loss and recovery once running
-        if self.origin_set:
-            if not self.gps_enabled() and self._gps_lost_at is None:
-                self._gps_lost_at = self.now
-                self.text(SEV_WARNING, "GPS 1: not healthy")
-            elif self.gps_enabled() and self._gps_lost_at is not None:
-                was_bad = not self.position_ok()
-                self._gps_lost_at = None
-                if was_bad:
-                    self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
-
-    def send_banner(self) -> None:
-        """Firmware version and frame, as GCS_MAVLINK_Copter::send_banner."""
-        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
-        self.text(SEV_INFO, "Frame: QUAD/X")
-
-    def _set_home_here(self) -> None:
-        air = self.air
-        self.home_local = Point(air.north_m, air.east_m, air.up_m if self.landed else 0.0)
-        self.home_set = True
-        self.emit(self.home_position_message())
 
     # -- mode and mission notifications -------------------------------------
     def home_position_message(self) -> Any:
@@ -504,8 +412,10 @@ class SimCopter:
                 self.text(SEV_CRITICAL, "Auto: Missing Takeoff Cmd")
                 self.text(SEV_WARNING, f"Mode change to {name} failed: init failed")
                 return False
-        if new == CopterMode.SMART_RTL and self.armed and not self.position_ok():
-            return False
+        if new == CopterMode.SMART_RTL and not (
+            self.armed and self.position_ok() and self.breadcrumbs
+        ):
+            return False  # SmartRTL needs a position and a recorded path
         self._enter_mode(new, reason)
         return True
 
@@ -542,8 +452,10 @@ class SimCopter:
         self.lander = None
         if new == CopterMode.GUIDED:
             self.guided = Guided(self)
-        elif new in (CopterMode.RTL, CopterMode.SMART_RTL):
+        elif new == CopterMode.RTL:
             self.rtl = Rtl(self)
+        elif new == CopterMode.SMART_RTL:
+            self.rtl = SmartRtl(self)
         elif new == CopterMode.LAND:
             self.lander = Lander(self, pause_s=flight.LAND_PAUSE_S if land_pause else 0.0)
         elif new == CopterMode.AUTO:
@@ -567,7 +479,8 @@ class SimCopter:
         if action == "none":
             return
         if action == "land":
-            self.land_with_pause(reason)
+            if self.mode != CopterMode.LAND:
+                self.land_with_pause(reason)
         elif action in ("rtl", "auto_rtl"):
             self.rtl_or_land(reason)
         elif action == "smartrtl_rtl":
@@ -585,114 +498,6 @@ class SimCopter:
         elif action == "terminate":
             self.disarm(force=True, reason="terminate")
 
-    def should_disarm_on_failsafe(self) -> bool:
-        if self.armed and self.now - self.arm_time < 2.0 and self.landed:
-            return True  # in_arming_delay
-        if self.mode == CopterMode.AUTO:
-            return not self.auto_armed and self.landed
-        return self.landed
-
-    # -- arming ---------------------------------------------------------------
-    def arming_failures(self, forced: bool) -> list[str]:
-        """Reasons arming is refused, in ArduCopter's words (without the prefix)."""
-        reasons: list[str] = []
-        mode_needs_position = self.mode in flight.POSITION_MODES
-        if not self.ekf_attitude_ok():
-            return ["AHRS: EKF3 not started"]
-        fence_needs_position = bool(
-            self.params["FENCE_ENABLE"]
-            and int(self.params["FENCE_TYPE"]) & (FENCE_CIRCLE | FENCE_POLYGON)
-        )
-        if mode_needs_position and not self.position_ok():
-            reasons.append("Need Position Estimate")
-        elif fence_needs_position and not self.position_ok():
-            reasons.append("Fence enabled, need position estimate")
-        if forced or not self.params["ARMING_CHECK"]:
-            return reasons
-        if self.failsafe_gcs:
-            reasons.append("GCS failsafe on")
-        if self.battery_fs.level:
-            reasons.append("Battery failsafe")
-        arm_volt = self.params["BATT_ARM_VOLT"]
-        if arm_volt > 0 and self.battery.voltage_v < arm_volt:
-            reasons.append(f"Battery 1 below minimum arming voltage {arm_volt:.2f}V")
-        if mode_needs_position and self.gps_enabled() and not self.gps_has_fix():
-            reasons.append("GPS 1: Bad fix")
-        if self.params["FENCE_ENABLE"] and self.fence_breaches:
-            reasons.append(f"Vehicle breaching {fence_names(self.fence_breaches)}")
-        return reasons
-
-    def arm(self, forced: bool = False) -> bool:
-        """AP_Arming::arm from the GCS; announces failures as "Arm: ..."."""
-        if self.armed:
-            return True
-        reasons = self.arming_failures(forced)
-        self.prearm_ok = not reasons  # an arming attempt refreshes the pre-arm state
-        if not reasons:
-            allows = self.mode not in flight.NOT_ARMABLE
-            if self.mode == CopterMode.AUTO:
-                allows = bool(int(self.params["AUTO_OPTIONS"]) & 1)
-            if not allows:
-                reasons.append(f"{flight.MODE_NAMES[self.mode]} mode not armable")
-        if reasons:
-            for reason in reasons:
-                self.text(SEV_CRITICAL, f"Arm: {reason}")
-            return False
-        self.text(SEV_INFO, "Arming motors")
-        self.armed = True
-        self.arm_time = self.now
-        self.disarm_timer_start = self.now
-        self.auto_armed = False
-        if self.home_set and self.landed:
-            self._set_home_here()
-        if self.mode == CopterMode.AUTO and self.runner.started is False:
-            self.runner.reset()
-        return True
-
-    def disarm(self, force: bool = False, reason: str = "gcs") -> bool:
-        if not self.armed:
-            return True
-        if reason == "gcs" and not force and not self.landed:
-            return False
-        self.text(SEV_INFO, "Disarming motors")
-        self.armed = False
-        self.auto_armed = False
-        self.runner.reset()
-        if not self.landed:
-            # forced disarm in the air: the vehicle falls; the simulation puts it down
-            self.landed = True
-            self.air.hold_on_ground()
-            self.ground_up_m = 0.0
-        return True
-
-    def takeoff(self, alt_rel_m: float) -> bool:
-        """Mode::do_user_takeoff: armed, landed, a takeoff-capable mode, above current height."""
-        if not self.armed or not self.landed:
-            return False
-        if self.mode not in (
-            CopterMode.GUIDED,
-            CopterMode.LOITER,
-            CopterMode.ALT_HOLD,
-            CopterMode.POSHOLD,
-        ):
-            return False
-        target_up = self.home_local.up + alt_rel_m
-        if target_up <= self.air.up_m:
-            return False
-        if self.mode == CopterMode.GUIDED:
-            self.guided.takeoff(target_up)
-        else:
-            air = self.air
-            self.hold_point = Point(air.north_m, air.east_m, air.up_m)
-            self.user_takeoff_up = target_up
-        self.auto_armed = True
-        self._liftoff()
-        return True
-
-    def _liftoff(self) -> None:
-        self.landed = False
-        self.landed_since = None
-
     # -- the step -------------------------------------------------------------
     def step(self, dt: float) -> None:
         """Advance ``dt`` simulated seconds: estimator, control, physics, checks, telemetry."""
@@ -703,6 +508,7 @@ class SimCopter:
         target = self._control_target()
         if self.armed and not self.landed:
             self.air.step(dt, target, self.limits())
+            self._record_breadcrumb()
             near_ground = self.air.up_m <= self.ground_up_m + 0.05 and self.air.vu <= 0.05
             if near_ground and (target.up_m is None or target.up_m <= self.ground_up_m + 0.2):
                 self._touch_down()
@@ -721,6 +527,23 @@ class SimCopter:
             proto.update(self.now)
         self._send_due_telemetry()
         self.handlers.send_queued_params()
+
+    def _record_breadcrumb(self) -> None:
+        """SmartRTL's path: a point every SRTL_ACCURACY metres, thinned at SRTL_POINTS."""
+        if self.mode == CopterMode.SMART_RTL or not self.position_ok():
+            return
+        air = self.air
+        here = Point(air.north_m, air.east_m, air.up_m)
+        crumbs = self.breadcrumbs
+        if not crumbs:
+            home = self.home_local
+            crumbs.append(Point(home.north, home.east, max(air.up_m, home.up + 2.0)))
+        last = crumbs[-1]
+        step = max(1.0, self.params["SRTL_ACCURACY"])
+        if math.dist((last.north, last.east, last.up), (here.north, here.east, here.up)) >= step:
+            crumbs.append(here)
+            if len(crumbs) > max(10, int(self.params["SRTL_POINTS"])):
+                del crumbs[1:-1:2]  # keep the ends, drop every other point
 
     def _wants_climb(self, target: Target) -> bool:
         if self.mode == CopterMode.AUTO:
@@ -788,92 +611,3 @@ class SimCopter:
             builder = telemetry.BUILDERS.get(msgid)
             if builder is not None:
                 self.emit(builder(self))
-
-    def auto_disarm_check(self) -> None:
-        """Disarm after DISARM_DELAY seconds armed on the ground."""
-        delay = self.params["DISARM_DELAY"]
-        if not self.armed or delay <= 0:
-            self.disarm_timer_start = None
-            return
-        if not self.landed:
-            self.disarm_timer_start = None
-            return
-        if self.is_landing_mode_for_disarm() and self.now - self.arm_time > 2.0:
-            self.disarm(reason="landed")  # LAND/RTL on the ground disarm at once
-            return
-        if self.disarm_timer_start is None:
-            self.disarm_timer_start = self.now
-        if self.now - self.disarm_timer_start >= delay:
-            self.disarm(reason="auto")
-
-    # -- fence ------------------------------------------------------------------
-    def reload_fence(self) -> None:
-        self.fence_zones = zones_from_items(self.stores[FENCE].commands(), self.to_ne)
-
-    def fence_breach_type(self) -> int:
-        if self.fence_breaches & FENCE_ALT_MAX:
-            return M.FENCE_BREACH_MAXALT
-        if self.fence_breaches & (FENCE_CIRCLE | FENCE_POLYGON):
-            return M.FENCE_BREACH_BOUNDARY
-        return M.FENCE_BREACH_NONE
-
-    def enabled_fences(self) -> int:
-        p = self.params
-        return int(p["FENCE_TYPE"]) & 7 if p["FENCE_ENABLE"] else 0
-
-    def destination_within_fence(self, point: Point) -> bool:
-        """AC_Fence::check_destination_within_fence for a GUIDED target."""
-        fences = self.enabled_fences()
-        p = self.params
-        home = self.home_local
-        if fences & FENCE_ALT_MAX and point.up - home.up > p["FENCE_ALT_MAX"]:
-            return False
-        from_home_m = math.hypot(point.north - home.north, point.east - home.east)
-        if fences & FENCE_CIRCLE and from_home_m > p["FENCE_RADIUS"]:
-            return False
-        return not (
-            fences & FENCE_POLYGON and polygon_breached(self.fence_zones, point.north, point.east)
-        )
-
-    def fence_breach_distance(self, fences: int) -> float:
-        """How far outside the given breached fences the vehicle is [m]."""
-        p = self.params
-        air = self.air
-        dist = 0.0
-        if fences & FENCE_ALT_MAX:
-            dist = max(dist, air.up_m - self.home_local.up - p["FENCE_ALT_MAX"])
-        if fences & FENCE_CIRCLE:
-            home = math.hypot(
-                air.north_m - self.home_local.north, air.east_m - self.home_local.east
-            )
-            dist = max(dist, home - p["FENCE_RADIUS"])
-        if fences & FENCE_POLYGON:
-            dist = max(dist, polygon_breach_distance(self.fence_zones, air.north_m, air.east_m))
-        return dist
-
-    def fence_check(self) -> int:
-        """Newly breached fences (bitmask) and the breach state update."""
-        p = self.params
-        if not p["FENCE_ENABLE"] or not self.home_set:
-            self.fence_breaches = 0
-            return 0
-        types = int(p["FENCE_TYPE"])
-        air = self.air
-        now_breached = 0
-        alt_rel = air.up_m - self.home_local.up
-        if types & FENCE_ALT_MAX and alt_rel >= p["FENCE_ALT_MAX"]:
-            now_breached |= FENCE_ALT_MAX
-        dist = math.hypot(air.north_m - self.home_local.north, air.east_m - self.home_local.east)
-        if types & FENCE_CIRCLE and dist >= p["FENCE_RADIUS"]:
-            now_breached |= FENCE_CIRCLE
-        if types & FENCE_POLYGON and polygon_breached(self.fence_zones, air.north_m, air.east_m):
-            now_breached |= FENCE_POLYGON
-        new = now_breached & ~self.fence_breaches
-        cleared = self.fence_breaches & ~now_breached
-        self.fence_breaches = now_breached
-        if new:
-            self.fence_breach_count += 1
-            self.fence_breach_time = self.now
-        if cleared and not now_breached:
-            self.text(SEV_NOTICE, f"{fence_names(cleared)} breach cleared")
-        return new

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from dronepatrol.sitl import faults
 from dronepatrol.sitl.copter import Home, SimCopter
 from dronepatrol.sitl.flight import MODE_NAMES
 from dronepatrol.sitl.server import Endpoint
@@ -170,20 +171,22 @@ class SimFleet:
             raise KeyError(f"vehicle {index + 1} has no parameter {name}")
 
     def set_gps(self, index: int, enabled: bool) -> None:
-        """GPS loss/recovery, as SITL's SIM_GPS_DISABLE."""
-        self.set_param(index, "SIM_GPS_DISABLE", 0 if enabled else 1)
+        """GPS loss/recovery, as SITL's SIM_GPS_DISABLE / SIM_GPS1_ENABLE."""
+        self._apply(index, faults.gps(enabled))
 
     def set_battery_voltage(self, index: int, volts: float) -> None:
         """Battery drop, as SITL's SIM_BATT_VOLTAGE [V]."""
-        self.set_param(index, "SIM_BATT_VOLTAGE", volts)
+        self._apply(index, faults.battery_voltage(volts))
 
     def set_wind(
         self, index: int, speed_mps: float, from_deg: float = 180.0, turbulence: float = 0.0
     ) -> None:
         """Wind and gusts, as SITL's SIM_WIND_SPD / SIM_WIND_DIR / SIM_WIND_TURB."""
-        self.set_param(index, "SIM_WIND_SPD", speed_mps)
-        self.set_param(index, "SIM_WIND_DIR", from_deg)
-        self.set_param(index, "SIM_WIND_TURB", turbulence)
+        self._apply(index, faults.wind(speed_mps, from_deg, turbulence))
+
+    def _apply(self, index: int, values: dict[str, float]) -> None:
+        for name, value in values.items():
+            self.set_param(index, name, value)
 
     def snapshot(self, index: int) -> dict[str, Any]:
         """A plain summary of vehicle ``index`` (for demos and test diagnostics)."""

@@ -310,7 +310,11 @@ class MissionRunner:
 
 
 class Rtl:
-    """ArduCopter's RTL: climb to RTL_ALT if lower, return, loiter, descend, land."""
+    """ArduCopter's RTL: climb to RTL_ALT if lower, return, loiter, descend, land.
+
+    It returns to the nearest of the rally points and (RALLY_INCL_HOME) home, as
+    AP_Rally::calc_best_rally_or_home_location chooses.
+    """
 
     def __init__(self, copter: SimCopter) -> None:
         self.copter = copter
@@ -325,6 +329,7 @@ class Rtl:
             self.return_up = min(self.return_up, home.up + fence_max - p["FENCE_MARGIN"])
         self.return_up = max(self.return_up, air.up_m)
         self.climb_from = Point(air.north_m, air.east_m, air.up_m)
+        self.dest = copter.rtl_destination()
         self.state = RtlState.CLIMB
         self.loiter_start: float | None = None
         self.lander: Lander | None = None
@@ -332,7 +337,7 @@ class Rtl:
     def target(self) -> Target:
         c = self.copter
         air = c.air
-        home = c.home_local
+        home = self.dest
         p = c.params
         if self.state is RtlState.CLIMB:
             if air.up_m >= self.return_up - TAKEOFF_DONE_M:
@@ -370,6 +375,33 @@ class Rtl:
         if self.lander is None:
             self.lander = Lander(c, at=Point(home.north, home.east, home.up))
         return self.lander.target()
+
+
+class SmartRtl(Rtl):
+    """SMART_RTL: retrace the recorded path (breadcrumbs) back to home, then land."""
+
+    def __init__(self, copter: SimCopter) -> None:
+        super().__init__(copter)
+        self.path = list(reversed(copter.breadcrumbs))
+        self.state = RtlState.RETURN
+
+    def target(self) -> Target:
+        c = self.copter
+        air = c.air
+        if self.state is RtlState.RETURN and self.path:
+            nxt = self.path[0]
+            if math.dist((nxt.north, nxt.east, nxt.up), (air.north_m, air.east_m, air.up_m)) < 2.0:
+                self.path.pop(0)
+            if self.path:
+                nxt = self.path[0]
+                return Target(
+                    north_m=nxt.north,
+                    east_m=nxt.east,
+                    up_m=nxt.up,
+                    yaw_deg=c.travel_yaw(nxt, rtl=True),
+                )
+            self.return_up = air.up_m
+        return super().target()
 
 
 class Guided:

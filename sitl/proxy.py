@@ -16,6 +16,10 @@ import contextlib
 import selectors
 import socket
 import threading
+import time
+
+CONNECT_TIMEOUT_S = 20.0
+"""How long the proxy keeps trying to reach a backend that is not listening yet [s]."""
 
 
 class LinkProxy:
@@ -92,11 +96,17 @@ class LinkProxy:
             client, _ = self._listener.accept()
         except OSError:
             return
-        try:
-            upstream = socket.create_connection(self.target, timeout=5)
-        except OSError:
-            client.close()
-            return
+        upstream = None
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while upstream is None:
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                # a backend that is still starting (SITL binds its port late): retry
+                if time.monotonic() > deadline or not self._running:
+                    client.close()
+                    return
+                time.sleep(0.2)
         for sock in (client, upstream):
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -36,17 +36,20 @@ def _udp_out(value: str | None) -> tuple[str, int] | None:
     return parts[1], port
 
 
-def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+def _wait_for_interrupt(check=None) -> str | None:
+    """Block until Ctrl-C or SIGTERM, or until ``check()`` returns a problem to report."""
     done = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         while not done.wait(0.5):
-            pass
+            problem = check() if check is not None else None
+            if problem:
+                return problem
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return None
 
 
 @click.command()
@@ -213,7 +216,25 @@ def sitl(
         for line in describe(fleet.processes):
             click.echo(line)
         click.echo("SITL starts once a ground station connects; Ctrl-C stops", err=True)
-        _wait_for_interrupt()
+        problem = _wait_for_interrupt(lambda: _sitl_problem(fleet))
     finally:
         fleet.stop()
         click.echo("SITL stopped", err=True)
+    if problem:
+        raise click.ClickException(problem)
+
+
+def _sitl_problem(fleet) -> str | None:
+    """A vehicle whose arducopter process exited, with the end of its log."""
+    for proc in fleet.processes:
+        if not proc.alive():
+            try:
+                tail = proc.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            except OSError:
+                tail = []
+            detail = "; ".join(tail) if tail else "no output"
+            return (
+                f"arducopter for vehicle {proc.spec.sysid} exited with status "
+                f"{proc.proc.returncode}: {detail} (log {proc.log_path})"
+            )
+    return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from dronepatrol.events import Event, EventBus, Subscription
 from dronepatrol.mavlink.errors import VehicleError
 from dronepatrol.mavlink.link import Link
 from dronepatrol.mavlink.urls import LinkUrl
-from dronepatrol.mavlink.vehicle import Vehicle
+from dronepatrol.mavlink.vehicle import CommandHandle, Vehicle
 from dronepatrol.state import VehicleSnapshot
 
 
@@ -180,11 +179,13 @@ class Fleet:
         """Why ``operation`` cannot be taken by the vehicle now (web: 409), or None."""
         return self.vehicle(vehicle_id).why_not(operation)
 
-    def submit(self, vehicle_id: str, operation: str, *args, **kwargs) -> Future:
+    def submit(self, vehicle_id: str, operation: str, *args, **kwargs) -> CommandHandle:
         """Start a flight operation (``"rtl"``, ``"goto"``, ``"takeoff"``...) without waiting.
 
-        Raises UnknownVehicleError at once for an unknown id; everything else
-        (refusals, timeouts) comes through the future and the bus.
+        Returns a handle (operation id + future) at once; pass ``source="web:alice"``
+        to say who asked. Raises UnknownVehicleError or ValueError (unknown
+        operation) at once; everything else (refusals, timeouts) comes through
+        the future and as the COMMAND_RESULT event with the handle's id.
         """
         return self.vehicle(vehicle_id).submit_op(operation, *args, **kwargs)
 

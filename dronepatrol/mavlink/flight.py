@@ -9,9 +9,13 @@ block (web handlers), returning a future.
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import math
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from dronepatrol.events import Event, EventKind
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.mavlink.errors import CommandError, FlightError
 from dronepatrol.mission import Cmd
@@ -20,6 +24,29 @@ from dronepatrol.state import CopterMode, LandedState, LinkState
 MAV_CMD_DO_ORBIT = 34
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
+
+_op_ids = itertools.count(1)
+OPERATIONS = frozenset(
+    {
+        "set_mode",
+        "arm",
+        "disarm",
+        "takeoff",
+        "start_mission",
+        "pause",
+        "resume",
+        "goto",
+        "orbit",
+        "change_speed",
+        "rtl",
+        "land",
+        "wait_landed",
+        "disarm_after_landing",
+        "upload_mission",
+        "set_param",
+    }
+)
+"""Operations ``submit_op`` runs (web requests name one; nothing else is reachable)."""
 
 _ops_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vehicle-op")
 """Runs submitted operations; long waits (a landing) must not hold up an RTL."""
@@ -70,12 +97,62 @@ class FlightOps:
             return "airborne: land first"
         return None
 
-    def submit_op(self, name: str, *args, **kwargs) -> Future:
-        """Run flight operation ``name`` (e.g. ``"rtl"``, ``"goto"``) in the background."""
-        op = getattr(self, name, None)
-        if name.startswith("_") or not callable(op):
-            raise ValueError(f"no flight operation named {name!r}")
-        return _ops_pool.submit(op, *args, **kwargs)
+    def submit_op(self, name: str, *args, source: str = "", **kwargs):
+        """Run flight operation ``name`` (one of :data:`OPERATIONS`) in the background.
+
+        Returns at once with a :class:`~dronepatrol.mavlink.vehicle.CommandHandle`
+        whose id names the operation in its COMMAND_SENT and COMMAND_RESULT events
+        (``operation`` True, ``command`` None); the result event says ``DONE`` or
+        why not. Raises ValueError at once for an unknown operation.
+        """
+        from dronepatrol.mavlink.vehicle import CommandHandle
+
+        if name not in OPERATIONS:
+            raise ValueError(f"no flight operation named {name!r}; known: {sorted(OPERATIONS)}")
+        op = getattr(self, name)
+        if "source" in inspect.signature(op).parameters:
+            kwargs["source"] = source
+        op_id = f"op-{next(_op_ids)}"
+        params = [a if isinstance(a, (int, float, str)) else repr(a) for a in args]
+        self._emit_op(
+            EventKind.COMMAND_SENT,
+            command_id=op_id,
+            name=name,
+            params=params,
+            source=source,
+            attempt=1,
+        )
+        started = time.monotonic()
+        future = _ops_pool.submit(op, *args, **kwargs)
+        future.add_done_callback(
+            lambda f: self._op_done(f, op_id, name, source, time.monotonic() - started)
+        )
+        return CommandHandle(op_id, future)
+
+    def _op_done(self, future: Future, op_id: str, name: str, source: str, elapsed: float):
+        error = future.exception()
+        result, code = "DONE", None
+        if error is not None:
+            result = getattr(error, "result_name", None) or type(error).__name__
+            code = getattr(error, "result", None)
+        self._emit_op(
+            EventKind.COMMAND_RESULT,
+            command_id=op_id,
+            name=name,
+            ok=error is None,
+            result=result,
+            result_code=code,
+            reason="" if error is None else str(error),
+            source=source,
+            attempts=1,
+            elapsed_s=round(elapsed, 3),
+        )
+
+    def _emit_op(self, kind: EventKind, **data) -> None:
+        event = Event(
+            kind=kind, vehicle_id=self.vehicle_id, data={**data, "command": None, "operation": True}
+        )
+        self.link.bus.publish(event)
 
     # ---- modes ------------------------------------------------------------------
 

@@ -17,6 +17,10 @@ Events published (``vehicle_id`` set; ``data`` keys):
   ``reason`` (the autopilot's STATUSTEXT, may be empty), ``source``,
   ``attempts``, ``elapsed_s`` [s].
 
+Flight operations submitted with ``submit_op`` (takeoff, goto, rtl...) publish
+the same two kinds with ``operation`` True, ``command`` None, ``name`` the
+operation and ``result`` ``DONE`` or the error's name.
+
 Mission, fence and rally transfers are jobs too, in :mod:`dronepatrol.mavlink.transfer`.
 """
 

@@ -191,7 +191,7 @@ class HeadlessSortie:
             future.result()
         finally:
             progress.close()
-        # Upload again through the verifying path for fence and rally; verify the mission.
+        # Verify the mission by reading it back; fence and rally go through the verifying path.
         from dronepatrol.mavlink.vehicle import compare_items
 
         got = vehicle.download(MissionType.MISSION)

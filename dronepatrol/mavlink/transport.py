@@ -9,6 +9,7 @@ device raises :class:`ConnectionError`, and the link reopens the transport.
 from __future__ import annotations
 
 import socket
+import time
 
 from dronepatrol.mavlink.urls import LinkUrl
 
@@ -94,12 +95,19 @@ class TcpTransport(Transport):
 
 
 class UdpTransport(Transport):
-    """UDP: ``udpin`` listens and answers whoever sent last; ``udpout`` sends to HOST:PORT."""
+    """UDP: ``udpin`` listens and answers everyone heard lately; ``udpout`` sends to HOST:PORT.
+
+    Several vehicles may send to one ``udpin`` port (a radio per vehicle bridged
+    to UDP): each outgoing datagram goes to every address heard within
+    ``PEER_TIMEOUT_S``, and a vehicle ignores messages addressed to others.
+    """
+
+    PEER_TIMEOUT_S = 30.0
 
     def __init__(self, url: LinkUrl) -> None:
         self.url = url
         self._sock: socket.socket | None = None
-        self._peer: tuple[str, int] | None = None
+        self._peers: dict[tuple[str, int], float] = {}
 
     def open(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -107,7 +115,7 @@ class UdpTransport(Transport):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.url.host, self.url.port))
         else:
-            self._peer = (self.url.host, self.url.port)
+            self._peers = {(self.url.host, self.url.port): float("inf")}
         sock.setblocking(False)
         self._sock = sock
 
@@ -118,6 +126,7 @@ class UdpTransport(Transport):
     def read(self) -> bytes:
         assert self._sock is not None
         chunks = []
+        now = time.monotonic()
         while True:
             try:
                 data, peer = self._sock.recvfrom(READ_SIZE)
@@ -127,19 +136,24 @@ class UdpTransport(Transport):
                 # ICMP "port unreachable" after a send: the vehicle is not there (yet).
                 break
             if self.url.scheme == "udpin":
-                self._peer = peer
+                self._peers[peer] = now
             chunks.append(data)
         return b"".join(chunks)
 
     def write(self, data: bytes) -> None:
-        if self._sock is None or self._peer is None:
-            return  # udpin before the vehicle spoke: nobody to send to yet
-        try:
-            self._sock.sendto(data, self._peer)
-        except (BlockingIOError, ConnectionRefusedError):
-            pass  # datagrams may be lost; the protocols above retry
-        except OSError as exc:
-            raise ConnectionError(str(exc)) from exc
+        if self._sock is None:
+            return
+        now = time.monotonic()
+        for peer, seen in list(self._peers.items()):
+            if now - seen > self.PEER_TIMEOUT_S:
+                del self._peers[peer]  # udpin: not heard for a while
+                continue
+            try:
+                self._sock.sendto(data, peer)
+            except (BlockingIOError, ConnectionRefusedError):
+                pass  # datagrams may be lost; the protocols above retry
+            except OSError as exc:
+                raise ConnectionError(str(exc)) from exc
 
     def close(self) -> None:
         if self._sock is not None:

@@ -55,7 +55,7 @@ class Backend:
         gcs = Gcs(url, target_system=self.sysid)
         self._stop.insert(0, gcs.close)
         gcs.wait_heartbeat(timeout=60)
-        gcs.request_streams(4)
+        gcs.request_streams(2)
         return gcs
 
     def stop(self) -> None:

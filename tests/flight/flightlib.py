@@ -54,8 +54,14 @@ class Gcs:
     """One pymavlink connection to one vehicle, with a heartbeat thread."""
 
     def __init__(self, url: str, target_system: int = 1, source_system: int = 255) -> None:
+        # a freshly started SITL may take a few seconds to listen: retry the connect
         self.conn = mavutil.mavlink_connection(
-            url, source_system=source_system, source_component=190, autoreconnect=False
+            url,
+            source_system=source_system,
+            source_component=190,
+            autoreconnect=False,
+            retries=30,
+            reconnect_delay=0.5,
         )
         self.target = target_system
         self.lock = threading.Lock()
@@ -330,7 +336,21 @@ class Gcs:
 
     # -- missions ---------------------------------------------------------------------
     def upload(self, items: list[tuple], mission_type: int = 0, timeout: float = 30.0) -> int:
-        """Upload items (seq order, each a MISSION_ITEM_INT field tuple after seq); MISSION_ACK."""
+        """Upload items (seq order, each a MISSION_ITEM_INT field tuple after seq); MISSION_ACK.
+
+        Like a ground station: answers every request (the vehicle re-requests an
+        item after 1 s of simulated silence, so duplicates happen at high
+        speedup), ignores the INVALID_SEQUENCE ack a late duplicate earns, and
+        starts again (up to 3 times) when the vehicle cancels a stalled upload.
+        """
+        result = M.MAV_MISSION_OPERATION_CANCELLED
+        for _ in range(3):
+            result = self._upload_once(items, mission_type, timeout)
+            if result != M.MAV_MISSION_OPERATION_CANCELLED:
+                return result
+        return result
+
+    def _upload_once(self, items: list[tuple], mission_type: int, timeout: float) -> int:
         self.send(self.conn.mav.mission_count_send, self.target, 1, len(items), mission_type)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -341,6 +361,8 @@ class Gcs:
                 "mission request",
             )
             if msg.get_type() == "MISSION_ACK":
+                if msg.type == M.MAV_MISSION_INVALID_SEQUENCE:
+                    continue  # a duplicate answer arrived late; the upload goes on
                 return msg.type
             frame, command, p1, p2, p3, p4, x, y, z = items[msg.seq]
             self.send(

@@ -8,6 +8,7 @@ messages with generous deadlines.
 from __future__ import annotations
 
 import pytest
+from dronepatrol.sitl import faults
 from pymavlink.dialects.v20 import ardupilotmega as M
 
 from dronepatrol import geo
@@ -23,6 +24,9 @@ from flight.flightlib import (
 )
 
 pytestmark = pytest.mark.timeout(120)
+
+GCS_FAILSAFE = {"FS_GCS_ENABLE": 1, "FS_GCS_TIMEOUT": 10}
+"""RTL on GCS loss; a 10 s timeout keeps a busy test machine's heartbeat gaps from tripping it."""
 
 
 def ready_vehicle(launch_vehicle, params=None) -> tuple[Gcs, object]:
@@ -44,7 +48,7 @@ def offset(backend, north_m: float, east_m: float) -> tuple[float, float]:
 
 def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
     # GPS off from boot: the EKF never gets an origin, so GUIDED cannot arm
-    backend = launch_vehicle(params={"SIM_GPS_DISABLE": 1, "SIM_GPS1_ENABLE": 0})
+    backend = launch_vehicle(params=faults.gps(enabled=False))
     gcs = backend.gcs()
     gcs.set_mode("GUIDED")
     result = gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
@@ -57,12 +61,10 @@ def test_arm_refused_until_the_ekf_has_a_position(launch_vehicle) -> None:
         timeout=10,
         what="SYS_STATUS reporting pre-arm checks failing",
     )
-    # GPS back: the vehicle becomes ready and arms
-    name = "SIM_GPS1_ENABLE" if gcs.get_param("SIM_GPS1_ENABLE") is not None else None
-    if name:
-        gcs.set_param(name, 1)
-    if gcs.get_param("SIM_GPS_DISABLE") is not None:
-        gcs.set_param("SIM_GPS_DISABLE", 0)
+    # GPS back (whichever SIM_* name this SITL has): the vehicle becomes ready and arms
+    for name, value in faults.gps(enabled=True).items():
+        if gcs.get_param(name, timeout=1.0) is not None:
+            gcs.set_param(name, value)
     gcs.wait_ready(timeout=90)
     gcs.arm()
 
@@ -135,7 +137,7 @@ def test_auto_mission_runs_to_completion(launch_vehicle) -> None:
 
 
 def test_gcs_heartbeat_loss_triggers_rtl(launch_vehicle) -> None:
-    gcs, _ = ready_vehicle(launch_vehicle, params={"FS_GCS_ENABLE": 1})
+    gcs, _ = ready_vehicle(launch_vehicle, params=GCS_FAILSAFE)
     fly_up(gcs, 15)
     gcs.pause_heartbeats()
     gcs.wait_text(r"GCS Failsafe", timeout=30)
@@ -146,7 +148,7 @@ def test_gcs_heartbeat_loss_triggers_rtl(launch_vehicle) -> None:
 
 
 def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> None:
-    backend = launch_vehicle(params={"FS_GCS_ENABLE": 1})
+    backend = launch_vehicle(params=GCS_FAILSAFE)
     proxy = backend.proxy()
     gcs = backend.gcs_via(proxy.url)
     gcs.wait_ready()
@@ -156,8 +158,8 @@ def test_radio_link_cut_triggers_gcs_failsafe_and_recovers(launch_vehicle) -> No
     # nothing gets through while the link is down
     with pytest.raises(FlightError):
         gcs.wait("HEARTBEAT", timeout=1.0)
-    # FS_GCS_TIMEOUT (5 s) of simulated time passes, then the link comes back
-    time_to_failsafe_s = 8.0 / backend.speedup
+    # FS_GCS_TIMEOUT (10 s) of simulated time passes, then the link comes back
+    time_to_failsafe_s = 14.0 / backend.speedup
     with pytest.raises(FlightError):
         gcs.wait("HEARTBEAT", timeout=time_to_failsafe_s)
     assert proxy.dropped_bytes > 0
@@ -171,7 +173,8 @@ def test_low_battery_triggers_rtl(launch_vehicle) -> None:
     params = {"BATT_FS_LOW_ACT": 2, "BATT_LOW_VOLT": 11.0, "BATT_LOW_TIMER": 2}
     gcs, _ = ready_vehicle(launch_vehicle, params=params)
     fly_up(gcs, 15)
-    gcs.set_param("SIM_BATT_VOLTAGE", 10.8)
+    for name, value in faults.battery_voltage(10.8).items():
+        gcs.set_param(name, value)
     assert "is low" in gcs.wait_text(r"Battery 1 is low", timeout=30)
     gcs.wait_text(r"Battery Failsafe", timeout=30)
     gcs.wait_mode("RTL", timeout=30)

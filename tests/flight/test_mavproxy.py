@@ -106,7 +106,9 @@ def _waypoints_file(path: Path) -> int:
 def test_mavproxy_reads_params_loads_and_flies_a_mission(tmp_path: Path) -> None:
     mission = tmp_path / "patrol.waypoints"
     count = _waypoints_file(mission)
-    with SimFleet(1, HOME, speedup=10, base_port=0, fast_start=True) as fleet:
+    # speedup 4: MAVProxy must answer mission requests within ArduPilot's timeouts, which
+    # run in simulated time (1 s re-request, 8 s give-up)
+    with SimFleet(1, HOME, speedup=4, base_port=0, fast_start=True) as fleet:
         watcher = Gcs(fleet.urls[0], target_system=1, source_system=254)
         mp = MavProxy(fleet.urls[0], tmp_path)
         try:

@@ -336,3 +336,32 @@ def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
     finally:
         link.close()
         peer.stop()
+
+
+def test_submitted_operations_report_their_outcome_as_events(bus):
+    peer = ScriptedCopter(ekf_ready=False)
+    peer.start()
+    fleet = Fleet(bus)
+    sub = bus.subscribe()
+    try:
+        fleet.add(peer.url, wait_s=5)
+        ok = fleet.submit("1", "set_mode", "GUIDED", source="web:carol")
+        refused = fleet.submit("1", "arm", source="web:carol")
+        with pytest.raises(ValueError, match="no flight operation"):
+            fleet.submit("1", "_recover")
+        ok.result(10)
+        with pytest.raises(CommandError):
+            refused.result(10)
+        done = {}
+        deadline = time.monotonic() + 5
+        while len(done) < 2 and time.monotonic() < deadline:
+            e = sub.get(0.1)
+            if e is not None and e.kind == EventKind.COMMAND_RESULT and e.data.get("operation"):
+                done[e.data["command_id"]] = e.data
+        assert done[ok.command_id]["ok"] and done[ok.command_id]["result"] == "DONE"
+        assert done[refused.command_id]["ok"] is False
+        assert "Need Position Estimate" in done[refused.command_id]["reason"]
+        assert done[refused.command_id]["source"] == "web:carol"
+    finally:
+        fleet.close()
+        peer.stop()

@@ -125,3 +125,20 @@ def test_serial_link_over_a_real_tty_device(copter):
     finally:
         link.close()
         bridge.stop()
+
+
+def test_udpin_serves_several_vehicles_sending_to_one_port():
+    port = free_udp_port()
+    sim = SimFleet(2, HOME, speedup=5, base_port=0, udp_out=("127.0.0.1", port)).start()
+    link = Link(f"udpin:127.0.0.1:{port}", EventBus()).start()
+    try:
+        link.wait_vehicle(1, timeout_s=20)
+        second = link.wait_vehicle(2, timeout_s=20)
+        second.set_mode("GUIDED")
+        assert sim.snapshot(1)["mode"] == "GUIDED"
+        assert sim.snapshot(0)["mode"] != "GUIDED"
+        link.vehicles[1].set_mode("LOITER")
+        assert sim.snapshot(0)["mode"] == "LOITER"
+    finally:
+        link.close()
+        sim.stop()

@@ -157,3 +157,30 @@ def test_real_sitl_launch_prints_urls_and_serves_mavlink(tmp_path: Path) -> None
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
+
+
+def test_sitl_reports_a_vehicle_that_exits(tmp_path: Path) -> None:
+    fake = tmp_path / "arducopter"
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nprint('bind failed: port in use')\nsys.exit(3)\n"
+    )
+    fake.chmod(0o755)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dronepatrol",
+            "sitl",
+            "--binary",
+            str(fake),
+            "--workdir",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert "vehicle 1: tcp:127.0.0.1:5760" in proc.stdout
+    assert "exited with status 3" in proc.stderr
+    assert "bind failed: port in use" in proc.stderr
