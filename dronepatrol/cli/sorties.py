@@ -12,6 +12,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,13 @@ def export(ctx: click.Context, sortie_id: int, fmt: str, out: Path | None) -> No
 @click.option(
     "--plan-summary",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The planner's summary.json: take the camera swath from its profile.",
+    help="The planner's summary.json: camera from its profile, planned targets from its "
+    "sortie when the record has none.",
+)
+@click.option(
+    "--profile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The planner's drone profile (.toml): take the camera's field of view from it.",
 )
 @click.option(
     "--swath-m",
@@ -229,27 +236,41 @@ def report(
     out: Path,
     network: Path | None,
     plan_summary: Path | None,
+    profile: Path | None,
     swath_m: float | None,
     hfov_deg: float | None,
 ) -> None:
-    """Write a self-contained HTML report of a sortie (opens with no network)."""
-    from dronepatrol.records.coverage import DEFAULT_HFOV_DEG, Camera, load_network
+    """Write a self-contained HTML report of a sortie (opens with no network).
+
+    Targets covered are measured from the flown track with the camera's
+    swath: give it as --swath-m or --hfov-deg, or let it come from the
+    planner's --profile or --plan-summary (default: a 70 deg field of view).
+    """
+    from dronepatrol.records.coverage import Camera, load_network, planned_targets
     from dronepatrol.records.report import build_report
 
     record = _record(ctx, sortie_id)
-    try:
-        if swath_m or hfov_deg or plan_summary is None:
-            camera = Camera(hfov_deg=hfov_deg or DEFAULT_HFOV_DEG, swath_m=swath_m)
-        else:
-            camera = Camera.from_plan_summary(plan_summary)
-    except (ValueError, OSError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--plan-summary") from exc
+    camera = Camera(hfov_deg=hfov_deg) if hfov_deg else Camera()
+    if swath_m:
+        camera = Camera(swath_m=swath_m)
+    elif not hfov_deg and (profile or plan_summary):
+        source, hint = (profile, "--profile") if profile else (plan_summary, "--plan-summary")
+        try:
+            camera = Camera.from_file(source)
+        except (ValueError, OSError, TypeError) as exc:
+            raise click.BadParameter(f"{source}: {exc}", param_hint=hint) from exc
     try:
         features = load_network(network) if network else []
     except (ValueError, OSError, KeyError) as exc:
         raise click.BadParameter(
             f"{network}: {exc}; give a patrol network GeoJSON file", param_hint="--network"
         ) from exc
+    if plan_summary and not record.summary.targets and record.summary.plan_ref:
+        try:
+            targets = planned_targets(plan_summary, record.summary.plan_ref)
+        except (ValueError, OSError) as exc:
+            raise click.BadParameter(f"{plan_summary}: {exc}", param_hint="--plan-summary") from exc
+        record = replace(record, summary=replace(record.summary, targets=targets))
     _write_atomically(out, build_report(record, features, camera))
     click.echo(f"wrote {out}")
 

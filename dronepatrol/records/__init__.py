@@ -4,7 +4,10 @@
   link imports it to publish snapshots).
 * :class:`~dronepatrol.records.recorder.Recorder`: subscribes to the event bus
   and writes sorties, track, events, detections and media in batches on its
-  own thread.
+  own thread; :mod:`~dronepatrol.records.ledger` decides what each event does
+  to the record, :mod:`~dronepatrol.records.recovery` what a restart does to
+  the sorties left open, :mod:`~dronepatrol.records.audit` the outcome rule
+  and the audit rows.
 * :mod:`~dronepatrol.records.archive`: reading sorties back.
 * :mod:`~dronepatrol.records.export`, :mod:`~dronepatrol.records.report`:
   GeoJSON, KML, GPX, CSV and the self-contained HTML report.
@@ -28,6 +31,7 @@ from dronepatrol.records.telemetry import (
 
 _LAZY = {
     "Recorder": "dronepatrol.records.recorder",
+    "start_recording": "dronepatrol.records.recorder",
     "SortieArchive": "dronepatrol.records.archive",
     "SortieNotFound": "dronepatrol.records.archive",
     "register_media": "dronepatrol.records.media",
@@ -41,6 +45,7 @@ __all__ = [
     "register_media",
     "snapshot_as_dict",
     "snapshot_from_dict",
+    "start_recording",
     "telemetry_data",
     "telemetry_event",
     "track_sample",

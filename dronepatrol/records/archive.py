@@ -238,7 +238,7 @@ class SortieArchive:
             )
             media = _rows(
                 connection.execute(
-                    select(Media.kind, Media.path, Media.sha256, Media.size_bytes)
+                    select(Media.kind, Media.path, Media.sha256, Media.size_bytes, Media.complete)
                     .where(Media.sortie_id == sortie_id)
                     .order_by(Media.id)
                 )

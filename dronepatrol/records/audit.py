@@ -22,9 +22,12 @@ command_result      ``result`` (``ACCEPTED``, ``DENIED``, ``TIMEOUT``, ...),
                     ``actor`` or ``source`` (who: a user name, ``scheduler``, ``link``),
                     ``reason`` (the autopilot's STATUSTEXT explanation)
 detection           ``class`` (or ``label``), ``confidence`` [0..1], ``lat_deg``,
-                    ``lon_deg``, ``snapshot`` (image path)
+                    ``lon_deg``, ``snapshot`` or ``snapshot_path`` (image path)
 media               ``path``, ``kind`` (tlog/video/snapshot), ``complete``
-                    (false: still being written, hashed when the sortie ends)
+                    (false: still being written, hashed when the sortie ends),
+                    ``sha256`` and ``size_bytes`` when the writer hashed it
+recording           the video pipeline's finished recording: ``path``,
+                    ``sha256``, ``size_bytes`` (filed as video media)
 ==================  =============================================================
 """
 
@@ -164,7 +167,7 @@ def detection_row(event: Event, sortie_id: int | None) -> dict[str, Any]:
         "lon_deg": data.get("lon_deg"),
         "class_name": str(label)[:80],
         "confidence": confidence,
-        "snapshot_path": _text(data.get("snapshot")) or None,
+        "snapshot_path": _text(data.get("snapshot") or data.get("snapshot_path")) or None,
         "data": dict(data),
     }
 

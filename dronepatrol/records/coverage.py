@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,19 +66,45 @@ class Camera:
         return 2.0 * max(alt_rel_m, 0.0) * math.tan(math.radians(self.hfov_deg) / 2.0)
 
     @classmethod
-    def from_plan_summary(cls, path: Path | str) -> Camera:
-        """The camera of a planner ``summary.json`` (its ``profile``).
+    def from_profile(cls, profile: Mapping[str, Any], source: str = "profile") -> Camera:
+        """The camera of a planner drone profile (``camera_hfov_deg``; else ``swath_width_m``).
 
-        Uses ``profile.swath_width_m`` when present, else ``camera_hfov_deg``
-        (or ``hfov_deg``); raises ValueError when the profile has neither.
+        The field of view is preferred: the swath then follows the altitude
+        actually flown, not the planned one. Raises ValueError when neither is there.
         """
-        profile = json.loads(Path(path).read_text(encoding="utf-8")).get("profile") or {}
-        if profile.get("swath_width_m"):
-            return cls(swath_m=float(profile["swath_width_m"]))
         for key in ("camera_hfov_deg", "hfov_deg"):
             if profile.get(key):
                 return cls(hfov_deg=float(profile[key]))
-        raise ValueError(f"{path}: profile has no swath_width_m or camera_hfov_deg")
+        if profile.get("swath_width_m"):
+            return cls(swath_m=float(profile["swath_width_m"]))
+        raise ValueError(f"{source} has neither camera_hfov_deg nor swath_width_m")
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> Camera:
+        """The camera of a planner ``summary.json`` (its ``profile``) or a profile ``.toml``."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".toml":
+            return cls.from_profile(tomllib.loads(text), str(path))
+        data = json.loads(text)
+        profile = data.get("profile") if isinstance(data, dict) else None
+        return cls.from_profile(profile or {}, str(path))
+
+
+def planned_targets(summary_path: Path | str, plan_ref: str) -> list[str]:
+    """The targets a planner ``summary.json`` lists for the sortie whose plan is ``plan_ref``.
+
+    ``plan_ref`` matches a sortie's ``id`` or its ``plan``/``waypoints`` file
+    name (with or without directories); no match gives an empty list.
+    """
+    data = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    wanted = {plan_ref, Path(plan_ref).name, Path(plan_ref).stem}
+    for sortie in data.get("sorties", []) if isinstance(data, dict) else []:
+        names = {str(sortie.get(k, "")) for k in ("id", "plan", "waypoints")}
+        names |= {Path(n).stem for n in names if n}
+        if wanted & (names - {""}):
+            return [str(t) for t in sortie.get("targets", [])]
+    return []
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 from dronepatrol.records.archive import SortieRecord, iso_utc
 
 KML_NS = "http://www.opengis.net/kml/2.2"
+GX_NS = "http://www.google.com/kml/ext/2.2"
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 CSV_COLUMNS = (
     "time_utc",
@@ -130,8 +131,10 @@ def _xml(root: ET.Element) -> str:
 
 
 def to_kml(record: SortieRecord) -> str:
-    """OGC KML 2.2: a Document with the track (absolute altitude, time span) and waypoints."""
+    """OGC KML 2.2: a Document with the track (absolute altitude, time span), the same
+    track timed sample by sample (gx:Track, hidden by default) and the waypoints."""
     ET.register_namespace("", KML_NS)
+    ET.register_namespace("gx", GX_NS)
     k = f"{{{KML_NS}}}"
     s = record.summary
     root = ET.Element(f"{k}kml")
@@ -156,6 +159,7 @@ def to_kml(record: SortieRecord) -> str:
             line = _sub(placemark, f"{k}LineString")
             _sub(line, f"{k}altitudeMode", "absolute")
             _sub(line, f"{k}coordinates", coords)
+            _timed_track(document, record)
         else:
             point = _sub(placemark, f"{k}Point")
             _sub(point, f"{k}altitudeMode", "absolute")
@@ -173,6 +177,21 @@ def to_kml(record: SortieRecord) -> str:
             f"{sample['lon_deg']:.8f},{sample['lat_deg']:.8f},{_alt(sample):.2f}",
         )
     return _xml(root)
+
+
+def _timed_track(document: ET.Element, record: SortieRecord) -> None:
+    """A gx:Track placemark: every sample with its time, for Google Earth's time slider."""
+    k, gx = f"{{{KML_NS}}}", f"{{{GX_NS}}}"
+    placemark = _sub(document, f"{k}Placemark")
+    _sub(placemark, f"{k}name", f"timed track of sortie {record.summary.id}")
+    _sub(placemark, f"{k}visibility", "0")
+    _sub(placemark, f"{k}styleUrl", "#track")
+    track = _sub(placemark, f"{gx}Track")
+    _sub(track, f"{k}altitudeMode", "absolute")
+    for p in record.track:
+        _sub(track, f"{k}when", iso_utc(p["time_s"]))
+    for p in record.track:
+        _sub(track, f"{gx}coord", f"{p['lon_deg']:.8f} {p['lat_deg']:.8f} {_alt(p):.2f}")
 
 
 def to_gpx(record: SortieRecord) -> str:

@@ -263,7 +263,7 @@ def build_report(
             escape(m["kind"]),
             escape(m["path"]),
             f"<code>{escape(m['sha256'] or 'pending')}</code>",
-            f"{m['size_bytes']:,}",
+            f"{m['size_bytes']:,}" + ("" if m["complete"] else " (still being written then)"),
         )
         for m in record.media
     ]
@@ -298,7 +298,7 @@ def build_report(
         "<h2>Detections</h2>",
         _table(("Time (UTC)", "Class", "Confidence", "Position", "Snapshot"), detection_rows, {2}),
         "<h2>Media</h2>",
-        _table(("Kind", "File", "SHA-256", "Bytes"), media_rows, {3}),
+        _table(("Kind", "File", "SHA-256", "Bytes hashed"), media_rows, {3}),
         f'<p class="empty">DronePatrol {escape(__version__)}</p>',
     ]
     return (

@@ -44,7 +44,10 @@ class _Viewport:
         pad = 0.06 * max(maxx - minx, maxy - miny, 20.0)
         minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
         self.scale = min(width / (maxx - minx), height / (maxy - miny))
-        self.minx, self.maxy = minx, maxy
+        # centre the drawing: spread the spare room evenly on both sides
+        spare_x = width / self.scale - (maxx - minx)
+        spare_y = height / self.scale - (maxy - miny)
+        self.minx, self.maxy = minx - spare_x / 2, maxy + spare_y / 2
         self.width, self.height = width, height
 
     def xy(self, x: float, y: float) -> tuple[float, float]:
@@ -91,6 +94,8 @@ def track_map(
     )
     shapes = [(frame.geometry_to_xy(shape(t["geometry"])), t["properties"]) for t in targets]
     geoms = [shapely.MultiPoint(np.column_stack([xs, ys])), *(g for g, _ in shapes)]
+    if swath is not None and not swath.is_empty:
+        geoms.append(swath)
     view = _Viewport(shapely.GeometryCollection(geoms).bounds, width, height)
     parts = [
         f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -108,15 +113,7 @@ def track_map(
             )
         )
     alts = np.array([s.get("alt_rel_m") or 0.0 for s in track], dtype=float)
-    top = max(float(alts.max()), 1.0)
-    for i in range(len(track) - 1):
-        shade = int(200 - 160 * min(alts[i] / top, 1.0))
-        x1, y1 = view.xy(xs[i], ys[i])
-        x2, y2 = view.xy(xs[i + 1], ys[i + 1])
-        parts.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="rgb(220,{shade // 3},{shade})" stroke-width="2.5" stroke-linecap="round"/>'
-        )
+    parts.extend(_track_runs(xs, ys, alts, view))
     for (x, y), label, colour in (
         (view.xy(xs[0], ys[0]), "take-off", "#16a34a"),
         (view.xy(xs[-1], ys[-1]), "landing", "#dc2626"),
@@ -137,6 +134,57 @@ def track_map(
         'font-family="sans-serif">N &#8593;</text></svg>'
     )
     return "".join(parts)
+
+
+TRACK_SHADES = 8
+"""Altitude bands the track is coloured in (darker is higher)."""
+MAX_TRACK_VERTICES = 4000
+"""Vertices drawn at most: long sorties are thinned evenly (every sample stays in the data)."""
+
+
+def _track_runs(xs: np.ndarray, ys: np.ndarray, alts: np.ndarray, view: _Viewport) -> list[str]:
+    """The track as polylines, one per run of samples in the same altitude band."""
+    step = max(1, -(-len(xs) // MAX_TRACK_VERTICES))
+    keep = np.unique(np.append(np.arange(0, len(xs), step), len(xs) - 1))
+    top = max(float(alts.max()), 1.0)
+    bands = np.minimum((alts[keep] / top * TRACK_SHADES).astype(int), TRACK_SHADES - 1)
+    out = []
+    start = 0
+    for i in range(1, len(keep) + 1):
+        if i < len(keep) and bands[i] == bands[start]:
+            continue
+        run = keep[start : min(i + 1, len(keep))]  # overlap one vertex: no gaps between runs
+        if len(run) >= 2:
+            shade = int(200 - 160 * (bands[start] + 1) / TRACK_SHADES)
+            points = view.points(zip(xs[run], ys[run], strict=True))
+            out.append(
+                f'<polyline class="track" points="{points}" fill="none" '
+                f'stroke="rgb(220,{shade // 3},{shade})" stroke-width="2.5" '
+                'stroke-linecap="round" stroke-linejoin="round"/>'
+            )
+        start = i
+    return out
+
+
+def min_max_thin(xs: np.ndarray, ys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``limit`` points of a series, keeping each bucket's min and max.
+
+    A spike stays visible however long the sortie.
+
+    >>> x, y = min_max_thin(np.arange(10.0), np.array([0, 0, 9, 0, 0, 0, -4, 0, 0, 0.0]), 4)
+    >>> sorted(y.tolist())
+    [-4.0, 0.0, 0.0, 9.0]
+    """
+    if len(xs) <= limit:
+        return xs, ys
+    buckets = -(-len(xs) // max(limit // 2, 1))
+    keep: list[int] = []
+    for start in range(0, len(xs), buckets):
+        chunk = ys[start : start + buckets]
+        pair = sorted({start + int(chunk.argmin()), start + int(chunk.argmax())})
+        keep.extend(pair)
+    index = np.array(keep)
+    return xs[index], ys[index]
 
 
 def _scale_bar(view: _Viewport) -> str:
@@ -166,12 +214,14 @@ def time_plot(
     t0 = pairs[0][0]
     xs = np.array([(t - t0) / 60.0 for t, _ in pairs])
     ys = np.array([v for _, v in pairs], dtype=float)
+    xs, ys = min_max_thin(xs, ys, 2000)
     left, right, top, bottom = 56, 12, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     x_max = max(float(xs.max()), 1e-6)
     y_min, y_max = float(min(ys.min(), 0.0)), float(ys.max())
     if y_max - y_min < 1e-9:
         y_max = y_min + 1.0
+    y_max += 0.05 * (y_max - y_min)  # headroom: the line never runs along the frame
 
     def px(x: float, y: float) -> tuple[float, float]:
         return left + x / x_max * plot_w, top + (y_max - y) / (y_max - y_min) * plot_h

@@ -175,7 +175,12 @@ class Detection(Base):
 
 
 class Media(Base):
-    """A file belonging to a sortie (tlog, video, snapshot) with its SHA-256."""
+    """A file belonging to a sortie (tlog, video, snapshot) with its SHA-256.
+
+    ``sha256`` covers the file's first ``size_bytes`` bytes; ``complete`` is
+    False while its writer may still append (a link's tlog outlives the
+    sortie), so a later verify checks that the hashed part is unchanged.
+    """
 
     __tablename__ = "media"
 
@@ -187,4 +192,5 @@ class Media(Base):
     path: Mapped[str] = mapped_column(String(1000))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_s: Mapped[float] = mapped_column(Double)

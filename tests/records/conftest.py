@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,17 +14,48 @@ from sqlalchemy.engine import make_url
 from dronepatrol.store import make_engine, upgrade
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("records-template") / "template.db"
+    engine = upgrade(make_engine(f"sqlite:///{path}"))
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_url: str) -> Iterator[str]:
+    """Name of a PostgreSQL database migrated once per session, the template of each test's."""
+    name = f"dp_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = upgrade(make_engine(make_url(postgres_url).set(database=name)))
+    engine.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
+    """URL of a freshly migrated database of its own: a SQLite file, or a PostgreSQL database.
+
+    Each is a copy of a template migrated once per session (the migrations run
+    for real there, on both backends), so tests stay quick.
+    """
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'records.db'}"
+        path = tmp_path / "records.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server_url = request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("postgres_template")
     name = f"dp_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -34,7 +66,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database's engine (both backends)."""
+    """The test database's engine (both backends); start-up's ``upgrade`` has nothing to do."""
     engine = upgrade(make_engine(db_url))
     yield engine
     engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -115,3 +116,30 @@ def test_swath_from_altitude_and_fov() -> None:
         Camera(hfov_deg=0.0)
     with pytest.raises(ValueError):
         Camera(swath_m=-1.0)
+
+
+def test_camera_and_targets_from_the_planner_files(tmp_path) -> None:
+    from dronepatrol.records.coverage import planned_targets
+
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "profile": {"swath_width_m": 84.0, "altitude_m": 60.0, "camera_hfov_deg": 70.0},
+                "sorties": [
+                    {"id": "S01-1", "plan": "S01-1.plan", "targets": ["G001", "P003"]},
+                    {"id": "S01-2", "plan": "S01-2.plan", "targets": ["L002"]},
+                ],
+            }
+        )
+    )
+    assert Camera.from_file(summary) == Camera(hfov_deg=70.0)  # follows the flown altitude
+    profile = tmp_path / "profile.toml"
+    profile.write_text("name = 'wide'\ncamera_hfov_deg = 90.0\n")
+    assert Camera.from_file(profile).swath_at(50.0) == pytest.approx(100.0)
+    assert Camera.from_profile({"swath_width_m": 30.0}) == Camera(swath_m=30.0)
+    with pytest.raises(ValueError, match="camera_hfov_deg"):
+        Camera.from_profile({"cruise_speed_mps": 10.0})
+    assert planned_targets(summary, "S01-2") == ["L002"]
+    assert planned_targets(summary, "/missions/out/S01-1.plan") == ["G001", "P003"]
+    assert planned_targets(summary, "S09-9") == []

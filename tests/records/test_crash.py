@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select, text
 
 from dronepatrol.events import EventBus
 from dronepatrol.records.archive import SortieArchive
+from dronepatrol.records.media import verify_media
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.telemetry import telemetry_event
 from dronepatrol.state import LinkState, Position, VehicleSnapshot
@@ -32,10 +33,10 @@ def _samples(engine: Engine) -> tuple[int, float | None]:
     return int(row[0]), row[1]
 
 
-def _kill_mid_sortie(url: str, engine: Engine) -> float:
+def _kill_mid_sortie(url: str, engine: Engine, tlog: Path) -> float:
     """Run a recording controller, SIGKILL it mid-sortie; returns the kill time [s]."""
     with subprocess.Popen(
-        [sys.executable, str(CHILD), url, "7", str(RATE_HZ)],
+        [sys.executable, str(CHILD), url, "7", str(RATE_HZ), str(tlog)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -73,9 +74,9 @@ def _flying(vehicle_id: str, armed: bool) -> VehicleSnapshot:
 
 @pytest.mark.timeout(180)
 def test_sigkill_loses_at_most_one_second_and_restart_continues(
-    db_url: str, engine: Engine, request: pytest.FixtureRequest
+    db_url: str, engine: Engine, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    killed_at = _kill_mid_sortie(db_url, engine)
+    killed_at = _kill_mid_sortie(db_url, engine, tmp_path / "flight.tlog")
     reopened = make_engine(db_url)
     request.addfinalizer(reopened.dispose)
     count, last_s = _samples(reopened)
@@ -108,19 +109,25 @@ def test_sigkill_loses_at_most_one_second_and_restart_continues(
 
 @pytest.mark.timeout(180)
 def test_sigkill_then_restart_on_the_ground_marks_interrupted(
-    db_url: str, engine: Engine, request: pytest.FixtureRequest
+    db_url: str, engine: Engine, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    _kill_mid_sortie(db_url, engine)
+    tlog = tmp_path / "flight.tlog"
+    _kill_mid_sortie(db_url, engine, tlog)
     reopened = make_engine(db_url)
     request.addfinalizer(reopened.dispose)
     _, last_s = _samples(reopened)
     recorder = Recorder(reopened, EventBus(), snapshots=[_flying("7", armed=False)])
     recorder.start()
+    recorder.wait_hashed()
     recorder.stop()
     [summary] = SortieArchive(reopened).list()
     assert summary.outcome == Outcome.INTERRUPTED
     assert summary.ended_s == pytest.approx(last_s)
     assert "on the ground" in summary.outcome_reason
+    # the tlog the killed controller was writing is evidence up to the kill: hashed now
+    [check] = verify_media(reopened, summary.id)
+    assert check.ok and check.kind == "tlog"
+    assert tlog.stat().st_size % 48 == 0 and tlog.stat().st_size >= 25 * 48
 
 
 def test_unheard_vehicle_is_interrupted_after_the_grace(engine: Engine) -> None:
@@ -167,3 +174,27 @@ def test_vehicle_heard_flying_after_restart_is_continued(engine: Engine) -> None
     second.stop()
     [summary] = SortieArchive(engine).list()
     assert summary.outcome == Outcome.COMPLETED
+
+
+def test_telemetry_alone_continues_a_sortie_after_restart(engine: Engine) -> None:
+    from records.sortie_script import ScriptedSortie
+
+    bus = EventBus()
+    first = Recorder(engine, bus)
+    first.start()
+    ScriptedSortie(bus, vehicle_id="4").fly(until_leg=1)
+    first.flush()
+    first.stop()
+    [before] = SortieArchive(engine).list()
+
+    second_bus = EventBus()
+    second = Recorder(engine, second_bus, snapshots=[])  # the fleet is still connecting
+    second.start()
+    assert second.open_sorties == {}
+    for _ in range(3):
+        second_bus.publish(telemetry_event(_flying("4", armed=True)))
+    assert second.flush()
+    assert second.open_sorties == {"4": before.id}
+    second.stop()
+    [after] = SortieArchive(engine).list()
+    assert after.status == "open" and after.samples == before.samples + 3

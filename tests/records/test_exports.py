@@ -14,7 +14,7 @@ import shapely
 from lxml import etree
 from shapely.geometry import shape
 
-from dronepatrol.records.archive import SortieArchive
+from dronepatrol.records.archive import SortieArchive, iso_utc
 from dronepatrol.records.export import CSV_COLUMNS, export
 
 KML_SCHEMA = Path(fastkml.__file__).parent / "schema" / "ogckml22.xsd"
@@ -49,6 +49,10 @@ def test_kml_is_valid_against_the_ogc_schema(record) -> None:
     ns = {"k": "http://www.opengis.net/kml/2.2"}
     coords = document.findtext(".//k:LineString/k:coordinates", namespaces=ns).split()
     assert len(coords) == len(record.track)
+    gx = {"k": "http://www.opengis.net/kml/2.2", "gx": "http://www.google.com/kml/ext/2.2"}
+    whens = document.xpath("//gx:Track/k:when/text()", namespaces=gx)
+    assert len(whens) == len(record.track) == len(document.xpath("//gx:coord", namespaces=gx))
+    assert whens[0] == iso_utc(record.track[0]["time_s"])
     parsed = fastkml.KML.from_string(text.encode())
     assert len(list(parsed.features)) == 1
 

@@ -143,3 +143,52 @@ def test_events_without_a_vehicle_are_kept(engine, bus, recorder) -> None:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT kind, sortie_id, text FROM events")).all()
     assert rows == [("incident", None, "fire reported")]
+
+
+def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from dronepatrol.records.batch import Batch
+
+    failures = {"left": 2}
+    real_insert = Batch.insert
+
+    def flaky_insert(batch, connection):
+        if failures["left"] and batch.tracks:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database went away"))
+        return real_insert(batch, connection)
+
+    monkeypatch.setattr(Batch, "insert", flaky_insert)
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    script = ScriptedSortie(bus)
+    script.fly()
+    assert recorder.flush(timeout_s=30)
+    recorder.stop()
+    assert recorder.errors == 2 and failures["left"] == 0
+    assert (
+        recorder.rows_written
+        == sum(1 for e in script.published if e.kind == EventKind.TELEMETRY) - 1
+    )
+    [summary] = SortieArchive(engine).list()  # the sortie was not opened twice
+    telemetry = sum(1 for e in script.published if e.kind == EventKind.TELEMETRY)
+    assert summary.samples == telemetry - 1
+    assert summary.outcome == Outcome.COMPLETED
+    assert summary.events == sum(1 for e in script.published if e.kind != EventKind.TELEMETRY)
+
+
+def test_start_recording_from_settings(tmp_path) -> None:
+    from dronepatrol.records import start_recording
+    from dronepatrol.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    bus = EventBus()
+    recorder = start_recording(settings, bus, snapshots=lambda: [])
+    try:
+        ScriptedSortie(bus).fly()
+        assert recorder.flush()
+    finally:
+        recorder.stop()
+    assert [s.outcome for s in SortieArchive(recorder.engine).list()] == ["completed"]
+    assert (tmp_path / "data" / "dronepatrol.db").exists()

@@ -41,7 +41,8 @@ def test_report_needs_no_network(page) -> None:
 
 def test_report_draws_the_track_and_three_plots(page) -> None:
     [track_map] = page.xpath("//svg[@class='map']")
-    assert len(track_map.xpath(".//line")) > 100  # track segments
+    track = track_map.xpath(".//polyline[@class='track']")
+    assert sum(len(p.get("points").split()) for p in track) > 300  # every sample drawn
     assert track_map.xpath(".//path")  # grids and the swath
     plots = page.xpath("//svg[@class='plot']")
     assert [p.get("aria-label") for p in plots] == [
@@ -135,3 +136,19 @@ def test_command_audit_counts_retries_by_command_id() -> None:
     )
     assert [(r["attempts"], r["result"]) for r in rows] == [(2, "ACCEPTED"), (1, "DENIED")]
     assert rows[0]["latency_s"] == pytest.approx(2.0)
+
+
+def test_report_lists_media_with_their_digests(recorded, tmp_path) -> None:
+    from dronepatrol.records.media import register_media
+
+    engine, sortie_id, _ = recorded
+    video = tmp_path / "front.mp4"
+    video.write_bytes(b"frames" * 10)
+    register_media(engine, sortie_id, video)
+    html = build_report(SortieArchive(engine).record(sortie_id))
+    page = lxml.html.document_fromstring(html)
+    media = _section(page, "Media")
+    import hashlib
+
+    assert hashlib.sha256(b"frames" * 10).hexdigest() in media
+    assert str(video.resolve()) in media and "60" in media

@@ -61,8 +61,7 @@ def test_a_simulated_sortie_is_recorded_whole(
         )
     finally:
         fleet.close()
-    [tlog] = tmp_path.glob("*.tlog")
-    bus.publish(Event(EventKind.MEDIA, vehicle.vehicle_id, {"path": str(tlog), "kind": "tlog"}))
+    [tlog] = tmp_path.glob("*.tlog")  # the link announced it at arming and on closing
     assert recorder.flush()
     recorder.wait_hashed()
     recorder.stop()
@@ -94,4 +93,77 @@ def test_a_simulated_sortie_is_recorded_whole(
     kinds = {e["kind"] for e in record.events}
     assert {"armed", "disarmed", "mode_changed", "waypoint_reached"} <= kinds
     [check] = verify_media(engine, summary.id)
-    assert check.ok and check.kind == "tlog"
+    assert check.status == "ok" and check.kind == "tlog" and check.path == str(tlog.resolve())
+
+
+def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
+    launch_vehicle,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Plan a sortie over the example network, fly it, and measure coverage from the record."""
+    import json
+    import subprocess
+    import sys
+
+    import lxml.html
+    from click.testing import CliRunner
+
+    from dronepatrol.cli import main
+    from dronepatrol.missionfiles import load_mission
+    from dronepatrol.store import upgrade
+
+    network = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    plans = tmp_path / "plans"
+    env = {"DRONEPATROL_DATA_DIR": str(tmp_path / "data"), "DRONEPATROL_DATABASE_URL": ""}
+    command = ["plan", str(network), "--out", str(plans), "--targets", "P001,G002,L001"]
+    planned = subprocess.run(  # the planner as an operator runs it
+        [sys.executable, "-m", "dronepatrol", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert planned.returncode == 0, planned.stderr
+    [sortie_plan] = json.loads((plans / "summary.json").read_text())["sorties"]
+    mission = load_mission(plans / sortie_plan["plan"])
+
+    backend = launch_vehicle(speedup=30.0)
+    engine = upgrade(f"sqlite:///{tmp_path / 'data' / 'dronepatrol.db'}")
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    fleet = Fleet(bus, telemetry_hz=10.0)
+    try:
+        fleet.add(backend.url, wait_s=60)
+        [vehicle] = fleet.wait_vehicles(1, timeout_s=60)
+        wait_ready(vehicle, 120)
+        context = {"plan": sortie_plan["id"], "station": "S01", "operator": "alice"}
+        bus.publish(Event(EventKind.MISSION_UPLOAD, vehicle.vehicle_id, context))
+        vehicle.upload_mission(mission)
+        vehicle.takeoff(20, source="alice")
+        vehicle.start_mission(source="alice")
+        vehicle.wait_for(
+            lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND,
+            400,
+            "landed and disarmed after the patrol",
+        )
+    finally:
+        fleet.close()
+    assert recorder.flush()
+    recorder.stop()
+    engine.dispose()
+
+    out = tmp_path / "report.html"
+    args = ["sorties", "report", "1", "--out", str(out), "--network", str(network)]
+    args += ["--plan-summary", str(plans / "summary.json")]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    page = lxml.html.document_fromstring(out.read_text())
+    rows = page.xpath("//h2[.='Targets covered']/following-sibling::table[1]//tbody/tr")
+    verdicts = {
+        cells[0]: (cells[4], cells[5])
+        for cells in ([td.text_content() for td in row.xpath("td")] for row in rows)
+    }
+    assert verdicts["G002"] == ("yes", "covered"), verdicts
+    assert verdicts["L001"] == ("yes", "followed"), verdicts
+    assert verdicts["P001"] == ("yes", "seen"), verdicts

@@ -99,3 +99,66 @@ def test_since_accepts_dates_and_ages() -> None:
     assert parse_since("1970-01-01T01:00:00+01:00") == 0.0
     with pytest.raises(Exception, match="neither a date"):
         parse_since("last tuesday")
+
+
+def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, db_url) -> None:
+    from dronepatrol.events import EventBus
+    from dronepatrol.records.recorder import Recorder
+    from dronepatrol.store import make_engine, upgrade
+    from records.sortie_script import ScriptedSortie
+
+    engine = upgrade(make_engine(db_url))
+    bus = EventBus()
+    recorder = Recorder(engine, bus)
+    recorder.start()
+    ScriptedSortie(bus, plan="S01-2", targets=()).fly()
+    assert recorder.flush()
+    recorder.stop()
+    engine.dispose()
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "profile": {"camera_hfov_deg": 90.0, "swath_width_m": 120.0},
+                "sorties": [{"id": "S01-2", "plan": "S01-2.plan", "targets": ["L-ROAD"]}],
+            }
+        )
+    )
+    out = tmp_path / "report.html"
+    env = {"DRONEPATROL_DATABASE_URL": db_url, "DRONEPATROL_DATA_DIR": str(tmp_path)}
+    args = ["sorties", "report", "1", "--out", str(out), "--plan-summary", str(summary)]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "a 90° horizontal field of view" in html
+    assert "L-ROAD" in html  # planned, but absent from any network given
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    args = ["sorties", "report", "1", "--out", str(out), "--plan-summary", str(broken)]
+    refused = CliRunner().invoke(main, args, env=env)
+    assert refused.exit_code == 2 and "broken.json" in refused.output
+
+
+def test_attach_registers_files_for_verify(run, recorded, tmp_path: Path) -> None:
+    _, sortie_id, _ = recorded
+    video = tmp_path / "body-cam.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" * 50)
+    attached = run("attach", str(sortie_id), str(video))
+    assert attached.exit_code == 0, attached.output
+    shown = json.loads(run("show", str(sortie_id), "--json").output)
+    [media] = shown["media"]
+    assert media["kind"] == "video" and media["path"] == str(video.resolve())
+    assert run("verify", str(sortie_id)).exit_code == 0
+    missing = run("attach", str(sortie_id), str(tmp_path / "nope.mp4"))
+    assert missing.exit_code == 2 and "nope.mp4" in missing.output
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    from conftest import free_tcp_port
+
+    url = f"postgresql+psycopg://patrol:s3cret@127.0.0.1:{free_tcp_port()}/records"
+    env = {"DRONEPATROL_DATABASE_URL": url, "DRONEPATROL_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["sorties", "list"], env=env)
+    assert result.exit_code == 1
+    assert "cannot open the sortie database" in result.output
+    assert "127.0.0.1" in result.output and "s3cret" not in result.output

@@ -32,8 +32,15 @@ def test_upgrade_creates_every_table_and_is_idempotent(engine: Engine) -> None:
 
 
 def test_models_match_the_migrations(engine: Engine) -> None:
+    # tables that later revisions add for other components (the web app's
+    # users) are theirs to describe: only the tables modelled here are compared
+    def modelled(obj, name, type_, reflected, compare_to) -> bool:
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or table.name in Base.metadata.tables
+
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": modelled})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

@@ -132,6 +132,7 @@ def upgrade() -> None:
         sa.Column("path", sa.String(1000), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("complete", sa.Boolean(), nullable=False),
         sa.Column("registered_s", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
             ["sortie_id"],
