@@ -4,8 +4,8 @@ Works from the event bus on its own thread (finishing a file means flushing
 the encoder and hashing the file, which must not hold up the link thread
 that published the disarm). Publishes the file as a ``media`` event twice:
 when recording starts (``complete`` false, so a crash still leaves the file
-attached to its sortie) and when it ends (with its SHA-256), which the
-sortie recorder stores.
+attached to its sortie); the pipeline itself publishes the finished file
+with its SHA-256 as a ``recording`` event, which the sortie recorder stores.
 """
 
 from __future__ import annotations
@@ -91,6 +91,4 @@ class SortieVideo:
         pipeline = self.pipeline_of(vehicle_id)
         if path is None or pipeline is None:
             return
-        recording = pipeline.stop_recording()
-        if recording is not None:
-            self._media(vehicle_id, complete=True, **recording.as_dict())
+        pipeline.stop_recording()  # the pipeline publishes the finished file (RECORDING)
