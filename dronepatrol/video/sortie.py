@@ -2,10 +2,10 @@
 
 Works from the event bus on its own thread (finishing a file means flushing
 the encoder and hashing the file, which must not hold up the link thread
-that published the disarm). Publishes the file as a ``media`` event twice:
-when recording starts (``complete`` false, so a crash still leaves the file
-attached to its sortie); the pipeline itself publishes the finished file
-with its SHA-256 as a ``recording`` event, which the sortie recorder stores.
+that published the disarm). When recording starts it publishes the file as a
+``media`` event (``complete`` false), so that a crash still leaves the file
+attached to its sortie; when it ends, the pipeline publishes the finished
+file with its SHA-256 as a ``recording`` event. The sortie recorder stores both.
 """
 
 from __future__ import annotations
