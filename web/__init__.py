@@ -21,6 +21,7 @@ from dronepatrol.operations import IncidentBook
 from dronepatrol.settings import Settings
 from dronepatrol.store import make_engine, upgrade
 from dronepatrol.web.context import ControlRoom
+from dronepatrol.web.serialize import FiniteJSONProvider
 
 
 def _secret_key(settings: Settings) -> str:
@@ -37,18 +38,23 @@ def _secret_key(settings: Settings) -> str:
     return key
 
 
+class ControlApp(Flask):
+    """The control app's Flask class: its JSON never carries NaN (see ``finite``)."""
+
+    json_provider_class = FiniteJSONProvider
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The Flask app for ``config`` (keys: ``SETTINGS``, ``TESTING``, ...).
 
     Without a ``SETTINGS`` entry, settings come from the environment.
     """
-    app = Flask(__name__)
+    app = ControlApp(__name__)
     app.config.from_mapping(config or {})
     settings: Settings = app.config.setdefault("SETTINGS", Settings.load())
     settings.ensure_dirs()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(settings)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     engine = make_engine(settings)
     upgrade(engine)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
+
+from flask.json.provider import DefaultJSONProvider
 
 from dronepatrol.state import VehicleSnapshot
 
@@ -48,3 +51,28 @@ def vehicle_json(snapshot: VehicleSnapshot) -> dict[str, Any]:
         "statustext": snapshot.statustexts[-1] if snapshot.statustexts else None,
         "time_s": snapshot.time_s,
     }
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None.
+
+    JSON has no NaN: Python would write it anyway and a browser's JSON.parse
+    would then reject the whole answer (a sensor that reports no value, an
+    unreachable ETA).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+class FiniteJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with NaN and infinities sent as null (see :func:`finite`)."""
+
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return super().dumps(finite(obj), **kwargs)

@@ -151,6 +151,10 @@ def command(vehicle_id: str) -> Any:
         if snapshot.link.value != "up":
             raise Refused(f"link to the vehicle is {snapshot.link.value}: wait until it is back")
         spec.precondition(snapshot)
+        if spec.operation in ("arm", "takeoff"):
+            blocking = room.fleet.why_not(vehicle_id, "takeoff")  # the autopilot's arming view
+            if blocking:
+                raise Refused(f"not ready to fly: {blocking}")
     except Refused as exc:
         room.accounts.audit(
             actor,

@@ -58,6 +58,18 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
+def admin_password() -> str:
+    return ADMIN_PASSWORD
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go (look at them: they are what a commander sees)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 def page(browser, demo_server):
     """A fresh browser page that records console errors in ``page.console_errors``."""
     context = browser.new_context(viewport={"width": 1366, "height": 800}, base_url=demo_server)

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import ADMIN_PASSWORD, ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page) -> None:
+def _wait_text(page, selector: str, text: str, timeout_s: float, artifacts: Path) -> None:
+    """Wait until ``selector``'s text contains ``text``; on timeout say what it showed."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = page.locator(selector).first.inner_text()
+        if text in shown:
+            return
+        page.wait_for_timeout(250)
+    page.screenshot(path=str(artifacts / "failure.png"))
+    raise AssertionError(f"{selector} shows {shown!r}, not {text!r}, after {timeout_s:g} s")
+
+
+def _login(page, password: str) -> None:
     page.goto("/")
     assert "/login" in page.url
     page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
 
@@ -26,11 +42,14 @@ def test_wrong_password_is_told(page) -> None:
     page.console_errors.clear()  # the 401 of the refused form is expected
 
 
-def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
-    _login(page)
+def test_operator_flies_a_planned_grid_and_finds_the_sortie(page, admin_password, artifacts):
+    _login(page, admin_password)
     page.wait_for_function("document.querySelectorAll('.drone-icon').length == 2", timeout=60_000)
     page.wait_for_selector(".card[data-vehicle='S01-1'] .pill.up", timeout=60_000)
-    page.screenshot(path=str(ARTIFACTS / "01-operations.png"))
+    # GPS fix and EKF take their time, as on a real copter: the panel says when it can fly
+    page.wait_for_selector(".card[data-vehicle='S01-1'] .pill.ready", timeout=120_000)
+    page.wait_for_selector(".card[data-vehicle='S02-1'] .pill.ready", timeout=120_000)
+    page.screenshot(path=str(artifacts / "01-operations.png"))
 
     page.click("nav >> text=Planner")
     page.select_option("#station", "S01")
@@ -41,16 +60,10 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
     card = page.locator(".card[data-sortie]").first
     card.locator("select.vehicle").select_option("S01-1")
     card.locator("button[data-action=upload]").click()
-    page.wait_for_function(
-        "document.querySelector('.card[data-sortie] .answer').textContent.includes('Uploaded')",
-        timeout=120_000,
-    )
+    _wait_text(page, ".card[data-sortie] .answer", "Uploaded", 120, artifacts)
     card.locator("button[data-action=start]").click()
-    page.wait_for_function(
-        "document.querySelector('.card[data-sortie] .answer').textContent.includes('Flying')",
-        timeout=120_000,
-    )
-    page.screenshot(path=str(ARTIFACTS / "02-planner.png"))
+    _wait_text(page, ".card[data-sortie] .answer", "Flying", 120, artifacts)
+    page.screenshot(path=str(artifacts / "02-planner.png"))
 
     page.click("nav >> text=Operations")
     page.wait_for_function(
@@ -63,7 +76,7 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
         }""",
         timeout=120_000,
     )
-    page.screenshot(path=str(ARTIFACTS / "03-flying.png"))
+    page.screenshot(path=str(artifacts / "03-flying.png"))
 
     page.click("nav >> text=Video")
     page.wait_for_function(
@@ -72,7 +85,7 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
         timeout=60_000,
     )
     page.wait_for_timeout(1500)  # let a few frames of the stream arrive for the screenshot
-    page.screenshot(path=str(ARTIFACTS / "04-video.png"))
+    page.screenshot(path=str(artifacts / "04-video.png"))
 
     # an incident near the second station: the idle drone there is proposed and sent
     page.click("nav >> text=Incidents")
@@ -89,12 +102,16 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page) -> None:
         "() => document.querySelector('.card[data-incident] .pill').textContent === 'on_scene'",
         timeout=180_000,
     )
-    page.screenshot(path=str(ARTIFACTS / "05-incident.png"))
+    page.screenshot(path=str(artifacts / "05-incident.png"))
 
     page.click("nav >> text=Sorties")
     page.wait_for_selector("#sortie-rows tr[data-id]", timeout=60_000)
-    page.locator("#sortie-rows tr[data-id]").first.click()
-    page.wait_for_selector("#sortie-detail .card", timeout=30_000)
+    page.locator("#sortie-rows tr[data-id]", has_text="S01-1").first.click()
+    try:
+        page.wait_for_selector("#sortie-detail .card", timeout=30_000)
+    except Exception as exc:
+        page.screenshot(path=str(artifacts / "failure.png"))
+        raise AssertionError(f"no sortie detail; console: {page.console_errors}") from exc
     assert "S01-1" in page.inner_text("#sortie-detail")
-    page.screenshot(path=str(ARTIFACTS / "06-sorties.png"))
+    page.screenshot(path=str(artifacts / "06-sorties.png"))
     assert page.console_errors == []

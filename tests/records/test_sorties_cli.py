@@ -154,7 +154,7 @@ def test_attach_registers_files_for_verify(run, recorded, tmp_path: Path) -> Non
 
 
 def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
-    from conftest import free_tcp_port
+    from support import free_tcp_port
 
     url = f"postgresql+psycopg://patrol:s3cret@127.0.0.1:{free_tcp_port()}/records"
     env = {"DRONEPATROL_DATABASE_URL": url, "DRONEPATROL_DATA_DIR": str(tmp_path)}

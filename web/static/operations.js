@@ -48,7 +48,8 @@
             .join("")}
         </div>`
       : "";
-    return `<h3>${DP.escape(v.name)} <span class="pill ${v.link}">${v.link}</span></h3>
+    const ready = v.ekf_ok ? `<span class="pill ready">position ok</span>` : `<span class="pill waiting">no position yet</span>`;
+    return `<h3>${DP.escape(v.name)} <span>${ready} <span class="pill ${v.link}">${v.link}</span></span></h3>
       <div class="figures">
         <div><span>mode</span>${DP.escape(v.mode)}</div>
         <div><span>armed</span>${v.armed ? "yes" : "no"}</div>
