@@ -118,6 +118,11 @@ def _path(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
+def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """A JSON request body with ``schema``."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -175,21 +180,16 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Sign in; returns a bearer token",
                     "security": [],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["username", "password"],
-                                    "properties": {
-                                        "username": {"type": "string"},
-                                        "password": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["username", "password"],
+                            "properties": {
+                                "username": {"type": "string"},
+                                "password": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "200": _json(
                             {
@@ -266,14 +266,7 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string"},
                         }
                     ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": command_schema(),
-                            }
-                        },
-                    },
+                    "requestBody": _body(command_schema()),
                     "responses": {
                         "202": _json(
                             {
@@ -296,20 +289,16 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Plan sorties over the loaded network",
                     "security": signed_in,
-                    "requestBody": {
-                        "required": False,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "stations": {"type": "array", "items": {"type": "string"}},
-                                        "targets": {"type": "array", "items": {"type": "string"}},
-                                    },
-                                }
-                            }
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "stations": {"type": "array", "items": {"type": "string"}},
+                                "targets": {"type": "array", "items": {"type": "string"}},
+                            },
                         },
-                    },
+                        required=False,
+                    ),
                     "responses": {
                         "201": _json(PLAN, "the plan, with a preview track per sortie"),
                         **_errors(400, 401, 403, 404),
@@ -329,21 +318,16 @@ def document() -> dict[str, Any]:
                     "summary": "Upload one planned sortie to a drone at its station",
                     "security": signed_in,
                     "parameters": [_path("vehicle_id")],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["plan", "sortie"],
-                                    "properties": {
-                                        "plan": {"type": "string"},
-                                        "sortie": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["plan", "sortie"],
+                            "properties": {
+                                "plan": {"type": "string"},
+                                "sortie": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "202": _json({"type": "object", "required": ["request_id"]}, "queued"),
                         **_errors(400, 401, 403, 404, 409),
@@ -427,26 +411,21 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Record an incident; answers with the dispatch proposal",
                     "security": signed_in,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["lat", "lon"],
-                                    "properties": {
-                                        "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                                        "lon": {"type": "number", "minimum": -180, "maximum": 180},
-                                        "priority": {
-                                            "type": "string",
-                                            "enum": ["key", "attention", "general"],
-                                        },
-                                        "note": {"type": "string", "maxLength": 2000},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["lat", "lon"],
+                            "properties": {
+                                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                                "priority": {
+                                    "type": "string",
+                                    "enum": ["key", "attention", "general"],
+                                },
+                                "note": {"type": "string", "maxLength": 2000},
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": _json(INCIDENT, "the incident"),
                         **_errors(400, 401, 403),
@@ -466,17 +445,13 @@ def document() -> dict[str, Any]:
                     "summary": "Send the proposed drone, or {vehicle: id}",
                     "security": signed_in,
                     "parameters": [_path("incident_id", "integer")],
-                    "requestBody": {
-                        "required": False,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"vehicle": {"type": "string"}},
-                                }
-                            }
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "properties": {"vehicle": {"type": "string"}},
                         },
-                    },
+                        required=False,
+                    ),
                     "responses": {
                         "202": _json({"type": "object"}, "the drone is on its way"),
                         **_errors(400, 401, 403, 404, 409),
@@ -515,41 +490,36 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Lockdown: hold the overwatch points with the available drones",
                     "security": signed_in,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["name", "points"],
-                                    "properties": {
-                                        "name": {"type": "string"},
-                                        "points": {
-                                            "type": "array",
-                                            "minItems": 1,
-                                            "items": {
-                                                "type": "object",
-                                                "required": ["id", "lat", "lon"],
-                                                "properties": {
-                                                    "id": {"type": "string"},
-                                                    "lat": {
-                                                        "type": "number",
-                                                        "minimum": -90,
-                                                        "maximum": 90,
-                                                    },
-                                                    "lon": {
-                                                        "type": "number",
-                                                        "minimum": -180,
-                                                        "maximum": 180,
-                                                    },
-                                                },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["name", "points"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "points": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["id", "lat", "lon"],
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "lat": {
+                                                "type": "number",
+                                                "minimum": -90,
+                                                "maximum": 90,
+                                            },
+                                            "lon": {
+                                                "type": "number",
+                                                "minimum": -180,
+                                                "maximum": 180,
                                             },
                                         },
                                     },
-                                }
-                            }
-                        },
-                    },
+                                },
+                            },
+                        }
+                    ),
                     "responses": {
                         "202": _json(
                             {

@@ -6,6 +6,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -53,29 +55,46 @@ def _wait_for_interrupt(check=None) -> str | None:
     return None
 
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def fleet_layout_options(vehicles: str) -> Callable[[Command], Command]:
+    """``--drones``, ``--home`` and ``--spacing``: how many vehicles and where, for sim and sitl."""
+    options = (
+        click.option(
+            "--drones",
+            default=1,
+            show_default=True,
+            type=click.IntRange(1, 100),
+            help=f"Number of {vehicles}.",
+        ),
+        click.option(
+            "--home",
+            "home_text",
+            default=DEFAULT_HOME,
+            show_default=True,
+            metavar="LAT,LON,ALT_AMSL,HEADING",
+            help="Where vehicle 1 boots.",
+        ),
+        click.option(
+            "--spacing",
+            default=10.0,
+            show_default=True,
+            type=click.FloatRange(0, 10000),
+            help="Metres between vehicles' homes (eastward).",
+        ),
+    )
+
+    def apply(command: Command) -> Command:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @click.command()
-@click.option(
-    "--drones",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Number of simulated copters.",
-)
-@click.option(
-    "--home",
-    "home_text",
-    default=DEFAULT_HOME,
-    show_default=True,
-    metavar="LAT,LON,ALT_AMSL,HEADING",
-    help="Where vehicle 1 boots.",
-)
-@click.option(
-    "--spacing",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0, 10000),
-    help="Metres between vehicles' homes (eastward).",
-)
+@fleet_layout_options("simulated copters")
 @click.option(
     "--speedup",
     default=1.0,
@@ -186,28 +205,7 @@ def _console(fleet) -> None:
     type=click.Path(dir_okay=False),
     help="The arducopter SITL binary.",
 )
-@click.option(
-    "--drones",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Number of arducopter processes.",
-)
-@click.option(
-    "--home",
-    "home_text",
-    default=DEFAULT_HOME,
-    show_default=True,
-    metavar="LAT,LON,ALT_AMSL,HEADING",
-    help="Where vehicle 1 boots.",
-)
-@click.option(
-    "--spacing",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0, 10000),
-    help="Metres between vehicles' homes (eastward).",
-)
+@fleet_layout_options("arducopter processes")
 @click.option(
     "--speedup",
     default=1.0,
