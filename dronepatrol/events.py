@@ -48,6 +48,9 @@ class EventKind(StrEnum):
     FRESHNESS = "freshness"
     """Targets a finished sortie patrolled: data ``sortie`` and ``patrolled`` (target ids)."""
     RECORDING = "recording"
+    SCHEDULE = "schedule"
+    """The patrol scheduler: data ``stage`` (proposed, approved, rejected, expired,
+    uploading, launched, failed, mode), ``proposal``, ``station``, ``targets``."""
 
 
 _sequence = itertools.count(1)

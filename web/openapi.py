@@ -486,6 +486,76 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/schedule": {
+                "get": {
+                    "summary": "Patrol scheduler: mode, proposals, sorties flying, drones waiting",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["mode", "pending", "flying", "waiting"],
+                                "properties": {
+                                    "mode": {"enum": ["off", "approve", "auto"]},
+                                    "pending": {"type": "array"},
+                                    "flying": {"type": "object"},
+                                    "waiting": {"type": "object"},
+                                    "unschedulable": {"type": "object"},
+                                },
+                            },
+                            "the scheduler's state",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/schedule/mode": {
+                "put": {
+                    "summary": "Scheduler off, one-click approval, or flying on its own",
+                    "security": signed_in,
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["mode"],
+                            "properties": {"mode": {"enum": ["off", "approve", "auto"]}},
+                        }
+                    ),
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "required": ["mode"]}, "the mode now in force"
+                        ),
+                        **_errors(400, 401, 403, 404),
+                    },
+                }
+            },
+            "/api/schedule/proposals/{proposal_id}/approve": {
+                "post": {
+                    "summary": "Fly a proposed sortie now",
+                    "security": signed_in,
+                    "parameters": [_path("proposal_id")],
+                    "responses": {
+                        "202": _json(
+                            {"type": "object", "required": ["proposal", "vehicle"]},
+                            "the launch has begun; its stages arrive as schedule events",
+                        ),
+                        **_errors(401, 403, 404, 409),
+                    },
+                }
+            },
+            "/api/schedule/proposals/{proposal_id}/reject": {
+                "post": {
+                    "summary": "Drop a proposed sortie; its drone is left alone for a while",
+                    "security": signed_in,
+                    "parameters": [_path("proposal_id")],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "required": ["proposal", "vehicle"]},
+                            "the proposal is dropped",
+                        ),
+                        **_errors(401, 403, 404, 409),
+                    },
+                }
+            },
             "/api/lockdown": {
                 "post": {
                     "summary": "Lockdown: hold the overwatch points with the available drones",

@@ -37,6 +37,7 @@ class ServeOptions:
         video_fps: frame rate of the simulated cameras.
         speedup: simulated time speed-up of the demo drones (1: real time, what
             an operator sees is what a drone would do).
+        schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
     """
 
     demo_drones: int = 0
@@ -44,6 +45,7 @@ class ServeOptions:
     network_file: Path | None = None
     video_fps: float = 15.0
     speedup: float = 1.0
+    schedule_mode: str = "approve"
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -58,6 +60,7 @@ class ControlRuntime:
         self.options = options
         self.room = app.extensions["dronepatrol"]
         self.network: Network | None = None
+        self.profile: Any = None
         self.sims: list[Any] = []
         self.pipelines: dict[str, Any] = {}
         self._stoppers: list[Any] = []
@@ -84,7 +87,14 @@ class ControlRuntime:
             self.network, self.room.network_geojson = _load_network(network_file)
             self.room.network = self.network
 
-        fleet = Fleet(self.room.bus, tlog_dir=settings.tlog_dir, signing_key=settings.signing_key)
+        # Simulated drones run their GCS failsafe on simulated time: heartbeat as fast.
+        heartbeat_hz = 2.0 * self.options.speedup if self.options.demo_drones else 1.0
+        fleet = Fleet(
+            self.room.bus,
+            tlog_dir=settings.tlog_dir,
+            signing_key=settings.signing_key,
+            heartbeat_hz=max(1.0, heartbeat_hz),
+        )
         self.room.attach_fleet(fleet)
         self._stoppers.append(fleet.close)
 
@@ -98,6 +108,8 @@ class ControlRuntime:
             fleet.add(url)
         if self.options.demo_drones:
             self._start_demo(fleet)
+        if self.network is not None:
+            self._start_scheduler(fleet)
 
     def _start_freshness(self) -> None:
         """Judge every finished sortie against the network's targets (freshness map, scheduler)."""
@@ -105,13 +117,29 @@ class ControlRuntime:
         from dronepatrol.patrol.patrolled import Camera
         from dronepatrol.planning import load_profile
 
-        profile = load_profile()
+        profile = self.profile = load_profile()
         camera = Camera(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
         keeper = FreshnessKeeper(self.room.engine, self.network, camera, self.room.bus).start()
         self.room.freshness = keeper
         self._stoppers.append(keeper.stop)
 
+    def _start_scheduler(self, fleet: Any) -> None:
+        """Keep the network's targets on schedule with the idle drones at the stations."""
+        from dronepatrol.operations.scheduler import Scheduler
+
+        scheduler = Scheduler(
+            fleet,
+            self.room.freshness,
+            self.profile,
+            self.room.bus,
+            mode=self.options.schedule_mode,
+            busy=self.room.dispatcher.is_busy,
+        ).start()
+        self.room.scheduler = scheduler
+        self._stoppers.append(scheduler.stop)
+
     def _start_demo(self, fleet: Any) -> None:
+        from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
         from dronepatrol.sitl import SimFleet
 
         assert self.network is not None
@@ -127,7 +155,14 @@ class ControlRuntime:
             if not count:
                 continue
             home = (station.geometry.y, station.geometry.x, station.elevation_m or 584.0, 0.0)
-            sim = SimFleet(count, home, spacing_m=8.0, speedup=self.options.speedup, base_port=0)
+            sim = SimFleet(
+                count,
+                home,
+                spacing_m=8.0,
+                speedup=self.options.speedup,
+                base_port=0,
+                params=PATROL_SAFETY_PARAMS,  # set up as patrol drones: they pass preflight
+            )
             sim.start()
             self.sims.append(sim)
             self._stoppers.append(sim.stop)

@@ -49,6 +49,15 @@ from dronepatrol.settings import Settings, SettingsError
     help="Simulated time speed-up of the --demo drones (1 = real time).",
 )
 @click.option(
+    "--schedule",
+    "schedule_mode",
+    default="approve",
+    show_default=True,
+    type=click.Choice(["off", "approve", "auto"]),
+    help="Patrol scheduler: propose sorties for one-click approval, fly them on its own "
+    "(auto), or stay off. Operators can switch it in the app.",
+)
+@click.option(
     "--threads",
     default=160,
     show_default=True,
@@ -65,6 +74,7 @@ def serve(
     network_file: Path | None,
     video_fps: float,
     speedup: float,
+    schedule_mode: str,
     threads: int,
 ) -> None:
     """Run the control app (map, fleet, planner, video) at http://HOST:PORT.
@@ -89,7 +99,8 @@ def serve(
         raise click.UsageError(str(exc)) from exc
     app = create_app({"SETTINGS": settings})
     runtime = ControlRuntime(
-        app, ServeOptions(demo_drones, list(connect), network_file, video_fps, speedup)
+        app,
+        ServeOptions(demo_drones, list(connect), network_file, video_fps, speedup, schedule_mode),
     )
     try:
         runtime.start()

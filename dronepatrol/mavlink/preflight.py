@@ -25,6 +25,16 @@ from dronepatrol.state import LinkState, VehicleSnapshot
 CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 """Names of the preflight checks, as used to override one."""
 
+PATROL_SAFETY_PARAMS = {
+    "FS_GCS_ENABLE": 1,  # link to the control app lost: RTL
+    "BATT_FS_LOW_ACT": 2,  # battery low: RTL
+    "FENCE_ENABLE": 1,
+    "FENCE_TYPE": 5,  # maximum altitude and the plan's polygon (no 300 m circle round home)
+    "FENCE_ALT_MAX": 120,  # [m], the legal ceiling the planner keeps to
+}
+"""ArduCopter parameters with which a patrol drone passes the preflight checks: the
+failsafes bring it home and the plan's fence holds it (the demo's drones are set so)."""
+
 
 def blocking_reasons(snap: VehicleSnapshot, texts: Iterable[str] = ()) -> list[str]:
     """Why the vehicle cannot arm now (empty when it can), in the autopilot's words."""

@@ -104,6 +104,11 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
 
+    def is_busy(self, vehicle_id: str) -> bool:
+        """True while the vehicle is sent to (or holds over) an incident."""
+        with self._lock:
+            return vehicle_id in self._busy
+
     def responders(self) -> list[Responder]:
         with self._lock:
             busy = set(self._busy)

@@ -25,7 +25,7 @@ def _protected_routes(app: Flask):
         role = getattr(view, "required_role", None)
         if role is None or "<" in rule.rule:
             continue
-        method = "POST" if "POST" in rule.methods else "GET"
+        method = next(m for m in ("POST", "PUT", "DELETE", "GET") if m in rule.methods)
         yield rule.rule, method, role
 
 

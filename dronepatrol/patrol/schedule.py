@@ -1,0 +1,225 @@
+"""The patrol scheduler's decisions: which sortie an idle drone flies next, and when it can.
+
+A drone at a station that is idle and charged takes the most overdue
+targets of its station that fit one battery. The choice is made in two
+steps so that it stays fast and deterministic:
+
+1. the station's targets are ranked by staleness (age over revisit interval,
+   :func:`dronepatrol.patrol.revisit.most_overdue`), taking those already
+   overdue or falling due within a horizon (they fall due while the drone
+   is on its way), leaving out targets another drone already flies;
+2. the planner (:func:`dronepatrol.planning.plan_sorties`) plans the top few
+   into sorties that each fit the battery; the sortie that carries the most
+   urgent target is the proposal.
+
+A target whose plan needs more than one battery (a grid too large for one
+sortie) cannot count as patrolled from one flown track; it is reported as
+unschedulable rather than flown piecemeal.
+
+The battery turnaround (swap or charge at the station) decides when a
+drone that landed can fly again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dronepatrol.network.model import Network
+from dronepatrol.patrol.revisit import TargetFreshness, most_overdue
+from dronepatrol.planning import (
+    DroneProfile,
+    PlanningError,
+    PlanResult,
+    Sortie,
+    plan_sorties,
+)
+
+Planner = Callable[..., PlanResult]
+"""``plan_sorties`` or a stand-in with its signature (network, profile, station_ids, target_ids)."""
+
+
+class ScheduleError(ValueError):
+    """A scheduler setting that cannot be used; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    """Time a drone spends at its station between sorties.
+
+    With spare packs the crew swaps the battery (``swap_s``, checks included);
+    without, the pack charges in place at ``charge_full_s`` for 0 -> 100 %
+    (linear, a fair model up to ~80 % for LiPo packs). ``launch_min_frac`` is
+    the charge a drone must hold to be sent on patrol.
+
+    Attributes:
+        mode: ``"swap"`` or ``"charge"``.
+        swap_s: landing to ready with a fresh pack [s].
+        charge_full_s: charging time from empty to full [s].
+        launch_min_frac: least state of charge to launch, 0..1.
+    """
+
+    mode: str = "swap"
+    swap_s: float = 300.0
+    charge_full_s: float = 3600.0
+    launch_min_frac: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("swap", "charge"):
+            raise ScheduleError(f"turnaround mode must be 'swap' or 'charge', got {self.mode!r}")
+        if not self.swap_s >= 0:
+            raise ScheduleError(f"swap_s must be >= 0 seconds, got {self.swap_s!r}")
+        if not self.charge_full_s > 0:
+            raise ScheduleError(f"charge_full_s must be > 0 seconds, got {self.charge_full_s!r}")
+        if not 0.0 < self.launch_min_frac <= 1.0:
+            raise ScheduleError(f"launch_min_frac must be in (0, 1], got {self.launch_min_frac!r}")
+
+    def ground_time_s(self, charge_frac: float) -> float:
+        """Seconds on the ground after landing with ``charge_frac`` left until ready [s]."""
+        if self.mode == "swap":
+            return self.swap_s
+        missing = max(0.0, self.launch_min_frac - max(0.0, charge_frac))
+        return missing * self.charge_full_s
+
+    def charge_after_s(self, charge_frac: float) -> float:
+        """State of charge once ready again (a fresh pack, or charged to the launch minimum)."""
+        if self.mode == "swap":
+            return 1.0
+        return max(charge_frac, self.launch_min_frac)
+
+
+@dataclass(frozen=True)
+class SortieProposal:
+    """The sortie the scheduler would fly next from a station.
+
+    Attributes:
+        station: the station id.
+        sortie: the planned sortie (mission, targets, duration, energy).
+        targets: targets this sortie patrols whole, in flight order.
+        urgency: ``(target id, staleness)`` of each, most urgent first
+            (staleness: age over interval; > 1 is overdue).
+        unschedulable: targets left out with the reason (skipped by the
+            planner, or too large for one battery).
+    """
+
+    station: str
+    sortie: Sortie
+    targets: tuple[str, ...]
+    urgency: tuple[tuple[str, float], ...]
+
+    def reason(self) -> str:
+        """One line for the operator: why this sortie, now."""
+        parts = []
+        for target_id, staleness in self.urgency[:4]:
+            if staleness == float("inf"):
+                parts.append(f"{target_id} never patrolled")
+            elif staleness > 1.0:
+                parts.append(f"{target_id} overdue ({staleness:.1f}x its interval)")
+            else:
+                parts.append(f"{target_id} due soon")
+        more = len(self.urgency) - 4
+        if more > 0:
+            parts.append(f"{more} more")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SortieChoice:
+    """What :func:`propose_sortie` found: the proposal (None when nothing is due or
+    nothing due can be flown) and the targets it had to leave out, with reasons
+    (skipped by the planner, or too large for one battery)."""
+
+    proposal: SortieProposal | None
+    unschedulable: dict[str, str] = field(default_factory=dict)
+
+
+def due_candidates(
+    network: Network,
+    station_id: str,
+    states: Iterable[TargetFreshness],
+    horizon_s: float = 0.0,
+    exclude: Iterable[str] = (),
+) -> list[TargetFreshness]:
+    """The station's targets due within ``horizon_s`` [s], most urgent first, minus ``exclude``."""
+    own = {t.id for t in network.targets_of(station_id)}
+    skip = set(exclude)
+    return [
+        s for s in most_overdue(states, horizon_s) if s.target_id in own and s.target_id not in skip
+    ]
+
+
+def propose_sortie(
+    network: Network,
+    profile: DroneProfile,
+    station_id: str,
+    states: Sequence[TargetFreshness],
+    *,
+    horizon_s: float = 0.0,
+    exclude: Iterable[str] = (),
+    max_targets: int = 12,
+    planner: Planner = plan_sorties,
+) -> SortieChoice:
+    """The next sortie from ``station_id``: the most overdue targets that fit one battery.
+
+    Args:
+        network: the patrol network in force.
+        profile: the drone profile the planner assumes.
+        station_id: where the idle drone stands.
+        states: every target's freshness now.
+        horizon_s: also take targets falling due within this time [s].
+        exclude: targets not to take (flown by another drone right now, or
+            known to be unschedulable).
+        max_targets: how many of the most urgent targets are planned together;
+            more gives fuller sorties and costs planning time.
+        planner: the planner (tests pass a stand-in).
+
+    Returns:
+        The proposal (None when nothing of this station is due) and the
+        targets found unschedulable on the way; callers keep the latter out
+        of later calls (``exclude``) and show them to the operator.
+    """
+    if max_targets < 1:
+        raise ScheduleError(f"max_targets must be >= 1, got {max_targets!r}")
+    skipped: dict[str, str] = {}
+    excluded = set(exclude)
+    while True:
+        candidates = due_candidates(network, station_id, states, horizon_s, excluded)[:max_targets]
+        if not candidates:
+            return SortieChoice(None, skipped)
+        ids = [c.target_id for c in candidates]
+        try:
+            result = planner(network, profile, [station_id], ids)
+        except PlanningError as exc:
+            # Nothing plannable among these (e.g. every one inside a no-fly zone).
+            for target_id in ids:
+                skipped[target_id] = "; ".join(exc.problems)
+            excluded.update(ids)
+            continue
+        whole: dict[str, str] = {}
+        for target_id in ids:
+            status = result.targets.get(target_id)
+            if status is None or status.status == "skipped" or not status.sorties:
+                skipped[target_id] = status.reason if status else "not planned"
+            elif len(status.sorties) > 1:
+                skipped[target_id] = (
+                    f"needs {len(status.sorties)} sorties to patrol whole; "
+                    "it cannot be patrolled on one battery"
+                )
+            else:
+                whole[target_id] = status.sorties[0]
+        top = next((c for c in candidates if c.target_id in whole), None)
+        if top is None:
+            excluded.update(ids)
+            continue
+        chosen_id = whole[top.target_id]
+        sortie = next(s for s in result.sorties if s.id == chosen_id)
+        flown = [t for t in sortie.targets if whole.get(t) == chosen_id]
+        rank = {c.target_id: n for n, c in enumerate(candidates)}
+        staleness = {c.target_id: c.staleness for c in candidates}
+        urgency = tuple(
+            (t, staleness[t]) for t in sorted(flown, key=lambda t: rank.get(t, len(rank)))
+        )
+        proposal = SortieProposal(
+            station=station_id, sortie=sortie, targets=tuple(flown), urgency=urgency
+        )
+        return SortieChoice(proposal, skipped)
