@@ -117,7 +117,10 @@ class Scheduler:
         bus: where ``schedule`` events go; DISARMED events start a turnaround.
         mode: ``off``, ``approve`` or ``auto``.
         turnaround: battery swap or charge time at the station.
-        horizon_s: also fly targets falling due within this time [s].
+        horizon_s: also fly targets falling due within this time [s]. About one
+            sortie's length: a target is reached some way into the sortie, and
+            bench/patrol_day.py shows 30 min keeping key targets (30 min) on time
+            where 10 min does not.
         busy: tells whether a vehicle is taken by something else (a dispatch).
         tick_s: how often the fleet is looked at [s].
         snooze_s: how long a rejected or failed drone is left alone [s].
@@ -133,7 +136,7 @@ class Scheduler:
         *,
         mode: str = "approve",
         turnaround: Turnaround | None = None,
-        horizon_s: float = 600.0,
+        horizon_s: float = 1800.0,
         busy: Callable[[str], bool] = lambda vehicle_id: False,
         tick_s: float = 5.0,
         snooze_s: float = 600.0,

@@ -1,0 +1,505 @@
+"""A simulated 24-hour patrol day: the real scheduler and planner, a kinematic stand-in for flight.
+
+What is real: the scheduler's choice of each sortie
+(:func:`dronepatrol.patrol.schedule.propose_sortie`, which plans with
+:func:`dronepatrol.planning.plan_sorties`), the battery turnaround model, the
+dispatch choice (:func:`dronepatrol.patrol.dispatch.propose_dispatch`), and the
+on-time accounting of the reports (:mod:`dronepatrol.patrol.ontime`).
+
+What stands in for the simulator: a drone flies its planned sortie in the
+planner's estimated time; a target counts as patrolled when the drone passes
+the last point of its plan (the planner's coverage is >= 99 %, and the flight
+tests show the flown track judged patrolled); a diverted sortie keeps what it
+finished before the incident and abandons the rest. Battery drains linearly
+over a sortie by its estimated energy; after landing the pack is swapped.
+
+Incidents arrive as a Poisson process (``--incidents-per-hour`` over the whole
+city), each at a uniformly random place within ``--incident-radius-km`` of a
+random station, outside no-fly zones. The dispatcher sends the drone with the
+earliest feasible arrival (idle or diverted from patrol), which holds
+``--hold-min`` over the scene and flies home; an incident nobody can answer
+waits for the first drone that can.
+
+The day is measured after a warm-up (``--warmup-h``) so that it does not
+start from a city never patrolled. Prints one block per fleet size tried,
+then the smallest fleet per station that meets the goals (key on-time >= 95 %,
+median on-scene <= 3 min), then one JSON line with every figure.
+
+Usage: python bench/patrol_day.py [--drones 1,2,3] [--network FILE] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+from shapely.geometry import Point
+
+from dronepatrol.geo import distance_m, offset
+from dronepatrol.network import Network, load_network
+from dronepatrol.patrol.dispatch import propose_dispatch
+from dronepatrol.patrol.ontime import on_time, pooled_rate
+from dronepatrol.patrol.responders import Responder, ResponderState, ResponseModel
+from dronepatrol.patrol.revisit import PRIORITY_ORDER, RevisitPolicy, freshness
+from dronepatrol.patrol.schedule import Turnaround, propose_sortie
+from dronepatrol.planning import DroneProfile, PlanResult, load_profile, plan_sorties
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "missions" / "canberra-sitl.geojson"
+STEP_S = 15.0
+"""Simulation step [s]: the scheduler looks at the fleet this often."""
+
+
+@dataclass
+class Flight:
+    """What a drone is doing in the air (a patrol sortie or an incident)."""
+
+    kind: str  # "patrol" or "incident"
+    start_s: float
+    end_s: float
+    track_xy: np.ndarray  # (n, 2) lat, lon of the path flown
+    track_t: np.ndarray  # time at each track vertex [s]
+    energy_frac: float  # battery this flight uses, 0..1
+    completions: dict[str, float] = field(default_factory=dict)  # target -> patrolled at [s]
+
+
+@dataclass
+class Drone:
+    id: str
+    station: str
+    lat: float
+    lon: float
+    ready_s: float = 0.0
+    flight: Flight | None = None
+    flight_s: float = 0.0
+    sorties: int = 0
+    incident_flights: int = 0
+
+    def position(self, t: float) -> tuple[float, float]:
+        if self.flight is None:
+            return self.lat, self.lon
+        f = self.flight
+        lat = float(np.interp(t, f.track_t, f.track_xy[:, 0]))
+        lon = float(np.interp(t, f.track_t, f.track_xy[:, 1]))
+        return lat, lon
+
+    def battery(self, t: float) -> float:
+        if self.flight is None:
+            return 1.0
+        f = self.flight
+        done = min(1.0, max(0.0, (t - f.start_s) / max(1.0, f.end_s - f.start_s)))
+        return 1.0 - f.energy_frac * done
+
+
+def _completions(network: Network, sortie, start_s: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Track vertices with times, and when each target of the sortie is finished [s]."""
+    track = np.array([(lat, lon) for lat, lon, _ in sortie.track], dtype=float)
+    if len(track) < 2:
+        track = np.vstack([track, track])
+    steps = np.array([distance_m(*a, *b) for a, b in itertools.pairwise(track)], dtype=float)
+    cumulative = np.concatenate([[0.0], np.cumsum(steps)])
+    total = cumulative[-1] or 1.0
+    times = start_s + sortie.duration_s * cumulative / total
+    done: dict[str, float] = {}
+    for target_id in sortie.targets:
+        geometry = network.target(target_id).geometry.buffer(40.0 / 111_000.0)
+        inside = [i for i, (lat, lon) in enumerate(track) if geometry.contains(Point(lon, lat))]
+        index = (
+            inside[-1]
+            if inside
+            else int(np.argmin([Point(lon, lat).distance(geometry) for lat, lon in track]))
+        )
+        done[target_id] = float(times[index])
+    return track, times, done
+
+
+def _incident_place(rng: random.Random, network: Network, radius_m: float) -> tuple[float, float]:
+    station = rng.choice(network.stations)
+    while True:
+        r = radius_m * math.sqrt(rng.random())
+        bearing = rng.uniform(0.0, 2.0 * math.pi)
+        lat, lon = offset(
+            station.lat_deg, station.lon_deg, r * math.cos(bearing), r * math.sin(bearing)
+        )
+        if not any(z.geometry.contains(Point(lon, lat)) for z in network.nofly):
+            return lat, lon
+
+
+@dataclass
+class DayResult:
+    drones_per_station: int
+    on_time: dict[str, float | None]
+    fresh_frac: dict[str, float]
+    station_key_on_time: dict[str, float | None]
+    incidents: int
+    answered: int
+    on_scene_median_s: float | None
+    on_scene_p95_s: float | None
+    flight_hours: float
+    sorties: int
+    battery_cycles: int
+    unschedulable: dict[str, str]
+    scheduler_calls: int
+    planner_calls: int
+    wall_s: float
+
+
+def simulate_day(
+    network: Network,
+    profile: DroneProfile,
+    drones_per_station: int,
+    *,
+    hours: float = 24.0,
+    warmup_h: float = 2.0,
+    incidents_per_hour: float = 2.0,
+    incident_radius_m: float = 3000.0,
+    hold_s: float = 600.0,
+    turnaround: Turnaround | None = None,
+    horizon_s: float = 1800.0,
+    response_speed_mps: float = 12.0,
+    seed: int = 1,
+) -> DayResult:
+    """One simulated day with ``drones_per_station`` drones at every station."""
+    started = time.perf_counter()
+    turnaround = turnaround or Turnaround()
+    policy = RevisitPolicy()
+    model = ResponseModel(cruise_speed_mps=response_speed_mps)
+    rng = random.Random(seed)
+    planner_calls = 0
+
+    @lru_cache(maxsize=4096)
+    def cached_plan(station_id: str, target_ids: tuple[str, ...]) -> PlanResult:
+        nonlocal planner_calls
+        planner_calls += 1
+        return plan_sorties(network, profile, [station_id], list(target_ids))
+
+    def planner(net, prof, station_ids, target_ids):  # plan_sorties' signature, memoised
+        return cached_plan(station_ids[0], tuple(target_ids))
+
+    drones = [
+        Drone(f"{s.id}-{k + 1}", s.id, s.lat_deg, s.lon_deg)
+        for s in network.stations
+        for k in range(drones_per_station)
+    ]
+    targets = [(t.id, str(t.priority), t.revisit_min) for t in network.targets]
+    patrols: dict[str, list[float]] = {t.id: [] for t in network.targets}
+    claimed: dict[str, set[str]] = {d.id: set() for d in drones}  # targets a flight will patrol
+    unschedulable: dict[str, str] = {}
+
+    end_s = (warmup_h + hours) * 3600.0
+    day_start = warmup_h * 3600.0
+    arrivals: list[float] = []
+    t = 0.0
+    while True:
+        t += rng.expovariate(incidents_per_hour / 3600.0)
+        if t >= end_s:
+            break
+        arrivals.append(t)
+    incidents = [(a, *_incident_place(rng, network, incident_radius_m)) for a in arrivals]
+    waiting: list[tuple[float, float, float]] = []
+    on_scene: list[tuple[float, float]] = []  # (created, on-scene delay [s]) in the day
+    scheduler_calls = 0
+
+    def land(drone: Drone, at_s: float) -> None:
+        drone.flight_s += drone.flight.end_s - drone.flight.start_s
+        charge = drone.battery(at_s)
+        drone.flight = None
+        drone.ready_s = at_s + turnaround.ground_time_s(charge)
+        claimed[drone.id] = set()
+
+    def responder(drone: Drone, now: float) -> Responder:
+        lat, lon = drone.position(now)
+        station = network.station(drone.station)
+        if drone.flight is None:
+            state = ResponderState.IDLE if drone.ready_s <= now else ResponderState.CHARGING
+        else:
+            state = (
+                ResponderState.PATROLLING
+                if drone.flight.kind == "patrol"
+                else ResponderState.ON_INCIDENT
+            )
+        return Responder(
+            drone.id,
+            state,
+            lat,
+            lon,
+            0.0 if drone.flight is None else profile.patrol_altitude_m,
+            drone.battery(now),
+            station.lat_deg,
+            station.lon_deg,
+        )
+
+    def dispatch(created: float, lat: float, lon: float, now: float) -> bool:
+        proposal = propose_dispatch([responder(d, now) for d in drones], lat, lon, hold_s, model)
+        if proposal.chosen is None:
+            return False
+        drone = next(d for d in drones if d.id == proposal.chosen.vehicle_id)
+        here = drone.position(now)
+        battery = drone.battery(now)
+        if drone.flight is not None:  # diverted: what is done stays done, the rest is left
+            drone.flight_s += now - drone.flight.start_s
+            for target_id, at in list(drone.flight.completions.items()):
+                if at > now:
+                    patrols[target_id].remove(at)
+            claimed[drone.id] = set()
+        arrive = now + proposal.chosen.eta_s
+        leave = arrive + hold_s
+        station = network.station(drone.station)
+        home = leave + model.return_s(distance_m(lat, lon, station.lat_deg, station.lon_deg))
+        drone.flight = Flight(
+            "incident",
+            now,
+            home,
+            np.array([here, (lat, lon), (lat, lon), (station.lat_deg, station.lon_deg)]),
+            np.array([now, arrive, leave, home]),
+            energy_frac=min(battery, model.battery_frac_for(home - now)),
+        )
+        drone.incident_flights += 1
+        if created >= day_start:
+            on_scene.append((created, arrive - created))
+        return True
+
+    now = 0.0
+    next_incident = 0
+    while now < end_s:
+        for drone in drones:
+            if drone.flight is not None and drone.flight.end_s <= now:
+                land(drone, drone.flight.end_s)
+        while next_incident < len(incidents) and incidents[next_incident][0] <= now:
+            waiting.append(incidents[next_incident])
+            next_incident += 1
+        waiting = [w for w in waiting if not dispatch(*w, now)]
+        states = freshness(
+            targets,
+            {
+                tid: max((p for p in ps if p <= now), default=None)
+                for tid, ps in patrols.items()
+                if any(p <= now for p in ps)
+            },
+            now,
+            policy,
+        )
+        for drone in drones:
+            if drone.flight is not None or drone.ready_s > now:
+                continue
+            scheduler_calls += 1
+            busy = set().union(*claimed.values()) | set(unschedulable)
+            choice = propose_sortie(
+                network,
+                profile,
+                drone.station,
+                states,
+                horizon_s=horizon_s,
+                exclude=busy,
+                planner=planner,
+            )
+            unschedulable.update(choice.unschedulable)
+            if choice.proposal is None:
+                continue
+            sortie = choice.proposal.sortie
+            track, times, done = _completions(network, sortie, now)
+            done = {tid: at for tid, at in done.items() if tid in choice.proposal.targets}
+            drone.flight = Flight(
+                "patrol", now, now + sortie.duration_s, track, times, sortie.energy_frac, done
+            )
+            drone.sorties += 1
+            claimed[drone.id] = set(done)
+            for target_id, at in done.items():
+                patrols[target_id].append(at)
+        now += STEP_S
+
+    by_priority: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
+    by_station_key: dict[str, list] = {s.id: [] for s in network.stations}
+    for target in network.targets:
+        interval = policy.interval_s(str(target.priority), target.revisit_min)
+        times = sorted(p for p in patrols[target.id] if p < end_s)
+        before = [p for p in times if p < day_start]
+        record = on_time(
+            [p for p in times if p >= day_start],
+            interval,
+            day_start,
+            end_s,
+            before[-1] if before else None,
+        )
+        if target.id in unschedulable:
+            continue  # reported separately: no fleet size patrols it
+        by_priority[str(target.priority)].append(record)
+        if str(target.priority) == "key":
+            by_station_key[target.station].append(record)
+    delays = [d for _, d in on_scene]
+    return DayResult(
+        drones_per_station=drones_per_station,
+        on_time={p: pooled_rate(r) for p, r in by_priority.items()},
+        fresh_frac={
+            p: statistics.fmean(x.fresh_frac for x in r) if r else 1.0
+            for p, r in by_priority.items()
+        },
+        station_key_on_time={s: pooled_rate(r) for s, r in by_station_key.items()},
+        incidents=sum(1 for a in arrivals if a >= day_start),
+        answered=len(delays),
+        on_scene_median_s=statistics.median(delays) if delays else None,
+        on_scene_p95_s=float(np.percentile(delays, 95, method="linear")) if delays else None,
+        flight_hours=sum(d.flight_s for d in drones) / 3600.0,
+        sorties=sum(d.sorties for d in drones),
+        battery_cycles=sum(d.sorties + d.incident_flights for d in drones),
+        unschedulable=unschedulable,
+        scheduler_calls=scheduler_calls,
+        planner_calls=planner_calls,
+        wall_s=time.perf_counter() - started,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def _print(result: DayResult) -> None:
+    print(f"-- {result.drones_per_station} drone(s) per station")
+    for level in PRIORITY_ORDER:
+        print(
+            f"   on-time {level:<9} {_pct(result.on_time[level]):>8}"
+            f"   (fresh {result.fresh_frac[level] * 100:.1f} % of the day)"
+        )
+    for station, rate in result.station_key_on_time.items():
+        print(f"   key on-time at {station}: {_pct(rate)}")
+    med = result.on_scene_median_s
+    p95 = result.on_scene_p95_s
+    print(
+        f"   incidents {result.incidents}, answered {result.answered}; on scene median "
+        f"{'n/a' if med is None else f'{med / 60:.2f} min'}, p95 "
+        f"{'n/a' if p95 is None else f'{p95 / 60:.2f} min'}"
+    )
+    print(
+        f"   flight hours {result.flight_hours:.1f}, sorties {result.sorties}, "
+        f"battery cycles {result.battery_cycles}; planner runs {result.planner_calls} "
+        f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--network", type=Path, default=EXAMPLE)
+    parser.add_argument("--drones", default="1,2,3", help="drones per station to try")
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--warmup-h", type=float, default=2.0)
+    parser.add_argument("--incidents-per-hour", type=float, default=2.0)
+    parser.add_argument("--incident-radius-km", type=float, default=3.0)
+    parser.add_argument("--hold-min", type=float, default=10.0)
+    parser.add_argument("--swap-min", type=float, default=5.0)
+    parser.add_argument("--horizon-min", type=float, default=30.0)
+    parser.add_argument(
+        "--response-speed", type=float, default=12.0, help="dispatch cruise speed [m/s]"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    network = load_network(args.network)
+    profile = load_profile()
+    turnaround = Turnaround(mode="swap", swap_s=args.swap_min * 60.0)
+    print(
+        f"network {network.name or args.network.name}: {len(network.targets)} targets, "
+        f"{len(network.stations)} stations; {args.hours:g} h after {args.warmup_h:g} h warm-up; "
+        f"incidents {args.incidents_per_hour:g}/h within {args.incident_radius_km:g} km of a "
+        f"station, held {args.hold_min:g} min; battery swap {args.swap_min:g} min; "
+        f"scheduler horizon {args.horizon_min:g} min; response speed "
+        f"{args.response_speed:g} m/s; seed {args.seed}"
+    )
+    results = []
+    for n in [int(x) for x in args.drones.split(",")]:
+        result = simulate_day(
+            network,
+            profile,
+            n,
+            hours=args.hours,
+            warmup_h=args.warmup_h,
+            incidents_per_hour=args.incidents_per_hour,
+            incident_radius_m=args.incident_radius_km * 1000.0,
+            hold_s=args.hold_min * 60.0,
+            turnaround=turnaround,
+            horizon_s=args.horizon_min * 60.0,
+            response_speed_mps=args.response_speed,
+            seed=args.seed,
+        )
+        _print(result)
+        results.append(result)
+    if results and results[0].unschedulable:
+        for target_id, reason in sorted(results[0].unschedulable.items()):
+            print(f"   not schedulable: {target_id}: {reason}")
+
+    def key_on_time(r: DayResult, station: str) -> bool:
+        key = r.station_key_on_time.get(station)
+        return key is None or key >= 0.95
+
+    needed = {
+        s.id: next((r.drones_per_station for r in results if key_on_time(r, s.id)), None)
+        for s in network.stations
+    }
+    for station, n in needed.items():
+        print(
+            f"key on-time >= 95 % at {station} needs: "
+            + (f"{n} drone(s)" if n else f"more than {results[-1].drones_per_station}")
+        )
+    incident_fleet = next(
+        (
+            r.drones_per_station
+            for r in results
+            if r.on_scene_median_s is not None and r.on_scene_median_s <= 180.0
+        ),
+        None,
+    )
+    print(
+        "median on-scene <= 3 min needs: "
+        + (
+            f"{incident_fleet} drone(s) per station"
+            if incident_fleet
+            else f"more than {results[-1].drones_per_station} per station"
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "network": network.name,
+                "incidents_per_hour": args.incidents_per_hour,
+                "swap_min": args.swap_min,
+                "response_speed_mps": args.response_speed,
+                "key_fleet_needed_per_station": needed,
+                "on_scene_fleet_needed_per_station": incident_fleet,
+                "runs": [
+                    {
+                        "drones_per_station": r.drones_per_station,
+                        "on_time": {
+                            k: None if v is None else round(v, 4) for k, v in r.on_time.items()
+                        },
+                        "key_on_time_by_station": {
+                            k: None if v is None else round(v, 4)
+                            for k, v in r.station_key_on_time.items()
+                        },
+                        "incidents": r.incidents,
+                        "answered": r.answered,
+                        "on_scene_median_s": r.on_scene_median_s and round(r.on_scene_median_s, 1),
+                        "on_scene_p95_s": r.on_scene_p95_s and round(r.on_scene_p95_s, 1),
+                        "flight_hours": round(r.flight_hours, 2),
+                        "sorties": r.sorties,
+                        "battery_cycles": r.battery_cycles,
+                        "wall_s": round(r.wall_s, 1),
+                    }
+                    for r in results
+                ],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
