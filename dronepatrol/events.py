@@ -48,6 +48,8 @@ class EventKind(StrEnum):
     FRESHNESS = "freshness"
     """Targets a finished sortie patrolled: data ``sortie`` and ``patrolled`` (target ids)."""
     RECORDING = "recording"
+    LARGE_EVENT = "large_event"
+    """A large event was added or ended early: data ``event`` (its id) and ``action``."""
 
 
 _sequence = itertools.count(1)

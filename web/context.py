@@ -40,6 +40,7 @@ class ControlRoom:
         network_geojson: the same network as GeoJSON, for the map.
         plans: plans made in this session, by plan id (:class:`PlanResult`).
         freshness: the :class:`dronepatrol.operations.freshness.FreshnessKeeper`, with a network.
+        large_events: the :class:`dronepatrol.operations.LargeEventBook`.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -57,6 +58,7 @@ class ControlRoom:
     network_geojson: dict[str, Any] | None = None
     plans: dict[str, Any] = field(default_factory=dict)
     freshness: Any = None
+    large_events: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
