@@ -60,18 +60,19 @@ class LargeEventBook:
         self._lock = threading.Lock()
 
     def add(
-        self, data: Any, creator: str, base: Network | None = None
+        self, data: Any, creator: str, base: Network | None = None, source: str = "event"
     ) -> tuple[LargeEventRecord, list[Issue]]:
         """Check an event file and store it; returns the record and the warnings.
 
         Raises :class:`LargeEventError` with every problem when the file has
-        errors (checked against ``base``, the network it joins, when given), and
-        :class:`LargeEventConflict` when its id is taken.
+        errors (checked against ``base``, the network it joins, when given;
+        ``source`` names the file in messages), and :class:`LargeEventConflict`
+        when its id is taken.
         """
         now_s = self._clock()
-        event, issues = read_large_event(data, base=base, now_s=now_s)
+        event, issues = read_large_event(data, base=base, now_s=now_s, source=source)
         if event is None:
-            raise LargeEventError("event", issues)
+            raise LargeEventError(source, issues)
         row = LargeEventRow(
             id=event.id,
             name=event.name,

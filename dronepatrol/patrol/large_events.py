@@ -330,7 +330,8 @@ def read_large_event(
                 Issue(
                     ERROR,
                     label,
-                    f"a {kind} belongs to the patrol network, not to an event file; remove it",
+                    f"a {_WORDS[kind]} belongs to the patrol network, not to an event file; "
+                    "remove it",
                 )
             )
             continue
@@ -562,6 +563,8 @@ def _note_nofly(
                     )
                 )
 
+
+_WORDS = {Kind.STATION.value: "station", Kind.NOFLY.value: "no-fly zone"}
 
 _FEATURE_INDEX = re.compile(r"feature\[(\d+)\]")
 
