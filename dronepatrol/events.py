@@ -51,6 +51,8 @@ class EventKind(StrEnum):
     SCHEDULE = "schedule"
     """The patrol scheduler: data ``stage`` (proposed, approved, rejected, expired,
     uploading, launched, failed, mode), ``proposal``, ``station``, ``targets``."""
+    LARGE_EVENT = "large_event"
+    """A large event was added or ended early: data ``event`` (its id) and ``action``."""
 
 
 _sequence = itertools.count(1)

@@ -17,7 +17,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
-from dronepatrol.operations import IncidentBook
+from dronepatrol.operations import IncidentBook, LargeEventBook
 from dronepatrol.settings import Settings
 from dronepatrol.store import make_engine, upgrade
 from dronepatrol.web.context import ControlRoom
@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         engine=engine,
         accounts=AccountService(engine),
         incidents=IncidentBook(engine),
+        large_events=LargeEventBook(engine),
     )
     if settings.admin_password:
         room.accounts.ensure_admin(settings.admin_password)
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         auth,
         incidents,
+        large_events,
         openapi,
         pages,
         plans,
@@ -89,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.bp,
         auth.bp,
         incidents.bp,
+        large_events.bp,
         openapi.bp,
         pages.bp,
         plans.bp,

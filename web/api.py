@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify
@@ -45,10 +46,16 @@ def network() -> Any:
 @bp.get("/freshness")
 @require(Role.VIEWER)
 def freshness() -> Any:
-    """Each target's last patrol (from the flown track) and how overdue it is."""
+    """Each target in force (large events' included): last patrol and how overdue it is.
+
+    ``event`` names the large event a target belongs to, ``tightened_by`` the
+    event whose zone tightened a network target's interval (else null).
+    """
     keeper = control_room().freshness
     if keeper is None:
         abort(404, description="no patrol network loaded: serve with --network FILE")
+    now_s = time.time()
+    force = keeper.in_force(now_s)
     return jsonify(
         targets=[
             {
@@ -59,7 +66,9 @@ def freshness() -> Any:
                 "due_in_s": s.due_in_s if s.last_patrolled_s is not None else None,
                 "overdue": s.overdue,
                 "staleness": s.staleness if s.last_patrolled_s is not None else None,
+                "event": force.event_of.get(s.target_id),
+                "tightened_by": force.tightened_by.get(s.target_id),
             }
-            for s in keeper.states()
+            for s in keeper.states(now_s)
         ]
     )

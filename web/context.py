@@ -42,6 +42,7 @@ class ControlRoom:
         freshness: the :class:`dronepatrol.operations.freshness.FreshnessKeeper`, with a network.
         scheduler: the :class:`dronepatrol.operations.scheduler.Scheduler`, with a network
             and a fleet.
+        large_events: the :class:`dronepatrol.operations.LargeEventBook`.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -60,6 +61,7 @@ class ControlRoom:
     plans: dict[str, Any] = field(default_factory=dict)
     freshness: Any = None
     scheduler: Any = None
+    large_events: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)

@@ -103,6 +103,36 @@ INCIDENT = {
     },
 }
 
+LARGE_EVENT = {
+    "type": "object",
+    "required": ["id", "name", "status", "active", "start_s", "end_s", "time_left_s"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "status": {"type": "string", "enum": ["scheduled", "active", "ended", "cancelled"]},
+        "active": {"type": "boolean"},
+        "start_s": {"type": "number"},
+        "end_s": {"type": "number"},
+        "ended_s": {"type": ["number", "null"]},
+        "time_left_s": {"type": "number"},
+        "targets": {"type": "integer"},
+        "intervals_min": {"type": "object"},
+        "creator": {"type": "string"},
+        "created_s": {"type": "number"},
+        "ended_by": {"type": ["string", "null"]},
+        "warnings": {"type": "array"},
+    },
+}
+
+FEATURE_COLLECTION = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
 PLAN = {
     "type": "object",
     "required": ["id", "summary", "tracks"],
@@ -133,7 +163,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "not signed in",
         403: "role too low",
         404: "not found",
-        409: "the vehicle cannot take it now",
+        409: "cannot be done now (the message says why)",
         429: "too many failed sign-ins",
     }
     return {str(code): _json(ERROR, words[code]) for code in codes}
@@ -483,6 +513,58 @@ def document() -> dict[str, Any]:
                             "every target of the network",
                         ),
                         **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/large-events": {
+                "get": {
+                    "summary": "Large events, latest start first, with status and time left",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["events"],
+                                "properties": {"events": {"type": "array", "items": LARGE_EVENT}},
+                            },
+                            "the events",
+                        ),
+                        **_errors(401),
+                    },
+                },
+                "post": {
+                    "summary": "Add a large event: its zone and targets as GeoJSON "
+                    "(a zone feature with id, name, start, end, intervals_min)",
+                    "security": signed_in,
+                    "requestBody": _body(FEATURE_COLLECTION),
+                    "responses": {
+                        "201": _json(LARGE_EVENT, "the event, with the file's warnings"),
+                        "400": _json(
+                            {**ERROR, "properties": {**ERROR["properties"], "issues": {}}},
+                            "every problem of the file, in 'issues'",
+                        ),
+                        **_errors(401, 403, 409),
+                    },
+                },
+            },
+            "/api/large-events/active": {
+                "get": {
+                    "summary": "Zones and targets of the events on now (GeoJSON)",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(FEATURE_COLLECTION, "zones and targets"),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/large-events/{event_id}/end": {
+                "post": {
+                    "summary": "End a large event now (cancel it when it has not started)",
+                    "security": signed_in,
+                    "parameters": [_path("event_id")],
+                    "responses": {
+                        "200": _json(LARGE_EVENT, "the event, ended"),
+                        **_errors(401, 403, 404, 409),
                     },
                 }
             },

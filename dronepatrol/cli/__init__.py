@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from dronepatrol import __version__
-from dronepatrol.cli import fly, network, plan, serve, sim, sorties, users
+from dronepatrol.cli import event, fly, network, plan, serve, sim, sorties, users
 from dronepatrol.settings import Settings, SettingsError
 
 
@@ -44,6 +44,7 @@ for command in (
     sim.sim,
     sim.sitl,
     network.network,
+    event.event,
     plan.plan,
     fly.fly,
     sorties.sorties,

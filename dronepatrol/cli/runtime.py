@@ -112,14 +112,19 @@ class ControlRuntime:
             self._start_scheduler(fleet)
 
     def _start_freshness(self) -> None:
-        """Judge every finished sortie against the network's targets (freshness map, scheduler)."""
+        """Judge every finished sortie against the targets in force (freshness map, scheduler).
+
+        The targets in force are the network's plus those of the large events on.
+        """
         from dronepatrol.operations.freshness import FreshnessKeeper
         from dronepatrol.patrol.patrolled import Camera
         from dronepatrol.planning import load_profile
 
         profile = self.profile = load_profile()
         camera = Camera(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
-        keeper = FreshnessKeeper(self.room.engine, self.network, camera, self.room.bus).start()
+        keeper = FreshnessKeeper(
+            self.room.engine, self.network, camera, self.room.bus, events=self.room.large_events
+        ).start()
         self.room.freshness = keeper
         self._stoppers.append(keeper.stop)
 

@@ -12,6 +12,7 @@ from dronepatrol.network.loading import (
     NetworkError,
     load_network,
     parse_network,
+    parse_polygon,
     read_network,
 )
 from dronepatrol.network.model import (
@@ -42,6 +43,7 @@ __all__ = [
     "format_summary",
     "load_network",
     "parse_network",
+    "parse_polygon",
     "read_network",
     "summarize",
 ]

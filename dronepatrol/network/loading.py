@@ -111,8 +111,14 @@ def load_network(path: str | Path) -> Network:
     return network
 
 
-def parse_network(data: Any, source: str = "network") -> tuple[Network | None, list[Issue]]:
-    """Build a network from parsed GeoJSON, with every issue found."""
+def parse_network(
+    data: Any, source: str = "network", *, require_station: bool = True
+) -> tuple[Network | None, list[Issue]]:
+    """Build a network from parsed GeoJSON, with every issue found.
+
+    ``require_station=False`` reads targets that join another network's
+    stations (a large event's file): a file with no station is then sound.
+    """
     issues: list[Issue] = []
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         issues.append(
@@ -161,7 +167,7 @@ def parse_network(data: Any, source: str = "network") -> tuple[Network | None, l
         and f["properties"].get("kind") == Kind.STATION.value
         for f in features
     )
-    if not declared:
+    if not declared and require_station:
         issues.append(
             Issue(
                 ERROR,
@@ -272,14 +278,25 @@ def _parse_feature(
     return label, kind, geom, props
 
 
-def _parse_geometry(label: str, kind: Kind, geometry: Any, issues: list[Issue]) -> Any:
+def parse_polygon(label: str, geometry: Any, issues: list[Issue], what: str) -> Polygon | None:
+    """A GeoJSON Polygon checked as a grid's is (closed rings, no crossing edges), or None.
+
+    ``what`` names the feature in the messages (e.g. "zone"); problems go to ``issues``.
+    """
+    return _parse_geometry(label, Kind.GRID, geometry, issues, what)
+
+
+def _parse_geometry(
+    label: str, kind: Kind, geometry: Any, issues: list[Issue], what: str = ""
+) -> Any:
     want = GEOMETRY_OF_KIND[kind]
+    what = what or str(kind)
     if not isinstance(geometry, Mapping):
-        issues.append(Issue(ERROR, label, f"no geometry; a {kind} needs a {want}"))
+        issues.append(Issue(ERROR, label, f"no geometry; a {what} needs a {want}"))
         return None
     if geometry.get("type") != want:
         issues.append(
-            Issue(ERROR, label, f"geometry is {geometry.get('type')!r}; a {kind} needs a {want}")
+            Issue(ERROR, label, f"geometry is {geometry.get('type')!r}; a {what} needs a {want}")
         )
         return None
     coords = geometry.get("coordinates")

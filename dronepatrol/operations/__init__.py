@@ -1,4 +1,4 @@
-"""Patrol operations that act on the fleet: incidents and their dispatch.
+"""Patrol operations that act on the fleet: incidents and their dispatch, large events.
 
 The decisions (who answers, who holds which point) are pure code in
 :mod:`dronepatrol.patrol`; this package records incidents and carries the
@@ -7,6 +7,12 @@ decisions out through the fleet.
 
 from dronepatrol.operations.dispatcher import Dispatcher, DispatchError, responder_of
 from dronepatrol.operations.incidents import IncidentBook, IncidentError, IncidentView
+from dronepatrol.operations.large_events import (
+    LargeEventBook,
+    LargeEventConflict,
+    LargeEventNotFound,
+    LargeEventRecord,
+)
 
 __all__ = [
     "DispatchError",
@@ -14,5 +20,9 @@ __all__ = [
     "IncidentBook",
     "IncidentError",
     "IncidentView",
+    "LargeEventBook",
+    "LargeEventConflict",
+    "LargeEventNotFound",
+    "LargeEventRecord",
     "responder_of",
 ]

@@ -6,6 +6,13 @@ by the patrolled rules (:mod:`dronepatrol.patrol.patrolled`: a point held in
 view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
 stores a visit for each one patrolled. A target's last visit and its
 priority's revisit interval give how overdue it is.
+
+Large events (:mod:`dronepatrol.patrol.large_events`) change both while they
+are on: :meth:`FreshnessKeeper.network_at` is the network in force (the base
+network plus every active event's targets), :meth:`FreshnessKeeper.states`
+gives those targets their event's intervals and tightens base targets inside
+an active zone, and a sortie is judged against the targets of every event on
+at some moment of its flight.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import Engine, func, select
@@ -21,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.network import Kind, Network
+from dronepatrol.patrol.large_events import LargeEvent, PatrolInForce, in_force, in_force_between
 from dronepatrol.patrol.patrolled import Camera, PatrolCheck, TrackCoverage, TrackSample
-from dronepatrol.patrol.revisit import RevisitPolicy, TargetFreshness, freshness
+from dronepatrol.patrol.revisit import RevisitPolicy, TargetFreshness
 from dronepatrol.store import Sortie, TargetVisit
 from dronepatrol.store import TrackSample as TrackRow
 
@@ -49,6 +58,14 @@ def judge(network: Network, samples: list[TrackSample], camera: Camera) -> dict[
     return out
 
 
+class LargeEventSource(Protocol):
+    """Where the keeper finds large events (:class:`dronepatrol.operations.LargeEventBook`)."""
+
+    def between(self, start_s: float, end_s: float) -> Iterable[LargeEvent]:
+        """Events in force at some moment of [start_s, end_s] [s since the epoch]."""
+        ...
+
+
 class FreshnessKeeper:
     """Records target visits as sorties end and answers how fresh each target is.
 
@@ -57,7 +74,8 @@ class FreshnessKeeper:
         network: the patrol network.
         camera: the patrol camera's field of view.
         bus: the fleet's bus (DISARMED events start an assessment).
-        policy: revisit intervals per priority level.
+        policy: the city's revisit intervals per priority level.
+        events: the large events, whose targets and intervals join while they are on.
     """
 
     def __init__(
@@ -67,12 +85,14 @@ class FreshnessKeeper:
         camera: Camera,
         bus: EventBus | None = None,
         policy: RevisitPolicy | None = None,
+        events: LargeEventSource | None = None,
     ) -> None:
         self.engine = engine
         self.network = network
         self.camera = camera
         self.bus = bus
         self.policy = policy or RevisitPolicy()
+        self.events = events
         self._subscription: Any = None
         self._thread: threading.Thread | None = None
 
@@ -144,7 +164,10 @@ class FreshnessKeeper:
                 TrackSample(t, lat, lon, alt or 0.0, heading or 0.0)
                 for t, lat, lon, alt, heading in rows
             ]
-            checks = judge(self.network, samples, self.camera) if samples else {}
+            checks: dict[str, PatrolCheck] = {}
+            if samples:
+                flown = self._in_force_between(samples[0].time_s, samples[-1].time_s)
+                checks = judge(flown.network, samples, self.camera)
             session.query(TargetVisit).filter(TargetVisit.sortie_id == sortie_id).delete()
             for target_id, check in checks.items():
                 if check.patrolled and check.at_s is not None:
@@ -173,7 +196,38 @@ class FreshnessKeeper:
             ).all()
         return dict(rows)
 
+    # ------------------------------------------------------------- in force
+
+    def in_force(self, now_s: float | None = None) -> PatrolInForce:
+        """The network, revisit intervals and large events in force now (or at ``now_s``)."""
+        now_s = time.time() if now_s is None else now_s
+        events = self.events.between(now_s, now_s) if self.events is not None else ()
+        return in_force(self.network, events, now_s, self.policy)
+
+    def _in_force_between(self, start_s: float, end_s: float) -> PatrolInForce:
+        events = self.events.between(start_s, end_s) if self.events is not None else ()
+        return in_force_between(self.network, events, start_s, end_s, self.policy)
+
+    def network_at(self, now_s: float | None = None) -> Network:
+        """The patrol network in force: the base network plus every active event's targets."""
+        return self.in_force(now_s).network
+
     def states(self, now_s: float | None = None) -> list[TargetFreshness]:
-        """Every target's freshness now (or at ``now_s``)."""
-        targets = [(t.id, str(t.priority), t.revisit_min) for t in self.network.targets]
-        return freshness(targets, self.last_patrolled(), now_s or time.time(), self.policy)
+        """Every target's freshness now (or at ``now_s``), active events' targets included.
+
+        Intervals are the ones in force: an event target's event policy, and
+        for a base target inside an active zone the tighter of its own and the event's.
+        """
+        now_s = time.time() if now_s is None else now_s
+        force = self.in_force(now_s)
+        last = self.last_patrolled()
+        return [
+            TargetFreshness(
+                target_id=t.id,
+                priority=str(t.priority),
+                interval_s=force.interval_s[t.id],
+                last_patrolled_s=last.get(t.id),
+                now_s=now_s,
+            )
+            for t in force.network.targets
+        ]

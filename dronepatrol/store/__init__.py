@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dronepatrol.store.account_tables import ApiToken, AuditEntry, User
 from dronepatrol.store.engine import StoreError, make_engine, normalise_url
+from dronepatrol.store.event_tables import LargeEventRow
 from dronepatrol.store.incident_tables import Incident
 from dronepatrol.store.migrate import current_revision, downgrade, head_revision, upgrade
 from dronepatrol.store.models import (
@@ -31,6 +32,7 @@ __all__ = [
     "Base",
     "Detection",
     "Incident",
+    "LargeEventRow",
     "Media",
     "MediaKind",
     "Outcome",

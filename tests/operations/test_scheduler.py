@@ -149,7 +149,7 @@ def test_nothing_due_is_said_and_unschedulable_targets_are_listed(network) -> No
     fresh = {t.id: NOW - 60.0 for t in network.targets}
     del fresh["P014"]  # inside a no-fly zone: never flyable
     fleet = Snapshots(_at(network, "S02", "c"))
-    scheduler, _ = _scheduler(network, fleet, keeper=Keeper(network, fresh))
+    scheduler, _ = _scheduler(network, fleet, keeper=Keeper(network, fresh), horizon_s=600.0)
     assert scheduler.tick(NOW) == []
     status = scheduler.status()
     assert status["waiting"]["c"] == "nothing of S02 is due"

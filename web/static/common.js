@@ -157,5 +157,5 @@ const DP = (function () {
     return div.innerHTML;
   }
 
-  return { api, on, outcome, networkMap, liveDrones, fmt, escape, COLOURS };
+  return { api, on, outcome, networkMap, liveDrones, styleFor, pointFor, fmt, escape, COLOURS };
 })();

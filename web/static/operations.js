@@ -12,27 +12,158 @@
     return t.staleness > 0.75 ? "#f2b63c" : "#3ccf7a";
   }
 
+  // Large events: active zones (dashed, with name and time left) and their targets.
+  const ZONE_STYLE = { color: "#c18cff", weight: 2.5, dashArray: "8 6", fillColor: "#c18cff", fillOpacity: 0.06 };
+  const eventLayer = L.geoJSON(null, {
+    renderer: L.svg(), // zones as SVG paths, above the canvas-drawn network
+    style: (f) => (f.properties.kind === "zone" ? ZONE_STYLE : DP.styleFor(f)),
+    pointToLayer: DP.pointFor,
+    onEachFeature: (f, l) => {
+      const p = f.properties;
+      if (p.kind === "zone") {
+        l.bindTooltip(zoneLabel(p), { permanent: true, direction: "center", className: "zone-label" });
+      } else {
+        l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""} · ${p.priority}`);
+      }
+    },
+  }).addTo(map);
+
+  function duration(seconds) {
+    const minutes = Math.max(0, Math.round(seconds / 60));
+    const h = Math.floor(minutes / 60);
+    return h ? `${h} h ${String(minutes % 60).padStart(2, "0")} min` : `${minutes} min`;
+  }
+
+  function zoneLabel(p) {
+    return `${DP.escape(p.name)} · ${duration(p.time_left_s)} left`;
+  }
+
+  function targetLayers() {
+    return [layer, eventLayer].filter(Boolean);
+  }
+
   async function paintFreshness() {
-    if (!layer) return;
     if (!toggle.checked) {
-      layer.eachLayer((l) => l.setStyle && layer.resetStyle(l));
+      targetLayers().forEach((g) => g.eachLayer((l) => l.setStyle && g.resetStyle(l)));
       return;
     }
     try {
       const { targets } = await DP.api("GET", "/api/freshness");
       const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
-      layer.eachLayer((l) => {
+      targetLayers().forEach((g) => g.eachLayer((l) => {
         const p = l.feature.properties;
         if (!byId[p.id] || !l.setStyle) return;
         const colour = freshnessColour(byId[p.id]);
         l.setStyle({ color: colour, fillColor: colour });
-      });
+      }));
     } catch (e) {
       toggle.checked = false;
     }
   }
   toggle.addEventListener("change", paintFreshness);
   DP.on("freshness", paintFreshness);
+
+  const eventsEl = document.getElementById("large-events");
+  const canCommand = ["commander", "operator", "admin"].includes(document.body.dataset.role);
+
+  function when(seconds) {
+    return new Date(seconds * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  }
+
+  function eventCard(e) {
+    const left = e.status === "active" ? `${duration(e.time_left_s)} left` : `starts ${when(e.start_s)}`;
+    const end = canCommand
+      ? `<div class="controls"><button type="button" class="danger" data-end="${DP.escape(e.id)}">${e.status === "active" ? "End now" : "Cancel"}</button></div>`
+      : "";
+    return `<div class="card event-card" data-event="${DP.escape(e.id)}">
+      <h3>${DP.escape(e.name)} <span class="pill ${e.status}">${e.status}</span></h3>
+      <p>${when(e.start_s)} – ${when(e.end_s)} · ${e.targets} targets · ${left}</p>
+      ${end}</div>`;
+  }
+
+  let eventsAsked = 0;
+  async function loadEvents() {
+    const asked = ++eventsAsked;
+    try {
+      const [{ events }, zones] = await Promise.all([
+        DP.api("GET", "/api/large-events"),
+        DP.api("GET", "/api/large-events/active"),
+      ]);
+      if (asked !== eventsAsked) return; // a newer answer is on its way
+      const current = events.filter((e) => e.status === "active" || e.status === "scheduled");
+      eventsEl.innerHTML = current.length ? current.map(eventCard).join("") : `<p class="empty">No large event on or coming.</p>`;
+      eventLayer.clearLayers();
+      eventLayer.addData(zones);
+      if (!layer && zones.features.length) map.fitBounds(eventLayer.getBounds(), { padding: [20, 20] });
+      paintFreshness();
+    } catch (e) {
+      eventsEl.innerHTML = `<p class="answer error">${DP.escape(e.message)}</p>`;
+    }
+  }
+
+  eventsEl.addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-end]");
+    if (!button || !window.confirm(`End the large event ${button.dataset.end} now?`)) return;
+    try {
+      await DP.api("POST", `/api/large-events/${encodeURIComponent(button.dataset.end)}/end`);
+    } catch (err) {
+      window.alert(err.message);
+    }
+    loadEvents();
+  });
+
+  const form = document.getElementById("event-form");
+  if (form) {
+    const fileInput = document.getElementById("event-file");
+    const startInput = document.getElementById("event-start");
+    const endInput = document.getElementById("event-end");
+    const answer = document.getElementById("event-answer");
+    let eventData = null;
+    const localInput = (iso) => {
+      const d = new Date(iso);
+      if (isNaN(d)) return "";
+      return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    };
+    const zoneOf = (data) => (data.features || []).find((f) => f.properties && f.properties.kind === "zone");
+    fileInput.addEventListener("change", async () => {
+      answer.textContent = "";
+      answer.className = "answer";
+      eventData = null;
+      try {
+        eventData = JSON.parse(await fileInput.files[0].text());
+        const zone = zoneOf(eventData);
+        if (!zone) throw new Error("the file has no feature of kind 'zone'");
+        startInput.value = localInput(zone.properties.start);
+        endInput.value = localInput(zone.properties.end);
+      } catch (e) {
+        answer.textContent = `Not an event file: ${e.message}`;
+        answer.className = "answer error";
+      }
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!eventData || !zoneOf(eventData)) return;
+      const zone = zoneOf(eventData);
+      zone.properties.start = new Date(startInput.value).toISOString();
+      zone.properties.end = new Date(endInput.value).toISOString();
+      try {
+        const added = await DP.api("POST", "/api/large-events", eventData);
+        const warnings = added.warnings.map((w) => ` ${w.feature}: ${w.message}`).join(";");
+        answer.textContent = `Added ${added.name} (${added.status}).${warnings ? " Warnings:" + warnings : ""}`;
+        answer.className = "answer ok";
+        form.reset();
+        eventData = null;
+        loadEvents();
+      } catch (err) {
+        answer.textContent = err.message;
+        answer.className = "answer error";
+      }
+    });
+  }
+
+  loadEvents();
+  DP.on("large_event", loadEvents);
+  setInterval(loadEvents, 30000);
   const fleetEl = document.getElementById("fleet");
   const cards = new Map();
   const canFly = document.body.dataset.role === "operator" || document.body.dataset.role === "admin";

@@ -1,0 +1,62 @@
+"""A large event on the Operations map: uploaded from the panel, drawn, ended early."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-showground-event.geojson"
+
+
+def test_a_commander_uploads_an_event_and_sees_its_zone(
+    page, admin_password, artifacts, tmp_path
+) -> None:
+    data = json.loads(EXAMPLE.read_text())
+    zone = data["features"][0]["properties"]
+    zone["start"] = datetime.fromtimestamp(time.time() - 600, UTC).isoformat()
+    zone["end"] = datetime.fromtimestamp(time.time() + 2.5 * 3600, UTC).isoformat()
+    path = tmp_path / "showground.geojson"
+    path.write_text(json.dumps(data))
+
+    page.goto("/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", admin_password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.wait_for_selector("#large-events .empty")
+
+    page.click(".event-upload summary")
+    page.set_input_files("#event-file", str(path))
+    # the panel shows the file's times (local) for the commander to check or change
+    page.wait_for_function("document.getElementById('event-start').value !== ''")
+    assert page.input_value("#event-end") != ""
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("#event-answer.ok", timeout=15_000)
+    assert "Added Showground final (active)" in page.inner_text("#event-answer")
+
+    card = page.locator(".event-card[data-event='showground-final']")
+    card.wait_for(timeout=15_000)
+    assert "active" in card.inner_text() and "7 targets" in card.inner_text()
+    label = page.locator(".zone-label")
+    label.wait_for(timeout=15_000)
+    assert "Showground final" in label.inner_text()
+    assert "2 h" in label.inner_text() and "left" in label.inner_text()
+    # the zone's outline is dashed
+    assert page.locator("path[stroke-dasharray='8 6']").count() == 1
+
+    page.screenshot(path=str(artifacts / "large-event-operations.png"))
+    page.check("#freshness-toggle")
+    page.wait_for_timeout(1000)  # let the freshness answer repaint the targets
+    page.screenshot(path=str(artifacts / "large-event-freshness.png"))
+
+    card.locator("button[data-end]").click()  # the confirmation is accepted by the fixture
+    page.wait_for_selector(".zone-label", state="detached", timeout=15_000)
+    assert page.locator("path[stroke-dasharray='8 6']").count() == 0
+    page.wait_for_selector("#large-events .empty")
+    assert page.console_errors == []
