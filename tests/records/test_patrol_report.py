@@ -120,6 +120,7 @@ def test_incidents_answered_and_response_percentiles(seeded, network) -> None:
 
     key, attention, general = (p.responses for p in report.priorities)
     assert (key.to_scene.median_s, key.to_scene.p95_s) == (250.0, pytest.approx(295.0))
+    assert (attention.created, attention.to_scene.median_s) == (1, 420.0)
     assert general.answered == 0 and general.to_scene.median_s is None
 
 
