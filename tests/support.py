@@ -80,12 +80,12 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
 
 # ------------------------------------------------------------------ a reported day
 
-REPORT_DAY = "2026-11-29"
+REPORT_DAY = "2025-11-29"
 """The day :func:`seed_report_day` fills, read in :data:`REPORT_ZONE`."""
 
 REPORT_ZONE = "+08:00"
 
-REPORT_DAY_START_S = 1_795_881_600.0
+REPORT_DAY_START_S = 1_764_345_600.0
 """Midnight starting :data:`REPORT_DAY` in :data:`REPORT_ZONE` [s since the epoch]."""
 
 
