@@ -21,9 +21,14 @@ def free_tcp_port() -> int:
         return sock.getsockname()[1]
 
 
+def served_demo(data_dir: Path, admin_password: str, *options: str):
+    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy."""
+    return served_app(data_dir, admin_password, "--demo", "2", *options)
+
+
 @contextmanager
-def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
-    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy.
+def served_app(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
+    """``dronepatrol serve OPTIONS`` as a process; yields its base URL once healthy.
 
     The server's output goes to ``data_dir/serve.log``; on exit it gets Ctrl-C
     (SIGINT) and 30 s to stop cleanly, and the log must hold no traceback.
@@ -42,8 +47,6 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 "-m",
                 "dronepatrol",
                 "serve",
-                "--demo",
-                "2",
                 "--port",
                 str(port),
                 *options,
@@ -62,7 +65,7 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 except OSError:
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(
-                            "the demo server did not answer /api/health in 60 s:\n"
+                            "the server did not answer /api/health in 60 s:\n"
                             + log_path.read_text(errors="replace")
                         ) from None
                     time.sleep(0.3)

@@ -21,7 +21,6 @@
   }
 
   const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(100 * x)} %`);
-  const minutes = (s) => (s === null || s === undefined ? "–" : `${(s / 60).toFixed(1)} min`);
 
   function tile(name, value, note) {
     const el = document.querySelector(`.tile[data-tile="${name}"]`);
@@ -101,7 +100,8 @@
     const fleet = report.fleet;
     tile("incidents", `${fleet.incidents_answered} of ${fleet.incidents}`, "reached on scene");
     const scene = fleet.response.to_scene;
-    tile("response", `${minutes(scene.median_s)} / ${minutes(scene.p95_s)}`, "created to on scene");
+    const both = scene.median_s === null ? "–" : `${(scene.median_s / 60).toFixed(1)} / ${(scene.p95_s / 60).toFixed(1)} min`;
+    tile("response", both, "created to on scene");
     tile("flight", fleet.flight_hours.toFixed(1), `${fleet.sorties} sorties`);
 
     barChart(document.getElementById("chart-priority"),
