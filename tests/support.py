@@ -21,9 +21,14 @@ def free_tcp_port() -> int:
         return sock.getsockname()[1]
 
 
+def served_demo(data_dir: Path, admin_password: str, *options: str):
+    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy."""
+    return served_app(data_dir, admin_password, "--demo", "2", *options)
+
+
 @contextmanager
-def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
-    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy.
+def served_app(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
+    """``dronepatrol serve OPTIONS`` as a process; yields its base URL once healthy.
 
     The server's output goes to ``data_dir/serve.log``; on exit it gets Ctrl-C
     (SIGINT) and 30 s to stop cleanly, and the log must hold no traceback.
@@ -42,8 +47,6 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 "-m",
                 "dronepatrol",
                 "serve",
-                "--demo",
-                "2",
                 "--port",
                 str(port),
                 *options,
@@ -62,7 +65,7 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 except OSError:
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(
-                            "the demo server did not answer /api/health in 60 s:\n"
+                            "the server did not answer /api/health in 60 s:\n"
                             + log_path.read_text(errors="replace")
                         ) from None
                     time.sleep(0.3)
@@ -76,3 +79,178 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 proc.wait()
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output
+
+
+# ------------------------------------------------------------------ a reported day
+
+REPORT_DAY = "2025-11-29"
+"""The day :func:`seed_report_day` fills, read in :data:`REPORT_ZONE`."""
+
+REPORT_ZONE = "+08:00"
+
+REPORT_DAY_START_S = 1_764_345_600.0
+"""Midnight starting :data:`REPORT_DAY` in :data:`REPORT_ZONE` [s since the epoch]."""
+
+
+def _feature(kind: str, fid: str, geometry: dict, **props: object) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"kind": kind, "id": fid, **props},
+        "geometry": geometry,
+    }
+
+
+REPORT_NETWORK = {
+    "type": "FeatureCollection",
+    "name": "Report test network",
+    "features": [
+        _feature(
+            "station", "N", {"type": "Point", "coordinates": [149.165, -35.360]}, name="North"
+        ),
+        _feature(
+            "station", "S", {"type": "Point", "coordinates": [149.165, -35.400]}, name="South"
+        ),
+        _feature(
+            "point",
+            "K1",
+            {"type": "Point", "coordinates": [149.166, -35.361]},
+            priority="key",
+            station="N",
+            name="School gate",
+        ),
+        _feature(
+            "line",
+            "A1",
+            {"type": "LineString", "coordinates": [[149.160, -35.362], [149.170, -35.362]]},
+            priority="attention",
+            station="N",
+            name="Main road",
+        ),
+        _feature(
+            "grid",
+            "G1",
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [149.160, -35.398],
+                        [149.164, -35.398],
+                        [149.164, -35.395],
+                        [149.160, -35.395],
+                        [149.160, -35.398],
+                    ]
+                ],
+            },
+            priority="general",
+            station="S",
+            name="Market",
+        ),
+        _feature(
+            "point",
+            "K2",
+            {"type": "Point", "coordinates": [149.166, -35.401]},
+            priority="key",
+            station="S",
+            name="Bank",
+            revisit_min=60,
+        ),
+    ],
+}
+"""A small patrol network: stations N and S, a key point and an attention line of N, a
+general grid and a key point (revisit 60 min) of S."""
+
+
+def seed_report_day(engine) -> None:
+    """Fill a migrated database with one worked day of patrol over :data:`REPORT_NETWORK`.
+
+    Times are hours after :data:`REPORT_DAY_START_S`. The figures they give are
+    worked out in tests/records/test_patrol_report.py.
+    """
+    from sqlalchemy.orm import Session
+
+    from dronepatrol.store import Incident, Sortie, TargetVisit, TrackSample, Vehicle
+
+    def at(hours: float) -> float:
+        return REPORT_DAY_START_S + hours * 3600.0
+
+    north, south = (-35.3605, 149.1652), (-35.3998, 149.1648)  # take-off spots
+    with Session(engine) as session:
+        session.add_all(
+            [
+                Vehicle(id="V1", name="N-1", first_seen_s=at(-48), last_seen_s=at(30)),
+                Vehicle(id="V2", name="S-1", first_seen_s=at(-48), last_seen_s=at(30)),
+            ]
+        )
+        session.flush()
+
+        def sortie(vehicle, start_h, end_h, spot, battery, last_h=None, station=""):
+            row = Sortie(
+                vehicle_id=vehicle,
+                started_s=at(start_h),
+                ended_s=None if end_h is None else at(end_h),
+                outcome=None if end_h is None else "completed",
+                station=station,
+            )
+            session.add(row)
+            session.flush()
+            if spot is not None:
+                last = end_h if end_h is not None else last_h
+                mid = (start_h + last) / 2
+                for hours, pct in ((start_h, battery[0]), (mid, None), (last, battery[1])):
+                    session.add(
+                        TrackSample(
+                            sortie_id=row.id,
+                            time_s=at(hours),
+                            lat_deg=spot[0],
+                            lon_deg=spot[1],
+                            alt_rel_m=40.0,
+                            battery_pct=pct,
+                        )
+                    )
+            return row.id
+
+        a = sortie("V1", 5 / 60, 50 / 60, north, (100.0, 40.0))
+        sortie("V1", 80 / 60, 125 / 60, north, (95.0, 35.0))
+        c = sortie("V2", 410 / 60, 440 / 60, south, (100.0, 70.0))
+        sortie("V2", -0.5, 0.5, south, (100.0, 50.0))  # began the day before
+        sortie("V2", 23 + 40 / 60, None, south, (90.0, 80.0), last_h=24 + 10 / 60)  # open
+        sortie("V1", 10.0, 10.5, None, None, station="N")  # no track: the plan's station
+
+        def visit(target, hours, imaged, sortie_id=a):
+            session.add(
+                TargetVisit(
+                    target_id=target, sortie_id=sortie_id, patrolled_s=at(hours), imaged=imaged
+                )
+            )
+
+        for hours in (-10 / 60, 15 / 60, 45 / 60, 1.5, 24 + 10 / 60):
+            visit("K1", hours, 35.0)
+        visit("A1", 1.0, 0.92)
+        visit("A1", 2.5, 0.97)
+        for hours, imaged in ((7.0, 0.96), (14.0, 0.99), (21.0, 0.95)):
+            visit("G1", hours, imaged, c)
+        visit("X9", 3.0, 1.0)  # not in the network
+        visit("G1", 24.0, 1.0)  # the next day's first moment
+
+        def incident(priority, spot, created_h, dispatched, airborne, on_scene):
+            created = at(created_h)
+            session.add(
+                Incident(
+                    created_s=created,
+                    lat_deg=spot[0],
+                    lon_deg=spot[1],
+                    priority=priority,
+                    creator="commander",
+                    status="on_scene" if on_scene else "failed",
+                    dispatched_s=None if dispatched is None else created + dispatched,
+                    airborne_s=None if airborne is None else created + airborne,
+                    on_scene_s=None if on_scene is None else created + on_scene,
+                )
+            )
+
+        incident("key", (-35.362, 149.167), 3.0, 30, 90, 300)
+        incident("attention", (-35.358, 149.160), 5.0, 60, 120, 420)
+        incident("key", (-35.401, 149.163), 9.0, 20, 80, 200)
+        incident("general", (-35.397, 149.170), 12.0, 45, None, None)
+        incident("key", (-35.362, 149.167), -10 / 60, 10, 20, 30)  # the day before
+        session.commit()

@@ -11,7 +11,18 @@ from click.testing import CliRunner
 from dronepatrol import __version__
 from dronepatrol.cli import main
 
-SUBCOMMANDS = ["serve", "sim", "sitl", "network", "event", "plan", "fly", "sorties", "users"]
+SUBCOMMANDS = [
+    "serve",
+    "sim",
+    "sitl",
+    "network",
+    "event",
+    "plan",
+    "fly",
+    "sorties",
+    "report",
+    "users",
+]
 
 
 def test_help_lists_every_subcommand() -> None:

@@ -144,6 +144,87 @@ PLAN = {
 }
 
 
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_SPREAD = {
+    "type": "object",
+    "required": ["count", "median_s", "p95_s"],
+    "properties": {
+        "count": {"type": "integer"},
+        "median_s": _NUMBER_OR_NULL,
+        "p95_s": _NUMBER_OR_NULL,
+    },
+}
+REPORT_GROUP = {
+    "type": "object",
+    "required": ["level", "key", "targets", "on_time_rate", "overdue_targets", "response"],
+    "properties": {
+        "level": {"type": "string", "enum": ["fleet", "priority", "station"]},
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "targets": {"type": "integer"},
+        "deadlines_met": {"type": "integer"},
+        "deadlines_missed": {"type": "integer"},
+        "on_time_rate": _NUMBER_OR_NULL,
+        "overdue_targets": {"type": "integer"},
+        "mean_coverage": _NUMBER_OR_NULL,
+        "incidents": {"type": "integer"},
+        "incidents_answered": {"type": "integer"},
+        "response": {
+            "type": "object",
+            "required": ["to_dispatch", "to_airborne", "to_scene"],
+            "properties": {"to_dispatch": _SPREAD, "to_airborne": _SPREAD, "to_scene": _SPREAD},
+        },
+        "sorties": {"type": "integer"},
+        "flight_hours": {"type": "number"},
+    },
+}
+DAY_REPORT = {
+    "type": "object",
+    "required": ["day", "zone", "start_s", "end_s", "as_of_s", "complete", "fleet"],
+    "properties": {
+        "day": {"type": "string", "format": "date"},
+        "zone": {"type": "string"},
+        "start_s": {"type": "number"},
+        "end_s": {"type": "number"},
+        "as_of_s": {"type": "number"},
+        "complete": {"type": "boolean"},
+        "fleet": REPORT_GROUP,
+        "priorities": {"type": "array", "items": REPORT_GROUP},
+        "stations": {"type": "array", "items": REPORT_GROUP},
+        "vehicles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["vehicle_id", "sorties", "flight_hours", "battery_cycles"],
+            },
+        },
+        "targets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "kind", "station", "priority", "on_time_rate", "coverage"],
+                "properties": {"on_time_rate": _NUMBER_OR_NULL, "coverage": {"type": "number"}},
+            },
+        },
+    },
+}
+REPORT_PARAMETERS = [
+    {
+        "name": "date",
+        "in": "query",
+        "description": "The day, YYYY-MM-DD (default: today).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "tz",
+        "in": "query",
+        "description": "Its time zone: an IANA zone, UTC or an offset such as +08:00 "
+        "(default: the server's local time).",
+        "schema": {"type": "string"},
+    },
+]
+
+
 def _path(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
@@ -681,6 +762,34 @@ def document() -> dict[str, Any]:
                             "the drones are on their way; uncovered points with reasons",
                         ),
                         **_errors(400, 401, 403, 409),
+                    },
+                }
+            },
+            "/api/reports/day": {
+                "get": {
+                    "summary": "One day's patrol performance: on-time visits, coverage, "
+                    "incidents, flight hours, battery cycles",
+                    "description": "Per target, station, priority level, vehicle and the "
+                    "whole fleet. A day not over yet is measured up to now.",
+                    "security": signed_in,
+                    "parameters": REPORT_PARAMETERS,
+                    "responses": {
+                        "200": _json(DAY_REPORT, "the day's report"),
+                        **_errors(400, 401, 404),
+                    },
+                }
+            },
+            "/api/reports/day.csv": {
+                "get": {
+                    "summary": "The same day as one CSV table with a level column (a download)",
+                    "security": signed_in,
+                    "parameters": REPORT_PARAMETERS,
+                    "responses": {
+                        "200": {
+                            "description": "the CSV file",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        **_errors(400, 401, 404),
                     },
                 }
             },

@@ -17,6 +17,7 @@ NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
     ("pages.video_wall", "Video", Role.VIEWER),
     ("pages.incidents", "Incidents", Role.VIEWER),
     ("pages.sorties", "Sorties", Role.VIEWER),
+    ("pages.reports", "Reports", Role.VIEWER),
 )
 """(endpoint, label, least role) of the top navigation, in order."""
 
@@ -54,3 +55,10 @@ def sorties() -> Any:
 def incidents() -> Any:
     """Incidents on the map; commanders create them with a click and dispatch a drone."""
     return render_template("incidents.html")
+
+
+@bp.get("/reports")
+@require(Role.VIEWER)
+def reports() -> Any:
+    """A day's patrol performance: on-time rates, incidents, flight hours; CSV download."""
+    return render_template("reports.html")

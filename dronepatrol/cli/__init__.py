@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from dronepatrol import __version__
-from dronepatrol.cli import event, fly, network, plan, serve, sim, sorties, users
+from dronepatrol.cli import event, fly, network, plan, report, serve, sim, sorties, users
 from dronepatrol.settings import Settings, SettingsError
 
 
@@ -48,6 +48,7 @@ for command in (
     plan.plan,
     fly.fly,
     sorties.sorties,
+    report.report,
     users.users,
 ):
     main.add_command(command)

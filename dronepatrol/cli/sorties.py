@@ -83,8 +83,11 @@ def _record(ctx: click.Context, sortie_id: int) -> Any:
         raise click.UsageError(str(exc), ctx=ctx) from exc
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename: never half a file."""
+def _write_atomically(path: Path, text: str, option: str = "--out") -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never half a file.
+
+    A failure is a usage error naming ``option``, the one that named the file.
+    """
     path = path.expanduser()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +96,7 @@ def _write_atomically(path: Path, text: str) -> None:
             out.write(text)
         os.replace(temporary, path)
     except OSError as exc:
-        raise click.BadParameter(
-            f"cannot write {path}: {exc.strerror}", param_hint="--out"
-        ) from exc
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint=option) from exc
 
 
 @click.group()

@@ -12,6 +12,7 @@ MODULES = [
     "dronepatrol.records.archive",
     "dronepatrol.records.coverage",
     "dronepatrol.records.svg",
+    "dronepatrol.records.days",
     "dronepatrol.store.engine",
     "dronepatrol.cli.sorties",
 ]
