@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from dronepatrol.accounts import Role
 from dronepatrol.web.security import require
@@ -16,6 +16,7 @@ NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
     ("pages.planner", "Planner", Role.OPERATOR),
     ("pages.video_wall", "Video", Role.VIEWER),
     ("pages.incidents", "Incidents", Role.VIEWER),
+    ("pages.lockdown", "Lockdown", Role.VIEWER),
     ("pages.sorties", "Sorties", Role.VIEWER),
 )
 """(endpoint, label, least role) of the top navigation, in order."""
@@ -54,3 +55,10 @@ def sorties() -> Any:
 def incidents() -> Any:
     """Incidents on the map; commanders create them with a click and dispatch a drone."""
     return render_template("incidents.html")
+
+
+@bp.get("/lockdown")
+@require(Role.VIEWER)
+def lockdown() -> Any:
+    """Lockdown plans on the map; commanders activate one and release it (viewers watch)."""
+    return render_template("lockdown.html", can_act=g.user.role.allows(Role.COMMANDER))
