@@ -22,8 +22,10 @@ def free_tcp_port() -> int:
 
 
 @contextmanager
-def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
-    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy.
+def served_demo(
+    data_dir: Path, admin_password: str, *options: str, drones: int = 2
+) -> Iterator[str]:
+    """``dronepatrol serve --demo DRONES OPTIONS`` as a process; yields its base URL once healthy.
 
     The server's output goes to ``data_dir/serve.log``; on exit it gets Ctrl-C
     (SIGINT) and 30 s to stop cleanly, and the log must hold no traceback.
@@ -43,7 +45,7 @@ def served_demo(data_dir: Path, admin_password: str, *options: str) -> Iterator[
                 "dronepatrol",
                 "serve",
                 "--demo",
-                "2",
+                str(drones),
                 "--port",
                 str(port),
                 *options,

@@ -116,8 +116,15 @@
     uncoveredEl.hidden = open.length === 0;
     if (open.length) {
       const noun = open.length === 1 ? "point" : "points";
-      uncoveredEl.innerHTML = `<p><strong>${open.length} ${noun} uncovered:</strong> ${open.map((p) => DP.escape(label(p))).join(", ")}</p>
-        <ul>${open.map((p) => `<li>${DP.escape(p.id)}: ${DP.escape(p.reason || p.status)}</li>`).join("")}</ul>`;
+      const byReason = new Map();
+      open.forEach((p) => {
+        const why = p.reason || p.status;
+        byReason.set(why, [...(byReason.get(why) || []), p.id]);
+      });
+      const why = [...byReason].map(([reason, ids]) =>
+        `<li>${DP.escape(reason)}${byReason.size > 1 ? ` (${ids.map(DP.escape).join(", ")})` : ""}</li>`);
+      uncoveredEl.innerHTML = `<p><strong>${open.length} ${noun} ${current.active ? "uncovered" : "were left uncovered"}:</strong> ${open.map((p) => DP.escape(label(p))).join(", ")}</p>
+        <ul>${why.join("")}</ul>`;
     }
   }
 

@@ -135,3 +135,14 @@ def test_gates_held_by_three_drones_then_released(app: Flask, token_for, three_d
     assert again.status_code == 409 and "no lockdown is in force" in again.get_json()["message"]
     audit = app.extensions["dronepatrol"].accounts.recent_audit(10)
     assert any(e.action == "lockdown release" and e.username == "commander" for e in audit)
+
+
+def test_page_is_read_only_for_viewers(browser_as) -> None:
+    viewer = browser_as("viewer").get("/lockdown")
+    assert viewer.status_code == 200
+    page = viewer.get_data(as_text=True)
+    assert 'id="plan"' in page and "Read-only" in page
+    assert 'id="activate"' not in page and 'id="release-all"' not in page
+    commander = browser_as("commander").get("/lockdown").get_data(as_text=True)
+    assert 'id="activate"' in commander and 'id="release-all"' in commander
+    assert ">Lockdown</a>" in commander  # in the top navigation
