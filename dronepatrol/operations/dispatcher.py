@@ -71,7 +71,10 @@ def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
 
 
 class Dispatcher:
-    """Sends fleet vehicles to incidents.
+    """Sends fleet vehicles to incidents, one at a time or a lockdown's worth at once.
+
+    It keeps the latest lockdown (:meth:`lockdown_status`); only one is in
+    force at a time, until :meth:`release_lockdown` or its last hold's release.
 
     Args:
         fleet: the :class:`dronepatrol.mavlink.Fleet`.

@@ -75,7 +75,7 @@ const DP = (function () {
       return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });
     }
     if (p.kind === "overwatch") {  // a lockdown plan's checkpoint, not a patrol target
-      return L.circleMarker(latlng, { radius: 4, color: "#c9d4df", weight: 1.5, fill: false, dashArray: "2 2" });
+      return L.marker(latlng, { icon: L.divIcon({ className: "overwatch-icon", html: "<i></i>", iconSize: [10, 10] }), title: "overwatch " + p.id });
     }
     const colour = COLOURS[p.priority || "general"] || COLOURS.general;
     return L.circleMarker(latlng, { radius: 5, color: colour, weight: 2, fillOpacity: 0.7 });
