@@ -21,9 +21,10 @@ def free_tcp_port() -> int:
         return sock.getsockname()[1]
 
 
-def served_demo(data_dir: Path, admin_password: str, *options: str):
-    """``dronepatrol serve --demo 2 OPTIONS`` as a process; yields its base URL once healthy."""
-    return served_app(data_dir, admin_password, "--demo", "2", *options)
+def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2):
+    """``dronepatrol serve --demo DRONES OPTIONS`` as a process; yields its base URL once
+    healthy."""
+    return served_app(data_dir, admin_password, "--demo", str(drones), *options)
 
 
 @contextmanager

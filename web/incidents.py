@@ -5,7 +5,8 @@ proposal: every drone's ETA, the earliest feasible first. ``POST
 /api/incidents/<id>/dispatch`` sends the proposed (or a named) drone and
 answers 202; the flight's stages (airborne, on scene) arrive as ``dispatch``
 events and are kept as the incident's response times. ``release`` sends the
-drone back to its patrol, or home.
+drone back to its patrol, or home. Lockdowns (many holds at once) are in
+:mod:`dronepatrol.web.lockdown`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from flask import Blueprint, abort, g, jsonify, request
 from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
 from dronepatrol.operations import DispatchError, IncidentError, IncidentView
-from dronepatrol.patrol.lockdown import OverwatchPoint
 from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
 
@@ -150,57 +150,3 @@ def dispatch(incident_id: int) -> Any:
 def release(incident_id: int) -> Any:
     """Release the drone: back to its patrol where it left it, or home."""
     return _act(incident_id, "release")
-
-
-def _overwatch_points(body: Any) -> tuple[str, list[OverwatchPoint]]:
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        abort(400, description='send {"name": .., "points": [{"id": .., "lat": .., "lon": ..}]}')
-    raw = body.get("points")
-    if not isinstance(raw, list) or not raw:
-        abort(400, description="'points' must be a non-empty list of overwatch points")
-    points = []
-    for n, item in enumerate(raw):
-        try:
-            point = OverwatchPoint(str(item["id"]), float(item["lat"]), float(item["lon"]))
-        except (KeyError, TypeError, ValueError):
-            abort(400, description=f"points[{n}] needs 'id', 'lat' and 'lon'")
-        if not (-90 <= point.lat_deg <= 90 and -180 <= point.lon_deg <= 180):
-            abort(400, description=f"points[{n}] ({point.point_id}) is not a place on Earth")
-        points.append(point)
-    if len({p.point_id for p in points}) != len(points):
-        abort(400, description="overwatch point ids must be unique")
-    return body["name"], points
-
-
-@bp.post("/api/lockdown")
-@require(Role.COMMANDER)
-def lockdown() -> Any:
-    """Close the city gates: send the available drones to hold the given overwatch points."""
-    room = control_room()
-    name, points = _overwatch_points(request.get_json(silent=True))
-    if room.dispatcher is None:
-        abort(409, description="no fleet is connected: start the app with drones to dispatch")
-    plan, incidents = room.dispatcher.lockdown(name, points, g.user.name)
-    room.accounts.audit(
-        g.user.name,
-        "lockdown",
-        True,
-        request.remote_addr or "",
-        name=name,
-        covered=sorted(incidents),
-        uncovered=sorted(plan.uncovered),
-    )
-    return jsonify(
-        name=name,
-        assignments=[
-            {
-                "point": a.point_id,
-                "vehicle": a.vehicle_id,
-                "eta_s": a.eta_s,
-                "incident": incidents.get(a.point_id),
-            }
-            for a in plan.assignments
-        ],
-        uncovered=plan.uncovered,
-        worst_eta_s=plan.worst_eta_s,
-    ), 202

@@ -133,6 +133,54 @@ FEATURE_COLLECTION = {
     },
 }
 
+OVERWATCH_POINT = {
+    "type": "object",
+    "required": ["id", "lat", "lon"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+    },
+}
+
+LOCKDOWN = {
+    "type": "object",
+    "required": ["name", "active", "started_s", "worst_eta_s", "points", "uncovered"],
+    "properties": {
+        "name": {"type": "string"},
+        "active": {"type": "boolean"},
+        "started_s": {"type": "number"},
+        "started_by": {"type": "string"},
+        "worst_eta_s": {"type": "number"},
+        "points": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "lat", "lon", "vehicle", "eta_s", "incident", "status"],
+                "properties": {
+                    "vehicle": {"type": ["string", "null"]},
+                    "eta_s": {"type": ["number", "null"]},
+                    "incident": {"type": ["integer", "null"]},
+                    "status": {
+                        "type": "string",
+                        "enum": [
+                            "uncovered",
+                            "open",
+                            "dispatched",
+                            "on_scene",
+                            "released",
+                            "failed",
+                        ],
+                    },
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+        "uncovered": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
 PLAN = {
     "type": "object",
     "required": ["id", "summary", "tracks"],
@@ -720,48 +768,119 @@ def document() -> dict[str, Any]:
                 }
             },
             "/api/lockdown": {
+                "get": {
+                    "summary": "The latest lockdown: each point's drone, ETA and live status",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["lockdown"],
+                                "properties": {"lockdown": {"oneOf": [LOCKDOWN, {"type": "null"}]}},
+                            },
+                            "the lockdown (null before any)",
+                        ),
+                        **_errors(401),
+                    },
+                },
                 "post": {
-                    "summary": "Lockdown: hold the overwatch points with the available drones",
+                    "summary": "Lockdown: hold a plan's overwatch points with the available drones",
+                    "description": "Give a plan of the network ({plan: NAME}) or the points "
+                    "themselves. Answers 409 while another lockdown is in force.",
                     "security": signed_in,
                     "requestBody": _body(
                         {
-                            "type": "object",
-                            "required": ["name", "points"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "points": {
-                                    "type": "array",
-                                    "minItems": 1,
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["id", "lat", "lon"],
-                                        "properties": {
-                                            "id": {"type": "string"},
-                                            "lat": {
-                                                "type": "number",
-                                                "minimum": -90,
-                                                "maximum": 90,
-                                            },
-                                            "lon": {
-                                                "type": "number",
-                                                "minimum": -180,
-                                                "maximum": 180,
-                                            },
+                            "oneOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["plan"],
+                                    "properties": {"plan": {"type": "string", "minLength": 1}},
+                                    "not": {"required": ["points"]},
+                                },
+                                {
+                                    "type": "object",
+                                    "required": ["name", "points"],
+                                    "properties": {
+                                        "name": {"type": "string", "minLength": 1},
+                                        "points": {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "items": OVERWATCH_POINT,
                                         },
                                     },
+                                    "not": {"required": ["plan"]},
                                 },
-                            },
+                            ]
                         }
                     ),
                     "responses": {
                         "202": _json(
                             {
                                 "type": "object",
-                                "required": ["assignments", "uncovered", "worst_eta_s"],
+                                "required": [
+                                    "name",
+                                    "assignments",
+                                    "uncovered",
+                                    "worst_eta_s",
+                                    "lockdown",
+                                ],
+                                "properties": {"lockdown": LOCKDOWN},
                             },
                             "the drones are on their way; uncovered points with reasons",
                         ),
-                        **_errors(400, 401, 403, 409),
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                },
+            },
+            "/api/lockdown/plans": {
+                "get": {
+                    "summary": "The network's lockdown plans with their overwatch points",
+                    "security": signed_in,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["plans"],
+                                "properties": {
+                                    "plans": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["name", "points"],
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "points": {
+                                                    "type": "array",
+                                                    "items": OVERWATCH_POINT,
+                                                },
+                                            },
+                                        },
+                                    }
+                                },
+                            },
+                            "the plans, in file order",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/lockdown/release": {
+                "post": {
+                    "summary": "End the lockdown in force: release every hold",
+                    "security": signed_in,
+                    "responses": {
+                        "202": _json(
+                            {
+                                "type": "object",
+                                "required": ["name", "released"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "released": {"type": "array", "items": {"type": "integer"}},
+                                },
+                            },
+                            "the drones go back to their patrols, or home",
+                        ),
+                        **_errors(401, 403, 409),
                     },
                 }
             },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from dronepatrol.accounts import Role
 from dronepatrol.web.security import require
@@ -16,6 +16,7 @@ NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
     ("pages.planner", "Planner", Role.OPERATOR),
     ("pages.video_wall", "Video", Role.VIEWER),
     ("pages.incidents", "Incidents", Role.VIEWER),
+    ("pages.lockdown", "Lockdown", Role.VIEWER),
     ("pages.sorties", "Sorties", Role.VIEWER),
     ("pages.reports", "Reports", Role.VIEWER),
 )
@@ -62,3 +63,10 @@ def incidents() -> Any:
 def reports() -> Any:
     """A day's patrol performance: on-time rates, incidents, flight hours; CSV download."""
     return render_template("reports.html")
+
+
+@bp.get("/lockdown")
+@require(Role.VIEWER)
+def lockdown() -> Any:
+    """Lockdown plans on the map; commanders activate one and release it (viewers watch)."""
+    return render_template("lockdown.html", can_act=g.user.role.allows(Role.COMMANDER))

@@ -12,9 +12,10 @@ def network() -> None:
     """Work with patrol networks: grids, lines, points, no-fly zones and stations.
 
     A network is a GeoJSON FeatureCollection; each feature's properties give
-    its kind (grid, line, point, nofly, station), a unique id and, for
-    targets, a priority (key, attention, general) and optionally the owning
+    its kind (grid, line, point, nofly, station, overwatch), a unique id and,
+    for targets, a priority (key, attention, general) and optionally the owning
     station and overrides (altitude_m, revisit_min, dwell_s, orbit_radius_m).
+    Overwatch points name their lockdown plan(s) in 'lockdown'.
     """
 
 

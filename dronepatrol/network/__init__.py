@@ -1,4 +1,5 @@
-"""The patrol network: grids, lines and points to patrol, no-fly zones, stations.
+"""The patrol network: grids, lines and points to patrol, no-fly zones, stations,
+and the overwatch points of named lockdown plans (``Network.lockdown_plans()``).
 
 Load a GeoJSON network with :func:`load_network` (raises :class:`NetworkError`
 listing every problem) or check one with :func:`read_network`, which returns the
@@ -21,6 +22,7 @@ from dronepatrol.network.model import (
     Kind,
     Network,
     NoFlyZone,
+    Overwatch,
     Priority,
     Station,
     Target,
@@ -37,6 +39,7 @@ __all__ = [
     "Network",
     "NetworkError",
     "NoFlyZone",
+    "Overwatch",
     "Priority",
     "Station",
     "Target",

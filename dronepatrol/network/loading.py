@@ -25,6 +25,7 @@ from dronepatrol.network.model import (
     Kind,
     Network,
     NoFlyZone,
+    Overwatch,
     Priority,
     Station,
     Target,
@@ -200,9 +201,23 @@ def parse_network(
                 orbit_radius_m=_opt_float(props.get("orbit_radius_m")),
             )
         )
+    overwatch = [
+        Overwatch(
+            id=fid,
+            geometry=geom,
+            plans=tuple(props["lockdown"]),
+            name=str(props.get("name") or ""),
+        )
+        for fid, kind, geom, props in parsed
+        if kind is Kind.OVERWATCH
+    ]
     _check_against_nofly(targets, stations, nofly, issues)
+    _check_overwatch_against_nofly(overwatch, nofly, issues)
     name = data.get("name") if isinstance(data.get("name"), str) else ""
-    return Network(tuple(targets), tuple(nofly), tuple(stations), name=name), issues
+    network = Network(
+        tuple(targets), tuple(nofly), tuple(stations), name=name, overwatch=tuple(overwatch)
+    )
+    return network, issues
 
 
 def _parse_feature(
@@ -255,12 +270,35 @@ def _parse_feature(
             Issue(ERROR, label, f"priority {priority!r} is unknown; use key, attention or general")
         )
         ok = False
+    if kind is Kind.OVERWATCH:
+        plans = _plan_names(props.get("lockdown"))
+        if plans:
+            props["lockdown"] = plans
+        else:
+            what = (
+                "belongs to no lockdown plan"
+                if props.get("lockdown") is None
+                else f"has 'lockdown' {props.get('lockdown')!r}"
+            )
+            issues.append(
+                Issue(
+                    ERROR,
+                    label,
+                    f"overwatch point {what}; give it 'lockdown': a plan name "
+                    '(e.g. "gates") or a list of plan names',
+                )
+            )
+            ok = False
+    elif props.get("lockdown") is not None:
+        issues.append(
+            Issue(WARNING, label, f"'lockdown' applies to overwatch points, not a {kind}; ignored")
+        )
     for key, (kinds, low, strict) in _NUMERIC.items():
         value = props.get(key)
         if value is None:
             continue
         if kind not in kinds:
-            issues.append(Issue(WARNING, label, f"'{key}' does not apply to a {kind}; ignored"))
+            issues.append(Issue(WARNING, label, f"'{key}' does not apply to {_a(kind)}; ignored"))
             props.pop(key)
             continue
         if (
@@ -286,17 +324,36 @@ def parse_polygon(label: str, geometry: Any, issues: list[Issue], what: str) -> 
     return _parse_geometry(label, Kind.GRID, geometry, issues, what)
 
 
+def _plan_names(value: Any) -> list[str]:
+    """The lockdown plan names in a ``lockdown`` property (a name or a list of names).
+
+    Empty when the value is missing or not names: the caller reports it.
+    """
+    raw = [value] if isinstance(value, str) else value
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
+        return []
+    names = [v.strip() for v in raw]
+    if not all(names):
+        return []
+    return list(dict.fromkeys(names))
+
+
+def _a(kind: Kind) -> str:
+    """``kind`` with its article, as messages name it ("a grid", "an overwatch point")."""
+    return "an overwatch point" if kind is Kind.OVERWATCH else f"a {kind}"
+
+
 def _parse_geometry(
     label: str, kind: Kind, geometry: Any, issues: list[Issue], what: str = ""
 ) -> Any:
     want = GEOMETRY_OF_KIND[kind]
-    what = what or str(kind)
+    named = f"a {what}" if what else _a(kind)
     if not isinstance(geometry, Mapping):
-        issues.append(Issue(ERROR, label, f"no geometry; a {what} needs a {want}"))
+        issues.append(Issue(ERROR, label, f"no geometry; {named} needs a {want}"))
         return None
     if geometry.get("type") != want:
         issues.append(
-            Issue(ERROR, label, f"geometry is {geometry.get('type')!r}; a {what} needs a {want}")
+            Issue(ERROR, label, f"geometry is {geometry.get('type')!r}; {named} needs a {want}")
         )
         return None
     coords = geometry.get("coordinates")
@@ -418,6 +475,26 @@ def _check_against_nofly(
                     station.id,
                     f"station lies inside no-fly zone {nofly[int(k)].id}; "
                     "move the station or the zone",
+                )
+            )
+            break
+
+
+def _check_overwatch_against_nofly(
+    overwatch: list[Overwatch], nofly: list[NoFlyZone], issues: list[Issue]
+) -> None:
+    """An overwatch point inside a no-fly zone is an error: a drone would hold it there."""
+    if not nofly or not overwatch:
+        return
+    tree = shapely.STRtree([z.geometry for z in nofly])
+    for point in overwatch:
+        for k in tree.query(point.geometry, predicate="intersects"):
+            issues.append(
+                Issue(
+                    ERROR,
+                    point.id,
+                    f"overwatch point lies inside no-fly zone {nofly[int(k)].id}; a drone "
+                    "holding it would circle in the zone: move the point out",
                 )
             )
             break

@@ -1,8 +1,13 @@
-"""The patrol network: grids, lines, points, no-fly zones and stations.
+"""The patrol network: grids, lines, points, no-fly zones, stations and overwatch points.
 
 Geometries are shapely objects in WGS-84 lon/lat (GeoJSON order). The model is
-immutable; :mod:`dronepatrol.network.loading` builds it from GeoJSON and
-:mod:`dronepatrol.network.validation` says what is wrong with a file.
+immutable; :mod:`dronepatrol.network.loading` builds it from GeoJSON and says
+what is wrong with a file.
+
+Overwatch points are not patrol targets: they are the places a lockdown plan
+("close the city gates") holds, city exits and checkpoints, each belonging to
+one or more named plans. The planner and the freshness keeper read
+``Network.targets`` only and never see them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class Kind(StrEnum):
     POINT = "point"
     NOFLY = "nofly"
     STATION = "station"
+    OVERWATCH = "overwatch"
 
 
 TARGET_KINDS = frozenset({Kind.GRID, Kind.LINE, Kind.POINT})
@@ -33,6 +39,7 @@ GEOMETRY_OF_KIND = {
     Kind.POINT: "Point",
     Kind.NOFLY: "Polygon",
     Kind.STATION: "Point",
+    Kind.OVERWATCH: "Point",
 }
 """The GeoJSON geometry type each kind must have."""
 
@@ -120,20 +127,65 @@ class Station:
 
 
 @dataclass(frozen=True)
+class Overwatch:
+    """A place a lockdown plan holds: a city exit, a checkpoint. Not a patrol target.
+
+    Attributes:
+        id: unique id in the network.
+        geometry: the point to hold, lon/lat [deg].
+        plans: names of the lockdown plans it belongs to (at least one), in file order.
+        name: human name, may be empty.
+    """
+
+    id: str
+    geometry: Point
+    plans: tuple[str, ...]
+    name: str = ""
+
+    @property
+    def lat_deg(self) -> float:
+        return self.geometry.y
+
+    @property
+    def lon_deg(self) -> float:
+        return self.geometry.x
+
+
+@dataclass(frozen=True)
 class Network:
-    """A validated patrol network: targets, no-fly zones and stations."""
+    """A validated patrol network: targets, no-fly zones, stations and overwatch points."""
 
     targets: tuple[Target, ...]
     nofly: tuple[NoFlyZone, ...] = ()
     stations: tuple[Station, ...] = ()
     name: str = ""
-    _by_id: dict[str, Target | NoFlyZone | Station] = field(
+    overwatch: tuple[Overwatch, ...] = ()
+    _by_id: dict[str, Target | NoFlyZone | Station | Overwatch] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
-        for item in (*self.targets, *self.nofly, *self.stations):
+        for item in (*self.targets, *self.nofly, *self.stations, *self.overwatch):
             self._by_id[item.id] = item
+
+    def lockdown_plans(self) -> dict[str, tuple[Overwatch, ...]]:
+        """Each lockdown plan's overwatch points, by plan name.
+
+        Plans come in the order their names first appear in the file, and
+        each plan's points in file order.
+        """
+        plans: dict[str, list[Overwatch]] = {}
+        for point in self.overwatch:
+            for plan in point.plans:
+                plans.setdefault(plan, []).append(point)
+        return {plan: tuple(points) for plan, points in plans.items()}
+
+    def lockdown_plan(self, name: str) -> tuple[Overwatch, ...]:
+        """The overwatch points of plan ``name``; KeyError when no point belongs to it."""
+        points = self.lockdown_plans().get(name)
+        if not points:
+            raise KeyError(name)
+        return points
 
     def target(self, target_id: str) -> Target:
         """The target with this id; KeyError when there is none."""
@@ -154,7 +206,11 @@ class Network:
         return tuple(t for t in self.targets if t.station == station_id)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """(min lon, min lat, max lon, max lat) [deg] of every feature."""
+        """(min lon, min lat, max lon, max lat) [deg] of the patrolled area.
+
+        Targets, no-fly zones and stations: overwatch points (held only in a
+        lockdown) leave the planner's local frame as it is.
+        """
         geoms = [
             *(t.geometry for t in self.targets),
             *(z.geometry for z in self.nofly),

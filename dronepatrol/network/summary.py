@@ -16,7 +16,7 @@ def summarize(network: Network) -> dict[str, Any]:
     Keys: ``counts`` (per kind), ``priorities`` (per target kind, per level),
     ``grid_area_km2`` (total grid area), ``flyable_grid_area_km2`` (grid area
     outside no-fly zones), ``nofly_area_km2``, ``line_length_km``, ``stations``
-    (targets per station).
+    (targets per station), ``lockdown_plans`` (overwatch points per plan).
     """
     counts = {kind.value: 0 for kind in Kind}
     priorities = {
@@ -27,6 +27,7 @@ def summarize(network: Network) -> dict[str, Any]:
         priorities[target.kind.value][target.priority.value] += 1
     counts[Kind.NOFLY.value] = len(network.nofly)
     counts[Kind.STATION.value] = len(network.stations)
+    counts[Kind.OVERWATCH.value] = len(network.overwatch)
     summary: dict[str, Any] = {
         "counts": counts,
         "priorities": priorities,
@@ -35,6 +36,7 @@ def summarize(network: Network) -> dict[str, Any]:
         "nofly_area_km2": 0.0,
         "line_length_km": 0.0,
         "stations": {s.id: len(network.targets_of(s.id)) for s in network.stations},
+        "lockdown_plans": {name: len(p) for name, p in network.lockdown_plans().items()},
     }
     if not network.targets and not network.nofly:
         return summary
@@ -63,6 +65,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         if counts[kind]:
             parts = ", ".join(f"{n} {level}" for level, n in levels.items() if n)
             lines.append(f"  {kind}s by priority: {parts}")
+    if summary["lockdown_plans"]:
+        plans = ", ".join(f"{name} ({n})" for name, n in summary["lockdown_plans"].items())
+        lines.append(f"{counts['overwatch']} overwatch points in lockdown plans: {plans}")
     lines.append(
         f"grid area {summary['grid_area_km2']:.3f} km2 "
         f"({summary['flyable_grid_area_km2']:.3f} km2 outside no-fly zones); "

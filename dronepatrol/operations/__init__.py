@@ -1,4 +1,4 @@
-"""Patrol operations that act on the fleet: incidents and their dispatch, large events.
+"""Patrol operations that act on the fleet: incidents, their dispatch, lockdowns, large events.
 
 The decisions (who answers, who holds which point) are pure code in
 :mod:`dronepatrol.patrol`; this package records incidents and carries the
@@ -13,10 +13,18 @@ from dronepatrol.operations.large_events import (
     LargeEventNotFound,
     LargeEventRecord,
 )
+from dronepatrol.operations.lockdowns import (
+    Hold,
+    Lockdown,
+    LockdownStatus,
+    lockdown_status,
+    overwatch_points,
+)
 
 __all__ = [
     "DispatchError",
     "Dispatcher",
+    "Hold",
     "IncidentBook",
     "IncidentError",
     "IncidentView",
@@ -24,5 +32,9 @@ __all__ = [
     "LargeEventConflict",
     "LargeEventNotFound",
     "LargeEventRecord",
+    "Lockdown",
+    "LockdownStatus",
+    "lockdown_status",
+    "overwatch_points",
     "responder_of",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.operations.incidents import IncidentBook, IncidentView
+from dronepatrol.operations.lockdowns import Lockdown, LockdownStatus, lockdown_status
 from dronepatrol.patrol.dispatch import DispatchProposal, propose_dispatch
 from dronepatrol.patrol.lockdown import LockdownPlan, OverwatchPoint, plan_lockdown
 from dronepatrol.patrol.responders import (
@@ -70,7 +71,10 @@ def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
 
 
 class Dispatcher:
-    """Sends fleet vehicles to incidents.
+    """Sends fleet vehicles to incidents, one at a time or a lockdown's worth at once.
+
+    It keeps the latest lockdown (:meth:`lockdown_status`); only one is in
+    force at a time, until :meth:`release_lockdown` or its last hold's release.
 
     Args:
         fleet: the :class:`dronepatrol.mavlink.Fleet`.
@@ -103,6 +107,8 @@ class Dispatcher:
         self.distance_fn = distance_fn
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
+        self._lockdown_lock = threading.Lock()  # one activation or release at a time
+        self._lockdown: Lockdown | None = None
 
     def is_busy(self, vehicle_id: str) -> bool:
         """True while the vehicle is sent to (or holds over) an incident."""
@@ -184,32 +190,79 @@ class Dispatcher:
         (:func:`dronepatrol.patrol.lockdown.plan_lockdown`); each assignment
         becomes a key-priority incident, dispatched at once, and holds until
         released like any other. Returns the plan and each covered point's
-        incident id.
+        incident id. Refused with :class:`DispatchError` while another
+        lockdown still holds a point: release it first.
         """
-        plan = plan_lockdown(self.responders(), points, self.hold_s, self.model, self.distance_fn)
-        by_id = {p.point_id: p for p in points}
-        incidents: dict[str, int] = {}
-        for assignment in plan.assignments:
-            point = by_id[assignment.point_id]
-            incident = self.book.create(
-                point.lat_deg, point.lon_deg, "key", f"lockdown {name}: {point.point_id}", actor
+        with self._lockdown_lock:
+            current = self.lockdown_status()
+            if current is not None and current.active:
+                held = len(current.holding)
+                raise DispatchError(
+                    f"lockdown {current.name!r} is in force ({held} point(s) held, started by "
+                    f"{current.lockdown.actor}): release it before activating {name!r}"
+                )
+            started_s = time.time()
+            plan = plan_lockdown(
+                self.responders(), points, self.hold_s, self.model, self.distance_fn
             )
-            incidents[point.point_id] = incident.id
-            try:
-                self.dispatch(incident.id, actor, assignment.vehicle_id)
-            except DispatchError as exc:  # the fleet changed since planning: report, go on
-                self.book.mark(incident.id, status="failed", failure=str(exc))
+            by_id = {p.point_id: p for p in points}
+            incidents: dict[str, int] = {}
+            for assignment in plan.assignments:
+                point = by_id[assignment.point_id]
+                label = f"{point.point_id} ({point.name})" if point.name else point.point_id
+                incident = self.book.create(
+                    point.lat_deg, point.lon_deg, "key", f"lockdown {name}: {label}", actor
+                )
+                incidents[point.point_id] = incident.id
+                try:
+                    self.dispatch(incident.id, actor, assignment.vehicle_id)
+                except DispatchError as exc:  # the fleet changed since planning: report, go on
+                    self.book.mark(incident.id, status="failed", failure=str(exc))
+            self._lockdown = Lockdown(name, tuple(points), plan, incidents, actor, started_s)
         self.bus.emit(
             EventKind.DISPATCH,
             None,
             stage="lockdown",
             name=name,
             covered=sorted(incidents),
+            incidents=sorted(incidents.values()),
             uncovered=plan.uncovered,
             worst_eta_s=plan.worst_eta_s,
             actor=actor,
         )
         return plan, incidents
+
+    def lockdown_status(self) -> LockdownStatus | None:
+        """The latest lockdown (in force or ended) with each hold's live status; None before any."""
+        lockdown = self._lockdown
+        return None if lockdown is None else lockdown_status(lockdown, self.book)
+
+    def release_lockdown(self, actor: str) -> list[int]:
+        """Release every hold of the lockdown in force; returns the incidents released.
+
+        Raises :class:`DispatchError` when no lockdown holds any point.
+        """
+        with self._lockdown_lock:
+            current = self.lockdown_status()
+            if current is None or not current.active:
+                raise DispatchError("no lockdown is in force: nothing to release")
+            released = []
+            for hold in current.holding:
+                assert hold.incident_id is not None
+                try:
+                    self.release(hold.incident_id, actor)
+                except DispatchError:  # released on its own meanwhile: nothing left to do
+                    continue
+                released.append(hold.incident_id)
+        self.bus.emit(
+            EventKind.DISPATCH,
+            None,
+            stage="lockdown_released",
+            name=current.name,
+            incidents=released,
+            actor=actor,
+        )
+        return released
 
     def release(self, incident_id: int, actor: str) -> None:
         """End the hold: the drone resumes its patrol where it left it, or comes home."""

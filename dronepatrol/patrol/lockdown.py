@@ -21,11 +21,12 @@ from dronepatrol.patrol.responders import DistanceFn, Reach, Responder, Response
 
 @dataclass(frozen=True)
 class OverwatchPoint:
-    """A point a lockdown plan holds: id, position [deg]."""
+    """A point a lockdown plan holds: id, position [deg], and a human name (may be empty)."""
 
     point_id: str
     lat_deg: float
     lon_deg: float
+    name: str = ""
 
 
 @dataclass(frozen=True)

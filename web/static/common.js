@@ -74,12 +74,16 @@ const DP = (function () {
     if (p.kind === "station") {
       return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });
     }
+    if (p.kind === "overwatch") {  // a lockdown plan's checkpoint, not a patrol target
+      return L.marker(latlng, { icon: L.divIcon({ className: "overwatch-icon", html: "<i></i>", iconSize: [10, 10] }), title: "overwatch " + p.id });
+    }
     const colour = COLOURS[p.priority || "general"] || COLOURS.general;
     return L.circleMarker(latlng, { radius: 5, color: colour, weight: 2, fillOpacity: 0.7 });
   }
 
   // A dark map with the patrol network; resolves to {map, network, layer}.
-  async function networkMap(element, onFeatureClick) {
+  // options.filter(feature) keeps only the features it returns true for.
+  async function networkMap(element, onFeatureClick, options) {
     const map = L.map(element, { preferCanvas: true }).setView([-35.3633, 149.1652], 14);
     const tileUrl = element.dataset.tileUrl;
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 20, attribution: "map tiles" }).addTo(map);
@@ -92,11 +96,13 @@ const DP = (function () {
     }
     if (network && network.features.length) {
       layer = L.geoJSON(network, {
+        filter: (options && options.filter) || (() => true),
         style: styleFor,
         pointToLayer: pointFor,
         onEachFeature: (f, l) => {
           const p = f.properties || {};
-          l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}`);
+          const plans = p.kind === "overwatch" ? ` · lockdown ${[].concat(p.lockdown || []).join(", ")}` : "";
+          l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}${plans}`);
           if (onFeatureClick) l.on("click", () => onFeatureClick(f, l));
         },
       }).addTo(map);

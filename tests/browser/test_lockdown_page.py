@@ -1,0 +1,114 @@
+"""Closing the city gates in a real browser: three drones, eight exits, five left uncovered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import served_demo
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "demo-admin-lockdown"
+
+
+@pytest.fixture(scope="module")
+def three_drone_server(tmp_path_factory) -> Iterator[str]:
+    """``dronepatrol serve --demo 3`` (two drones at S01, one at S02, 5x speed) of its own.
+
+    Its own server, not the shared demo: a lockdown takes every drone it can.
+    """
+    data = tmp_path_factory.mktemp("lockdown-data")
+    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "2", "--speedup", "5", drones=3) as base:
+        yield base
+
+
+@pytest.fixture
+def commander_page(browser, three_drone_server) -> Iterator[object]:
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 800}, base_url=three_drone_server
+    )
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.dialogs = []
+
+    def accept(dialog) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    yield page
+    context.close()
+
+
+def _statuses(page) -> list[str]:
+    return page.locator("#points tr[data-point]").evaluate_all(
+        "rows => rows.map(r => r.dataset.status)"
+    )
+
+
+def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path) -> None:
+    page = commander_page
+    page.goto("/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    # a drone can only be sent once it knows where it is
+    page.wait_for_function(
+        "document.querySelectorAll('#fleet .pill.ready').length == 3", timeout=180_000
+    )
+
+    page.click("nav >> text=Lockdown")
+    page.wait_for_selector("#plan option[value=gates]", state="attached", timeout=30_000)
+    page.select_option("#plan", "gates")
+    page.wait_for_function(
+        "document.querySelectorAll('#points tr[data-point]').length == 8", timeout=30_000
+    )
+    assert set(_statuses(page)) == {"planned"}
+    assert "8 overwatch points" in page.inner_text("#plan-info")
+    page.screenshot(path=str(artifacts / "lockdown-01-plan.png"))
+
+    page.click("#activate")
+    assert page.dialogs and "gates" in page.dialogs[-1]
+    uncovered = page.locator("#uncovered")
+    uncovered.wait_for(state="visible", timeout=60_000)
+    text = uncovered.inner_text()
+    assert "5 points uncovered:" in text
+    assert "holds another point" in text
+    # every point's row: three with a drone on the way or holding, five uncovered
+    page.wait_for_function(
+        """() => {
+            const rows = [...document.querySelectorAll('#points tr[data-point]')];
+            const on = rows.filter(r => r.dataset.status === 'on_scene').length;
+            const open = rows.filter(r => r.dataset.status === 'uncovered').length;
+            return on === 3 && open === 5;
+        }""",
+        timeout=240_000,
+    )
+    assert "in force" in page.inner_text("#lockdown-summary")
+    assert page.is_disabled("#activate") and page.is_disabled("#plan")
+    drones = page.locator("#points tr[data-status=on_scene] td:nth-child(2)").all_inner_texts()
+    assert sorted(drones) == ["S01-1", "S01-2", "S02-1"]
+    for row in page.locator("#points tr[data-status=uncovered] strong").all_inner_texts():
+        assert row in text  # each uncovered point is named in the list
+    page.screenshot(path=str(artifacts / "lockdown-02-holding.png"))
+    page.locator("#points tr[data-point]").last.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lockdown-02-points.png"))
+
+    page.click("#release-all")
+    page.wait_for_function(
+        """() => {
+            const rows = [...document.querySelectorAll('#points tr[data-point]')];
+            return rows.filter(r => r.dataset.status === 'released').length === 3;
+        }""",
+        timeout=60_000,
+    )
+    assert "ended" in page.inner_text("#lockdown-summary")
+    assert "released" in page.inner_text("#lockdown-answer")
+    assert not page.is_disabled("#activate")
+    page.screenshot(path=str(artifacts / "lockdown-03-released.png"))
+    assert page.console_errors == []
