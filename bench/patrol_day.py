@@ -167,7 +167,7 @@ def simulate_day(
     hold_s: float = 600.0,
     turnaround: Turnaround | None = None,
     horizon_s: float = 1800.0,
-    response_speed_mps: float = 12.0,
+    response_speed_mps: float = 15.0,
     seed: int = 1,
 ) -> DayResult:
     """One simulated day with ``drones_per_station`` drones at every station."""
@@ -399,7 +399,7 @@ def main() -> None:
     parser.add_argument("--swap-min", type=float, default=5.0)
     parser.add_argument("--horizon-min", type=float, default=30.0)
     parser.add_argument(
-        "--response-speed", type=float, default=12.0, help="dispatch cruise speed [m/s]"
+        "--response-speed", type=float, default=15.0, help="dispatch cruise speed [m/s]"
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

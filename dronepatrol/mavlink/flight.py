@@ -280,12 +280,14 @@ class FlightOps:
         speed_mps: float = 3.0,
         source: str = "",
         timeout_s: float = 120.0,
+        transit_speed_mps: float = -1.0,
     ) -> None:
         """Circle a place: DO_ORBIT where supported, else ArduCopter's CIRCLE mode.
 
         ArduCopter's CIRCLE centres its circle CIRCLE_RADIUS ahead of the
         vehicle, so the fallback flies to the point ``radius_m`` from the
-        centre on the vehicle's side, faces the centre, sets CIRCLE_RADIUS
+        centre on the vehicle's side (at ``transit_speed_mps`` [m/s] when > 0,
+        else the autopilot's WPNAV_SPEED), faces the centre, sets CIRCLE_RADIUS
         [cm] and CIRCLE_RATE [deg/s] and switches to CIRCLE.
         """
         try:
@@ -318,7 +320,14 @@ class FlightOps:
             radius_m * math.cos(math.radians(bearing)),
             radius_m * math.sin(math.radians(bearing)),
         )
-        self.goto(start[0], start[1], alt_rel_m, source=source, wait_arrival_s=timeout_s)
+        self.goto(
+            start[0],
+            start[1],
+            alt_rel_m,
+            speed_mps=transit_speed_mps,
+            source=source,
+            wait_arrival_s=timeout_s,
+        )
         face = (bearing + 180.0) % 360.0
         self.command(Cmd.CONDITION_YAW, face, 30, 0, 0, source=source)
         self.wait_for(

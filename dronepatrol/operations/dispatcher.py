@@ -308,6 +308,7 @@ class Dispatcher:
                 self.orbit_alt_m,
                 source=actor,
                 timeout_s=1800.0,
+                transit_speed_mps=self.model.cruise_speed_mps,  # as the ETA assumed
             )
         except Exception as exc:  # the vehicle refused or the link failed: say so
             log.warning("dispatch of %s to incident %d failed: %s", vehicle_id, incident.id, exc)

@@ -64,7 +64,10 @@ class ResponseModel:
     """Flight times and battery use for responses.
 
     Attributes:
-        cruise_speed_mps: horizontal speed on the way [m/s].
+        cruise_speed_mps: horizontal speed on the way [m/s]; the dispatcher flies
+            it (DO_REPOSITION's speed), within ArduCopter's 20 m/s WPNAV_SPEED
+            ceiling. 15 m/s puts a drone 2 km from its station on scene in about
+            three minutes (bench/patrol_day.py).
         climb_rate_mps: vertical speed [m/s] (climb and descent alike).
         response_alt_m: altitude flown to the scene [m above home].
         launch_delay_s: from the order to wheels up for a drone on the ground
@@ -73,7 +76,7 @@ class ResponseModel:
         reserve_frac: battery kept untouched for the landing, 0..1.
     """
 
-    cruise_speed_mps: float = 12.0
+    cruise_speed_mps: float = 15.0
     climb_rate_mps: float = 3.0
     response_alt_m: float = 60.0
     launch_delay_s: float = 15.0

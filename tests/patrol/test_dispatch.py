@@ -30,10 +30,10 @@ def test_patrolling_drone_nearby_beats_idle_drone_far_away() -> None:
     proposal = propose_dispatch([idle, patrol], *INCIDENT, hold_s=300)
     assert proposal.chosen is not None and proposal.chosen.vehicle_id == "patrol"
     assert proposal.diverts_patrol
-    # the patrol drone: 500 m at 12 m/s, no climb; the idle one: launch + climb + 2 km
-    assert proposal.chosen.eta_s == pytest.approx(500 / 12, rel=1e-2)
+    # the patrol drone: 500 m at 15 m/s, no climb; the idle one: launch + climb + 2 km
+    assert proposal.chosen.eta_s == pytest.approx(500 / 15, rel=1e-2)
     assert proposal.options[1].vehicle_id == "idle"
-    assert proposal.options[1].eta_s == pytest.approx(15 + 20 + 2000 / 12, rel=1e-2)
+    assert proposal.options[1].eta_s == pytest.approx(15 + 20 + 2000 / 15, rel=1e-2)
 
 
 def test_low_battery_drone_is_skipped_with_its_reason() -> None:
