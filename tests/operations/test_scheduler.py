@@ -154,3 +154,39 @@ def test_nothing_due_is_said_and_unschedulable_targets_are_listed(network) -> No
     status = scheduler.status()
     assert status["waiting"]["c"] == "nothing of S02 is due"
     assert "no-fly" in status["unschedulable"]["P014"]
+
+
+def test_a_large_event_in_force_brings_its_targets_into_the_schedule(network, tmp_path) -> None:
+    """During the event its own targets (10 min for key ones) are scheduled from the
+    stations that own them; before it starts they are not part of the network."""
+    import copy
+    import json
+    from datetime import UTC, datetime
+
+    from dronepatrol.operations import LargeEventBook
+    from dronepatrol.operations.freshness import FreshnessKeeper
+    from dronepatrol.patrol.patrolled import Camera
+    from dronepatrol.store import upgrade
+
+    data = json.loads((EXAMPLE.parent / "canberra-showground-event.geojson").read_text())
+    data = copy.deepcopy(data)
+    zone = data["features"][0]["properties"]
+    zone["start"] = datetime.fromtimestamp(NOW + 3600.0, UTC).isoformat()
+    zone["end"] = datetime.fromtimestamp(NOW + 5 * 3600.0, UTC).isoformat()
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    try:
+        book = LargeEventBook(engine, lambda: NOW)
+        book.add(data, "cmdr", base=network)
+        keeper = FreshnessKeeper(engine, network, Camera(70.0, 55.0), events=book)
+        everything_fresh = {t.id: NOW + 3600.0 for t in network.targets}
+        fleet = Snapshots(_at(network, "S02", "c"))
+        scheduler, _ = _scheduler(network, fleet, keeper=keeper, horizon_s=600.0)
+        keeper.last_patrolled = lambda: everything_fresh  # the base network is all fresh
+        assert scheduler.tick(NOW) == []  # before the event: nothing due
+        [pending] = scheduler.tick(NOW + 3600.0 + 60.0)
+        flown = pending.proposal.targets
+        assert flown and all(t.startswith("showground-final:") for t in flown)
+        event_network = keeper.network_at(NOW + 3600.0 + 60.0)
+        assert {event_network.target(t).station for t in flown} == {"S02"}
+    finally:
+        engine.dispose()
