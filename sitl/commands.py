@@ -5,7 +5,8 @@ returns a MAV_RESULT, following GCS_MAVLINK_Copter and GCS_Common: e.g.
 NAV_TAKEOFF by COMMAND_INT must use MAV_FRAME_GLOBAL_RELATIVE_ALT (else
 DENIED), DO_CHANGE_SPEED with a speed <= 0 is DENIED, a refused mode change
 is FAILED, an unknown command UNSUPPORTED. Messages a command asks for are
-sent after its ACK.
+sent after its ACK. BATTERY_RESET rewrites the battery monitor's count
+(armed or not, as ArduPilot does), never the simulated pack.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ FAILED = M.MAV_RESULT_FAILED
 
 FORCE_ARM = 2989
 FORCE_DISARM = 21196
+BATTERY_INSTANCES = 1
+"""Battery monitors the simulated copter has (BATT_MONITOR; no BATT2_*)."""
+
+
+def _uint16(value: float) -> int:
+    """A float param cast to uint16_t as SITL (x86-64) does: truncate to int, keep 16 bits.
+
+    So 65535 and -1 both mean every battery there; NaN becomes 0 (none).
+    Real flight controllers (ARM) saturate negatives to 0: send 65535.
+    """
+    if not math.isfinite(value) or abs(value) >= 2**31:
+        return 0
+    return int(value) & 0xFFFF
 
 
 class CommandsMixin:
@@ -282,3 +296,25 @@ class CommandsMixin:
             c.text(SEV_INFO, "Failed to resume")
             return FAILED
         return DENIED
+
+    def cmd_battery_reset(self, client: Any, msg: Any, is_int: bool) -> int:
+        """BATTERY_RESET: param1 battery mask (bit 0 battery 1), param2 remaining [%].
+
+        GCS_MAVLINK::handle_command_battery_reset calls
+        AP_BattMonitor::reset_remaining_mask, which resets each masked
+        instance that exists (consumed mAh and Wh from the percentage against
+        BATT_CAPACITY, failsafe state recomputed) and, when no battery is left
+        in failsafe, clears the latched battery failsafe. ACCEPTED unless a
+        masked instance below the highest configured one has no driver
+        (FAILED): with the one monitor simulated here it is always ACCEPTED,
+        armed or not, with a mask naming no battery or BATT_CAPACITY 0.
+        """
+        c = self.c
+        mask = _uint16(msg.param1)
+        instances = BATTERY_INSTANCES if c.params["BATT_MONITOR"] else 0
+        if mask & 1 and instances:
+            c.battery.reset_remaining(msg.param2, c.params["BATT_CAPACITY"])
+            c.battery_fs.reset(c.now, c.battery.voltage_v, c.battery.consumed_mah, c.params)
+        elif not instances:
+            c.battery_fs.reset(c.now, c.battery.voltage_v, c.battery.consumed_mah, c.params)
+        return ACCEPTED

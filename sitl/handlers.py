@@ -106,6 +106,7 @@ class Handlers(CommandsMixin, FailsafeMixin):
             M.MAV_CMD_NAV_LOITER_UNLIM: self.cmd_loiter_unlim,
             M.MAV_CMD_CONDITION_YAW: self.cmd_condition_yaw,
             M.MAV_CMD_DO_PAUSE_CONTINUE: self.cmd_pause_continue,
+            M.MAV_CMD_BATTERY_RESET: self.cmd_battery_reset,
         }
 
     # -- plumbing ---------------------------------------------------------------

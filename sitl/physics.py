@@ -187,15 +187,22 @@ class Airframe:
 
 
 class Battery:
-    """Battery as ArduPilot's analog monitor reports it in SITL.
+    """The simulated pack and ArduPilot's analog monitor of it, kept apart as in SITL.
 
-    Open-circuit voltage is SIM_BATT_VOLTAGE, falling along a LiPo curve when
-    SIM_BATT_CAP_AH gives a simulated capacity; the reported voltage sags by
-    current times resistance; remaining % is consumed charge against
-    BATT_CAPACITY, as ArduPilot computes it.
+    The pack (SITL's SIM_BATT_*): open-circuit voltage is SIM_BATT_VOLTAGE,
+    falling along a LiPo curve with the charge drawn from it
+    (``drawn_mah``) when SIM_BATT_CAP_AH gives a simulated capacity; the
+    voltage sags by current times resistance.
+
+    The monitor (AP_BattMonitor_Analog): integrates the current it measures
+    into ``consumed_mah`` and ``consumed_wh``; remaining % is consumed charge
+    against BATT_CAPACITY, as ArduPilot computes it. MAV_CMD_BATTERY_RESET
+    rewrites the monitor's count (:meth:`reset_remaining`), never the pack:
+    on SITL the simulated pack keeps its charge and voltage.
     """
 
     def __init__(self) -> None:
+        self.drawn_mah = 0.0
         self.consumed_mah = 0.0
         self.consumed_wh = 0.0
         self.current_a = 0.0
@@ -203,15 +210,28 @@ class Battery:
 
     def step(self, dt: float, current_a: float, full_voltage_v: float, sim_cap_ah: float) -> None:
         self.current_a = current_a
+        self.drawn_mah += current_a * dt / 3.6
         self.consumed_mah += current_a * dt / 3.6
         if sim_cap_ah > 0:
-            soc = max(0.0, 1.0 - self.consumed_mah / (sim_cap_ah * 1000.0))
+            soc = max(0.0, 1.0 - self.drawn_mah / (sim_cap_ah * 1000.0))
             # 4.2 V/cell full, ~3.7 V/cell at 20 %, falling steeply below
             ocv = full_voltage_v * (0.83 + 0.17 * soc) if soc > 0.1 else full_voltage_v * 8.5 * soc
         else:
             ocv = full_voltage_v
         self.voltage_v = max(0.0, ocv - current_a * PACK_RESISTANCE_OHM)
         self.consumed_wh += self.voltage_v * current_a * dt / 3600.0
+
+    def reset_remaining(self, percentage: float, capacity_mah: float) -> None:
+        """AP_BattMonitor_Backend::reset_remaining: the monitor now reads ``percentage`` left.
+
+        The percentage is constrained to 0..100 (a NaN becomes 50, as
+        ArduPilot's constrain_float does); consumed mAh is the used share of
+        BATT_CAPACITY (0 when the capacity is 0), consumed Wh its best
+        estimate at the present voltage.
+        """
+        pct = 50.0 if math.isnan(percentage) else min(100.0, max(0.0, percentage))
+        self.consumed_mah = (100.0 - pct) * 0.01 * capacity_mah
+        self.consumed_wh = self.consumed_mah * 0.001 * self.voltage_v
 
     def remaining_pct(self, capacity_mah: float) -> int:
         if capacity_mah <= 0:

@@ -7,7 +7,8 @@ fence mission type). A breach is reported once per fence as ArduPilot does
 
 Battery: low and critical levels by voltage (held for BATT_LOW_TIMER
 seconds) or by remaining capacity (BATT_LOW_MAH / BATT_CRT_MAH); each level
-triggers once, with ArduPilot's "Battery 1 is low 10.40V used 2100 mAh" text.
+triggers once, with ArduPilot's "Battery 1 is low 10.40V used 2100 mAh" text,
+until MAV_CMD_BATTERY_RESET sets the level to what the battery shows then.
 """
 
 from __future__ import annotations
@@ -152,6 +153,26 @@ class BatteryFailsafe:
         """A newly reached level and its name ("low"/"critical"), or None."""
         if not params["BATT_MONITOR"]:
             return None
+        level = self._current_level(now, voltage_v, consumed_mah, params)
+        if level > self.level:
+            self.level = level
+            return level, "critical" if level == self.CRITICAL else "low"
+        return None
+
+    def reset(self, now: float, voltage_v: float, consumed_mah: float, params) -> None:
+        """After MAV_CMD_BATTERY_RESET: the level the battery is at now, lower or not.
+
+        AP_BattMonitor_Backend::reset_remaining sets the failsafe state to
+        what update_failsafes finds at once (a voltage below its threshold
+        for BATT_LOW_TIMER still counts), without a message; at NONE the
+        failsafe may trigger again later, and arming is no longer refused.
+        """
+        if not params["BATT_MONITOR"]:
+            self.level = self.NONE  # no monitor instance: nothing left in failsafe
+            return
+        self.level = self._current_level(now, voltage_v, consumed_mah, params)
+
+    def _current_level(self, now: float, voltage_v: float, consumed_mah: float, params) -> int:
         capacity = params["BATT_CAPACITY"]
         remaining_mah = capacity - consumed_mah
         timer = params["BATT_LOW_TIMER"]
@@ -166,10 +187,8 @@ class BatteryFailsafe:
         low_v, self._low_since = held(params["BATT_LOW_VOLT"], self._low_since)
         crit_mah = params["BATT_CRT_MAH"] > 0 and remaining_mah < params["BATT_CRT_MAH"]
         low_mah = params["BATT_LOW_MAH"] > 0 and remaining_mah < params["BATT_LOW_MAH"]
-        if (crit_v or crit_mah) and self.level < self.CRITICAL:
-            self.level = self.CRITICAL
-            return self.CRITICAL, "critical"
-        if (low_v or low_mah) and self.level < self.LOW:
-            self.level = self.LOW
-            return self.LOW, "low"
-        return None
+        if crit_v or crit_mah:
+            return self.CRITICAL
+        if low_v or low_mah:
+            return self.LOW
+        return self.NONE

@@ -416,6 +416,12 @@ def document() -> dict[str, Any]:
             "/api/vehicles/{vehicle_id}/commands": {
                 "post": {
                     "summary": "Queue a flight command; the outcome arrives as events",
+                    "description": (
+                        "409 with the reason when the vehicle cannot take it now. "
+                        "`battery_swapped` (on the ground, disarmed; `percentage` 0..100, "
+                        "default 100) tells the autopilot the crew put in a charged pack: "
+                        "MAV_CMD_BATTERY_RESET of every battery, so its remaining % restarts."
+                    ),
                     "security": signed_in,
                     "parameters": [
                         {

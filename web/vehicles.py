@@ -84,6 +84,11 @@ def _paused(s: VehicleSnapshot) -> None:
         raise Refused(f"the mission is not paused (mode {s.mode}): pause it first")
 
 
+def _landed_disarmed(s: VehicleSnapshot) -> None:
+    if s.armed or s.airborne:
+        raise Refused("the vehicle is armed: land and disarm it before swapping the battery")
+
+
 def _any(_: VehicleSnapshot) -> None:
     return None
 
@@ -108,6 +113,10 @@ COMMANDS: dict[str, CommandSpec] = {
     "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, _airborne),
     "rtl": CommandSpec("rtl", {}, _armed),
     "land": CommandSpec("land", {}, _armed, risky=True),
+    # the crew swapped the pack of a powered drone: its monitor reads the new charge [%]
+    "battery_swapped": CommandSpec(
+        "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, _landed_disarmed, True
+    ),
 }
 """The commands the fleet panel and scripts can send, by request name."""
 

@@ -24,6 +24,9 @@ from dronepatrol.state import CopterMode, LandedState, LinkState
 MAV_CMD_DO_ORBIT = 34
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
+ALL_BATTERIES_MASK = 0xFFFF
+"""param1 of BATTERY_RESET naming every battery: ArduPilot casts it to a uint16 bit mask
+(bit 0 battery 1). Not -1: a flight controller's float-to-unsigned conversion makes that 0."""
 
 _op_ids = itertools.count(1)
 OPERATIONS = frozenset(
@@ -44,6 +47,7 @@ OPERATIONS = frozenset(
         "disarm_after_landing",
         "upload_mission",
         "set_param",
+        "battery_swapped",
     }
 )
 """Operations ``submit_op`` runs (web requests name one; nothing else is reachable)."""
@@ -95,6 +99,8 @@ class FlightOps:
             return None if flying else "not flying"
         if operation == "disarm" and flying:
             return "airborne: land first"
+        if operation == "battery_swapped" and (flying or snap.armed):
+            return "armed: land and disarm before swapping the battery"
         return None
 
     def submit_op(self, name: str, *args, source: str = "", **kwargs):
@@ -375,3 +381,39 @@ class FlightOps:
             self.wait_for(lambda s: not s.armed, delay + 5.0, "automatic disarm")
         except FlightError:
             self.disarm(source=source)
+
+    # ---- at the station ---------------------------------------------------------------
+
+    def battery_swapped(
+        self, percentage: float = 100.0, source: str = "", timeout_s: float = 10.0
+    ) -> None:
+        """Tell the autopilot its pack was swapped: BATTERY_RESET of every battery.
+
+        The crew swapped (or charged) the pack of a drone that stayed powered;
+        the autopilot's battery monitor still counts the old pack's consumed
+        mAh, so its remaining % (what the scheduler reads) stays low until
+        reset. ArduPilot sets each battery's consumed charge from
+        ``percentage`` [%] against BATT_CAPACITY and recomputes its battery
+        failsafe. Refused here while armed (ArduPilot itself would accept);
+        raises CommandError when the autopilot refuses (FAILED, UNSUPPORTED),
+        FlightError when the new remaining % does not show in its telemetry
+        within ``timeout_s`` [s] (skipped when it reports none).
+        """
+        if not 0.0 <= percentage <= 100.0:
+            raise ValueError(f"battery percentage {percentage:g} is outside 0..100 %")
+        blocked = self.why_not("battery_swapped")
+        if blocked:
+            raise FlightError(f"{self.vehicle_id}: {blocked}")
+        self.submit_command(
+            Cmd.BATTERY_RESET, ALL_BATTERIES_MASK, percentage, source=source
+        ).result(timeout_s + 30)
+        if self.snapshot.battery.remaining_pct is None:
+            return  # no capacity-based remaining % to watch (BATT_CAPACITY unset)
+        self.wait_for(
+            lambda s: (
+                s.battery.remaining_pct is not None
+                and abs(s.battery.remaining_pct - percentage) <= 1.0
+            ),
+            timeout_s,
+            f"battery remaining {percentage:g} %",
+        )

@@ -236,7 +236,14 @@ class Scheduler:
     # ------------------------------------------------------------------ deciding
 
     def launch_blocker(self, snapshot: VehicleSnapshot, now_s: float) -> str | None:
-        """Why this vehicle cannot be sent on patrol now (None: it can)."""
+        """Why this vehicle cannot be sent on patrol now (None: it can).
+
+        A pack the crew reports swapped (BATTERY_RESET to 100 %) does not end a
+        ``swap`` turnaround early: ``swap_s`` counts from landing and includes
+        the crew's checks, and in ``auto`` mode a launch must not surprise a
+        crew still at the drone. In ``charge`` mode the wait follows the
+        remaining charge, so a pack reported full is ready at once.
+        """
         vid = snapshot.vehicle_id
         if snapshot.link is not LinkState.UP:
             return f"link is {snapshot.link.value}"

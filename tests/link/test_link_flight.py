@@ -15,6 +15,7 @@ from dronepatrol import geo
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.mavlink import (
     CommandError,
+    FlightError,
     Link,
     PreflightError,
     blocking_reasons,
@@ -293,6 +294,29 @@ def test_battery_failsafe_is_reported(launch_vehicle, session_for):
     assert failsafe.data["text"]
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
     v.disarm_after_landing(timeout_s=150)
+
+
+def test_battery_swapped_resets_the_remaining_percentage(launch_vehicle, session_for):
+    # a small BATT_CAPACITY so that a short hover uses a visible share of it [mAh]
+    backend = launch(launch_vehicle, BATT_CAPACITY=1000)
+    s = ready(session_for, backend)
+    v = s.vehicle
+    v.takeoff(10)
+    v.wait_for(lambda x: (x.battery.remaining_pct or 100) <= 90, 120, "battery at 90 %")
+    with pytest.raises(FlightError, match="armed"):
+        v.battery_swapped()
+    v.land()
+    v.disarm_after_landing(timeout_s=120)
+    assert v.snapshot.battery.remaining_pct <= 90
+    handle = v.submit_op("battery_swapped", source="crew")
+    handle.result(60)
+    assert v.snapshot.battery.remaining_pct == 100
+    sent = s.wait_event(
+        EventKind.COMMAND_RESULT, lambda e: e.data.get("command") == Cmd.BATTERY_RESET, 10
+    )
+    assert sent.data["result"] == "ACCEPTED"
+    v.battery_swapped(percentage=50)
+    assert abs(v.snapshot.battery.remaining_pct - 50) <= 1
 
 
 def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, session_for):

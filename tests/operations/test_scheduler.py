@@ -121,6 +121,27 @@ def test_a_landed_drone_waits_for_its_battery_turnaround(network) -> None:
     assert [p.vehicle_id for p in scheduler.tick(NOW + 301)] == ["a"]
 
 
+def test_a_swapped_battery_still_waits_out_the_swap_turnaround(network) -> None:
+    fleet = Snapshots(_at(network, "S01", "a", battery=40.0))
+    scheduler, _ = _scheduler(network, fleet, turnaround=Turnaround(swap_s=300.0))
+    scheduler.note_landed("a", NOW)
+    fleet.by_id["a"] = _at(network, "S01", "a", battery=100.0)  # the crew's BATTERY_RESET
+    assert scheduler.tick(NOW + 60) == []
+    assert scheduler.status()["waiting"]["a"] == "battery turnaround: ready in 4 min"
+    assert [p.vehicle_id for p in scheduler.tick(NOW + 301)] == ["a"]
+
+
+def test_a_pack_reported_full_ends_a_charging_turnaround(network) -> None:
+    fleet = Snapshots(_at(network, "S01", "a", battery=40.0))
+    charging = Turnaround(mode="charge", charge_full_s=3600.0)
+    scheduler, _ = _scheduler(network, fleet, turnaround=charging)
+    scheduler.note_landed("a", NOW)
+    assert scheduler.tick(NOW + 60) == []
+    assert scheduler.status()["waiting"]["a"].startswith("battery turnaround")
+    fleet.by_id["a"] = _at(network, "S01", "a", battery=100.0)
+    assert [p.vehicle_id for p in scheduler.tick(NOW + 61)] == ["a"]
+
+
 def test_rejected_drone_is_left_alone_and_approval_needs_a_live_proposal(network) -> None:
     fleet = Snapshots(_at(network, "S01", "a"))
     scheduler, _ = _scheduler(network, fleet, snooze_s=600.0)

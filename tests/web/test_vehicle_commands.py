@@ -74,3 +74,41 @@ def test_takeoff_is_queued_then_flown_and_reported(app: Flask, drone: str, token
     assert snap.armed and snap.position.alt_rel_m >= 14
     audit = room.accounts.recent_audit(5)
     assert any(e.action == "command takeoff" and e.ok and e.username == "operator" for e in audit)
+
+
+def _outcome(room, request_id: str, timeout_s: float = 60.0):
+    """The command_result event of operation ``request_id`` (None if none in time)."""
+    results = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        event = results.get(timeout_s=1)
+        if event is not None and event.data.get("command_id") == request_id:
+            return event
+    return None
+
+
+def test_battery_swapped_on_the_ground_and_refused_in_the_air(
+    app: Flask, drone: str, token_for
+) -> None:
+    room = app.extensions["dronepatrol"]
+    client = app.test_client()
+    headers = token_for("operator")
+    url = f"/api/vehicles/{drone}/commands"
+    unconfirmed = client.post(url, json={"command": "battery_swapped"}, headers=headers)
+    assert unconfirmed.status_code == 400 and "confirm" in unconfirmed.get_json()["message"]
+    for percentage, body in (
+        (40, {"command": "battery_swapped", "percentage": 40, "confirm": True}),
+        (100, {"command": "battery_swapped", "confirm": True}),  # a full pack by default
+    ):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 202, response.get_json()
+        outcome = _outcome(room, response.get_json()["request_id"])
+        assert outcome is not None and outcome.data["result"] == "DONE", outcome
+        assert room.snapshots()[0].battery.remaining_pct == percentage
+    audit = room.accounts.recent_audit(5)
+    assert any(e.action == "command battery_swapped" and e.ok for e in audit)
+
+    room.fleet.run(drone, "takeoff", 10.0, timeout_s=120)
+    flying = client.post(url, json={"command": "battery_swapped", "confirm": True}, headers=headers)
+    assert flying.status_code == 409
+    assert "armed" in flying.get_json()["message"]

@@ -167,15 +167,27 @@
   const fleetEl = document.getElementById("fleet");
   const cards = new Map();
   const canFly = document.body.dataset.role === "operator" || document.body.dataset.role === "admin";
-  const RISKY = { arm: "Arm the motors", takeoff: "Take off", start: "Start the mission", land: "Land here", disarm: "Disarm" };
+  const RISKY = {
+    arm: "Arm the motors",
+    takeoff: "Take off",
+    start: "Start the mission",
+    land: "Land here",
+    disarm: "Disarm",
+    battery_swapped: "Swapped in a full pack, reset the battery to 100 %",
+  };
+  const LABELS = { rtl: "RTL", battery_swapped: "Battery swapped" };
 
   function card(v) {
     const b = v.battery || {};
     const m = v.mission || {};
+    // the ground crew's button: only for a drone on the ground, disarmed
+    const onGround = !v.armed && !v.airborne;
+    const commands = ["arm", "takeoff", "start", "pause", "resume", "rtl", "land"];
+    if (onGround) commands.push("battery_swapped");
     const controls = canFly
       ? `<div class="controls" role="group" aria-label="Controls of ${DP.escape(v.name)}">
-          ${["arm", "takeoff", "start", "pause", "resume", "rtl", "land"]
-            .map((c) => `<button type="button" data-command="${c}" class="${c === "land" ? "danger" : ""}">${c === "rtl" ? "RTL" : c}</button>`)
+          ${commands
+            .map((c) => `<button type="button" data-command="${c}" class="${c === "land" ? "danger" : ""}">${LABELS[c] || c}</button>`)
             .join("")}
         </div>`
       : "";
@@ -197,6 +209,7 @@
   async function send(v, command) {
     const answer = cards.get(v.id).querySelector(".answer");
     const body = { command };
+    const label = LABELS[command] || command;
     if (RISKY[command]) {
       if (!window.confirm(`${RISKY[command]}: ${v.name}?`)) return;
       body.confirm = true;
@@ -204,13 +217,13 @@
     if (command === "takeoff") body.alt_m = 30;
     try {
       const queued = await DP.api("POST", `/api/vehicles/${encodeURIComponent(v.id)}/commands`, body);
-      answer.textContent = `${command}: sent`;
+      answer.textContent = `${label}: sent`;
       const d = await DP.outcome(queued.request_id);
       const now = cards.get(v.id).querySelector(".answer");
-      now.textContent = `${command}: ${d.result === "DONE" ? "done" : "refused: " + d.reason}`;
+      now.textContent = `${label}: ${d.result === "DONE" ? "done" : "refused: " + d.reason}`;
       now.className = d.result === "DONE" ? "answer ok" : "answer error";
     } catch (e) {
-      answer.textContent = `${command}: ${e.message}`;
+      answer.textContent = `${label}: ${e.message}`;
       answer.className = "answer error";
     }
   }
