@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, send_file
 
 from dronepatrol.accounts import Role
+from dronepatrol.patrol.patrolled import Camera
+from dronepatrol.planning import load_profile
 from dronepatrol.records.archive import SortieArchive, SortieNotFound
 from dronepatrol.records.export import export
 from dronepatrol.records.report import build_report
@@ -83,9 +85,22 @@ def export_sortie(sortie_id: int, fmt: str) -> Any:
 @bp.get("/sorties/<int:sortie_id>/report")
 @require(Role.VIEWER)
 def report(sortie_id: int) -> Any:
-    """The self-contained HTML report of one sortie."""
-    features = (control_room().network_geojson or {}).get("features", [])
-    return Response(build_report(_record(sortie_id), features), mimetype="text/html")
+    """The self-contained HTML report of one sortie.
+
+    Its targets are judged as the freshness keeper judged them: the same
+    camera, and the network in force while it flew (large events included).
+    """
+    record = _record(sortie_id)
+    room = control_room()
+    keeper, network = room.freshness, room.network
+    if keeper is None:
+        camera = Camera.of_profile(load_profile())
+    else:
+        camera = keeper.camera
+        times = [sample["time_s"] for sample in record.track]
+        if times:  # the keeper judges the track's span, with the events on during it
+            network = keeper.network_flown(min(times), max(times))
+    return Response(build_report(record, network, camera), mimetype="text/html")
 
 
 @bp.get("/sorties/<int:sortie_id>/media/<int:index>")

@@ -15,11 +15,14 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dronepatrol.settings import Settings
+
+if TYPE_CHECKING:
+    from dronepatrol.patrol.patrolled import Camera
 
 EXPORT_FORMATS = ("geojson", "kml", "gpx", "csv")
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -207,7 +210,7 @@ def export(ctx: click.Context, sortie_id: int, fmt: str, out: Path | None) -> No
 @click.option(
     "--network",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Patrol network GeoJSON: assess its grids, lines and points.",
+    help="Patrol network GeoJSON: judge its grids, lines and points by the patrolled rules.",
 )
 @click.option(
     "--plan-summary",
@@ -218,17 +221,17 @@ def export(ctx: click.Context, sortie_id: int, fmt: str, out: Path | None) -> No
 @click.option(
     "--profile",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The planner's drone profile (.toml): take the camera's field of view from it.",
-)
-@click.option(
-    "--swath-m",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Camera swath on the ground [m] (fixed, whatever the altitude).",
+    help="The drone profile (.toml): take the camera's fields of view from it.",
 )
 @click.option(
     "--hfov-deg",
     type=click.FloatRange(0, 180, min_open=True, max_open=True),
-    help="Camera horizontal field of view [deg]; swath = 2 alt tan(hfov/2). Default 70.",
+    help="Camera field of view across the track [deg] (default: the drone profile's).",
+)
+@click.option(
+    "--vfov-deg",
+    type=click.FloatRange(0, 180, min_open=True, max_open=True),
+    help="Camera field of view along the track [deg] (default: the drone profile's).",
 )
 @click.pass_context
 def report(
@@ -238,31 +241,30 @@ def report(
     network: Path | None,
     plan_summary: Path | None,
     profile: Path | None,
-    swath_m: float | None,
     hfov_deg: float | None,
+    vfov_deg: float | None,
 ) -> None:
     """Write a self-contained HTML report of a sortie (opens with no network).
 
-    Targets covered are measured from the flown track with the camera's
-    swath: give it as --swath-m or --hfov-deg, or let it come from the
-    planner's --profile or --plan-summary (default: a 70 deg field of view).
+    Targets are judged from the flown track by the patrolled rules, as
+    freshness judges them: a point held in view for its dwell time, 90 % of a
+    line, 95 % of a grid's flyable area. The camera is the drone profile's
+    (--profile, or the one in --plan-summary, else the default profile);
+    --hfov-deg and --vfov-deg override its fields of view.
     """
-    from dronepatrol.records.coverage import Camera, load_network, planned_targets
+    from dronepatrol.network import NetworkError, load_network
     from dronepatrol.records.report import build_report
 
     record = _record(ctx, sortie_id)
-    camera = Camera(hfov_deg=hfov_deg) if hfov_deg else Camera()
-    if swath_m:
-        camera = Camera(swath_m=swath_m)
-    elif not hfov_deg and (profile or plan_summary):
-        source, hint = (profile, "--profile") if profile else (plan_summary, "--plan-summary")
-        try:
-            camera = Camera.from_file(source)
-        except (ValueError, OSError, TypeError) as exc:
-            raise click.BadParameter(f"{source}: {exc}", param_hint=hint) from exc
+    camera = _camera(profile, plan_summary)
+    camera = replace(
+        camera,
+        hfov_deg=hfov_deg if hfov_deg else camera.hfov_deg,
+        vfov_deg=vfov_deg if vfov_deg else camera.vfov_deg,
+    )
     try:
-        features = load_network(network) if network else []
-    except (ValueError, OSError, KeyError) as exc:
+        patrol_network = load_network(network) if network else None
+    except NetworkError as exc:
         raise click.BadParameter(
             f"{network}: {exc}; give a patrol network GeoJSON file", param_hint="--network"
         ) from exc
@@ -272,8 +274,48 @@ def report(
         except (ValueError, OSError) as exc:
             raise click.BadParameter(f"{plan_summary}: {exc}", param_hint="--plan-summary") from exc
         record = replace(record, summary=replace(record.summary, targets=targets))
-    _write_atomically(out, build_report(record, features, camera))
+    _write_atomically(out, build_report(record, patrol_network, camera))
     click.echo(f"wrote {out}")
+
+
+def _camera(profile: Path | None, plan_summary: Path | None) -> Camera:
+    """The patrol camera of ``--profile``, else of ``--plan-summary``, else the default profile."""
+    from dronepatrol.patrol.patrolled import Camera
+    from dronepatrol.planning import ProfileError, load_profile
+
+    if profile or not plan_summary:
+        try:
+            return Camera.of_profile(load_profile(profile))
+        except ProfileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--profile") from exc
+    try:
+        data = json.loads(plan_summary.read_text(encoding="utf-8"))
+        given = data.get("profile") if isinstance(data, dict) else None
+        if not isinstance(given, dict) or not given.get("camera_hfov_deg"):
+            raise ValueError("its 'profile' has no camera_hfov_deg; give the planner's summary")
+        default = load_profile()
+        return Camera(
+            hfov_deg=float(given["camera_hfov_deg"]),
+            vfov_deg=float(given.get("camera_vfov_deg") or default.camera_vfov_deg),
+        )
+    except (ValueError, OSError, TypeError) as exc:
+        raise click.BadParameter(f"{plan_summary}: {exc}", param_hint="--plan-summary") from exc
+
+
+def planned_targets(summary_path: Path | str, plan_ref: str) -> list[str]:
+    """The targets a planner ``summary.json`` lists for the sortie whose plan is ``plan_ref``.
+
+    ``plan_ref`` matches a sortie's ``id`` or its ``plan``/``waypoints`` file
+    name (with or without directories); no match gives an empty list.
+    """
+    data = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    wanted = {plan_ref, Path(plan_ref).name, Path(plan_ref).stem}
+    for sortie in data.get("sorties", []) if isinstance(data, dict) else []:
+        names = {str(sortie.get(k, "")) for k in ("id", "plan", "waypoints")}
+        names |= {Path(n).stem for n in names if n}
+        if wanted & (names - {""}):
+            return [str(t) for t in sortie.get("targets", [])]
+    return []
 
 
 @sorties.command("verify")

@@ -2,8 +2,8 @@
 
 When a vehicle disarms, the recorder closes its sortie; this keeper then
 reads the sortie's recorded track, judges every target of the patrol network
-by the patrolled rules (:mod:`dronepatrol.patrol.patrolled`: a point held in
-view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
+by the patrolled rules (:func:`dronepatrol.patrol.patrolled.judge`: a point held
+in view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
 stores a visit for each one patrolled. A target's last visit and its
 priority's revisit interval give how overdue it is.
 
@@ -23,39 +23,18 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from dronepatrol.events import EventBus, EventKind
-from dronepatrol.network import Kind, Network
+from dronepatrol.network import Network
 from dronepatrol.patrol.large_events import LargeEvent, PatrolInForce, in_force, in_force_between
-from dronepatrol.patrol.patrolled import Camera, PatrolCheck, TrackCoverage, TrackSample
+from dronepatrol.patrol.patrolled import Camera, PatrolCheck, TrackSample, judge
 from dronepatrol.patrol.revisit import RevisitPolicy, TargetFreshness
 from dronepatrol.store import Sortie, TargetVisit
 from dronepatrol.store import TrackSample as TrackRow
 
 log = logging.getLogger(__name__)
-
-DEFAULT_DWELL_S = 20.0
-"""A point's dwell time when the network gives none [s]."""
-
-
-def judge(network: Network, samples: list[TrackSample], camera: Camera) -> dict[str, PatrolCheck]:
-    """Every target of ``network`` judged against one flown track."""
-    coverage = TrackCoverage(samples, camera)
-    nofly = [zone.geometry for zone in network.nofly]
-    out: dict[str, PatrolCheck] = {}
-    for target in network.targets:
-        geometry = target.geometry
-        if target.kind == Kind.POINT and isinstance(geometry, Point):
-            dwell = target.dwell_s if target.dwell_s is not None else DEFAULT_DWELL_S
-            out[target.id] = coverage.check_point(geometry.y, geometry.x, dwell)
-        elif target.kind == Kind.LINE and isinstance(geometry, LineString):
-            out[target.id] = coverage.check_line(geometry)
-        elif target.kind == Kind.GRID and isinstance(geometry, Polygon):
-            out[target.id] = coverage.check_grid(geometry, nofly)
-    return out
 
 
 class LargeEventSource(Protocol):
@@ -166,8 +145,8 @@ class FreshnessKeeper:
             ]
             checks: dict[str, PatrolCheck] = {}
             if samples:
-                flown = self._in_force_between(samples[0].time_s, samples[-1].time_s)
-                checks = judge(flown.network, samples, self.camera)
+                flown = self.network_flown(samples[0].time_s, samples[-1].time_s)
+                checks = judge(flown, samples, self.camera)
             session.query(TargetVisit).filter(TargetVisit.sortie_id == sortie_id).delete()
             for target_id, check in checks.items():
                 if check.patrolled and check.at_s is not None:
@@ -207,6 +186,13 @@ class FreshnessKeeper:
     def _in_force_between(self, start_s: float, end_s: float) -> PatrolInForce:
         events = self.events.between(start_s, end_s) if self.events is not None else ()
         return in_force_between(self.network, events, start_s, end_s, self.policy)
+
+    def network_flown(self, start_s: float, end_s: float) -> Network:
+        """The network a sortie flown over [start_s, end_s] is judged against [s since epoch].
+
+        The base network plus the targets of every large event on at some moment of it.
+        """
+        return self._in_force_between(start_s, end_s).network
 
     def network_at(self, now_s: float | None = None) -> Network:
         """The patrol network in force: the base network plus every active event's targets."""

@@ -11,6 +11,10 @@ The footprint is that of a nadir camera (the patrol camera's default) at the
 sample's height above home, rotated with the heading; between two samples the
 camera sweeps the convex hull of their footprints. Work happens in a local
 metric frame (:class:`dronepatrol.geo.LocalFrame`) centred on the track.
+
+:func:`judge` applies the rules to every target of a patrol network: it is the
+one place that says what a sortie patrolled, for the freshness keeper and for
+the sortie report alike.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.geo import LocalFrame
+from dronepatrol.network.model import Kind, Network, Target
+
+if TYPE_CHECKING:
+    from dronepatrol.planning import DroneProfile
 
 LINE_IMAGED_FRACTION = 0.90
 """Share of a line's length that must be imaged for it to count as patrolled."""
@@ -33,6 +42,9 @@ GRID_IMAGED_FRACTION = 0.95
 
 MIN_IMAGING_ALT_M = 5.0
 """Below this height above home [m] the camera is not patrolling (take-off, landing)."""
+
+DEFAULT_DWELL_S = 20.0
+"""A point's dwell time when the network gives none [s] (the drone profile's default)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,16 @@ class Camera:
     hfov_deg: float = 70.0
     vfov_deg: float = 50.0
 
+    @classmethod
+    def of_profile(cls, profile: DroneProfile) -> Camera:
+        """The camera of a drone profile (its ``camera_hfov_deg`` and ``camera_vfov_deg``).
+
+        >>> from dronepatrol.planning import DroneProfile
+        >>> Camera.of_profile(DroneProfile(camera_hfov_deg=90.0))
+        Camera(hfov_deg=90.0, vfov_deg=55.0)
+        """
+        return cls(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
+
     def footprint_m(self, alt_m: float) -> tuple[float, float]:
         """(across-track width, along-track length) [m] of the ground seen from ``alt_m``."""
         return (
@@ -74,7 +96,7 @@ class PatrolCheck:
     Attributes:
         patrolled: the rule for its kind is met.
         imaged: what was seen: fraction of length (line) or flyable area (grid),
-            or seconds inside the footprint (point).
+            or seconds inside the footprint over the whole track (point).
         at_s: when the visit completed [s since epoch]: the moment a point's
             dwell was reached, or the last sample that imaged a line or grid;
             None when it was never seen.
@@ -151,21 +173,22 @@ class TrackCoverage:
         """A point is patrolled when it stayed in the footprint for ``dwell_s`` [s] in all.
 
         Time between two consecutive samples counts when the point is inside
-        both footprints.
+        both footprints. ``imaged`` is the whole time in view [s]; ``at_s`` the
+        moment the dwell was reached (the first sight when ``dwell_s`` is 0).
         """
         point = Point(*self.frame.to_xy(lon_deg, lat_deg))
         inside = [footprint.covers(point) for footprint in self._footprints]
         times = [sample.time_s for sample in self._samples]
-        if dwell_s <= 0:
-            first = next((t for t, seen in zip(times, inside, strict=True) if seen), None)
-            return PatrolCheck(first is not None, 0.0, first)
         seen_s = 0.0
+        at_s = next((t for t, seen in zip(times, inside, strict=True) if seen), None)
+        if dwell_s > 0:
+            at_s = None
         for k in range(len(inside) - 1):
             if inside[k] and inside[k + 1]:
                 seen_s += times[k + 1] - times[k]
-                if seen_s >= dwell_s:
-                    return PatrolCheck(True, seen_s, times[k + 1])
-        return PatrolCheck(False, seen_s, None)
+                if at_s is None and seen_s >= dwell_s:
+                    at_s = times[k + 1]
+        return PatrolCheck(at_s is not None, seen_s, at_s)
 
     def check_line(self, line_lonlat: LineString) -> PatrolCheck:
         """A line is patrolled when >= 90 % of its length was imaged."""
@@ -188,3 +211,36 @@ class TrackCoverage:
         fraction = shapely.intersection(grid, self.swath).area / grid.area
         at = self._last_seen_s(grid) if fraction > 0 else None
         return PatrolCheck(fraction >= GRID_IMAGED_FRACTION, fraction, at)
+
+    def judge(self, network: Network) -> dict[str, PatrolCheck]:
+        """Every target of ``network`` by its rule, by target id.
+
+        A point without a dwell time of its own needs :data:`DEFAULT_DWELL_S`;
+        a grid's flyable area leaves out the network's no-fly zones.
+        """
+        nofly = [zone.geometry for zone in network.nofly]
+        out: dict[str, PatrolCheck] = {}
+        for target in network.targets:
+            check = self.check(target, nofly)
+            if check is not None:
+                out[target.id] = check
+        return out
+
+    def check(self, target: Target, nofly: Sequence[Polygon] = ()) -> PatrolCheck | None:
+        """One target by its rule; None when its geometry does not fit its kind."""
+        geometry = target.geometry
+        if target.kind == Kind.POINT and isinstance(geometry, Point):
+            dwell = target.dwell_s if target.dwell_s is not None else DEFAULT_DWELL_S
+            return self.check_point(geometry.y, geometry.x, dwell)
+        if target.kind == Kind.LINE and isinstance(geometry, LineString):
+            return self.check_line(geometry)
+        if target.kind == Kind.GRID and isinstance(geometry, Polygon):
+            return self.check_grid(geometry, nofly)
+        return None
+
+
+def judge(
+    network: Network, samples: Sequence[TrackSample], camera: Camera
+) -> dict[str, PatrolCheck]:
+    """Every target of ``network`` judged against one flown track, by target id."""
+    return TrackCoverage(samples, camera).judge(network)

@@ -3,22 +3,36 @@
 Everything is inline (CSS and SVG): the page opens with no network, from a
 USB stick, years later. Sections: summary, the track on a map with the
 camera swath and the patrol targets, altitude / speed / battery over time,
-targets covered (from the flown track), the command audit, the events
-timeline, detections and media with their SHA-256.
+targets covered (from the flown track, judged by the patrolled rules of
+:func:`dronepatrol.patrol.patrolled.judge`, the same the freshness keeper
+applies), the command audit, the events timeline, detections and media with
+their SHA-256.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from shapely.geometry import mapping
+
 from dronepatrol import __version__
-from dronepatrol.geo import LocalFrame
+from dronepatrol.network import Kind, Network
+from dronepatrol.patrol.patrolled import (
+    DEFAULT_DWELL_S,
+    GRID_IMAGED_FRACTION,
+    LINE_IMAGED_FRACTION,
+    MIN_IMAGING_ALT_M,
+    Camera,
+    PatrolCheck,
+    TrackCoverage,
+    TrackSample,
+)
 from dronepatrol.records.archive import SortieRecord, iso_utc
 from dronepatrol.records.audit import is_progress
-from dronepatrol.records.coverage import Camera, TargetCoverage, coverage, flown_swath
 from dronepatrol.records.svg import time_plot, track_map
 
 CSS = """
@@ -29,7 +43,8 @@ th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #e2e8f0;vertical-a
 th{background:#f1f5f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .outcome-completed{color:#15803d}.outcome-aborted{color:#b45309}
 .outcome-interrupted,.outcome-open{color:#b91c1c}.empty{color:#64748b;font-style:italic}
-.verdict-missed{color:#b91c1c}.verdict-partly{color:#b45309}code{font-size:11px}
+.verdict-missed{color:#b91c1c}.verdict-partly{color:#b45309}.verdict-yes{color:#15803d}
+code{font-size:11px}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 @media print{body{margin:0}}
 """
@@ -153,64 +168,173 @@ def _target_label(target: Any) -> str:
     return str(target)
 
 
-def _coverage_section(results: Sequence[TargetCoverage], camera: Camera, given: bool) -> str:
-    swath = (
-        f"a fixed {camera.swath_m:g} m swath"
-        if camera.swath_m
-        else f"a {camera.hfov_deg:g}° horizontal field of view, straight down"
-    )
-    intro = (
-        f"<p>From the flown track (not the plan), with {swath}, counting only "
-        f"samples at least {camera.min_alt_m:g} m above home.</p>"
-    )
-    if not given and not results:
-        return intro + (
-            '<p class="empty">No patrol network was given: pass the network file '
-            "(<code>--network</code>) to assess grids, lines and points.</p>"
+KIND_ORDER = (Kind.GRID, Kind.LINE, Kind.POINT)
+
+
+@dataclass(frozen=True)
+class TargetCoverage:
+    """One target's row in the report: what the sortie imaged of it, and its verdict.
+
+    ``check``: the patrolled rules' verdict (None when the target could not be
+    judged: ``note`` says why); ``planned``: the sortie's plan listed it;
+    ``dwell_s``: the time a point must be held in view [s].
+    """
+
+    target_id: str
+    kind: str
+    name: str = ""
+    priority: str = ""
+    planned: bool = True
+    check: PatrolCheck | None = None
+    dwell_s: float | None = None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """yes (patrolled), partly (imaged, rule not met), no (nothing imaged) or unknown."""
+        if self.check is None:
+            return "unknown"
+        if self.check.patrolled:
+            return "yes"
+        return "partly" if self.check.imaged > 0 else "no"
+
+    @property
+    def detail(self) -> str:
+        """What was imaged: share of a grid's flyable area or a line's length, a point's time."""
+        if self.check is None:
+            return self.note
+        imaged = self.check.imaged
+        if self.kind == Kind.GRID:
+            return f"{imaged * 100:.0f} % of flyable area imaged"
+        if self.kind == Kind.LINE:
+            return f"{imaged * 100:.0f} % of length imaged"
+        return f"{imaged:.0f} s in view (dwell {self.dwell_s or 0:g} s)"
+
+
+def track_samples(track: Sequence[Mapping[str, Any]]) -> list[TrackSample]:
+    """A recorded track (:attr:`SortieRecord.track` rows) as the patrolled rules read it."""
+    return [
+        TrackSample(
+            s["time_s"],
+            s["lat_deg"],
+            s["lon_deg"],
+            s.get("alt_rel_m") or 0.0,
+            s.get("heading_deg") or 0.0,
         )
-    rows = []
-    for r in results:
-        measure = {"grid": "area", "line": "length"}.get(r.kind, "")
-        amount = (
-            f"{r.fraction * 100:.0f} % of {measure}"
-            if measure
-            else (f"{r.seconds_in_view:.0f} s in view" if r.fraction else "")
-        )
+        for s in track
+    ]
+
+
+def target_coverage(
+    coverage: TrackCoverage | None, network: Network, planned: Sequence[Any] = ()
+) -> list[TargetCoverage]:
+    """Each target the sortie planned or imaged, planned first, judged by the patrolled rules.
+
+    ``coverage`` is None when no track was recorded; ``planned`` is the sortie's
+    target list (ids, or GeoJSON features carrying an ``id`` property).
+    """
+    planned_ids = [_target_label(t) for t in planned]
+    if coverage is None:
+        return [TargetCoverage(t, "", note="no track recorded") for t in planned_ids]
+    known = {t.id for t in network.targets}
+    rows = [
+        TargetCoverage(t, "", note="not in the patrol network")
+        for t in planned_ids
+        if t not in known
+    ]
+    checks = coverage.judge(network)
+    for target in network.targets:
+        check = checks.get(target.id)
+        is_planned = target.id in planned_ids
+        if check is None or not (is_planned or check.imaged > 0):
+            continue
+        dwell = None
+        if target.kind == Kind.POINT:
+            dwell = target.dwell_s if target.dwell_s is not None else DEFAULT_DWELL_S
         rows.append(
-            (
-                escape(r.target_id),
-                escape(r.kind or "?"),
-                escape(r.name),
-                escape(r.priority),
-                "yes" if r.planned else "no",
-                f'<b class="verdict-{r.verdict}">{r.verdict}</b>',
-                escape(r.note or amount),
+            TargetCoverage(
+                target.id,
+                str(target.kind),
+                target.name,
+                str(target.priority),
+                is_planned,
+                check,
+                dwell,
             )
         )
-    headers = ("Target", "Kind", "Name", "Priority", "Planned", "Verdict", "Detail")
+    rows.sort(key=lambda r: (not r.planned, KIND_ORDER.index(r.kind) if r.kind else -1))
+    return rows
+
+
+def _coverage_section(results: Sequence[TargetCoverage], camera: Camera, given: bool) -> str:
+    intro = (
+        f"<p>From the flown track (not the plan), with a {camera.hfov_deg:g}° × "
+        f"{camera.vfov_deg:g}° field of view straight down, counting only samples at "
+        f"least {MIN_IMAGING_ALT_M:g} m above home. Judged by the patrolled rules, as "
+        "freshness is: a point is patrolled when held in view for its dwell time "
+        f"({DEFAULT_DWELL_S:g} s unless the network gives one), a line when "
+        f"{LINE_IMAGED_FRACTION * 100:.0f} % of its length was imaged, a grid when "
+        f"{GRID_IMAGED_FRACTION * 100:.0f} % of its flyable area (outside no-fly zones) was.</p>"
+    )
+    if not given:
+        return intro + (
+            '<p class="empty">No patrol network was given, so no grid, line or point '
+            "was judged (the command line takes it as <code>--network</code>).</p>"
+        )
+    rows = [
+        (
+            escape(r.target_id),
+            escape(r.kind or "?"),
+            escape(r.name),
+            escape(r.priority),
+            "yes" if r.planned else "no",
+            _verdict_cell(r.verdict),
+            escape(r.detail),
+        )
+        for r in results
+    ]
+    headers = ("Target", "Kind", "Name", "Priority", "Planned", "Patrolled", "Imaged")
     return intro + _table(headers, rows)
+
+
+def _verdict_cell(verdict: str) -> str:
+    """Patrolled yes or no; a partly imaged target's "no" in amber, a missed one's in red."""
+    text = {"yes": "yes", "unknown": "unknown"}.get(verdict, "no")
+    css = {"no": "missed", "unknown": "missed"}.get(verdict, verdict)
+    return f'<b class="verdict-{css}">{text}</b>'
+
+
+def _drawn(network: Network, ids: set[str]) -> list[dict[str, Any]]:
+    """The targets ``ids`` as GeoJSON features, for the map."""
+    return [
+        {
+            "type": "Feature",
+            "geometry": mapping(t.geometry),
+            "properties": {"kind": str(t.kind), "id": t.id, "name": t.name},
+        }
+        for t in network.targets
+        if t.id in ids
+    ]
 
 
 def build_report(
     record: SortieRecord,
-    network: Sequence[Mapping[str, Any]] = (),
+    network: Network | None = None,
     camera: Camera | None = None,
 ) -> str:
-    """The report page for ``record``; ``network`` holds the patrol network's features."""
+    """The report page for ``record``, its targets judged against ``network`` with ``camera``.
+
+    Give the network the freshness keeper judged the sortie against (with the
+    large events then on) and the patrol camera, so both tell the same truth.
+    """
     camera = camera or Camera()
     s = record.summary
     t0 = s.started_s
-    targets = [dict(f) for f in network]
-    for item in s.targets:  # targets recorded with their own geometry
-        if isinstance(item, Mapping) and item.get("geometry"):
-            targets.append(dict(item))
-    results = coverage(record.track, targets, camera, planned=s.targets) if targets else []
-    shown_ids = {r.target_id for r in results}
-    shown = [t for t in targets if str((t.get("properties") or {}).get("id")) in shown_ids]
-    frame = (
-        LocalFrame(record.track[0]["lat_deg"], record.track[0]["lon_deg"]) if record.track else None
-    )
-    swath = flown_swath(record.track, camera, frame) if frame else None
+    coverage = TrackCoverage(track_samples(record.track), camera) if record.track else None
+    results = target_coverage(coverage, network, s.targets) if network is not None else []
+    shown = _drawn(network, {r.target_id for r in results}) if network is not None else []
+    swath = coverage.swath if coverage is not None and not coverage.swath.is_empty else None
+    frame = coverage.frame if swath is not None else None
     markers = [
         (d["lat_deg"], d["lon_deg"], f"{d['class_name']} {d['confidence']:.2f}", "#e11d48")
         for d in record.detections
@@ -286,7 +410,7 @@ def build_report(
         "<h2>Altitude, speed and battery</h2>",
         plots,
         "<h2>Targets covered</h2>",
-        _coverage_section(results, camera, bool(targets)),
+        _coverage_section(results, camera, network is not None),
         "<h2>Command audit</h2>",
         _table(
             ("Sent (UTC)", "Command", "By", "Result", "Reason", "Answered in", "Sends"),

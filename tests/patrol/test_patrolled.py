@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
 import itertools
 import math
 
 import pytest
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.geo import offset
-from dronepatrol.patrol.patrolled import Camera, TrackCoverage, TrackSample
+from dronepatrol.network import Kind, Network, NoFlyZone, Target
+from dronepatrol.patrol import patrolled
+from dronepatrol.patrol.patrolled import DEFAULT_DWELL_S, Camera, TrackCoverage, TrackSample, judge
+from dronepatrol.planning import DroneProfile
 
 ORIGIN = (-35.363261, 149.165230)
 CAMERA = Camera(hfov_deg=70.0, vfov_deg=50.0)
@@ -95,6 +99,7 @@ def test_point_needs_its_dwell_time() -> None:
     hovered = TrackCoverage(_hover(500, 0, 30), CAMERA)
     check = hovered.check_point(*offset(*ORIGIN, 510, 5), dwell_s=20)
     assert check.patrolled and check.at_s == pytest.approx(1020.0)
+    assert check.imaged == pytest.approx(30.0)  # the whole time in view, beyond the dwell
     passed = TrackCoverage(_fly([(0, 0), (1000, 0)]), CAMERA)
     fly_by = passed.check_point(*offset(*ORIGIN, 500, 0), dwell_s=20)
     assert not fly_by.patrolled
@@ -113,3 +118,42 @@ def test_on_the_ground_nothing_is_patrolled() -> None:
     parked = TrackCoverage(_hover(0, 0, 60, alt=0.0), CAMERA)
     assert not parked.check_point(*ORIGIN, dwell_s=1).patrolled
     assert parked.check_grid(_grid(10, 10)).imaged == 0.0
+
+
+def _point(target_id: str, north: float, east: float, dwell_s: float | None = None) -> Target:
+    lon, lat = _ll(north, east)
+    return Target(target_id, Kind.POINT, Point(lon, lat), dwell_s=dwell_s)
+
+
+def test_judge_applies_each_kinds_rule_over_a_network() -> None:
+    """Points without a dwell of their own need the default; no-fly zones leave grids."""
+    samples = _hover(-300, 0, 8) + _fly(_lawnmower(200, 200, SWATH * 0.9), t0=1100.0)
+    nofly = Polygon([_ll(-10, 200), _ll(-10, 320), _ll(210, 320), _ll(210, 200)])
+    network = Network(
+        targets=(
+            _point("P-DEFAULT", -300, 0),
+            _point("P-SHORT", -300, 0, dwell_s=5),
+            Target("G-WEST", Kind.GRID, _grid(300, 200)),
+            Target("L-LANE", Kind.LINE, LineString([_ll(0, SWATH * 0.45), _ll(200, SWATH * 0.45)])),
+        ),
+        nofly=(NoFlyZone("N-EAST", nofly),),
+    )
+    checks = judge(network, samples, CAMERA)
+    assert DEFAULT_DWELL_S > 8.0
+    assert not checks["P-DEFAULT"].patrolled and checks["P-DEFAULT"].imaged >= 8.0
+    assert checks["P-SHORT"].patrolled and checks["P-SHORT"].at_s == pytest.approx(1005.0)
+    assert checks["G-WEST"].patrolled  # 300 m wide, but its eastern 100 m are no-fly
+    assert checks["L-LANE"].patrolled
+    assert checks == TrackCoverage(samples, CAMERA).judge(network)
+
+
+def test_camera_of_a_drone_profile() -> None:
+    profile = DroneProfile(camera_hfov_deg=90.0, camera_vfov_deg=60.0)
+    assert Camera.of_profile(profile) == Camera(hfov_deg=90.0, vfov_deg=60.0)
+    width, length = Camera.of_profile(profile).footprint_m(50.0)
+    assert width == pytest.approx(100.0) and length == pytest.approx(profile.footprint_length_m(50))
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(patrolled)
+    assert result.failed == 0 and result.attempted > 0

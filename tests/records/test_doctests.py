@@ -10,7 +10,6 @@ import pytest
 MODULES = [
     "dronepatrol.records.telemetry",
     "dronepatrol.records.archive",
-    "dronepatrol.records.coverage",
     "dronepatrol.records.svg",
     "dronepatrol.records.days",
     "dronepatrol.store.engine",

@@ -6,18 +6,18 @@ import lxml.html
 import pytest
 
 from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.patrol.patrolled import Camera
 from dronepatrol.records.archive import SortieArchive
-from dronepatrol.records.coverage import Camera
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.report import build_report, command_audit
-from records.test_coverage import NETWORK
+from records.test_coverage import patrol_network
 
 
 @pytest.fixture
 def page(recorded) -> lxml.html.HtmlElement:
     engine, sortie_id, _ = recorded
     record = SortieArchive(engine).record(sortie_id)
-    html = build_report(record, NETWORK, Camera(hfov_deg=70.0))
+    html = build_report(record, patrol_network(), Camera(hfov_deg=70.0, vfov_deg=55.0))
     return lxml.html.document_fromstring(html)
 
 
@@ -59,9 +59,23 @@ def test_report_lists_targets_commands_and_events(page) -> None:
     assert "completed" in summary and "S01-1" in summary and "alice" in summary
     assert "G001, P003" in summary
     targets = _section(page, "Targets covered")
-    assert "70° horizontal field of view" in targets
-    assert "G001" in targets and "not in the patrol network" in targets
-    assert "G-STRIP" in targets and "covered" in targets
+    assert "70° × 55° field of view" in targets
+    assert "dwell time (20 s unless the network gives one)" in targets
+    assert "90 % of its length" in targets and "95 % of its flyable area" in targets
+    target_rows = {
+        row[0]: row
+        for row in (
+            [td.text_content() for td in tr.xpath("td")]
+            for tr in page.xpath("//h2[.='Targets covered']/following-sibling::table[1]//tbody/tr")
+        )
+    }
+    # Target, Kind, Name, Priority, Planned, Patrolled, Imaged
+    assert target_rows["G001"][5:] == ["unknown", "not in the patrol network"]
+    assert target_rows["G-STRIP"][4:] == ["no", "yes", "100 % of flyable area imaged"]
+    assert target_rows["G-EDGE"][5] == "no"
+    assert target_rows["L-ROAD"][5:] == ["yes", "100 % of length imaged"]
+    # a fly-by, short of the point's 20 s dwell: not patrolled
+    assert target_rows["P-ON"][5] == "no" and "(dwell 20 s)" in target_rows["P-ON"][6]
     audit_rows = [
         [td.text_content() for td in row.xpath("td")]
         for row in page.xpath("//h2[.='Command audit']/following-sibling::table[1]//tbody/tr")

@@ -154,8 +154,17 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
     recorder.stop()
     engine.dispose()
 
+    # The report judges by the patrolled rules, on the record's wall-clock times: the
+    # planned 30 s loiter over P001 lasts 30 / 12 = 2.5 s there, so the report is given
+    # the network with P001's dwell on that clock (2 s).
+    geojson = json.loads(network.read_text())
+    for feature in geojson["features"]:
+        if feature["properties"].get("id") == "P001":
+            feature["properties"]["dwell_s"] = 2
+    wall_clock_network = tmp_path / "network-wall-clock.geojson"
+    wall_clock_network.write_text(json.dumps(geojson))
     out = tmp_path / "report.html"
-    args = ["sorties", "report", "1", "--out", str(out), "--network", str(network)]
+    args = ["sorties", "report", "1", "--out", str(out), "--network", str(wall_clock_network)]
     args += ["--plan-summary", str(plans / "summary.json")]
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 0, result.output
@@ -165,6 +174,7 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
         cells[0]: (cells[4], cells[5])
         for cells in ([td.text_content() for td in row.xpath("td")] for row in rows)
     }
-    assert verdicts["G002"] == ("yes", "covered"), verdicts
-    assert verdicts["L001"] == ("yes", "followed"), verdicts
-    assert verdicts["P001"] == ("yes", "seen"), verdicts
+    # (planned, patrolled) per target, by the patrolled rules freshness applies too
+    assert verdicts["G002"] == ("yes", "yes"), verdicts
+    assert verdicts["L001"] == ("yes", "yes"), verdicts
+    assert verdicts["P001"] == ("yes", "yes"), verdicts

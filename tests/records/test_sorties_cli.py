@@ -61,15 +61,51 @@ def test_report_writes_a_page(run, recorded, tmp_path: Path) -> None:
     network.write_text(json.dumps({"type": "FeatureCollection", "features": NETWORK}))
     out = tmp_path / "report.html"
     result = run(
-        "report", str(sortie_id), "--out", str(out), "--network", str(network), "--swath-m", "30"
+        "report", str(sortie_id), "--out", str(out), "--network", str(network), "--hfov-deg", "30"
     )
     assert result.exit_code == 0, result.output
     html = out.read_text()
-    assert "a fixed 30 m swath" in html and "G-STRIP" in html
+    assert "a 30° × 55° field of view" in html  # the default profile's along-track view
+    # a 21 m footprint over the 40 m wide strip: 54 % imaged, short of the 95 % rule
+    assert "G-STRIP" in html and "54 % of flyable area imaged" in html
     bad = tmp_path / "bad.geojson"
     bad.write_text("[1, 2]")
     refused = run("report", str(sortie_id), "--out", str(out), "--network", str(bad))
     assert refused.exit_code == 2 and "bad.geojson" in refused.output
+    assert "FeatureCollection" in refused.output
+
+
+def test_report_takes_the_camera_from_a_drone_profile(run, recorded, tmp_path: Path) -> None:
+    _, sortie_id, _ = recorded
+    out = tmp_path / "report.html"
+    profile = tmp_path / "wide.toml"
+    profile.write_text("name = 'wide'\ncamera_hfov_deg = 90.0\n")
+    result = run("report", str(sortie_id), "--out", str(out), "--profile", str(profile))
+    assert result.exit_code == 0, result.output
+    assert "a 90° × 55° field of view" in out.read_text()
+    profile.write_text("camera_fov = 90.0\n")
+    refused = run("report", str(sortie_id), "--out", str(out), "--profile", str(profile))
+    assert refused.exit_code == 2 and "wide.toml" in refused.output
+    assert "camera_fov" in refused.output
+
+
+def test_planned_targets_match_a_sortie_by_id_or_plan_file(tmp_path: Path) -> None:
+    from dronepatrol.cli.sorties import planned_targets
+
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "sorties": [
+                    {"id": "S01-1", "plan": "S01-1.plan", "targets": ["G001", "P003"]},
+                    {"id": "S01-2", "plan": "S01-2.plan", "targets": ["L002"]},
+                ],
+            }
+        )
+    )
+    assert planned_targets(summary, "S01-2") == ["L002"]
+    assert planned_targets(summary, "/missions/out/S01-1.plan") == ["G001", "P003"]
+    assert planned_targets(summary, "S09-9") == []
 
 
 def test_verify_exit_status_names_the_file(run, recorded, tmp_path: Path) -> None:
@@ -119,7 +155,7 @@ def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, d
     summary.write_text(
         json.dumps(
             {
-                "profile": {"camera_hfov_deg": 90.0, "swath_width_m": 120.0},
+                "profile": {"camera_hfov_deg": 90.0, "camera_vfov_deg": 60.0},
                 "sorties": [{"id": "S01-2", "plan": "S01-2.plan", "targets": ["L-ROAD"]}],
             }
         )
@@ -130,7 +166,7 @@ def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, d
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 0, result.output
     html = out.read_text()
-    assert "a 90° horizontal field of view" in html
+    assert "a 90° × 60° field of view" in html
     assert "L-ROAD" in html  # planned, but absent from any network given
     broken = tmp_path / "broken.json"
     broken.write_text("{}")

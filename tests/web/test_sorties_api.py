@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import lxml.html
 from flask import Flask
 from lxml import etree
 
 from dronepatrol.events import EventKind
 from dronepatrol.geo import offset
+from dronepatrol.network import load_network
+from dronepatrol.operations.freshness import FreshnessKeeper
+from dronepatrol.patrol.patrolled import Camera
 from dronepatrol.records import Recorder, telemetry_event
 from dronepatrol.state import LinkState, Position, VehicleSnapshot
 
 T0 = 1_800_000_000.0
+EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
 
 
 def _fly_one_sortie(app: Flask) -> None:
@@ -70,3 +76,47 @@ def test_values_json_cannot_carry_are_sent_as_null(app: Flask, token_for) -> Non
     assert b"NaN" not in response.data
     (vehicle,) = json.loads(response.data)["vehicles"]
     assert vehicle["heading_deg"] is None and vehicle["position"]["alt_amsl_m"] is None
+
+
+def test_the_report_judges_targets_as_freshness_does(app: Flask, token_for) -> None:
+    """A 40 s hover over a point with a 30 s dwell: patrolled in the report and in freshness."""
+    room = app.extensions["dronepatrol"]
+    network = load_network(EXAMPLE)
+    room.network = network
+    room.freshness = keeper = FreshnessKeeper(room.engine, network, Camera(70.0, 55.0))
+    point = network.target("P001")
+    lat, lon = point.geometry.y, point.geometry.x
+    recorder = Recorder(room.engine, room.bus)
+    recorder.start()
+    room.bus.emit(EventKind.ARMED, "1", name="S01-1")
+    for k in range(90):  # 5 s beside the point, then 40 s over it, at 40 m
+        north = -300.0 if k < 10 else 0.0
+        snap = VehicleSnapshot(
+            "1",
+            link=LinkState.UP,
+            armed=True,
+            mode="AUTO",
+            time_s=T0 + 0.5 * k,
+            heading_deg=0.0,
+            position=Position(*offset(lat, lon, north, 0.0), 624.0, 40.0),
+        )
+        room.bus.publish(telemetry_event(snap))
+    room.bus.emit(EventKind.DISARMED, "1")
+    recorder.stop()
+    client = app.test_client()
+    viewer = token_for("viewer")
+    (sortie,) = client.get("/api/sorties", headers=viewer).get_json()["sorties"]
+    checks = keeper.assess(sortie["id"])
+    assert sorted(t for t, c in checks.items() if c.patrolled) == ["P001"]
+    report = client.get(f"/sorties/{sortie['id']}/report", headers=viewer)
+    page = lxml.html.document_fromstring(report.data)
+    rows = {
+        cells[0]: cells
+        for cells in (
+            [td.text_content() for td in tr.xpath("td")]
+            for tr in page.xpath("//h2[.='Targets covered']/following-sibling::table[1]//tbody/tr")
+        )
+    }
+    assert "70° × 55° field of view" in page.text_content()
+    assert [t for t, cells in rows.items() if cells[5] == "yes"] == ["P001"]
+    assert rows["P001"][6] == f"{checks['P001'].imaged:.0f} s in view (dwell 30 s)"
