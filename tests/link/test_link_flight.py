@@ -342,9 +342,7 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     v.disarm_after_landing(timeout_s=150)
 
 
-def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for, backend_name):
-    if backend_name == "sim":
-        pytest.skip("the embedded simulator has no CIRCLE mode; ArduCopter SITL does")
+def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
     backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
