@@ -15,6 +15,9 @@ from pathlib import Path
 
 import platformdirs
 
+from dronepatrol.patrol.revisit import DEFAULT_REVISIT_MIN, RevisitError, RevisitPolicy
+from dronepatrol.patrol.turnaround import ScheduleError, Turnaround
+
 ENV_PREFIX = "DRONEPATROL_"
 
 
@@ -44,6 +47,15 @@ class Settings:
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
         detector_model: path of an ONNX object-detection model run on live
             video beside motion detection (empty: motion detection only).
+        revisit_min: revisit interval per priority level [min], e.g.
+            ``key=20,attention=90,general=360`` (levels left out keep their
+            defaults: key 30, attention 120, general 480); a target's own
+            ``revisit_min`` still wins.
+        battery_turnaround: time at the station between sorties: ``swap:MIN``
+            (a fresh pack, checks included) or ``charge:MIN`` (charging in place,
+            empty to full). Default ``swap:5``.
+        launch_min_battery_pct: least charge [%] the scheduler sends a drone
+            out with. Default 90.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -54,6 +66,60 @@ class Settings:
     mbtiles: str = ""
     signing_key: str = ""
     detector_model: str = ""
+    revisit_min: str = ""
+    battery_turnaround: str = ""
+    launch_min_battery_pct: str = ""
+
+    def __post_init__(self) -> None:
+        self.revisit_policy()  # refuse bad patrol settings at start-up, by name
+        self.turnaround()
+
+    def revisit_policy(self) -> RevisitPolicy:
+        """The revisit intervals in force (``revisit_min`` over the defaults)."""
+        intervals = dict(DEFAULT_REVISIT_MIN)
+        for part in filter(None, (p.strip() for p in self.revisit_min.split(","))):
+            level, _, minutes = part.partition("=")
+            try:
+                intervals[level.strip()] = float(minutes)
+            except ValueError:
+                raise SettingsError(
+                    f"setting revisit_min: {part!r} is not LEVEL=MINUTES; "
+                    "write e.g. key=20,attention=90,general=360"
+                ) from None
+        try:
+            return RevisitPolicy(intervals)
+        except RevisitError as exc:
+            raise SettingsError(f"setting revisit_min: {exc}") from None
+
+    def turnaround(self) -> Turnaround:
+        """The battery turnaround the scheduler plans with."""
+        kind, _, minutes = (self.battery_turnaround or "swap:5").partition(":")
+        try:
+            ground_min = float(minutes)
+            launch_pct = float(self.launch_min_battery_pct or 90)
+        except ValueError:
+            raise SettingsError(
+                "setting battery_turnaround must be swap:MINUTES or charge:MINUTES and "
+                f"launch_min_battery_pct a number; got {self.battery_turnaround!r}, "
+                f"{self.launch_min_battery_pct!r}"
+            ) from None
+        if kind.strip() not in ("swap", "charge"):
+            raise SettingsError(
+                f"setting battery_turnaround: {kind!r} is neither swap nor charge; "
+                "write e.g. swap:5 or charge:60"
+            )
+        try:
+            if kind.strip() == "swap":
+                return Turnaround(
+                    "swap", swap_s=ground_min * 60.0, launch_min_frac=launch_pct / 100
+                )
+            return Turnaround(
+                "charge", charge_full_s=ground_min * 60.0, launch_min_frac=launch_pct / 100
+            )
+        except ScheduleError as exc:
+            raise SettingsError(
+                f"setting battery_turnaround / launch_min_battery_pct: {exc}"
+            ) from None
 
     @property
     def effective_database_url(self) -> str:

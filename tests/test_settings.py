@@ -62,3 +62,56 @@ def test_unwritable_data_dir_names_the_variable(tmp_path: Path) -> None:
     settings = Settings.load(environ={"DRONEPATROL_DATA_DIR": str(blocker / "sub")})
     with pytest.raises(SettingsError, match="DRONEPATROL_DATA_DIR"):
         settings.ensure_dirs()
+
+
+def test_patrol_settings_tighten_intervals_and_set_the_turnaround(tmp_path: Path) -> None:
+    settings = Settings.load(
+        environ={
+            "DRONEPATROL_DATA_DIR": str(tmp_path),
+            "DRONEPATROL_REVISIT_MIN": "key=20, general=360",
+            "DRONEPATROL_BATTERY_TURNAROUND": "charge:45",
+            "DRONEPATROL_LAUNCH_MIN_BATTERY_PCT": "80",
+        }
+    )
+    policy = settings.revisit_policy()
+    assert policy.interval_s("key") == 20 * 60 and policy.interval_s("attention") == 120 * 60
+    assert policy.interval_s("general") == 360 * 60
+    turnaround = settings.turnaround()
+    assert turnaround.mode == "charge" and turnaround.charge_full_s == 45 * 60
+    assert turnaround.launch_min_frac == pytest.approx(0.8)
+    defaults = Settings(data_dir=tmp_path)
+    assert (
+        defaults.turnaround().swap_s == 300 and defaults.revisit_policy().interval_s("key") == 1800
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("REVISIT_MIN", "key=soon", "revisit_min"),
+        ("REVISIT_MIN", "vip=10", "unknown priority level"),
+        ("REVISIT_MIN", "key=0", "must be > 0"),
+        ("BATTERY_TURNAROUND", "teleport:1", "neither swap nor charge"),
+        ("BATTERY_TURNAROUND", "swap:five", "swap:MINUTES"),
+        ("LAUNCH_MIN_BATTERY_PCT", "150", "launch_min_frac"),
+    ],
+)
+def test_bad_patrol_settings_are_refused_by_name(
+    tmp_path: Path, name: str, value: str, needle: str
+) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        Settings.load(environ={"DRONEPATROL_DATA_DIR": str(tmp_path), f"DRONEPATROL_{name}": value})
+
+
+def test_a_bad_patrol_setting_stops_the_command_with_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dronepatrol.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["report", "--help"],
+        env={"DRONEPATROL_DATA_DIR": str(tmp_path), "DRONEPATROL_REVISIT_MIN": "key=-5"},
+    )
+    assert result.exit_code == 2
+    assert "revisit_min" in result.output

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dronepatrol.cli.sorties import _engine, _write_atomically
+from dronepatrol.settings import Settings
 
 FORMATS = ("table", "csv", "json")
 
@@ -95,7 +96,9 @@ def report(
         raise click.BadParameter(str(exc), param_hint="--network") from None
 
     try:
-        result = build_day_report(_engine(ctx), network, the_day, zone)
+        result = build_day_report(
+            _engine(ctx), network, the_day, zone, policy=_settings(ctx).revisit_policy()
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--day") from None
 
@@ -110,3 +113,8 @@ def report(
     else:
         _write_atomically(output, text, "--output")
         click.echo(f"wrote {output}", err=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """The installation's settings (revisit intervals included)."""
+    return ctx.find_root().obj or Settings.load()

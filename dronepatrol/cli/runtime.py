@@ -123,7 +123,12 @@ class ControlRuntime:
         profile = self.profile = load_profile()
         camera = Camera(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
         keeper = FreshnessKeeper(
-            self.room.engine, self.network, camera, self.room.bus, events=self.room.large_events
+            self.room.engine,
+            self.network,
+            camera,
+            self.room.bus,
+            policy=self.room.settings.revisit_policy(),
+            events=self.room.large_events,
         ).start()
         self.room.freshness = keeper
         self._stoppers.append(keeper.stop)
@@ -138,6 +143,7 @@ class ControlRuntime:
             self.profile,
             self.room.bus,
             mode=self.options.schedule_mode,
+            turnaround=self.room.settings.turnaround(),
             busy=self.room.dispatcher.is_busy,
         ).start()
         self.room.scheduler = scheduler
