@@ -57,6 +57,17 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
     assert "from S01" in s01.inner_text()
     assert "never patrolled" in s01.inner_text()  # the reason, in words
     assert page.locator("#schedule-mode").input_value() == "approve"
+    # both proposed sorties are drawn on the map, dashed, for the operator to see first
+    page.wait_for_function(
+        """() => {
+            let dashed = 0;
+            window.dpOperationsMap.eachLayer((l) => {
+                if (l instanceof L.Polyline && l.options.dashArray === "6 6") dashed += 1;
+            });
+            return dashed === 2;
+        }""",
+        timeout=30_000,
+    )
     page.screenshot(path=str(artifacts / "schedule-01-proposals.png"))
 
     s01.locator("button[data-approve]").click()

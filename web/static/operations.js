@@ -4,6 +4,9 @@
 
 (async function () {
   const { map, layer } = await DP.networkMap(document.getElementById("map"));
+  // the schedule panel (schedule.js) draws proposed sorties on this map
+  document.dispatchEvent(new CustomEvent("dp:operations-map", { detail: map }));
+  window.dpOperationsMap = map;
   const toggle = document.getElementById("freshness-toggle");
 
   function freshnessColour(t) {

@@ -13,6 +13,43 @@
   const canDecide = Boolean(modeSelect);
   const minutes = (s) => `${Math.round(s / 60)} min`;
 
+  // Each proposal's planned track, dashed on the operations map; the hovered one stands out.
+  let tracks = null;
+  const lines = new Map();
+  function withMap(map) {
+    if (tracks || !map) return;
+    tracks = L.layerGroup().addTo(map);
+    load();
+  }
+  document.addEventListener("dp:operations-map", (e) => withMap(e.detail));
+  withMap(window.dpOperationsMap);
+
+  function drawTracks(pending) {
+    if (!tracks) return;
+    tracks.clearLayers();
+    lines.clear();
+    for (const p of pending) {
+      const line = L.polyline(p.track, { color: "#9ad0ff", weight: 2, opacity: 0.7, dashArray: "6 6" })
+        .bindTooltip(`${p.vehicle}: proposed sortie`, { sticky: true });
+      line.addTo(tracks);
+      lines.set(p.id, line);
+    }
+  }
+  function highlight(id, on) {
+    const line = lines.get(id);
+    if (!line) return;
+    line.setStyle(on ? { weight: 4, opacity: 1 } : { weight: 2, opacity: 0.7 });
+    if (on) line.bringToFront();
+  }
+  pendingEl.addEventListener("mouseover", (e) => {
+    const card = e.target.closest("[data-proposal]");
+    if (card) highlight(card.dataset.proposal, true);
+  });
+  pendingEl.addEventListener("mouseout", (e) => {
+    const card = e.target.closest("[data-proposal]");
+    if (card) highlight(card.dataset.proposal, false);
+  });
+
   function proposal(p) {
     const buttons = canDecide
       ? `<div class="controls">
@@ -45,6 +82,7 @@
     panel.hidden = false;
     if (modeSelect && document.activeElement !== modeSelect) modeSelect.value = status.mode;
     if (modeText) modeText.textContent = status.mode;
+    drawTracks(status.pending);
     pendingEl.innerHTML = status.pending.length
       ? status.pending.map(proposal).join("")
       : `<p class="empty">${status.mode === "off" ? "The scheduler is off." : "No sortie proposed."}</p>`;
