@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def free_tcp_port() -> int:
@@ -19,6 +20,33 @@ def free_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterator[Any]:
+    """A fresh page of a Playwright ``browser`` at ``base_url`` (1366x800 unless given).
+
+    It records console and page errors in ``page.console_errors`` (a test ends by
+    asserting there are none) and accepts every dialog, keeping its text in
+    ``page.dialogs`` (so a test can check what a confirm asked).
+    """
+    context_options.setdefault("viewport", {"width": 1366, "height": 800})
+    context = browser.new_context(base_url=base_url, **context_options)
+    page = context.new_page()
+    page.console_errors = []
+    page.dialogs = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+    def accept(dialog: Any) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2):
@@ -255,3 +283,45 @@ def seed_report_day(engine) -> None:
         incident("general", (-35.397, 149.170), 12.0, 45, None, None)
         incident("key", (-35.362, 149.167), -10 / 60, 10, 20, 30)  # the day before
         session.commit()
+
+
+# ------------------------------------------------------------------ a recorded hover
+
+
+def publish_hover(
+    bus: Any, lat_deg: float, lon_deg: float, t0_s: float, hover_s: float = 40.0
+) -> float:
+    """Publish one sortie of vehicle "1" on ``bus`` as the fleet would: armed, 5 s climbing
+    300 m south of (lat, lon), ``hover_s`` [s] over it at 40 m, landed, disarmed.
+
+    Telemetry is stamped from ``t0_s`` [s since the epoch] at 2 Hz, so a recorder on the bus
+    stores a sortie whose track times are known exactly. Returns the landing time [s].
+    """
+    from dronepatrol.events import EventKind
+    from dronepatrol.geo import offset
+    from dronepatrol.records import telemetry_event
+    from dronepatrol.state import LinkState, Position, VehicleSnapshot
+
+    def at(t: float, lat: float, lon: float, alt: float, armed: bool = True) -> Any:
+        snapshot = VehicleSnapshot(
+            "1",
+            link=LinkState.UP,
+            armed=armed,
+            mode="AUTO",
+            time_s=t,
+            heading_deg=0.0,
+            position=Position(lat, lon, 584.0 + alt, alt),
+        )
+        return telemetry_event(snapshot)
+
+    bus.emit(EventKind.ARMED, "1")
+    t = t0_s
+    for _ in range(10):
+        bus.publish(at(t, *offset(lat_deg, lon_deg, -300, 0), 40))
+        t += 0.5
+    for _ in range(int(hover_s / 0.5)):
+        bus.publish(at(t, lat_deg, lon_deg, 40))
+        t += 0.5
+    bus.publish(at(t, lat_deg, lon_deg, 0, armed=False))
+    bus.emit(EventKind.DISARMED, "1")
+    return t

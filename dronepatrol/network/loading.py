@@ -121,19 +121,8 @@ def parse_network(
     stations (a large event's file): a file with no station is then sound.
     """
     issues: list[Issue] = []
-    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
-        issues.append(
-            Issue(
-                ERROR,
-                source,
-                "not a GeoJSON FeatureCollection; wrap features in "
-                '{"type": "FeatureCollection", "features": [...]}',
-            )
-        )
-        return None, issues
-    features = data.get("features")
-    if not isinstance(features, list):
-        issues.append(Issue(ERROR, source, "'features' must be a list of GeoJSON features"))
+    features = feature_list(data, source, issues)
+    if features is None:
         return None, issues
     if not features:
         issues.append(Issue(ERROR, source, "empty network: add stations and targets"))
@@ -314,6 +303,31 @@ def _parse_feature(
     if geom is None or not ok:
         return None
     return label, kind, geom, props
+
+
+def feature_list(
+    data: Any, source: str, issues: list[Issue], what: str = "features"
+) -> list[Any] | None:
+    """The ``features`` of a GeoJSON FeatureCollection, or None with the problem in ``issues``.
+
+    ``what`` names the contents in the fix the message suggests ("features",
+    "the zone and targets").
+    """
+    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
+        issues.append(
+            Issue(
+                ERROR,
+                source,
+                f"not a GeoJSON FeatureCollection; wrap {what} in "
+                '{"type": "FeatureCollection", "features": [...]}',
+            )
+        )
+        return None
+    features = data.get("features")
+    if not isinstance(features, list):
+        issues.append(Issue(ERROR, source, "'features' must be a list of GeoJSON features"))
+        return None
+    return features
 
 
 def parse_polygon(label: str, geometry: Any, issues: list[Issue], what: str) -> Polygon | None:

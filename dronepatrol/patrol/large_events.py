@@ -54,6 +54,7 @@ from dronepatrol.network import (
     Network,
     Station,
     Target,
+    feature_list,
     parse_network,
     parse_polygon,
 )
@@ -299,19 +300,8 @@ def read_large_event(
     ``now_s``, an event already over is refused.
     """
     issues: list[Issue] = []
-    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
-        issues.append(
-            Issue(
-                ERROR,
-                source,
-                "not a GeoJSON FeatureCollection; wrap the zone and targets in "
-                '{"type": "FeatureCollection", "features": [...]}',
-            )
-        )
-        return None, issues
-    features = data.get("features")
-    if not isinstance(features, list):
-        issues.append(Issue(ERROR, source, "'features' must be a list of GeoJSON features"))
+    features = feature_list(data, source, issues, "the zone and targets")
+    if features is None:
         return None, issues
 
     zones: list[tuple[int, Mapping[str, Any]]] = []

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import served_demo
+from support import browser_page, served_demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "demo-admin-e2e"
@@ -72,12 +72,6 @@ def artifacts() -> Path:
 @pytest.fixture
 def page(browser, demo_server):
     """A fresh browser page that records console errors in ``page.console_errors``."""
-    context = browser.new_context(viewport={"width": 1366, "height": 800}, base_url=demo_server)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    page.on("dialog", lambda d: d.accept())
     ARTIFACTS.mkdir(exist_ok=True)
-    yield page
-    context.close()
+    with browser_page(browser, demo_server) as page:
+        yield page

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import served_demo
+from support import browser_page, served_demo
 
 pytestmark = pytest.mark.browser
 
@@ -26,22 +26,8 @@ def three_drone_server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def commander_page(browser, three_drone_server) -> Iterator[object]:
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 800}, base_url=three_drone_server
-    )
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    page.dialogs = []
-
-    def accept(dialog) -> None:
-        page.dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
-    yield page
-    context.close()
+    with browser_page(browser, three_drone_server) as page:
+        yield page
 
 
 def _statuses(page) -> list[str]:

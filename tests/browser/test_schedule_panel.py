@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import served_demo
+from support import browser_page, served_demo
 
 pytestmark = pytest.mark.browser
 
@@ -24,20 +24,8 @@ def schedule_server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def operator_page(browser, schedule_server) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=schedule_server)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    page.dialogs = []
-
-    def accept(dialog) -> None:
-        page.dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
-    yield page
-    context.close()
+    with browser_page(browser, schedule_server, viewport={"width": 1366, "height": 900}) as page:
+        yield page
 
 
 def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(

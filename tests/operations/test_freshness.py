@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support import publish_hover
 
 from dronepatrol.events import EventBus, EventKind
-from dronepatrol.geo import offset
 from dronepatrol.network import load_network
 from dronepatrol.operations.freshness import FreshnessKeeper
 from dronepatrol.patrol.patrolled import Camera
@@ -48,17 +48,7 @@ def test_a_hover_over_a_point_patrols_it_and_nothing_else(store) -> None:
     keeper = FreshnessKeeper(store, network, Camera(hfov_deg=70, vfov_deg=55), bus).start()
     results = bus.subscribe(accept=lambda e: e.kind is EventKind.FRESHNESS)
     try:
-        lat, lon = point.geometry.y, point.geometry.x
-        bus.emit(EventKind.ARMED, "1")
-        t = T0
-        for _ in range(10):  # climb beside the point
-            bus.publish(telemetry_event(_snap(t, *offset(lat, lon, -300, 0), 40)))
-            t += 0.5
-        for _ in range(int(40 / 0.5)):  # hover over it for 40 s at 40 m
-            bus.publish(telemetry_event(_snap(t, lat, lon, 40)))
-            t += 0.5
-        bus.publish(telemetry_event(_snap(t, lat, lon, 0, armed=False)))
-        bus.emit(EventKind.DISARMED, "1")
+        t = publish_hover(bus, point.geometry.y, point.geometry.x, T0, hover_s=40.0)
         deadline = time.monotonic() + 30
         outcome = None
         while outcome is None and time.monotonic() < deadline:

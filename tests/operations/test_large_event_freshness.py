@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from support import publish_hover
 
-from dronepatrol.events import EventBus, EventKind
-from dronepatrol.geo import offset
+from dronepatrol.events import EventBus
 from dronepatrol.network import load_network
 from dronepatrol.operations import LargeEventBook, LargeEventConflict, LargeEventNotFound
 from dronepatrol.operations.freshness import FreshnessKeeper
 from dronepatrol.patrol.large_events import LargeEventError
 from dronepatrol.patrol.patrolled import Camera
-from dronepatrol.records import Recorder, telemetry_event
-from dronepatrol.state import LinkState, Position, VehicleSnapshot
+from dronepatrol.records import Recorder
 from dronepatrol.store import upgrade
 
 MISSIONS = Path(__file__).resolve().parents[2] / "missions"
@@ -54,34 +53,13 @@ def store(tmp_path):
     engine.dispose()
 
 
-def _snap(t: float, lat: float, lon: float, alt: float, armed: bool = True) -> VehicleSnapshot:
-    return VehicleSnapshot(
-        "1",
-        link=LinkState.UP,
-        armed=armed,
-        mode="AUTO",
-        time_s=t,
-        heading_deg=0.0,
-        position=Position(lat, lon, 584.0 + alt, alt),
-    )
-
-
 def _fly_hover(store, lat: float, lon: float, t0: float, hover_s: float = 40.0) -> int:
     """Record one sortie that hovers over (lat, lon) at 40 m; returns its id."""
     bus = EventBus()
     recorder = Recorder(store, bus)
     recorder.start()
     try:
-        bus.emit(EventKind.ARMED, "1")
-        t = t0
-        for _ in range(10):
-            bus.publish(telemetry_event(_snap(t, *offset(lat, lon, -300, 0), 40)))
-            t += 0.5
-        for _ in range(int(hover_s / 0.5)):
-            bus.publish(telemetry_event(_snap(t, lat, lon, 40)))
-            t += 0.5
-        bus.publish(telemetry_event(_snap(t, lat, lon, 0, armed=False)))
-        bus.emit(EventKind.DISARMED, "1")
+        publish_hover(bus, lat, lon, t0, hover_s)
     finally:
         recorder.stop()
     with store.connect() as connection:
