@@ -235,8 +235,12 @@ class Scheduler:
 
     # ------------------------------------------------------------------ deciding
 
-    def launch_blocker(self, snapshot: VehicleSnapshot, now_s: float) -> str | None:
+    def launch_blocker(
+        self, snapshot: VehicleSnapshot, now_s: float, network: Network | None = None
+    ) -> str | None:
         """Why this vehicle cannot be sent on patrol now (None: it can).
+
+        ``network`` is the network in force at ``now_s`` when the caller has it.
 
         A pack the crew reports swapped (BATTERY_RESET to 100 %) does not end a
         ``swap`` turnaround early: ``swap_s`` counts from landing and includes
@@ -255,7 +259,7 @@ class Scheduler:
             return "on an incident"
         if snapshot.position is None:
             return "position unknown"
-        network = self._network(now_s)
+        network = network or self._network(now_s)
         if station_at(snapshot, network) is None:
             return "not at a station"
         landed = self._landed_s.get(vid)
@@ -295,7 +299,7 @@ class Scheduler:
             pending_by_vehicle = {p.vehicle_id: p for p in self._pending.values()}
             for snapshot in snapshots:
                 vid = snapshot.vehicle_id
-                blocker = self.launch_blocker(snapshot, now_s)
+                blocker = self.launch_blocker(snapshot, now_s, network)
                 if blocker is not None:
                     self._blockers[vid] = blocker
                     if vid in pending_by_vehicle:
