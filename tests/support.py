@@ -49,6 +49,16 @@ def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterato
         context.close()
 
 
+def sign_in(page: Any, password: str, username: str = "admin") -> None:
+    """Sign in through the login form from the Operations page, and land back on it."""
+    page.goto("/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
 def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2):
     """``dronepatrol serve --demo DRONES OPTIONS`` as a process; yields its base URL once
     healthy."""
@@ -288,6 +298,24 @@ def seed_report_day(engine) -> None:
 # ------------------------------------------------------------------ a recorded hover
 
 
+def track_snapshot(
+    t_s: float, lat_deg: float, lon_deg: float, alt_m: float, armed: bool = True
+) -> Any:
+    """Vehicle "1" in AUTO at (lat, lon), ``alt_m`` [m] above a home 584 m above sea level,
+    heading north, at ``t_s`` [s since the epoch]: one sample of a scripted track."""
+    from dronepatrol.state import LinkState, Position, VehicleSnapshot
+
+    return VehicleSnapshot(
+        "1",
+        link=LinkState.UP,
+        armed=armed,
+        mode="AUTO",
+        time_s=t_s,
+        heading_deg=0.0,
+        position=Position(lat_deg, lon_deg, 584.0 + alt_m, alt_m),
+    )
+
+
 def publish_hover(
     bus: Any, lat_deg: float, lon_deg: float, t0_s: float, hover_s: float = 40.0
 ) -> float:
@@ -300,19 +328,9 @@ def publish_hover(
     from dronepatrol.events import EventKind
     from dronepatrol.geo import offset
     from dronepatrol.records import telemetry_event
-    from dronepatrol.state import LinkState, Position, VehicleSnapshot
 
     def at(t: float, lat: float, lon: float, alt: float, armed: bool = True) -> Any:
-        snapshot = VehicleSnapshot(
-            "1",
-            link=LinkState.UP,
-            armed=armed,
-            mode="AUTO",
-            time_s=t,
-            heading_deg=0.0,
-            position=Position(lat, lon, 584.0 + alt, alt),
-        )
-        return telemetry_event(snapshot)
+        return telemetry_event(track_snapshot(t, lat, lon, alt, armed))
 
     bus.emit(EventKind.ARMED, "1")
     t = t0_s

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, request
 from sqlalchemy import Engine
 
 from dronepatrol.accounts import AccountService
@@ -96,3 +96,8 @@ class ControlRoom:
 def control_room() -> ControlRoom:
     """The control room of the app handling the current request."""
     return current_app.extensions["dronepatrol"]
+
+
+def audit(action: str, ok: bool, **detail: Any) -> None:
+    """Append to the audit log what the signed-in user of this request did, and from where."""
+    control_room().accounts.audit(g.user.name, action, ok, request.remote_addr or "", **detail)

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
 from dronepatrol.operations import DispatchError, IncidentError, IncidentView
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("incidents", __name__)
@@ -90,9 +90,7 @@ def create_incident() -> Any:
         note=note,
         creator=g.user.name,
     )
-    room.accounts.audit(
-        g.user.name, "incident create", True, request.remote_addr or "", incident=incident.id
-    )
+    audit("incident create", True, incident=incident.id)
     return jsonify(_with_proposal(incident)), 201
 
 
@@ -118,20 +116,16 @@ def _act(incident_id: int, action: str) -> Any:
         else:
             room.dispatcher.release(incident_id, g.user.name)
     except (DispatchError, IncidentError) as exc:
-        room.accounts.audit(
-            g.user.name,
+        audit(
             f"incident {action}",
             False,
-            request.remote_addr or "",
             incident=incident_id,
             reason=str(exc),
         )
         return jsonify(error="Conflict", message=str(exc)), 409
-    room.accounts.audit(
-        g.user.name,
+    audit(
         f"incident {action}",
         True,
-        request.remote_addr or "",
         incident=incident_id,
         vehicle=vehicle,
     )

@@ -23,7 +23,7 @@ from dronepatrol.operations import (
     LargeEventRecord,
 )
 from dronepatrol.patrol.large_events import LargeEvent, LargeEventError
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("large_events", __name__)
@@ -130,9 +130,7 @@ def add_event() -> Any:
     except LargeEventConflict as exc:
         return jsonify(error="Conflict", message=str(exc)), 409
     room.bus.emit(EventKind.LARGE_EVENT, None, event=record.event.id, action="added")
-    room.accounts.audit(
-        g.user.name, "large event add", True, request.remote_addr or "", event=record.event.id
-    )
+    audit("large event add", True, event=record.event.id)
     body = event_json(record, time.time())
     body["warnings"] = _issues_json(warnings)
     return jsonify(body), 201
@@ -150,7 +148,5 @@ def end_event(event_id: str) -> Any:
     except LargeEventConflict as exc:
         return jsonify(error="Conflict", message=str(exc)), 409
     room.bus.emit(EventKind.LARGE_EVENT, None, event=event_id, action="ended")
-    room.accounts.audit(
-        g.user.name, "large event end", True, request.remote_addr or "", event=event_id
-    )
+    audit("large event end", True, event=event_id)
     return jsonify(event_json(record, time.time()))

@@ -21,7 +21,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from dronepatrol.accounts import Role
 from dronepatrol.operations import DispatchError, overwatch_points
 from dronepatrol.patrol.lockdown import OverwatchPoint
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("lockdown", __name__)
@@ -114,15 +114,11 @@ def activate() -> Any:
     try:
         plan, incidents = room.dispatcher.lockdown(name, points, g.user.name)
     except DispatchError as exc:
-        room.accounts.audit(
-            g.user.name, "lockdown", False, request.remote_addr or "", name=name, reason=str(exc)
-        )
+        audit("lockdown", False, name=name, reason=str(exc))
         abort(409, description=str(exc))
-    room.accounts.audit(
-        g.user.name,
+    audit(
         "lockdown",
         True,
-        request.remote_addr or "",
         name=name,
         covered=sorted(incidents),
         uncovered=sorted(plan.uncovered),
@@ -158,11 +154,9 @@ def release_all() -> Any:
     except DispatchError as exc:
         abort(409, description=str(exc))
     name = status.name if status is not None else ""
-    room.accounts.audit(
-        g.user.name,
+    audit(
         "lockdown release",
         True,
-        request.remote_addr or "",
         name=name,
         incidents=released,
     )

@@ -20,7 +20,7 @@ from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.planning import PlanningError, PlanResult, plan_sorties
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("plans", __name__)
@@ -123,11 +123,9 @@ def upload(vehicle_id: str) -> Any:
             )
     actor = g.user.name
     if reason is not None:
-        room.accounts.audit(
-            actor,
+        audit(
             "upload mission",
             False,
-            request.remote_addr or "",
             vehicle=vehicle_id,
             sortie=sortie.id,
             reason=reason,
@@ -145,11 +143,9 @@ def upload(vehicle_id: str) -> Any:
         count=len(sortie.mission.items),
         request_id=request_id,
     )
-    room.accounts.audit(
-        actor,
+    audit(
         "upload mission",
         True,
-        request.remote_addr or "",
         vehicle=vehicle_id,
         sortie=sortie.id,
         request_id=request_id,

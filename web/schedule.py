@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
 from dronepatrol.operations.scheduler import MODES, SchedulerError
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("schedule", __name__, url_prefix="/api/schedule")
@@ -47,34 +47,28 @@ def set_mode() -> Any:
     if mode not in MODES:
         abort(400, description=f'send {{"mode": ...}} with one of: {", ".join(MODES)}')
     scheduler.set_mode(mode, g.user.name)
-    room = control_room()
-    room.accounts.audit(g.user.name, "schedule mode", True, request.remote_addr or "", mode=mode)
+    audit("schedule mode", True, mode=mode)
     return jsonify(mode=scheduler.mode)
 
 
 def _decide(proposal_id: str, decision: str) -> Any:
     scheduler = _scheduler()
-    room = control_room()
     try:
         if decision == "approve":
             pending = scheduler.approve(proposal_id, g.user.name)
         else:
             pending = scheduler.reject(proposal_id, g.user.name)
     except SchedulerError as exc:
-        room.accounts.audit(
-            g.user.name,
+        audit(
             f"{decision} sortie",
             False,
-            request.remote_addr or "",
             proposal=proposal_id,
             reason=str(exc),
         )
         return jsonify(error="Conflict", message=str(exc)), 409
-    room.accounts.audit(
-        g.user.name,
+    audit(
         f"{decision} sortie",
         True,
-        request.remote_addr or "",
         proposal=proposal_id,
         vehicle=pending.vehicle_id,
         targets=list(pending.proposal.targets),

@@ -22,7 +22,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
 from dronepatrol.state import VehicleSnapshot
-from dronepatrol.web.context import control_room
+from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("vehicles", __name__)
@@ -165,22 +165,18 @@ def command(vehicle_id: str) -> Any:
             if blocking:
                 raise Refused(f"not ready to fly: {blocking}")
     except Refused as exc:
-        room.accounts.audit(
-            actor,
+        audit(
             f"command {name}",
             False,
-            request.remote_addr or "",
             vehicle=vehicle_id,
             reason=str(exc),
         )
         return jsonify(error="Conflict", message=str(exc)), 409
     handle = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
     request_id = handle.command_id
-    room.accounts.audit(
-        actor,
+    audit(
         f"command {name}",
         True,
-        request.remote_addr or "",
         vehicle=vehicle_id,
         request_id=request_id,
         arguments=arguments,

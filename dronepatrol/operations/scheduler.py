@@ -112,7 +112,7 @@ class Scheduler:
     Args:
         fleet: the :class:`dronepatrol.mavlink.Fleet`.
         keeper: the :class:`dronepatrol.operations.freshness.FreshnessKeeper`
-            (``states(now)``; ``network_at(now)`` when large events are known).
+            (``states(now)`` and ``network_at(now)``, large events included).
         profile: the drone profile to plan with.
         bus: where ``schedule`` events go; DISARMED events start a turnaround.
         mode: ``off``, ``approve`` or ``auto``.
@@ -291,7 +291,7 @@ class Scheduler:
         if self._mode == "off":
             return made
         network = self._network(now_s)
-        states = self.keeper.states(now_s)
+        states = None  # read from the database only when a drone can be proposed for
         snapshots = sorted(self.fleet.snapshots(), key=lambda s: s.vehicle_id)
         with self._lock:
             self._expire(now_s)
@@ -310,6 +310,7 @@ class Scheduler:
                     continue
                 station = station_at(snapshot, network)
                 assert station is not None
+                states = states if states is not None else self.keeper.states(now_s)
                 choice = propose_sortie(
                     network,
                     self.profile,
@@ -414,14 +415,8 @@ class Scheduler:
         if self._subscription is None:
             return
         for event in self._subscription.drain():
-            vid = event.vehicle_id
-            if vid is None:
-                continue
-            with self._lock:
-                self._landed_s[vid] = event.time_s
-                targets = self._flying.pop(vid, None)
-                if targets:
-                    self._landed_claims.append((event.time_s + CLAIM_GRACE_S, targets))
+            if event.vehicle_id is not None:
+                self.note_landed(event.vehicle_id, event.time_s)
 
     def note_landed(self, vehicle_id: str, at_s: float) -> None:
         """Start a turnaround without a bus event (a drone that landed before we started)."""
@@ -444,8 +439,7 @@ class Scheduler:
                 self._emit(pending.vehicle_id, stage="expired", proposal=pid)
 
     def _network(self, now_s: float) -> Network:
-        network_at = getattr(self.keeper, "network_at", None)
-        return network_at(now_s) if network_at is not None else self.keeper.network
+        return self.keeper.network_at(now_s)
 
     @staticmethod
     def _charge(snapshot: VehicleSnapshot) -> float:

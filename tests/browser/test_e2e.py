@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +25,6 @@ def _wait_text(page, selector: str, text: str, timeout_s: float, artifacts: Path
     raise AssertionError(f"{selector} shows {shown!r}, not {text!r}, after {timeout_s:g} s")
 
 
-def _login(page, password: str) -> None:
-    page.goto("/")
-    assert "/login" in page.url
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
-
-
 def test_wrong_password_is_told(page) -> None:
     page.goto("/login")
     page.fill("input[name=username]", "admin")
@@ -43,7 +35,7 @@ def test_wrong_password_is_told(page) -> None:
 
 
 def test_operator_flies_a_planned_grid_and_finds_the_sortie(page, admin_password, artifacts):
-    _login(page, admin_password)
+    sign_in(page, admin_password)
     page.wait_for_function("document.querySelectorAll('.drone-icon').length == 2", timeout=60_000)
     page.wait_for_selector(".card[data-vehicle='S01-1'] .pill.up", timeout=60_000)
     # GPS fix and EKF take their time, as on a real copter: the panel says when it can fly

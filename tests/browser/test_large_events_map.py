@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +25,7 @@ def test_a_commander_uploads_an_event_and_sees_its_zone(
     path = tmp_path / "showground.geojson"
     path.write_text(json.dumps(data))
 
-    page.goto("/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", admin_password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    sign_in(page, admin_password)
     page.wait_for_selector("#large-events .empty")
 
     page.click(".event-upload summary")

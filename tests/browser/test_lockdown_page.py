@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, served_demo
+from support import browser_page, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +38,7 @@ def _statuses(page) -> list[str]:
 
 def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path) -> None:
     page = commander_page
-    page.goto("/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    sign_in(page, ADMIN_PASSWORD)
     # a drone can only be sent once it knows where it is
     page.wait_for_function(
         "document.querySelectorAll('#fleet .pill.ready').length == 3", timeout=180_000

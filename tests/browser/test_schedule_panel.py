@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, served_demo
+from support import browser_page, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +32,7 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
     operator_page, artifacts: Path
 ) -> None:
     page = operator_page
-    page.goto("/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    sign_in(page, ADMIN_PASSWORD)
     # each drone, once ready at its station, gets its station's most overdue targets
     page.wait_for_function(
         "document.querySelectorAll('#schedule-pending .proposal').length == 2", timeout=180_000

@@ -6,30 +6,17 @@ import time
 from pathlib import Path
 
 import pytest
-from support import publish_hover
+from support import publish_hover, track_snapshot
 
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.network import load_network
 from dronepatrol.operations.freshness import FreshnessKeeper
 from dronepatrol.patrol.patrolled import Camera
 from dronepatrol.records import Recorder, telemetry_event
-from dronepatrol.state import LinkState, Position, VehicleSnapshot
 from dronepatrol.store import upgrade
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
 T0 = 1_800_000_000.0
-
-
-def _snap(t: float, lat: float, lon: float, alt: float, armed: bool = True) -> VehicleSnapshot:
-    return VehicleSnapshot(
-        "1",
-        link=LinkState.UP,
-        armed=armed,
-        mode="AUTO",
-        time_s=t,
-        heading_deg=0.0,
-        position=Position(lat, lon, 584.0 + alt, alt),
-    )
 
 
 @pytest.fixture
@@ -76,7 +63,7 @@ def test_assessing_again_replaces_the_visits(store) -> None:
     point = network.target("P002")
     bus.emit(EventKind.ARMED, "1")
     for k in range(60):
-        bus.publish(telemetry_event(_snap(T0 + k, point.geometry.y, point.geometry.x, 50)))
+        bus.publish(telemetry_event(track_snapshot(T0 + k, point.geometry.y, point.geometry.x, 50)))
     bus.emit(EventKind.DISARMED, "1")
     recorder.stop()
     from sqlalchemy import text

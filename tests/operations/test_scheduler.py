@@ -40,6 +40,9 @@ class Keeper:
         self.network = network
         self.last = last or {}
 
+    def network_at(self, now_s: float):
+        return self.network
+
     def states(self, now_s: float):
         targets = [(t.id, str(t.priority), t.revisit_min) for t in self.network.targets]
         return freshness(targets, self.last, now_s)
