@@ -155,8 +155,7 @@ class CommandsMixin:
         alt = msg.z if is_int else msg.param7
         if c.mode != CopterMode.GUIDED and not c.set_mode(CopterMode.GUIDED):
             return FAILED
-        if msg.param1 > 0:
-            c.speed_override_mps = msg.param1
+        # param1 (speed) is not read: ArduCopter's handle_command_int_do_reposition ignores it
         yaw = None if math.isnan(msg.param4) else msg.param4 % 360.0
         if not c.guided.goto(c.to_local(lat, lon, alt, frame), yaw):
             return FAILED  # destination outside the fence

@@ -481,6 +481,9 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
     def _enter_mode(self, new: CopterMode, reason: str, land_pause: bool = False) -> None:
         self.mode = new
         self.paused = False
+        # every mode that navigates re-initialises AC_WPNav on entry (wp_and_spline_init),
+        # so a DO_CHANGE_SPEED lasts until the next mode change
+        self.speed_override_mps = None
         self.climb_override_mps = self.descent_override_mps = None
         self.hold_point = None
         self.user_takeoff_up = None
@@ -498,7 +501,6 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         elif new == CopterMode.CIRCLE:
             self.circle = flight.Circle(self)
         elif new == CopterMode.AUTO:
-            self.speed_override_mps = None
             self.roi = None
             if self.runner.complete or not self.runner.started:
                 self.runner.reset()

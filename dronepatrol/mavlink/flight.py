@@ -262,10 +262,16 @@ class FlightOps:
         wait_arrival_s: float = 0.0,
         radius_m: float = 3.0,
     ) -> None:
-        """Fly to a place in GUIDED; with ``wait_arrival_s`` > 0 also wait to be there."""
+        """Fly to a place in GUIDED; with ``wait_arrival_s`` > 0 also wait to be there.
+
+        ``speed_mps`` > 0 is set with DO_CHANGE_SPEED once in GUIDED: ArduCopter ignores
+        DO_REPOSITION's own speed field, and resets the speed on every mode change.
+        """
         if self.snapshot.mode != "GUIDED":
             self.set_mode(CopterMode.GUIDED, source)
         self.submit_goto(lat_deg, lon_deg, alt_rel_m, speed_mps, source).result(60)
+        if speed_mps > 0:
+            self.change_speed(speed_mps, source)
         if wait_arrival_s > 0:
             self.wait_for(
                 lambda s: (
