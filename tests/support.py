@@ -38,6 +38,9 @@ def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterato
     ``page.dialogs`` (so a test can check what a confirm asked).
     """
     context_options.setdefault("viewport", {"width": 1366, "height": 800})
+    # Playwright's wait_for_function evaluates strings, which the app's CSP forbids;
+    # tests/browser/test_hostile_text.py loads every page with the CSP enforced.
+    context_options.setdefault("bypass_csp", True)
     context = browser.new_context(base_url=base_url, **context_options)
     page = context.new_page()
     page.console_errors = []

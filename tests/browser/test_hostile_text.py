@@ -127,7 +127,7 @@ PAGES = {
 
 
 def test_no_page_runs_script_from_hostile_text(browser, hostile_server, artifacts) -> None:
-    with browser_page(browser, hostile_server) as page:
+    with browser_page(browser, hostile_server, bypass_csp=False) as page:
         page.add_init_script(PROBE_SCRIPT)
         sign_in(page, ADMIN_PASSWORD)
         for path, ready in PAGES.items():
