@@ -315,3 +315,39 @@ def test_passwords_are_hashed_at_owasp_cost_and_old_hashes_upgraded(tmp_path: Pa
     assert stored.split("$")[1] == str(2**17)
     assert accounts.authenticate("ops", "ops-pass-1") is not None
     engine.dispose()
+
+
+# ------------------------------------------------------------------ bad parameters are 4xx
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date=2026-12-01&tz=America",
+        "date=2026-12-01&tz=" + "A" * 5000,
+        "date=2026-12-01&tz=../../etc/passwd",
+        "date=9999-12-31",
+        "date=0001-01-01&tz=Pacific/Kiritimati",
+    ],
+)
+def test_report_parameters_that_cannot_be_read_are_400(app: Flask, token_for, query) -> None:
+    from dronepatrol.network import load_network
+
+    app.extensions["dronepatrol"].network = load_network(
+        Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    )
+    for path in ("/api/reports/day", "/api/reports/day.csv"):
+        response = app.test_client().get(f"{path}?{query}", headers=token_for("viewer"))
+        assert response.status_code == 400, (path, query)
+        assert "e.g. ?date=" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/incidents", "/api/large-events", "/api/lockdown", "/api/plans"]
+)
+def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    response = app.test_client().post(
+        path, data=deep, content_type="application/json", headers=token_for("admin")
+    )
+    assert response.status_code == 400
