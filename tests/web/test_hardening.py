@@ -346,6 +346,11 @@ def test_report_parameters_that_cannot_be_read_are_400(app: Flask, token_for, qu
     "path", ["/api/incidents", "/api/large-events", "/api/lockdown", "/api/plans"]
 )
 def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None:
+    from dronepatrol.network import load_network
+
+    app.extensions["dronepatrol"].network = load_network(
+        Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    )
     deep = "[" * 50_000 + "]" * 50_000
     response = app.test_client().post(
         path, data=deep, content_type="application/json", headers=token_for("admin")
