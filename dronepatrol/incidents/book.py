@@ -15,6 +15,8 @@ from dronepatrol.database import Incident
 
 PRIORITIES = ("key", "attention", "general")
 STATUSES = ("open", "dispatched", "on_scene", "released", "failed")
+NOTE_MAX_CHARS = 2000
+"""An incident's note is a few lines for the crew, not a document: longer ones are refused."""
 
 
 class IncidentError(ValueError):
@@ -72,6 +74,10 @@ class IncidentBook:
             raise IncidentError(f"lat must be a latitude in -90..90 degrees, got {lat_deg!r}")
         if not (math.isfinite(lon_deg) and -180 <= lon_deg <= 180):
             raise IncidentError(f"lon must be a longitude in -180..180 degrees, got {lon_deg!r}")
+        if len(note) > NOTE_MAX_CHARS:
+            raise IncidentError(
+                f"note must be at most {NOTE_MAX_CHARS} characters, got {len(note)}: shorten it"
+            )
         if priority not in PRIORITIES:
             raise IncidentError(
                 f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}"
@@ -81,7 +87,7 @@ class IncidentBook:
             lat_deg=lat_deg,
             lon_deg=lon_deg,
             priority=priority,
-            note=note[:2000],
+            note=note,
             creator=creator,
             status="open",
             failure="",

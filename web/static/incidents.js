@@ -53,7 +53,7 @@
     list.innerHTML = detailed.map(item).join("") || "<p class='empty'>No incidents.</p>";
     markers.clearLayers();
     detailed.forEach((i) => L.circleMarker([i.lat_deg, i.lon_deg], { radius: 8, color: "#ff5d5d", fillOpacity: 0.6 })
-      .bindTooltip(`#${i.id} ${i.priority} · ${i.status}`).addTo(markers));
+      .bindTooltip(DP.escape(`#${i.id} ${i.priority} · ${i.status}`)).addTo(markers));
   }
 
   document.getElementById("incident-form").addEventListener("submit", async (e) => {
