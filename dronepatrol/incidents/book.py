@@ -15,6 +15,8 @@ from dronepatrol.database import Incident
 
 PRIORITIES = ("key", "attention", "general")
 STATUSES = ("open", "dispatched", "on_scene", "released", "failed")
+KINDS = ("incident", "hold")
+"""A reported incident, or a lockdown's overwatch hold (flown alike, reported apart)."""
 NOTE_MAX_CHARS = 2000
 """An incident's note is a few lines for the crew, not a document: longer ones are refused."""
 
@@ -43,6 +45,7 @@ class IncidentView:
     released_s: float | None
     paused_seq: int | None
     failure: str
+    kind: str = "incident"
 
     @property
     def response_s(self) -> float | None:
@@ -67,9 +70,18 @@ class IncidentBook:
         self._clock = clock
 
     def create(
-        self, lat_deg: float, lon_deg: float, priority: str, note: str, creator: str
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        priority: str,
+        note: str,
+        creator: str,
+        kind: str = "incident",
     ) -> IncidentView:
-        """A new open incident; refuses impossible coordinates and unknown priorities."""
+        """A new open incident (or lockdown ``hold``); refuses impossible coordinates,
+        unknown priorities and kinds."""
+        if kind not in KINDS:
+            raise IncidentError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         if not (math.isfinite(lat_deg) and -90 <= lat_deg <= 90):
             raise IncidentError(f"lat must be a latitude in -90..90 degrees, got {lat_deg!r}")
         if not (math.isfinite(lon_deg) and -180 <= lon_deg <= 180):
@@ -91,6 +103,7 @@ class IncidentBook:
             creator=creator,
             status="open",
             failure="",
+            kind=kind,
         )
         with Session(self._engine) as session:
             session.add(row)

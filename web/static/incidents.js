@@ -27,8 +27,10 @@
     const p = i.proposal;
     const options = p ? p.options.map((o) =>
       `<li>${DP.escape(o.vehicle)}: ${o.feasible ? `${Math.round(o.eta_s)} s` : DP.escape(o.reason)}${o.vehicle === p.chosen ? " ← proposed" : ""}</li>`).join("") : "";
+    // a lockdown hold is flown by its lockdown: once over, it is not dispatched again
+    const dispatchable = i.kind !== "hold" && ["open", "failed", "released"].includes(i.status);
     const action = !canDispatch ? "" :
-      ["open", "failed", "released"].includes(i.status) && p && p.chosen
+      dispatchable && p && p.chosen
         ? `<button type="button" data-dispatch="${i.id}">Dispatch ${DP.escape(p.chosen)}</button>`
         : ["dispatched", "on_scene"].includes(i.status)
           ? `<button type="button" data-release="${i.id}">Release ${DP.escape(i.vehicle_id)}</button>` : "";
