@@ -22,6 +22,9 @@ from dronepatrol.mavlink.errors import (
 from dronepatrol.mission import Mission, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
 
+FENCE_TYPE_POLYGON = 4
+"""FENCE_TYPE bit that enables inclusion and exclusion polygons (AC_FENCE_TYPE_POLYGON)."""
+
 CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 """Names of the preflight checks, as used to override one."""
 
@@ -112,8 +115,14 @@ def preflight_failures(
         )
     fence_enable = param("FENCE_ENABLE")
     fence_alt_max = param("FENCE_ALT_MAX")
+    fence_type = param("FENCE_TYPE")
+    polygons = mission is not None and bool(mission.fence_inclusions or mission.fence_exclusions)
     if not fence_enable:
         failures["fence"] = "geofence disabled (FENCE_ENABLE=0)"
+    elif polygons and fence_type is not None and not int(fence_type) & FENCE_TYPE_POLYGON:
+        failures["fence"] = (
+            f"FENCE_TYPE={int(fence_type)} leaves the polygon fence (and the no-fly zones) off"
+        )
     elif mission is not None and mission.fence_items():
         from dronepatrol.mavlink.vehicle import compare_items
 
@@ -155,3 +164,30 @@ def check_preflight(
     if blocking:
         raise PreflightError(blocking)
     return {k: v for k, v in failures.items() if k in overrides}
+
+
+def prepare_flight(
+    vehicle, fence: Mission, overrides: Iterable[str] = (), **limits
+) -> dict[str, str]:
+    """The one preflight of every flight: the fence on the vehicle, then :func:`check_preflight`.
+
+    ``fence`` is the mission whose fence must be on the vehicle: a planned
+    sortie's (its inclusion polygon and the no-fly zones), or, for an errand
+    (dispatch, lockdown hold), the no-fly zones alone
+    (:meth:`dronepatrol.planning.airspace.Airspace.fence`). The fence is
+    uploaded and verified unless the vehicle already holds exactly it; the
+    checks then confirm it is there and enabled (FENCE_ENABLE, the polygon
+    bit of FENCE_TYPE) with the failsafes, battery and RTL altitude.
+    Returns the overridden failures; raises PreflightError otherwise.
+    """
+    from dronepatrol.mavlink.vehicle import compare_items
+
+    wanted = list(fence.fence_items())
+    try:
+        held = vehicle.download(MissionType.FENCE)
+        same = not compare_items(wanted, held, skip_first=False)
+    except VehicleError:
+        same = False
+    if not same:
+        vehicle.upload_items(wanted, MissionType.FENCE)
+    return check_preflight(vehicle, fence, overrides, **limits)
