@@ -50,9 +50,11 @@ def _route(
     outside it and points the camera at the place; an orbit that would enter a
     zone is refused; RTL flies the route home when the straight line crosses one.
     """
+    airspace = room.airspace()
+    if operation in ("safe_arm", "safe_takeoff"):  # the no-fly zones join the vehicle's fence
+        return [*arguments, list(airspace.fence().fence_items())], {}
     if operation not in ("fly_route", "orbit_via", "return_home"):
         return arguments, {}
-    airspace = room.airspace()
     here = snapshot.position
     start = (here.lat_deg, here.lon_deg)
     if operation == "return_home":
@@ -112,10 +114,10 @@ LAT = (float, -90.0, 90.0, None)
 LON = (float, -180.0, 180.0, None)
 
 COMMANDS: dict[str, CommandSpec] = {
-    "arm": CommandSpec("arm", {}, Action.ARM, risky=True),
+    "arm": CommandSpec("safe_arm", {}, Action.ARM, risky=True),
     "disarm": CommandSpec("disarm", {}, Action.DISARM, risky=True),
     "takeoff": CommandSpec(
-        "takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, Action.TAKEOFF, True
+        "safe_takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, Action.TAKEOFF, True
     ),
     "start": CommandSpec("start_mission", {}, Action.START_MISSION, risky=True),
     "pause": CommandSpec("pause", {}, Action.PAUSE),
@@ -177,7 +179,7 @@ def command(vehicle_id: str) -> Any:
         if blocked:
             raise Refused(f"the vehicle is {blocked}" if blocked.startswith("link") else blocked)
         routed, extra = _route(room, snapshot, spec.operation, arguments)
-        if spec.operation in ("arm", "takeoff"):
+        if spec.action in (Action.ARM, Action.TAKEOFF):
             blocking = room.fleet.why_not(vehicle_id, "takeoff")  # the autopilot's arming view
             if blocking:
                 raise Refused(f"not ready to fly: {blocking}")

@@ -20,7 +20,7 @@ from dronepatrol.actions import Action, why_not
 from dronepatrol.events import Event, EventKind
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.mavlink.errors import CommandError, FlightError
-from dronepatrol.mission import Cmd
+from dronepatrol.mission import Cmd, MissionItem
 from dronepatrol.state import CopterMode, LandedState, LinkState
 
 MAV_CMD_DO_ORBIT = 34
@@ -37,6 +37,8 @@ ALL_BATTERIES_MASK = 0xFFFF
 
 _ACTION_OF = {
     "arm": Action.ARM,
+    "safe_arm": Action.ARM,
+    "safe_takeoff": Action.TAKEOFF,
     "disarm": Action.DISARM,
     "takeoff": Action.TAKEOFF,
     "start_mission": Action.START_MISSION,
@@ -59,8 +61,10 @@ OPERATIONS = frozenset(
     {
         "set_mode",
         "arm",
+        "safe_arm",
         "disarm",
         "takeoff",
+        "safe_takeoff",
         "start_mission",
         "pause",
         "resume",
@@ -206,6 +210,29 @@ class FlightOps:
             Cmd.COMPONENT_ARM_DISARM, 0, FORCE_ARM_MAGIC if force else 0, source=source
         ).result(timeout_s + 30)
         self.wait_for(lambda s: not s.armed, timeout_s, "disarmed")
+
+    def safe_arm(
+        self, no_fly_fence: Sequence[MissionItem] = (), source: str = "", **limits
+    ) -> None:
+        """Arm after the one preflight (:func:`dronepatrol.mavlink.preflight.prepare_flight`):
+        the no-fly zones added to the vehicle's fence, fence enabled, failsafes checked."""
+        from dronepatrol.mavlink.preflight import prepare_flight
+
+        prepare_flight(self, no_fly_fence, keep_held=True, **limits)
+        self.arm(source=source)
+
+    def safe_takeoff(
+        self,
+        alt_m: float,
+        no_fly_fence: Sequence[MissionItem] = (),
+        source: str = "",
+        **limits,
+    ) -> None:
+        """:meth:`takeoff` after the one preflight, as :meth:`safe_arm`."""
+        from dronepatrol.mavlink.preflight import prepare_flight
+
+        prepare_flight(self, no_fly_fence, keep_held=True, **limits)
+        self.takeoff(alt_m, source)
 
     # ---- takeoff and mission ----------------------------------------------------------
 

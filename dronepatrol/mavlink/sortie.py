@@ -20,7 +20,7 @@ from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.errors import FlightError, VehicleError
 from dronepatrol.mavlink.link import Link
-from dronepatrol.mavlink.preflight import check_preflight, wait_ready
+from dronepatrol.mavlink.preflight import prepare_flight, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionType
 from dronepatrol.state import RETURNING_MODES, CopterMode, LinkState, flight_mode
 
@@ -139,7 +139,7 @@ class HeadlessSortie:
         )
         self.say("vehicle ready to arm")
         self._upload()
-        accepted = check_preflight(
+        accepted = prepare_flight(
             vehicle, self.mission, self.overrides, min_battery_pct=self.min_battery_pct
         )
         for name, reason in accepted.items():

@@ -34,7 +34,7 @@ from typing import Any
 from dronepatrol.actions import Action, why_not
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
-from dronepatrol.mavlink.preflight import check_preflight
+from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.network.model import Network, Station
 from dronepatrol.planning import DroneProfile
 from dronepatrol.schedule.choice import SortieProposal, Turnaround, propose_sortie
@@ -382,7 +382,7 @@ class Scheduler:
                 count=len(sortie.mission.items),
             )
             stage = "preflight"
-            check_preflight(
+            prepare_flight(
                 vehicle, sortie.mission, min_battery_pct=self.turnaround.launch_min_frac * 100
             )
             stage = "takeoff"
