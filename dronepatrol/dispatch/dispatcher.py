@@ -37,6 +37,9 @@ from dronepatrol.state import CopterMode, LinkState, VehicleSnapshot
 
 log = logging.getLogger(__name__)
 
+ON_SCENE_GRACE_S = 10.0
+"""How long, once a drone has arrived, its watcher is given to mark it on scene [s]."""
+
 ON_SCENE_MARGIN_M = 15.0
 """A drone this much beyond its orbit radius from the incident counts as on scene [m]."""
 
@@ -415,6 +418,8 @@ class Dispatcher:
                     source=actor,
                     look_at=target if vantage.from_outside else None,
                 )
+            # it is there: let the watcher see it and mark the time on scene
+            watcher.join(timeout=ON_SCENE_GRACE_S)
         except Exception as exc:  # the vehicle refused or the link failed: say so
             log.warning("dispatch of %s to incident %d failed: %s", vehicle_id, incident.id, exc)
             if self.book.get(incident.id).status != "released":
