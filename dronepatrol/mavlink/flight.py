@@ -313,7 +313,7 @@ class FlightOps:
         ``speed_mps`` > 0 is set with DO_CHANGE_SPEED once in GUIDED: ArduCopter ignores
         DO_REPOSITION's own speed field, and resets the speed on every mode change.
         """
-        if self.snapshot.mode != "GUIDED":
+        if self.snapshot.flight_mode is not CopterMode.GUIDED:
             self.set_mode(CopterMode.GUIDED, source)
         self.submit_goto(lat_deg, lon_deg, alt_rel_m, speed_mps, source).result(60)
         if speed_mps > 0:

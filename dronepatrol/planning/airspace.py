@@ -147,7 +147,8 @@ class Airspace:
         """The shortest path from ``start`` to ``end`` keeping out of every grown zone.
 
         Both ends included; a straight line when nothing is in the way; None when
-        no path exists (an end inside a zone's margin, or walled in).
+        no path exists (an end inside a zone's margin, or walled in). Checked
+        before it is given: a route that would enter a zone is never returned.
         """
         if self._router is None:
             return [tuple(start), tuple(end)]
@@ -155,7 +156,8 @@ class Airspace:
         if path is None:
             return None
         inner = [self._to_latlon(xy) for xy in path[1:-1]]
-        return [tuple(start), *inner, tuple(end)]
+        route = [tuple(start), *inner, tuple(end)]
+        return None if self.crosses(route) else route
 
     def route_home(self, start: LatLon, home: LatLon) -> list[LatLon] | None:
         """The way home from the air: like :meth:`route`, but a drone already in a
