@@ -68,9 +68,13 @@ def _disarmable(s: VehicleSnapshot) -> str | None:
 
 
 def _mission_loaded(s: VehicleSnapshot) -> str | None:
+    """Armed with a mission: AUTO and MISSION_START fly it, taking off by its first item
+    when still on the ground (ArduCopter starts a mission armed on the ground)."""
+    if not s.armed:
+        return "not armed: arm it first"
     if s.mission.total <= 1:
         return "no mission on the vehicle: upload a plan first"
-    return _flying(s)
+    return None
 
 
 def _in_auto(s: VehicleSnapshot) -> str | None:

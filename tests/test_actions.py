@@ -73,7 +73,9 @@ def test_vocabulary_is_typed_and_defined_once() -> None:
         (RETURNING, Action.RESPOND, "returning (AUTO_RTL)"),
         (IN_AUTO, Action.RESPOND, None),
         (snap(link=LinkState.LOST), Action.RTL, "link is lost"),
-        (ON_GROUND, Action.START_MISSION, "no mission"),
+        (ON_GROUND, Action.START_MISSION, "not armed"),
+        (snap(armed=True), Action.START_MISSION, "no mission"),
+        (snap(armed=True, mission=8), Action.START_MISSION, None),
     ],
 )
 def test_why_not(snapshot, action, reason) -> None:

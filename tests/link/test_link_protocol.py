@@ -328,7 +328,7 @@ def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
         vehicle.wait_for(lambda s: s.position is not None, 5)
         assert "EKF" in vehicle.why_not("takeoff")
         assert vehicle.why_not("goto") == "not flying: take off first"
-        assert "no mission on the vehicle" in vehicle.why_not("start_mission")
+        assert "not armed" in vehicle.why_not("start_mission")
         assert vehicle.why_not("set_mode") is None
         peer.heartbeats = False
         vehicle.wait_for(lambda s: s.link is LinkState.LOST, 5)
