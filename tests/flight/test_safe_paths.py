@@ -80,7 +80,7 @@ def test_incident_inside_a_no_fly_zone_is_watched_from_outside_never_entered(
     # heartbeats at twice the speed-up: no GCS failsafe; telemetry dense enough for a track
     fleet = Fleet(heartbeat_hz=2 * backend.speedup, telemetry_hz=10.0)
     try:
-        fleet.add(backend.url, sysid=backend.sysid, name="d1")
+        fleet.add(backend.url)
         (vehicle,) = fleet.wait_vehicles(1, timeout_s=60)
         wait_ready(vehicle, 180)
         book = IncidentBook(engine)
