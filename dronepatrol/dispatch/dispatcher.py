@@ -426,16 +426,19 @@ class Dispatcher:
                 self.book.mark(incident.id, status="failed", failure=str(exc))
                 self._event(incident.id, vehicle_id, "failed", reason=str(exc))
                 self._free(vehicle_id)
-                self._make_safe(vehicle, actor)
+                self._make_safe(vehicle, incident, actor)
         finally:
             stop_watch.set()
 
-    def _make_safe(self, vehicle: Any, actor: str) -> None:
-        """After a failed dispatch: disarm on the ground (never leave it armed there)."""
+    def _make_safe(self, vehicle: Any, incident: IncidentView, actor: str) -> None:
+        """After a failed dispatch: disarm on the ground (never leave it armed there); a
+        patrol paused for it flies back round the zones to where it paused and goes on."""
         try:
             snap = vehicle.snapshot
             if snap.armed and snap.on_ground:
                 vehicle.disarm(source=actor)
+            elif self.book.get(incident.id).paused_seq and snap.flying:
+                self._return(incident, vehicle.vehicle_id, actor)
         except Exception as exc:
             log.error("could not disarm %s after a failed dispatch: %s", vehicle, exc)
 
