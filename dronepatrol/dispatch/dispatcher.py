@@ -465,9 +465,13 @@ class Dispatcher:
                     self._event(incident.id, vehicle.vehicle_id, "airborne")
                 away = distance_m(snap.position.lat_deg, snap.position.lon_deg, lat, lon)
                 if away <= radius + ON_SCENE_MARGIN_M and snap.position.alt_rel_m > 2:
-                    if self.book.mark_once(incident.id, "on_scene_s", time.time()):
-                        if self.book.get(incident.id).status == "dispatched":
-                            self.book.mark(incident.id, status="on_scene")
+                    if self.book.mark_once(
+                        incident.id,
+                        "on_scene_s",
+                        time.time(),
+                        status_from="dispatched",
+                        status="on_scene",
+                    ):
                         self._event(incident.id, vehicle.vehicle_id, "on_scene")
                     return
             stop.wait(0.2)
