@@ -43,10 +43,26 @@ class CopterMode(IntEnum):
     TURTLE = 28
 
 
+FlightMode = CopterMode
+"""The typed flight mode of a vehicle (ArduCopter first): compare with members, not strings."""
+
 RETURNING_MODES = frozenset(
     {CopterMode.RTL, CopterMode.SMART_RTL, CopterMode.LAND, CopterMode.AUTO_RTL}
 )
 """Modes in which the vehicle is coming home or down by itself."""
+
+HOLDING_MODES = frozenset(
+    {CopterMode.BRAKE, CopterMode.LOITER, CopterMode.GUIDED, CopterMode.CIRCLE, CopterMode.POSHOLD}
+)
+"""Modes in which a mission stands paused: the vehicle holds (or circles) where it was put."""
+
+FLYING_ALT_M = 1.0
+"""An armed vehicle this high above home counts as flying without EXTENDED_SYS_STATE [m]."""
+
+
+def flight_mode(name: str) -> CopterMode | None:
+    """The mode a heartbeat's mode name stands for (None for UNKNOWN or ``MODE(n)``)."""
+    return CopterMode.__members__.get(name)
 
 
 def mode_name(custom_mode: int) -> str:
@@ -123,7 +139,8 @@ class VehicleSnapshot:
         vehicle_id: the controller's id for it (``sysid`` on its link by default).
         name: the operator-facing name.
         link: link state; ``last_heard_s`` is seconds since anything arrived.
-        armed, mode: from HEARTBEAT (``mode`` is the ArduCopter mode name).
+        armed, mode: from HEARTBEAT (``mode`` is the ArduCopter mode name, kept for display
+            and records; decisions use :attr:`flight_mode`, :attr:`flying`, :attr:`returning`).
         position, home: None until known.
         velocity_ned_mps: (north, east, down) [m/s].
         groundspeed_mps [m/s], heading_deg [deg 0..360], attitude roll/pitch/yaw [deg].
@@ -169,3 +186,28 @@ class VehicleSnapshot:
     def airborne(self) -> bool:
         """True when the vehicle is off the ground (by EXTENDED_SYS_STATE)."""
         return self.landed_state in AIRBORNE
+
+    @property
+    def flight_mode(self) -> CopterMode | None:
+        """The flight mode as :class:`CopterMode` (None until a heartbeat names a known one)."""
+        return flight_mode(self.mode)
+
+    @property
+    def flying(self) -> bool:
+        """Off the ground: EXTENDED_SYS_STATE says so, or armed and above FLYING_ALT_M.
+
+        The altitude fallback covers autopilots that do not send EXTENDED_SYS_STATE.
+        """
+        return self.airborne or (
+            self.armed and self.position is not None and self.position.alt_rel_m > FLYING_ALT_M
+        )
+
+    @property
+    def returning(self) -> bool:
+        """Armed and coming home or down by itself (RTL, SMART_RTL, AUTO_RTL, LAND)."""
+        return self.armed and self.flight_mode in RETURNING_MODES
+
+    @property
+    def on_ground(self) -> bool:
+        """Not flying (armed or not)."""
+        return not self.flying

@@ -161,6 +161,22 @@ class CommandsMixin:
             return FAILED  # destination outside the fence
         return ACCEPTED
 
+    def cmd_do_set_roi_location(self, client: Any, msg: Any, is_int: bool) -> int:
+        """GCS_MAVLINK::handle_command_do_set_roi: the nose (camera) on a place, any mode;
+        FAILED for an invalid lat/lon (Location::check_latlng), as ArduCopter."""
+        c = self.c
+        frame = msg.frame if is_int else M.MAV_FRAME_GLOBAL
+        if frame == M.MAV_FRAME_GLOBAL_INT:
+            frame = M.MAV_FRAME_GLOBAL
+        if frame not in (0, 3, 6, 10, 11):
+            return DENIED  # location_from_command_t refuses other frames
+        lat, lon = self._latlon(msg, is_int)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return FAILED
+        alt = msg.z if is_int else msg.param7
+        c.roi = c.to_local(lat, lon, alt, frame)
+        return ACCEPTED
+
     def cmd_do_change_speed(self, client: Any, msg: Any, is_int: bool) -> int:
         c = self.c
         if msg.param2 <= 0:

@@ -426,6 +426,9 @@ class Guided:
         """Fly to ``point``; refused (False) outside an enabled fence, as ModeGuided does."""
         if not self.copter.destination_within_fence(point):
             return False
+        # a new destination puts the yaw back to default (ModeGuided::set_yaw_state_rad),
+        # which ends a ROI
+        self.copter.roi = None
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg

@@ -107,6 +107,7 @@ class Handlers(CommandsMixin, FailsafeMixin):
             M.MAV_CMD_CONDITION_YAW: self.cmd_condition_yaw,
             M.MAV_CMD_DO_PAUSE_CONTINUE: self.cmd_pause_continue,
             M.MAV_CMD_BATTERY_RESET: self.cmd_battery_reset,
+            M.MAV_CMD_DO_SET_ROI_LOCATION: self.cmd_do_set_roi_location,
         }
 
     # -- plumbing ---------------------------------------------------------------

@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 
 from dronepatrol.accounts import AccountService
 from dronepatrol.events import EventBus
+from dronepatrol.planning import DroneProfile
+from dronepatrol.planning.airspace import Airspace
 from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.security import LoginThrottle
@@ -75,7 +77,21 @@ class ControlRoom:
 
         self.fleet = fleet
         self.snapshots = fleet.snapshots
-        self.dispatcher = Dispatcher(fleet, self.incidents, self.bus)
+        self.dispatcher = Dispatcher(fleet, self.incidents, self.bus, airspace=self.airspace)
+
+    def airspace(self) -> Airspace:
+        """The loaded network's no-fly zones as errands keep out of them (none without one).
+
+        Built once per network: routes and vantage points for dispatch,
+        lockdown holds, gotos from the map and the way home.
+        """
+        network = self.network
+        cached = self.extensions.get("airspace")
+        if cached is None or cached[0] is not network:
+            zones = network.nofly if network is not None else ()
+            cached = (network, Airspace(zones, DroneProfile().nofly_margin_m))
+            self.extensions["airspace"] = cached
+        return cached[1]
 
     def start(self) -> None:
         """Start the device threads (once)."""

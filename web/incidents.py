@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
-from dronepatrol.dispatch import DispatchError
+from dronepatrol.dispatch import DispatchError, NoVantageError
 from dronepatrol.events import EventKind
 from dronepatrol.incidents import IncidentError, IncidentView
 from dronepatrol.web.context import audit, control_room
@@ -35,7 +35,15 @@ def _incident(incident_id: int) -> IncidentView:
 def _with_proposal(incident: IncidentView) -> dict[str, Any]:
     body = incident.as_dict()
     dispatcher = control_room().dispatcher
-    if dispatcher is not None and incident.status in ("open", "failed", "released"):
+    if dispatcher is None:
+        return body
+    try:
+        body["watch"] = dispatcher.vantage(incident.lat_deg, incident.lon_deg).as_dict()
+    except NoVantageError as exc:  # no drone may go: say why instead of proposing one
+        body["watch"] = None
+        body["refused"] = str(exc)
+        return body
+    if incident.status in ("open", "failed", "released"):
         proposal = dispatcher.propose(incident)
         body["proposal"] = {
             "chosen": proposal.chosen.vehicle_id if proposal.chosen else None,
@@ -111,11 +119,17 @@ def _act(incident_id: int, action: str) -> Any:
     vehicle = body.get("vehicle") if isinstance(body, dict) else None
     if vehicle is not None and not isinstance(vehicle, str):
         abort(400, description="'vehicle' must be a vehicle id")
+    watch = None
     try:
         if action == "dispatch":
             vehicle = room.dispatcher.dispatch(incident_id, g.user.name, vehicle)
+            place = room.incidents.get(incident_id)
+            watch = room.dispatcher.vantage(place.lat_deg, place.lon_deg).as_dict()
         else:
             room.dispatcher.release(incident_id, g.user.name)
+    except NoVantageError as exc:  # inside a no-fly zone, nowhere safe within camera range
+        audit(f"incident {action}", False, incident=incident_id, reason=str(exc))
+        return jsonify(error="Unprocessable Entity", message=str(exc)), 422
     except (DispatchError, IncidentError) as exc:
         audit(
             f"incident {action}",
@@ -130,7 +144,10 @@ def _act(incident_id: int, action: str) -> Any:
         incident=incident_id,
         vehicle=vehicle,
     )
-    return jsonify(incident=incident_id, vehicle=vehicle, status="queued"), 202
+    answer: dict[str, Any] = {"incident": incident_id, "vehicle": vehicle, "status": "queued"}
+    if watch is not None:
+        answer["watch"] = watch
+    return jsonify(answer), 202
 
 
 @bp.post("/api/incidents/<int:incident_id>/dispatch")

@@ -4,9 +4,12 @@ The patrol network names its lockdown plans (overwatch points at the city's
 exits and checkpoints): ``GET /api/lockdown/plans`` lists them. A commander
 activates one with ``POST /api/lockdown {"plan": "gates"}`` (or gives the
 points explicitly); the available drones fly to hold as many points as they
-can, earliest worst arrival first, and the answer lists the points left
-uncovered. ``GET /api/lockdown`` shows the latest lockdown with each hold's
-live status; ``POST /api/lockdown/release`` ends every hold at once.
+can, earliest worst arrival first, on routes round the no-fly zones, and the
+answer lists the points left uncovered with why. A point inside a no-fly zone
+is held from the nearest safe point outside it (each assignment's ``watch``),
+or left uncovered when none is within camera range. ``GET /api/lockdown``
+shows the latest lockdown with each hold's live status; ``POST
+/api/lockdown/release`` ends every hold at once.
 
 One lockdown at a time: activating another while one is in force answers
 409 naming it, so two plans never fight over the same drones.
@@ -125,6 +128,7 @@ def activate() -> Any:
         uncovered=sorted(plan.uncovered),
     )
     status = room.dispatcher.lockdown_status()
+    by_id = {p.point_id: p for p in points}
     return jsonify(
         name=name,
         assignments=[
@@ -133,6 +137,10 @@ def activate() -> Any:
                 "vehicle": a.vehicle_id,
                 "eta_s": a.eta_s,
                 "incident": incidents.get(a.point_id),
+                # a point in a no-fly zone is held from the nearest safe point outside it
+                "watch": room.dispatcher.vantage(
+                    by_id[a.point_id].lat_deg, by_id[a.point_id].lon_deg
+                ).as_dict(),
             }
             for a in plan.assignments
         ],

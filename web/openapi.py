@@ -100,6 +100,28 @@ INCIDENT = {
         "vehicle_id": {"type": ["string", "null"]},
         "response_s": {"type": ["number", "null"]},
         "proposal": {"type": "object"},
+        "watch": {"type": ["object", "null"]},
+        "refused": {"type": "string"},
+    },
+}
+
+WATCH = {
+    "type": "object",
+    "description": (
+        "Where the drone goes: over the place, or (`from_outside`) the nearest safe point "
+        "outside the no-fly zone holding it, camera on the place; `message` says so"
+    ),
+    "required": ["lat", "lon", "from_outside", "distance_m", "message"],
+    "properties": {
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+        "target_lat": {"type": "number"},
+        "target_lon": {"type": "number"},
+        "from_outside": {"type": "boolean"},
+        "zone": {"type": ["string", "null"]},
+        "zone_name": {"type": ["string", "null"]},
+        "distance_m": {"type": "number"},
+        "message": {"type": "string"},
     },
 }
 
@@ -293,6 +315,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "role too low",
         404: "not found",
         409: "cannot be done now (the message says why)",
+        422: "can never be flown safely: inside a no-fly zone with no safe point in camera range",
         429: "too many failed sign-ins",
     }
     return {str(code): _json(ERROR, words[code]) for code in codes}
@@ -418,6 +441,9 @@ def document() -> dict[str, Any]:
                     "summary": "Queue a flight command; the outcome arrives as events",
                     "description": (
                         "409 with the reason when the vehicle cannot take it now. "
+                        "`goto`, `orbit` and `rtl` fly routes round the no-fly zones "
+                        "(`route`, [lat, lon] corners); a goto into a zone watches the place "
+                        "from outside (`watch`); 422 when that cannot be done safely. "
                         "`battery_swapped` (on the ground, disarmed; `percentage` 0..100, "
                         "default 100) tells the autopilot the crew put in a charged pack: "
                         "MAV_CMD_BATTERY_RESET of every battery, so its remaining % restarts."
@@ -442,11 +468,13 @@ def document() -> dict[str, Any]:
                                     "vehicle": {"type": "string"},
                                     "command": {"type": "string"},
                                     "status": {"const": "queued"},
+                                    "route": {"type": "array"},
+                                    "watch": WATCH,
                                 },
                             },
                             "queued",
                         ),
-                        **_errors(400, 401, 403, 404, 409),
+                        **_errors(400, 401, 403, 404, 409, 422),
                     },
                 }
             },
@@ -618,8 +646,11 @@ def document() -> dict[str, Any]:
                         required=False,
                     ),
                     "responses": {
-                        "202": _json({"type": "object"}, "the drone is on its way"),
-                        **_errors(400, 401, 403, 404, 409),
+                        "202": _json(
+                            {"type": "object", "properties": {"watch": WATCH}},
+                            "the drone is on its way",
+                        ),
+                        **_errors(400, 401, 403, 404, 409, 422),
                     },
                 }
             },

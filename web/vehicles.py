@@ -14,13 +14,14 @@ written to the audit log with who asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
+from dronepatrol.actions import Action, why_not
+from dronepatrol.planning.airspace import NoSafeVantage
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
@@ -35,62 +36,77 @@ class Refused(Exception):
     """The vehicle cannot take the command now; the message says why and what to do."""
 
 
+class Unflyable(Refused):
+    """The place asked for can never be flown safely (HTTP 422): inside a no-fly zone and
+    nowhere outside within camera range, or an orbit that would cross one."""
+
+
+def _route(
+    room: Any, snapshot: VehicleSnapshot, operation: str, arguments: list[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """The operation's arguments with the route round the no-fly zones, and what to tell.
+
+    A goto to a place inside a no-fly zone flies to the nearest safe point
+    outside it and points the camera at the place; an orbit that would enter a
+    zone is refused; RTL flies the route home when the straight line crosses one.
+    """
+    airspace = room.airspace()
+    if operation in ("safe_arm", "safe_takeoff"):  # the no-fly zones join the vehicle's fence
+        return [*arguments, list(airspace.fence().fence_items())], {}
+    if operation not in ("fly_route", "orbit_via", "return_home"):
+        return arguments, {}
+    here = snapshot.position
+    start = (here.lat_deg, here.lon_deg)
+    if operation == "return_home":
+        home = snapshot.home
+        if home is None:
+            return [[]], {}
+        route = airspace.route_home(start, (home.lat_deg, home.lon_deg))
+        if route is None:
+            raise Refused("no flyable route home round the no-fly zones: land or fly it by hand")
+        return [route], {"route": [list(p) for p in route]}
+    if operation == "orbit_via":
+        lat, lon, alt, radius = arguments
+        zone = airspace.zone_at(lat, lon)
+        if zone is not None or not airspace.circle_is_clear(lat, lon, radius):
+            where = f"the no-fly zone {zone.name or zone.id!r}" if zone else "a no-fly zone"
+            raise Unflyable(
+                f"an orbit of {radius:g} m round that place would enter {where} or its "
+                "margin: send the drone there with goto to watch it from outside"
+            )
+        route = airspace.route_to_circle(start, (lat, lon), radius)
+        if route is None:
+            raise Refused("no flyable route to that place round the no-fly zones")
+        return [route, lat, lon, alt, radius], {"route": [list(p) for p in route]}
+    lat, lon, alt = arguments
+    camera_range = getattr(room.dispatcher, "camera_range_m", 300.0)
+    try:
+        vantage = airspace.vantage(lat, lon, camera_range)
+    except NoSafeVantage as exc:
+        raise Unflyable(str(exc)) from None
+    route = airspace.route(start, (vantage.lat_deg, vantage.lon_deg))
+    if route is None:
+        raise Refused("no flyable route to that place round the no-fly zones")
+    look_at = (lat, lon) if vantage.from_outside else None
+    return [route, alt, -1.0, look_at], {
+        "route": [list(p) for p in route],
+        "watch": vantage.as_dict(),
+    }
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """One command the app offers: the fleet operation it runs and its checks.
 
     ``arguments`` maps request keys to (type, low, high, default); ``None``
-    default means required. ``precondition`` inspects the snapshot and
-    raises :class:`Refused` when the command makes no sense now.
+    default means required. ``action`` is the row of the can-do table
+    (:mod:`dronepatrol.actions`) that says whether the vehicle can take it now.
     """
 
     operation: str
     arguments: dict[str, tuple[type, float, float, float | None]]
-    precondition: Callable[[VehicleSnapshot], None]
+    action: Action
     risky: bool = False
-
-
-def _armed(s: VehicleSnapshot) -> None:
-    if not s.armed:
-        raise Refused("the vehicle is not armed: arm it and take off first")
-
-
-def _disarmed(s: VehicleSnapshot) -> None:
-    if s.armed:
-        raise Refused("the vehicle is already armed")
-
-
-def _airborne(s: VehicleSnapshot) -> None:
-    _armed(s)
-    if s.position is None or (not s.airborne and s.position.alt_rel_m < 1.0):
-        raise Refused("the vehicle is on the ground: take off first")
-
-
-def _mission_loaded(s: VehicleSnapshot) -> None:
-    _armed(s)
-    if s.mission.total <= 1:
-        raise Refused("no mission on the vehicle: upload a plan first")
-
-
-def _in_auto(s: VehicleSnapshot) -> None:
-    _airborne(s)
-    if s.mode != "AUTO":
-        raise Refused(f"the vehicle is in {s.mode}, not flying a mission (AUTO)")
-
-
-def _paused(s: VehicleSnapshot) -> None:
-    _airborne(s)
-    if s.mode not in ("BRAKE", "LOITER", "GUIDED"):
-        raise Refused(f"the mission is not paused (mode {s.mode}): pause it first")
-
-
-def _landed_disarmed(s: VehicleSnapshot) -> None:
-    if s.armed or s.airborne:
-        raise Refused("the vehicle is armed: land and disarm it before swapping the battery")
-
-
-def _any(_: VehicleSnapshot) -> None:
-    return None
 
 
 ALT = (float, 2.0, MAX_ALT_M, None)
@@ -98,24 +114,26 @@ LAT = (float, -90.0, 90.0, None)
 LON = (float, -180.0, 180.0, None)
 
 COMMANDS: dict[str, CommandSpec] = {
-    "arm": CommandSpec("arm", {}, _disarmed, risky=True),
-    "disarm": CommandSpec("disarm", {}, _armed, risky=True),
-    "takeoff": CommandSpec("takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, _disarmed, True),
-    "start": CommandSpec("start_mission", {}, _mission_loaded, risky=True),
-    "pause": CommandSpec("pause", {}, _in_auto),
-    "resume": CommandSpec("resume", {}, _paused),
-    "goto": CommandSpec("goto", {"lat": LAT, "lon": LON, "alt_m": ALT}, _airborne),
-    "orbit": CommandSpec(
-        "orbit",
-        {"lat": LAT, "lon": LON, "alt_m": ALT, "radius_m": (float, 5.0, 500.0, 50.0)},
-        _airborne,
+    "arm": CommandSpec("safe_arm", {}, Action.ARM, risky=True),
+    "disarm": CommandSpec("disarm", {}, Action.DISARM, risky=True),
+    "takeoff": CommandSpec(
+        "safe_takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, Action.TAKEOFF, True
     ),
-    "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, _airborne),
-    "rtl": CommandSpec("rtl", {}, _armed),
-    "land": CommandSpec("land", {}, _armed, risky=True),
+    "start": CommandSpec("start_mission", {}, Action.START_MISSION, risky=True),
+    "pause": CommandSpec("pause", {}, Action.PAUSE),
+    "resume": CommandSpec("resume", {}, Action.RESUME),
+    "goto": CommandSpec("fly_route", {"lat": LAT, "lon": LON, "alt_m": ALT}, Action.GOTO),
+    "orbit": CommandSpec(
+        "orbit_via",
+        {"lat": LAT, "lon": LON, "alt_m": ALT, "radius_m": (float, 5.0, 500.0, 50.0)},
+        Action.ORBIT,
+    ),
+    "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, Action.GOTO),
+    "rtl": CommandSpec("return_home", {}, Action.RTL),
+    "land": CommandSpec("land", {}, Action.LAND, risky=True),
     # the crew swapped the pack of a powered drone: its monitor reads the new charge [%]
     "battery_swapped": CommandSpec(
-        "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, _landed_disarmed, True
+        "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, Action.BATTERY_SWAPPED, True
     ),
 }
 """The commands the fleet panel and scripts can send, by request name."""
@@ -157,10 +175,11 @@ def command(vehicle_id: str) -> Any:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
     actor = g.user.name
     try:
-        if snapshot.link.value != "up":
-            raise Refused(f"link to the vehicle is {snapshot.link.value}: wait until it is back")
-        spec.precondition(snapshot)
-        if spec.operation in ("arm", "takeoff"):
+        blocked = why_not(snapshot, spec.action)
+        if blocked:
+            raise Refused(f"the vehicle is {blocked}" if blocked.startswith("link") else blocked)
+        routed, extra = _route(room, snapshot, spec.operation, arguments)
+        if spec.action in (Action.ARM, Action.TAKEOFF):
             blocking = room.fleet.why_not(vehicle_id, "takeoff")  # the autopilot's arming view
             if blocking:
                 raise Refused(f"not ready to fly: {blocking}")
@@ -171,8 +190,10 @@ def command(vehicle_id: str) -> Any:
             vehicle=vehicle_id,
             reason=str(exc),
         )
+        if isinstance(exc, Unflyable):
+            return jsonify(error="Unprocessable Entity", message=str(exc)), 422
         return jsonify(error="Conflict", message=str(exc)), 409
-    handle = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
+    handle = room.fleet.submit(vehicle_id, spec.operation, *routed, source=actor)
     request_id = handle.command_id
     audit(
         f"command {name}",
@@ -181,4 +202,6 @@ def command(vehicle_id: str) -> Any:
         request_id=request_id,
         arguments=arguments,
     )
-    return jsonify(request_id=request_id, vehicle=vehicle_id, command=name, status="queued"), 202
+    return jsonify(
+        request_id=request_id, vehicle=vehicle_id, command=name, status="queued", **extra
+    ), 202

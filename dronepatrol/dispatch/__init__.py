@@ -9,6 +9,18 @@ Who can fly where and how soon is shared with lockdown: :mod:`dronepatrol.respon
 """
 
 from dronepatrol.dispatch.choice import DispatchProposal, propose_dispatch
-from dronepatrol.dispatch.dispatcher import Dispatcher, DispatchError, responder_of
+from dronepatrol.dispatch.dispatcher import (
+    Dispatcher,
+    DispatchError,
+    NoVantageError,
+    responder_of,
+)
 
-__all__ = ["DispatchError", "DispatchProposal", "Dispatcher", "propose_dispatch", "responder_of"]
+__all__ = [
+    "DispatchError",
+    "DispatchProposal",
+    "Dispatcher",
+    "NoVantageError",
+    "propose_dispatch",
+    "responder_of",
+]

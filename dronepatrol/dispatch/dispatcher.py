@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dronepatrol.dispatch.choice import DispatchProposal, propose_dispatch
@@ -22,6 +24,8 @@ from dronepatrol.geo import distance_m
 from dronepatrol.incidents.book import IncidentBook, IncidentView
 from dronepatrol.lockdown.plan import LockdownPlan, OverwatchPoint, plan_lockdown
 from dronepatrol.lockdown.status import Lockdown, LockdownStatus, lockdown_status
+from dronepatrol.mavlink.preflight import prepare_flight
+from dronepatrol.planning.airspace import Airspace, NoSafeVantage, Vantage
 from dronepatrol.responders import (
     DistanceFn,
     Responder,
@@ -29,16 +33,28 @@ from dronepatrol.responders import (
     ResponseModel,
     reach,
 )
-from dronepatrol.state import RETURNING_MODES, LinkState, VehicleSnapshot
+from dronepatrol.state import CopterMode, LinkState, VehicleSnapshot
 
 log = logging.getLogger(__name__)
+
+ON_SCENE_GRACE_S = 10.0
+"""How long, once a drone has arrived, its watcher is given to mark it on scene [s]."""
 
 ON_SCENE_MARGIN_M = 15.0
 """A drone this much beyond its orbit radius from the incident counts as on scene [m]."""
 
 
+CAMERA_RANGE_M = 300.0
+"""Farthest a drone watches a place from when it may not fly over it [m]: at 60 m up the
+camera still makes out people and vehicles at this slant range."""
+
+
 class DispatchError(RuntimeError):
     """A dispatch or release that cannot be done now; the message says why."""
+
+
+class NoVantageError(DispatchError):
+    """The place lies in a no-fly zone with no safe point within camera range (HTTP 422)."""
 
 
 def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
@@ -47,7 +63,7 @@ def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
         state = ResponderState.UNAVAILABLE
     elif busy:
         state = ResponderState.ON_INCIDENT
-    elif snapshot.armed and snapshot.mode in {m.name for m in RETURNING_MODES}:
+    elif snapshot.returning:
         state = ResponderState.RETURNING
     elif snapshot.armed:
         state = ResponderState.PATROLLING
@@ -83,7 +99,11 @@ class Dispatcher:
         model: flight times and battery for choosing the drone.
         orbit_radius_m, orbit_alt_m: the hold over the incident [m].
         hold_s: how long a drone must be able to hold before returning [s].
-        distance_fn: flyable path length (default straight line).
+        distance_fn: flyable path length (default: the airspace's routed length).
+        airspace: the no-fly zones errands keep out of, or a callable giving the
+            current one (the control app's network may change).
+        camera_range_m: farthest vantage point from a place in a no-fly zone [m].
+        preflight_overrides: preflight checks accepted although they fail (by name).
     """
 
     def __init__(
@@ -95,7 +115,10 @@ class Dispatcher:
         orbit_radius_m: float = 40.0,
         orbit_alt_m: float = 60.0,
         hold_s: float = 600.0,
-        distance_fn: DistanceFn = distance_m,
+        distance_fn: DistanceFn | None = None,
+        airspace: Airspace | Callable[[], Airspace | None] | None = None,
+        camera_range_m: float = CAMERA_RANGE_M,
+        preflight_overrides: tuple[str, ...] = (),
     ) -> None:
         self.fleet = fleet
         self.book = book
@@ -104,11 +127,34 @@ class Dispatcher:
         self.orbit_radius_m = orbit_radius_m
         self.orbit_alt_m = orbit_alt_m
         self.hold_s = hold_s
-        self.distance_fn = distance_fn
+        self._distance_fn = distance_fn
+        self._airspace = airspace
+        self.camera_range_m = camera_range_m
+        self.preflight_overrides = preflight_overrides
+        self._paused_at: dict[int, tuple[float, float, float]] = {}
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
         self._lockdown_lock = threading.Lock()  # one activation or release at a time
         self._lockdown: Lockdown | None = None
+
+    def airspace(self) -> Airspace:
+        """The no-fly zones in force (none when no network is loaded)."""
+        found = self._airspace
+        if found is not None and not isinstance(found, Airspace):
+            found = found()
+        return found if found is not None else _OPEN_SKY
+
+    @property
+    def distance_fn(self) -> DistanceFn:
+        """Flyable path length for ETAs: the routed length round the no-fly zones."""
+        return self._distance_fn or self.airspace().path_length_m
+
+    def vantage(self, lat_deg: float, lon_deg: float) -> Vantage:
+        """Where a drone answering (lat, lon) goes; NoVantageError when nowhere is safe."""
+        try:
+            return self.airspace().vantage(lat_deg, lon_deg, self.camera_range_m)
+        except NoSafeVantage as exc:
+            raise NoVantageError(str(exc)) from None
 
     def is_busy(self, vehicle_id: str) -> bool:
         """True while the vehicle is sent to (or holds over) an incident."""
@@ -121,11 +167,15 @@ class Dispatcher:
         return [responder_of(s, s.vehicle_id in busy) for s in self.fleet.snapshots()]
 
     def propose(self, incident: IncidentView) -> DispatchProposal:
-        """Every drone's ETA to ``incident``, the earliest feasible first."""
+        """Every drone's ETA to ``incident`` (to its vantage point), the earliest feasible first.
+
+        Raises NoVantageError when the place cannot be watched safely.
+        """
+        vantage = self.vantage(incident.lat_deg, incident.lon_deg)
         return propose_dispatch(
             self.responders(),
-            incident.lat_deg,
-            incident.lon_deg,
+            vantage.lat_deg,
+            vantage.lon_deg,
             self.hold_s,
             self.model,
             self.distance_fn,
@@ -136,6 +186,7 @@ class Dispatcher:
         incident = self.book.get(incident_id)
         if incident.status not in ("open", "failed", "released"):
             raise DispatchError(f"incident {incident_id} is {incident.status}: release it first")
+        vantage = self.vantage(incident.lat_deg, incident.lon_deg)
         responders = {r.vehicle_id: r for r in self.responders()}
         if vehicle_id is None:
             proposal = self.propose(incident)
@@ -147,8 +198,8 @@ class Dispatcher:
             raise DispatchError(f"no vehicle {vehicle_id!r} in the fleet")
         option = reach(
             responders[vehicle_id],
-            incident.lat_deg,
-            incident.lon_deg,
+            vantage.lat_deg,
+            vantage.lon_deg,
             self.hold_s,
             self.model,
             self.distance_fn,
@@ -172,10 +223,17 @@ class Dispatcher:
             paused_seq=None,
             failure="",
         )
-        self._event(incident_id, vehicle_id, "dispatched", actor=actor, eta_s=option.eta_s)
+        self._event(
+            incident_id,
+            vehicle_id,
+            "dispatched",
+            actor=actor,
+            eta_s=option.eta_s,
+            watch=vantage.as_dict(),
+        )
         threading.Thread(
             target=self._fly,
-            args=(incident, vehicle_id, actor),
+            args=(incident, vehicle_id, actor, vantage),
             name=f"dispatch-{incident_id}",
             daemon=True,
         ).start()
@@ -202,9 +260,12 @@ class Dispatcher:
                     f"{current.lockdown.actor}): release it before activating {name!r}"
                 )
             started_s = time.time()
+            reachable, refused = self._vantage_points(points)
             plan = plan_lockdown(
-                self.responders(), points, self.hold_s, self.model, self.distance_fn
+                self.responders(), reachable, self.hold_s, self.model, self.distance_fn
             )
+            if refused:
+                plan = replace(plan, uncovered={**plan.uncovered, **refused})
             by_id = {p.point_id: p for p in points}
             incidents: dict[str, int] = {}
             for assignment in plan.assignments:
@@ -236,6 +297,20 @@ class Dispatcher:
             actor=actor,
         )
         return plan, incidents
+
+    def _vantage_points(
+        self, points: list[OverwatchPoint]
+    ) -> tuple[list[OverwatchPoint], dict[str, str]]:
+        """Each point as the place its drone flies to, and those no drone may watch (why)."""
+        reachable, refused = [], {}
+        for point in points:
+            try:
+                vantage = self.vantage(point.lat_deg, point.lon_deg)
+            except NoVantageError as exc:
+                refused[point.point_id] = str(exc)
+                continue
+            reachable.append(replace(point, lat_deg=vantage.lat_deg, lon_deg=vantage.lon_deg))
+        return reachable, refused
 
     def lockdown_status(self) -> LockdownStatus | None:
         """The latest lockdown (in force or ended) with each hold's live status; None before any."""
@@ -291,41 +366,100 @@ class Dispatcher:
     def _event(self, incident_id: int, vehicle_id: str, stage: str, **data: Any) -> None:
         self.bus.emit(EventKind.DISPATCH, vehicle_id, incident=incident_id, stage=stage, **data)
 
-    def _fly(self, incident: IncidentView, vehicle_id: str, actor: str) -> None:
+    def _fly(self, incident: IncidentView, vehicle_id: str, actor: str, vantage: Vantage) -> None:
         vehicle = self.fleet.vehicle(vehicle_id)
+        airspace = self.airspace()
+        target = (incident.lat_deg, incident.lon_deg)
+        orbit = not vantage.from_outside and airspace.circle_is_clear(*target, self.orbit_radius_m)
+        scene = (*target, self.orbit_radius_m) if orbit else (*_point(vantage), 0.0)
         stop_watch = threading.Event()
         watcher = threading.Thread(
-            target=self._watch, args=(incident, vehicle, stop_watch), daemon=True
+            target=self._watch, args=(incident, vehicle, scene, stop_watch), daemon=True
         )
         watcher.start()
         try:
             snap = vehicle.snapshot
             if not snap.armed:
+                prepare_flight(
+                    vehicle,
+                    airspace.fence(),
+                    self.preflight_overrides,
+                    min_battery_pct=self.model.reserve_frac * 100.0,
+                )
+                self._event(incident.id, vehicle_id, "preflight_passed")
                 vehicle.takeoff(min(self.orbit_alt_m, 30.0), source=actor)
-            elif snap.mode == "AUTO":
+            elif snap.flight_mode is CopterMode.AUTO:
+                here = snap.position
                 paused = vehicle.pause(source=actor)
                 self.book.mark(incident.id, paused_seq=paused)
+                if here is not None:
+                    self._paused_at[incident.id] = (here.lat_deg, here.lon_deg, here.alt_rel_m)
                 self._event(incident.id, vehicle_id, "patrol_paused", item=paused)
-            vehicle.orbit(
-                incident.lat_deg,
-                incident.lon_deg,
-                self.orbit_radius_m,
-                self.orbit_alt_m,
-                source=actor,
-                timeout_s=1800.0,
-                transit_speed_mps=self.model.cruise_speed_mps,  # as the ETA assumed
+            here = vehicle.snapshot.position
+            start = (here.lat_deg, here.lon_deg)
+            if orbit:
+                route = airspace.route_to_circle(start, target, self.orbit_radius_m)
+            else:
+                route = airspace.route(start, _point(vantage))
+            if route is None:
+                raise DispatchError("no flyable route round the no-fly zones from where it is")
+            self._event(
+                incident.id, vehicle_id, "route", route=[list(p) for p in route], orbit=orbit
             )
+            if orbit:
+                vehicle.orbit_via(
+                    route,
+                    *target,
+                    self.orbit_alt_m,
+                    self.orbit_radius_m,
+                    source=actor,
+                    transit_speed_mps=self.model.cruise_speed_mps,  # as the ETA assumed
+                )
+            else:  # hold at the vantage point, camera on the place
+                vehicle.fly_route(
+                    route,
+                    self.orbit_alt_m,
+                    self.model.cruise_speed_mps,
+                    source=actor,
+                    look_at=target if vantage.from_outside else None,
+                )
+            # it is there: let the watcher see it and mark the time on scene
+            watcher.join(timeout=ON_SCENE_GRACE_S)
         except Exception as exc:  # the vehicle refused or the link failed: say so
             log.warning("dispatch of %s to incident %d failed: %s", vehicle_id, incident.id, exc)
             if self.book.get(incident.id).status != "released":
                 self.book.mark(incident.id, status="failed", failure=str(exc))
                 self._event(incident.id, vehicle_id, "failed", reason=str(exc))
                 self._free(vehicle_id)
+                self._make_safe(vehicle, incident, actor)
         finally:
             stop_watch.set()
 
-    def _watch(self, incident: IncidentView, vehicle: Any, stop: threading.Event) -> None:
-        """Mark airborne and on-scene times from the vehicle's snapshots."""
+    def _make_safe(self, vehicle: Any, incident: IncidentView, actor: str) -> None:
+        """After a failed dispatch: disarm on the ground (never leave it armed there); a
+        patrol paused for it flies back round the zones to where it paused and goes on."""
+        try:
+            snap = vehicle.snapshot
+            if snap.armed and snap.on_ground:
+                vehicle.disarm(source=actor)
+            elif self.book.get(incident.id).paused_seq and snap.flying:
+                self._return(incident, vehicle.vehicle_id, actor)
+        except Exception as exc:
+            log.error("could not disarm %s after a failed dispatch: %s", vehicle, exc)
+
+    def _watch(
+        self,
+        incident: IncidentView,
+        vehicle: Any,
+        scene: tuple[float, float, float],
+        stop: threading.Event,
+    ) -> None:
+        """Mark airborne and on-scene times from the vehicle's snapshots.
+
+        ``scene`` is (lat, lon, radius [m]): the orbit's centre and radius, or
+        the vantage point (radius 0) the place is watched from.
+        """
+        lat, lon, radius = scene
         deadline = time.monotonic() + 3600
         while not stop.is_set() and time.monotonic() < deadline:
             snap = vehicle.snapshot
@@ -334,13 +468,15 @@ class Dispatcher:
                     incident.id, "airborne_s", time.time()
                 ):
                     self._event(incident.id, vehicle.vehicle_id, "airborne")
-                away = distance_m(
-                    snap.position.lat_deg, snap.position.lon_deg, incident.lat_deg, incident.lon_deg
-                )
-                if away <= self.orbit_radius_m + ON_SCENE_MARGIN_M and snap.position.alt_rel_m > 2:
-                    if self.book.mark_once(incident.id, "on_scene_s", time.time()):
-                        if self.book.get(incident.id).status == "dispatched":
-                            self.book.mark(incident.id, status="on_scene")
+                away = distance_m(snap.position.lat_deg, snap.position.lon_deg, lat, lon)
+                if away <= radius + ON_SCENE_MARGIN_M and snap.position.alt_rel_m > 2:
+                    if self.book.mark_once(
+                        incident.id,
+                        "on_scene_s",
+                        time.time(),
+                        status_from="dispatched",
+                        status="on_scene",
+                    ):
                         self._event(incident.id, vehicle.vehicle_id, "on_scene")
                     return
             stop.wait(0.2)
@@ -348,13 +484,33 @@ class Dispatcher:
     def _return(self, incident: IncidentView, vehicle_id: str, actor: str) -> None:
         vehicle = self.fleet.vehicle(vehicle_id)
         paused = self.book.get(incident.id).paused_seq
+        airspace = self.airspace()
         try:
+            here = vehicle.snapshot.position
+            start = (here.lat_deg, here.lon_deg) if here is not None else None
             if paused:
+                left = self._paused_at.pop(incident.id, None)
+                if left is not None and start is not None:  # back to the patrol's own track
+                    route = airspace.route(start, left[:2])
+                    if route is None:
+                        raise DispatchError("no flyable route back to the patrol")
+                    vehicle.fly_route(route, max(left[2], 15.0), source=actor)
                 vehicle.resume(paused, source=actor)
                 self._event(incident.id, vehicle_id, "patrol_resumed", item=paused)
             else:
-                vehicle.rtl(source=actor)
-                self._event(incident.id, vehicle_id, "returning")
+                home = vehicle.snapshot.home
+                route = (
+                    airspace.route_home(start, (home.lat_deg, home.lon_deg))
+                    if start is not None and home is not None
+                    else None
+                )
+                self._event(
+                    incident.id,
+                    vehicle_id,
+                    "returning",
+                    route=[list(p) for p in route] if route else None,
+                )
+                vehicle.return_home(route or (), source=actor)
         except Exception as exc:
             self._event(incident.id, vehicle_id, "release_failed", reason=str(exc))
         finally:
@@ -363,3 +519,11 @@ class Dispatcher:
     def _free(self, vehicle_id: str) -> None:
         with self._lock:
             self._busy.pop(vehicle_id, None)
+
+
+_OPEN_SKY = Airspace(())
+"""No no-fly zones: straight lines everywhere."""
+
+
+def _point(vantage: Vantage) -> tuple[float, float]:
+    return (vantage.lat_deg, vantage.lon_deg)

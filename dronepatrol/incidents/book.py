@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, case, select, update
 from sqlalchemy.orm import Session
 
 from dronepatrol.database import Incident
@@ -136,14 +136,21 @@ class IncidentBook:
             session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
             session.commit()
 
-    def mark_once(self, incident_id: int, field: str, value: float) -> bool:
-        """Set a time field only if it is still empty (first airborne, first on scene)."""
+    def mark_once(
+        self, incident_id: int, field: str, value: float, *, status_from: str = "", status: str = ""
+    ) -> bool:
+        """Set a time field only if it is still empty (first airborne, first on scene).
+
+        With ``status``, the same write also moves the status to it when it is
+        ``status_from``, so that no reader sees the time without the status.
+        """
         column = getattr(Incident, field)
+        values: dict[str, Any] = {field: value}
+        if status:
+            values["status"] = case((Incident.status == status_from, status), else_=Incident.status)
         with Session(self._engine) as session:
             result = session.execute(
-                update(Incident)
-                .where(Incident.id == incident_id, column.is_(None))
-                .values({field: value})
+                update(Incident).where(Incident.id == incident_id, column.is_(None)).values(values)
             )
             session.commit()
             return result.rowcount > 0

@@ -13,35 +13,69 @@ import inspect
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from dronepatrol.actions import Action, why_not
 from dronepatrol.events import Event, EventKind
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.mavlink.errors import CommandError, FlightError
-from dronepatrol.mission import Cmd
+from dronepatrol.mission import Cmd, MissionItem
 from dronepatrol.state import CopterMode, LandedState, LinkState
 
 MAV_CMD_DO_ORBIT = 34
+MAV_CMD_DO_SET_ROI_LOCATION = 195
+"""Point the camera (and, on a copter without a gimbal, the nose) at a place: ArduCopter
+takes it as COMMAND_INT in any mode (GCS_MAVLINK::handle_command_do_set_roi)."""
+ROUTE_CORNER_RADIUS_M = 5.0
+"""A routed path's corner counts as passed within this distance [m] (WPNAV_RADIUS-like)."""
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
 ALL_BATTERIES_MASK = 0xFFFF
 """param1 of BATTERY_RESET naming every battery: ArduPilot casts it to a uint16 bit mask
 (bit 0 battery 1). Not -1: a flight controller's float-to-unsigned conversion makes that 0."""
 
+_ACTION_OF = {
+    "arm": Action.ARM,
+    "safe_arm": Action.ARM,
+    "safe_takeoff": Action.TAKEOFF,
+    "disarm": Action.DISARM,
+    "takeoff": Action.TAKEOFF,
+    "start_mission": Action.START_MISSION,
+    "pause": Action.PAUSE,
+    "resume": Action.RESUME,
+    "goto": Action.GOTO,
+    "fly_route": Action.GOTO,
+    "orbit": Action.ORBIT,
+    "orbit_via": Action.ORBIT,
+    "change_speed": Action.CHANGE_SPEED,
+    "rtl": Action.RTL,
+    "return_home": Action.RTL,
+    "land": Action.LAND,
+    "battery_swapped": Action.BATTERY_SWAPPED,
+}
+"""The table row each flight operation answers to (:mod:`dronepatrol.actions`)."""
+
 _op_ids = itertools.count(1)
 OPERATIONS = frozenset(
     {
         "set_mode",
         "arm",
+        "safe_arm",
         "disarm",
         "takeoff",
+        "safe_takeoff",
         "start_mission",
         "pause",
         "resume",
         "goto",
+        "fly_route",
+        "set_roi",
         "orbit",
+        "orbit_via",
         "change_speed",
         "rtl",
+        "return_home",
         "land",
         "wait_landed",
         "disarm_after_landing",
@@ -75,33 +109,22 @@ class FlightOps:
     def why_not(self, operation: str) -> str | None:
         """Why ``operation`` cannot be taken now (for an HTTP 409), or None when it can.
 
-        A quick look at the latest snapshot, not a promise: the autopilot may
-        still refuse, and that refusal arrives as the command's result.
+        The answer of :func:`dronepatrol.actions.why_not` (one table for the web,
+        the scheduler and dispatch), plus the autopilot's arming blockers before
+        a take-off. A quick look at the latest snapshot, not a promise: the
+        autopilot may still refuse, and that refusal arrives as the command's result.
         """
         snap = self.snapshot
-        if snap.link is not LinkState.UP:
-            return f"link {snap.link.value}"
-        flying = snap.airborne or (
-            snap.armed and snap.position is not None and snap.position.alt_rel_m > 1.0
-        )
-        if operation == "takeoff":
-            if flying:
-                return "already airborne"
+        action = _ACTION_OF.get(operation)
+        if action is None:
+            return None if snap.link is LinkState.UP else f"link is {snap.link.value}"
+        blocked = why_not(snap, action)
+        if blocked is None and action in (Action.ARM, Action.TAKEOFF):
             from dronepatrol.mavlink.preflight import blocking_reasons
 
             reasons = blocking_reasons(snap, self.recent_statustexts(10.0))
             return "; ".join(reasons) if reasons else None
-        if operation == "start_mission":
-            if snap.mission.total < 2:
-                return "no mission on the vehicle"
-            return None if flying else "take off first"
-        if operation in ("pause", "resume", "goto", "orbit", "change_speed", "rtl", "land"):
-            return None if flying else "not flying"
-        if operation == "disarm" and flying:
-            return "airborne: land first"
-        if operation == "battery_swapped" and (flying or snap.armed):
-            return "armed: land and disarm before swapping the battery"
-        return None
+        return blocked
 
     def submit_op(self, name: str, *args, source: str = "", **kwargs):
         """Run flight operation ``name`` (one of :data:`OPERATIONS`) in the background.
@@ -188,6 +211,29 @@ class FlightOps:
         ).result(timeout_s + 30)
         self.wait_for(lambda s: not s.armed, timeout_s, "disarmed")
 
+    def safe_arm(
+        self, no_fly_fence: Sequence[MissionItem] = (), source: str = "", **limits
+    ) -> None:
+        """Arm after the one preflight (:func:`dronepatrol.mavlink.preflight.prepare_flight`):
+        the no-fly zones added to the vehicle's fence, fence enabled, failsafes checked."""
+        from dronepatrol.mavlink.preflight import prepare_flight
+
+        prepare_flight(self, no_fly_fence, keep_held=True, **limits)
+        self.arm(source=source)
+
+    def safe_takeoff(
+        self,
+        alt_m: float,
+        no_fly_fence: Sequence[MissionItem] = (),
+        source: str = "",
+        **limits,
+    ) -> None:
+        """:meth:`takeoff` after the one preflight, as :meth:`safe_arm`."""
+        from dronepatrol.mavlink.preflight import prepare_flight
+
+        prepare_flight(self, no_fly_fence, keep_held=True, **limits)
+        self.takeoff(alt_m, source)
+
     # ---- takeoff and mission ----------------------------------------------------------
 
     def takeoff(self, alt_m: float, source: str = "", timeout_s: float = 120.0) -> None:
@@ -267,7 +313,7 @@ class FlightOps:
         ``speed_mps`` > 0 is set with DO_CHANGE_SPEED once in GUIDED: ArduCopter ignores
         DO_REPOSITION's own speed field, and resets the speed on every mode change.
         """
-        if self.snapshot.mode != "GUIDED":
+        if self.snapshot.flight_mode is not CopterMode.GUIDED:
             self.set_mode(CopterMode.GUIDED, source)
         self.submit_goto(lat_deg, lon_deg, alt_rel_m, speed_mps, source).result(60)
         if speed_mps > 0:
@@ -282,6 +328,85 @@ class FlightOps:
                 wait_arrival_s,
                 f"arrival at {lat_deg:.6f},{lon_deg:.6f}",
             )
+
+    def fly_route(
+        self,
+        route: Sequence[tuple[float, float]],
+        alt_rel_m: float,
+        speed_mps: float = -1.0,
+        look_at: tuple[float, float] | None = None,
+        source: str = "",
+        arrival_radius_m: float = ROUTE_CORNER_RADIUS_M,
+        timeout_s: float | None = None,
+    ) -> None:
+        """Fly a routed path (from :class:`dronepatrol.planning.airspace.Airspace`) in GUIDED.
+
+        ``route`` starts where the vehicle is; each later corner is flown to
+        with DO_REPOSITION and passed within ``arrival_radius_m`` [m] before
+        the next is sent, so the vehicle never cuts across what the route goes
+        round. The last point is held. With ``look_at`` (lat, lon), once
+        there, DO_SET_ROI_LOCATION points the camera at it (after the last
+        reposition: ArduCopter's GUIDED resets the yaw to default on each new
+        destination). ``timeout_s`` bounds each leg (default: twice its
+        flight time at 5 m/s, plus a minute).
+        """
+        points = list(route)[1:] or list(route)
+        here = self.snapshot.position
+        previous = (here.lat_deg, here.lon_deg) if here is not None else points[0]
+        for k, (lat, lon) in enumerate(points):
+            leg_m = distance_m(*previous, lat, lon)
+            leg_timeout = timeout_s or 60.0 + 2.0 * leg_m / 5.0
+            self.goto(
+                lat,
+                lon,
+                alt_rel_m,
+                speed_mps=speed_mps if k == 0 else -1.0,
+                source=source,
+                wait_arrival_s=leg_timeout,
+                radius_m=arrival_radius_m,
+            )
+            previous = (lat, lon)
+        if look_at is not None:
+            self.set_roi(look_at[0], look_at[1], 0.0, source)
+
+    def set_roi(self, lat_deg: float, lon_deg: float, alt_rel_m: float, source: str = "") -> None:
+        """DO_SET_ROI_LOCATION: camera (and nose) on a place; ``alt_rel_m`` above home [m]."""
+        self.command(
+            MAV_CMD_DO_SET_ROI_LOCATION,
+            0,
+            0,
+            0,
+            0,
+            lat_deg,
+            lon_deg,
+            alt_rel_m,
+            use_int=True,
+            frame=6,
+            source=source,
+        )
+
+    def orbit_via(
+        self,
+        route: Sequence[tuple[float, float]],
+        lat_deg: float,
+        lon_deg: float,
+        alt_rel_m: float,
+        radius_m: float,
+        source: str = "",
+        transit_speed_mps: float = -1.0,
+        timeout_s: float = 1800.0,
+    ) -> None:
+        """Fly ``route`` (ending on the orbit's circle) then circle (lat, lon) at ``radius_m``."""
+        self.fly_route(route, alt_rel_m, transit_speed_mps, source=source)
+        self.orbit(
+            lat_deg,
+            lon_deg,
+            radius_m,
+            alt_rel_m,
+            source=source,
+            timeout_s=timeout_s,
+            transit_speed_mps=transit_speed_mps,
+        )
 
     def orbit(
         self,
@@ -361,6 +486,27 @@ class FlightOps:
 
     def rtl(self, source: str = "", timeout_s: float = 10.0) -> None:
         self.set_mode(CopterMode.RTL, source, timeout_s)
+
+    def return_home(
+        self, route: Sequence[tuple[float, float]] = (), source: str = "", timeout_s: float = 10.0
+    ) -> None:
+        """Come home along a routed path, then RTL.
+
+        ArduCopter's RTL flies a straight line home (climbing to RTL_ALT
+        first) and knows nothing of a route; its rally points only change
+        the destination. So the controller flies the route's corners in
+        GUIDED (:meth:`fly_route`) up to the last one, from which the
+        straight line home is clear, and then switches to RTL, which lands
+        with the autopilot's own descent and disarm. ``route`` runs from the
+        vehicle to home (:meth:`dronepatrol.planning.airspace.Airspace.route_home`);
+        with no corners this is a plain RTL.
+        """
+        corners = list(route)[1:-1]
+        if corners:
+            here = self.snapshot.position
+            alt = max(here.alt_rel_m if here is not None else 0.0, 15.0)
+            self.fly_route([tuple(route[0]), *corners], alt, source=source)
+        self.rtl(source, timeout_s)
 
     def land(self, source: str = "", timeout_s: float = 10.0) -> None:
         self.set_mode(CopterMode.LAND, source, timeout_s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from dronepatrol.mavlink.errors import (
     FlightError,
@@ -19,8 +19,16 @@ from dronepatrol.mavlink.errors import (
     PreflightError,
     VehicleError,
 )
-from dronepatrol.mission import Mission, MissionType
+from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
+
+FENCE_TYPE_POLYGON = 4
+"""FENCE_TYPE bit that enables inclusion and exclusion polygons (AC_FENCE_TYPE_POLYGON)."""
+
+POLYGON_VERTICES = (
+    Cmd.NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+    Cmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
+)
 
 CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 """Names of the preflight checks, as used to override one."""
@@ -78,14 +86,27 @@ def wait_ready(
             vehicle.wait_for(lambda s, old=snap: s is not old, min(1.0, timeout_s), "change")
 
 
+def _fence_of(fence: Mission | Sequence[MissionItem] | None) -> list[MissionItem]:
+    if fence is None:
+        return []
+    if isinstance(fence, Mission):
+        return list(fence.fence_items())
+    return list(fence)
+
+
 def preflight_failures(
-    vehicle, mission: Mission | None, min_battery_pct: float = 50.0, max_rtl_alt_m: float = 120.0
+    vehicle,
+    mission: Mission | Sequence[MissionItem] | None,
+    min_battery_pct: float = 50.0,
+    max_rtl_alt_m: float = 120.0,
 ) -> dict[str, str]:
     """Every failed check by name -> reason (empty when all pass).
 
     Parameters are read fresh from the vehicle; the fence check downloads the
-    vehicle's fence and compares it with the plan's.
+    vehicle's fence and compares it with the plan's (``mission``: the mission
+    whose fence it is, or the fence items themselves).
     """
+    fence_items = _fence_of(mission)
     failures: dict[str, str] = {}
     snap = vehicle.snapshot
 
@@ -112,18 +133,24 @@ def preflight_failures(
         )
     fence_enable = param("FENCE_ENABLE")
     fence_alt_max = param("FENCE_ALT_MAX")
+    fence_type = param("FENCE_TYPE")
+    polygons = any(item.command in POLYGON_VERTICES for item in fence_items)
     if not fence_enable:
         failures["fence"] = "geofence disabled (FENCE_ENABLE=0)"
-    elif mission is not None and mission.fence_items():
+    elif polygons and fence_type is not None and not int(fence_type) & FENCE_TYPE_POLYGON:
+        failures["fence"] = (
+            f"FENCE_TYPE={int(fence_type)} leaves the polygon fence (and the no-fly zones) off"
+        )
+    elif fence_items:
         from dronepatrol.mavlink.vehicle import compare_items
 
         try:
             got = vehicle.download(MissionType.FENCE)
-            problems = compare_items(list(mission.fence_items()), got, skip_first=False)
+            problems = compare_items(fence_items, got, skip_first=False)
         except VehicleError as exc:
             problems = [str(exc)]
         if problems:
-            failures["fence"] = "the plan's fence is not on the vehicle: " + problems[0]
+            failures["fence"] = "the flight's fence is not on the vehicle: " + problems[0]
     rtl_alt_cm = param("RTL_ALT")
     if rtl_alt_cm is None:
         failures["rtl_alt"] = "RTL_ALT unreadable"
@@ -140,7 +167,10 @@ def preflight_failures(
 
 
 def check_preflight(
-    vehicle, mission: Mission | None, overrides: Iterable[str] = (), **limits
+    vehicle,
+    mission: Mission | Sequence[MissionItem] | None,
+    overrides: Iterable[str] = (),
+    **limits,
 ) -> dict[str, str]:
     """Run the checks; raise PreflightError unless every failure is overridden by name.
 
@@ -155,3 +185,63 @@ def check_preflight(
     if blocking:
         raise PreflightError(blocking)
     return {k: v for k, v in failures.items() if k in overrides}
+
+
+def prepare_flight(
+    vehicle,
+    fence: Mission | Sequence[MissionItem],
+    overrides: Iterable[str] = (),
+    *,
+    keep_held: bool = False,
+    **limits,
+) -> dict[str, str]:
+    """The one preflight of every flight: the fence on the vehicle, then :func:`check_preflight`.
+
+    Called before every take-off: a planned sortie's (``dronepatrol fly``,
+    the scheduler), an errand's (dispatch, lockdown holds), an operator's
+    arm or take-off from the app.
+
+    ``fence`` is the fence that must be on the vehicle: a planned sortie's
+    (its inclusion polygon and the no-fly zones), or the no-fly zones alone
+    (:meth:`dronepatrol.planning.airspace.Airspace.fence`). With
+    ``keep_held`` (an operator's take-off, where the vehicle may hold an
+    uploaded sortie's fence) the vehicle's own inclusion items stay and only
+    the no-fly exclusions are added when missing; otherwise the fence is
+    replaced by ``fence``. It is uploaded and verified unless the vehicle
+    already holds it; the checks then confirm it is there and enabled
+    (FENCE_ENABLE, the polygon bit of FENCE_TYPE) with the failsafes, battery
+    and RTL altitude. Returns the overridden failures; raises PreflightError.
+    """
+    from dronepatrol.mavlink.vehicle import compare_items
+
+    wanted = _fence_of(fence)
+    try:
+        held = vehicle.download(MissionType.FENCE)
+    except VehicleError:
+        held = None
+    if keep_held and held is not None:
+        wanted = _merged(held, wanted)
+    if held is None or compare_items(wanted, held, skip_first=False):
+        vehicle.upload_items(wanted, MissionType.FENCE)
+    return check_preflight(vehicle, wanted, overrides, **limits)
+
+
+def _merged(held: list[MissionItem], required: list[MissionItem]) -> list[MissionItem]:
+    """The held fence plus the required exclusion polygons it lacks (the held ones first)."""
+    from dronepatrol.mavlink.vehicle import compare_items
+
+    merged = list(held)
+    for polygon in _polygons(required):
+        if not any(not compare_items(polygon, have, skip_first=False) for have in _polygons(held)):
+            merged.extend(polygon)
+    return merged
+
+
+def _polygons(items: list[MissionItem]) -> list[list[MissionItem]]:
+    """Fence items split into polygons (param1 is each polygon's vertex count); circles alone."""
+    out, k = [], 0
+    while k < len(items):
+        n = int(items[k].param1) if items[k].command in POLYGON_VERTICES else 1
+        out.append(items[k : k + max(n, 1)])
+        k += max(n, 1)
+    return out

@@ -20,9 +20,9 @@ from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.errors import FlightError, VehicleError
 from dronepatrol.mavlink.link import Link
-from dronepatrol.mavlink.preflight import check_preflight, wait_ready
+from dronepatrol.mavlink.preflight import prepare_flight, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionType
-from dronepatrol.state import LandedState, LinkState
+from dronepatrol.state import RETURNING_MODES, CopterMode, LinkState, flight_mode
 
 MISSION_STATE_COMPLETE = 5
 ENDING_COMMANDS = (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND)
@@ -139,7 +139,7 @@ class HeadlessSortie:
         )
         self.say("vehicle ready to arm")
         self._upload()
-        accepted = check_preflight(
+        accepted = prepare_flight(
             vehicle, self.mission, self.overrides, min_battery_pct=self.min_battery_pct
         )
         for name, reason in accepted.items():
@@ -219,7 +219,7 @@ class HeadlessSortie:
                 raise KeyboardInterrupt
             event = events.get(0.2)
             snap = vehicle.snapshot
-            if snap.airborne:
+            if snap.flying:
                 was_airborne = True
             if event is not None:
                 self._on_event(event, items, failsafes)
@@ -230,14 +230,12 @@ class HeadlessSortie:
             mission_done = snap.mission.state == MISSION_STATE_COMPLETE or self._reached >= len(
                 items
             )
-            if mission_done and not ends_by_itself and not returning and snap.mode == "AUTO":
+            in_auto = snap.flight_mode is CopterMode.AUTO
+            if mission_done and not ends_by_itself and not returning and in_auto:
                 self.say("mission complete: returning to launch")
                 self._command_rtl()
                 returning = True
-            on_ground = snap.landed_state == LandedState.ON_GROUND or (
-                snap.landed_state == LandedState.UNDEFINED and not snap.airborne
-            )
-            if was_airborne and on_ground and not snap.armed and snap.link is LinkState.UP:
+            if was_airborne and snap.on_ground and not snap.armed and snap.link is LinkState.UP:
                 break
         if failsafes:
             raise SortieAborted("landed after failsafe: " + "; ".join(failsafes))
@@ -265,7 +263,7 @@ class HeadlessSortie:
             )
         elif kind == EventKind.LINK_RESTORED:
             self.say(f"link restored after {data['outage_s']} s")
-        elif kind == EventKind.MODE_CHANGED and data["mode"] in ("RTL", "LAND", "SMART_RTL"):
+        elif kind == EventKind.MODE_CHANGED and flight_mode(data["mode"]) in RETURNING_MODES:
             self.say(f"mode {data['mode']}")
         elif kind == EventKind.STATUSTEXT and int(data.get("severity", 6)) <= 3:
             self.say(f"vehicle: {data['text']}")
@@ -301,8 +299,8 @@ class HeadlessSortie:
         snap = vehicle.snapshot
         self.say(f"{why}: making the vehicle safe")
         try:
-            if snap.airborne or (snap.armed and snap.position and snap.position.alt_rel_m > 1.0):
-                if snap.mode not in ("RTL", "LAND", "SMART_RTL"):
+            if snap.flying:
+                if not snap.returning:
                     self._command_rtl()
                 self.say("returning to launch; waiting for landing")
                 vehicle.disarm_after_landing(

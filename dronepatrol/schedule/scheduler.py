@@ -31,13 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dronepatrol.actions import Action, why_not
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
-from dronepatrol.mavlink.preflight import check_preflight
+from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.network.model import Network, Station
 from dronepatrol.planning import DroneProfile
 from dronepatrol.schedule.choice import SortieProposal, Turnaround, propose_sortie
-from dronepatrol.state import AIRBORNE, LinkState, VehicleSnapshot
+from dronepatrol.state import LinkState, VehicleSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -251,8 +252,9 @@ class Scheduler:
         vid = snapshot.vehicle_id
         if snapshot.link is not LinkState.UP:
             return f"link is {snapshot.link.value}"
-        if snapshot.armed or snapshot.landed_state in AIRBORNE:
-            return "flying"
+        blocked = why_not(snapshot, Action.LAUNCH_PATROL)
+        if blocked is not None:
+            return blocked
         if vid in self._flying:
             return "launching"
         if self.busy(vid):
@@ -380,7 +382,7 @@ class Scheduler:
                 count=len(sortie.mission.items),
             )
             stage = "preflight"
-            check_preflight(
+            prepare_flight(
                 vehicle, sortie.mission, min_battery_pct=self.turnaround.launch_min_frac * 100
             )
             stage = "takeoff"
@@ -401,7 +403,7 @@ class Scheduler:
         """After a failed launch: disarm on the ground, or come home from the air."""
         try:
             snap = vehicle.snapshot
-            if snap.armed and snap.position is not None and snap.position.alt_rel_m > 1.0:
+            if snap.flying:
                 vehicle.rtl(source=actor)
             elif snap.armed:
                 vehicle.disarm(source=actor)

@@ -11,11 +11,11 @@ from dronepatrol.dispatch import Dispatcher, DispatchError
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.incidents import IncidentBook
 from dronepatrol.mavlink import Fleet, wait_ready
+from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
 from dronepatrol.mission import Cmd, Mission, MissionItem
 from dronepatrol.sitl import SimFleet
 
 HOME = (-35.363261, 149.165230, 584.0, 0.0)
-SAFE = {"FS_GCS_ENABLE": 0}
 
 
 def _patrol_line() -> Mission:
@@ -32,9 +32,15 @@ def _patrol_line() -> Mission:
 def world(tmp_path):
     engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
     sim = SimFleet(
-        2, HOME, spacing_m=600.0, speedup=10, base_port=0, fast_start=True, params=SAFE
+        2,
+        HOME,
+        spacing_m=600.0,
+        speedup=10,
+        base_port=0,
+        fast_start=True,
+        params=PATROL_SAFETY_PARAMS,  # patrol drones: an idle one passes the preflight checks
     ).start()
-    fleet = Fleet()
+    fleet = Fleet(heartbeat_hz=20.0)  # twice the speed-up: no GCS failsafe
     try:
         for url in sim.urls:
             fleet.add(url)

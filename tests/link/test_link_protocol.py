@@ -327,12 +327,12 @@ def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
         vehicle = link.wait_vehicle(timeout_s=5)
         vehicle.wait_for(lambda s: s.position is not None, 5)
         assert "EKF" in vehicle.why_not("takeoff")
-        assert vehicle.why_not("rtl") == "not flying"
-        assert vehicle.why_not("start_mission") == "no mission on the vehicle"
+        assert vehicle.why_not("goto") == "not flying: take off first"
+        assert "not armed" in vehicle.why_not("start_mission")
         assert vehicle.why_not("set_mode") is None
         peer.heartbeats = False
         vehicle.wait_for(lambda s: s.link is LinkState.LOST, 5)
-        assert vehicle.why_not("rtl") == "link lost"
+        assert vehicle.why_not("rtl") == "link is lost: wait until it is back"
     finally:
         link.close()
         peer.stop()

@@ -84,11 +84,14 @@ CMAC = (-35.363261, 149.165230, 584.0, 0.0)
 def drone(app: Flask) -> Iterator[str]:
     """One embedded simulated copter (fast start, 10x speed) flown by ``app``; yields its id."""
     from dronepatrol.mavlink import Fleet, wait_ready
+    from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
     from dronepatrol.sitl import SimFleet
 
     room = app.extensions["dronepatrol"]
-    sim = SimFleet(1, CMAC, speedup=10, base_port=0, fast_start=True).start()
-    fleet = Fleet(room.bus)
+    sim = SimFleet(
+        1, CMAC, speedup=10, base_port=0, fast_start=True, params=PATROL_SAFETY_PARAMS
+    ).start()
+    fleet = Fleet(room.bus, heartbeat_hz=20.0)  # 2x the speed-up: no GCS failsafe
     try:
         room.attach_fleet(fleet)
         fleet.add(sim.urls[0])

@@ -27,12 +27,21 @@ def _load_example(app: Flask) -> None:
 def three_drones(app: Flask) -> Iterator[list[str]]:
     """Three simulated copters (10x speed) at station S01, flown by ``app``; yields their ids."""
     from dronepatrol.mavlink import Fleet, wait_ready
+    from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
     from dronepatrol.sitl import SimFleet
 
     _load_example(app)
     room = app.extensions["dronepatrol"]
-    sim = SimFleet(3, CMAC, spacing_m=10.0, speedup=10, base_port=0, fast_start=True).start()
-    fleet = Fleet(room.bus)
+    sim = SimFleet(
+        3,
+        CMAC,
+        spacing_m=10.0,
+        speedup=10,
+        base_port=0,
+        fast_start=True,
+        params=PATROL_SAFETY_PARAMS,  # patrol drones: they pass the preflight checks
+    ).start()
+    fleet = Fleet(room.bus, heartbeat_hz=20.0)  # 2x the speed-up: no GCS failsafe
     try:
         room.attach_fleet(fleet)
         for url in sim.urls:

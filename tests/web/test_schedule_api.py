@@ -84,8 +84,9 @@ def test_mode_switch_is_validated_and_audited(
 def test_an_unsafe_drone_is_not_launched_and_the_reason_is_published(
     app: Flask, client: FlaskClient, token_for, scheduler: Scheduler, drone: str
 ) -> None:
-    """The test drone has its failsafes and fence off (SITL's defaults): preflight refuses."""
+    """The test drone's GCS failsafe is switched off: preflight refuses."""
     room = app.extensions["dronepatrol"]
+    room.fleet.vehicle(drone).set_param("FS_GCS_ENABLE", 0)
     events = room.bus.subscribe(accept=lambda e: e.kind is EventKind.SCHEDULE)
     [pending] = scheduler.tick()
     response = client.post(

@@ -42,6 +42,8 @@
         <div><span>to dispatch</span>${seconds(i.created_s, i.dispatched_s)}</div>
         <div><span>to scene</span>${seconds(i.created_s, i.on_scene_s)}</div>
       </div>
+      ${i.watch && i.watch.from_outside ? `<p class="answer">${DP.escape(i.watch.message)}</p>` : ""}
+      ${i.refused ? `<p class="answer error">${DP.escape(i.refused)}</p>` : ""}
       ${options ? `<ul class="events">${options}</ul>` : ""}
       ${i.failure ? `<p class="answer error">${DP.escape(i.failure)}</p>` : ""}
       <div class="controls">${action}</div>
