@@ -192,7 +192,7 @@ class HeadlessSortie:
         finally:
             progress.close()
         # Verify the mission by reading it back; fence and rally go through the verifying path.
-        from dronepatrol.mavlink.vehicle import compare_items
+        from dronepatrol.mavlink.readback import compare_items
 
         got = vehicle.download(MissionType.MISSION)
         problems = compare_items(vehicle.mission_wire_items(self.mission), got, skip_first=True)

@@ -10,7 +10,6 @@ link's owner thread.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,11 +21,10 @@ from dronepatrol.events import EventKind
 from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
 from dronepatrol.mavlink.flight import FlightOps
 from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, ParamJob
+from dronepatrol.mavlink.readback import compare_items
 from dronepatrol.mavlink.transfer import ClearJob, DownloadJob, TransferTimeouts, UploadJob
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
-
-_INT_FRAME_TWIN = {5: 0, 6: 3, 11: 10}
 
 
 @dataclass(frozen=True)
@@ -50,67 +48,6 @@ def home_item(lat_deg: float, lon_deg: float, alt_amsl_m: float) -> MissionItem:
         lon_deg=lon_deg,
         alt_m=alt_amsl_m,
     )
-
-
-def compare_items(
-    sent: Sequence[MissionItem], got: Sequence[MissionItem], skip_first: bool
-) -> list[str]:
-    """Differences between an uploaded list and what the vehicle read back.
-
-    Compares what ArduPilot stores: command, frame (an _INT frame equals its
-    plain twin), position to 1e-7 deg, altitude to 1 cm, and the parameters
-    (NAV_WAYPOINT's hold and acceptance radius as whole numbers, as
-    ArduPilot packs them; other NAV items' param1; DO items' param1..4).
-    Item 0 of a mission is home and is skipped (``skip_first``).
-    """
-    problems: list[str] = []
-    if len(sent) != len(got):
-        return [f"vehicle holds {len(got)} items, {len(sent)} were sent"]
-    for seq, (a, b) in enumerate(zip(sent, got, strict=True)):
-        if skip_first and seq == 0:
-            continue
-        diff: list[str] = []
-        if a.command != b.command:
-            diff.append(f"command {b.command} != {a.command}")
-        if _INT_FRAME_TWIN.get(a.frame, a.frame) != _INT_FRAME_TWIN.get(b.frame, b.frame):
-            diff.append(f"frame {b.frame} != {a.frame}")
-        if abs(a.lat_deg - b.lat_deg) > 2e-7 or abs(a.lon_deg - b.lon_deg) > 2e-7:
-            diff.append("position differs")
-        if abs(a.alt_m - b.alt_m) > 0.01:
-            diff.append(f"alt {b.alt_m:g} != {a.alt_m:g}")
-        if a.command == Cmd.NAV_WAYPOINT:
-            checked = ((a.param1, b.param1, "param1", True), (a.param2, b.param2, "param2", True))
-        elif a.command in (
-            Cmd.NAV_LOITER_TIME,
-            Cmd.NAV_LOITER_TURNS,
-            Cmd.NAV_LAND,
-            Cmd.NAV_TAKEOFF,
-            Cmd.NAV_RETURN_TO_LAUNCH,
-            Cmd.NAV_LOITER_UNLIM,
-        ):
-            checked = ((a.param1, b.param1, "param1", False),)
-        else:
-            checked = tuple(
-                (x, y, f"param{i + 1}", False)
-                for i, (x, y) in enumerate(
-                    zip(
-                        (a.param1, a.param2, a.param3, a.param4),
-                        (b.param1, b.param2, b.param3, b.param4),
-                        strict=True,
-                    )
-                )
-            )
-        for x, y, name, whole in checked:
-            if math.isnan(x):
-                continue
-            if whole:
-                if round(x) != round(y):
-                    diff.append(f"{name} {y:g} != {x:g}")
-            elif abs(x - y) > 1e-3 * max(1.0, abs(x)):
-                diff.append(f"{name} {y:g} != {x:g}")
-        if diff:
-            problems.append(f"item {seq}: " + ", ".join(diff))
-    return problems
 
 
 class Vehicle(FlightOps):
@@ -271,7 +208,7 @@ class Vehicle(FlightOps):
         if verify:
             got = self.download(mission_type, timeout_s)
             problems = compare_items(
-                list(items), got, skip_first=mission_type == MissionType.MISSION
+                list(items), got, mission_type == MissionType.MISSION, mission_type
             )
             self.link.bus.emit(
                 EventKind.MISSION_UPLOAD,
