@@ -15,10 +15,19 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from dronepatrol.events import EventKind
-from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
+from dronepatrol.fence_storage import SITL_COPTER_4_7, FenceCapacity, fence_misfit
+from dronepatrol.mavlink.errors import (
+    FenceTooBigError,
+    FlightError,
+    LinkDownError,
+    MissionTransferError,
+    MissionVerifyError,
+    VehicleError,
+)
 from dronepatrol.mavlink.flight import FlightOps
 from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, ParamJob
 from dronepatrol.mavlink.readback import compare_items
@@ -63,6 +72,9 @@ class Vehicle(FlightOps):
         self.sysid = sysid
         self.vehicle_id = vehicle_id
         self.timeouts = TransferTimeouts()
+        self.fence_capacity: FenceCapacity = SITL_COPTER_4_7
+        """The vehicle's fence storage, checked before any upload (a drone profile's
+        ``fence_storage_bytes`` sets it for boards that store more or less)."""
         self._cond = threading.Condition()
         self._snapshot = VehicleSnapshot(vehicle_id=vehicle_id, sysid=sysid)
 
@@ -235,17 +247,59 @@ class Vehicle(FlightOps):
             )
         return [home_item(lat, lon, alt), *mission.items]
 
+    def check_fence_fits(self, mission: Mission) -> None:
+        """Raise FenceTooBigError when ``mission``'s fence exceeds ``fence_capacity``."""
+        why = fence_misfit(mission, self.fence_capacity)
+        if why:
+            raise FenceTooBigError(why)
+
     def upload_mission(
         self, mission: Mission, verify: bool = True, timeout_s: float = 300.0
     ) -> None:
         """Upload and verify the mission, its fence and its rally points.
 
         Fence and rally lists are always written, empty ones too, so that a
-        previous sortie's fence never survives on the vehicle unnoticed.
+        previous sortie's fence never survives on the vehicle unnoticed. A fence
+        that cannot fit the vehicle's storage is refused before anything is sent.
         """
-        self.upload_items(self.mission_wire_items(mission), MissionType.MISSION, verify, timeout_s)
-        self.upload_items(mission.fence_items(), MissionType.FENCE, verify, timeout_s)
-        self.upload_items(mission.rally_items(), MissionType.RALLY, verify, timeout_s)
+        self.check_fence_fits(mission)
+        with self.undo_on_failure():
+            self.upload_items(
+                self.mission_wire_items(mission), MissionType.MISSION, verify, timeout_s
+            )
+            self.upload_items(mission.fence_items(), MissionType.FENCE, verify, timeout_s)
+            self.upload_items(mission.rally_items(), MissionType.RALLY, verify, timeout_s)
+
+    @contextmanager
+    def undo_on_failure(self):
+        """Leave no half-written sortie on the vehicle when a transfer in the block fails.
+
+        ArduPilot writes mission and rally items as they arrive (a refused or
+        broken upload leaves the first items new and the rest old) and keeps a
+        fence only when the whole list arrived. So when any transfer fails, the
+        mission list is cleared (a mission whose fence or rally points did not
+        make it must not be flown in AUTO), and so is a rally list that the
+        vehicle took part of. The error is raised again, with what was cleared.
+        """
+        try:
+            yield
+        except MissionTransferError as exc:
+            cleared: list[str] = []
+            notes: list[str] = []
+            types = [MissionType.MISSION]
+            if exc.mission_type == MissionType.RALLY and exc.items_sent:
+                types.append(MissionType.RALLY)
+            for mission_type in types:
+                try:
+                    self.clear(mission_type, timeout_s=10.0)
+                    cleared.append(mission_type.name.lower())
+                except VehicleError as clear_exc:
+                    notes.append(f"could not clear the {mission_type.name.lower()}: {clear_exc}")
+            if cleared:
+                notes.insert(0, f"cleared the vehicle's {' and '.join(cleared)} list")
+            exc.cleared = tuple(cleared)
+            exc.args = ("; ".join([str(exc), *notes]),)
+            raise
 
 
 def _alt(snap: VehicleSnapshot) -> str:
