@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,7 +140,10 @@ def fly(
         ready_timeout_s=ready_timeout_s,
         link_options={"heartbeat_hz": heartbeat_hz},
         fence_capacity=profile.fence_capacity,
+        plan_ref=str(mission_file),
+        operator=f"fly ({getpass.getuser()})",
     )
+    recorder = _start_recorder(settings, sortie)
     previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(_signum, _frame) -> None:
@@ -170,4 +174,24 @@ def fly(
         raise SystemExit(1) from None
     finally:
         signal.signal(signal.SIGINT, previous)
+        recorder.stop()
     click.echo(summary.line())
+
+
+def _start_recorder(settings, sortie):
+    """Record the sortie in the database as the controller records every sortie.
+
+    Open sorties of other vehicles are left alone (a controller may be serving
+    the same database); a database that cannot be opened is a usage error.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dronepatrol.records import start_recording
+
+    try:
+        return start_recording(settings, sortie.bus, settle_open=False)
+    except (SQLAlchemyError, OSError) as exc:
+        raise click.UsageError(
+            f"cannot open the database {settings.effective_database_url}: {exc}; "
+            "set database_url (or DRONEPATROL_DATABASE_URL) to a database you can write"
+        ) from None

@@ -73,6 +73,8 @@ class HeadlessSortie:
         sortie_timeout_s: longest time in the air before the sortie is ended by RTL [s].
         fence_capacity: the vehicle's fence storage (None: ArduCopter 4.7's default);
             a fence that cannot fit is refused before anything is uploaded.
+        plan_ref: what is flown (the mission file), and operator: who flies it; both
+            go with the upload event so the sortie's record names them.
     """
 
     def __init__(
@@ -90,6 +92,8 @@ class HeadlessSortie:
         sortie_timeout_s: float = 3600.0,
         link_options: dict | None = None,
         fence_capacity: FenceCapacity | None = None,
+        plan_ref: str = "",
+        operator: str = "",
     ) -> None:
         self.url = url
         self.mission = mission
@@ -103,6 +107,8 @@ class HeadlessSortie:
         self.sortie_timeout_s = sortie_timeout_s
         self.link_options = link_options or {}
         self.fence_capacity = fence_capacity
+        self.plan_ref = plan_ref
+        self.operator = operator
         self.bus = EventBus()
         self.link: Link | None = None
         self.vehicle = None
@@ -182,6 +188,13 @@ class HeadlessSortie:
         if self.fence_capacity is not None:
             vehicle.fence_capacity = self.fence_capacity
         vehicle.check_fence_fits(self.mission)
+        self.bus.emit(
+            EventKind.MISSION_UPLOAD,
+            vehicle.vehicle_id,
+            plan=self.plan_ref,
+            operator=self.operator,
+            count=len(self.mission.items),
+        )
         with vehicle.undo_on_failure():
             self._upload_lists()
         self.say(
