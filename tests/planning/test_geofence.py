@@ -143,3 +143,32 @@ def test_the_inclusion_fence_shrinks_to_fit_and_never_grows():
     inner = Polygon(frame_xy(frame, tight.inclusion))
     assert fence.buffer(0.05).covers(inner)
     assert shapely.hausdorff_distance(inner, fence) <= FENCE_TOLERANCE_M + 1
+
+
+def test_the_fence_arducopter_refused_at_the_pad_is_refused_before_upload_and_fits_as_circles():
+    """Issue 13's sortie: a 28-vertex inclusion and two 32-vertex no-fly polygons (92 items)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from dronepatrol.missionfiles import load_mission
+
+    data = Path(__file__).resolve().parents[1] / "data" / "ardupilot-4.7"
+    mission = load_mission(data / "sortie-as-planned.plan")
+    why = fence_misfit(mission, SITL_COPTER_4_7)
+    assert why.startswith("the fence needs 92 items and 747 bytes")
+    frame = LocalFrame(*mission.home[:2])
+    shapes = [
+        exclusion_shape(f"zone {k}", Polygon(frame_xy(frame, ring)))
+        for k, ring in enumerate(mission.fence_exclusions)
+    ]
+    assert all(s.circle is not None for s in shapes)
+    circles = []
+    for s in shapes:
+        lon, lat = frame.to_lonlat(np.array([s.circle[0]]), np.array([s.circle[1]]))
+        circles.append((float(lat[0]), float(lon[0]), s.circle[2]))
+    fitted = dataclasses.replace(
+        mission, fence_exclusions=(), fence_exclusion_circles=tuple(circles)
+    )
+    assert fence_misfit(fitted, SITL_COPTER_4_7) == ""
+    assert len(fitted.fence_items()) == 30
