@@ -8,7 +8,7 @@ import math
 
 from dronepatrol.events import EventBus
 from dronepatrol.geo import offset
-from dronepatrol.mavlink import Link
+from dronepatrol.mavlink import Link, wait_ready
 from dronepatrol.mission import Cmd, MissionType
 from dronepatrol.network import parse_network
 from dronepatrol.planning import plan_sorties
@@ -72,6 +72,9 @@ def test_a_planned_sortie_near_no_fly_zones_uploads_and_verifies(launch_vehicle)
     link = Link(backend.url, EventBus()).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=60)
+        # As fly and the scheduler do: ArduCopter answers "Only 0 items are supported"
+        # to an upload while it is still booting.
+        wait_ready(vehicle, 120)
         vehicle.upload_mission(mission)  # verifies each list by reading it back
         fence = vehicle.download(MissionType.FENCE)
         assert [it.command for it in fence].count(Cmd.NAV_FENCE_CIRCLE_EXCLUSION) == 2
