@@ -102,3 +102,29 @@ def test_the_fence_of_two_polygon_no_fly_zones_was_refused_for_space():
     fence = [t for t in transfers("fly-fence-refused") if t.mission_type == MissionType.FENCE]
     assert [(t.kind, t.count, t.ack) for t in fence] == [("upload", 92, MAV_MISSION_NO_SPACE)]
     assert "Only 70 items are supported" in fence[0].texts
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        # LOITER_TURNS: turns in one byte (fractions below 1 as 1/256ths), radius in the other
+        ((Cmd.NAV_LOITER_TURNS, 0.5, 0, -40.0, 1.0), (0.5, 0.0, -40.0, 1.0)),
+        ((Cmd.NAV_LOITER_TURNS, 3.0, 0, 600.0, 0.0), (3.0, 0.0, 600.0, 0.0)),
+        ((Cmd.NAV_LOITER_TURNS, 300.0, 0, 2604.0, 0.0), (255.0, 0.0, 2550.0, 0.0)),
+        # LOITER_TIME: whole seconds, direction as +-1, xtrack as 0/1
+        ((Cmd.NAV_LOITER_TIME, 20.7, 5.0, 0.0, 0.3), (20.0, 0.0, 1.0, 1.0)),
+        # NAV_WAYPOINT on a copter: only the whole-second hold survives
+        ((Cmd.NAV_WAYPOINT, 2.9, 3.0, 1.0, 45.0), (2.0, 0.0, 0.0, 0.0)),
+        # DO_JUMP: target as uint16, repeat count as int16
+        ((Cmd.DO_JUMP, 4.0, -1.0, 0.0, 0.0), (4.0, -1.0, 0.0, 0.0)),
+        # CONDITION_YAW: direction as int8, relative flag as uint8
+        ((Cmd.CONDITION_YAW, 90.0, 10.0, -1.0, 1.0), (90.0, 10.0, -1.0, 1.0)),
+    ],
+)
+def test_parameters_are_packed_as_ardupilot_packs_them(sent, kept):
+    from dronepatrol.mission import MissionItem
+
+    command, *params = sent
+    item = MissionItem(command, 3, *params, lat_deg=-35.1, lon_deg=149.1, alt_m=30)
+    back = stored_item(item, MissionType.MISSION)
+    assert (back.param1, back.param2, back.param3, back.param4) == pytest.approx(kept)
