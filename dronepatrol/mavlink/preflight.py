@@ -30,6 +30,8 @@ POLYGON_VERTICES = (
     Cmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
 )
 
+FENCE_CIRCLES = (Cmd.NAV_FENCE_CIRCLE_INCLUSION, Cmd.NAV_FENCE_CIRCLE_EXCLUSION)
+
 CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 """Names of the preflight checks, as used to override one."""
 
@@ -134,7 +136,9 @@ def preflight_failures(
     fence_enable = param("FENCE_ENABLE")
     fence_alt_max = param("FENCE_ALT_MAX")
     fence_type = param("FENCE_TYPE")
-    polygons = any(item.command in POLYGON_VERTICES for item in fence_items)
+    # AC_FENCE_TYPE_POLYGON switches every item of the polygon fence loader on or off:
+    # inclusion/exclusion polygons and circles alike (AC_PolyFence_loader)
+    polygons = any(item.command in (*POLYGON_VERTICES, *FENCE_CIRCLES) for item in fence_items)
     if not fence_enable:
         failures["fence"] = "geofence disabled (FENCE_ENABLE=0)"
     elif polygons and fence_type is not None and not int(fence_type) & FENCE_TYPE_POLYGON:
@@ -142,11 +146,11 @@ def preflight_failures(
             f"FENCE_TYPE={int(fence_type)} leaves the polygon fence (and the no-fly zones) off"
         )
     elif fence_items:
-        from dronepatrol.mavlink.vehicle import compare_items
+        from dronepatrol.mavlink.readback import compare_items
 
         try:
             got = vehicle.download(MissionType.FENCE)
-            problems = compare_items(fence_items, got, skip_first=False)
+            problems = compare_items(list(fence_items), got, False, MissionType.FENCE)
         except VehicleError as exc:
             problems = [str(exc)]
         if problems:

@@ -7,6 +7,7 @@ runs on real SITL.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -217,12 +218,36 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file
     while (msg := log.recv_match()) is not None:
         kinds.add((msg.get_srcSystem(), msg.get_type()))
     log.close()
+    # the vehicle's system id: 1 on the simulator, the SITL instance's on ArduPilot
+    (sysid,) = {src for src, kind in kinds if kind == "MISSION_ITEM_REACHED"}
     assert {
         (255, "MISSION_ITEM_INT"),
-        (1, "MISSION_ITEM_REACHED"),
-        (1, "HEARTBEAT"),
+        (sysid, "MISSION_ITEM_REACHED"),
+        (sysid, "HEARTBEAT"),
         (255, "COMMAND_LONG"),
     } <= kinds
+    # A headless flight is evidence like any other: recorded in the database too.
+    listed = sorties_cli(tmp_path, "list", "--json")
+    assert len(listed) == 1, listed
+    (row,) = listed
+    assert row["plan_ref"] == str(plan_file) and row["operator"].startswith("fly")
+    assert row["outcome"] == "completed" and row["samples"] > 20
+    shown = sorties_cli(tmp_path, "show", str(row["id"]), "--json")
+    assert [m["path"] for m in shown["media"] if m["kind"] == "tlog"] == [str(tlog)]
+    assert shown["stats"]["waypoints_reached"][:4] == [1, 2, 3, 4]
+
+
+def sorties_cli(tmp_path: Path, *args: str):
+    """What ``dronepatrol sorties`` says, as a user would ask it, with the data dir fly used."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dronepatrol", "sorties", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DRONEPATROL_DATA_DIR": str(tmp_path / "data")},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):

@@ -147,3 +147,16 @@ def test_empty_fence_upload_clears_an_old_fence(copter, vehicle):
     copter.lists[1] = ["stale"]
     vehicle.upload_mission(Mission(patrol(1), home=HOME))
     assert copter.lists[1] == []
+
+
+def test_read_back_keeps_five_requests_outstanding_and_all_items_arrive_in_order(copter, vehicle):
+    sent = [MissionItem(Cmd.NAV_WAYPOINT, lat_deg=1, lon_deg=2, alt_m=i) for i in range(40)]
+    vehicle.upload_items(sent, MissionType.MISSION, verify=False)
+    before = len(copter.received)
+    copter.drop_item_replies = {7, 23}
+    got = vehicle.download(MissionType.MISSION)
+    assert [i.alt_m for i in got[1:]] == list(range(1, 40))  # item 0: the vehicle's home
+    asked = [m.seq for m in copter.received[before:] if m._type == "MISSION_REQUEST_INT"]
+    assert asked[:5] == [0, 1, 2, 3, 4]  # the window, sent before any answer
+    assert sorted(set(asked)) == list(range(40))
+    assert asked.count(7) == 2 and asked.count(23) == 2  # lost answers asked again
