@@ -100,8 +100,10 @@ class EstimatorMixin:
 
     def send_banner(self) -> None:
         """Firmware version and frame, as GCS_MAVLINK_Copter::send_banner."""
-        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
-        self.text(SEV_INFO, "Frame: QUAD/X")
+        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (90700977)")  # AP_FWVersion::fw_string
+        # (SITL's next line, a system id hashed from the host, has no counterpart here)
+        frame = {0: "PLUS", 1: "X"}.get(int(self.params["FRAME_TYPE"]), "X")
+        self.text(SEV_INFO, f"Frame: QUAD/{frame}")
 
     def _set_home_here(self) -> None:
         air = self.air

@@ -130,9 +130,10 @@ def test_clear_unsupported_items_and_fence(make_fleet, connect) -> None:
     fence = fence_polygon([(-35.36, 149.16), (-35.36, 149.17), (-35.37, 149.17)])
     assert gcs.upload(fence, mission_type=M.MAV_MISSION_TYPE_FENCE) == M.MAV_MISSION_ACCEPTED
     assert len(gcs.download(M.MAV_MISSION_TYPE_FENCE)) == 3
-    # a polygon whose vertex count does not match is refused as a whole
+    # a polygon whose vertex count does not match is refused as a whole: ERROR after
+    # "Fence validation failed" (AC_PolyFence_loader::write_fence)
     broken = fence[:2]
-    assert gcs.upload(broken, mission_type=M.MAV_MISSION_TYPE_FENCE) == M.MAV_MISSION_INVALID
+    assert gcs.upload(broken, mission_type=M.MAV_MISSION_TYPE_FENCE) == M.MAV_MISSION_ERROR
     assert len(gcs.download(M.MAV_MISSION_TYPE_FENCE)) == 3
     rally = [
         (
