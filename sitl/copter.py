@@ -30,7 +30,14 @@ from dronepatrol.sitl.fence import FenceMixin
 from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
 from dronepatrol.sitl.params import PARAM_NAMES, Params
-from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
+from dronepatrol.sitl.physics import (
+    Airframe,
+    Battery,
+    Limits,
+    Target,
+    flight_current_a,
+    pack_param_defaults,
+)
 from dronepatrol.sitl.pilot import PilotMixin
 from dronepatrol.sitl.safety import (
     BatteryFailsafe,
@@ -85,11 +92,16 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         fast_start: bool = False,
         params: dict[str, float] | None = None,
         seed: int | None = None,
+        battery_ah: float = 0.0,
     ) -> None:
+        """``battery_ah``: the frame model's pack capacity [Ah]; 0 is SITL's default
+        unlimited pack at a constant SIM_BATT_VOLTAGE."""
         self.sysid = sysid
-        self._boot_args = (home, fast_start, seed)
+        self._boot_args = (home, fast_start, seed, battery_ah)
         self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
-        self.params = Params({"MAV_SYSID": sysid, **(params or {})})
+        self.params = Params(
+            {"MAV_SYSID": sysid, **pack_param_defaults(battery_ah), **(params or {})}
+        )
         self.startup = StartupTimes.fast() if fast_start else StartupTimes()
         self.boot_done_s = 0.2
         self.now = 0.0
@@ -104,7 +116,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.home_local = Point(0.0, 0.0, 0.0)
         self.ground_up_m = 0.0
         self.air = Airframe(yaw_deg=home.heading_deg, seed=seed)
-        self.battery = Battery()
+        self.battery = Battery(battery_ah)
         self.battery_fs = BatteryFailsafe()
 
         self.mode = CopterMode(int(self.params["INITIAL_MODE"]))
@@ -173,12 +185,14 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
 
     def reboot(self) -> None:
         """Restart the autopilot: parameters and stored missions survive, the rest boots anew."""
-        home, fast_start, seed = self._boot_args
+        home, fast_start, seed, battery_ah = self._boot_args
         params = {name: self.params[name] for name in PARAM_NAMES}
         stores = self.stores
         outbox = self.outbox
         key = self.signing_key
-        self.__init__(self.sysid, home, fast_start=fast_start, params=params, seed=seed)
+        self.__init__(
+            self.sysid, home, fast_start=fast_start, params=params, seed=seed, battery_ah=battery_ah
+        )
         self.outbox = outbox
         self.stores = stores
         for proto in self.handlers.protocols.values():
@@ -560,7 +574,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         p = self.params
         self.air.set_wind(p["SIM_WIND_SPD"], p["SIM_WIND_DIR"], p["SIM_WIND_TURB"], dt)
         current = flight_current_a(self.air, self.armed, not self.landed)
-        self.battery.step(dt, current, p["SIM_BATT_VOLTAGE"], p["SIM_BATT_CAP_AH"])
+        self.battery.step(dt, current, p["SIM_BATT_VOLTAGE"])
         if self.now >= self._check_next:
             self._check_next = self.now + 0.1
             self.handlers.slow_checks()
