@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,13 @@ PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl
     help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
     "than real time, whose GCS failsafe counts simulated seconds.",
 )
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Drone profile (TOML) of this vehicle; its fence_storage_bytes is the fence "
+    "storage checked before upload (default: ArduCopter 4.7's 560 bytes).",
+)
 @click.pass_obj
 def fly(
     settings,
@@ -81,6 +89,7 @@ def fly(
     min_battery_pct: float,
     ready_timeout_s: float,
     heartbeat_hz: float,
+    profile_file: Path | None,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
@@ -104,6 +113,12 @@ def fly(
         mission = load_mission(mission_file)
     except (MissionFileError, ValueError, OSError) as exc:
         raise click.BadParameter(f"{exc}", param_hint="--mission") from None
+    from dronepatrol.planning import ProfileError, load_profile
+
+    try:
+        profile = load_profile(profile_file) if profile_file is not None else load_profile()
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
     directory = record_dir or settings.tlog_dir
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -124,7 +139,11 @@ def fly(
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
         link_options={"heartbeat_hz": heartbeat_hz},
+        fence_capacity=profile.fence_capacity,
+        plan_ref=str(mission_file),
+        operator=f"fly ({getpass.getuser()})",
     )
+    recorder = _start_recorder(settings, sortie)
     previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(_signum, _frame) -> None:
@@ -155,4 +174,24 @@ def fly(
         raise SystemExit(1) from None
     finally:
         signal.signal(signal.SIGINT, previous)
+        recorder.stop()
     click.echo(summary.line())
+
+
+def _start_recorder(settings, sortie):
+    """Record the sortie in the database as the controller records every sortie.
+
+    Open sorties of other vehicles are left alone (a controller may be serving
+    the same database); a database that cannot be opened is a usage error.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dronepatrol.records import start_recording
+
+    try:
+        return start_recording(settings, sortie.bus, settle_open=False)
+    except (SQLAlchemyError, OSError) as exc:
+        raise click.UsageError(
+            f"cannot open the database {settings.effective_database_url}: {exc}; "
+            "set database_url (or DRONEPATROL_DATABASE_URL) to a database you can write"
+        ) from None

@@ -59,6 +59,10 @@ class Recorder:
         flush_interval_s: longest time an event waits before it is committed [s].
         resume_grace_s: how long after start to wait for an unheard vehicle
             before its open sortie is closed as interrupted [s].
+        settle_open: settle the sorties a previous run left open at start. A
+            recorder of one headless sortie (``dronepatrol fly``) passes False:
+            the open sorties of a controller serving the same database are not
+            its to close.
     """
 
     def __init__(
@@ -69,12 +73,14 @@ class Recorder:
         snapshots: SnapshotSource = None,
         flush_interval_s: float = 0.25,
         resume_grace_s: float = 30.0,
+        settle_open: bool = True,
     ) -> None:
         if not 0 < flush_interval_s <= 0.5:
             raise ValueError("flush_interval_s must be in (0, 0.5] s: crash loss is bounded by it")
         self._engine = engine
         self._bus = bus
         self._snapshot_source = snapshots
+        self._settle_open = settle_open
         self._flush_interval_s = flush_interval_s
         self._ledger = SortieLedger(resume_grace_s)
         self._subscription: Any = None
@@ -97,7 +103,8 @@ class Recorder:
         if self._thread is not None:
             raise RuntimeError("recorder already started")
         self._subscription = self._bus.subscribe(maxsize=0)
-        self._recover()
+        if self._settle_open:
+            self._recover()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 

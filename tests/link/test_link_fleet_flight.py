@@ -7,6 +7,7 @@ runs on real SITL.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -223,6 +224,28 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file
         (1, "HEARTBEAT"),
         (255, "COMMAND_LONG"),
     } <= kinds
+    # A headless flight is evidence like any other: recorded in the database too.
+    listed = sorties_cli(tmp_path, "list", "--json")
+    assert len(listed) == 1, listed
+    (row,) = listed
+    assert row["plan_ref"] == str(plan_file) and row["operator"].startswith("fly")
+    assert row["outcome"] == "completed" and row["samples"] > 20
+    shown = sorties_cli(tmp_path, "show", str(row["id"]), "--json")
+    assert [m["path"] for m in shown["media"] if m["kind"] == "tlog"] == [str(tlog)]
+    assert shown["stats"]["waypoints_reached"][:4] == [1, 2, 3, 4]
+
+
+def sorties_cli(tmp_path: Path, *args: str):
+    """What ``dronepatrol sorties`` says, as a user would ask it, with the data dir fly used."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dronepatrol", "sorties", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DRONEPATROL_DATA_DIR": str(tmp_path / "data")},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):

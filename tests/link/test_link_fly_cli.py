@@ -53,7 +53,8 @@ def test_the_cli_offers_exactly_the_preflight_checks_there_are():
     assert PREFLIGHT_CHECKS == CHECKS
 
 
-def test_fly_will_not_take_over_a_vehicle_that_is_already_armed(tmp_path, copter):
+def test_fly_will_not_take_over_a_vehicle_that_is_already_armed(tmp_path, copter, monkeypatch):
+    monkeypatch.setenv("DRONEPATROL_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "patrol.waypoints"
     path.write_text(WAYPOINTS)
     copter.armed = True
