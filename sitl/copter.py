@@ -51,6 +51,8 @@ SEV_CRITICAL = 2
 SEV_WARNING = 4
 SEV_NOTICE = 5
 SEV_INFO = 6
+TIMESYNC_INTERVAL_S = 10.0
+"""ArduPilot asks every link for a TIMESYNC this often [s] (_timesync_request.interval_ms)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.next_due: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 0.0}
         self.param_queue: list[tuple[Any, int]] = []
         self._check_next = 0.0
+        self._timesync_next = TIMESYNC_INTERVAL_S
 
         from dronepatrol.sitl.handlers import Handlers
 
@@ -366,8 +369,30 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         if self.landed and self.armed:
             self.disarm(reason="mission complete")
 
+    def _position_target_point(self) -> Point | None:
+        """Mode::get_wp: a target only where AC_WPNav flies to one.
+
+        GUIDED when not taking off, AUTO on a waypoint (not takeoff, landing or
+        loiter legs; its RTL leg as RTL), RTL before its landing.
+        """
+        rtl_land = (flight.RtlState.LAND,)
+        if self.mode == CopterMode.GUIDED:
+            return None if self.guided.taking_off else self.guided.point
+        if self.mode == CopterMode.AUTO:
+            nav = self.runner.nav
+            if nav is None or self.runner.complete:
+                return None
+            if nav.command in (16, 82):
+                return self.runner.target_point
+            if nav.command == 20 and self.runner.rtl is not None:
+                return None if self.runner.rtl.state in rtl_land else self.home_local
+            return None
+        if self.mode == CopterMode.RTL and self.rtl is not None:
+            return None if self.rtl.state in rtl_land else self.home_local
+        return None
+
     def position_target_message(self) -> Any:
-        point = self._current_nav_point()
+        point = self._position_target_point()
         if point is None:
             return None
         lat, lon = geo.offset(self.origin_lat, self.origin_lon, point.north, point.east)
@@ -582,6 +607,11 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             proto.update(self.now)
         self._send_due_telemetry()
         self.handlers.send_queued_params()
+        if self.now >= self._timesync_next:
+            # GCS_MAVLINK::update_send: a TIMESYNC request every 10 s on every link, its ts1
+            # the boot time in ns plus the system id (timesync_timestamp_ns)
+            self._timesync_next = self.now + TIMESYNC_INTERVAL_S
+            self.emit(self.mav.timesync_encode(0, round(self.now * 1e6) * 1000 + self.sysid))
 
     def _record_breadcrumb(self) -> None:
         """SmartRTL's path: a point every SRTL_ACCURACY metres, thinned at SRTL_POINTS."""

@@ -77,7 +77,7 @@ class EstimatorMixin:
             self._ekf_announced = 2
             self.text(SEV_INFO, "EKF3 IMU0 initialised")
             self.text(SEV_INFO, "EKF3 IMU0 tilt alignment complete")
-            self.text(SEV_INFO, "EKF3 IMU0 yaw aligned")
+            self.text(SEV_INFO, "EKF3 IMU0 MAG0 initial yaw alignment complete")
         if self._ekf_announced == 2 and self.now >= 0.5 and self.gps_enabled():
             self._ekf_announced = 3
             self.text(SEV_INFO, "GPS 1: detected u-blox")

@@ -16,9 +16,11 @@ Vehicle i listens on ``base_port + 10 * i`` (ArduPilot SITL's convention;
 ``base_port=0`` picks free ports so tests can run in parallel), has system id
 i+1 and component 1, and starts ``spacing_m`` metres east of the previous
 one. ``speedup`` scales simulated time for everything: flight, heartbeats,
-timeouts and failsafes. ``battery_ah`` gives every vehicle a pack of that
-capacity, as a SITL frame model with ``battCapacityAh`` does (0: SITL's
-default quad, an unlimited pack at a constant SIM_BATT_VOLTAGE).
+timeouts and failsafes. Like SITL, a vehicle's clock starts with the first
+connection to its TCP port (or at once with a UDP output). ``battery_ah``
+gives every vehicle a pack of that capacity, as a SITL frame model with
+``battCapacityAh`` does (0: SITL's default quad, an unlimited pack at a
+constant SIM_BATT_VOLTAGE).
 """
 
 from __future__ import annotations
@@ -281,8 +283,9 @@ class SimFleet:
     def _advance(self, sim_dt: float) -> None:
         steps = max(1, int(sim_dt / MAX_STEP_S + 0.999))
         dt = sim_dt / steps
+        running = [ep.vehicle for ep in self.endpoints if ep.started]
         for _ in range(steps):
-            for vehicle in self.vehicles:
+            for vehicle in running:
                 try:
                     vehicle.step(dt)
                 except Exception:

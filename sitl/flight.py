@@ -37,6 +37,40 @@ NAV_CMD_LAST = 95
 """MAV_CMD_NAV_LAST: commands at or below are navigation commands."""
 
 
+COMMAND_TYPE_NAMES = {
+    16: "WP",
+    17: "LoitUnlim",
+    18: "LoitTurns",
+    19: "LoitTime",
+    20: "RTL",
+    21: "Land",
+    22: "Takeoff",
+    30: "ContinueAndChangeAlt",
+    31: "LoitAltitude",
+    82: "SplineWP",
+    92: "GuidedEnable",
+    93: "Delay",
+    112: "CondDelay",
+    114: "CondDist",
+    115: "CondYaw",
+    177: "Jump",
+    178: "ChangeSpeed",
+    179: "SetHome",
+    181: "SetRelay",
+    183: "SetServo",
+    189: "LandStart",
+    195: "SetROILocation",
+    197: "SetROINone",
+    201: "SetROI",
+    206: "SetCamTrigDst",
+    207: "FenceEnable",
+    208: "Parachute",
+    211: "Gripper",
+    222: "GuidedLimits",
+}
+"""AP_Mission::Mission_Command::type: the names mission progress texts use."""
+
+
 class RtlState(Enum):
     CLIMB = "climb"
     RETURN = "return"
@@ -168,8 +202,17 @@ class MissionRunner:
         self.nav = None
         self.copter.mission_finished()
 
+    def _announce(self, item: Item) -> None:
+        """AP_Mission::start_command: "Mission: <index> <type>" for every command started."""
+        name = COMMAND_TYPE_NAMES.get(item.command, str(item.command))
+        if item.command == 177:
+            self.copter.text(6, f"Mission: {item.seq} {name} {int(item.param1)}")
+        else:
+            self.copter.text(6, f"Mission: {item.seq} {name}")
+
     def _do_command(self, item: Item) -> None:
         c = self.copter
+        self._announce(item)
         if item.command == 178 and item.param2 > 0:  # DO_CHANGE_SPEED
             c.speed_override_mps = item.param2
         elif item.command in (195, 201):  # DO_SET_ROI_LOCATION / DO_SET_ROI
@@ -186,6 +229,7 @@ class MissionRunner:
 
     def _start_nav(self, item: Item) -> None:
         c = self.copter
+        self._announce(item)
         self.nav = item
         self.current_seq = item.seq
         self.reached_at = None

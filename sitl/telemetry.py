@@ -365,6 +365,8 @@ BUILDERS: dict[int, Callable[[SimCopter], Any]] = {
     M.MAVLINK_MSG_ID_AUTOPILOT_VERSION: _autopilot_version,
 }
 
+# ArduCopter's STREAM_*_msgs (GCS_MAVLink_Copter.cpp); EXTENDED_SYS_STATE is in none of
+# them: a ground station asks for it with SET_MESSAGE_INTERVAL or REQUEST_MESSAGE.
 STREAM_GROUPS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_RAW_SENSORS: (
         M.MAVLINK_MSG_ID_RAW_IMU,
@@ -379,7 +381,6 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
         M.MAVLINK_MSG_ID_NAV_CONTROLLER_OUTPUT,
         M.MAVLINK_MSG_ID_FENCE_STATUS,
         M.MAVLINK_MSG_ID_POSITION_TARGET_GLOBAL_INT,
-        M.MAVLINK_MSG_ID_EXTENDED_SYS_STATE,
     ),
     M.MAV_DATA_STREAM_RC_CHANNELS: (
         M.MAVLINK_MSG_ID_SERVO_OUTPUT_RAW,

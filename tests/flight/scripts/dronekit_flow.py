@@ -61,7 +61,7 @@ def main(url):
     print("took off")
 
     goal = LocationGlobalRelative(home.lat + STEP_DEG, home.lon, ALT)
-    vehicle.simple_goto(goal)
+    vehicle.simple_goto(goal, groundspeed=8)  # a DO_CHANGE_SPEED, then the guided goto
     wait_for(lambda: distance_m(vehicle.location.global_frame, goal) < 5, "goto", 120)
     print("reached goto")
 
