@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from dronepatrol.sitl.avoid import adjust_velocity
 from dronepatrol.sitl.physics import Target
 from dronepatrol.state import CopterMode
 
@@ -502,7 +503,8 @@ class Guided:
                 self.point = Point(air.north_m, air.east_m, air.up_m)
                 self.velocity = None
             else:
-                vn, ve, vu = self.velocity
+                # ModeGuided::velocity_control_run passes the target through AC_Avoid
+                vn, ve, vu = adjust_velocity(c, *self.velocity)
                 return Target(vel_n_mps=vn, vel_e_mps=ve, vel_u_mps=vu, yaw_deg=self.yaw_deg)
         yaw = self.yaw_deg if self.yaw_deg is not None else c.travel_yaw(self.point)
         return Target(
