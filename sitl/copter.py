@@ -329,7 +329,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             self.home_local.north,
             self.home_local.east,
             -self.home_local.up,
-            [1.0, 0.0, 0.0, 0.0],
+            [math.nan] * 4,  # GCS_MAVLINK::send_home_position: no surface orientation
             0.0,
             0.0,
             0.0,

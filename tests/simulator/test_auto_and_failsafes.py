@@ -289,6 +289,9 @@ def test_circle_and_altitude_fences(make_fleet, connect) -> None:
     gcs.set_param("FENCE_ALT_MAX", 30)
     gcs.set_param("FENCE_ACTION", 2)  # always land
     gcs.set_param("FENCE_ENABLE", 1)
+    # ArduCopter's default AVOID_ENABLE 3 would stop the velocity climb below the ceiling
+    # (AC_Avoid::adjust_velocity_z, see test_fence_avoidance.py); without it, it breaches
+    gcs.set_param("AVOID_ENABLE", 0)
     gcs.set_mode("GUIDED")
     gcs.arm()
     gcs.takeoff(10)
