@@ -6,11 +6,12 @@ Usage (from the repository root)::
     python tests/simulator/record_reference.py --tlog RECORDING.tlog --param FRAME_TYPE=0 NAME
     python tests/simulator/record_reference.py --sim dronekit-flow      # compare only
 
-``--sitl`` runs the conversation (see conversations.py) against real SITL
-through a recording proxy and writes the summary to
-``tests/data/ardupilot-4.7/<name>.conversation.json``, which CI replays on
-the simulator (test_differential.py). ``--tlog`` summarises an existing
-recording of the same conversation instead; ``--param NAME=VALUE`` notes
+``--sitl`` runs the conversation (see conversations.py) against real SITL,
+started as ``dronepatrol sitl`` starts it, through a recording proxy and
+writes the summary to ``tests/data/ardupilot-4.7/<name>.sitl.conversation.json``,
+which CI replays on the simulator (test_differential.py). ``--tlog``
+summarises an existing recording of the same conversation instead (into
+``<name>.conversation.json``); ``--param NAME=VALUE`` notes
 parameters that recording's vehicle had beyond the simulator's defaults
 (the replay sets them). ``--sim`` runs the conversation on the simulator and
 prints how it differs from the stored reference (exit 1 if it does).
@@ -30,8 +31,10 @@ from simulator.conversations import CONVERSATIONS, DATA, run, start_sim, start_s
 from simulator.differential import compare, read_tlog, summarize
 
 
-def reference_path(name: str) -> Path:
-    return DATA / f"{name}.conversation.json"
+def reference_path(name: str, real_sitl: bool = True) -> Path:
+    """Where a conversation's reference lives: one recorded here from real SITL, or one
+    summarised from a shared recording (``.tlog``)."""
+    return DATA / (f"{name}.sitl.conversation.json" if real_sitl else f"{name}.conversation.json")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     params = {k: float(v) for k, v in (p.split("=", 1) for p in args.param)}
 
     if args.sim:
-        reference = json.loads(reference_path(conv.name).read_text())
+        path = reference_path(conv.name)
+        if not path.exists():
+            path = reference_path(conv.name, real_sitl=False)
+        reference = json.loads(path.read_text())
         with tempfile.TemporaryDirectory() as tmp:
             vehicle = start_sim(conv, reference.get("sim_params"))
             try:
@@ -85,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         "sim_params": params,
         "summary": summary,
     }
-    reference_path(conv.name).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {reference_path(conv.name)}")
+    target = reference_path(conv.name, real_sitl=not args.tlog)
+    target.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {target}")
     return 0
 
 
