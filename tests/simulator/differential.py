@@ -74,7 +74,7 @@ NOT_MODELLED_TEXTS = (
     "EKF3 IMU0 MAG0 in-flight yaw alignment complete",  # the yaw learnt from flying
 )
 """STATUSTEXT starts from sensor drivers and SITL's physics the simulator does not model."""
-_SYSTEM_ID_TEXT = re.compile(r"^[0-9a-f]{32}$")  # SITL's banner line: a hash of the host
+_SYSTEM_ID_TEXT = re.compile(r"^[0-9A-Za-z]{32}$")  # SITL banner line: a hash of the host
 
 EVENT_TYPES = {
     "STATUSTEXT",
@@ -143,16 +143,26 @@ def _readback(msg: Any) -> dict[str, Any]:
     }
 
 
+def vehicle_sysid(messages: list[tuple[float, Any]]) -> int:
+    """The autopilot's system id: the first heartbeat from something not a ground station.
+
+    (SITL instance i is system i+1, so a recording need not be of system 1.)
+    """
+    for _, m in messages:
+        if m.get_type() == "HEARTBEAT" and m.type != mavlink.MAV_TYPE_GCS:
+            return m.get_srcSystem()
+    return VEHICLE_SYSID
+
+
 def summarize(messages: list[tuple[float, Any]], texts_from: str | None = None) -> dict[str, Any]:
     """The comparable summary of one conversation (see the module docstring).
 
     ``texts_from``: count STATUSTEXTs only from the ground station's first
     message of this type on (for recordings that start after the boot).
     """
+    sysid = vehicle_sysid(messages)
     vehicle = [
-        (t, m)
-        for t, m in messages
-        if m.get_srcSystem() == VEHICLE_SYSID and m.get_srcComponent() == 1
+        (t, m) for t, m in messages if m.get_srcSystem() == sysid and m.get_srcComponent() == 1
     ]
     types = sorted({m.get_type() for _, m in vehicle})
     heartbeats = [t for t, m in vehicle if m.get_type() == "HEARTBEAT"]
