@@ -30,45 +30,38 @@ def _ready(make_fleet, connect, prearm_ok: bool = True, **params):
     return gcs
 
 
-def _fly_north(gcs, speed_mps: float, seconds: float) -> float:
-    """Ask GUIDED for ``speed_mps`` north for ``seconds`` (wall); the farthest north [m]."""
-    farthest = 0.0
+def _fly_north(gcs, speed_mps: float, seconds: float) -> list[tuple[float, float]]:
+    """Ask GUIDED for ``speed_mps`` north for ``seconds`` (wall); (north [m], vn [m/s]) seen."""
+    trace = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         gcs.send(
             gcs.conn.mav.set_position_target_local_ned_send,
-            0,
-            1,
-            1,
-            M.MAV_FRAME_LOCAL_NED,
-            VEL_ONLY,
-            0,
-            0,
-            0,
-            speed_mps,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        )
+            0, 1, 1, M.MAV_FRAME_LOCAL_NED, VEL_ONLY, 0, 0, 0, speed_mps, 0, 0, 0, 0, 0, 0, 0,
+        )  # fmt: skip
         pos = gcs.wait("LOCAL_POSITION_NED", timeout=5)
-        farthest = max(farthest, pos.x)
-    return farthest
+        trace.append((pos.x, pos.vx))
+    return trace
 
 
 def test_guided_velocity_stops_short_of_the_circle_fence(make_fleet, connect) -> None:
+    """Real ArduCopter 4.7 SITL, same setup: 8 m/s north, slowing from ~30 m, stopped at 58.1 m.
+
+    (Held there, SITL later crept through the fence and its breach action took
+    it home; the simulator holds at the margin.)
+    """
     gcs = _ready(make_fleet, connect, FENCE_ENABLE=1, FENCE_TYPE=2, FENCE_RADIUS=60)
     gcs.set_mode("GUIDED")
     gcs.arm()
     gcs.takeoff(10)
-    farthest = _fly_north(gcs, 8.0, 3.0)  # 60 s of simulated time: far enough to cross
-    # AC_Avoid::adjust_velocity_circle_fence: stop FENCE_MARGIN (2 m) inside the radius
-    assert 54.0 <= farthest <= 58.5, farthest
-    status = gcs.wait("FENCE_STATUS", timeout=5)
-    assert status.breach_status == 0 and status.breach_count == 0
+    trace = _fly_north(gcs, 8.0, 2.0)  # 40 s of simulated time: far enough to cross
+    fast = next(i for i, (_, vn) in enumerate(trace) if vn > 7.0)
+    stop = next(i for i, (_, vn) in enumerate(trace) if i > fast and vn < 0.5)
+    # AC_Avoid::adjust_velocity_circle_fence: the stop is FENCE_MARGIN (2 m) inside the radius
+    assert 56.5 <= trace[stop][0] <= 58.5, trace[stop]
+    slowing = next(north for north, vn in trace[fast:] if vn < 7.0)
+    assert 20.0 <= slowing <= 45.0, slowing  # braking starts well before the fence
+    assert max(north for north, _ in trace) < 60.0
     assert not any("breached" in t for t in gcs.seen.texts)
 
 
