@@ -208,8 +208,13 @@ class SimFleet:
         self._apply(index, faults.wind(speed_mps, from_deg, turbulence))
 
     def _apply(self, index: int, values: dict[str, float]) -> None:
-        for name, value in values.items():
-            self.set_param(index, name, value)
+        """Set several parameters at once: no simulation step sees half of them."""
+        def set_all(v: SimCopter) -> list[str]:
+            return [name for name, x in values.items() if not v.params.set(name, x)]
+
+        missing = self.call(index, set_all)
+        if missing:
+            raise KeyError(f"vehicle {index + 1} has no parameter {missing[0]}")
 
     def snapshot(self, index: int) -> dict[str, Any]:
         """A plain summary of vehicle ``index`` (for demos and test diagnostics)."""
