@@ -209,6 +209,7 @@ class SimFleet:
 
     def _apply(self, index: int, values: dict[str, float]) -> None:
         """Set several parameters at once: no simulation step sees half of them."""
+
         def set_all(v: SimCopter) -> list[str]:
             return [name for name, x in values.items() if not v.params.set(name, x)]
 
