@@ -42,15 +42,19 @@ class ArmingMixin:
         mode_needs_position = self.mode in flight.POSITION_MODES
         if not self.ekf_attitude_ok():
             return ["AHRS: EKF3 not started"]
-        fence_needs_position = bool(
-            self.params["FENCE_ENABLE"]
-            and int(self.params["FENCE_TYPE"]) & (FENCE_CIRCLE | FENCE_POLYGON)
-        )
+        # AP_Arming_Copter: a circle or polygon fence in force needs GPS (get_enabled_fences)
+        fence_needs_position = bool(self.enabled_fences() & (FENCE_CIRCLE | FENCE_POLYGON))
         if mode_needs_position and not self.position_ok():
             reasons.append("Need Position Estimate")
         elif fence_needs_position and not self.position_ok():
             reasons.append("Fence enabled, need position estimate")
-        if forced or not self.params["ARMING_CHECK"]:
+        if forced:
+            return reasons
+        # AP_Arming::fence_checks runs whatever ARMING_CHECK says
+        fence = self.fence_prearm_failure()
+        if fence is not None:
+            reasons.append(fence)
+        if not self.params["ARMING_CHECK"]:
             return reasons
         if self.failsafe_gcs:
             reasons.append("GCS failsafe on")
@@ -61,9 +65,41 @@ class ArmingMixin:
             reasons.append(f"Battery 1 below minimum arming voltage {arm_volt:.2f}V")
         if mode_needs_position and self.gps_enabled() and not self.gps_has_fix():
             reasons.append("GPS 1: Bad fix")
-        if self.params["FENCE_ENABLE"] and self.fence_breaches:
-            reasons.append(f"Vehicle breaching {fence_names(self.fence_breaches)}")
         return reasons
+
+    def fence_prearm_failure(self) -> str | None:
+        """AC_Fence::pre_arm_check, in its words (None: the fence lets the vehicle arm)."""
+        p = self.params
+        types = int(p["FENCE_TYPE"]) & 15
+        if not p["FENCE_ENABLE"]:
+            return None
+        if not self.present_fences():
+            return "Fences enabled, but none selected"  # e.g. polygon only, none uploaded
+        margin = p["FENCE_MARGIN"]
+        if types & (FENCE_CIRCLE | FENCE_POLYGON) and not self.position_ok():
+            return "Fence requires position"
+        if types & FENCE_POLYGON:
+            circles = [z for z in self.fence_zones if z.inclusion and z.polygon is None]
+            if any(z.radius_m < margin for z in circles):
+                return "Polygon fence margin is greater than inclusion circle radius"
+        # pre_arm_check_circle and pre_arm_check_alt look at the values whatever FENCE_TYPE
+        if p["FENCE_RADIUS"] < 0:
+            return "Invalid Circle FENCE_RADIUS value"
+        if p["FENCE_RADIUS"] < margin:
+            return "Circle FENCE_MARGIN is greater than FENCE_RADIUS"
+        if p["FENCE_ALT_MAX"] < 0:
+            return "Invalid FENCE_ALT_MAX value"
+        if p["FENCE_ALT_MIN"] < -100:
+            return "Invalid FENCE_ALT_MIN value"
+        if self.fence_breaches:
+            return f"Vehicle breaching {fence_names(self.fence_breaches)}"
+        if margin < 0:
+            return "Invalid FENCE_MARGIN value"
+        if p["FENCE_ALT_MAX"] < p["FENCE_ALT_MIN"]:
+            return "FENCE_ALT_MAX < FENCE_ALT_MIN"
+        if p["FENCE_ALT_MAX"] - p["FENCE_ALT_MIN"] <= 2 * margin:
+            return "FENCE_MARGIN too big"
+        return None
 
     def arm(self, forced: bool = False) -> bool:
         """AP_Arming::arm from the GCS; announces failures as "Arm: ..."."""

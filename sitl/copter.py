@@ -30,7 +30,14 @@ from dronepatrol.sitl.fence import FenceMixin
 from dronepatrol.sitl.flight import Guided, Lander, MissionRunner, Point, Rtl, SmartRtl
 from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, Item, ItemStore
 from dronepatrol.sitl.params import PARAM_NAMES, Params
-from dronepatrol.sitl.physics import Airframe, Battery, Limits, Target, flight_current_a
+from dronepatrol.sitl.physics import (
+    Airframe,
+    Battery,
+    Limits,
+    Target,
+    flight_current_a,
+    pack_param_defaults,
+)
 from dronepatrol.sitl.pilot import PilotMixin
 from dronepatrol.sitl.safety import (
     BatteryFailsafe,
@@ -44,6 +51,8 @@ SEV_CRITICAL = 2
 SEV_WARNING = 4
 SEV_NOTICE = 5
 SEV_INFO = 6
+TIMESYNC_INTERVAL_S = 10.0
+"""ArduPilot asks every link for a TIMESYNC this often [s] (_timesync_request.interval_ms)."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +94,16 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         fast_start: bool = False,
         params: dict[str, float] | None = None,
         seed: int | None = None,
+        battery_ah: float = 0.0,
     ) -> None:
+        """``battery_ah``: the frame model's pack capacity [Ah]; 0 is SITL's default
+        unlimited pack at a constant SIM_BATT_VOLTAGE."""
         self.sysid = sysid
-        self._boot_args = (home, fast_start, seed)
+        self._boot_args = (home, fast_start, seed, battery_ah)
         self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
-        self.params = Params({"MAV_SYSID": sysid, **(params or {})})
+        self.params = Params(
+            {"MAV_SYSID": sysid, **pack_param_defaults(battery_ah), **(params or {})}
+        )
         self.startup = StartupTimes.fast() if fast_start else StartupTimes()
         self.boot_done_s = 0.2
         self.now = 0.0
@@ -104,7 +118,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.home_local = Point(0.0, 0.0, 0.0)
         self.ground_up_m = 0.0
         self.air = Airframe(yaw_deg=home.heading_deg, seed=seed)
-        self.battery = Battery()
+        self.battery = Battery(battery_ah)
         self.battery_fs = BatteryFailsafe()
 
         self.mode = CopterMode(int(self.params["INITIAL_MODE"]))
@@ -150,6 +164,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.next_due: dict[int, float] = {M.MAVLINK_MSG_ID_HEARTBEAT: 0.0}
         self.param_queue: list[tuple[Any, int]] = []
         self._check_next = 0.0
+        self._timesync_next = TIMESYNC_INTERVAL_S
 
         from dronepatrol.sitl.handlers import Handlers
 
@@ -173,12 +188,14 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
 
     def reboot(self) -> None:
         """Restart the autopilot: parameters and stored missions survive, the rest boots anew."""
-        home, fast_start, seed = self._boot_args
+        home, fast_start, seed, battery_ah = self._boot_args
         params = {name: self.params[name] for name in PARAM_NAMES}
         stores = self.stores
         outbox = self.outbox
         key = self.signing_key
-        self.__init__(self.sysid, home, fast_start=fast_start, params=params, seed=seed)
+        self.__init__(
+            self.sysid, home, fast_start=fast_start, params=params, seed=seed, battery_ah=battery_ah
+        )
         self.outbox = outbox
         self.stores = stores
         for proto in self.handlers.protocols.values():
@@ -312,7 +329,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             self.home_local.north,
             self.home_local.east,
             -self.home_local.up,
-            [1.0, 0.0, 0.0, 0.0],
+            [math.nan] * 4,  # GCS_MAVLINK::send_home_position: no surface orientation
             0.0,
             0.0,
             0.0,
@@ -352,8 +369,30 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         if self.landed and self.armed:
             self.disarm(reason="mission complete")
 
+    def _position_target_point(self) -> Point | None:
+        """Mode::get_wp: a target only where AC_WPNav flies to one.
+
+        GUIDED when not taking off, AUTO on a waypoint (not takeoff, landing or
+        loiter legs; its RTL leg as RTL), RTL before its landing.
+        """
+        rtl_land = (flight.RtlState.LAND,)
+        if self.mode == CopterMode.GUIDED:
+            return None if self.guided.taking_off else self.guided.point
+        if self.mode == CopterMode.AUTO:
+            nav = self.runner.nav
+            if nav is None or self.runner.complete:
+                return None
+            if nav.command in (16, 82):
+                return self.runner.target_point
+            if nav.command == 20 and self.runner.rtl is not None:
+                return None if self.runner.rtl.state in rtl_land else self.home_local
+            return None
+        if self.mode == CopterMode.RTL and self.rtl is not None:
+            return None if self.rtl.state in rtl_land else self.home_local
+        return None
+
     def position_target_message(self) -> Any:
-        point = self._current_nav_point()
+        point = self._position_target_point()
         if point is None:
             return None
         lat, lon = geo.offset(self.origin_lat, self.origin_lon, point.north, point.east)
@@ -560,7 +599,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         p = self.params
         self.air.set_wind(p["SIM_WIND_SPD"], p["SIM_WIND_DIR"], p["SIM_WIND_TURB"], dt)
         current = flight_current_a(self.air, self.armed, not self.landed)
-        self.battery.step(dt, current, p["SIM_BATT_VOLTAGE"], p["SIM_BATT_CAP_AH"])
+        self.battery.step(dt, current, p["SIM_BATT_VOLTAGE"])
         if self.now >= self._check_next:
             self._check_next = self.now + 0.1
             self.handlers.slow_checks()
@@ -568,6 +607,11 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             proto.update(self.now)
         self._send_due_telemetry()
         self.handlers.send_queued_params()
+        if self.now >= self._timesync_next:
+            # GCS_MAVLINK::update_send: a TIMESYNC request every 10 s on every link, its ts1
+            # the boot time in ns plus the system id (timesync_timestamp_ns)
+            self._timesync_next = self.now + TIMESYNC_INTERVAL_S
+            self.emit(self.mav.timesync_encode(0, round(self.now * 1e6) * 1000 + self.sysid))
 
     def _record_breadcrumb(self) -> None:
         """SmartRTL's path: a point every SRTL_ACCURACY metres, thinned at SRTL_POINTS."""

@@ -77,7 +77,7 @@ class EstimatorMixin:
             self._ekf_announced = 2
             self.text(SEV_INFO, "EKF3 IMU0 initialised")
             self.text(SEV_INFO, "EKF3 IMU0 tilt alignment complete")
-            self.text(SEV_INFO, "EKF3 IMU0 yaw aligned")
+            self.text(SEV_INFO, "EKF3 IMU0 MAG0 initial yaw alignment complete")
         if self._ekf_announced == 2 and self.now >= 0.5 and self.gps_enabled():
             self._ekf_announced = 3
             self.text(SEV_INFO, "GPS 1: detected u-blox")
@@ -100,8 +100,10 @@ class EstimatorMixin:
 
     def send_banner(self) -> None:
         """Firmware version and frame, as GCS_MAVLINK_Copter::send_banner."""
-        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (dronepatrol sim)")
-        self.text(SEV_INFO, "Frame: QUAD/X")
+        self.text(SEV_INFO, "ArduCopter V4.7.0-dev (90700977)")  # AP_FWVersion::fw_string
+        # (SITL's next line, a system id hashed from the host, has no counterpart here)
+        frame = {0: "PLUS", 1: "X"}.get(int(self.params["FRAME_TYPE"]), "X")
+        self.text(SEV_INFO, f"Frame: QUAD/{frame}")
 
     def _set_home_here(self) -> None:
         air = self.air

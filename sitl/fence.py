@@ -16,6 +16,7 @@ from dronepatrol.sitl.flight import Point
 from dronepatrol.sitl.mission_protocol import FENCE
 from dronepatrol.sitl.safety import (
     FENCE_ALT_MAX,
+    FENCE_ALT_MIN,
     FENCE_CIRCLE,
     FENCE_POLYGON,
     fence_names,
@@ -47,9 +48,16 @@ class FenceMixin:
             return M.FENCE_BREACH_BOUNDARY
         return M.FENCE_BREACH_NONE
 
+    def present_fences(self) -> int:
+        """AC_Fence::present: FENCE_TYPE's fences, the polygon one only once one is uploaded."""
+        mask = FENCE_ALT_MAX | FENCE_CIRCLE | FENCE_ALT_MIN
+        if self.fence_zones:
+            mask |= FENCE_POLYGON
+        return int(self.params["FENCE_TYPE"]) & mask
+
     def enabled_fences(self) -> int:
-        p = self.params
-        return int(p["FENCE_TYPE"]) & 7 if p["FENCE_ENABLE"] else 0
+        """AC_Fence::get_enabled_fences: the present fences while the fence is enabled."""
+        return self.present_fences() & 7 if self.params["FENCE_ENABLE"] else 0
 
     def destination_within_fence(self, point: Point) -> bool:
         """AC_Fence::check_destination_within_fence for a GUIDED target."""

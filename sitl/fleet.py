@@ -16,7 +16,11 @@ Vehicle i listens on ``base_port + 10 * i`` (ArduPilot SITL's convention;
 ``base_port=0`` picks free ports so tests can run in parallel), has system id
 i+1 and component 1, and starts ``spacing_m`` metres east of the previous
 one. ``speedup`` scales simulated time for everything: flight, heartbeats,
-timeouts and failsafes.
+timeouts and failsafes. Like SITL, a vehicle's clock starts with the first
+connection to its TCP port (or at once with a UDP output). ``battery_ah``
+gives every vehicle a pack of that capacity, as a SITL frame model with
+``battCapacityAh`` does (0: SITL's default quad, an unlimited pack at a
+constant SIM_BATT_VOLTAGE).
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class SimFleet:
         fast_start: bool = False,
         seed: int | None = None,
         params: dict[str, float] | None = None,
+        battery_ah: float = 0.0,
         udp_out: tuple[str, int] | None = None,
         host: str = "127.0.0.1",
     ) -> None:
@@ -90,7 +95,14 @@ class SimFleet:
                 lat, lon = geo.offset(self.home.lat_deg, self.home.lon_deg, 0.0, spacing_m * i)
                 vhome = Home(lat, lon, self.home.alt_m, self.home.heading_deg)
                 vseed = None if seed is None else seed * 1000 + i
-                vehicle = SimCopter(i + 1, vhome, fast_start=fast_start, params=params, seed=vseed)
+                vehicle = SimCopter(
+                    i + 1,
+                    vhome,
+                    fast_start=fast_start,
+                    params=params,
+                    seed=vseed,
+                    battery_ah=battery_ah,
+                )
                 vehicle.params.set("SIM_SPEEDUP", self.speedup)
                 vehicle.params.changed.clear()
                 port = 0 if base_port == 0 else base_port + PORT_STRIDE * i
@@ -177,6 +189,18 @@ class SimFleet:
         """Battery drop, as SITL's SIM_BATT_VOLTAGE [V]."""
         self._apply(index, faults.battery_voltage(volts))
 
+    def swap_pack(self, index: int) -> None:
+        """The crew puts a full pack in vehicle ``index`` (its monitor still needs BATTERY_RESET).
+
+        SITL has no such action: there a fresh pack is a restart or a new
+        SIM_BATT_VOLTAGE. Queued without waiting, so event callbacks may call it.
+        """
+        vehicle = self.vehicles[index]
+        fut: Future = Future()
+        self._calls.put((lambda: vehicle.battery.refill(), fut))
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"c")
+
     def set_wind(
         self, index: int, speed_mps: float, from_deg: float = 180.0, turbulence: float = 0.0
     ) -> None:
@@ -184,8 +208,14 @@ class SimFleet:
         self._apply(index, faults.wind(speed_mps, from_deg, turbulence))
 
     def _apply(self, index: int, values: dict[str, float]) -> None:
-        for name, value in values.items():
-            self.set_param(index, name, value)
+        """Set several parameters at once: no simulation step sees half of them."""
+
+        def set_all(v: SimCopter) -> list[str]:
+            return [name for name, x in values.items() if not v.params.set(name, x)]
+
+        missing = self.call(index, set_all)
+        if missing:
+            raise KeyError(f"vehicle {index + 1} has no parameter {missing[0]}")
 
     def snapshot(self, index: int) -> dict[str, Any]:
         """A plain summary of vehicle ``index`` (for demos and test diagnostics)."""
@@ -259,8 +289,9 @@ class SimFleet:
     def _advance(self, sim_dt: float) -> None:
         steps = max(1, int(sim_dt / MAX_STEP_S + 0.999))
         dt = sim_dt / steps
+        running = [ep.vehicle for ep in self.endpoints if ep.started]
         for _ in range(steps):
-            for vehicle in self.vehicles:
+            for vehicle in running:
                 try:
                     vehicle.step(dt)
                 except Exception:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from dronepatrol.sitl.avoid import adjust_velocity
 from dronepatrol.sitl.physics import Target
 from dronepatrol.state import CopterMode
 
@@ -35,6 +36,40 @@ TAKEOFF_DONE_M = 0.5
 """Takeoff counts as complete this close to the target altitude [m]."""
 NAV_CMD_LAST = 95
 """MAV_CMD_NAV_LAST: commands at or below are navigation commands."""
+
+
+COMMAND_TYPE_NAMES = {
+    16: "WP",
+    17: "LoitUnlim",
+    18: "LoitTurns",
+    19: "LoitTime",
+    20: "RTL",
+    21: "Land",
+    22: "Takeoff",
+    30: "ContinueAndChangeAlt",
+    31: "LoitAltitude",
+    82: "SplineWP",
+    92: "GuidedEnable",
+    93: "Delay",
+    112: "CondDelay",
+    114: "CondDist",
+    115: "CondYaw",
+    177: "Jump",
+    178: "ChangeSpeed",
+    179: "SetHome",
+    181: "SetRelay",
+    183: "SetServo",
+    189: "LandStart",
+    195: "SetROILocation",
+    197: "SetROINone",
+    201: "SetROI",
+    206: "SetCamTrigDst",
+    207: "FenceEnable",
+    208: "Parachute",
+    211: "Gripper",
+    222: "GuidedLimits",
+}
+"""AP_Mission::Mission_Command::type: the names mission progress texts use."""
 
 
 class RtlState(Enum):
@@ -168,8 +203,17 @@ class MissionRunner:
         self.nav = None
         self.copter.mission_finished()
 
+    def _announce(self, item: Item) -> None:
+        """AP_Mission::start_command: "Mission: <index> <type>" for every command started."""
+        name = COMMAND_TYPE_NAMES.get(item.command, str(item.command))
+        if item.command == 177:
+            self.copter.text(6, f"Mission: {item.seq} {name} {int(item.param1)}")
+        else:
+            self.copter.text(6, f"Mission: {item.seq} {name}")
+
     def _do_command(self, item: Item) -> None:
         c = self.copter
+        self._announce(item)
         if item.command == 178 and item.param2 > 0:  # DO_CHANGE_SPEED
             c.speed_override_mps = item.param2
         elif item.command in (195, 201):  # DO_SET_ROI_LOCATION / DO_SET_ROI
@@ -186,6 +230,7 @@ class MissionRunner:
 
     def _start_nav(self, item: Item) -> None:
         c = self.copter
+        self._announce(item)
         self.nav = item
         self.current_seq = item.seq
         self.reached_at = None
@@ -461,7 +506,8 @@ class Guided:
                 self.point = Point(air.north_m, air.east_m, air.up_m)
                 self.velocity = None
             else:
-                vn, ve, vu = self.velocity
+                # ModeGuided::velocity_control_run passes the target through AC_Avoid
+                vn, ve, vu = adjust_velocity(c, *self.velocity)
                 return Target(vel_n_mps=vn, vel_e_mps=ve, vel_u_mps=vu, yaw_deg=self.yaw_deg)
         yaw = self.yaw_deg if self.yaw_deg is not None else c.travel_yaw(self.point)
         return Target(

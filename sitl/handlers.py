@@ -20,8 +20,17 @@ from dronepatrol.sitl import telemetry
 from dronepatrol.sitl.commands import CommandsMixin
 from dronepatrol.sitl.failsafes import FailsafeMixin
 from dronepatrol.sitl.flight import Point
-from dronepatrol.sitl.mission_protocol import FENCE, MISSION, RALLY, MissionProtocol
+from dronepatrol.sitl.mission_protocol import (
+    FENCE,
+    MISSION,
+    RALLY,
+    Item,
+    MissionProtocol,
+    item_from_message,
+    validate_item,
+)
 from dronepatrol.sitl.params import PARAM_NAMES
+from dronepatrol.sitl.storage import stored_mission_item
 from dronepatrol.state import CopterMode
 
 if TYPE_CHECKING:
@@ -246,8 +255,44 @@ class Handlers(CommandsMixin, FailsafeMixin):
             proto.handle_count(client, msg, self.c.now)
 
     def on_mission_item(self, client: Any, msg: Any) -> None:
-        if (proto := self._proto(msg)) is not None:
-            proto.handle_item(client, msg, self.c.now)
+        """GCS_MAVLINK::handle_mission_item: guided "go here" (current 2), altitude change (3),
+        else an item of the upload in progress."""
+        mission_type = getattr(msg, "mission_type", 0)
+        src = (msg.get_srcSystem(), msg.get_srcComponent())
+        if mission_type == MISSION and msg.current in (2, 3):
+            item = item_from_message(msg)
+            result = validate_item(MISSION, item)
+            if result == M.MAV_MISSION_ACCEPTED:
+                item = stored_mission_item(item)
+                # current 3 (change altitude) is accepted and ignored: Copter does not
+                # override GCS_MAVLINK::handle_change_alt_request
+                if msg.current == 2:
+                    ok = self._guided_request(item)
+                    result = M.MAV_MISSION_ACCEPTED if ok else M.MAV_MISSION_ERROR
+            self.c.emit(self.c.mav.mission_ack_encode(src[0], src[1], result, MISSION), client)
+            return
+        proto = self._proto(msg)
+        if proto is None:
+            unsupported = M.MAV_MISSION_UNSUPPORTED
+            ack = self.c.mav.mission_ack_encode(src[0], src[1], unsupported, mission_type)
+            self.c.emit(ack, client)
+            return
+        if msg.get_type() == "MISSION_ITEM":
+            proto.warn_float_item()
+        proto.handle_item(client, msg, self.c.now)
+
+    def _guided_request(self, item: Item) -> bool:
+        """ModeAuto::do_guided: only in GUIDED; a waypoint becomes the guided destination."""
+        c = self.c
+        if c.mode != CopterMode.GUIDED:
+            return False
+        if item.command == M.MAV_CMD_NAV_WAYPOINT:
+            return c.guided.goto(c.to_local(item.lat_deg, item.lon_deg, item.z, item.frame))
+        if item.command == M.MAV_CMD_CONDITION_YAW:
+            yaw = item.param1 + (c.air.yaw_deg if item.param4 else 0.0)
+            c.guided.yaw_deg = yaw % 360.0
+            return True
+        return False
 
     def on_mission_request_list(self, client: Any, msg: Any) -> None:
         if (proto := self._proto(msg)) is not None:

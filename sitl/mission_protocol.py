@@ -14,11 +14,24 @@ Times are simulated seconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from dronepatrol.sitl.storage import (
+    FENCE_STORAGE_BYTES,
+    LOCATION_COMMANDS,
+    MAX_ITEMS,
+    degrees_to_e7,
+    e7_to_degrees,
+    fence_storage_required,
+    stored_fence_item,
+    stored_mission_item,
+    stored_rally_item,
+)
 
 MISSION = mavlink.MAV_MISSION_TYPE_MISSION
 FENCE = mavlink.MAV_MISSION_TYPE_FENCE
@@ -28,16 +41,8 @@ UPLOAD_TIMEOUT_S = 8.0
 """Upload abandoned after this long without an item (MissionItemProtocol upload_timeout_ms)."""
 REREQUEST_S = 1.0
 """An item is asked for again after this long without an answer."""
-MAX_ITEMS = {MISSION: 700, FENCE: 84, RALLY: 10}
-"""Storage limits; SITL's storage holds about this many of each."""
 
-# Frames read back as ArduPilot stores them (int frames become float frames).
-_READBACK_FRAME = {
-    mavlink.MAV_FRAME_GLOBAL_INT: mavlink.MAV_FRAME_GLOBAL,
-    mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT,
-    mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT: mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT,
-}
-_LOCATION_FRAMES = {0, 3, 5, 6, 10, 11}
+_LOCATION_FRAMES = {0, 2, 3, 5, 6, 10, 11}
 
 # Commands AP_Mission stores (others are answered MAV_MISSION_UNSUPPORTED).
 MISSION_COMMANDS = {
@@ -133,15 +138,22 @@ class Item:
 
 
 def item_from_message(msg: Any) -> Item:
-    """An Item from MISSION_ITEM_INT or (float) MISSION_ITEM."""
+    """An Item (MISSION_ITEM_INT terms) from MISSION_ITEM_INT or (float) MISSION_ITEM.
+
+    A MISSION_ITEM's x/y become degE7 only for commands with a position
+    (AP_Mission::convert_MISSION_ITEM_to_MISSION_ITEM_INT); other commands
+    keep them as plain numbers.
+    """
     if msg.get_type() == "MISSION_ITEM":
-        frame = msg.frame
-        x, y = round(msg.x * 1e7), round(msg.y * 1e7)
+        if msg.command in LOCATION_COMMANDS:
+            x, y = degrees_to_e7(msg.x), degrees_to_e7(msg.y)
+        else:
+            x, y = _int32(msg.x), _int32(msg.y)
     else:
-        frame, x, y = msg.frame, msg.x, msg.y
+        x, y = msg.x, msg.y
     return Item(
         seq=msg.seq,
-        frame=_READBACK_FRAME.get(frame, frame),
+        frame=msg.frame,
         command=msg.command,
         param1=msg.param1,
         param2=msg.param2,
@@ -154,13 +166,31 @@ def item_from_message(msg: Any) -> Item:
     )
 
 
+def _int32(value: float) -> int:
+    """A float field converted to int32_t (truncated; out of range or NaN: 0)."""
+    if not math.isfinite(value) or abs(value) >= 2**31:
+        return 0
+    return int(value)
+
+
+def stored_form(mission_type: int, item: Item) -> Item:
+    """``item`` as the vehicle stores it, i.e. as a download reads it back."""
+    if mission_type == MISSION:
+        return stored_mission_item(item)
+    if mission_type == FENCE:
+        return stored_fence_item(item)
+    return stored_rally_item(item)
+
+
 def validate_item(mission_type: int, item: Item) -> int:
     """MAV_MISSION_RESULT for storing ``item`` (ACCEPTED or the reason it is refused)."""
     allowed = {MISSION: MISSION_COMMANDS, FENCE: FENCE_COMMANDS, RALLY: RALLY_COMMANDS}
     if item.command not in allowed[mission_type]:
         return mavlink.MAV_MISSION_UNSUPPORTED
-    is_nav_location = mission_type != MISSION or item.command < 100 or item.command in (195, 201)
-    if is_nav_location and item.frame not in _LOCATION_FRAMES and item.frame != 2:
+    is_nav_location = mission_type != MISSION or item.command in LOCATION_COMMANDS
+    # MAV_FRAME_MISSION is an absolute frame to AP_Mission, unknown to the fence loader
+    frames = _LOCATION_FRAMES if mission_type == MISSION else _LOCATION_FRAMES - {2}
+    if is_nav_location and item.frame not in frames:
         return mavlink.MAV_MISSION_UNSUPPORTED_FRAME
     if is_nav_location and (abs(item.x) > 900_000_000 or abs(item.y) > 1_800_000_000):
         return mavlink.MAV_MISSION_INVALID_PARAM5_X
@@ -249,6 +279,15 @@ class MissionProtocol:
         self.home = home
         self.on_change = on_change
         self.upload: _Upload | None = None
+        # MissionItemProtocol warns once per upload about the float (non-_INT) forms
+        self.item_warning_sent = False
+        self.request_warning_sent = False
+
+    def warn_float_item(self) -> None:
+        """send_mission_item_warning: a MISSION_ITEM (not _INT) arrived for this protocol."""
+        if not self.item_warning_sent:
+            self.item_warning_sent = True
+            self.text(4, "got MISSION_ITEM; GCS should send MISSION_ITEM_INT")
 
     @property
     def mission_type(self) -> int:
@@ -266,6 +305,12 @@ class MissionProtocol:
             up.client,
             self.mav.mission_request_encode(up.sysid, up.compid, up.request_i, self.mission_type),
         )
+
+    def _start_requests(self, now: float) -> None:
+        """init_send_requests: ask for the first item; the float-form warnings re-arm."""
+        self.item_warning_sent = False
+        self.request_warning_sent = False
+        self._request(now)
 
     # -- upload -------------------------------------------------------------
     def handle_count(self, client: Any, msg: Any, now: float) -> None:
@@ -296,7 +341,7 @@ class MissionProtocol:
         if msg.count == 0:
             self._complete(now)
             return
-        self._request(now)
+        self._start_requests(now)
 
     def handle_write_partial(self, client: Any, msg: Any, now: float) -> None:
         count = self.store.count()
@@ -316,7 +361,7 @@ class MissionProtocol:
             last_request_s=now,
             partial=True,
         )
-        self._request(now)
+        self._start_requests(now)
 
     def handle_item(self, client: Any, msg: Any, now: float) -> None:
         up = self.upload
@@ -339,7 +384,7 @@ class MissionProtocol:
             self.upload = None
             return
         if not is_home:
-            up.received.append(item)
+            up.received.append(stored_form(self.mission_type, item))
         up.last_receive_s = now
         up.request_i += 1
         if up.request_i > up.last:
@@ -363,20 +408,34 @@ class MissionProtocol:
             items = up.received
         items = [replace(it, seq=i + offset) for i, it in enumerate(items)]
         result = 0
+        notes: list[tuple[int, str]] = []  # STATUSTEXT is queued: it follows the ack
         if self.mission_type == FENCE:
-            problem = validate_fence(items)
-            if problem is not None:
-                self.text(4, f"Fence: {problem}")
-                result = 5  # INVALID
+            result = self._fence_result(items, notes)
         if result == 0:
             self.store.items = items
             self.store.version += 1
             if self.mission_type == MISSION:
-                self.text(6, "Flight plan received")
+                notes.append((6, "Flight plan received"))
         self._ack(up.client, up.sysid, up.compid, result)
+        for severity, text in notes:
+            self.text(severity, text)
         self.upload = None
         if result == 0:
             self.on_change(self.mission_type)
+
+    def _fence_result(self, items: list[Item], notes: list[tuple[int, str]]) -> int:
+        """AC_PolyFence_loader::write_fence: validate, check the room, index (SITL)."""
+        if validate_fence(items) is not None:
+            notes.append((4, "Fence validation failed"))
+            return mavlink.MAV_MISSION_ERROR
+        need = fence_storage_required(items)
+        if need > FENCE_STORAGE_BYTES:
+            notes.append((4, "Fence exceeds storage size"))
+            return mavlink.MAV_MISSION_ERROR
+        if need + 1 > FENCE_STORAGE_BYTES:  # no room left for the end-of-storage marker
+            return mavlink.MAV_MISSION_ERROR
+        notes.append((7, "Fence Indexed OK"))
+        return mavlink.MAV_MISSION_ACCEPTED
 
     def update(self, now: float) -> None:
         """Timeouts and re-requests; call every step."""
@@ -440,6 +499,10 @@ class MissionProtocol:
                 self.mission_type,
             )
         else:
+            x: float = item.x
+            y: float = item.y
+            if item.command in LOCATION_COMMANDS or self.mission_type != MISSION:
+                x, y = e7_to_degrees(item.x), e7_to_degrees(item.y)
             out = self.mav.mission_item_encode(
                 src[0],
                 src[1],
@@ -452,12 +515,15 @@ class MissionProtocol:
                 item.param2,
                 item.param3,
                 item.param4,
-                item.x / 1e7,
-                item.y / 1e7,
+                x,
+                y,
                 item.z,
                 self.mission_type,
             )
         self.send(client, out)
+        if not want_int and not self.request_warning_sent:
+            self.request_warning_sent = True
+            self.text(4, "got MISSION_REQUEST; use MISSION_REQUEST_INT!")
 
     def handle_clear_all(self, client: Any, msg: Any) -> None:
         ok = self.upload is None

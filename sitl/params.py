@@ -1,16 +1,23 @@
-"""The simulated copter's parameter table: ArduCopter 4.x names, defaults and units.
+"""The simulated copter's parameter table: ArduCopter 4.7 names, order, types and defaults.
 
-Only parameters that the simulator reads (or that ground stations commonly
-read) are listed; each value really changes behaviour where ArduCopter's
-does. Units follow ArduCopter: WPNAV_* and RTL_ALT in centimetres, FENCE_*
-in metres, BATT_* in volts and mAh, DISARM_DELAY and FS_GCS_TIMEOUT in
-seconds. The ``SIM_*`` parameters are those of ArduPilot's SITL (libraries/SITL)
-so fault injection reads the same on both backends.
+The table a ground station downloads is real ArduCopter 4.7 SITL's, as
+`dronepatrol sitl` starts it (params/arducopter-4.7-sitl.json, recorded by
+tests/simulator/record_param_table.py): the same 1354 names in ArduPilot's
+index order, with their MAV_PARAM_TYPEs and defaults. The parameters the
+simulator acts on are listed in ``_SPECS``; each of their values really
+changes behaviour where ArduCopter's does. The others are kept and read
+back as ArduPilot would, and change nothing. Units follow ArduCopter:
+WPNAV_* and RTL_ALT in centimetres, FENCE_* in metres, BATT_* in volts and
+mAh, DISARM_DELAY and FS_GCS_TIMEOUT in seconds. The ``SIM_*`` parameters
+are those of ArduPilot's SITL (libraries/SITL) so fault injection reads the
+same on both backends.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import resources
 
 # MAV_PARAM_TYPE values as ArduPilot reports them.
 INT8 = 2
@@ -33,6 +40,9 @@ _SPECS: dict[str, ParamSpec] = {
     "ARMING_CHECK": ParamSpec(1, INT32),
     "ATC_SLEW_YAW": ParamSpec(6000),
     "AUTO_OPTIONS": ParamSpec(0, INT32),
+    "AVOID_BEHAVE": ParamSpec(0, INT8),
+    "AVOID_ENABLE": ParamSpec(3, INT8),
+    "AVOID_MARGIN": ParamSpec(2),
     "BATT_ARM_VOLT": ParamSpec(0),
     "BATT_CAPACITY": ParamSpec(3300, INT32),
     "BATT_CRT_MAH": ParamSpec(0),
@@ -54,7 +64,7 @@ _SPECS: dict[str, ParamSpec] = {
     "FENCE_MARGIN": ParamSpec(2),
     "FENCE_RADIUS": ParamSpec(300),
     "FENCE_TYPE": ParamSpec(7, INT8),
-    "FLTMODE1": ParamSpec(7, INT8),
+    "FLTMODE1": ParamSpec(5, INT8),
     "FRAME_CLASS": ParamSpec(1, INT8),
     "FRAME_TYPE": ParamSpec(1, INT8),
     "FS_EKF_ACTION": ParamSpec(1, INT8),
@@ -106,20 +116,41 @@ _SPECS: dict[str, ParamSpec] = {
     "WP_YAW_BEHAVIOR": ParamSpec(2, INT8),
 }
 
-PARAM_NAMES: tuple[str, ...] = tuple(sorted(_SPECS))
+
+def _load_table() -> list[tuple[str, int, float]]:
+    path = resources.files("dronepatrol.sitl") / "params" / "arducopter-4.7-sitl.json"
+    return [(name, int(ptype), float(value)) for name, ptype, value in json.loads(path.read_text())]
+
+
+_TABLE = _load_table()
+# the SITL table first, in its order; then the simulator's older aliases SITL no longer has
+PARAM_NAMES: tuple[str, ...] = tuple(name for name, _, _ in _TABLE) + tuple(
+    sorted(set(_SPECS) - {name for name, _, _ in _TABLE})
+)
+_TYPES: dict[str, int] = {name: ptype for name, ptype, _ in _TABLE}
+_TYPES.update({name: s.ptype for name, s in _SPECS.items()})
+_DEFAULTS: dict[str, float] = {name: value for name, _, value in _TABLE}
+_DEFAULTS.update({name: float(s.default) for name, s in _SPECS.items()})
+_INDEX = {name: i for i, name in enumerate(PARAM_NAMES)}
 
 
 def spec(name: str) -> ParamSpec | None:
     """The spec of ``name`` or None when the simulated copter has no such parameter."""
-    return _SPECS.get(name)
+    if name in _SPECS:
+        return _SPECS[name]
+    if name in _DEFAULTS:
+        return ParamSpec(_DEFAULTS[name], _TYPES[name])
+    return None
 
 
 def _coerce(name: str, value: float) -> float:
     """Round integer parameters as ArduPilot stores them (truncating to the type)."""
-    ptype = _SPECS[name].ptype
+    ptype = _TYPES[name]
     if ptype == REAL32:
         return float(value)
-    limit = {INT8: 127, INT16: 32767, INT32: 2**31 - 1}[ptype]
+    limit = {INT8: 127, INT16: 32767, INT32: 2**31 - 1}.get(ptype)
+    if limit is None:
+        return float(value)
     return float(max(-limit - 1, min(limit, int(value))))
 
 
@@ -131,7 +162,7 @@ class Params:
     """
 
     def __init__(self, overrides: dict[str, float] | None = None) -> None:
-        self._values = {name: float(s.default) for name, s in _SPECS.items()}
+        self._values = dict(_DEFAULTS)
         self.changed: set[str] = set()
         for name, value in (overrides or {}).items():
             self.set(name, value)
@@ -160,7 +191,7 @@ class Params:
         return True
 
     def index(self, name: str) -> int:
-        return PARAM_NAMES.index(name)
+        return _INDEX[name]
 
     def ptype(self, name: str) -> int:
-        return _SPECS[name].ptype
+        return _TYPES[name]

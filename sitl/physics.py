@@ -4,12 +4,13 @@ The model is what a position-controlled copter looks like from a ground
 station: it moves toward a target with the speed and acceleration limits
 the WPNAV_* parameters give, climbs and descends at their rates, turns at a
 limited yaw rate, is pushed a little by wind it mostly rejects, and draws
-current by flight phase from a battery whose voltage sags under load.
+current by flight phase from SITL's battery model (:class:`Battery`).
 Positions are metres north/east/up of the vehicle's EKF origin (its home).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -20,10 +21,58 @@ HOVER_CURRENT_A = 28.0
 """Current at hover on SITL's default quad frame [A]."""
 IDLE_CURRENT_A = 3.0
 """Armed on the ground, motors at spin-arm [A]."""
-AVIONICS_CURRENT_A = 0.3
-"""Disarmed, autopilot and telemetry only [A]."""
-PACK_RESISTANCE_OHM = 0.012
-"""Internal resistance used for voltage sag [ohm]."""
+AVIONICS_CURRENT_A = 0.0
+"""Disarmed: SITL's current is the motors' alone, so nothing is drawn [A]."""
+PACK_RESISTANCE_OHM = 0.01
+"""Internal resistance of SITL's frame model (Frame::Model refBatRes) [ohm]."""
+PACK_MAX_VOLTAGE_V = 4.2 * 3
+"""Full pack voltage of SITL's frame model (maxVoltage, 3S) [V]."""
+VOLTAGE_FILTER_HZ = 10.0
+"""SIM_Battery's low-pass filter on the pack voltage [Hz]."""
+
+# SIM_Battery.cpp soc_table: resting volts per cell against state of charge [%]
+SOC_TABLE: tuple[tuple[float, float], ...] = (
+    (4.173, 100),
+    (4.112, 96.15),
+    (4.085, 92.31),
+    (4.071, 88.46),
+    (4.039, 84.62),
+    (3.987, 80.77),
+    (3.943, 76.92),
+    (3.908, 73.08),
+    (3.887, 69.23),
+    (3.854, 65.38),
+    (3.833, 61.54),
+    (3.801, 57.69),
+    (3.783, 53.85),
+    (3.742, 50),
+    (3.715, 46.15),
+    (3.679, 42.31),
+    (3.636, 38.46),
+    (3.588, 34.62),
+    (3.543, 30.77),
+    (3.503, 26.92),
+    (3.462, 23.08),
+    (3.379, 19.23),
+    (3.296, 15.38),
+    (3.218, 11.54),
+    (3.165, 7.69),
+    (3.091, 3.85),
+    (2.977, 2.0),
+    (2.8, 1.5),
+    (2.7, 1.3),
+    (2.5, 1.2),
+    (2.3, 1.1),
+    (2.1, 1.0),
+    (1.9, 0.9),
+    (1.6, 0.8),
+    (1.3, 0.7),
+    (1.0, 0.6),
+    (0.6, 0.4),
+    (0.3, 0.2),
+    (0.01, 0.01),
+    (0.001, 0.001),
+)
 WIND_REJECTION = 0.06
 """Fraction of the wind speed the position controller fails to reject (drift) [-]."""
 
@@ -187,39 +236,81 @@ class Airframe:
 
 
 class Battery:
-    """The simulated pack and ArduPilot's analog monitor of it, kept apart as in SITL.
+    """SITL's battery (libraries/SITL/SIM_Battery.cpp) and ArduPilot's analog monitor of it.
 
-    The pack (SITL's SIM_BATT_*): open-circuit voltage is SIM_BATT_VOLTAGE,
-    falling along a LiPo curve with the charge drawn from it
-    (``drawn_mah``) when SIM_BATT_CAP_AH gives a simulated capacity; the
-    voltage sags by current times resistance.
+    The pack: its capacity comes from the frame model (SITL's ``--model``
+    JSON ``battCapacityAh``; 0 for the default quad, meaning unlimited).
+    SIM_BATT_CAP_AH only reports that value: SITL 4.7 never reads the
+    parameter back. With no capacity the voltage is SIM_BATT_VOLTAGE,
+    constant, with no sag at all (Battery::set_current); with a capacity
+    it is the resting voltage of the remaining charge (``SOC_TABLE`` scaled
+    to the 12.6 V pack) less current times 0.01 ohm, through a 10 Hz
+    low-pass filter. Setting SIM_BATT_VOLTAGE re-initialises the charge
+    from that voltage (Frame::current_and_voltage -> init_voltage).
 
     The monitor (AP_BattMonitor_Analog): integrates the current it measures
     into ``consumed_mah`` and ``consumed_wh``; remaining % is consumed charge
     against BATT_CAPACITY, as ArduPilot computes it. MAV_CMD_BATTERY_RESET
-    rewrites the monitor's count (:meth:`reset_remaining`), never the pack:
-    on SITL the simulated pack keeps its charge and voltage.
+    rewrites the monitor's count (:meth:`reset_remaining`), never the pack.
     """
 
-    def __init__(self) -> None:
-        self.drawn_mah = 0.0
+    def __init__(self, capacity_ah: float = 0.0, max_voltage_v: float = PACK_MAX_VOLTAGE_V) -> None:
+        self.capacity_ah = max(0.0, capacity_ah)
+        self.max_voltage_v = max_voltage_v
+        self.remaining_ah = self.capacity_ah
+        self.voltage_set_v: float | None = None
         self.consumed_mah = 0.0
         self.consumed_wh = 0.0
         self.current_a = 0.0
-        self.voltage_v = 12.6
+        self.voltage_v = max_voltage_v
 
-    def step(self, dt: float, current_a: float, full_voltage_v: float, sim_cap_ah: float) -> None:
+    @property
+    def drawn_mah(self) -> float:
+        """Charge taken from the pack since it was full [mAh]."""
+        return (self.capacity_ah - self.remaining_ah) * 1000.0
+
+    def resting_voltage(self, charge_pct: float) -> float:
+        """Battery::get_resting_voltage: the pack's open-circuit voltage at ``charge_pct``."""
+        top = SOC_TABLE[0][0]
+        for (v_hi, soc_hi), (v_lo, soc_lo) in itertools.pairwise(SOC_TABLE):
+            if charge_pct >= soc_lo:
+                cell = v_lo + (charge_pct - soc_lo) / (soc_hi - soc_lo) * (v_hi - v_lo)
+                return cell / top * self.max_voltage_v
+        return 0.001
+
+    def init_voltage(self, voltage_v: float) -> None:
+        """Battery::init_voltage: the filter restarts there; the charge follows from it."""
+        self.voltage_set_v = voltage_v
+        self.voltage_v = voltage_v
+        top = SOC_TABLE[0][0]
+        cell = voltage_v / self.max_voltage_v * top
+        self.remaining_ah = 0.0
+        for (v_hi, soc_hi), (v_lo, soc_lo) in itertools.pairwise(SOC_TABLE):
+            if cell >= v_lo:
+                soc = soc_lo + (cell - v_lo) / (v_hi - v_lo) * (soc_hi - soc_lo)
+                self.remaining_ah = self.capacity_ah * soc * 0.01
+                break
+
+    def step(self, dt: float, current_a: float, sim_voltage_v: float) -> None:
+        """Draw ``current_a`` for ``dt`` seconds; ``sim_voltage_v`` is SIM_BATT_VOLTAGE."""
+        if self.voltage_set_v is None or sim_voltage_v != self.voltage_set_v:
+            self.init_voltage(sim_voltage_v)
         self.current_a = current_a
-        self.drawn_mah += current_a * dt / 3.6
-        self.consumed_mah += current_a * dt / 3.6
-        if sim_cap_ah > 0:
-            soc = max(0.0, 1.0 - self.drawn_mah / (sim_cap_ah * 1000.0))
-            # 4.2 V/cell full, ~3.7 V/cell at 20 %, falling steeply below
-            ocv = full_voltage_v * (0.83 + 0.17 * soc) if soc > 0.1 else full_voltage_v * 8.5 * soc
+        self.remaining_ah = max(0.0, self.remaining_ah - current_a * dt / 3600.0)
+        if self.capacity_ah <= 0:
+            target = sim_voltage_v
         else:
-            ocv = full_voltage_v
-        self.voltage_v = max(0.0, ocv - current_a * PACK_RESISTANCE_OHM)
+            charge_pct = 100.0 * self.remaining_ah / self.capacity_ah
+            target = self.resting_voltage(charge_pct) - current_a * PACK_RESISTANCE_OHM
+        rc = 1.0 / (2.0 * math.pi * VOLTAGE_FILTER_HZ)
+        self.voltage_v += (target - self.voltage_v) * (dt / (dt + rc) if dt > 0 else 0.0)
+        self.consumed_mah += current_a * dt / 3.6
         self.consumed_wh += self.voltage_v * current_a * dt / 3600.0
+
+    def refill(self) -> None:
+        """A full pack in place of this one (the monitor keeps its count)."""
+        self.remaining_ah = self.capacity_ah
+        self.voltage_set_v = None  # the next step starts again from SIM_BATT_VOLTAGE
 
     def reset_remaining(self, percentage: float, capacity_mah: float) -> None:
         """AP_BattMonitor_Backend::reset_remaining: the monitor now reads ``percentage`` left.
@@ -237,6 +328,17 @@ class Battery:
         if capacity_mah <= 0:
             return -1
         return max(0, min(100, round(100.0 * (1.0 - self.consumed_mah / capacity_mah))))
+
+
+def pack_param_defaults(capacity_ah: float) -> dict[str, float]:
+    """Parameter defaults a frame model with this pack sets (Frame::init).
+
+    SIM_BATT_CAP_AH reports the capacity; a pack with a capacity also sets
+    BATT_CAPACITY to it, so the monitor's percentage follows the pack.
+    """
+    if capacity_ah <= 0:
+        return {}
+    return {"SIM_BATT_CAP_AH": capacity_ah, "BATT_CAPACITY": capacity_ah * 1000.0}
 
 
 def flight_current_a(airframe: Airframe, armed: bool, flying: bool) -> float:

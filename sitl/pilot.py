@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.sitl import flight
+from dronepatrol.sitl.avoid import adjust_velocity
 from dronepatrol.sitl.flight import Point
 from dronepatrol.sitl.physics import Target
 
@@ -64,6 +65,8 @@ class PilotMixin:
             self.user_takeoff_up = None
             self.hold_point = hp = Point(hp.north, hp.east, air.up_m)
         climb = self.pilot_climb_mps()
+        if climb > 0.0:  # get_avoidance_adjusted_climbrate: AC_Avoid stops below the fence
+            climb = adjust_velocity(self, 0.0, 0.0, climb)[2]
         if climb == 0.0:
             return Target(north_m=hp.north, east_m=hp.east, up_m=hp.up, yaw_deg=self.yaw_hold_deg)
         self.hold_point = Point(hp.north, hp.east, air.up_m)

@@ -17,6 +17,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 CONNECT_TIMEOUT_S = 20.0
 """How long the proxy keeps trying to reach a backend that is not listening yet [s]."""
@@ -25,8 +26,16 @@ CONNECT_TIMEOUT_S = 20.0
 class LinkProxy:
     """Forwards each accepted connection to ``target``; one thread, non-blocking sockets."""
 
-    def __init__(self, target_host: str, target_port: int, listen_port: int = 0) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        listen_port: int = 0,
+        tap: Callable[[bool, bytes], None] | None = None,
+    ) -> None:
+        """``tap(from_client, data)`` sees every chunk forwarded (e.g. to record a tlog)."""
         self.target = (target_host, target_port)
+        self.tap = tap
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", listen_port))
@@ -128,6 +137,8 @@ class LinkProxy:
         if not self._up.is_set():
             self.dropped_bytes += len(data)
             return
+        if self.tap is not None:
+            self.tap(self._is_client(sock), data)
         try:
             peer.setblocking(True)
             peer.settimeout(2)
@@ -135,6 +146,12 @@ class LinkProxy:
             peer.setblocking(False)
         except OSError:
             self._close_pair(sock)
+
+    def _is_client(self, sock: socket.socket) -> bool:
+        try:
+            return sock.getpeername()[1] != self.target[1]
+        except OSError:
+            return False
 
     def _close_pair(self, sock: socket.socket) -> None:
         peer = self._pairs.pop(sock, None)

@@ -61,6 +61,9 @@ class Endpoint:
         self.vehicle = vehicle
         self.selector = selector
         self.link_up = True
+        # SITL waits for its first connection on SERIAL0 before it starts running
+        # ("Waiting for connection"); with a UDP output there is nothing to wait for
+        self.started = udp_out is not None
         self.clients: list[Client] = []
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -93,6 +96,7 @@ class Endpoint:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = Client(self, sock, peer)
         self.clients.append(client)
+        self.started = True
         self.selector.register(sock, selectors.EVENT_READ, ("client", client))
 
     def readable(self, client: Client) -> None:

@@ -303,20 +303,36 @@ def _position_target_global_int(c: SimCopter) -> Any | None:
     return c.position_target_message()
 
 
+ARDUCOPTER_CAPABILITIES = 64495
+"""AUTOPILOT_VERSION.capabilities of ArduCopter 4.7 SITL as recorded: GCS_MAVLINK::capabilities
+and GCS_MAVLINK_Copter::capabilities (mission float/int, param float, COMMAND_INT, FTP,
+attitude and local/global position targets, terrain, flight termination, compass
+calibration, MAVLink 2, fence and rally missions)."""
+SIM_CAPABILITIES = ARDUCOPTER_CAPABILITIES & ~M.MAV_PROTOCOL_CAPABILITY_FTP
+"""What the simulator advertises: ArduCopter's set without MAVLink FTP, which it does not
+serve (a client told FTP is there, e.g. MAVProxy, fetches parameters by FTP and would wait
+on a server that never answers)."""
+FLIGHT_SW_VERSION = (4 << 24) | (7 << 16) | (0 << 8) | 0
+"""4.7.0, FIRMWARE_VERSION_TYPE_DEV (0), packed as send_autopilot_version does."""
+FLIGHT_CUSTOM_VERSION = b"90700977"
+"""The first 8 characters of the git hash (AP_FWVersion::fw_hash_str)."""
+
+
 def _autopilot_version(c: SimCopter) -> Any:
-    caps = (
-        M.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT
-        | M.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
-        | M.MAV_PROTOCOL_CAPABILITY_MISSION_INT
-        | M.MAV_PROTOCOL_CAPABILITY_COMMAND_INT
-        | M.MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_GLOBAL_INT
-        | M.MAV_PROTOCOL_CAPABILITY_MAVLINK2
-        | M.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
-        | M.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY
-    )
-    version = (4 << 24) | (7 << 16) | (0 << 8) | 0  # 4.7.0-dev
+    """GCS_MAVLINK::send_autopilot_version on SITL: no board, USB ids or UID (all zero)."""
     return c.mav.autopilot_version_encode(
-        caps, version, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8, 0x1209, 0x5740, c.sysid
+        SIM_CAPABILITIES,
+        FLIGHT_SW_VERSION,
+        0,
+        0,
+        0,
+        list(FLIGHT_CUSTOM_VERSION),
+        [0] * 8,
+        [0] * 8,
+        0,
+        0,
+        0,
+        [0] * 18,
     )
 
 
@@ -349,6 +365,8 @@ BUILDERS: dict[int, Callable[[SimCopter], Any]] = {
     M.MAVLINK_MSG_ID_AUTOPILOT_VERSION: _autopilot_version,
 }
 
+# ArduCopter's STREAM_*_msgs (GCS_MAVLink_Copter.cpp); EXTENDED_SYS_STATE is in none of
+# them: a ground station asks for it with SET_MESSAGE_INTERVAL or REQUEST_MESSAGE.
 STREAM_GROUPS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_RAW_SENSORS: (
         M.MAVLINK_MSG_ID_RAW_IMU,
@@ -363,7 +381,6 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
         M.MAVLINK_MSG_ID_NAV_CONTROLLER_OUTPUT,
         M.MAVLINK_MSG_ID_FENCE_STATUS,
         M.MAVLINK_MSG_ID_POSITION_TARGET_GLOBAL_INT,
-        M.MAVLINK_MSG_ID_EXTENDED_SYS_STATE,
     ),
     M.MAV_DATA_STREAM_RC_CHANNELS: (
         M.MAVLINK_MSG_ID_SERVO_OUTPUT_RAW,

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 
 from dronepatrol.events import EventKind
+from dronepatrol.mission import Cmd
 from dronepatrol.network import Network, load_network
 from dronepatrol.state import VehicleSnapshot
 
@@ -151,12 +152,15 @@ class ControlRuntime:
 
     def _start_demo(self, fleet: Any) -> None:
         from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
+        from dronepatrol.planning import load_profile
         from dronepatrol.sitl import SimFleet
 
         assert self.network is not None
         stations = list(self.network.stations)
         if not stations:
             raise ValueError("the demo network has no station to put drones at")
+        pack_ah = demo_pack_ah(self.profile or load_profile())
+        packs: dict[str, tuple[Any, int]] = {}
         per_station: dict[str, int] = {}
         for index in range(self.options.demo_drones):
             station = stations[index % len(stations)]
@@ -173,6 +177,7 @@ class ControlRuntime:
                 speedup=self.options.speedup,
                 base_port=0,
                 params=PATROL_SAFETY_PARAMS,  # set up as patrol drones: they pass preflight
+                battery_ah=pack_ah,
             )
             sim.start()
             self.sims.append(sim)
@@ -181,6 +186,8 @@ class ControlRuntime:
                 name = f"{station.id}-{i + 1}"
                 fleet.add(url, sysid=i + 1, name=name)
                 self._start_video(name)
+                packs[name] = (sim, i)
+        self.room.bus.add_callback(lambda event: _swap_demo_pack(event, packs))
         log.info("demo: %d simulated drones", self.options.demo_drones)
         self._start_sortie_video()
 
@@ -249,3 +256,23 @@ class ControlRuntime:
             except Exception:  # one stubborn part must not keep the rest running
                 log.exception("stopping %r failed", stop)
         self.room.bus.emit(EventKind.LINK_LOST, None, reason="control app stopped")
+
+
+def _swap_demo_pack(event: Any, packs: dict[str, tuple[Any, int]]) -> None:
+    """A battery swap the crew reported (BATTERY_RESET accepted) puts a full simulated pack in."""
+    if event.kind is not EventKind.COMMAND_RESULT or event.vehicle_id not in packs:
+        return
+    if event.data.get("command") == Cmd.BATTERY_RESET and event.data.get("ok"):
+        sim, index = packs[event.vehicle_id]
+        sim.swap_pack(index)
+
+
+def demo_pack_ah(profile: Any) -> float:
+    """The pack the demo copters carry [Ah]: the profile's hover endurance at hover current.
+
+    So a demo sortie drains the battery as the planner promised, and
+    BATT_CAPACITY (which the simulated frame sets from the pack) matches.
+    """
+    from dronepatrol.sitl.physics import HOVER_CURRENT_A
+
+    return HOVER_CURRENT_A * profile.hover_endurance_s / 3600.0

@@ -13,7 +13,15 @@ from dronepatrol.sitl.params import PARAM_NAMES
 
 pytestmark = pytest.mark.timeout(60)
 
-UNASKED_OK = {"HEARTBEAT", "STATUSTEXT", "HOME_POSITION", "GPS_GLOBAL_ORIGIN", "PARAM_VALUE"}
+# TIMESYNC: ArduPilot asks every link for one each 10 s (GCS_MAVLINK::update_send)
+UNASKED_OK = {
+    "HEARTBEAT",
+    "STATUSTEXT",
+    "HOME_POSITION",
+    "GPS_GLOBAL_ORIGIN",
+    "PARAM_VALUE",
+    "TIMESYNC",
+}
 
 
 def _collect(gcs, seconds: float) -> dict[str, int]:
