@@ -19,16 +19,23 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error
+from dronepatrol.web.schema.vehicles import Telemetry, Vehicle
 from dronepatrol.web.security import guarded_stream, require
-from dronepatrol.web.serialize import finite, vehicle_json
+from dronepatrol.web.serialize import finite
 
-bp = Blueprint("stream", __name__)
+bp = ApiBlueprint("stream", __name__)
+
+EVENT_STREAM = {
+    "description": "an endless stream; a telemetry event's data is a Telemetry object",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
 
 TELEMETRY_HZ = 4.0
 KEEPALIVE_S = 15.0
@@ -49,7 +56,7 @@ def encode(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
     if event.kind is EventKind.TELEMETRY and event.vehicle_id is not None and snapshot_of:
         snapshot = snapshot_of(event.vehicle_id)
         if snapshot is not None:
-            body["data"] = {"vehicle": vehicle_json(snapshot)}
+            body["data"] = Telemetry(vehicle=Vehicle.of(snapshot)).model_dump()
     payload = json.dumps(finite(body), default=str, allow_nan=False)
     return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {payload}\n\n"
 
@@ -167,7 +174,7 @@ def hub() -> StreamHub:
     return found
 
 
-@bp.get("/api/events")
+@bp.get("/api/events", responses={200: EVENT_STREAM, 429: Error})
 @require(Role.VIEWER)
 def events() -> Any:
     """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen.

@@ -13,41 +13,23 @@ written to the audit log with who asked.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.vehicles import Command, CommandQueued, FlightCommand
 from dronepatrol.web.security import require
 
-bp = Blueprint("vehicles", __name__)
-
-MAX_ALT_M = 120.0
-"""Highest altitude a command from the app may ask for [m above home] (open category)."""
+bp = ApiBlueprint("vehicles", __name__)
 
 
 class Refused(Exception):
     """The vehicle cannot take the command now; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    """One command the app offers: the fleet operation it runs and its checks.
-
-    ``arguments`` maps request keys to (type, low, high, default); ``None``
-    default means required. ``precondition`` inspects the snapshot and
-    raises :class:`Refused` when the command makes no sense now.
-    """
-
-    operation: str
-    arguments: dict[str, tuple[type, float, float, float | None]]
-    precondition: Callable[[VehicleSnapshot], None]
-    risky: bool = False
 
 
 def _armed(s: VehicleSnapshot) -> None:
@@ -93,65 +75,35 @@ def _any(_: VehicleSnapshot) -> None:
     return None
 
 
-ALT = (float, 2.0, MAX_ALT_M, None)
-LAT = (float, -90.0, 90.0, None)
-LON = (float, -180.0, 180.0, None)
-
-COMMANDS: dict[str, CommandSpec] = {
-    "arm": CommandSpec("arm", {}, _disarmed, risky=True),
-    "disarm": CommandSpec("disarm", {}, _armed, risky=True),
-    "takeoff": CommandSpec("takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, _disarmed, True),
-    "start": CommandSpec("start_mission", {}, _mission_loaded, risky=True),
-    "pause": CommandSpec("pause", {}, _in_auto),
-    "resume": CommandSpec("resume", {}, _paused),
-    "goto": CommandSpec("goto", {"lat": LAT, "lon": LON, "alt_m": ALT}, _airborne),
-    "orbit": CommandSpec(
-        "orbit",
-        {"lat": LAT, "lon": LON, "alt_m": ALT, "radius_m": (float, 5.0, 500.0, 50.0)},
-        _airborne,
-    ),
-    "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, _airborne),
-    "rtl": CommandSpec("rtl", {}, _armed),
-    "land": CommandSpec("land", {}, _armed, risky=True),
-    # the crew swapped the pack of a powered drone: its monitor reads the new charge [%]
-    "battery_swapped": CommandSpec(
-        "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, _landed_disarmed, True
-    ),
+PRECONDITIONS: dict[str, Callable[[VehicleSnapshot], None]] = {
+    "arm": _disarmed,
+    "disarm": _armed,
+    "takeoff": _disarmed,
+    "start": _mission_loaded,
+    "pause": _in_auto,
+    "resume": _paused,
+    "goto": _airborne,
+    "orbit": _airborne,
+    "speed": _airborne,
+    "rtl": _armed,
+    "land": _armed,
+    "battery_swapped": _landed_disarmed,
 }
-"""The commands the fleet panel and scripts can send, by request name."""
+"""What each command (:data:`dronepatrol.web.schema.vehicles.COMMANDS`) needs of the vehicle."""
 
 
-def _arguments(spec: CommandSpec, body: dict[str, Any]) -> list[Any]:
-    values = []
-    for key, (kind, low, high, default) in spec.arguments.items():
-        raw = body.get(key, default)
-        if raw is None:
-            abort(400, description=f"'{key}' is required for this command")
-        try:
-            value = kind(raw)
-        except (TypeError, ValueError):
-            abort(400, description=f"'{key}' must be a number, got {raw!r}")
-        if isinstance(raw, bool) or not math.isfinite(value) or not low <= value <= high:
-            abort(400, description=f"'{key}' must be between {low:g} and {high:g}, got {raw!r}")
-        values.append(value)
-    return values
-
-
-@bp.post("/api/vehicles/<vehicle_id>/commands")
+@bp.post(
+    "/api/vehicles/<vehicle_id>/commands",
+    responses={202: CommandQueued, 404: Error, 409: Error},
+)
 @require(Role.OPERATOR)
-def command(vehicle_id: str) -> Any:
-    """Queue a flight command for one vehicle (see the module docstring)."""
+@validated
+def command(vehicle_id: str, body: Command) -> Any:
+    """Queue a flight command; the outcome arrives as events (409 with the reason when the
+    vehicle cannot take it now)."""
     room = control_room()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("command"), str):
-        abort(400, description=f'send {{"command": NAME}}; names: {", ".join(COMMANDS)}')
-    name = body["command"]
-    spec = COMMANDS.get(name)
-    if spec is None:
-        abort(400, description=f"unknown command {name!r}; use one of {', '.join(COMMANDS)}")
-    if spec.risky and body.get("confirm") is not True:
-        abort(400, description=f'{name} needs confirmation: send "confirm": true')
-    arguments = _arguments(spec, body)
+    order: FlightCommand = body.root
+    name, arguments = order.command, order.arguments()  # type: ignore[attr-defined]
     snapshot = next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
     if snapshot is None or room.fleet is None:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
@@ -159,8 +111,8 @@ def command(vehicle_id: str) -> Any:
     try:
         if snapshot.link.value != "up":
             raise Refused(f"link to the vehicle is {snapshot.link.value}: wait until it is back")
-        spec.precondition(snapshot)
-        if spec.operation in ("arm", "takeoff"):
+        PRECONDITIONS[name](snapshot)
+        if order.operation in ("arm", "takeoff"):
             blocking = room.fleet.why_not(vehicle_id, "takeoff")  # the autopilot's arming view
             if blocking:
                 raise Refused(f"not ready to fly: {blocking}")
@@ -171,8 +123,8 @@ def command(vehicle_id: str) -> Any:
             vehicle=vehicle_id,
             reason=str(exc),
         )
-        return jsonify(error="Conflict", message=str(exc)), 409
-    handle = room.fleet.submit(vehicle_id, spec.operation, *arguments, source=actor)
+        return refuse(409, "Conflict", str(exc))
+    handle = room.fleet.submit(vehicle_id, order.operation, *arguments, source=actor)
     request_id = handle.command_id
     audit(
         f"command {name}",
@@ -181,4 +133,7 @@ def command(vehicle_id: str) -> Any:
         request_id=request_id,
         arguments=arguments,
     )
-    return jsonify(request_id=request_id, vehicle=vehicle_id, command=name, status="queued"), 202
+    return reply(
+        CommandQueued(request_id=request_id, vehicle=vehicle_id, command=name, status="queued"),
+        202,
+    )

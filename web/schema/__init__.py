@@ -1,0 +1,28 @@
+"""Typed models of the JSON API: one source for validation, answers and the OpenAPI document.
+
+Every JSON route is written the same way (``web/vehicles.py`` is a short
+example), with its models in ``web/schema/<area>.py`` beside the routes in
+``web/<area>.py``::
+
+    bp = APIBlueprint("incidents", __name__)
+
+    @bp.post("/api/incidents", responses={201: Incident, 409: Error})
+    @require(Role.COMMANDER)          # who may call it: checked first
+    @validated                        # then the body / query, by the annotations
+    def create_incident(body: NewIncident) -> Any:
+        ...
+        return reply(Incident.of(view), 201)
+
+- Request models derive from :class:`~.base.Request` (unknown fields, wrong
+  types and malformed JSON are a 400 naming the field) or, for query strings,
+  :class:`~.base.Query` (numbers may come as text, as URLs carry them).
+- Answers derive from :class:`~.base.Reply` and are sent with
+  :func:`~.base.reply`; ``responses`` lists them by status code so the
+  document states them. 400 (bad input), 401 and 403 (from ``@require``) and
+  the path parameters are added to every operation by
+  :mod:`dronepatrol.web.openapi`, which serves the document at
+  ``/api/openapi.json``.
+- A new area adds ``web/schema/<area>.py`` with its models and registers its
+  ``APIBlueprint`` in :func:`dronepatrol.web.create_app` (``register_api``);
+  ``tests/web/test_openapi.py`` then checks it against real answers.
+"""
