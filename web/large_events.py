@@ -126,11 +126,11 @@ def active_zones() -> Any:
 @require(Role.COMMANDER)
 @validated
 def add_event(body: EventFile) -> Any:
-    """Add a large event: its GeoJSON file (a zone feature with id, name, start, end,
-    intervals_min, and its targets).
+    """Add a large event: its GeoJSON file, a zone and its targets.
 
-    The file is checked as a whole by the event book, which names every
-    problem in ``issues``.
+    The zone feature carries id, name, start, end and intervals_min. The
+    event book checks the file as a whole and names every problem in
+    ``issues``.
     """
     if (request.content_length or 0) > MAX_FILE_BYTES:
         abort(400, description=f"the event file is over {MAX_FILE_BYTES} bytes; trim it")

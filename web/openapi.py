@@ -21,6 +21,10 @@ from werkzeug.routing import Rule
 from dronepatrol import __version__
 from dronepatrol.accounts import Role
 from dronepatrol.web.schema.base import ApiBlueprint
+from dronepatrol.web.schema.vehicles import Telemetry
+
+STREAM_EVENTS = (Telemetry,)
+"""Data models of ``GET /api/events`` messages, listed in the document's components."""
 
 bp = ApiBlueprint("openapi", __name__)
 
@@ -115,7 +119,14 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     generated["info"] = {"title": TITLE, "version": __version__, "description": DESCRIPTION}
     components = generated.setdefault("components", {})
     components["securitySchemes"] = SECURITY_SCHEMES
-    components.get("schemas", {}).pop("ValidationErrorModel", None)
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("ValidationErrorModel", None)
+    for model in STREAM_EVENTS:  # not answers of a route: the stream's data, documented here
+        schemas[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, definition in schemas[model.__name__].pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
     return generated
 
 

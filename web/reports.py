@@ -46,8 +46,11 @@ def _report(query: DayQuery) -> DayReport:
 @require(Role.VIEWER)
 @validated
 def day_report(query: DayQuery) -> Any:
-    """One day's patrol performance: on-time visits, coverage, incidents, flight hours,
-    battery cycles."""
+    """One day's patrol performance: on-time visits, coverage, incidents, flight hours.
+
+    Per target, station, priority level, vehicle (battery cycles) and the whole
+    fleet. A day not over yet is measured up to now.
+    """
     return reply(DayReportOut.model_validate(report_as_dict(_report(query))))
 
 

@@ -99,8 +99,12 @@ PRECONDITIONS: dict[str, Callable[[VehicleSnapshot], None]] = {
 @require(Role.OPERATOR)
 @validated
 def command(vehicle_id: str, body: Command) -> Any:
-    """Queue a flight command; the outcome arrives as events (409 with the reason when the
-    vehicle cannot take it now)."""
+    """Queue a flight command; the outcome arrives as command_result events.
+
+    409 with the reason when the vehicle cannot take it now. ``battery_swapped``
+    (on the ground, disarmed; ``percentage`` 0..100, default 100) tells the
+    autopilot the crew put in a charged pack: MAV_CMD_BATTERY_RESET.
+    """
     room = control_room()
     order: FlightCommand = body.root
     name, arguments = order.command, order.arguments()  # type: ignore[attr-defined]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from dronepatrol.web.schema.base import Reply, Request
 
 
 class PlanRequest(Request):
     """Stations and/or targets to plan for (ids); with neither, every station. May be empty."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, openapi_extra={"required": False})
 
     stations: list[str] | None = None
     targets: list[str] | None = None
