@@ -175,4 +175,54 @@ def test_the_document_comes_from_the_models(app: Flask) -> None:
     error = schemas["Error"]
     assert set(error["required"]) == {"error", "message"}
     vehicle = schemas["Vehicle"]["properties"]
-    assert "position" in vehicle and "battery" in vehicle and len(vehicle) == 18
+    assert "position" in vehicle and "battery" in vehicle and len(vehicle) == 19
+
+
+def _decoded(msg):
+    """``msg`` as the link sees it: encoded to MAVLink 2 bytes by pymavlink, then parsed back."""
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+    class Sink:
+        data = b""
+
+        def write(self, b: bytes) -> None:
+            Sink.data += bytes(b)
+
+    mavlink.MAVLink(Sink(), srcSystem=1, srcComponent=1).send(msg)
+    return mavlink.MAVLink(None).parse_buffer(Sink.data)[0]
+
+
+def test_telemetry_out_of_physical_range_is_dropped_and_counted(app: Flask, token_for) -> None:
+    """Latitude 200 and a NaN speed never reach the map; the vehicle's JSON counts them."""
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+    from dronepatrol.events import EventBus
+    from dronepatrol.mavlink.tracker import VehicleTracker
+
+    published: list[VehicleSnapshot] = []
+    tracker = VehicleTracker("1", 1, 1, EventBus(), "udpin:127.0.0.1:0", published.append)
+
+    def position(lat_deg: float, lon_deg: float):
+        return mavlink.MAVLink_global_position_int_message(
+            0, round(lat_deg * 1e7), round(lon_deg * 1e7), 584_000, 10_000, 0, 0, 0, 0
+        )
+
+    nan = float("nan")
+    for msg in (
+        position(-35.36, 149.16),
+        position(200.0, 149.16),  # latitude 200: int32 holds it, Earth does not
+        position(-35.36, -190.0),
+        mavlink.MAVLink_vfr_hud_message(4.0, nan, 90, 50, 600.0, 0.0),  # NaN groundspeed
+        mavlink.MAVLink_vfr_hud_message(4.0, 4.0, 90, 50, 600.0, 0.0),
+        mavlink.MAVLink_attitude_message(0, nan, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ):
+        tracker.handle(_decoded(msg), 1.0)
+    snapshot = tracker.snapshot(1.0)
+    app.extensions["dronepatrol"].snapshots = lambda: [snapshot]
+    (vehicle,) = (
+        app.test_client().get("/api/vehicles", headers=token_for("viewer")).get_json()["vehicles"]
+    )
+    assert vehicle["position"]["lat"] == pytest.approx(-35.36)
+    assert vehicle["position"]["lon"] == pytest.approx(149.16)
+    assert vehicle["groundspeed_mps"] == pytest.approx(4.0)
+    assert vehicle["implausible_messages"] == 4

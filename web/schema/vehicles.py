@@ -87,6 +87,10 @@ class Vehicle(Reply):
     airborne: bool
     statustext: str | None = Field(description="the newest STATUSTEXT")
     time_s: float = Field(description="when the snapshot was made [s since the epoch]")
+    implausible_messages: int = Field(
+        description="telemetry dropped as out of physical range (lat 200, NaN), a forged "
+        "or corrupt sender's trace"
+    )
 
     @classmethod
     def of(cls, s: VehicleSnapshot) -> Vehicle:
@@ -109,6 +113,7 @@ class Vehicle(Reply):
             airborne=s.airborne,
             statustext=s.statustexts[-1] if s.statustexts else None,
             time_s=s.time_s,
+            implausible_messages=s.implausible_messages,
         )
 
 
