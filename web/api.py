@@ -28,8 +28,9 @@ def health() -> Any:
 @require(Role.VIEWER)
 def vehicles() -> Any:
     """Every vehicle with id, name, link state, armed, mode, position and battery."""
-    snapshots = sorted(control_room().snapshots(), key=lambda s: s.vehicle_id)
-    return reply(Vehicles(vehicles=[Vehicle.of(s) for s in snapshots]))
+    room = control_room()
+    snapshots = sorted(room.snapshots(), key=lambda s: s.vehicle_id)
+    return reply(Vehicles(vehicles=[Vehicle.of(s, room.registry) for s in snapshots]))
 
 
 @bp.get("/network", responses={200: FeatureCollection, 404: Error})

@@ -43,6 +43,8 @@ class ControlRoom:
         scheduler: the :class:`dronepatrol.schedule.scheduler.Scheduler`, with a network
             and a fleet.
         large_events: the :class:`dronepatrol.large_events.LargeEventBook`.
+        registry: the :class:`dronepatrol.registry.FleetRegistry` served with, or None
+            (then every vehicle heard is known).
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -62,6 +64,7 @@ class ControlRoom:
     freshness: Any = None
     scheduler: Any = None
     large_events: Any = None
+    registry: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
@@ -76,6 +79,15 @@ class ControlRoom:
         self.fleet = fleet
         self.snapshots = fleet.snapshots
         self.dispatcher = Dispatcher(fleet, self.incidents, self.bus)
+
+    def unknown_vehicle(self, vehicle_id: str) -> str | None:
+        """Why ``vehicle_id`` must not be commanded (not in the fleet registry), or None."""
+        if self.registry is None or self.registry.knows(vehicle_id):
+            return None
+        return (
+            f"vehicle {vehicle_id} is not in the fleet registry (heard on a link, "
+            "never registered): it is not commanded; add it to the registry if it is ours"
+        )
 
     def start(self) -> None:
         """Start the device threads (once)."""

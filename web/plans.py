@@ -75,6 +75,25 @@ def get_plan(plan_id: str) -> Any:
     return reply(_plan(plan_id, result))
 
 
+def _why_not_upload(snapshot: Any, sortie: Any) -> str | None:
+    """Why ``sortie`` cannot be loaded into the vehicle of ``snapshot`` now, or None."""
+    if snapshot.link.value != "up":
+        return f"link to the vehicle is {snapshot.link.value}: wait until it is back"
+    if snapshot.armed:
+        return "the vehicle is armed: land and disarm before loading another sortie"
+    if snapshot.position is None:
+        return "the vehicle's position is unknown: wait for GPS"
+    if sortie.mission.home is not None:
+        lat, lon, _ = sortie.mission.home
+        away = distance_m(snapshot.position.lat_deg, snapshot.position.lon_deg, lat, lon)
+        if away > MAX_START_DISTANCE_M:
+            return (
+                f"the vehicle is {away:.0f} m from station {sortie.station}: "
+                f"move it there or pick a sortie of its own station"
+            )
+    return None
+
+
 @bp.post(
     "/api/vehicles/<vehicle_id>/mission",
     responses={202: MissionQueued, 404: Error, 409: Error},
@@ -94,21 +113,7 @@ def upload(vehicle_id: str, body: MissionUpload) -> Any:
     snapshot = next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
     if snapshot is None or room.fleet is None:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
-    reason = None
-    if snapshot.link.value != "up":
-        reason = f"link to the vehicle is {snapshot.link.value}: wait until it is back"
-    elif snapshot.armed:
-        reason = "the vehicle is armed: land and disarm before loading another sortie"
-    elif snapshot.position is None:
-        reason = "the vehicle's position is unknown: wait for GPS"
-    elif sortie.mission.home is not None:
-        lat, lon, _ = sortie.mission.home
-        away = distance_m(snapshot.position.lat_deg, snapshot.position.lon_deg, lat, lon)
-        if away > MAX_START_DISTANCE_M:
-            reason = (
-                f"the vehicle is {away:.0f} m from station {sortie.station}: "
-                f"move it there or pick a sortie of its own station"
-            )
+    reason = room.unknown_vehicle(vehicle_id) or _why_not_upload(snapshot, sortie)
     actor = g.user.name
     if reason is not None:
         audit(

@@ -113,6 +113,9 @@ def command(vehicle_id: str, body: Command) -> Any:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
     actor = g.user.name
     try:
+        unknown = room.unknown_vehicle(vehicle_id)
+        if unknown:
+            raise Refused(unknown)
         if snapshot.link.value != "up":
             raise Refused(f"link to the vehicle is {snapshot.link.value}: wait until it is back")
         PRECONDITIONS[name](snapshot)

@@ -38,6 +38,8 @@ class ServeOptions:
         speedup: simulated time speed-up of the demo drones (1: real time, what
             an operator sees is what a drone would do).
         schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
+        registry: the fleet registry: its vehicles' links are opened and its
+            names given; vehicles heard on them but not listed are unknown.
     """
 
     demo_drones: int = 0
@@ -46,6 +48,7 @@ class ServeOptions:
     video_fps: float = 15.0
     speedup: float = 1.0
     schedule_mode: str = "approve"
+    registry: Any = None
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -104,6 +107,10 @@ class ControlRuntime:
 
         if self.network is not None:
             self._start_freshness()
+        registry = self.options.registry
+        if registry is not None:
+            self.room.registry = registry
+            registry.open_links(fleet)
         for url in self.options.connect:
             fleet.add(url)
         if self.options.demo_drones:

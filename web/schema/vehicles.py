@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, RootModel
 
+from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import Position as SnapshotPosition
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.schema.base import Reply, Request
@@ -87,13 +88,20 @@ class Vehicle(Reply):
     airborne: bool
     statustext: str | None = Field(description="the newest STATUSTEXT")
     time_s: float = Field(description="when the snapshot was made [s since the epoch]")
+    known: bool = Field(
+        description="in the fleet registry (always true without one); an unknown vehicle "
+        "is shown but never commanded"
+    )
+    station: str | None = Field(description="its home station, from the fleet registry")
     implausible_messages: int = Field(
         description="telemetry dropped as out of physical range (lat 200, NaN), a forged "
         "or corrupt sender's trace"
     )
 
     @classmethod
-    def of(cls, s: VehicleSnapshot) -> Vehicle:
+    def of(cls, s: VehicleSnapshot, registry: FleetRegistry | None = None) -> Vehicle:
+        """``s`` as sent; ``registry`` (the fleet's, if any) says whether it is known."""
+        entry = registry.vehicle(s.vehicle_id) if registry is not None else None
         return cls(
             id=s.vehicle_id,
             name=s.name or s.vehicle_id,
@@ -113,6 +121,8 @@ class Vehicle(Reply):
             airborne=s.airborne,
             statustext=s.statustexts[-1] if s.statustexts else None,
             time_s=s.time_s,
+            known=registry is None or entry is not None,
+            station=entry.station or None if entry is not None else None,
             implausible_messages=s.implausible_messages,
         )
 
