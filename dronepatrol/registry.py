@@ -118,6 +118,29 @@ class FleetRegistry:
         return next((v for v in self.vehicles if v.name == vehicle_id), None)
 
 
+class RegisteredFleet:
+    """A fleet as dispatch and the patrol scheduler see it: its registered vehicles only.
+
+    Wraps a :class:`dronepatrol.mavlink.Fleet`; everything but the vehicle
+    listings passes through, so an unknown vehicle is never proposed,
+    dispatched, held at a lockdown point or sent on patrol.
+    """
+
+    def __init__(self, fleet: Any, registry: FleetRegistry) -> None:
+        self._fleet = fleet
+        self._registry = registry
+
+    def snapshots(self) -> list[Any]:
+        """The registered vehicles' latest snapshots, ordered by id."""
+        return [s for s in self._fleet.snapshots() if self._registry.knows(s.vehicle_id)]
+
+    def vehicles(self) -> dict[str, Any]:
+        return {k: v for k, v in self._fleet.vehicles().items() if self._registry.knows(k)}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fleet, name)
+
+
 def _entry(item: Any, where: str) -> RegisteredVehicle:
     if not isinstance(item, dict):
         raise RegistryError(f"fleet registry {where}: expected a table with sysid, link, name")

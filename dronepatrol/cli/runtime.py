@@ -98,6 +98,7 @@ class ControlRuntime:
             signing_key=settings.signing_key,
             heartbeat_hz=max(1.0, heartbeat_hz),
         )
+        self.room.registry = self.options.registry
         self.room.attach_fleet(fleet)
         self._stoppers.append(fleet.close)
 
@@ -107,10 +108,8 @@ class ControlRuntime:
 
         if self.network is not None:
             self._start_freshness()
-        registry = self.options.registry
-        if registry is not None:
-            self.room.registry = registry
-            registry.open_links(fleet)
+        if self.options.registry is not None:
+            self.options.registry.open_links(fleet)
         for url in self.options.connect:
             fleet.add(url)
         if self.options.demo_drones:
@@ -145,7 +144,7 @@ class ControlRuntime:
         from dronepatrol.schedule.scheduler import Scheduler
 
         scheduler = Scheduler(
-            fleet,
+            self.room.flown,
             self.room.freshness,
             self.profile,
             self.room.bus,

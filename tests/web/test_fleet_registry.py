@@ -82,9 +82,9 @@ def registered(app: Flask, request) -> Iterator[str]:
     sim = SimFleet(1, CMAC, speedup=10, base_port=0, fast_start=True).start()
     fleet = Fleet(room.bus)
     try:
-        room.attach_fleet(fleet)
         entry = {"sysid": request.param, "link": sim.urls[0], "name": "kestrel", "station": "S01"}
         room.registry = FleetRegistry.parse({"vehicle": [entry]}, "fleet.toml")
+        room.attach_fleet(fleet)
         room.registry.open_links(fleet)
         (vehicle,) = fleet.wait_vehicles(1, timeout_s=30)
         wait_ready(vehicle, 120)
@@ -105,6 +105,11 @@ def test_a_registered_vehicle_is_known_by_its_name(app: Flask, registered: str, 
         "/api/vehicles/kestrel/commands", json={"command": "rtl"}, headers=token_for("operator")
     )
     assert rtl.status_code == 409 and "not armed" in rtl.get_json()["message"]
+    incident = client.post(
+        "/api/incidents", json={"lat": CMAC[0], "lon": CMAC[1]}, headers=token_for("commander")
+    )
+    options = incident.get_json()["proposal"]["options"]
+    assert [o["vehicle"] for o in options] == ["kestrel"]
 
 
 @pytest.mark.parametrize("registered", [7], indirect=True)
@@ -124,7 +129,33 @@ def test_a_stranger_on_a_registered_link_is_shown_unknown_and_never_commanded(
         refused = client.post("/api/vehicles/1/commands", json=body, headers=operator)
         assert refused.status_code == 409
         assert "not in the fleet registry" in refused.get_json()["message"]
+    # nor proposed or sent to an incident
+    commander = token_for("commander")
+    incident = client.post(
+        "/api/incidents", json={"lat": CMAC[0], "lon": CMAC[1]}, headers=commander
+    )
+    assert incident.get_json()["proposal"]["options"] == []
+    sent = client.post(
+        f"/api/incidents/{incident.get_json()['id']}/dispatch",
+        json={"vehicle": "1"},
+        headers=commander,
+    )
+    assert sent.status_code == 409
     room = app.extensions["dronepatrol"]
     refusals = [e for e in room.accounts.recent_audit(20) if e.action == "command arm"]
     assert refusals and not refusals[0].ok
     assert not room.snapshots()[0].armed
+
+
+def test_serve_refuses_a_bad_registry_naming_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dronepatrol.cli import main
+
+    bad = tmp_path / "fleet.toml"
+    bad.write_text('[[vehicle]]\nsysid = 1\nlink = "tcp:127.0.0.1:5760"\nname = "7"\n')
+    env = {"DRONEPATROL_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(main, ["serve", "--fleet", str(bad)], env=env)
+    assert result.exit_code == 2
+    assert "--fleet" in result.output and "vehicle 1" in result.output
+    assert "'name' must start with a letter" in result.output
