@@ -51,16 +51,12 @@ class ControlApp(OpenAPI):
     json_provider_class = FiniteJSONProvider
 
 
-def _new_app() -> ControlApp:
-    return ControlApp(__name__, doc_ui=False)
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The Flask app for ``config`` (keys: ``SETTINGS``, ``TESTING``, ...).
 
     Without a ``SETTINGS`` entry, settings come from the environment.
     """
-    app = _new_app()
+    app = ControlApp(__name__, doc_ui=False)
     app.config.from_mapping(config or {})
     settings: Settings = app.config.setdefault("SETTINGS", Settings.load())
     settings.ensure_dirs()
