@@ -129,6 +129,20 @@ def test_a_stranger_on_a_registered_link_is_shown_unknown_and_never_commanded(
         refused = client.post("/api/vehicles/1/commands", json=body, headers=operator)
         assert refused.status_code == 409
         assert "not in the fleet registry" in refused.get_json()["message"]
+    # nor loaded with a sortie of its station
+    from dronepatrol.network import load_network
+
+    room = app.extensions["dronepatrol"]
+    room.network = load_network(
+        Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    )
+    plan = client.post("/api/plans", json={"stations": ["S01"]}, headers=operator).get_json()
+    sortie = plan["summary"]["sorties"][0]["id"]
+    upload = client.post(
+        "/api/vehicles/1/mission", json={"plan": plan["id"], "sortie": sortie}, headers=operator
+    )
+    assert upload.status_code == 409
+    assert "not in the fleet registry" in upload.get_json()["message"]
     # nor proposed or sent to an incident
     commander = token_for("commander")
     incident = client.post(
@@ -141,7 +155,6 @@ def test_a_stranger_on_a_registered_link_is_shown_unknown_and_never_commanded(
         headers=commander,
     )
     assert sent.status_code == 409
-    room = app.extensions["dronepatrol"]
     refusals = [e for e in room.accounts.recent_audit(20) if e.action == "command arm"]
     assert refusals and not refusals[0].ok
     assert not room.snapshots()[0].armed
