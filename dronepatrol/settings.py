@@ -45,6 +45,9 @@ class Settings:
         mbtiles: path of an MBTiles file the app serves as the map's tiles, for
             stations without internet (empty with no ``tile_url``: vector-only map).
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
+        fleet_file: the fleet registry (TOML or JSON, see :mod:`dronepatrol.registry`)
+            that ``serve`` flies; vehicles heard but not in it are shown as unknown
+            and never commanded (empty: no registry, every vehicle heard is flown).
         detector_model: path of an ONNX object-detection model run on live
             video beside motion detection (empty: motion detection only).
         revisit_min: revisit interval per priority level [min], e.g.
@@ -75,6 +78,7 @@ class Settings:
     tile_url: str = ""
     mbtiles: str = ""
     signing_key: str = ""
+    fleet_file: str = ""
     detector_model: str = ""
     revisit_min: str = ""
     battery_turnaround: str = ""

@@ -153,6 +153,8 @@ class VehicleSnapshot:
         autopilot, vehicle_type: MAV_AUTOPILOT and MAV_TYPE names from HEARTBEAT.
         climb_mps: climb rate [m/s], up positive.
         wp_dist_m: distance to the current navigation target [m], when reported.
+        implausible_messages: telemetry messages dropped as out of physical range
+            (a position at latitude 200, a NaN speed) since the link first heard it.
     """
 
     vehicle_id: str
@@ -181,6 +183,7 @@ class VehicleSnapshot:
     vehicle_type: str = ""
     climb_mps: float = 0.0
     wp_dist_m: float | None = None
+    implausible_messages: int = 0
 
     @property
     def airborne(self) -> bool:

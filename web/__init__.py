@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask_openapi3 import APIBlueprint, OpenAPI
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
@@ -39,8 +40,13 @@ def _secret_key(settings: Settings) -> str:
     return key
 
 
-class ControlApp(Flask):
-    """The control app's Flask class: its JSON never carries NaN (see ``finite``)."""
+class ControlApp(OpenAPI):
+    """The control app's Flask class: its JSON never carries NaN (see ``finite``).
+
+    flask-openapi3's ``OpenAPI`` collects each JSON route's models into the
+    document :mod:`dronepatrol.web.openapi` serves; its own documentation
+    pages are off (the app's CSP and sign-in cover every page it serves).
+    """
 
     json_provider_class = FiniteJSONProvider
 
@@ -50,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Without a ``SETTINGS`` entry, settings come from the environment.
     """
-    app = ControlApp(__name__)
+    app = ControlApp(__name__, doc_ui=False)
     app.config.from_mapping(config or {})
     settings: Settings = app.config.setdefault("SETTINGS", Settings.load())
     settings.ensure_dirs()
@@ -114,7 +120,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tiles.bp,
         vehicles.bp,
     ):
-        app.register_blueprint(blueprint)
+        if isinstance(blueprint, APIBlueprint):
+            app.register_api(blueprint)
+        else:
+            app.register_blueprint(blueprint)
     video.init_app(app)
 
     @app.context_processor

@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -25,9 +23,11 @@ from flask import (
 
 from dronepatrol.accounts import Role
 from dronepatrol.web.context import control_room
+from dronepatrol.web.schema.auth import Credentials, Me, SignedOut, Token
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
 from dronepatrol.web.security import require, safe_next
 
-bp = Blueprint("auth", __name__)
+bp = ApiBlueprint("auth", __name__)
 
 
 def _throttled(name: str) -> float:
@@ -50,13 +50,13 @@ def _session_ttl_s() -> float:
     return float(current_app.config.get("TOKEN_TTL_S", 12 * 3600.0))
 
 
-@bp.get("/login")
+@bp.get("/login", doc_ui=False)
 def login_page() -> Any:
     """The sign-in form."""
     return render_template("login.html", error=None, next=safe_next(request.args.get("next")))
 
 
-@bp.post("/login")
+@bp.post("/login", doc_ui=False)
 def login_form() -> Any:
     """Browser sign-in: sets the session cookie and a fresh CSRF token."""
     name = request.form.get("username", "").strip()
@@ -75,7 +75,7 @@ def login_form() -> Any:
     return redirect(next_url)
 
 
-@bp.post("/logout")
+@bp.post("/logout", doc_ui=False)
 @require(Role.VIEWER)
 def logout() -> Any:
     _end_browser_session()
@@ -91,36 +91,28 @@ def _end_browser_session() -> None:
     session.clear()
 
 
-@bp.post("/api/login")
-def api_login() -> Any:
-    """Script sign-in: JSON ``{"username", "password"}`` -> ``{"token", "expires_s", "role"}``."""
-    body = request.get_json(silent=True)
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("username"), str)
-        or not isinstance(body.get("password"), str)
-    ):
-        abort(
-            400,
-            description='send {"username": ..., "password": ...} as Content-Type application/json',
-        )
-    name = body["username"]
+@bp.post("/api/login", responses={200: Token, 401: Error, 429: Error})
+@validated
+def api_login(body: Credentials) -> Any:
+    """Script sign-in: returns a bearer token, its expiry and the user's role."""
+    name = body.username
     wait = _throttled(name)
     if wait > 0:
-        response = jsonify(
-            error="Too Many Requests",
-            message=f"too many failed sign-ins: try again in {int(wait) + 1} s",
+        response, status = refuse(
+            429,
+            "Too Many Requests",
+            f"too many failed sign-ins: try again in {int(wait) + 1} s",
         )
         response.headers["Retry-After"] = str(int(wait) + 1)
-        return response, 429
-    user = _check(name, body["password"])
+        return response, status
+    user = _check(name, body.password)
     if user is None:
         abort(401, description="wrong user name or password")
     issued = control_room().accounts.issue_token(user, _session_ttl_s())
-    return jsonify(token=issued.token, expires_s=issued.expires_s, role=user.role.value)
+    return reply(Token(token=issued.token, expires_s=issued.expires_s, role=user.role.value))
 
 
-@bp.post("/api/logout")
+@bp.post("/api/logout", responses={200: SignedOut})
 @require(Role.VIEWER)
 def api_logout() -> Any:
     """Revoke the bearer token this request carries (or end the browser session)."""
@@ -130,11 +122,11 @@ def api_logout() -> Any:
     else:
         _end_browser_session()
     control_room().accounts.audit(g.user.name, "logout", True, request.remote_addr or "")
-    return jsonify(status="signed out")
+    return reply(SignedOut(status="signed out"))
 
 
-@bp.get("/api/me")
+@bp.get("/api/me", responses={200: Me})
 @require(Role.VIEWER)
 def me() -> Any:
     """Who this request is signed in as."""
-    return jsonify(name=g.user.name, role=g.user.role.value)
+    return reply(Me(name=g.user.name, role=g.user.role.value))

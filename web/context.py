@@ -45,6 +45,10 @@ class ControlRoom:
         scheduler: the :class:`dronepatrol.schedule.scheduler.Scheduler`, with a network
             and a fleet.
         large_events: the :class:`dronepatrol.large_events.LargeEventBook`.
+        registry: the :class:`dronepatrol.registry.FleetRegistry` served with, or None
+            (then every vehicle heard is known). Set it before :meth:`attach_fleet`.
+        flown: the fleet as dispatch and the scheduler fly it (registered vehicles
+            only, with a registry), once attached.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -64,20 +68,36 @@ class ControlRoom:
     freshness: Any = None
     scheduler: Any = None
     large_events: Any = None
+    registry: Any = None
+    flown: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
     started: bool = False
 
     def attach_fleet(self, fleet: Any) -> None:
-        """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus)."""
+        """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus).
+
+        With a registry, dispatch and the scheduler see its vehicles only.
+        """
         if fleet.bus is not self.bus:
             raise ValueError("the fleet must publish on the control room's event bus")
         from dronepatrol.dispatch import Dispatcher
+        from dronepatrol.registry import RegisteredFleet
 
         self.fleet = fleet
-        self.snapshots = fleet.snapshots
-        self.dispatcher = Dispatcher(fleet, self.incidents, self.bus, airspace=self.airspace)
+        self.snapshots = fleet.snapshots  # every vehicle heard: unknown ones are shown
+        self.flown = fleet if self.registry is None else RegisteredFleet(fleet, self.registry)
+        self.dispatcher = Dispatcher(self.flown, self.incidents, self.bus, airspace=self.airspace)
+
+    def unknown_vehicle(self, vehicle_id: str) -> str | None:
+        """Why ``vehicle_id`` must not be commanded (not in the fleet registry), or None."""
+        if self.registry is None or self.registry.knows(vehicle_id):
+            return None
+        return (
+            f"vehicle {vehicle_id} is not in the fleet registry (heard on a link, "
+            "never registered): it is not commanded; add it to the registry if it is ours"
+        )
 
     def airspace(self) -> Airspace:
         """The loaded network's no-fly zones as errands keep out of them (none without one).

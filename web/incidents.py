@@ -13,16 +13,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.dispatch import DispatchError, NoVantageError
 from dronepatrol.events import EventKind
 from dronepatrol.incidents import IncidentError, IncidentView
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.incidents import (
+    DispatchChoice,
+    DispatchOption,
+    Incident,
+    IncidentAction,
+    Incidents,
+    NewIncident,
+    Proposal,
+)
+from dronepatrol.web.schema.vehicles import Watch
 from dronepatrol.web.security import require
 
-bp = Blueprint("incidents", __name__)
+bp = ApiBlueprint("incidents", __name__)
 
 
 def _incident(incident_id: int) -> IncidentView:
@@ -32,104 +43,90 @@ def _incident(incident_id: int) -> IncidentView:
         abort(404, description=f"{exc}; see GET /api/incidents")
 
 
-def _with_proposal(incident: IncidentView) -> dict[str, Any]:
-    body = incident.as_dict()
+def _with_proposal(incident: IncidentView) -> Incident:
     dispatcher = control_room().dispatcher
     if dispatcher is None:
-        return body
+        return Incident.of(incident)
     try:
-        body["watch"] = dispatcher.vantage(incident.lat_deg, incident.lon_deg).as_dict()
+        watch = Watch(**dispatcher.vantage(incident.lat_deg, incident.lon_deg).as_dict())
     except NoVantageError as exc:  # no drone may go: say why instead of proposing one
-        body["watch"] = None
-        body["refused"] = str(exc)
-        return body
-    if incident.status in ("open", "failed", "released"):
-        proposal = dispatcher.propose(incident)
-        body["proposal"] = {
-            "chosen": proposal.chosen.vehicle_id if proposal.chosen else None,
-            "diverts_patrol": proposal.diverts_patrol,
-            "options": [
-                {
-                    "vehicle": o.vehicle_id,
-                    "eta_s": o.eta_s if o.eta_s != float("inf") else None,
-                    "feasible": o.feasible,
-                    "reason": o.reason,
-                }
+        return Incident.of(incident, refused=str(exc))
+    if incident.status not in ("open", "failed", "released"):
+        return Incident.of(incident, watch=watch)
+    proposal = dispatcher.propose(incident)
+    return Incident.of(
+        incident,
+        Proposal(
+            chosen=proposal.chosen.vehicle_id if proposal.chosen else None,
+            diverts_patrol=proposal.diverts_patrol,
+            options=[
+                DispatchOption(
+                    vehicle=o.vehicle_id,
+                    eta_s=o.eta_s if o.eta_s != float("inf") else None,
+                    feasible=o.feasible,
+                    reason=o.reason,
+                )
                 for o in proposal.options
             ],
-        }
-    return body
+        ),
+        watch=watch,
+    )
 
 
-@bp.get("/api/incidents")
+@bp.get("/api/incidents", responses={200: Incidents})
 @require(Role.VIEWER)
 def list_incidents() -> Any:
     """Incidents, newest first, with their response times."""
-    return jsonify(incidents=[i.as_dict() for i in control_room().incidents.list()])
+    return reply(Incidents(incidents=[Incident.of(i) for i in control_room().incidents.list()]))
 
 
-@bp.post("/api/incidents")
+@bp.post("/api/incidents", responses={201: Incident})
 @require(Role.COMMANDER)
-def create_incident() -> Any:
-    """Record an incident at ``lat``/``lon`` with a ``priority`` and ``note``."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description='send {"lat": .., "lon": .., "priority": "key", "note": ".."}')
-    try:
-        lat, lon = float(body["lat"]), float(body["lon"])
-    except (KeyError, TypeError, ValueError):
-        abort(400, description="'lat' and 'lon' are required numbers [deg]")
-    note = body.get("note", "")
-    if not isinstance(note, str):
-        abort(400, description="'note' must be text")
+@validated
+def create_incident(body: NewIncident) -> Any:
+    """Record an incident; the answer carries the dispatch proposal (every drone's ETA)."""
     room = control_room()
     try:
-        incident = room.incidents.create(
-            lat, lon, str(body.get("priority", "key")), note, g.user.name
-        )
+        incident = room.incidents.create(body.lat, body.lon, body.priority, body.note, g.user.name)
     except IncidentError as exc:
         abort(400, description=str(exc))
     room.bus.emit(
         EventKind.INCIDENT,
         None,
         incident=incident.id,
-        lat_deg=lat,
-        lon_deg=lon,
+        lat_deg=body.lat,
+        lon_deg=body.lon,
         priority=incident.priority,
-        note=note,
+        note=body.note,
         creator=g.user.name,
     )
     audit("incident create", True, incident=incident.id)
-    return jsonify(_with_proposal(incident)), 201
+    return reply(_with_proposal(incident), 201)
 
 
-@bp.get("/api/incidents/<int:incident_id>")
+@bp.get("/api/incidents/<int:incident_id>", responses={200: Incident, 404: Error})
 @require(Role.VIEWER)
 def get_incident(incident_id: int) -> Any:
     """One incident with its response times and, while unanswered, the proposal."""
-    return jsonify(_with_proposal(_incident(incident_id)))
+    return reply(_with_proposal(_incident(incident_id)))
 
 
-def _act(incident_id: int, action: str) -> Any:
+def _act(incident_id: int, action: str, vehicle: str | None = None) -> Any:
     room = control_room()
     _incident(incident_id)
     if room.dispatcher is None:
         abort(409, description="no fleet is connected: start the app with drones to dispatch")
-    body = request.get_json(silent=True) or {}
-    vehicle = body.get("vehicle") if isinstance(body, dict) else None
-    if vehicle is not None and not isinstance(vehicle, str):
-        abort(400, description="'vehicle' must be a vehicle id")
     watch = None
     try:
         if action == "dispatch":
             vehicle = room.dispatcher.dispatch(incident_id, g.user.name, vehicle)
             place = room.incidents.get(incident_id)
-            watch = room.dispatcher.vantage(place.lat_deg, place.lon_deg).as_dict()
+            watch = Watch(**room.dispatcher.vantage(place.lat_deg, place.lon_deg).as_dict())
         else:
             room.dispatcher.release(incident_id, g.user.name)
     except NoVantageError as exc:  # inside a no-fly zone, nowhere safe within camera range
         audit(f"incident {action}", False, incident=incident_id, reason=str(exc))
-        return jsonify(error="Unprocessable Entity", message=str(exc)), 422
+        return refuse(422, "Unprocessable Entity", str(exc))
     except (DispatchError, IncidentError) as exc:
         audit(
             f"incident {action}",
@@ -137,27 +134,30 @@ def _act(incident_id: int, action: str) -> Any:
             incident=incident_id,
             reason=str(exc),
         )
-        return jsonify(error="Conflict", message=str(exc)), 409
+        return refuse(409, "Conflict", str(exc))
     audit(
         f"incident {action}",
         True,
         incident=incident_id,
         vehicle=vehicle,
     )
-    answer: dict[str, Any] = {"incident": incident_id, "vehicle": vehicle, "status": "queued"}
-    if watch is not None:
-        answer["watch"] = watch
-    return jsonify(answer), 202
+    return reply(
+        IncidentAction(incident=incident_id, vehicle=vehicle, status="queued", watch=watch), 202
+    )
 
 
-@bp.post("/api/incidents/<int:incident_id>/dispatch")
+ACTED = {202: IncidentAction, 404: Error, 409: Error, 422: Error}
+
+
+@bp.post("/api/incidents/<int:incident_id>/dispatch", responses=ACTED)
 @require(Role.COMMANDER)
-def dispatch(incident_id: int) -> Any:
+@validated
+def dispatch(incident_id: int, body: DispatchChoice) -> Any:
     """Send the proposed drone (or ``{"vehicle": id}``) to the incident."""
-    return _act(incident_id, "dispatch")
+    return _act(incident_id, "dispatch", body.vehicle)
 
 
-@bp.post("/api/incidents/<int:incident_id>/release")
+@bp.post("/api/incidents/<int:incident_id>/release", responses=ACTED)
 @require(Role.COMMANDER)
 def release(incident_id: int) -> Any:
     """Release the drone: back to its patrol where it left it, or home."""

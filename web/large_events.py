@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g, request
 from shapely.geometry import mapping
 
 from dronepatrol.accounts import Role
@@ -25,16 +25,26 @@ from dronepatrol.large_events import (
 )
 from dronepatrol.network import ERROR
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.api import FeatureCollection
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.large_events import (
+    AddedEvent,
+    BadEventFile,
+    EventFile,
+    Issue,
+    LargeEvents,
+)
+from dronepatrol.web.schema.large_events import LargeEvent as EventOut
 from dronepatrol.web.security import require
 
-bp = Blueprint("large_events", __name__)
+bp = ApiBlueprint("large_events", __name__)
 
 MAX_FILE_BYTES = 2_000_000
 """Largest event file accepted [bytes] (a venue's zone and targets fit in a few kB)."""
 
 
 def event_json(record: LargeEventRecord, now_s: float) -> dict[str, Any]:
-    """One event as the API sends it (times [s since the epoch])."""
+    """One event as the API sends it (times [s since the epoch]): an :class:`EventOut`."""
     event = record.event
     return {
         "id": event.id,
@@ -85,19 +95,20 @@ def zone_features(event: LargeEvent, now_s: float) -> list[dict[str, Any]]:
     return [zone, *targets]
 
 
-def _issues_json(issues: list[Any]) -> list[dict[str, str]]:
-    return [{"severity": i.severity, "feature": i.feature, "message": i.message} for i in issues]
+def _issues(issues: list[Any]) -> list[Issue]:
+    return [Issue(severity=i.severity, feature=i.feature, message=i.message) for i in issues]
 
 
-@bp.get("/api/large-events")
+@bp.get("/api/large-events", responses={200: LargeEvents})
 @require(Role.VIEWER)
 def list_events() -> Any:
-    """Every large event, latest start first, with its status and time left."""
+    """Large events, latest start first, with their status and time left."""
     now_s = time.time()
-    return jsonify(events=[event_json(r, now_s) for r in control_room().large_events.list()])
+    events = [EventOut(**event_json(r, now_s)) for r in control_room().large_events.list()]
+    return reply(LargeEvents(events=events))
 
 
-@bp.get("/api/large-events/active")
+@bp.get("/api/large-events/active", responses={200: FeatureCollection})
 @require(Role.VIEWER)
 def active_zones() -> Any:
     """The zones and targets of the events on now, as a GeoJSON FeatureCollection."""
@@ -105,39 +116,48 @@ def active_zones() -> Any:
     features: list[dict[str, Any]] = []
     for event in control_room().large_events.active(now_s):
         features.extend(zone_features(event, now_s))
-    return jsonify(type="FeatureCollection", features=features)
+    return reply(FeatureCollection(type="FeatureCollection", features=features))
 
 
-@bp.post("/api/large-events")
+@bp.post(
+    "/api/large-events",
+    responses={201: AddedEvent, 400: BadEventFile, 409: Error},
+)
 @require(Role.COMMANDER)
-def add_event() -> Any:
-    """Add a large event: the body is its GeoJSON file (a zone and its targets)."""
+@validated
+def add_event(body: EventFile) -> Any:
+    """Add a large event: its GeoJSON file, a zone and its targets.
+
+    The zone feature carries id, name, start, end and intervals_min. The
+    event book checks the file as a whole and names every problem in
+    ``issues``.
+    """
     if (request.content_length or 0) > MAX_FILE_BYTES:
         abort(400, description=f"the event file is over {MAX_FILE_BYTES} bytes; trim it")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, description="send the event's GeoJSON FeatureCollection as JSON")
     room = control_room()
+    data = body.model_dump()
     try:
         record, warnings = room.large_events.add(data, g.user.name, base=room.network)
     except LargeEventError as exc:
         errors = [i for i in exc.issues if i.severity == ERROR]
-        return jsonify(
-            error="Bad Request",
-            message=f"{len(errors)} error(s) in the event file: "
-            + "; ".join(f"{i.feature}: {i.message}" for i in errors),
-            issues=_issues_json(exc.issues),
-        ), 400
+        return reply(
+            BadEventFile(
+                error="Bad Request",
+                message=f"{len(errors)} error(s) in the event file: "
+                + "; ".join(f"{i.feature}: {i.message}" for i in errors),
+                issues=_issues(exc.issues),
+            ),
+            400,
+        )
     except LargeEventConflict as exc:
-        return jsonify(error="Conflict", message=str(exc)), 409
+        return refuse(409, "Conflict", str(exc))
     room.bus.emit(EventKind.LARGE_EVENT, None, event=record.event.id, action="added")
     audit("large event add", True, event=record.event.id)
-    body = event_json(record, time.time())
-    body["warnings"] = _issues_json(warnings)
-    return jsonify(body), 201
+    added = AddedEvent(**event_json(record, time.time()), warnings=_issues(warnings))
+    return reply(added, 201)
 
 
-@bp.post("/api/large-events/<event_id>/end")
+@bp.post("/api/large-events/<event_id>/end", responses={200: EventOut, 404: Error, 409: Error})
 @require(Role.COMMANDER)
 def end_event(event_id: str) -> Any:
     """End the event now; one that has not started yet is cancelled."""
@@ -147,7 +167,7 @@ def end_event(event_id: str) -> Any:
     except LargeEventNotFound as exc:
         abort(404, description=f"{exc}; see GET /api/large-events")
     except LargeEventConflict as exc:
-        return jsonify(error="Conflict", message=str(exc)), 409
+        return refuse(409, "Conflict", str(exc))
     room.bus.emit(EventKind.LARGE_EVENT, None, event=event_id, action="ended")
     audit("large event end", True, event=event_id)
-    return jsonify(event_json(record, time.time()))
+    return reply(EventOut(**event_json(record, time.time())))

@@ -19,16 +19,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.dispatch import DispatchError
 from dronepatrol.lockdown import overwatch_points
 from dronepatrol.lockdown.plan import OverwatchPoint
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, reply, validated
+from dronepatrol.web.schema.lockdown import (
+    Activated,
+    Activation,
+    Assignment,
+    CurrentLockdown,
+    LockdownPlan,
+    LockdownPlans,
+    LockdownStatus,
+    Released,
+)
+from dronepatrol.web.schema.lockdown import OverwatchPoint as PointOut
+from dronepatrol.web.schema.vehicles import Watch
 from dronepatrol.web.security import require
 
-bp = Blueprint("lockdown", __name__)
+bp = ApiBlueprint("lockdown", __name__)
 
 NO_NETWORK = "no patrol network loaded: start with dronepatrol serve --network FILE"
 NO_FLEET = "no fleet is connected: start the app with drones to dispatch"
@@ -41,78 +54,63 @@ def _network() -> Any:
     return network
 
 
-def _explicit_points(body: dict[str, Any]) -> tuple[str, list[OverwatchPoint]]:
-    if not isinstance(body.get("name"), str) or not body["name"].strip():
-        abort(
-            400,
-            description='send {"plan": NAME} or '
-            '{"name": .., "points": [{"id": .., "lat": .., "lon": ..}]}',
-        )
-    raw = body.get("points")
-    if not isinstance(raw, list) or not raw:
-        abort(400, description="'points' must be a non-empty list of overwatch points")
-    points = []
-    for n, item in enumerate(raw):
-        try:
-            point = OverwatchPoint(str(item["id"]), float(item["lat"]), float(item["lon"]))
-        except (KeyError, TypeError, ValueError):
-            abort(400, description=f"points[{n}] needs 'id', 'lat' and 'lon'")
-        if not (-90 <= point.lat_deg <= 90 and -180 <= point.lon_deg <= 180):
-            abort(400, description=f"points[{n}] ({point.point_id}) is not a place on Earth")
-        points.append(point)
-    if len({p.point_id for p in points}) != len(points):
-        abort(400, description="overwatch point ids must be unique")
-    return body["name"], points
-
-
-def _plan_points(name: Any) -> tuple[str, list[OverwatchPoint]]:
-    if not isinstance(name, str) or not name.strip():
-        abort(400, description="'plan' must be the name of a lockdown plan of the network")
+def _plan_points(name: str) -> list[OverwatchPoint]:
     network = _network()
     try:
-        return name, overwatch_points(network.lockdown_plan(name))
+        return overwatch_points(network.lockdown_plan(name))
     except KeyError:
         known = ", ".join(network.lockdown_plans()) or "none"
         abort(404, description=f"no lockdown plan {name!r} in the network; plans: {known}")
 
 
-@bp.get("/api/lockdown/plans")
+def _status() -> LockdownStatus | None:
+    dispatcher = control_room().dispatcher
+    status = dispatcher.lockdown_status() if dispatcher is not None else None
+    return LockdownStatus(**status.as_dict()) if status is not None else None
+
+
+@bp.get("/api/lockdown/plans", responses={200: LockdownPlans, 404: Error})
 @require(Role.VIEWER)
 def plans() -> Any:
     """The network's lockdown plans, each with its overwatch points in plan order."""
-    return jsonify(
-        plans=[
-            {
-                "name": name,
-                "points": [
-                    {"id": p.id, "name": p.name, "lat": p.lat_deg, "lon": p.lon_deg} for p in points
-                ],
-            }
-            for name, points in _network().lockdown_plans().items()
-        ]
+    return reply(
+        LockdownPlans(
+            plans=[
+                LockdownPlan(
+                    name=name,
+                    points=[
+                        PointOut(id=p.id, name=p.name, lat=p.lat_deg, lon=p.lon_deg) for p in points
+                    ],
+                )
+                for name, points in _network().lockdown_plans().items()
+            ]
+        )
     )
 
 
-@bp.get("/api/lockdown")
+@bp.get("/api/lockdown", responses={200: CurrentLockdown})
 @require(Role.VIEWER)
 def current() -> Any:
     """The latest lockdown with every point's drone, ETA and live status (null before any)."""
-    dispatcher = control_room().dispatcher
-    status = dispatcher.lockdown_status() if dispatcher is not None else None
-    return jsonify(lockdown=status.as_dict() if status is not None else None)
+    return reply(CurrentLockdown(lockdown=_status()))
 
 
-@bp.post("/api/lockdown")
+@bp.post("/api/lockdown", responses={202: Activated, 404: Error, 409: Error})
 @require(Role.COMMANDER)
-def activate() -> Any:
-    """Close the city gates: send the available drones to hold a plan's overwatch points."""
+@validated
+def activate(body: Activation) -> Any:
+    """Close the city gates: send the available drones to hold a plan's overwatch points.
+
+    Give a plan of the network ({"plan": NAME}) or the points themselves.
+    Answers 409 while another lockdown is in force.
+    """
     room = control_room()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description='send {"plan": NAME} (a plan of the network) or {"name", "points"}')
-    if "plan" in body and "points" in body:
-        abort(400, description="give either 'plan' (a plan of the network) or 'points', not both")
-    name, points = _plan_points(body["plan"]) if "plan" in body else _explicit_points(body)
+    if body.plan is not None:
+        name, points = body.plan, _plan_points(body.plan)
+    else:
+        assert body.name is not None and body.points is not None  # the model's rule
+        name = body.name
+        points = [OverwatchPoint(p.id, p.lat, p.lon, p.name) for p in body.points]
     if room.dispatcher is None:
         abort(409, description=NO_FLEET)
     try:
@@ -127,30 +125,34 @@ def activate() -> Any:
         covered=sorted(incidents),
         uncovered=sorted(plan.uncovered),
     )
-    status = room.dispatcher.lockdown_status()
     by_id = {p.point_id: p for p in points}
-    return jsonify(
-        name=name,
-        assignments=[
-            {
-                "point": a.point_id,
-                "vehicle": a.vehicle_id,
-                "eta_s": a.eta_s,
-                "incident": incidents.get(a.point_id),
-                # a point in a no-fly zone is held from the nearest safe point outside it
-                "watch": room.dispatcher.vantage(
-                    by_id[a.point_id].lat_deg, by_id[a.point_id].lon_deg
-                ).as_dict(),
-            }
-            for a in plan.assignments
-        ],
-        uncovered=plan.uncovered,
-        worst_eta_s=plan.worst_eta_s,
-        lockdown=status.as_dict() if status is not None else None,
-    ), 202
+    return reply(
+        Activated(
+            name=name,
+            assignments=[
+                Assignment(
+                    point=a.point_id,
+                    vehicle=a.vehicle_id,
+                    eta_s=a.eta_s,
+                    incident=incidents.get(a.point_id),
+                    # a point in a no-fly zone is held from the nearest safe point outside it
+                    watch=Watch(
+                        **room.dispatcher.vantage(
+                            by_id[a.point_id].lat_deg, by_id[a.point_id].lon_deg
+                        ).as_dict()
+                    ),
+                )
+                for a in plan.assignments
+            ],
+            uncovered=plan.uncovered,
+            worst_eta_s=plan.worst_eta_s,
+            lockdown=_status(),
+        ),
+        202,
+    )
 
 
-@bp.post("/api/lockdown/release")
+@bp.post("/api/lockdown/release", responses={202: Released, 409: Error})
 @require(Role.COMMANDER)
 def release_all() -> Any:
     """End the lockdown: every holding drone back to its patrol where it left it, or home."""
@@ -169,4 +171,4 @@ def release_all() -> Any:
         name=name,
         incidents=released,
     )
-    return jsonify(name=name, released=released, status="queued"), 202
+    return reply(Released(name=name, released=released, status="queued"), 202)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g
 
 from dronepatrol.accounts import Role
-from dronepatrol.schedule.scheduler import MODES, SchedulerError
+from dronepatrol.schedule.scheduler import SchedulerError
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.schedule import Decision, ModeChange, ModeNow, ScheduleStatus
 from dronepatrol.web.security import require
 
-bp = Blueprint("schedule", __name__, url_prefix="/api/schedule")
+bp = ApiBlueprint("schedule", __name__, url_prefix="/api/schedule")
 
 
 def _scheduler() -> Any:
@@ -30,25 +32,22 @@ def _scheduler() -> Any:
     return scheduler
 
 
-@bp.get("")
+@bp.get("", responses={200: ScheduleStatus, 404: Error})
 @require(Role.VIEWER)
 def status() -> Any:
     """Mode, pending proposals (with their planned tracks), sorties flying, drones waiting."""
-    return jsonify(_scheduler().status())
+    return reply(ScheduleStatus.model_validate(_scheduler().status()))
 
 
-@bp.put("/mode")
+@bp.put("/mode", responses={200: ModeNow, 404: Error})
 @require(Role.OPERATOR)
-def set_mode() -> Any:
+@validated
+def set_mode(body: ModeChange) -> Any:
     """Switch the scheduler off, to one-click approval, or to flying on its own."""
     scheduler = _scheduler()
-    body = request.get_json(silent=True)
-    mode = body.get("mode") if isinstance(body, dict) else None
-    if mode not in MODES:
-        abort(400, description=f'send {{"mode": ...}} with one of: {", ".join(MODES)}')
-    scheduler.set_mode(mode, g.user.name)
-    audit("schedule mode", True, mode=mode)
-    return jsonify(mode=scheduler.mode)
+    scheduler.set_mode(body.mode, g.user.name)
+    audit("schedule mode", True, mode=body.mode)
+    return reply(ModeNow(mode=scheduler.mode))
 
 
 def _decide(proposal_id: str, decision: str) -> Any:
@@ -65,7 +64,7 @@ def _decide(proposal_id: str, decision: str) -> Any:
             proposal=proposal_id,
             reason=str(exc),
         )
-        return jsonify(error="Conflict", message=str(exc)), 409
+        return refuse(409, "Conflict", str(exc))
     audit(
         f"{decision} sortie",
         True,
@@ -75,17 +74,20 @@ def _decide(proposal_id: str, decision: str) -> Any:
     )
     code = 202 if decision == "approve" else 200
     decided = "approved" if decision == "approve" else "rejected"
-    return jsonify(proposal=proposal_id, vehicle=pending.vehicle_id, decision=decided), code
+    return reply(Decision(proposal=proposal_id, vehicle=pending.vehicle_id, decision=decided), code)
 
 
-@bp.post("/proposals/<proposal_id>/approve")
+DECIDED = {404: Error, 409: Error}
+
+
+@bp.post("/proposals/<proposal_id>/approve", responses={202: Decision, **DECIDED})
 @require(Role.OPERATOR)
 def approve(proposal_id: str) -> Any:
     """Fly the proposed sortie now: upload, preflight checks, take-off, mission."""
     return _decide(proposal_id, "approve")
 
 
-@bp.post("/proposals/<proposal_id>/reject")
+@bp.post("/proposals/<proposal_id>/reject", responses={200: Decision, **DECIDED})
 @require(Role.OPERATOR)
 def reject(proposal_id: str) -> Any:
     """Drop the proposal; its drone is left alone for a while."""

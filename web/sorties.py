@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, send_file
+from flask import Response, abort, send_file
 
 from dronepatrol.accounts import Role
 from dronepatrol.freshness.patrolled import Camera
@@ -15,9 +15,11 @@ from dronepatrol.records.archive import SortieArchive, SortieNotFound, SortieRec
 from dronepatrol.records.export import export
 from dronepatrol.records.report import build_report
 from dronepatrol.web.context import control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, reply, validated
+from dronepatrol.web.schema.sorties import Sortie, SortieDetail, SortieFilter, Sorties
 from dronepatrol.web.security import require
 
-bp = Blueprint("sorties", __name__)
+bp = ApiBlueprint("sorties", __name__)
 
 EXPORTS = {
     "geojson": "application/geo+json",
@@ -46,33 +48,34 @@ def _record(sortie_id: int) -> Any:
         abort(404, description=f"no sortie {sortie_id}; see GET /api/sorties")
 
 
-@bp.get("/api/sorties")
+@bp.get("/api/sorties", responses={200: Sorties})
 @require(Role.VIEWER)
-def list_sorties() -> Any:
-    """Sorties newest first; ``vehicle`` and ``limit`` (default 200) filter the list."""
-    try:
-        limit = int(request.args.get("limit", 200))
-    except ValueError:
-        abort(400, description="'limit' must be a whole number")
-    if not 1 <= limit <= 5000:
-        abort(400, description="'limit' must be between 1 and 5000")
-    sorties = _archive().list(vehicle=request.args.get("vehicle") or None, limit=limit)
-    return jsonify(sorties=[s.as_dict() for s in sorties])
+@validated
+def list_sorties(query: SortieFilter) -> Any:
+    """Recorded sorties, newest first; vehicle and limit (default 200) filter the list."""
+    sorties = _archive().list(vehicle=query.vehicle or None, limit=query.limit)
+    return reply(Sorties(sorties=[Sortie(**s.as_dict()) for s in sorties]))
 
 
-@bp.get("/api/sorties/<int:sortie_id>")
+@bp.get("/api/sorties/<int:sortie_id>", responses={200: SortieDetail, 404: Error})
 @require(Role.VIEWER)
 def get_sortie(sortie_id: int) -> Any:
-    """One sortie: summary, statistics, events, detections, media, and its track."""
+    """One sortie's record: summary, statistics, events, detections, media, and its track."""
     record = without_server_paths(_record(sortie_id))
     body = record.as_dict()
     body["track"] = [
         [s["time_s"], s["lat_deg"], s["lon_deg"], s.get("alt_rel_m")] for s in record.track
     ]
-    return jsonify(body)
+    return reply(SortieDetail.model_validate(body))
 
 
-@bp.get("/api/sorties/<int:sortie_id>/export.<fmt>")
+EXPORTED = {
+    "description": "the file",
+    "content": {media: {"schema": {"type": "string"}} for media in EXPORTS.values()},
+}
+
+
+@bp.get("/api/sorties/<int:sortie_id>/export.<fmt>", responses={200: EXPORTED, 404: Error})
 @require(Role.VIEWER)
 def export_sortie(sortie_id: int, fmt: str) -> Any:
     """The track as GeoJSON, KML, GPX or CSV."""
@@ -84,7 +87,7 @@ def export_sortie(sortie_id: int, fmt: str) -> Any:
     return response
 
 
-@bp.get("/sorties/<int:sortie_id>/report")
+@bp.get("/sorties/<int:sortie_id>/report", doc_ui=False)
 @require(Role.VIEWER)
 def report(sortie_id: int) -> Any:
     """The self-contained HTML report of one sortie.
@@ -121,7 +124,7 @@ def without_server_paths(record: SortieRecord) -> SortieRecord:
     return replace(record, media=media, detections=detections)
 
 
-@bp.get("/sorties/<int:sortie_id>/media/<int:index>")
+@bp.get("/sorties/<int:sortie_id>/media/<int:index>", doc_ui=False)
 @require(Role.VIEWER)
 def media(sortie_id: int, index: int) -> Any:
     """The sortie's ``index``-th media file (video MP4 seekable for replay, tlog, snapshot)."""

@@ -19,16 +19,24 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error
+from dronepatrol.web.schema.vehicles import Telemetry, Vehicle
 from dronepatrol.web.security import guarded_stream, require
-from dronepatrol.web.serialize import finite, vehicle_json
+from dronepatrol.web.serialize import finite
 
-bp = Blueprint("stream", __name__)
+bp = ApiBlueprint("stream", __name__)
+
+EVENT_STREAM = {
+    "description": "an endless stream; a telemetry event's data is a Telemetry object",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
 
 TELEMETRY_HZ = 4.0
 KEEPALIVE_S = 15.0
@@ -38,18 +46,21 @@ CLIENT_QUEUE = 500
 SnapshotLookup = Callable[[str], VehicleSnapshot | None]
 
 
-def encode(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
+def encode(
+    event: Event, snapshot_of: SnapshotLookup | None = None, registry: FleetRegistry | None = None
+) -> str:
     """One SSE message.
 
     Telemetry carries ``{"vehicle": ...}`` in the ``GET /api/vehicles`` shape,
-    from the vehicle's newest snapshot when ``snapshot_of`` knows it; other
-    events carry their data as published.
+    from the vehicle's newest snapshot when ``snapshot_of`` knows it (known or
+    not by ``registry``); other events carry their data as published.
     """
     body = event.as_dict()
     if event.kind is EventKind.TELEMETRY and event.vehicle_id is not None and snapshot_of:
         snapshot = snapshot_of(event.vehicle_id)
         if snapshot is not None:
-            body["data"] = {"vehicle": vehicle_json(snapshot)}
+            vehicle = Vehicle.of(snapshot, registry)
+            body["data"] = Telemetry(vehicle=vehicle).model_dump()
     payload = json.dumps(finite(body), default=str, allow_nan=False)
     return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {payload}\n\n"
 
@@ -57,9 +68,15 @@ def encode(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
 class StreamHub:
     """Fans the bus out to every SSE client, encoding each message once."""
 
-    def __init__(self, bus: EventBus, snapshot_of: SnapshotLookup | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        snapshot_of: SnapshotLookup | None = None,
+        registry: FleetRegistry | None = None,
+    ) -> None:
         self.bus = bus
         self.snapshot_of = snapshot_of
+        self.registry = registry
         self._clients: set[queue.Queue[str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -100,11 +117,11 @@ class StreamHub:
                     if event.kind is EventKind.TELEMETRY:
                         pending[event.vehicle_id] = event
                     else:
-                        self._broadcast(encode(event, self.snapshot_of))
+                        self._broadcast(encode(event, self.snapshot_of, self.registry))
                 now = time.monotonic()
                 if pending and now - last_flush >= period:
                     for telemetry in pending.values():
-                        self._broadcast(encode(telemetry, self.snapshot_of))
+                        self._broadcast(encode(telemetry, self.snapshot_of, self.registry))
                     pending.clear()
                     last_flush = now
 
@@ -162,12 +179,14 @@ def hub() -> StreamHub:
         def snapshot_of(vehicle_id: str) -> VehicleSnapshot | None:
             return next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
 
-        found = room.extensions.setdefault("stream_hub", StreamHub(room.bus, snapshot_of))
+        found = room.extensions.setdefault(
+            "stream_hub", StreamHub(room.bus, snapshot_of, room.registry)
+        )
         room.stoppers.append(found.stop)
     return found
 
 
-@bp.get("/api/events")
+@bp.get("/api/events", responses={200: EVENT_STREAM, 429: Error})
 @require(Role.VIEWER)
 def events() -> Any:
     """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen.

@@ -13,23 +13,20 @@ written to the audit log with who asked.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.actions import Action, why_not
 from dronepatrol.planning.airspace import NoSafeVantage
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.vehicles import Command, CommandQueued, FlightCommand
 from dronepatrol.web.security import require
 
-bp = Blueprint("vehicles", __name__)
-
-MAX_ALT_M = 120.0
-"""Highest altitude a command from the app may ask for [m above home] (open category)."""
+bp = ApiBlueprint("vehicles", __name__)
 
 
 class Refused(Exception):
@@ -94,92 +91,55 @@ def _route(
     }
 
 
-@dataclass(frozen=True)
-class CommandSpec:
-    """One command the app offers: the fleet operation it runs and its checks.
-
-    ``arguments`` maps request keys to (type, low, high, default); ``None``
-    default means required. ``action`` is the row of the can-do table
-    (:mod:`dronepatrol.actions`) that says whether the vehicle can take it now.
-    """
-
-    operation: str
-    arguments: dict[str, tuple[type, float, float, float | None]]
-    action: Action
-    risky: bool = False
-
-
-ALT = (float, 2.0, MAX_ALT_M, None)
-LAT = (float, -90.0, 90.0, None)
-LON = (float, -180.0, 180.0, None)
-
-COMMANDS: dict[str, CommandSpec] = {
-    "arm": CommandSpec("safe_arm", {}, Action.ARM, risky=True),
-    "disarm": CommandSpec("disarm", {}, Action.DISARM, risky=True),
-    "takeoff": CommandSpec(
-        "safe_takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, Action.TAKEOFF, True
-    ),
-    "start": CommandSpec("start_mission", {}, Action.START_MISSION, risky=True),
-    "pause": CommandSpec("pause", {}, Action.PAUSE),
-    "resume": CommandSpec("resume", {}, Action.RESUME),
-    "goto": CommandSpec("fly_route", {"lat": LAT, "lon": LON, "alt_m": ALT}, Action.GOTO),
-    "orbit": CommandSpec(
-        "orbit_via",
-        {"lat": LAT, "lon": LON, "alt_m": ALT, "radius_m": (float, 5.0, 500.0, 50.0)},
-        Action.ORBIT,
-    ),
-    "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, Action.GOTO),
-    "rtl": CommandSpec("return_home", {}, Action.RTL),
-    "land": CommandSpec("land", {}, Action.LAND, risky=True),
-    # the crew swapped the pack of a powered drone: its monitor reads the new charge [%]
-    "battery_swapped": CommandSpec(
-        "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, Action.BATTERY_SWAPPED, True
-    ),
+ACTIONS: dict[str, Action] = {
+    "arm": Action.ARM,
+    "disarm": Action.DISARM,
+    "takeoff": Action.TAKEOFF,
+    "start": Action.START_MISSION,
+    "pause": Action.PAUSE,
+    "resume": Action.RESUME,
+    "goto": Action.GOTO,
+    "orbit": Action.ORBIT,
+    "speed": Action.GOTO,
+    "rtl": Action.RTL,
+    "land": Action.LAND,
+    "battery_swapped": Action.BATTERY_SWAPPED,
 }
-"""The commands the fleet panel and scripts can send, by request name."""
+"""The row of the can-do table (:mod:`dronepatrol.actions`) each command
+(:data:`dronepatrol.web.schema.vehicles.COMMANDS`) needs of the vehicle now."""
 
 
-def _arguments(spec: CommandSpec, body: dict[str, Any]) -> list[Any]:
-    values = []
-    for key, (kind, low, high, default) in spec.arguments.items():
-        raw = body.get(key, default)
-        if raw is None:
-            abort(400, description=f"'{key}' is required for this command")
-        try:
-            value = kind(raw)
-        except (TypeError, ValueError):
-            abort(400, description=f"'{key}' must be a number, got {raw!r}")
-        if isinstance(raw, bool) or not math.isfinite(value) or not low <= value <= high:
-            abort(400, description=f"'{key}' must be between {low:g} and {high:g}, got {raw!r}")
-        values.append(value)
-    return values
-
-
-@bp.post("/api/vehicles/<vehicle_id>/commands")
+@bp.post(
+    "/api/vehicles/<vehicle_id>/commands",
+    responses={202: CommandQueued, 404: Error, 409: Error, 422: Error},
+)
 @require(Role.OPERATOR)
-def command(vehicle_id: str) -> Any:
-    """Queue a flight command for one vehicle (see the module docstring)."""
+@validated
+def command(vehicle_id: str, body: Command) -> Any:
+    """Queue a flight command; the outcome arrives as command_result events.
+
+    409 with the reason when the vehicle cannot take it now; 422 when the place can
+    never be flown safely (an orbit into a no-fly zone). Gotos, orbits and RTL are
+    routed round the no-fly zones. ``battery_swapped``
+    (on the ground, disarmed; ``percentage`` 0..100, default 100) tells the
+    autopilot the crew put in a charged pack: MAV_CMD_BATTERY_RESET.
+    """
     room = control_room()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("command"), str):
-        abort(400, description=f'send {{"command": NAME}}; names: {", ".join(COMMANDS)}')
-    name = body["command"]
-    spec = COMMANDS.get(name)
-    if spec is None:
-        abort(400, description=f"unknown command {name!r}; use one of {', '.join(COMMANDS)}")
-    if spec.risky and body.get("confirm") is not True:
-        abort(400, description=f'{name} needs confirmation: send "confirm": true')
-    arguments = _arguments(spec, body)
+    order: FlightCommand = body.root
+    name, arguments = order.command, order.arguments()  # type: ignore[attr-defined]
     snapshot = next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
     if snapshot is None or room.fleet is None:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
     actor = g.user.name
     try:
-        blocked = why_not(snapshot, spec.action)
+        unknown = room.unknown_vehicle(vehicle_id)
+        if unknown:
+            raise Refused(unknown)
+        blocked = why_not(snapshot, ACTIONS[name])
         if blocked:
             raise Refused(f"the vehicle is {blocked}" if blocked.startswith("link") else blocked)
-        routed, extra = _route(room, snapshot, spec.operation, arguments)
-        if spec.action in (Action.ARM, Action.TAKEOFF):
+        routed, extra = _route(room, snapshot, order.operation, arguments)
+        if ACTIONS[name] in (Action.ARM, Action.TAKEOFF):
             blocking = room.fleet.why_not(vehicle_id, "takeoff")  # the autopilot's arming view
             if blocking:
                 raise Refused(f"not ready to fly: {blocking}")
@@ -191,9 +151,9 @@ def command(vehicle_id: str) -> Any:
             reason=str(exc),
         )
         if isinstance(exc, Unflyable):
-            return jsonify(error="Unprocessable Entity", message=str(exc)), 422
-        return jsonify(error="Conflict", message=str(exc)), 409
-    handle = room.fleet.submit(vehicle_id, spec.operation, *routed, source=actor)
+            return refuse(422, "Unprocessable Entity", str(exc))
+        return refuse(409, "Conflict", str(exc))
+    handle = room.fleet.submit(vehicle_id, order.operation, *routed, source=actor)
     request_id = handle.command_id
     audit(
         f"command {name}",
@@ -202,6 +162,9 @@ def command(vehicle_id: str) -> Any:
         request_id=request_id,
         arguments=arguments,
     )
-    return jsonify(
-        request_id=request_id, vehicle=vehicle_id, command=name, status="queued", **extra
-    ), 202
+    return reply(
+        CommandQueued(
+            request_id=request_id, vehicle=vehicle_id, command=name, status="queued", **extra
+        ),
+        202,
+    )

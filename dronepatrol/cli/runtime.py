@@ -39,6 +39,8 @@ class ServeOptions:
         speedup: simulated time speed-up of the demo drones (1: real time, what
             an operator sees is what a drone would do).
         schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
+        registry: the fleet registry: its vehicles' links are opened and its
+            names given; vehicles heard on them but not listed are unknown.
     """
 
     demo_drones: int = 0
@@ -47,6 +49,7 @@ class ServeOptions:
     video_fps: float = 15.0
     speedup: float = 1.0
     schedule_mode: str = "approve"
+    registry: Any = None
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -96,6 +99,7 @@ class ControlRuntime:
             signing_key=settings.signing_key,
             heartbeat_hz=max(1.0, heartbeat_hz),
         )
+        self.room.registry = self.options.registry
         self.room.attach_fleet(fleet)
         self._stoppers.append(fleet.close)
 
@@ -105,6 +109,8 @@ class ControlRuntime:
 
         if self.network is not None:
             self._start_freshness()
+        if self.options.registry is not None:
+            self.options.registry.open_links(fleet)
         for url in self.options.connect:
             fleet.add(url)
         if self.options.demo_drones:
@@ -139,7 +145,7 @@ class ControlRuntime:
         from dronepatrol.schedule.scheduler import Scheduler
 
         scheduler = Scheduler(
-            fleet,
+            self.room.flown,
             self.room.freshness,
             self.profile,
             self.room.bus,

@@ -35,6 +35,14 @@ from dronepatrol.settings import Settings, SettingsError
     help="Patrol network GeoJSON to load (default with --demo: the example network).",
 )
 @click.option(
+    "--fleet",
+    "fleet_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fleet registry (TOML or JSON: sysid, link, name, station per vehicle); "
+    "vehicles heard but not in it are shown as unknown and never commanded. "
+    "Default: the fleet_file setting.",
+)
+@click.option(
     "--video-fps",
     default=15.0,
     show_default=True,
@@ -72,6 +80,7 @@ def serve(
     demo_drones: int,
     connect: tuple[str, ...],
     network_file: Path | None,
+    fleet_file: Path | None,
     video_fps: float,
     speedup: float,
     schedule_mode: str,
@@ -88,6 +97,7 @@ def serve(
 
     from dronepatrol.cli.runtime import ControlRuntime, ServeOptions
     from dronepatrol.network import NetworkError
+    from dronepatrol.registry import FleetRegistry, RegistryError
     from dronepatrol.web import create_app
 
     logging.basicConfig(
@@ -97,10 +107,19 @@ def serve(
         settings.ensure_dirs()
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
+    registry = None
+    registry_file = fleet_file or (Path(settings.fleet_file) if settings.fleet_file else None)
+    if registry_file is not None:
+        try:
+            registry = FleetRegistry.load(registry_file)
+        except RegistryError as exc:
+            raise click.UsageError(f"--fleet: {exc}") from exc
     app = create_app({"SETTINGS": settings})
     runtime = ControlRuntime(
         app,
-        ServeOptions(demo_drones, list(connect), network_file, video_fps, speedup, schedule_mode),
+        ServeOptions(
+            demo_drones, list(connect), network_file, video_fps, speedup, schedule_mode, registry
+        ),
     )
     try:
         runtime.start()

@@ -156,6 +156,7 @@ class VehicleTracker:
         self.param_count = 0
         self.tlog_path: str | None = None
         self.unhandled = 0
+        self.implausible = 0
         self.dirty = True
         self.snapshot_due = 0.0
         self.telemetry_due = 0.0
@@ -168,6 +169,11 @@ class VehicleTracker:
         handler = HANDLERS.get(msg._type)
         if handler is None:
             self.unhandled += 1
+            return
+        check = PLAUSIBLE.get(msg._type)
+        if check is not None and not check(msg):
+            self.implausible += 1  # never stored: a position at lat 200 or NaN misleads
+            self.dirty = True
             return
         handler(self, msg, now)
 
@@ -385,6 +391,7 @@ class VehicleTracker:
             vehicle_type=VEHICLE_TYPE_NAMES.get(self.vehicle_type, str(self.vehicle_type)),
             climb_mps=self.climb,
             wp_dist_m=self.wp_dist,
+            implausible_messages=self.implausible,
         )
 
     def tick(self, now: float, snapshot_period_s: float, telemetry_period_s: float) -> None:
@@ -426,6 +433,44 @@ class VehicleTracker:
             gps_satellites=self.gps_sats,
         )
 
+
+MIN_ALT_M, MAX_ALT_M = -1_000.0, 20_000.0
+"""Altitudes a telemetry message may report [m AMSL]: the Dead Sea shore to far above any drone."""
+MAX_SPEED_MPS = 150.0
+"""Faster than any multicopter [m/s]: a larger speed is a corrupt or forged message."""
+
+
+def _within(value: float, low: float, high: float) -> bool:
+    return math.isfinite(value) and low <= value <= high
+
+
+def _place_ok(lat_e7: int, lon_e7: int, alt_mm: int) -> bool:
+    """A WGS-84 place [degE7, degE7] at an altitude a drone can be at [mm AMSL]."""
+    return (
+        _within(lat_e7, -90e7, 90e7)
+        and _within(lon_e7, -180e7, 180e7)
+        and _within(alt_mm, MIN_ALT_M * 1e3, MAX_ALT_M * 1e3)
+    )
+
+
+PLAUSIBLE: dict[str, Callable[[object], bool]] = {
+    "GLOBAL_POSITION_INT": lambda m: (
+        _place_ok(m.lat, m.lon, m.alt)
+        and _within(m.relative_alt, MIN_ALT_M * 1e3 - MAX_ALT_M * 1e3, MAX_ALT_M * 1e3)
+    ),
+    "HOME_POSITION": lambda m: _place_ok(m.latitude, m.longitude, m.altitude),
+    "VFR_HUD": lambda m: (
+        _within(m.groundspeed, 0.0, MAX_SPEED_MPS)
+        and _within(m.climb, -MAX_SPEED_MPS, MAX_SPEED_MPS)
+    ),
+    "ATTITUDE": lambda m: all(
+        _within(a, -2 * math.pi, 2 * math.pi) for a in (m.roll, m.pitch, m.yaw)
+    ),
+    "SYS_STATUS": lambda m: -1 <= m.battery_remaining <= 100,
+    "BATTERY_STATUS": lambda m: -1 <= m.battery_remaining <= 100,
+}
+"""Physical range checks run before a message's handler; a message failing one is dropped and
+counted in ``implausible`` (the snapshot's ``implausible_messages``), never stored."""
 
 _ignore = VehicleTracker.ignore
 

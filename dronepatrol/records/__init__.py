@@ -22,8 +22,6 @@ import importlib
 from typing import Any
 
 from dronepatrol.records.telemetry import (
-    snapshot_as_dict,
-    snapshot_from_dict,
     telemetry_data,
     telemetry_event,
     track_sample,
@@ -43,8 +41,6 @@ __all__ = [
     "SortieArchive",
     "SortieNotFound",
     "register_media",
-    "snapshot_as_dict",
-    "snapshot_from_dict",
     "start_recording",
     "telemetry_data",
     "telemetry_event",

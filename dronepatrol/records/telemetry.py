@@ -14,9 +14,10 @@ flat JSON data (all optional but the position):
 
 :func:`telemetry_event` builds that event from a
 :class:`~dronepatrol.state.VehicleSnapshot` (for any other publisher: replays,
-tests, simulators); :func:`track_sample` turns one into a track row. The
-snapshot <-> dict helpers serve whoever needs a whole snapshot as JSON (the
-web app's push stream). This module is pure (no database).
+tests, simulators); :func:`track_sample` turns one into a track row. This
+flat form is the recorder's; the control app sends a whole snapshot in its
+own API shape (``dronepatrol.web.schema.vehicles.Vehicle``). This module is
+pure (no database).
 
 >>> from dronepatrol.state import Position, VehicleSnapshot
 >>> snap = VehicleSnapshot("1", armed=True, mode="AUTO", time_s=100.0,
@@ -27,62 +28,18 @@ web app's push stream). This module is pure (no database).
 >>> sample = track_sample(event)
 >>> sample["lat_deg"], sample["alt_rel_m"], sample["mode"]
 (-35.36, 30.0, 'AUTO')
->>> snapshot_from_dict(snapshot_as_dict(snap)) == snap
-True
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from dronepatrol.events import Event, EventKind
 from dronepatrol.state import (
-    Battery,
-    LandedState,
     LinkState,
-    MissionProgress,
-    Position,
     VehicleSnapshot,
 )
-
-
-def snapshot_as_dict(snapshot: VehicleSnapshot) -> dict[str, Any]:
-    """``snapshot`` as JSON-ready values (field names as in :class:`VehicleSnapshot`)."""
-    out = asdict(snapshot)
-    out["link"] = snapshot.link.value
-    out["landed_state"] = int(snapshot.landed_state)
-    out["velocity_ned_mps"] = list(snapshot.velocity_ned_mps)
-    out["attitude_deg"] = list(snapshot.attitude_deg)
-    out["statustexts"] = list(snapshot.statustexts)
-    return out
-
-
-def snapshot_from_dict(data: Mapping[str, Any]) -> VehicleSnapshot:
-    """The :class:`VehicleSnapshot` that :func:`snapshot_as_dict` gave ``data`` for.
-
-    Unknown keys are ignored (a newer link may add fields); missing ones take
-    the snapshot's defaults.
-    """
-    known = VehicleSnapshot.__dataclass_fields__
-    values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
-    if "link" in values:
-        values["link"] = LinkState(values["link"])
-    if "landed_state" in values:
-        values["landed_state"] = LandedState(int(values["landed_state"]))
-    for name in ("position", "home"):
-        if isinstance(values.get(name), Mapping):
-            values[name] = Position(**values[name])
-    if isinstance(values.get("battery"), Mapping):
-        values["battery"] = Battery(**values["battery"])
-    if isinstance(values.get("mission"), Mapping):
-        values["mission"] = MissionProgress(**values["mission"])
-    for name in ("velocity_ned_mps", "attitude_deg", "statustexts"):
-        if name in values:
-            values[name] = tuple(values[name])
-    return VehicleSnapshot(**values)
 
 
 def telemetry_data(snapshot: VehicleSnapshot) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def test_lockdown_input_is_checked(app: Flask, token_for) -> None:
     client = app.test_client()
     commander = token_for("commander")
     empty = client.post("/api/lockdown", json={"name": "gates", "points": []}, headers=commander)
-    assert empty.status_code == 400 and "non-empty" in empty.get_json()["message"]
+    assert empty.status_code == 400 and "at least 1 item" in empty.get_json()["message"]
     twice = {
         "name": "g",
         "points": [{"id": "A", "lat": 1, "lon": 1}, {"id": "A", "lat": 2, "lon": 2}],

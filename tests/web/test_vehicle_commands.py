@@ -38,7 +38,10 @@ def test_refusals_say_why(app: Flask, drone: str, token_for) -> None:
     too_high = client.post(
         url, json={"command": "takeoff", "alt_m": 500, "confirm": True}, headers=headers
     )
-    assert too_high.status_code == 400 and "between 2 and 120" in too_high.get_json()["message"]
+    assert (
+        too_high.status_code == 400
+        and "less than or equal to 120" in too_high.get_json()["message"]
+    )
     unknown = client.post(url, json={"command": "flip"}, headers=headers)
     assert unknown.status_code == 400 and "takeoff" in unknown.get_json()["message"]
     ghost = client.post("/api/vehicles/nope/commands", json={"command": "rtl"}, headers=headers)

@@ -1,0 +1,54 @@
+"""Recorded sorties: the list, one sortie's record, and the list's filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from dronepatrol.web.schema.base import Query, Reply
+
+
+class SortieFilter(Query):
+    vehicle: str | None = Field(default=None, description="only this vehicle's sorties")
+    limit: int = Field(default=200, ge=1, le=5000, description="at most this many, newest first")
+
+
+class Sortie(Reply):
+    """One sortie as listed: who flew what, when [s since the epoch], how it ended."""
+
+    id: int
+    vehicle_id: str
+    vehicle_name: str
+    plan_ref: str
+    targets: list[Any]
+    station: str
+    operator: str
+    started_s: float
+    ended_s: float | None
+    outcome: str | None
+    outcome_reason: str
+    samples: int
+    events: int
+    detections: int
+    media: int
+    status: str = Field(description="the outcome, or open while recording")
+    duration_s: float | None
+    started: str | None = Field(description="ISO 8601, UTC")
+    ended: str | None
+
+
+class Sorties(Reply):
+    sorties: list[Sortie]
+
+
+class SortieDetail(Reply):
+    """A sortie's record; ``track`` rows are [time_s, lat_deg, lon_deg, alt_rel_m]."""
+
+    sortie: Sortie
+    stats: dict[str, Any]
+    events: list[dict[str, Any]]
+    detections: list[dict[str, Any]]
+    media: list[dict[str, Any]] = Field(description="fetched from /sorties/{id}/media/{index}")
+    track_samples: int
+    track: list[list[float | None]]

@@ -1,0 +1,305 @@
+"""Vehicles: the snapshot as the API and the live stream send it, and the flight commands.
+
+:class:`Vehicle` is the one JSON shape of a
+:class:`dronepatrol.state.VehicleSnapshot` (``GET /api/vehicles`` and the
+stream's ``telemetry`` events). Each flight command is its own model, tagged
+by ``command``: its arguments, their ranges [m, m/s, deg, %] and defaults,
+and ``confirm`` for the risky ones, so ``{"command": "takeoff", "alt": 100}``
+is refused naming ``alt`` rather than climbing to the default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, RootModel
+
+from dronepatrol.registry import FleetRegistry
+from dronepatrol.state import Position as SnapshotPosition
+from dronepatrol.state import VehicleSnapshot
+from dronepatrol.web.schema.base import Reply, Request
+
+MAX_ALT_M = 120.0
+"""Highest altitude a command from the app may ask for [m above home] (open category)."""
+
+Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="latitude [deg]")]
+Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="longitude [deg]")]
+Alt = Annotated[float, Field(ge=2.0, le=MAX_ALT_M, description="altitude above home [m]")]
+Confirm = Annotated[Literal[True], Field(description="risky command: must be true")]
+
+
+class Position(Reply):
+    """WGS-84 position [deg] with altitude above mean sea level and above home [m]."""
+
+    lat: float
+    lon: float
+    alt_amsl_m: float | None
+    alt_rel_m: float | None
+
+    @classmethod
+    def of(cls, p: SnapshotPosition | None) -> Position | None:
+        if p is None:
+            return None
+        return cls(lat=p.lat_deg, lon=p.lon_deg, alt_amsl_m=p.alt_amsl_m, alt_rel_m=p.alt_rel_m)
+
+
+class Battery(Reply):
+    """Voltage [V], current [A], remaining [%], consumed [mAh]; null until reported."""
+
+    voltage_v: float | None
+    current_a: float | None
+    remaining_pct: float | None
+    consumed_mah: float | None
+
+
+class MissionProgress(Reply):
+    """Current item seq, item count, MAVLink MISSION_STATE."""
+
+    current_seq: int
+    total: int
+    state: int
+
+
+class Gps(Reply):
+    """GPS_FIX_TYPE (3 = 3D) and satellites seen."""
+
+    fix_type: int
+    satellites: int
+
+
+class Vehicle(Reply):
+    """One vehicle as the fleet panel, the map and scripts see it."""
+
+    id: str
+    name: str
+    link: Literal["connecting", "up", "lost", "closed"]
+    last_heard_s: float | None = Field(description="seconds since anything arrived")
+    armed: bool
+    mode: str = Field(description="ArduCopter mode name")
+    position: Position | None
+    home: Position | None
+    groundspeed_mps: float | None
+    heading_deg: float | None
+    battery: Battery
+    mission: MissionProgress
+    gps: Gps
+    ekf_ok: bool
+    landed_state: Literal["undefined", "on_ground", "in_air", "takeoff", "landing"]
+    airborne: bool
+    statustext: str | None = Field(description="the newest STATUSTEXT")
+    time_s: float = Field(description="when the snapshot was made [s since the epoch]")
+    known: bool = Field(
+        description="in the fleet registry (always true without one); an unknown vehicle "
+        "is shown but never commanded"
+    )
+    station: str | None = Field(description="its home station, from the fleet registry")
+    implausible_messages: int = Field(
+        description="telemetry dropped as out of physical range (lat 200, NaN), a forged "
+        "or corrupt sender's trace"
+    )
+
+    @classmethod
+    def of(cls, s: VehicleSnapshot, registry: FleetRegistry | None = None) -> Vehicle:
+        """``s`` as sent; ``registry`` (the fleet's, if any) says whether it is known."""
+        entry = registry.vehicle(s.vehicle_id) if registry is not None else None
+        return cls(
+            id=s.vehicle_id,
+            name=s.name or s.vehicle_id,
+            link=s.link.value,
+            last_heard_s=s.last_heard_s,
+            armed=s.armed,
+            mode=s.mode,
+            position=Position.of(s.position),
+            home=Position.of(s.home),
+            groundspeed_mps=s.groundspeed_mps,
+            heading_deg=s.heading_deg,
+            battery=Battery(**vars(s.battery)),
+            mission=MissionProgress(**vars(s.mission)),
+            gps=Gps(fix_type=s.gps_fix_type, satellites=s.gps_satellites),
+            ekf_ok=s.ekf_ok,
+            landed_state=s.landed_state.name.lower(),
+            airborne=s.airborne,
+            statustext=s.statustexts[-1] if s.statustexts else None,
+            time_s=s.time_s,
+            known=registry is None or entry is not None,
+            station=entry.station or None if entry is not None else None,
+            implausible_messages=s.implausible_messages,
+        )
+
+
+class Vehicles(Reply):
+    vehicles: list[Vehicle]
+
+
+class Telemetry(Reply):
+    """The ``data`` of a ``telemetry`` stream event: the vehicle's newest snapshot."""
+
+    vehicle: Vehicle
+
+
+# ---------------------------------------------------------------- commands
+
+
+class FlightCommand(Request):
+    """A command for one vehicle; ``operation`` names the fleet operation it runs."""
+
+    operation: ClassVar[str]
+    risky: ClassVar[bool] = False
+
+    def arguments(self) -> list[float]:
+        """The operation's arguments in order (every field but ``command`` and ``confirm``)."""
+        return [v for k, v in self if k not in ("command", "confirm")]
+
+
+class Arm(FlightCommand):
+    operation = "safe_arm"
+    risky = True
+    command: Literal["arm"]
+    confirm: Confirm
+
+
+class Disarm(FlightCommand):
+    operation = "disarm"
+    risky = True
+    command: Literal["disarm"]
+    confirm: Confirm
+
+
+class Takeoff(FlightCommand):
+    operation = "safe_takeoff"
+    risky = True
+    command: Literal["takeoff"]
+    alt_m: Alt = 30.0
+    confirm: Confirm
+
+
+class Start(FlightCommand):
+    operation = "start_mission"
+    risky = True
+    command: Literal["start"]
+    confirm: Confirm
+
+
+class Pause(FlightCommand):
+    operation = "pause"
+    command: Literal["pause"]
+
+
+class Resume(FlightCommand):
+    operation = "resume"
+    command: Literal["resume"]
+
+
+class Goto(FlightCommand):
+    operation = "fly_route"
+    command: Literal["goto"]
+    lat: Lat
+    lon: Lon
+    alt_m: Alt
+
+
+class Orbit(FlightCommand):
+    operation = "orbit_via"
+    command: Literal["orbit"]
+    lat: Lat
+    lon: Lon
+    alt_m: Alt
+    radius_m: Annotated[float, Field(ge=5.0, le=500.0, description="[m]")] = 50.0
+
+
+class Speed(FlightCommand):
+    operation = "change_speed"
+    command: Literal["speed"]
+    speed_mps: Annotated[float, Field(ge=0.5, le=20.0, description="[m/s]")]
+
+
+class Rtl(FlightCommand):
+    operation = "return_home"
+    command: Literal["rtl"]
+
+
+class Land(FlightCommand):
+    operation = "land"
+    risky = True
+    command: Literal["land"]
+    confirm: Confirm
+
+
+class BatterySwapped(FlightCommand):
+    """The crew swapped the pack of a powered drone: its monitor reads the new charge [%]."""
+
+    operation = "battery_swapped"
+    risky = True
+    command: Literal["battery_swapped"]
+    percentage: Annotated[float, Field(ge=0.0, le=100.0, description="[%]")] = 100.0
+    confirm: Confirm
+
+
+COMMANDS: dict[str, type[FlightCommand]] = {
+    model.model_fields["command"].annotation.__args__[0]: model  # type: ignore[union-attr]
+    for model in (
+        Arm,
+        Disarm,
+        Takeoff,
+        Start,
+        Pause,
+        Resume,
+        Goto,
+        Orbit,
+        Speed,
+        Rtl,
+        Land,
+        BatterySwapped,
+    )
+}
+"""The commands the fleet panel and scripts can send, by request name."""
+
+AnyCommand = Annotated[
+    Arm
+    | Disarm
+    | Takeoff
+    | Start
+    | Pause
+    | Resume
+    | Goto
+    | Orbit
+    | Speed
+    | Rtl
+    | Land
+    | BatterySwapped,
+    Field(discriminator="command"),
+]
+
+
+class Command(RootModel[AnyCommand]):
+    """``{"command": NAME, ...its arguments}``; risky commands need ``"confirm": true``."""
+
+    __tagged__: ClassVar[bool] = True
+    __variants__: ClassVar[dict[str, type[FlightCommand]]] = COMMANDS
+
+
+class Watch(Reply):
+    """Where the drone watches the place from: over it, or outside the no-fly zone it is in."""
+
+    lat: float = Field(description="the point flown to [deg]")
+    lon: float
+    target_lat: float = Field(description="the place watched [deg]")
+    target_lon: float
+    from_outside: bool = Field(description="held outside a no-fly zone, camera on the place")
+    zone: str | None
+    zone_name: str | None
+    distance_m: float = Field(description="from the point flown to, to the place [m]")
+    message: str = Field(description='e.g. "watching from 180 m outside the no-fly zone ..."')
+
+
+class CommandQueued(Reply):
+    request_id: str = Field(description="the command_result events' command_id")
+    vehicle: str
+    command: str
+    status: Literal["queued"]
+    route: list[list[float]] | None = Field(
+        default=None, description="the path flown round the no-fly zones, [lat, lon] corners"
+    )
+    watch: Watch | None = Field(
+        default=None, description="a goto into a no-fly zone watches the place from outside"
+    )
