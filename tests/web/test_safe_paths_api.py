@@ -81,7 +81,7 @@ def test_place_deep_in_a_no_fly_zone_is_refused_with_the_reason(
     room.dispatcher.camera_range_m = 100.0  # the substation's middle is further from outside
 
     incident = _incident(client, commander, lat, lon)
-    assert incident["watch"] is None and "proposal" not in incident
+    assert incident["watch"] is None and incident["proposal"] is None
     assert "Substation" in incident["refused"] and "100 m range" in incident["refused"]
     refused = client.post(f"/api/incidents/{incident['id']}/dispatch", headers=commander)
     assert refused.status_code == 422
