@@ -1,7 +1,9 @@
 """The planner's front door: :func:`plan_sorties` turns a patrol network into sorties.
 
 Stages, per station: targets -> pieces (coverage, line parts, point
-inspections; skipped targets with reasons) -> one tour -> sorties that fit the
+inspections; skipped targets with reasons; long pieces cut into battery-sized
+chunks) -> one tour over the targets, chunks in order inside each
+(:mod:`~dronepatrol.planning.touring`) -> sorties that fit the
 battery -> missions (items, fence, rally point) -> safety check. Pure and
 deterministic: no files, no MAVLink; the same network and profile always give
 the same plan. The CLI (``dronepatrol plan``), the web app and the scheduler
@@ -28,10 +30,10 @@ from dronepatrol.planning.safety import check_mission, fence_polygon, ring_latlo
 from dronepatrol.planning.sorties import (
     BuiltSortie,
     build_sorties,
-    order_pieces,
     split_into_sorties,
     steps_to_items,
 )
+from dronepatrol.planning.touring import order_stops
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): called as stations are planned."""
@@ -270,7 +272,7 @@ def plan_sorties(
             for tid in chosen[station.id]
         ]
         blocked_home = router.inside_blocked(station_xy)
-        pieces: list[Piece] = []
+        stops: list[list[Piece]] = []
         for plan in plans:
             if blocked_home and not plan.skipped:
                 plan.skipped = (
@@ -278,9 +280,8 @@ def plan_sorties(
                 )
             if plan.skipped:
                 continue
-            for piece in plan.pieces:
-                pieces.extend(split_piece(piece, profile, station_xy))
-        ordered, unreachable = order_pieces(station_xy, pieces, router)
+            stops += [split_piece(piece, profile, station_xy) for piece in plan.pieces]
+        ordered, unreachable = order_stops(station_xy, stops, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
         built, over_budget = build_sorties(profile, station_xy, runs, router)
         too_far = too_far + over_budget

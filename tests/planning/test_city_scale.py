@@ -1,0 +1,122 @@
+"""City scale: the planner's work grows with the targets, not with the square of the chunks,
+on a small city with the real one's traits (concave grids, a large edge grid far from its
+station, roads through no-fly zones and over the edge)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from planning_helpers import EXAMPLE, flat_plan_length_m
+from shapely.geometry import LineString
+
+from dronepatrol.geo import LocalFrame
+from dronepatrol.network import Kind, load_network, parse_network
+from dronepatrol.network.city import SMALL_HARD_CITY, CitySpec, real_city_network
+from dronepatrol.network.synthetic import city_network
+from dronepatrol.planning import load_profile, plan_sorties, touring
+from dronepatrol.planning.routing import TransitRouter
+
+
+@pytest.fixture(scope="module")
+def small_city():
+    network, issues = parse_network(real_city_network(3, SMALL_HARD_CITY))
+    assert not [i for i in issues if i.severity == "error"]
+    return network
+
+
+@pytest.fixture(scope="module")
+def small_plan(small_city):
+    return plan_sorties(small_city, load_profile())
+
+
+def test_the_generated_city_has_the_real_ones_traits() -> None:
+    data = real_city_network(seed=0)
+    assert data == real_city_network(seed=0)
+    network, issues = parse_network(data)
+    assert not [i for i in issues if i.severity == "error"]
+    spec = CitySpec()
+    frame = LocalFrame(*network.centre())
+    grids = [frame.geometry_to_xy(t.geometry) for t in network.targets if t.kind is Kind.GRID]
+    lines = [frame.geometry_to_xy(t.geometry) for t in network.targets if t.kind is Kind.LINE]
+    points = [t for t in network.targets if t.kind is Kind.POINT]
+    assert (len(grids), len(lines), len(points)) == (spec.grids, spec.lines, spec.points)
+    assert len(network.stations) == 16 and len(network.nofly) == 12
+    areas_km2 = np.array([g.area for g in grids]) / 1e6
+    assert areas_km2.sum() == pytest.approx(420, rel=0.01)  # they tile the city
+    assert areas_km2.max() > 15 and np.percentile(areas_km2, 10) < 1  # big edge, small centre
+    assert sum(g.convex_hull.area > 1.02 * g.area for g in grids) > 100
+    assert sum(line.length for line in lines) / 1000 == pytest.approx(518, rel=0.1)
+    city = shapely.union_all(grids)
+    zones = [frame.geometry_to_xy(z.geometry) for z in network.nofly]
+    assert max(shapely.minimum_bounding_radius(z) for z in zones) * 2 <= 600 + 1
+    assert sum(any(line.intersects(z) for z in zones) for line in lines) >= 10
+    assert sum(not city.buffer(1).covers(line) for line in lines) >= 10
+    assert {t.station for t in network.targets} == {s.id for s in network.stations}
+
+
+def test_every_grid_is_covered_and_nothing_enters_a_no_fly_zone(small_city, small_plan) -> None:
+    profile = load_profile()
+    frame = LocalFrame(*small_city.centre())
+    zones = [frame.geometry_to_xy(z.geometry) for z in small_city.nofly]
+    for status in small_plan.targets.values():
+        if status.coverage_frac is not None:
+            assert status.coverage_frac >= 0.99, status
+    assert small_plan.summary()["totals"]["targets_skipped"] <= 1
+    for sortie in small_plan.sorties:
+        track = frame.geometry_to_xy(LineString([(lon, lat) for lat, lon, _ in sortie.track]))
+        for zone in zones:
+            assert track.distance(zone) >= profile.nofly_margin_m - 0.5
+    assert plan_sorties(small_city, profile).summary() == small_plan.summary()
+
+
+@pytest.mark.parametrize("which", ["example", "small hard city", "generated city"])
+def test_flight_length_within_3_percent_of_one_tour_over_every_chunk(which) -> None:
+    """Touring targets rather than chunks costs at most 3 % of flight length."""
+    if which == "example":
+        network = load_network(EXAMPLE)
+    elif which == "small hard city":
+        network, _ = parse_network(real_city_network(3, SMALL_HARD_CITY))
+    else:
+        network, _ = parse_network(city_network(0))
+    profile = load_profile()
+    ours = sum(s.length_m for s in plan_sorties(network, profile).sorties)
+    reference = flat_plan_length_m(network, profile)
+    assert ours <= 1.03 * reference
+
+
+def test_distance_matrices_stay_small_when_a_station_has_many_targets(
+    small_city, small_plan, monkeypatch
+) -> None:
+    """With the dense tour capped at 6 stops, no matrix grows past 6 stops' ends, and the
+    plan still covers everything at a length close to the uncapped one."""
+    sizes: list[int] = []
+    real = TransitRouter.distances
+
+    def spy(self, points):
+        sizes.append(len(points))
+        return real(self, points)
+
+    monkeypatch.setattr(TransitRouter, "distances", spy)
+    monkeypatch.setattr(touring, "DENSE_STOPS", 6)
+    capped = plan_sorties(small_city, load_profile())
+    assert sizes and max(sizes) <= 2 * 6 + 2
+    assert len(sizes) > len(small_city.stations)  # clusters were toured one by one
+    assert {t: s.status for t, s in capped.targets.items()} == {
+        t: s.status for t, s in small_plan.targets.items()
+    }
+    length = sum(s.length_m for s in capped.sorties)
+    assert length <= 1.08 * sum(s.length_m for s in small_plan.sorties)
+
+
+def test_a_grid_cut_into_chunks_is_flown_in_one_run_of_its_chunks(small_city, small_plan) -> None:
+    """The big edge grid needs many sorties; they follow one another, not interleaved."""
+    by_grid: dict[str, list[int]] = {}
+    for k, sortie in enumerate(small_plan.sorties):
+        for tid in sortie.targets:
+            if tid.startswith("G"):
+                by_grid.setdefault(tid, []).append(k)
+    big = max(by_grid, key=lambda t: len(by_grid[t]))
+    flown = by_grid[big]
+    assert len(flown) >= 5
+    assert flown == list(range(flown[0], flown[0] + len(flown)))
