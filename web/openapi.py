@@ -293,6 +293,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "role too low",
         404: "not found",
         409: "cannot be done now (the message says why)",
+        413: "larger than a planning limit allows (the message names the limit)",
         429: "too many failed sign-ins",
     }
     return {str(code): _json(ERROR, words[code]) for code in codes}
@@ -466,7 +467,7 @@ def document() -> dict[str, Any]:
                     ),
                     "responses": {
                         "201": _json(PLAN, "the plan, with a preview track per sortie"),
-                        **_errors(400, 401, 403, 404),
+                        **_errors(400, 401, 403, 404, 413),
                     },
                 }
             },

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
 from dronepatrol.geo import distance_m
-from dronepatrol.planning import PlanningError, PlanResult, plan_sorties
+from dronepatrol.planning import PlanningError, PlanningLimitError, PlanResult, plan_sorties
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 
@@ -66,6 +66,8 @@ def create_plan() -> Any:
     stations, targets = _id_list(body, "stations"), _id_list(body, "targets")
     try:
         result = plan_sorties(room.network, station_ids=stations, target_ids=targets)
+    except PlanningLimitError as exc:
+        abort(413, description="; ".join(exc.problems))
     except PlanningError as exc:
         abort(400, description="; ".join(exc.problems))
     with _lock:

@@ -13,6 +13,7 @@ No module here imports pymavlink, OpenCV, Flask or SQLAlchemy.
 """
 
 from dronepatrol.planning.coverage import Coverage, covered_fraction, plan_coverage
+from dronepatrol.planning.limits import PlanningLimitError, PlanningLimits
 from dronepatrol.planning.ordering import solve_tour, tour_length
 from dronepatrol.planning.planner import (
     PlanningError,
@@ -36,6 +37,8 @@ __all__ = [
     "DroneProfile",
     "PlanResult",
     "PlanningError",
+    "PlanningLimitError",
+    "PlanningLimits",
     "ProfileError",
     "Sortie",
     "TargetStatus",

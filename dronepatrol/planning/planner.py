@@ -23,6 +23,8 @@ import shapely
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station
+from dronepatrol.planning.errors import PlanningError
+from dronepatrol.planning.limits import PlanningLimits, check_limits
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
@@ -37,14 +39,6 @@ from dronepatrol.planning.touring import order_stops
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): called as stations are planned."""
-
-
-class PlanningError(ValueError):
-    """Planning failed; ``problems`` lists every reason (unknown ids, unsafe missions)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("planning failed:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -227,6 +221,7 @@ def plan_sorties(
     station_ids: Iterable[str] | None = None,
     target_ids: Iterable[str] | None = None,
     progress: Progress | None = None,
+    limits: PlanningLimits | None = None,
 ) -> PlanResult:
     """Plan safe sorties over a patrol network.
 
@@ -236,6 +231,7 @@ def plan_sorties(
         station_ids: plan only these stations (default: every station).
         target_ids: plan only these targets (default: every target of the stations).
         progress: called with (station id, stations done, stations in all).
+        limits: the largest request planned (default :class:`PlanningLimits`'s defaults).
 
     Returns:
         The sorties, station by station, and the status of every target asked for
@@ -244,6 +240,8 @@ def plan_sorties(
     Raises:
         PlanningError: unknown station or target ids, or a mission that fails the
             safety check (the message lists every problem).
+        PlanningLimitError: (a PlanningError) the request goes past a limit; raised
+            before any planning work.
     """
     from dronepatrol.planning.profile import load_profile
 
@@ -251,6 +249,9 @@ def plan_sorties(
     stations, chosen = _select(network, station_ids, target_ids)
     lat0, lon0 = network.centre()
     frame = LocalFrame(lat0, lon0)
+    check_limits(
+        network, [t for s in stations for t in chosen[s.id]], limits or PlanningLimits(), frame
+    )
     zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
     router = TransitRouter([p for _, p in zones_xy], profile.nofly_margin_m)
     sorties: list[Sortie] = []

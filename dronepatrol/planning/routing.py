@@ -251,8 +251,12 @@ class AreaRouter:
         if self._adj is None:
             n = len(self.nodes)
             adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-            if n > 1:
-                i, j = np.triu_indices(n, k=1)
+            step = max(1, PAIR_BLOCK // max(n, 1))
+            for a0 in range(0, n - 1, step):
+                # nodes a0..a1-1 against every later node: about PAIR_BLOCK pairs at a time
+                a1 = min(n - 1, a0 + step)
+                i, j = np.nonzero(np.arange(a0, a1)[:, None] < np.arange(n)[None, :])
+                i = i + a0
                 lines = shapely.linestrings(np.stack([self.nodes[i], self.nodes[j]], axis=1))
                 ok = shapely.covers(self._check, lines)
                 d = np.hypot(*(self.nodes[i] - self.nodes[j]).T)
