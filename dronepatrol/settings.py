@@ -15,8 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
-from dronepatrol.patrol.revisit import DEFAULT_REVISIT_MIN, RevisitError, RevisitPolicy
-from dronepatrol.patrol.turnaround import ScheduleError, Turnaround
+from dronepatrol.network.revisit import DEFAULT_REVISIT_MIN, RevisitError, RevisitPolicy
+from dronepatrol.schedule.turnaround import ScheduleSettingError, Turnaround
 
 ENV_PREFIX = "DRONEPATROL_"
 
@@ -116,7 +116,7 @@ class Settings:
             return Turnaround(
                 "charge", charge_full_s=ground_min * 60.0, launch_min_frac=launch_pct / 100
             )
-        except ScheduleError as exc:
+        except ScheduleSettingError as exc:
             raise SettingsError(
                 f"setting battery_turnaround / launch_min_battery_pct: {exc}"
             ) from None

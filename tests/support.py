@@ -207,7 +207,7 @@ def seed_report_day(engine) -> None:
     """
     from sqlalchemy.orm import Session
 
-    from dronepatrol.store import Incident, Sortie, TargetVisit, TrackSample, Vehicle
+    from dronepatrol.database import Incident, Sortie, TargetVisit, TrackSample, VehicleRecord
 
     def at(hours: float) -> float:
         return REPORT_DAY_START_S + hours * 3600.0
@@ -216,8 +216,8 @@ def seed_report_day(engine) -> None:
     with Session(engine) as session:
         session.add_all(
             [
-                Vehicle(id="V1", name="N-1", first_seen_s=at(-48), last_seen_s=at(30)),
-                Vehicle(id="V2", name="S-1", first_seen_s=at(-48), last_seen_s=at(30)),
+                VehicleRecord(id="V1", name="N-1", first_seen_s=at(-48), last_seen_s=at(30)),
+                VehicleRecord(id="V2", name="S-1", first_seen_s=at(-48), last_seen_s=at(30)),
             ]
         )
         session.flush()

@@ -17,9 +17,10 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
-from dronepatrol.operations import IncidentBook, LargeEventBook
+from dronepatrol.database import make_engine, upgrade
+from dronepatrol.incidents import IncidentBook
+from dronepatrol.large_events import LargeEventBook
 from dronepatrol.settings import Settings
-from dronepatrol.store import make_engine, upgrade
 from dronepatrol.web.context import ControlRoom
 from dronepatrol.web.serialize import FiniteJSONProvider
 

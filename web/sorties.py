@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, send_file
 
 from dronepatrol.accounts import Role
-from dronepatrol.patrol.patrolled import Camera
+from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.planning import load_profile
 from dronepatrol.records.archive import SortieArchive, SortieNotFound
 from dronepatrol.records.export import export

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dronepatrol.accounts.passwords import hash_password, verify_password
 from dronepatrol.accounts.roles import Role
-from dronepatrol.store.account_tables import ApiToken, AuditEntry, User
+from dronepatrol.database.account_tables import ApiToken, AuditEntry, User
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
 MIN_PASSWORD_LENGTH = 8

@@ -23,7 +23,7 @@ def _service(settings: Settings) -> Iterator[AccountService]:
     An :class:`AccountError` inside becomes a usage error: exit 2 with its message.
     """
     from dronepatrol.accounts import AccountError, AccountService
-    from dronepatrol.store import upgrade
+    from dronepatrol.database import upgrade
 
     settings.ensure_dirs()
     engine = upgrade(settings)

@@ -4,7 +4,7 @@
 :mod:`dronepatrol.records.days`) out of the database and measures:
 
 * **per target** (grid, line, point): its revisit deadlines met and missed in
-  the day by the on-time rule (:mod:`dronepatrol.patrol.ontime`; the last
+  the day by the on-time rule (:mod:`dronepatrol.freshness.ontime`; the last
   visit before the day sets its first deadline, as the database knows it),
   patrols, the share of the day it was not overdue, whether it is overdue at
   the day's end, and the **coverage achieved**: the best imaged fraction of
@@ -46,11 +46,11 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from dronepatrol import geo
+from dronepatrol.database import Incident, Sortie, TargetVisit, TrackSample, VehicleRecord
+from dronepatrol.freshness.ontime import OnTime, on_time
 from dronepatrol.network import Kind, Network
-from dronepatrol.patrol.ontime import OnTime, on_time
-from dronepatrol.patrol.revisit import PRIORITY_ORDER, RevisitPolicy
+from dronepatrol.network.revisit import PRIORITY_ORDER, RevisitPolicy
 from dronepatrol.records.days import day_window, zone_name
-from dronepatrol.store import Incident, Sortie, TargetVisit, TrackSample, Vehicle
 
 UNKNOWN_STATION = ""
 """The station of a sortie or incident that no station is known for."""
@@ -263,7 +263,7 @@ def build_report(
         )
         session.expunge_all()
         sorties = _sorties(session, network, start_s, as_of)
-        names = dict(session.execute(select(Vehicle.id, Vehicle.name)).all())
+        names = dict(session.execute(select(VehicleRecord.id, VehicleRecord.name)).all())
 
     targets = [
         _target_line(t, visits.get(t.id, []), last_before.get(t.id), policy, start_s, as_of)

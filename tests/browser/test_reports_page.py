@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from support import REPORT_DAY, REPORT_NETWORK, seed_report_day, served_app
 
+from dronepatrol.database import make_engine, upgrade
 from dronepatrol.settings import Settings
-from dronepatrol.store import make_engine, upgrade
 
 pytestmark = pytest.mark.browser
 

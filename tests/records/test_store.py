@@ -9,8 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from dronepatrol.settings import Settings
-from dronepatrol.store import (
+from dronepatrol.database import (
     Base,
     current_revision,
     downgrade,
@@ -19,7 +18,8 @@ from dronepatrol.store import (
     normalise_url,
     upgrade,
 )
-from dronepatrol.store.migrate import alembic_config
+from dronepatrol.database.migrate import alembic_config
+from dronepatrol.settings import Settings
 
 TABLES = {"vehicles", "sorties", "track_samples", "events", "detections", "media"}
 
