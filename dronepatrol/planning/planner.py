@@ -12,6 +12,7 @@ all call this function.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -215,6 +216,19 @@ def _select(
     return stations, chosen
 
 
+@functools.lru_cache(maxsize=8)
+def _frame(lat0_deg: float, lon0_deg: float) -> LocalFrame:
+    """The local frame of a network centre, built once (a projection takes tens of ms)."""
+    return LocalFrame(lat0_deg, lon0_deg)
+
+
+@functools.lru_cache(maxsize=4)
+def _router(zones_wkb: tuple[bytes, ...], margin_m: float) -> TransitRouter:
+    """The transit graph around these no-fly zones, built once: the scheduler plans the
+    same network again and again. Callers take :meth:`TransitRouter.with_empty_cache`."""
+    return TransitRouter([shapely.from_wkb(z) for z in zones_wkb], margin_m)
+
+
 def plan_sorties(
     network: Network,
     profile: DroneProfile | None = None,
@@ -247,13 +261,13 @@ def plan_sorties(
 
     profile = profile or load_profile()
     stations, chosen = _select(network, station_ids, target_ids)
-    lat0, lon0 = network.centre()
-    frame = LocalFrame(lat0, lon0)
+    frame = _frame(*network.centre())
     check_limits(
         network, [t for s in stations for t in chosen[s.id]], limits or PlanningLimits(), frame
     )
     zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
-    router = TransitRouter([p for _, p in zones_xy], profile.nofly_margin_m)
+    zones_key = tuple(shapely.to_wkb(p) for _, p in zones_xy)
+    router = _router(zones_key, profile.nofly_margin_m).with_empty_cache()
     sorties: list[Sortie] = []
     statuses: dict[str, TargetStatus] = {}
     problems: list[str] = []
@@ -281,7 +295,7 @@ def plan_sorties(
                 )
             if plan.skipped:
                 continue
-            stops += [split_piece(piece, profile, station_xy) for piece in plan.pieces]
+            stops += [split_piece(piece, profile, station_xy, router) for piece in plan.pieces]
         ordered, unreachable = order_stops(station_xy, stops, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
         built, over_budget = build_sorties(profile, station_xy, runs, router)

@@ -20,6 +20,7 @@ Coordinates are local metres (x east, y north); see :class:`dronepatrol.geo.Loca
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 
@@ -85,15 +86,24 @@ class TransitRouter:
         self._tables: list[tuple[dict[XY, int], np.ndarray]] = []
         self._all_pairs()
 
+    def with_empty_cache(self) -> TransitRouter:
+        """A router sharing this one's graph and corner-to-corner paths (read only after
+        construction), with caches of its own: one planning run's lengths never leak
+        into another's."""
+        twin = copy.copy(self)
+        twin._lengths = {}
+        twin._tables = []
+        return twin
+
     def length(self, a: XY, b: XY) -> float:
         """Length [m] of the shortest clear path from a to b (inf when there is none), cached."""
-        found = self._lengths.get((a, b))
-        if found is not None:
-            return found
-        for index, dist in reversed(self._tables):
+        for index, dist in self._tables:
             i, j = index.get(a), index.get(b)
             if i is not None and j is not None:
                 return float(dist[i, j])
+        found = self._lengths.get((a, b))
+        if found is not None:
+            return found
         route = self.path(a, b)
         found = path_length(route) if route is not None else math.inf
         self._lengths[(a, b)] = found

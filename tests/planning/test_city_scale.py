@@ -4,6 +4,8 @@ station, roads through no-fly zones and over the edge)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -120,3 +122,23 @@ def test_a_grid_cut_into_chunks_is_flown_in_one_run_of_its_chunks(small_city, sm
     flown = by_grid[big]
     assert len(flown) >= 5
     assert flown == list(range(flown[0], flown[0] + len(flown)))
+
+
+def test_a_far_line_is_cut_into_chunks_as_long_as_the_battery_allows() -> None:
+    """Where the straight line home is clear, chunks are sized on it, not on a detour
+    allowance: a line near the edge of the battery's reach gets fewer, longer chunks."""
+    from dronepatrol.planning.pieces import Piece, split_piece
+
+    profile = load_profile()
+    far = Piece("L1", Kind.LINE, ((5200.0, -1000.0), (5200.0, 1000.0)), 60.0)
+    clear_router = TransitRouter([], profile.nofly_margin_m)
+    exact = split_piece(far, profile, (0.0, 0.0), clear_router)
+    allowance = split_piece(far, profile, (0.0, 0.0))
+    assert len(exact) == 1 and len(allowance) >= 10  # one sortie, not a dozen slivers
+    for chunks in (exact, allowance):
+        assert sum(c.length_m for c in chunks) == pytest.approx(far.length_m, abs=1.0)
+        assert all(a.exit == b.entry for a, b in itertools.pairwise(chunks))
+    # a zone across every straight line home brings the allowance back
+    wall = shapely.geometry.box(2000, -4000, 2100, 4000)
+    blocked = split_piece(far, profile, (0.0, 0.0), TransitRouter([wall], 25.0))
+    assert [c.points for c in blocked] == [c.points for c in allowance]
