@@ -142,3 +142,74 @@ def test_a_far_line_is_cut_into_chunks_as_long_as_the_battery_allows() -> None:
     wall = shapely.geometry.box(2000, -4000, 2100, 4000)
     blocked = split_piece(far, profile, (0.0, 0.0), TransitRouter([wall], 25.0))
     assert [c.points for c in blocked] == [c.points for c in allowance]
+
+
+ORBIT_AT_THE_END_OF_A_LONG_SORTIE = [
+    (6989.01, 2105.71),
+    (6989.01, 2105.71),
+    (6441.88, 3051.53),
+    (5894.75, 3997.34),
+    (6231.81, 2624.87),
+    (6568.87, 1252.4),
+    (6568.87, 1252.4),
+    (7033.16, 636.62),
+    (7497.44, 20.84),
+    (7243.22, 1063.28),
+    (6989.01, 2105.71),
+    (6989.01, 2105.71),
+    (6989.01, 2105.71),
+    (6989.01, 2105.71),
+    (8640.94, -725.4),
+    (10292.88, -3556.52),
+    (8640.94, -725.4),
+    (6989.01, 2105.71),
+    (6989.01, 2105.71),
+    (6608.87, 1252.4),
+    (6608.11, 1244.6),
+    (6605.83, 1237.1),
+    (6602.13, 1230.18),
+    (6597.16, 1224.12),
+    (6591.1, 1219.14),
+    (6584.18, 1215.45),
+    (6576.68, 1213.17),
+    (6568.87, 1212.4),
+    (6561.07, 1213.17),
+    (6553.57, 1215.45),
+    (6546.65, 1219.14),
+    (6540.59, 1224.12),
+    (6535.62, 1230.18),
+    (6531.92, 1237.1),
+    (6529.64, 1244.6),
+    (6528.87, 1252.4),
+    (6529.64, 1260.21),
+    (6531.92, 1267.71),
+    (6535.62, 1274.63),
+    (6540.59, 1280.69),
+    (6546.65, 1285.66),
+    (6553.57, 1289.36),
+    (6561.07, 1291.63),
+    (6568.87, 1292.4),
+    (6576.68, 1291.63),
+    (6584.18, 1289.36),
+    (6591.1, 1285.66),
+    (6597.16, 1280.69),
+    (6602.13, 1274.63),
+    (6605.83, 1267.71),
+    (6608.11, 1260.21),
+    (6608.87, 1252.4),
+]
+"""Track positions of a sortie planned over the generated city (to 1 cm): a long, thin
+spread with an orbit circle at one end, repeats included (the station, the orbit's centre),
+whose hull GEOS got wrong (non-convex, too small)."""
+
+
+def test_the_fence_holds_every_leg_between_the_positions_it_was_built_on() -> None:
+    from dronepatrol.planning.safety import convex_hull, fence_polygon
+
+    pts = np.array(ORBIT_AT_THE_END_OF_A_LONG_SORTIE)
+    hull = convex_hull(pts)
+    legs = [LineString([a, b]) for a, b in itertools.combinations(pts.tolist(), 2)]
+    assert all(hull.buffer(1e-6).covers(leg) for leg in legs)
+    fence = fence_polygon(pts, 150.0)
+    assert all(fence.covers(leg) for leg in legs)
+    assert fence.covers(hull.buffer(0.9 * 150.0, quad_segs=2))
