@@ -12,8 +12,11 @@ all call this function.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +26,7 @@ import shapely
 
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
-from dronepatrol.network.model import Kind, Network, Station
+from dronepatrol.network.model import Kind, Network, Station, Target
 from dronepatrol.planning.errors import PlanningError
 from dronepatrol.planning.limits import PlanningLimits, check_limits
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
@@ -229,6 +232,39 @@ def _router(zones_wkb: tuple[bytes, ...], margin_m: float) -> TransitRouter:
     return TransitRouter([shapely.from_wkb(z) for z in zones_wkb], margin_m)
 
 
+TARGET_PLANS_KEPT = 4096
+"""Targets whose pieces (coverage lanes, line parts) are kept between planning runs."""
+
+_target_plans: OrderedDict[tuple, TargetPlan] = OrderedDict()
+_target_plans_lock = threading.Lock()
+
+
+def _target_plan(
+    target: Target,
+    frame: LocalFrame,
+    profile: DroneProfile,
+    router: TransitRouter,
+    zones_xy: list,
+    zones_key: tuple,
+) -> TargetPlan:
+    """:func:`build_target`, remembered: the scheduler plans the same targets again and
+    again in different company, and a grid's coverage is the costly part. The key holds
+    everything the pieces depend on; callers get their own copy to change."""
+    key = (target, frame.lat0_deg, frame.lon0_deg, profile, zones_key)
+    with _target_plans_lock:
+        plan = _target_plans.get(key)
+        if plan is not None:
+            _target_plans.move_to_end(key)
+    if plan is None:
+        geometry = frame.geometry_to_xy(target.geometry)
+        plan = build_target(target, geometry, profile, router, zones_xy)
+        with _target_plans_lock:
+            _target_plans[key] = plan
+            while len(_target_plans) > TARGET_PLANS_KEPT:
+                _target_plans.popitem(last=False)
+    return dataclasses.replace(plan, pieces=list(plan.pieces), notes=list(plan.notes))
+
+
 def plan_sorties(
     network: Network,
     profile: DroneProfile | None = None,
@@ -268,6 +304,7 @@ def plan_sorties(
     zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
     zones_key = tuple(shapely.to_wkb(p) for _, p in zones_xy)
     router = _router(zones_key, profile.nofly_margin_m).with_empty_cache()
+    zones_key = (*zones_key, *(z.id for z, _ in zones_xy))
     sorties: list[Sortie] = []
     statuses: dict[str, TargetStatus] = {}
     problems: list[str] = []
@@ -277,13 +314,7 @@ def plan_sorties(
         sx, sy = frame.to_xy(station.lon_deg, station.lat_deg)
         station_xy = (float(sx), float(sy))
         plans = [
-            build_target(
-                network.target(tid),
-                frame.geometry_to_xy(network.target(tid).geometry),
-                profile,
-                router,
-                zones_xy,
-            )
+            _target_plan(network.target(tid), frame, profile, router, zones_xy, zones_key)
             for tid in chosen[station.id]
         ]
         blocked_home = router.inside_blocked(station_xy)
