@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.network.model import Kind, NoFlyZone, Target
 from dronepatrol.planning.coverage import covered_fraction, plan_coverage
-from dronepatrol.planning.flight import FlightCost, hop_estimate
+from dronepatrol.planning.flight import FlightCost, hop_energy_s
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import XY, TransitRouter, path_length
 
@@ -287,20 +287,23 @@ def split_piece(
         for m in range(1, steps + 1):
             q = (a[0] + (b[0] - a[0]) * m / steps, a[1] + (b[1] - a[1]) * m / steps)
             walk.append((a if m == 1 else None, m == steps, q))
-    every = list(pts) + [q for _, _, q in walk]
+    every = list(dict.fromkeys([*pts, *(q for _, _, q in walk)]))
+    xy = np.asarray(every, dtype=float)
+    straight = np.hypot(xy[:, 0] - station_xy[0], xy[:, 1] - station_xy[1])
     if router is not None:
-        clear = router.clear_from(station_xy, np.asarray(every, dtype=float))
-        factor = {p: 1.0 if ok else DETOUR for p, ok in zip(every, clear.tolist(), strict=True)}
+        straight = np.where(router.clear_from(station_xy, xy), straight, straight * DETOUR)
     else:
-        factor = dict.fromkeys(every, DETOUR)
+        straight = straight * DETOUR
+    # energy of the hop out to each position and of the hop home from it [s of hover]
+    out_s = hop_energy_s(profile, straight, transit, piece.alt_m).tolist()
+    home_s = hop_energy_s(profile, straight, piece.alt_m, transit).tolist()
+    ends = FlightCost(profile)
+    ends.leg(0.0, transit)
+    ends.leg(0.0, -transit)
+    index = {p: k for k, p in enumerate(every)}
 
     def trip_s(start: XY, end: XY) -> float:
-        cost = FlightCost(profile)
-        cost.leg(0.0, transit)
-        hop_estimate(cost, math.dist(station_xy, start) * factor[start], transit, piece.alt_m)
-        hop_estimate(cost, math.dist(end, station_xy) * factor[end], piece.alt_m, transit)
-        cost.leg(0.0, -transit)
-        return cost.energy_s
+        return ends.energy_s + out_s[index[start]] + home_s[index[end]]
 
     moving, _ = piece.time_on_target(profile)
     if trip_s(piece.entry, piece.exit) + moving * ratio <= limit_s:
