@@ -165,6 +165,7 @@ class DayResult:
     scheduler_calls: int
     planner_calls: int
     wall_s: float
+    cpu_s: float = 0.0
     pass_ms: list[float] = field(default_factory=list)
     """Wall time of each scheduler pass that looked at a drone [ms]."""
     peak_rss_mib: float = 0.0
@@ -187,6 +188,7 @@ def simulate_day(
 ) -> DayResult:
     """One simulated day with ``drones_per_station`` drones at every station."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     turnaround = turnaround or Turnaround()
     policy = RevisitPolicy()
     model = ResponseModel(cruise_speed_mps=response_speed_mps)
@@ -378,6 +380,7 @@ def simulate_day(
         scheduler_calls=scheduler_calls,
         planner_calls=planner_calls,
         wall_s=time.perf_counter() - started,
+        cpu_s=time.process_time() - cpu_started,
         pass_ms=pass_ms,
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
@@ -417,7 +420,8 @@ def _print(result: DayResult) -> None:
     print(
         f"   flight hours {result.flight_hours:.1f}, sorties {result.sorties}, "
         f"battery cycles {result.battery_cycles}; planner runs {result.planner_calls} "
-        f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s"
+        f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s wall, "
+        f"{result.cpu_s:.1f} s CPU"
     )
     passes = pass_figures(result)
     print(
@@ -540,6 +544,7 @@ def main() -> None:
                         "sorties": r.sorties,
                         "battery_cycles": r.battery_cycles,
                         "wall_s": round(r.wall_s, 1),
+                        "cpu_s": round(r.cpu_s, 1),
                         "scheduler_pass": pass_figures(r),
                         "peak_rss_mib": round(r.peak_rss_mib, 1),
                     }
