@@ -10,7 +10,7 @@ that stay clear.
   between corners are computed once (Floyd-Warshall over the few corners of
   the zones), so each query is a small min-plus product; lengths are cached.
   :meth:`TransitRouter.path` is the function to route one path between two
-  points around the no-fly zones (incident dispatch uses it);
+  points around the no-fly zones (for incident dispatch as well as planning);
   :meth:`TransitRouter.distances` works through its pairs in bounded blocks.
 * :class:`AreaRouter` keeps inside a grid's flyable area: the connecting legs
   between survey lanes when a straight leg would cut a corner or a hole.
