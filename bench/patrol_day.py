@@ -158,6 +158,7 @@ class DayResult:
     answered: int
     on_scene_median_s: float | None
     on_scene_p95_s: float | None
+    station_on_scene_median_s: dict[str, float | None]
     flight_hours: float
     sorties: int
     battery_cycles: int
@@ -225,7 +226,11 @@ def simulate_day(
         arrivals.append(t)
     incidents = [(a, *_incident_place(rng, network, incident_radius_m)) for a in arrivals]
     waiting: list[tuple[float, float, float]] = []
-    on_scene: list[tuple[float, float]] = []  # (created, on-scene delay [s]) in the day
+    on_scene: list[tuple[float, float, str]] = []  # (created, on-scene delay [s], station)
+
+    def nearest_station(lat: float, lon: float) -> str:
+        return min(network.stations, key=lambda s: distance_m(lat, lon, s.lat_deg, s.lon_deg)).id
+
     scheduler_calls = 0
     pass_ms: list[float] = []
 
@@ -285,7 +290,7 @@ def simulate_day(
         )
         drone.incident_flights += 1
         if created >= day_start:
-            on_scene.append((created, arrive - created))
+            on_scene.append((created, arrive - created, nearest_station(lat, lon)))
         return True
 
     now = 0.0
@@ -360,7 +365,10 @@ def simulate_day(
         by_priority[str(target.priority)].append(record)
         if str(target.priority) == "key":
             by_station_key[target.station].append(record)
-    delays = [d for _, d in on_scene]
+    delays = [d for _, d, _ in on_scene]
+    by_station_delays: dict[str, list[float]] = {s.id: [] for s in network.stations}
+    for _, delay, station_id in on_scene:
+        by_station_delays[station_id].append(delay)
     return DayResult(
         drones_per_station=drones_per_station,
         on_time={p: pooled_rate(r) for p, r in by_priority.items()},
@@ -373,6 +381,9 @@ def simulate_day(
         answered=len(delays),
         on_scene_median_s=statistics.median(delays) if delays else None,
         on_scene_p95_s=float(np.percentile(delays, 95, method="linear")) if delays else None,
+        station_on_scene_median_s={
+            s: statistics.median(d) if d else None for s, d in by_station_delays.items()
+        },
         flight_hours=sum(d.flight_s for d in drones) / 3600.0,
         sorties=sum(d.sorties for d in drones),
         battery_cycles=sum(d.sorties + d.incident_flights for d in drones),
@@ -425,7 +436,8 @@ def _print(result: DayResult) -> None:
     )
     passes = pass_figures(result)
     print(
-        f"   scheduler pass over {result.drones_per_station} x stations drones: median "
+        f"   scheduler pass over "
+        f"{result.drones_per_station * len(result.station_key_on_time)} drones: median "
         f"{passes['median_ms']} ms, p95 {passes['p95_ms']} ms, worst {passes['max_ms']} ms "
         f"(planner runs included); peak memory {result.peak_rss_mib:.0f} MiB"
     )
@@ -517,6 +529,20 @@ def main() -> None:
             else f"more than {results[-1].drones_per_station} per station"
         )
     )
+
+    def on_scene_ok(r: DayResult, station: str) -> bool:
+        median = r.station_on_scene_median_s.get(station)
+        return median is None or median <= 180.0
+
+    on_scene_needed = {
+        s.id: next((r.drones_per_station for r in results if on_scene_ok(r, s.id)), None)
+        for s in network.stations
+    }
+    for station, n in on_scene_needed.items():
+        print(
+            f"median on-scene <= 3 min at {station} (incidents nearest it) needs: "
+            + (f"{n} drone(s)" if n else f"more than {results[-1].drones_per_station}")
+        )
     print(
         json.dumps(
             {
@@ -526,6 +552,7 @@ def main() -> None:
                 "response_speed_mps": args.response_speed,
                 "key_fleet_needed_per_station": needed,
                 "on_scene_fleet_needed_per_station": incident_fleet,
+                "on_scene_fleet_needed_by_station": on_scene_needed,
                 "runs": [
                     {
                         "drones_per_station": r.drones_per_station,
