@@ -206,7 +206,8 @@ def main() -> None:
                 continue
             t = f["totals"]
             print(
-                f"  {station.id}: {f['wall_s']:.2f} s, {f['peak_rss_mib']:.0f} MiB peak; "
+                f"  {station.id}: {f['wall_s']:.2f} s wall, {f['cpu_s']:.2f} s CPU, "
+                f"{f['peak_rss_mib']:.0f} MiB peak; "
                 f"{t['sorties']} sorties, {t['length_m'] / 1000:.0f} km, "
                 f"min coverage {t['min_grid_coverage_frac']}"
             )
@@ -235,6 +236,7 @@ def main() -> None:
         "city_peak_rss_mib": round(city["peak_rss_mib"], 1),
         "city_error": city.get("error"),
         "station_max_wall_s": round(max(f["wall_s"] for f in ok), 3) if ok else None,
+        "station_max_cpu_s": round(max(f["cpu_s"] for f in ok), 3) if ok else None,
         "station_max_peak_rss_mib": round(max(f["peak_rss_mib"] for f in ok), 1) if ok else None,
         "stations_failed": sorted(s for s, f in stations.items() if "error" in f),
         "sorties": totals.get("sorties"),
