@@ -20,6 +20,7 @@ from dronepatrol.planning.planner import (
     PlanResult,
     Sortie,
     TargetStatus,
+    batteries_needed,
     plan_sorties,
 )
 from dronepatrol.planning.profile import (
@@ -43,6 +44,7 @@ __all__ = [
     "Sortie",
     "TargetStatus",
     "TransitRouter",
+    "batteries_needed",
     "check_mission",
     "covered_fraction",
     "default_profile_text",

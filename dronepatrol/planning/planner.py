@@ -36,6 +36,8 @@ from dronepatrol.planning.safety import check_mission, fence_polygon, ring_latlo
 from dronepatrol.planning.sorties import (
     BuiltSortie,
     build_sorties,
+    fits_estimate,
+    least_energy_frac,
     split_into_sorties,
     steps_to_items,
 )
@@ -232,6 +234,38 @@ def _router(zones_wkb: tuple[bytes, ...], margin_m: float) -> TransitRouter:
     return TransitRouter([shapely.from_wkb(z) for z in zones_wkb], margin_m)
 
 
+@dataclass(frozen=True)
+class _NetworkFrame:
+    """What every planning run over one network starts from: its local frame and its
+    no-fly zones in it (with their WKB, keying the router and the piece cache)."""
+
+    frame: LocalFrame
+    zones_xy: list
+    zones_wkb: tuple[bytes, ...]
+    zones_key: tuple
+
+
+_network_frames: OrderedDict[int, tuple[Network, _NetworkFrame]] = OrderedDict()
+
+
+def _network_frame(network: Network) -> _NetworkFrame:
+    """The network's frame and zones, computed once per network object (its bounds and
+    every zone's projection take milliseconds; the scheduler asks many times a pass)."""
+    with _target_plans_lock:
+        held = _network_frames.get(id(network))
+        if held is not None and held[0] is network:
+            return held[1]
+    frame = _frame(*network.centre())
+    zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
+    zones_wkb = tuple(shapely.to_wkb(p) for _, p in zones_xy)
+    made = _NetworkFrame(frame, zones_xy, zones_wkb, (*zones_wkb, *(z.id for z, _ in zones_xy)))
+    with _target_plans_lock:
+        _network_frames[id(network)] = (network, made)
+        while len(_network_frames) > 4:
+            _network_frames.popitem(last=False)
+    return made
+
+
 TARGET_PLANS_KEPT = 4096
 """Targets whose pieces (coverage lanes, line parts) are kept between planning runs."""
 
@@ -263,6 +297,55 @@ def _target_plan(
             while len(_target_plans) > TARGET_PLANS_KEPT:
                 _target_plans.popitem(last=False)
     return dataclasses.replace(plan, pieces=list(plan.pieces), notes=list(plan.notes))
+
+
+BATTERY_NEEDS_KEPT = 4096
+"""Targets whose battery need from their station is kept between planning runs."""
+
+_battery_needs: OrderedDict[tuple, int] = OrderedDict()
+
+
+def batteries_needed(network: Network, profile: DroneProfile, target_id: str) -> int:
+    """Sorties a target certainly needs from its own station to be patrolled whole:
+    the number of battery-sized chunks its pieces are cut into when even the least a
+    sortie flying all of them could use (:func:`least_energy_frac`) is past one battery;
+    otherwise 1 (whether it fits in company, the planner decides), and 0 when the target
+    cannot be flown at all (inside a no-fly zone, or its station is).
+
+    The scheduler asks this before planning a target among others, so that a grid far
+    too large for one battery is not planned again and again only to be found so.
+    Remembered per target, keyed as its pieces are, with the station's position.
+    """
+    target = network.target(target_id)
+    station = network.station(target.station)
+    held = _network_frame(network)
+    frame, zones_xy, zones_wkb, zones_key = (
+        held.frame,
+        held.zones_xy,
+        held.zones_wkb,
+        held.zones_key,
+    )
+    sx, sy = frame.to_xy(station.lon_deg, station.lat_deg)
+    station_xy = (float(sx), float(sy))
+    key = (target, frame.lat0_deg, frame.lon0_deg, profile, zones_key, station_xy)
+    with _target_plans_lock:
+        need = _battery_needs.get(key)
+        if need is not None:
+            _battery_needs.move_to_end(key)
+            return need
+    router = _router(zones_wkb, profile.nofly_margin_m).with_empty_cache()
+    plan = _target_plan(target, frame, profile, router, zones_xy, zones_key)
+    if plan.skipped or router.inside_blocked(station_xy):
+        need = 0
+    else:
+        chunks = [c for p in plan.pieces for c in split_piece(p, profile, station_xy, router)]
+        one = fits_estimate(profile, least_energy_frac(profile, station_xy, chunks))
+        need = 1 if one or len(chunks) < 2 else len(chunks)
+    with _target_plans_lock:
+        _battery_needs[key] = need
+        while len(_battery_needs) > BATTERY_NEEDS_KEPT:
+            _battery_needs.popitem(last=False)
+    return need
 
 
 def plan_sorties(
@@ -297,14 +380,12 @@ def plan_sorties(
 
     profile = profile or load_profile()
     stations, chosen = _select(network, station_ids, target_ids)
-    frame = _frame(*network.centre())
+    held = _network_frame(network)
+    frame, zones_xy, zones_key = held.frame, held.zones_xy, held.zones_key
     check_limits(
         network, [t for s in stations for t in chosen[s.id]], limits or PlanningLimits(), frame
     )
-    zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
-    zones_key = tuple(shapely.to_wkb(p) for _, p in zones_xy)
-    router = _router(zones_key, profile.nofly_margin_m).with_empty_cache()
-    zones_key = (*zones_key, *(z.id for z, _ in zones_xy))
+    router = _router(held.zones_wkb, profile.nofly_margin_m).with_empty_cache()
     sorties: list[Sortie] = []
     statuses: dict[str, TargetStatus] = {}
     problems: list[str] = []

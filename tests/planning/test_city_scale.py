@@ -16,7 +16,7 @@ from dronepatrol.geo import LocalFrame
 from dronepatrol.network import Kind, load_network, parse_network
 from dronepatrol.network.city import SMALL_HARD_CITY, CitySpec, real_city_network
 from dronepatrol.network.synthetic import city_network
-from dronepatrol.planning import load_profile, plan_sorties, touring
+from dronepatrol.planning import batteries_needed, load_profile, plan_sorties, touring
 from dronepatrol.planning.routing import TransitRouter
 
 
@@ -213,3 +213,21 @@ def test_the_fence_holds_every_leg_between_the_positions_it_was_built_on() -> No
     fence = fence_polygon(pts, 150.0)
     assert all(fence.covers(leg) for leg in legs)
     assert fence.covers(hull.buffer(0.9 * 150.0, quad_segs=2))
+
+
+def test_a_target_said_to_need_several_batteries_is_never_flown_whole_in_one(
+    small_city, small_plan
+) -> None:
+    # the whole city planned at once is the company every target can be in: each target
+    # said to need several sorties is cut over several there, and planned alone too
+    profile = load_profile()
+    several = [t for t in small_city.targets if batteries_needed(small_city, profile, t.id) >= 2]
+    assert several, "the small city has a grid too large for one battery"
+    for target in several:
+        assert len(small_plan.targets[target.id].sorties) >= 2, target.id
+        alone = plan_sorties(small_city, profile, [target.station], [target.id])
+        assert len(alone.targets[target.id].sorties) >= 2, target.id
+    # and a target planned whole in one sortie is never said to need more
+    for tid, status in small_plan.targets.items():
+        if status.status == "planned" and len(status.sorties) == 1:
+            assert batteries_needed(small_city, profile, tid) == 1, tid
