@@ -25,7 +25,17 @@ start from a city never patrolled. Prints one block per fleet size tried,
 then the smallest fleet per station that meets the goals (key on-time >= 95 %,
 median on-scene <= 3 min), then one JSON line with every figure.
 
-Usage: python bench/patrol_day.py [--drones 1,2,3] [--network FILE] [--seed N]
+Each run also reports how long one scheduler pass takes (every drone looked at
+in one simulation step, planner runs included, CPU time; goal <= 200 ms for 48 drones)
+and the process's peak resident memory.
+
+The whole city: ``--city`` plans the generated real-shaped city
+(:func:`dronepatrol.network.city.real_city_network`: 129 grids, 105 lines,
+677 points, 16 stations), e.g.
+``python bench/patrol_day.py --city --drones 3 --incidents-per-hour 20``
+(goal: a 24 h day with 48 drones in <= 5 min wall, <= 2 GiB).
+
+Usage: python bench/patrol_day.py [--drones 1,2,3] [--network FILE | --city] [--seed N]
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import json
 import math
 import os
 import random
+import resource
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -50,11 +61,13 @@ from shapely.geometry import Point
 from dronepatrol.dispatch.choice import propose_dispatch
 from dronepatrol.freshness.ontime import on_time, pooled_rate
 from dronepatrol.geo import distance_m, offset
-from dronepatrol.network import Network, load_network
+from dronepatrol.network import Network, load_network, parse_network
+from dronepatrol.network.city import real_city_network
 from dronepatrol.network.revisit import PRIORITY_ORDER, RevisitPolicy, freshness
 from dronepatrol.planning import DroneProfile, PlanResult, load_profile, plan_sorties
 from dronepatrol.responders import Responder, ResponderState, ResponseModel
 from dronepatrol.schedule.choice import Turnaround, propose_sortie
+from dronepatrol.schedule.scheduler import PLAN_BUDGET_S
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "missions" / "canberra-sitl.geojson"
 STEP_S = 15.0
@@ -146,6 +159,7 @@ class DayResult:
     answered: int
     on_scene_median_s: float | None
     on_scene_p95_s: float | None
+    station_on_scene_median_s: dict[str, float | None]
     flight_hours: float
     sorties: int
     battery_cycles: int
@@ -153,6 +167,13 @@ class DayResult:
     scheduler_calls: int
     planner_calls: int
     wall_s: float
+    cpu_s: float = 0.0
+    pass_ms: list[float] = field(default_factory=list)
+    """CPU time of each scheduler pass that looked at a drone [ms] (CPU, not wall: the
+    machine may be shared; one pass runs on one core)."""
+    deferrals: int = 0
+    """Idle drones left to the next pass because the pass's planning budget was spent."""
+    peak_rss_mib: float = 0.0
 
 
 def simulate_day(
@@ -169,9 +190,11 @@ def simulate_day(
     horizon_s: float = 1800.0,
     response_speed_mps: float = 15.0,
     seed: int = 1,
+    plan_budget_s: float = PLAN_BUDGET_S,
 ) -> DayResult:
     """One simulated day with ``drones_per_station`` drones at every station."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     turnaround = turnaround or Turnaround()
     policy = RevisitPolicy()
     model = ResponseModel(cruise_speed_mps=response_speed_mps)
@@ -208,8 +231,13 @@ def simulate_day(
         arrivals.append(t)
     incidents = [(a, *_incident_place(rng, network, incident_radius_m)) for a in arrivals]
     waiting: list[tuple[float, float, float]] = []
-    on_scene: list[tuple[float, float]] = []  # (created, on-scene delay [s]) in the day
+    on_scene: list[tuple[float, float, str]] = []  # (created, on-scene delay [s], station)
+
+    def nearest_station(lat: float, lon: float) -> str:
+        return min(network.stations, key=lambda s: distance_m(lat, lon, s.lat_deg, s.lon_deg)).id
+
     scheduler_calls = 0
+    pass_ms: list[float] = []
 
     def land(drone: Drone, at_s: float) -> None:
         drone.flight_s += drone.flight.end_s - drone.flight.start_s
@@ -267,11 +295,13 @@ def simulate_day(
         )
         drone.incident_flights += 1
         if created >= day_start:
-            on_scene.append((created, arrive - created))
+            on_scene.append((created, arrive - created, nearest_station(lat, lon)))
         return True
 
     now = 0.0
     next_incident = 0
+    deferred: set[str] = set()
+    deferrals = 0
     while now < end_s:
         for drone in drones:
             if drone.flight is not None and drone.flight.end_s <= now:
@@ -280,6 +310,7 @@ def simulate_day(
             waiting.append(incidents[next_incident])
             next_incident += 1
         waiting = [w for w in waiting if not dispatch(*w, now)]
+        pass_started = time.process_time()  # a pass: freshness, then every idle drone
         states = freshness(
             targets,
             {
@@ -290,9 +321,21 @@ def simulate_day(
             now,
             policy,
         )
-        for drone in drones:
+        looked = False
+        # as the scheduler: planning stops when the pass's budget is spent; drones left
+        # over go first in the next pass
+        order = [d for d in drones if d.id in deferred] + [
+            d for d in drones if d.id not in deferred
+        ]
+        deferred = set()
+        for drone in order:
             if drone.flight is not None or drone.ready_s > now:
                 continue
+            if looked and time.process_time() - pass_started > plan_budget_s:
+                deferred.add(drone.id)
+                deferrals += 1
+                continue
+            looked = True
             scheduler_calls += 1
             busy = set().union(*claimed.values()) | set(unschedulable)
             choice = propose_sortie(
@@ -317,6 +360,8 @@ def simulate_day(
             claimed[drone.id] = set(done)
             for target_id, at in done.items():
                 patrols[target_id].append(at)
+        if looked:
+            pass_ms.append((time.process_time() - pass_started) * 1000.0)
         now += STEP_S
 
     by_priority: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
@@ -337,7 +382,10 @@ def simulate_day(
         by_priority[str(target.priority)].append(record)
         if str(target.priority) == "key":
             by_station_key[target.station].append(record)
-    delays = [d for _, d in on_scene]
+    delays = [d for _, d, _ in on_scene]
+    by_station_delays: dict[str, list[float]] = {s.id: [] for s in network.stations}
+    for _, delay, station_id in on_scene:
+        by_station_delays[station_id].append(delay)
     return DayResult(
         drones_per_station=drones_per_station,
         on_time={p: pooled_rate(r) for p, r in by_priority.items()},
@@ -350,6 +398,9 @@ def simulate_day(
         answered=len(delays),
         on_scene_median_s=statistics.median(delays) if delays else None,
         on_scene_p95_s=float(np.percentile(delays, 95, method="linear")) if delays else None,
+        station_on_scene_median_s={
+            s: statistics.median(d) if d else None for s, d in by_station_delays.items()
+        },
         flight_hours=sum(d.flight_s for d in drones) / 3600.0,
         sorties=sum(d.sorties for d in drones),
         battery_cycles=sum(d.sorties + d.incident_flights for d in drones),
@@ -357,7 +408,22 @@ def simulate_day(
         scheduler_calls=scheduler_calls,
         planner_calls=planner_calls,
         wall_s=time.perf_counter() - started,
+        cpu_s=time.process_time() - cpu_started,
+        pass_ms=pass_ms,
+        deferrals=deferrals,
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
+
+
+def pass_figures(result: DayResult) -> dict[str, float | None]:
+    """Median, 95th percentile and worst scheduler pass [ms]."""
+    if not result.pass_ms:
+        return {"median_ms": None, "p95_ms": None, "max_ms": None}
+    return {
+        "median_ms": round(statistics.median(result.pass_ms), 2),
+        "p95_ms": round(float(np.percentile(result.pass_ms, 95)), 2),
+        "max_ms": round(max(result.pass_ms), 2),
+    }
 
 
 def _pct(value: float | None) -> str:
@@ -383,13 +449,26 @@ def _print(result: DayResult) -> None:
     print(
         f"   flight hours {result.flight_hours:.1f}, sorties {result.sorties}, "
         f"battery cycles {result.battery_cycles}; planner runs {result.planner_calls} "
-        f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s"
+        f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s wall, "
+        f"{result.cpu_s:.1f} s CPU"
+    )
+    passes = pass_figures(result)
+    print(
+        f"   scheduler pass over "
+        f"{result.drones_per_station * len(result.station_key_on_time)} drones (CPU): median "
+        f"{passes['median_ms']} ms, p95 {passes['p95_ms']} ms, worst {passes['max_ms']} ms "
+        f"(planner runs included; {result.deferrals} drone looks left to the next pass by "
+        f"the planning budget); peak memory {result.peak_rss_mib:.0f} MiB"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--network", type=Path, default=EXAMPLE)
+    parser.add_argument(
+        "--city", action="store_true", help="the generated real-shaped city instead of --network"
+    )
+    parser.add_argument("--city-seed", type=int, default=0)
     parser.add_argument("--drones", default="1,2,3", help="drones per station to try")
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--warmup-h", type=float, default=2.0)
@@ -404,7 +483,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    network = load_network(args.network)
+    if args.city:
+        network, _ = parse_network(real_city_network(args.city_seed))
+    else:
+        network = load_network(args.network)
     profile = load_profile()
     turnaround = Turnaround(mode="swap", swap_s=args.swap_min * 60.0)
     print(
@@ -466,6 +548,20 @@ def main() -> None:
             else f"more than {results[-1].drones_per_station} per station"
         )
     )
+
+    def on_scene_ok(r: DayResult, station: str) -> bool:
+        median = r.station_on_scene_median_s.get(station)
+        return median is None or median <= 180.0
+
+    on_scene_needed = {
+        s.id: next((r.drones_per_station for r in results if on_scene_ok(r, s.id)), None)
+        for s in network.stations
+    }
+    for station, n in on_scene_needed.items():
+        print(
+            f"median on-scene <= 3 min at {station} (incidents nearest it) needs: "
+            + (f"{n} drone(s)" if n else f"more than {results[-1].drones_per_station}")
+        )
     print(
         json.dumps(
             {
@@ -475,6 +571,7 @@ def main() -> None:
                 "response_speed_mps": args.response_speed,
                 "key_fleet_needed_per_station": needed,
                 "on_scene_fleet_needed_per_station": incident_fleet,
+                "on_scene_fleet_needed_by_station": on_scene_needed,
                 "runs": [
                     {
                         "drones_per_station": r.drones_per_station,
@@ -493,6 +590,10 @@ def main() -> None:
                         "sorties": r.sorties,
                         "battery_cycles": r.battery_cycles,
                         "wall_s": round(r.wall_s, 1),
+                        "cpu_s": round(r.cpu_s, 1),
+                        "scheduler_pass": pass_figures(r),
+                        "deferrals": r.deferrals,
+                        "peak_rss_mib": round(r.peak_rss_mib, 1),
                     }
                     for r in results
                 ],

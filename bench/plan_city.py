@@ -1,24 +1,33 @@
-"""Plan the generated city-scale network (129 grids, 105 lines, 677 points) end to end.
+"""Plan the generated real-shaped city (129 concave grids, 105 lines, 677 points,
+16 stations, 12 no-fly zones over 420 km2) end to end, station by station and whole.
 
 Prints, then one JSON line with the figures:
 
-* whole-city planning time on one core, every station (goal < 3 s): wall and
-  CPU time, best of three runs (the machine may be shared);
+* each station planned alone in a fresh process: wall time and the process's
+  peak resident memory (goal: each <= 2 s);
+* the whole city in one process on one core: wall and CPU time, peak resident
+  memory (goals: <= 10 s, stretch 3 s; <= 1 GiB);
 * the lowest grid coverage_frac (goal >= 0.99);
-* waypoints and legs inside no-fly zones, checked independently of the
+* waypoints, legs and orbits inside no-fly zones, checked independently of the
   planner on the flown tracks (goal 0);
 * a 677-point tour (every point of the city, transit distances around the
   no-fly zones): our length against OR-Tools' guided local search with a
   30 s limit (goal: within 2 %).
 
-Usage: python bench/plan_city.py [--seed N] [--ortools-seconds S]
+A station that fails (for instance on a memory limit, ``--mem-limit-gib``,
+which caps each child process's address space so that a runaway plan fails
+instead of starving the machine) is reported with its error.
+
+Usage: python bench/plan_city.py [--seed N] [--ortools-seconds S] [--skip-stations]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -31,13 +40,20 @@ from shapely.geometry import Point
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Cmd
 from dronepatrol.network import Kind, parse_network
-from dronepatrol.network.synthetic import city_network
+from dronepatrol.network.city import real_city_network
 from dronepatrol.planning import load_profile, plan_sorties, solve_tour, tour_length
 from dronepatrol.planning.routing import TransitRouter
 
+GIB = 1024**3
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory [MiB] (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 
 def nofly_breaches(result, network) -> tuple[int, int]:
-    """(positions inside a no-fly zone, legs crossing one) over every sortie."""
+    """(positions inside a no-fly zone, legs or orbits crossing one) over every sortie."""
     frame = LocalFrame(*network.centre())
     zones = [frame.geometry_to_xy(z.geometry) for z in network.nofly]
     for zone in zones:
@@ -60,6 +76,46 @@ def nofly_breaches(result, network) -> tuple[int, int]:
             crossing += int(shapely.intersects(zone, legs).sum())
             crossing += sum(bool(zone.intersects(c)) for c in circles)
     return inside, crossing
+
+
+def _plan_child(network, station_ids, mem_limit_gib, out) -> None:
+    """Plan in a child process and send back figures (or the error)."""
+    if mem_limit_gib:
+        limit = int(mem_limit_gib * GIB)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        result = plan_sorties(network, load_profile(), station_ids=station_ids)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        totals = result.summary()["totals"]
+        inside, crossing = nofly_breaches(result, network)
+        out.send(
+            {
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_mib": peak_rss_mib(),
+                "totals": totals,
+                "nofly_positions": inside,
+                "nofly_legs": crossing,
+            }
+        )
+    except BaseException as exc:
+        out.send({"error": f"{type(exc).__name__}: {exc}"[:300], "peak_rss_mib": peak_rss_mib()})
+
+
+def plan_in_child(network, station_ids, mem_limit_gib: float) -> dict:
+    """Plan in a fresh forked process, so that its peak memory is its own."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_plan_child, args=(network, station_ids, mem_limit_gib, send))
+    proc.start()
+    send.close()
+    try:
+        figures = recv.recv()
+    except EOFError:
+        figures = {"error": "the planning process died (killed?)"}
+    proc.join()
+    return figures
 
 
 def ortools_tour_length(dist: np.ndarray, seconds: int) -> float | None:
@@ -88,38 +144,8 @@ def ortools_tour_length(dist: np.ndarray, seconds: int) -> float | None:
     return tour_length(dist, order)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--ortools-seconds", type=int, default=30)
-    args = parser.parse_args()
-
-    network, issues = parse_network(city_network(args.seed))
-    assert not [i for i in issues if i.severity == "error"], issues
-    profile = load_profile()
-    counts = {k.value: sum(t.kind is k for t in network.targets) for k in Kind}
-    print(
-        f"city: {counts['grid']} grids, {counts['line']} lines, {counts['point']} points, "
-        f"{len(network.nofly)} no-fly zones, {len(network.stations)} stations"
-    )
-    walls, cpus = [], []
-    for _ in range(3):
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        result = plan_sorties(network, profile)
-        walls.append(time.perf_counter() - wall0)
-        cpus.append(time.process_time() - cpu0)
-    summary = result.summary()
-    totals = summary["totals"]
-    print(
-        f"planned every station: {totals['sorties']} sorties, {totals['items']} items, "
-        f"{totals['length_m'] / 1000:.0f} km; targets {totals['targets_planned']} planned, "
-        f"{totals['targets_partial']} partial, {totals['targets_skipped']} skipped"
-    )
-    print(f"whole-city planning: {min(walls):.2f} s wall, {min(cpus):.2f} s CPU (best of 3)")
-    print(f"lowest grid coverage_frac: {totals['min_grid_coverage_frac']}")
-    inside, crossing = nofly_breaches(result, network)
-    print(f"positions in no-fly zones: {inside}; legs or orbits crossing them: {crossing}")
-
+def point_tour(network, profile, seconds: int) -> dict:
+    """Our tour of every point against OR-Tools', on transit distances around the zones."""
     frame = LocalFrame(*network.centre())
     points = [t for t in network.targets if t.kind is Kind.POINT]
     lon = np.array([t.geometry.x for t in points])
@@ -133,38 +159,95 @@ def main() -> None:
     straight = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     dist = np.where(np.isfinite(dist), dist, straight)
     t0 = time.perf_counter()
-    ours_order = solve_tour(dist)
+    ours = tour_length(dist, solve_tour(dist))
     ours_s = time.perf_counter() - t0
-    ours = tour_length(dist, ours_order)
     print(f"{len(points)}-point tour: ours {ours / 1000:.2f} km in {ours_s:.2f} s")
-    theirs = ortools_tour_length(dist, args.ortools_seconds)
+    theirs = ortools_tour_length(dist, seconds) if seconds > 0 else None
     ratio = ours / theirs if theirs else None
     if theirs:
         print(
-            f"OR-Tools guided local search ({args.ortools_seconds} s): {theirs / 1000:.2f} km; "
+            f"OR-Tools guided local search ({seconds} s): {theirs / 1000:.2f} km; "
             f"ours / OR-Tools = {ratio:.4f}"
         )
     else:
-        print("OR-Tools not installed: pip install -e '.[dev]' for the comparison")
+        print("OR-Tools comparison skipped (not installed, or --ortools-seconds 0)")
+    return {
+        "tour_points": len(points),
+        "tour_ours_m": round(ours, 1),
+        "tour_ours_s": round(ours_s, 3),
+        "tour_ortools_m": round(theirs, 1) if theirs else None,
+        "tour_ratio_vs_ortools": round(ratio, 4) if ratio else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ortools-seconds", type=int, default=30)
+    parser.add_argument("--mem-limit-gib", type=float, default=8.0)
+    parser.add_argument("--skip-stations", action="store_true", help="whole city only")
+    args = parser.parse_args()
+
+    network, issues = parse_network(real_city_network(args.seed))
+    assert not [i for i in issues if i.severity == "error"], issues
+    profile = load_profile()
+    counts = {k.value: sum(t.kind is k for t in network.targets) for k in Kind}
     print(
-        json.dumps(
-            {
-                "city_plan_wall_s": round(min(walls), 3),
-                "city_plan_cpu_s": round(min(cpus), 3),
-                "sorties": totals["sorties"],
-                "mission_items": totals["items"],
-                "targets_skipped": totals["targets_skipped"],
-                "min_grid_coverage_frac": totals["min_grid_coverage_frac"],
-                "nofly_positions": inside,
-                "nofly_legs": crossing,
-                "tour_points": len(points),
-                "tour_ours_m": round(ours, 1),
-                "tour_ours_s": round(ours_s, 3),
-                "tour_ortools_m": round(theirs, 1) if theirs else None,
-                "tour_ratio_vs_ortools": round(ratio, 4) if ratio else None,
-            }
-        )
+        f"city: {counts['grid']} grids, {counts['line']} lines, {counts['point']} points, "
+        f"{len(network.nofly)} no-fly zones, {len(network.stations)} stations"
     )
+    stations: dict[str, dict] = {}
+    if not args.skip_stations:
+        for station in network.stations:
+            f = plan_in_child(network, [station.id], args.mem_limit_gib)
+            stations[station.id] = f
+            if "error" in f:
+                print(f"  {station.id}: FAILED after {f['peak_rss_mib']:.0f} MiB: {f['error']}")
+                continue
+            t = f["totals"]
+            print(
+                f"  {station.id}: {f['wall_s']:.2f} s wall, {f['cpu_s']:.2f} s CPU, "
+                f"{f['peak_rss_mib']:.0f} MiB peak; "
+                f"{t['sorties']} sorties, {t['length_m'] / 1000:.0f} km, "
+                f"min coverage {t['min_grid_coverage_frac']}"
+            )
+    city = plan_in_child(network, None, args.mem_limit_gib)
+    if "error" in city:
+        print(f"whole city: FAILED at {city['peak_rss_mib']:.0f} MiB: {city['error']}")
+        totals: dict = {}
+    else:
+        totals = city["totals"]
+        print(
+            f"whole city: {city['wall_s']:.2f} s wall, {city['cpu_s']:.2f} s CPU, "
+            f"{city['peak_rss_mib']:.0f} MiB peak; {totals['sorties']} sorties, "
+            f"{totals['items']} items, {totals['length_m'] / 1000:.0f} km; targets "
+            f"{totals['targets_planned']} planned, {totals['targets_partial']} partial, "
+            f"{totals['targets_skipped']} skipped"
+        )
+        print(f"lowest grid coverage_frac: {totals['min_grid_coverage_frac']}")
+        print(
+            f"positions in no-fly zones: {city['nofly_positions']}; "
+            f"legs or orbits crossing them: {city['nofly_legs']}"
+        )
+    ok = [f for f in stations.values() if "error" not in f]
+    figures = {
+        "city_plan_wall_s": round(city["wall_s"], 3) if totals else None,
+        "city_plan_cpu_s": round(city["cpu_s"], 3) if totals else None,
+        "city_peak_rss_mib": round(city["peak_rss_mib"], 1),
+        "city_error": city.get("error"),
+        "station_max_wall_s": round(max(f["wall_s"] for f in ok), 3) if ok else None,
+        "station_max_cpu_s": round(max(f["cpu_s"] for f in ok), 3) if ok else None,
+        "station_max_peak_rss_mib": round(max(f["peak_rss_mib"] for f in ok), 1) if ok else None,
+        "stations_failed": sorted(s for s, f in stations.items() if "error" in f),
+        "sorties": totals.get("sorties"),
+        "length_km": round(totals["length_m"] / 1000, 1) if totals else None,
+        "targets_skipped": totals.get("targets_skipped"),
+        "min_grid_coverage_frac": totals.get("min_grid_coverage_frac"),
+        "nofly_positions": city.get("nofly_positions"),
+        "nofly_legs": city.get("nofly_legs"),
+    }
+    figures.update(point_tour(network, profile, args.ortools_seconds))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

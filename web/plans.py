@@ -19,7 +19,7 @@ from flask import abort, g
 from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
 from dronepatrol.geo import distance_m
-from dronepatrol.planning import PlanningError, PlanResult, plan_sorties
+from dronepatrol.planning import PlanningError, PlanningLimitError, PlanResult, plan_sorties
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
 from dronepatrol.web.schema.plans import MissionQueued, MissionUpload, Plan, PlanRequest
@@ -44,7 +44,7 @@ def _plan(plan_id: str, result: PlanResult) -> Plan:
     )
 
 
-@bp.post("/api/plans", responses={201: Plan, 404: Error})
+@bp.post("/api/plans", responses={201: Plan, 404: Error, 413: Error})
 @require(Role.OPERATOR)
 @validated
 def create_plan(body: PlanRequest) -> Any:
@@ -57,6 +57,8 @@ def create_plan(body: PlanRequest) -> Any:
     stations, targets = body.stations or None, body.targets or None
     try:
         result = plan_sorties(room.network, station_ids=stations, target_ids=targets)
+    except PlanningLimitError as exc:
+        abort(413, description="; ".join(exc.problems))
     except PlanningError as exc:
         abort(400, description="; ".join(exc.problems))
     with _lock:

@@ -53,6 +53,14 @@ def _split_ids(value: str | None) -> list[str] | None:
     "--print-profile`.",
 )
 @click.option(
+    "--limit",
+    "limits",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Raise or lower a planning limit, e.g. --limit max_grid_area_km2=200 (repeat for "
+    "several). Requests past a limit are refused before planning.",
+)
+@click.option(
     "--print-profile",
     is_flag=True,
     is_eager=True,
@@ -66,6 +74,7 @@ def plan(
     stations: tuple[str, ...],
     targets: str | None,
     profile_file: str | None,
+    limits: tuple[str, ...],
 ) -> None:
     """Plan waypoint missions (QGroundControl .plan and .waypoints) for a patrol NETWORK.
 
@@ -77,13 +86,23 @@ def plan(
     """
     from dronepatrol.missionfiles import plan_text, waypoints_text
     from dronepatrol.network import NetworkError, load_network
-    from dronepatrol.planning import PlanningError, ProfileError, load_profile, plan_sorties
+    from dronepatrol.planning import (
+        PlanningError,
+        PlanningLimits,
+        ProfileError,
+        load_profile,
+        plan_sorties,
+    )
 
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PlanFailed(
             f"--out {out_dir}: exists and is not an empty directory; give a new directory"
         )
+    try:
+        planning_limits = PlanningLimits().with_text(list(limits))
+    except ValueError as exc:
+        raise PlanFailed(f"--limit {exc}") from exc
     try:
         profile = load_profile(profile_file)
     except ProfileError as exc:
@@ -112,6 +131,7 @@ def plan(
                 station_ids=stations or None,
                 target_ids=_split_ids(targets),
                 progress=progress,
+                limits=planning_limits,
             )
         except PlanningError as exc:
             raise PlanFailed(f"{network_file}: {exc}") from exc

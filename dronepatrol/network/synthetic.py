@@ -6,8 +6,10 @@ corners so that their flyable area is cut), 105 lines along a road-like random
 walk, 677 points, 8 no-fly zones and 12 stations, over about 30 x 30 km.
 The same seed always gives the same network; benchmarks and tests use it.
 
-Run ``python -m dronepatrol.network.synthetic --out city.geojson [--seed N]``
-to write one.
+Run ``python -m dronepatrol.network.synthetic --out city.geojson [--seed N] [--real]``
+to write one; ``--real`` writes the harder, real-shaped city of
+:func:`dronepatrol.network.city.real_city_network` (concave merged-Voronoi grids
+up to 25 km2, 16 districts, roads through no-fly zones and over the edge).
 """
 
 from __future__ import annotations
@@ -183,8 +185,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write a generated city-scale patrol network.")
     parser.add_argument("--out", required=True, type=Path, help="GeoJSON file to write")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--real", action="store_true", help="the harder, real-shaped city (see network.city)"
+    )
     args = parser.parse_args(argv)
-    args.out.write_text(json.dumps(city_network(args.seed)) + "\n", encoding="utf-8")
+    if args.real:
+        from dronepatrol.network.city import real_city_network
+
+        data = real_city_network(args.seed)
+    else:
+        data = city_network(args.seed)
+    args.out.write_text(json.dumps(data) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
 

@@ -13,12 +13,14 @@ No module here imports pymavlink, OpenCV, Flask or SQLAlchemy.
 """
 
 from dronepatrol.planning.coverage import Coverage, covered_fraction, plan_coverage
+from dronepatrol.planning.limits import PlanningLimitError, PlanningLimits
 from dronepatrol.planning.ordering import solve_tour, tour_length
 from dronepatrol.planning.planner import (
     PlanningError,
     PlanResult,
     Sortie,
     TargetStatus,
+    batteries_needed,
     plan_sorties,
 )
 from dronepatrol.planning.profile import (
@@ -36,10 +38,13 @@ __all__ = [
     "DroneProfile",
     "PlanResult",
     "PlanningError",
+    "PlanningLimitError",
+    "PlanningLimits",
     "ProfileError",
     "Sortie",
     "TargetStatus",
     "TransitRouter",
+    "batteries_needed",
     "check_mission",
     "covered_fraction",
     "default_profile_text",

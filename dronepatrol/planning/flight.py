@@ -60,3 +60,25 @@ def hop_estimate(cost: FlightCost, distance_m: float, alt_from: float, alt_to: f
         cost.leg(distance_m / 2, alt_to - cruise)
     else:
         cost.leg(distance_m, alt_to - alt_from)
+
+
+def hop_energy_s(profile: DroneProfile, distance_m, alt_from: float, alt_to: float):
+    """Energy [s of hover] of :func:`hop_estimate` hops, for an array of distances [m]
+    at once (the same sums, vectorised)."""
+    import numpy as np
+
+    p = profile
+    d = np.asarray(distance_m, dtype=float)
+
+    def leg(horizontal: np.ndarray, climb_m: float) -> np.ndarray:
+        t_h = horizontal / p.cruise_speed_mps
+        if climb_m >= 0:
+            t_v, ratio = climb_m / p.climb_rate_mps, p.climb_power_ratio
+        else:
+            t_v, ratio = -climb_m / p.descent_rate_mps, p.descent_power_ratio
+        return np.maximum(t_h, t_v) * p.cruise_power_ratio + t_v * (ratio - p.cruise_power_ratio)
+
+    cruise = max(p.transit_altitude_m, alt_from, alt_to)
+    long = leg(d / 2, cruise - alt_from) + leg(d / 2, alt_to - cruise)
+    short = leg(d, alt_to - alt_from)
+    return np.where(d >= p.short_hop_m, long, short)

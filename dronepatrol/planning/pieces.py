@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.network.model import Kind, NoFlyZone, Target
 from dronepatrol.planning.coverage import covered_fraction, plan_coverage
-from dronepatrol.planning.flight import FlightCost, hop_estimate
+from dronepatrol.planning.flight import FlightCost, hop_energy_s
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import XY, TransitRouter, path_length
 
@@ -259,12 +259,17 @@ STEP_M = 40.0
 """Granularity of chunk cuts along a polyline [m]."""
 
 
-def split_piece(piece: Piece, profile: DroneProfile, station_xy: XY) -> list[Piece]:
+def split_piece(
+    piece: Piece, profile: DroneProfile, station_xy: XY, router: TransitRouter | None = None
+) -> list[Piece]:
     """Cut a grid or line piece into chunks that each fit one sortie from ``station_xy``.
 
     Walks the polyline in steps of STEP_M; a chunk ends where flying on would
     leave too little battery to get home (take-off, transit out to the chunk's
-    start, the chunk, transit home and landing, with DETOUR on the transits).
+    start, the chunk, transit home and landing). Transit is the straight
+    distance where ``router`` finds the straight line from the station clear, and
+    DETOUR times it elsewhere (or everywhere without a router): a far grid is then
+    cut into chunks as long as the battery allows, not into slivers.
     A piece that fits whole, or whose first step already does not fit, comes back as is.
     """
     if piece.kind is Kind.POINT:
@@ -273,41 +278,56 @@ def split_piece(piece: Piece, profile: DroneProfile, station_xy: XY) -> list[Pie
     speed, turn_s = profile.cruise_speed_mps, profile.turnaround_s
     transit = profile.transit_altitude_m
     ratio = profile.cruise_power_ratio
+    pts = piece.points
+    # every step's end, with the factor on its straight distance from the station
+    walk: list[tuple[XY | None, bool, XY]] = []  # (segment start on its first step, last?, end)
+    for k in range(1, len(pts)):
+        a, b = pts[k - 1], pts[k]
+        steps = max(1, math.ceil(math.dist(a, b) / STEP_M))
+        for m in range(1, steps + 1):
+            q = (a[0] + (b[0] - a[0]) * m / steps, a[1] + (b[1] - a[1]) * m / steps)
+            walk.append((a if m == 1 else None, m == steps, q))
+    every = list(dict.fromkeys([*pts, *(q for _, _, q in walk)]))
+    xy = np.asarray(every, dtype=float)
+    straight = np.hypot(xy[:, 0] - station_xy[0], xy[:, 1] - station_xy[1])
+    if router is not None:
+        straight = np.where(router.clear_from(station_xy, xy), straight, straight * DETOUR)
+    else:
+        straight = straight * DETOUR
+    # energy of the hop out to each position and of the hop home from it [s of hover]
+    out_s = hop_energy_s(profile, straight, transit, piece.alt_m).tolist()
+    home_s = hop_energy_s(profile, straight, piece.alt_m, transit).tolist()
+    ends = FlightCost(profile)
+    ends.leg(0.0, transit)
+    ends.leg(0.0, -transit)
+    index = {p: k for k, p in enumerate(every)}
 
     def trip_s(start: XY, end: XY) -> float:
-        cost = FlightCost(profile)
-        cost.leg(0.0, transit)
-        hop_estimate(cost, math.dist(station_xy, start) * DETOUR, transit, piece.alt_m)
-        hop_estimate(cost, math.dist(end, station_xy) * DETOUR, piece.alt_m, transit)
-        cost.leg(0.0, -transit)
-        return cost.energy_s
+        return ends.energy_s + out_s[index[start]] + home_s[index[end]]
 
     moving, _ = piece.time_on_target(profile)
     if trip_s(piece.entry, piece.exit) + moving * ratio <= limit_s:
         return [piece]
-    pts = piece.points
     chunks: list[list[XY]] = [[pts[0]]]
     used_s = 0.0
-    for k in range(1, len(pts)):
-        a, b = pts[k - 1], pts[k]
-        steps = max(1, math.ceil(math.dist(a, b) / STEP_M))
-        here = a
-        for m in range(1, steps + 1):
-            q = (a[0] + (b[0] - a[0]) * m / steps, a[1] + (b[1] - a[1]) * m / steps)
-            step_s = math.dist(here, q) / speed
-            if trip_s(chunks[-1][0], q) + (used_s + step_s) * ratio > limit_s:
-                if len(chunks[-1]) == 1 and here == chunks[-1][0]:
-                    return [piece]  # not even one step fits: too far for any chunk
-                if chunks[-1][-1] != here:
-                    chunks[-1].append(here)
-                chunks.append([here])
-                used_s = 0.0
-            used_s += step_s
-            if m == steps:
-                chunks[-1].append(q)
-            here = q
-        if piece.kind is Kind.GRID:
-            used_s += turn_s
+    here = pts[0]
+    for segment_start, last_step, q in walk:
+        if segment_start is not None:
+            here = segment_start
+        step_s = math.dist(here, q) / speed
+        if trip_s(chunks[-1][0], q) + (used_s + step_s) * ratio > limit_s:
+            if len(chunks[-1]) == 1 and here == chunks[-1][0]:
+                return [piece]  # not even one step fits: too far for any chunk
+            if chunks[-1][-1] != here:
+                chunks[-1].append(here)
+            chunks.append([here])
+            used_s = 0.0
+        used_s += step_s
+        if last_step:
+            chunks[-1].append(q)
+            if piece.kind is Kind.GRID:
+                used_s += turn_s
+        here = q
     out = []
     for k, chunk in enumerate(c for c in chunks if len(c) >= 2 and path_length(c) > 0.5):
         pts_k = tuple(chunk)

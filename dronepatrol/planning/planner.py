@@ -1,7 +1,9 @@
 """The planner's front door: :func:`plan_sorties` turns a patrol network into sorties.
 
 Stages, per station: targets -> pieces (coverage, line parts, point
-inspections; skipped targets with reasons) -> one tour -> sorties that fit the
+inspections; skipped targets with reasons; long pieces cut into battery-sized
+chunks) -> one tour over the targets, chunks in order inside each
+(:mod:`~dronepatrol.planning.touring`) -> sorties that fit the
 battery -> missions (items, fence, rally point) -> safety check. Pure and
 deterministic: no files, no MAVLink; the same network and profile always give
 the same plan. The CLI (``dronepatrol plan``), the web app and the scheduler
@@ -10,7 +12,11 @@ all call this function.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +26,10 @@ import shapely
 
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
-from dronepatrol.network.model import Kind, Network, Station
+from dronepatrol.network.model import Kind, Network, Station, Target
+from dronepatrol.planning.errors import PlanningError
 from dronepatrol.planning.geofence import station_fence
+from dronepatrol.planning.limits import PlanningLimits, check_limits
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
@@ -29,21 +37,15 @@ from dronepatrol.planning.safety import check_mission, fence_polygon
 from dronepatrol.planning.sorties import (
     BuiltSortie,
     build_sorties,
-    order_pieces,
+    fits_estimate,
+    least_energy_frac,
     split_into_sorties,
     steps_to_items,
 )
+from dronepatrol.planning.touring import order_stops
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): called as stations are planned."""
-
-
-class PlanningError(ValueError):
-    """Planning failed; ``problems`` lists every reason (unknown ids, unsafe missions)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("planning failed:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -220,12 +222,140 @@ def _select(
     return stations, chosen
 
 
+@functools.lru_cache(maxsize=8)
+def _frame(lat0_deg: float, lon0_deg: float) -> LocalFrame:
+    """The local frame of a network centre, built once (a projection takes tens of ms)."""
+    return LocalFrame(lat0_deg, lon0_deg)
+
+
+@functools.lru_cache(maxsize=4)
+def _router(zones_wkb: tuple[bytes, ...], margin_m: float) -> TransitRouter:
+    """The transit graph around these no-fly zones, built once: the scheduler plans the
+    same network again and again. Callers take :meth:`TransitRouter.with_empty_cache`."""
+    return TransitRouter([shapely.from_wkb(z) for z in zones_wkb], margin_m)
+
+
+@dataclass(frozen=True)
+class _NetworkFrame:
+    """What every planning run over one network starts from: its local frame and its
+    no-fly zones in it (with their WKB, keying the router and the piece cache)."""
+
+    frame: LocalFrame
+    zones_xy: list
+    zones_wkb: tuple[bytes, ...]
+    zones_key: tuple
+
+
+_network_frames: OrderedDict[int, tuple[Network, _NetworkFrame]] = OrderedDict()
+
+
+def _network_frame(network: Network) -> _NetworkFrame:
+    """The network's frame and zones, computed once per network object (its bounds and
+    every zone's projection take milliseconds; the scheduler asks many times a pass)."""
+    with _target_plans_lock:
+        held = _network_frames.get(id(network))
+        if held is not None and held[0] is network:
+            return held[1]
+    frame = _frame(*network.centre())
+    zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
+    zones_wkb = tuple(shapely.to_wkb(p) for _, p in zones_xy)
+    made = _NetworkFrame(frame, zones_xy, zones_wkb, (*zones_wkb, *(z.id for z, _ in zones_xy)))
+    with _target_plans_lock:
+        _network_frames[id(network)] = (network, made)
+        while len(_network_frames) > 4:
+            _network_frames.popitem(last=False)
+    return made
+
+
+TARGET_PLANS_KEPT = 4096
+"""Targets whose pieces (coverage lanes, line parts) are kept between planning runs."""
+
+_target_plans: OrderedDict[tuple, TargetPlan] = OrderedDict()
+_target_plans_lock = threading.Lock()
+
+
+def _target_plan(
+    target: Target,
+    frame: LocalFrame,
+    profile: DroneProfile,
+    router: TransitRouter,
+    zones_xy: list,
+    zones_key: tuple,
+) -> TargetPlan:
+    """:func:`build_target`, remembered: the scheduler plans the same targets again and
+    again in different company, and a grid's coverage is the costly part. The key holds
+    everything the pieces depend on; callers get their own copy to change."""
+    key = (target, frame.lat0_deg, frame.lon0_deg, profile, zones_key)
+    with _target_plans_lock:
+        plan = _target_plans.get(key)
+        if plan is not None:
+            _target_plans.move_to_end(key)
+    if plan is None:
+        geometry = frame.geometry_to_xy(target.geometry)
+        plan = build_target(target, geometry, profile, router, zones_xy)
+        with _target_plans_lock:
+            _target_plans[key] = plan
+            while len(_target_plans) > TARGET_PLANS_KEPT:
+                _target_plans.popitem(last=False)
+    return dataclasses.replace(plan, pieces=list(plan.pieces), notes=list(plan.notes))
+
+
+BATTERY_NEEDS_KEPT = 4096
+"""Targets whose battery need from their station is kept between planning runs."""
+
+_battery_needs: OrderedDict[tuple, int] = OrderedDict()
+
+
+def batteries_needed(network: Network, profile: DroneProfile, target_id: str) -> int:
+    """Sorties a target certainly needs from its own station to be patrolled whole:
+    the number of battery-sized chunks its pieces are cut into when even the least a
+    sortie flying all of them could use (:func:`least_energy_frac`) is past one battery;
+    otherwise 1 (whether it fits in company, the planner decides), and 0 when the target
+    cannot be flown at all (inside a no-fly zone, or its station is).
+
+    The scheduler asks this before planning a target among others, so that a grid far
+    too large for one battery is not planned again and again only to be found so.
+    Remembered per target, keyed as its pieces are, with the station's position.
+    """
+    target = network.target(target_id)
+    station = network.station(target.station)
+    held = _network_frame(network)
+    frame, zones_xy, zones_wkb, zones_key = (
+        held.frame,
+        held.zones_xy,
+        held.zones_wkb,
+        held.zones_key,
+    )
+    sx, sy = frame.to_xy(station.lon_deg, station.lat_deg)
+    station_xy = (float(sx), float(sy))
+    key = (target, frame.lat0_deg, frame.lon0_deg, profile, zones_key, station_xy)
+    with _target_plans_lock:
+        need = _battery_needs.get(key)
+        if need is not None:
+            _battery_needs.move_to_end(key)
+            return need
+    router = _router(zones_wkb, profile.nofly_margin_m).with_empty_cache()
+    plan = _target_plan(target, frame, profile, router, zones_xy, zones_key)
+    if plan.skipped or router.inside_blocked(station_xy):
+        need = 0
+    else:
+        chunks = [c for p in plan.pieces for c in split_piece(p, profile, station_xy, router)]
+        one = fits_estimate(profile, least_energy_frac(profile, station_xy, chunks))
+        need = 1 if one or len(chunks) < 2 else len(chunks)
+    with _target_plans_lock:
+        _battery_needs[key] = need
+        while len(_battery_needs) > BATTERY_NEEDS_KEPT:
+            _battery_needs.popitem(last=False)
+    return need
+
+
 def plan_sorties(
     network: Network,
     profile: DroneProfile | None = None,
     station_ids: Iterable[str] | None = None,
     target_ids: Iterable[str] | None = None,
     progress: Progress | None = None,
+    limits: PlanningLimits | None = None,
 ) -> PlanResult:
     """Plan safe sorties over a patrol network.
 
@@ -235,6 +365,7 @@ def plan_sorties(
         station_ids: plan only these stations (default: every station).
         target_ids: plan only these targets (default: every target of the stations).
         progress: called with (station id, stations done, stations in all).
+        limits: the largest request planned (default :class:`PlanningLimits`'s defaults).
 
     Returns:
         The sorties, station by station, and the status of every target asked for
@@ -243,15 +374,19 @@ def plan_sorties(
     Raises:
         PlanningError: unknown station or target ids, or a mission that fails the
             safety check (the message lists every problem).
+        PlanningLimitError: (a PlanningError) the request goes past a limit; raised
+            before any planning work.
     """
     from dronepatrol.planning.profile import load_profile
 
     profile = profile or load_profile()
     stations, chosen = _select(network, station_ids, target_ids)
-    lat0, lon0 = network.centre()
-    frame = LocalFrame(lat0, lon0)
-    zones_xy = [(z, frame.geometry_to_xy(z.geometry)) for z in network.nofly]
-    router = TransitRouter([p for _, p in zones_xy], profile.nofly_margin_m)
+    held = _network_frame(network)
+    frame, zones_xy, zones_key = held.frame, held.zones_xy, held.zones_key
+    check_limits(
+        network, [t for s in stations for t in chosen[s.id]], limits or PlanningLimits(), frame
+    )
+    router = _router(held.zones_wkb, profile.nofly_margin_m).with_empty_cache()
     sorties: list[Sortie] = []
     statuses: dict[str, TargetStatus] = {}
     problems: list[str] = []
@@ -261,17 +396,11 @@ def plan_sorties(
         sx, sy = frame.to_xy(station.lon_deg, station.lat_deg)
         station_xy = (float(sx), float(sy))
         plans = [
-            build_target(
-                network.target(tid),
-                frame.geometry_to_xy(network.target(tid).geometry),
-                profile,
-                router,
-                zones_xy,
-            )
+            _target_plan(network.target(tid), frame, profile, router, zones_xy, zones_key)
             for tid in chosen[station.id]
         ]
         blocked_home = router.inside_blocked(station_xy)
-        pieces: list[Piece] = []
+        stops: list[list[Piece]] = []
         for plan in plans:
             if blocked_home and not plan.skipped:
                 plan.skipped = (
@@ -279,9 +408,8 @@ def plan_sorties(
                 )
             if plan.skipped:
                 continue
-            for piece in plan.pieces:
-                pieces.extend(split_piece(piece, profile, station_xy))
-        ordered, unreachable = order_pieces(station_xy, pieces, router)
+            stops += [split_piece(piece, profile, station_xy, router) for piece in plan.pieces]
+        ordered, unreachable = order_stops(station_xy, stops, router)
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
         built, over_budget = build_sorties(profile, station_xy, runs, router)
         too_far = too_far + over_budget

@@ -7,8 +7,11 @@ that stay clear.
 
 * :class:`TransitRouter` keeps out of no-fly zones (grown by a margin): paths
   between targets and to and from the station. All-pairs shortest paths
-  between corners are computed once (Floyd-Warshall), so each query is a
-  small min-plus product.
+  between corners are computed once (Floyd-Warshall over the few corners of
+  the zones), so each query is a small min-plus product; lengths are cached.
+  :meth:`TransitRouter.path` is the function to route one path between two
+  points around the no-fly zones (for incident dispatch as well as planning);
+  :meth:`TransitRouter.distances` works through its pairs in bounded blocks.
 * :class:`AreaRouter` keeps inside a grid's flyable area: the connecting legs
   between survey lanes when a straight leg would cut a corner or a hole.
 
@@ -17,6 +20,7 @@ Coordinates are local metres (x east, y north); see :class:`dronepatrol.geo.Loca
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 
@@ -25,6 +29,9 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 XY = tuple[float, float]
+
+PAIR_BLOCK = 65_536
+"""Segments checked against the zones at once: bounds the memory of a large distance matrix."""
 
 NODE_OFFSET_M = 1.0
 """How far outside a grown no-fly zone its corner nodes sit [m]."""
@@ -79,23 +86,41 @@ class TransitRouter:
         self._tables: list[tuple[dict[XY, int], np.ndarray]] = []
         self._all_pairs()
 
+    def with_empty_cache(self) -> TransitRouter:
+        """A router sharing this one's graph and corner-to-corner paths (read only after
+        construction), with caches of its own: one planning run's lengths never leak
+        into another's."""
+        twin = copy.copy(self)
+        twin._lengths = {}
+        twin._tables = []
+        return twin
+
     def length(self, a: XY, b: XY) -> float:
         """Length [m] of the shortest clear path from a to b (inf when there is none), cached."""
-        found = self._lengths.get((a, b))
-        if found is not None:
-            return found
-        for index, dist in reversed(self._tables):
+        for index, dist in self._tables:
             i, j = index.get(a), index.get(b)
             if i is not None and j is not None:
                 return float(dist[i, j])
+        found = self._lengths.get((a, b))
+        if found is not None:
+            return found
         route = self.path(a, b)
         found = path_length(route) if route is not None else math.inf
         self._lengths[(a, b)] = found
         return found
 
     def remember(self, points: list[XY], dist: np.ndarray) -> None:
-        """Keep a :meth:`distances` matrix so that :meth:`length` answers from it."""
-        self._tables.append(({p: k for k, p in enumerate(points)}, dist))
+        """Keep a :meth:`distances` matrix so that :meth:`length` answers from it.
+
+        Only the latest matrix is kept (the station or cluster being planned), so
+        memory does not grow with the stations planned; other lengths stay cached.
+        """
+        self._tables = [({p: k for k, p in enumerate(points)}, dist)]
+
+    def clear_from(self, a: XY, points: np.ndarray) -> np.ndarray:
+        """For each of ``points`` (n, 2), True when the straight segment from ``a`` is clear."""
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        return self._clear_pairs(np.broadcast_to(np.asarray(a, dtype=float), points.shape), points)
 
     def _clear_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """For arrays of start and end points (n, 2), True where the segment is clear."""
@@ -106,9 +131,11 @@ class TransitRouter:
         if n == 1:
             clear[0] = not self.blocked.intersects(LineString([a[0], b[0]]))
             return clear
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
-        hit, _ = self._tree.query(lines, predicate="intersects")
-        clear[np.unique(hit)] = False
+        for start in range(0, n, PAIR_BLOCK):
+            stop = min(n, start + PAIR_BLOCK)
+            lines = shapely.linestrings(np.stack([a[start:stop], b[start:stop]], axis=1))
+            hit, _ = self._tree.query(lines, predicate="intersects")
+            clear[start + np.unique(hit)] = False
         return clear
 
     def _all_pairs(self) -> None:
@@ -180,8 +207,9 @@ class TransitRouter:
         """Symmetric matrix [m] of shortest clear path lengths between points (inf: none)."""
         points = np.asarray(points, dtype=float)
         m = len(points)
-        diff = points[:, None, :] - points[None, :, :]
-        dist = np.hypot(diff[..., 0], diff[..., 1])
+        dist = np.hypot(
+            points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
+        )
         if m < 2 or not self._parts:
             return dist
         i, j = np.triu_indices(m, k=1)
@@ -192,12 +220,16 @@ class TransitRouter:
         vis = self._visible(points)
         # min over u of vis[p, u] + D[u, v]: to reach node v from p via a first visible node
         reach = np.full_like(vis, np.inf)
-        for start in range(0, m, 64):
-            block = vis[start : start + 64]
-            reach[start : start + 64] = np.min(block[:, :, None] + self._dist[None, :, :], axis=1)
-        via = np.min(reach[bi] + vis[bj], axis=1)
-        dist[bi, bj] = via
-        dist[bj, bi] = via
+        step = max(1, 4 * PAIR_BLOCK // max(1, len(self.nodes) ** 2))
+        for start in range(0, m, step):
+            block = vis[start : start + step]
+            reach[start : start + step] = np.min(block[:, :, None] + self._dist[None, :, :], axis=1)
+        rows = max(1, PAIR_BLOCK // max(1, len(self.nodes)))
+        for start in range(0, len(bi), rows):
+            pi, pj = bi[start : start + rows], bj[start : start + rows]
+            via = np.min(reach[pi] + vis[pj], axis=1)
+            dist[pi, pj] = via
+            dist[pj, pi] = via
         return dist
 
 
@@ -229,8 +261,12 @@ class AreaRouter:
         if self._adj is None:
             n = len(self.nodes)
             adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-            if n > 1:
-                i, j = np.triu_indices(n, k=1)
+            step = max(1, PAIR_BLOCK // max(n, 1))
+            for a0 in range(0, n - 1, step):
+                # nodes a0..a1-1 against every later node: about PAIR_BLOCK pairs at a time
+                a1 = min(n - 1, a0 + step)
+                i, j = np.nonzero(np.arange(a0, a1)[:, None] < np.arange(n)[None, :])
+                i = i + a0
                 lines = shapely.linestrings(np.stack([self.nodes[i], self.nodes[j]], axis=1))
                 ok = shapely.covers(self._check, lines)
                 d = np.hypot(*(self.nodes[i] - self.nodes[j]).T)

@@ -21,6 +21,35 @@ FENCE_SIMPLIFY_M = 5.0
 """Tolerance when simplifying the inclusion polygon: the vehicle stores few vertices [m]."""
 
 
+def convex_hull(points_xy: np.ndarray) -> Polygon:
+    """The convex hull [m] of points (n, 2): Andrew's monotone chain.
+
+    Computed here rather than by GEOS, whose hull of a few dozen points (a long thin
+    spread with a small orbit circle at one end) came out non-convex and too small,
+    so that a track between two of the points left the fence built on it.
+    """
+    pts = np.unique(np.asarray(points_xy, dtype=float).reshape(-1, 2), axis=0)
+    if len(pts) < 3:
+        return MultiPoint(pts).buffer(1e-3, quad_segs=1) if len(pts) else Polygon()
+
+    def cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+    def chain(ordered: np.ndarray) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for p in ordered:
+            while len(out) >= 2 and cross(out[-2], out[-1], p) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = chain(pts), chain(pts[::-1])
+    ring = lower[:-1] + upper[:-1]
+    if len(ring) < 3:  # all on one line
+        return LineString(pts[[0, -1]]).buffer(1e-3, quad_segs=1)
+    return Polygon(ring)
+
+
 def fence_polygon(points_xy: np.ndarray, margin_m: float) -> Polygon:
     """The inclusion fence [m]: hull of ``points_xy`` grown by about ``margin_m``, few vertices.
 
@@ -28,9 +57,12 @@ def fence_polygon(points_xy: np.ndarray, margin_m: float) -> Polygon:
     tolerance with coarse round corners, so the fence keeps at least 90 % of the margin
     everywhere while the vehicle stores few vertices.
     """
-    hull = MultiPoint(points_xy).convex_hull
+    hull = convex_hull(points_xy)
     margin = max(margin_m, 1.0)
-    core = shapely.simplify(hull, FENCE_SIMPLIFY_M)
+    # the hull of the simplified hull: simplifying can fold a thin hull over itself;
+    # its corners are the hull's own, so their hull is within the tolerance of it
+    simple = shapely.simplify(hull, FENCE_SIMPLIFY_M)
+    core = convex_hull(shapely.get_coordinates(simple)) if not simple.is_empty else hull
     fence = shapely.buffer(core, margin + FENCE_SIMPLIFY_M, quad_segs=2)
     if not fence.covers(shapely.buffer(hull, 0.9 * margin, quad_segs=2)):
         fence = shapely.buffer(hull, margin, quad_segs=4)

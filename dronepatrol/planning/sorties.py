@@ -67,7 +67,12 @@ def order_pieces(
     iterations_per_node: float = 0.5,
     seed: int = 0,
 ) -> tuple[list[Piece], list[Piece]]:
-    """The pieces in tour order (each flown in its chosen direction) and the unreachable ones."""
+    """The pieces in tour order (each flown in its chosen direction) and the unreachable ones.
+
+    One dense tour over every piece: memory grows with the square of the pieces, so
+    the planner tours targets instead (:func:`dronepatrol.planning.touring.order_stops`);
+    this stays as the reference its flight length is held to (within 3 %).
+    """
     if not pieces:
         return [], []
     nodes: list[XY] = [station_xy]
@@ -112,6 +117,39 @@ def _piece_cost(cost: FlightCost, piece: Piece, profile: DroneProfile) -> None:
         cost.hover(hover)
     else:
         cost.moving(piece.turns * profile.turnaround_s)
+
+
+def least_energy_frac(profile: DroneProfile, station_xy: XY, pieces: list[Piece]) -> float:
+    """A lower bound on the battery share [fraction of a full battery] of any sortie from
+    ``station_xy`` that flies all of ``pieces``, in the split's own estimate.
+
+    Take-off, the pieces themselves, landing, and the straight hops out to the nearest
+    piece end and home from it; the hops between pieces, detours and any company count
+    nothing. Straight hops are never longer than routed ones and a hop's energy grows
+    with its length, so the estimate :func:`split_into_sorties` makes of a run holding
+    these pieces is at least this. Pieces at different altitudes give 0 (no bound
+    claimed): a hop's energy need not grow with its height change.
+    """
+    transit = profile.transit_altitude_m
+    if not pieces or len({piece.alt_m for piece in pieces}) > 1:
+        return 0.0
+    ends = [p for piece in pieces for p in (piece.entry, piece.exit)]
+    nearest = min(math.dist(station_xy, p) for p in ends)
+    alt = pieces[0].alt_m
+    cost = FlightCost(profile)
+    cost.leg(0.0, transit)
+    hop_estimate(cost, nearest, transit, alt)
+    for piece in pieces:
+        _piece_cost(cost, piece, profile)
+    hop_estimate(cost, nearest, alt, transit)
+    cost.leg(0.0, -transit)
+    return cost.energy_frac
+
+
+def fits_estimate(profile: DroneProfile, energy_frac: float) -> bool:
+    """Whether a run of this estimated battery share [fraction] is one :func:`split_into_sorties`
+    may keep together."""
+    return energy_frac <= profile.usable_battery_frac * ESTIMATE_HEADROOM
 
 
 SORTIE_OVERHEAD_S = 120.0

@@ -32,6 +32,7 @@ from dronepatrol.planning import (
     PlanningError,
     PlanResult,
     Sortie,
+    batteries_needed,
     plan_sorties,
 )
 from dronepatrol.schedule.turnaround import ScheduleSettingError, Turnaround
@@ -48,6 +49,9 @@ __all__ = [
 
 Planner = Callable[..., PlanResult]
 """``plan_sorties`` or a stand-in with its signature (network, profile, station_ids, target_ids)."""
+
+BatteryNeed = Callable[[Network, DroneProfile, str], int]
+"""``batteries_needed`` or a stand-in: sorties a target certainly needs (>= 2: never whole)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ def propose_sortie(
     exclude: Iterable[str] = (),
     max_targets: int = 12,
     planner: Planner = plan_sorties,
+    battery_need: BatteryNeed = batteries_needed,
 ) -> SortieChoice:
     """The next sortie from ``station_id``: the most overdue targets that fit one battery.
 
@@ -134,6 +139,9 @@ def propose_sortie(
         max_targets: how many of the most urgent targets are planned together;
             more gives fuller sorties and costs planning time.
         planner: the planner (tests pass a stand-in).
+        battery_need: sorties a target certainly needs; a target needing two or more
+            is left out (unschedulable) before it is planned in company, where it
+            would only be found so at the cost of planning it.
 
     Returns:
         The proposal (None when nothing of this station is due) and the
@@ -145,7 +153,16 @@ def propose_sortie(
     skipped: dict[str, str] = {}
     excluded = set(exclude)
     while True:
-        candidates = due_candidates(network, station_id, states, horizon_s, excluded)[:max_targets]
+        candidates = []
+        for due in due_candidates(network, station_id, states, horizon_s, excluded):
+            need = battery_need(network, profile, due.target_id)
+            if need > 1:
+                skipped[due.target_id] = _too_large(need)
+                excluded.add(due.target_id)
+                continue
+            candidates.append(due)
+            if len(candidates) == max_targets:
+                break
         if not candidates:
             return SortieChoice(None, skipped)
         ids = [c.target_id for c in candidates]
@@ -163,10 +180,7 @@ def propose_sortie(
             if status is None or status.status == "skipped" or not status.sorties:
                 skipped[target_id] = status.reason if status else "not planned"
             elif len(status.sorties) > 1:
-                skipped[target_id] = (
-                    f"needs {len(status.sorties)} sorties to patrol whole; "
-                    "it cannot be patrolled on one battery"
-                )
+                skipped[target_id] = _too_large(len(status.sorties))
             else:
                 whole[target_id] = status.sorties[0]
         top = next((c for c in candidates if c.target_id in whole), None)
@@ -185,3 +199,7 @@ def propose_sortie(
             station=station_id, sortie=sortie, targets=tuple(flown), urgency=urgency
         )
         return SortieChoice(proposal, skipped)
+
+
+def _too_large(sorties: int) -> str:
+    return f"needs {sorties} sorties to patrol whole; it cannot be patrolled on one battery"

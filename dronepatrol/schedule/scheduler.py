@@ -55,6 +55,10 @@ CLAIM_GRACE_S = 120.0
 """Targets of a landed sortie stay claimed this long, while its track is judged [s]."""
 
 
+PLAN_BUDGET_S = 0.15
+"""Planning time one scheduler pass may spend before it leaves drones to the next [s CPU]."""
+
+
 class SchedulerError(RuntimeError):
     """An approval, rejection or mode change that cannot be done; the message says why."""
 
@@ -126,6 +130,10 @@ class Scheduler:
         tick_s: how often the fleet is looked at [s].
         snooze_s: how long a rejected or failed drone is left alone [s].
         proposal_ttl_s: a pending proposal older than this is made afresh [s].
+        plan_budget_s: planning time one pass may spend [s of this thread's CPU]; drones
+            left when it is spent are looked at first in the next pass. Planning a city's
+            grids the first time takes seconds; spread over passes, no pass holds the
+            fleet's lock that long. A pass always plans for at least one drone.
     """
 
     def __init__(
@@ -142,6 +150,7 @@ class Scheduler:
         tick_s: float = 5.0,
         snooze_s: float = 600.0,
         proposal_ttl_s: float = 600.0,
+        plan_budget_s: float = PLAN_BUDGET_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if mode not in MODES:
@@ -156,6 +165,7 @@ class Scheduler:
         self.tick_s = tick_s
         self.snooze_s = snooze_s
         self.proposal_ttl_s = proposal_ttl_s
+        self.plan_budget_s = plan_budget_s
         self.clock = clock
         self._mode = mode
         self._lock = threading.RLock()
@@ -167,6 +177,7 @@ class Scheduler:
         self._snoozed: dict[str, float] = {}
         self._unschedulable: dict[str, str] = {}
         self._blockers: dict[str, str] = {}
+        self._deferred: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._subscription: Any = None
@@ -295,6 +306,11 @@ class Scheduler:
         network = self._network(now_s)
         states = None  # read from the database only when a drone can be proposed for
         snapshots = sorted(self.fleet.snapshots(), key=lambda s: s.vehicle_id)
+        first = {vid: n for n, vid in enumerate(self._deferred)}
+        snapshots.sort(key=lambda s: first.get(s.vehicle_id, len(first)))  # waited: go first
+        deferred: list[str] = []
+        planning_started = time.thread_time()
+        planned = False
         with self._lock:
             self._expire(now_s)
             self._landed_claims = [(t, c) for t, c in self._landed_claims if t > now_s]
@@ -310,6 +326,11 @@ class Scheduler:
                 if vid in pending_by_vehicle:
                     self._blockers.pop(vid, None)
                     continue
+                if planned and time.thread_time() - planning_started > self.plan_budget_s:
+                    deferred.append(vid)
+                    self._blockers[vid] = "waiting for the planner: next pass"
+                    continue
+                planned = True
                 station = station_at(snapshot, network)
                 assert station is not None
                 states = states if states is not None else self.keeper.states(now_s)
@@ -330,6 +351,7 @@ class Scheduler:
                 self._pending[pending.id] = pending
                 made.append(pending)
                 self._emit(vid, stage="proposed", **_brief(pending))
+            self._deferred = deferred
         if self._mode == "auto":
             for pending in made:
                 self.approve(pending.id, "scheduler")

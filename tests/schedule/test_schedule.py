@@ -10,7 +10,7 @@ from dronepatrol.geo import offset
 from dronepatrol.network import load_network
 from dronepatrol.network.loading import parse_network
 from dronepatrol.network.revisit import freshness
-from dronepatrol.planning import load_profile
+from dronepatrol.planning import batteries_needed, load_profile, plan_sorties
 from dronepatrol.schedule.choice import (
     ScheduleSettingError,
     Turnaround,
@@ -134,9 +134,23 @@ def test_a_grid_too_big_for_one_battery_is_unschedulable_not_flown_piecemeal(pro
     }
     network, issues = parse_network(data)
     assert network is not None, issues
-    choice = propose_sortie(network, profile, "S01", _states(network, {}))
+    # the planner itself, asked for BIG alone, needs several sorties for it
+    alone = plan_sorties(network, profile, ["S01"], ["BIG"])
+    assert len(alone.targets["BIG"].sorties) >= 2
+    assert batteries_needed(network, profile, "BIG") >= 2
+    assert batteries_needed(network, profile, "P1") == 1
+    # so it is left out before it is planned in company, with the same verdict
+    asked: list[list[str]] = []
+
+    def planner(net, prof, station_ids, target_ids):
+        asked.append(list(target_ids))
+        return plan_sorties(net, prof, station_ids, target_ids)
+
+    choice = propose_sortie(network, profile, "S01", _states(network, {}), planner=planner)
     assert "BIG" in choice.unschedulable and "sorties" in choice.unschedulable["BIG"]
+    assert "cannot be patrolled on one battery" in choice.unschedulable["BIG"]
     assert choice.proposal is not None and choice.proposal.targets == ("P1",)
+    assert asked == [["P1"]]
 
 
 def test_due_candidates_are_ordered_by_staleness(network) -> None:

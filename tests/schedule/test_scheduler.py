@@ -94,6 +94,25 @@ def test_each_idle_charged_drone_gets_its_own_stations_work(network) -> None:
     assert scheduler.tick(NOW + 10) == []
 
 
+def test_a_spent_planning_budget_leaves_drones_to_the_next_pass_first_in_line(network) -> None:
+    fleet = Snapshots(_at(network, "S01", "a"), _at(network, "S01", "b"), _at(network, "S02", "c"))
+    everyone, _ = _scheduler(network, fleet)
+    expected = {p.vehicle_id: p.proposal.targets for p in everyone.tick(NOW)}
+    # a budget of nothing: one drone planned for in each pass, the rest told why and kept
+    scheduler, _ = _scheduler(network, fleet, plan_budget_s=0.0)
+    first = scheduler.tick(NOW)
+    assert [p.vehicle_id for p in first] == ["a"]
+    waiting = scheduler.status()["waiting"]
+    assert waiting == {"b": "waiting for the planner: next pass", "c": waiting["c"]}
+    assert waiting["c"] == waiting["b"]
+    assert [p.vehicle_id for p in scheduler.tick(NOW + 5)] == ["b"]
+    assert [p.vehicle_id for p in scheduler.tick(NOW + 10)] == ["c"]
+    assert scheduler.status()["waiting"] == {}
+    # spread over passes, the same sorties are proposed
+    got = {p.vehicle_id: p.proposal.targets for p in scheduler.pending()}
+    assert got == expected
+
+
 def test_drones_that_cannot_go_are_told_why(network) -> None:
     flying = _at(network, "S01", "air")
     flying = VehicleSnapshot(**{**flying.__dict__, "armed": True})

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from dronepatrol.events import EventKind
-from dronepatrol.network import load_network
+from dronepatrol.network import load_network, parse_network
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
 
@@ -91,3 +91,23 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) 
     assert _wait_result(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
     vehicle.wait_for(lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission")
     assert vehicle.snapshot.armed
+
+
+def test_a_request_past_a_planning_limit_answers_413_naming_it(app: Flask, token_for) -> None:
+    room = app.extensions["dronepatrol"]
+    data = json.loads(EXAMPLE.read_text())
+    west, south = data["features"][0]["geometry"]["coordinates"][:2]
+    huge = [[west + dx, south + dy] for dx, dy in ((0, 0), (0.14, 0), (0.14, 0.11), (0, 0.11))]
+    data["features"].append(
+        {
+            "type": "Feature",
+            "properties": {"kind": "grid", "id": "G-huge", "station": "S01"},
+            "geometry": {"type": "Polygon", "coordinates": [[*huge, huge[0]]]},
+        }
+    )
+    room.network, _ = parse_network(data)
+    client = app.test_client()
+    answer = client.post("/api/plans", json={"stations": ["S01"]}, headers=token_for("operator"))
+    assert answer.status_code == 413
+    assert "max_grid_area_km2" in answer.get_json()["message"]
+    assert "G-huge" in answer.get_json()["message"]

@@ -1,0 +1,73 @@
+"""Requests too large for the planning limits are refused at once, naming the limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from planning_helpers import collection, feature, line, point, polygon, write
+
+from dronepatrol.cli import main
+from dronepatrol.network import parse_network
+from dronepatrol.planning import PlanningError, PlanningLimitError, PlanningLimits, plan_sorties
+
+HUGE_SIDE_M = 12_500.0  # a 156 km2 grid: past the default max_grid_area_km2 of 100
+
+
+def huge_network() -> dict:
+    s = HUGE_SIDE_M
+    return collection(
+        feature("station", "S01", point(0, 0)),
+        feature("grid", "G-huge", polygon([(10, 10), (10, s), (s, s), (s, 10)])),
+        feature("line", "L01", line([(0, 100), (2000, 100)])),
+    )
+
+
+def test_a_grid_past_the_area_limit_is_refused_before_any_planning() -> None:
+    network, _ = parse_network(huge_network())
+    with pytest.raises(PlanningLimitError) as caught:
+        plan_sorties(network)
+    (problem,) = caught.value.problems
+    assert "max_grid_area_km2 = 100" in problem and "G-huge" in problem
+    area_km2 = float(problem.split(" is ")[1].split(" km2")[0])
+    assert area_km2 == pytest.approx((HUGE_SIDE_M - 10) ** 2 / 1e6, rel=0.01)
+    assert isinstance(caught.value, PlanningError)
+
+
+def test_every_limit_passed_is_named() -> None:
+    network, _ = parse_network(huge_network())
+    tight = PlanningLimits(max_targets=1, max_total_line_km=1.0, max_grid_vertices=3)
+    with pytest.raises(PlanningLimitError) as caught:
+        plan_sorties(network, limits=tight)
+    text = "\n".join(caught.value.problems)
+    for name in ("max_targets", "max_total_line_km", "max_grid_vertices", "max_grid_area_km2"):
+        assert name in text
+
+
+def test_limits_read_from_key_value_text() -> None:
+    limits = PlanningLimits().with_text(["max_grid_area_km2=200", "max_targets=50"])
+    assert limits.max_grid_area_km2 == 200.0 and limits.max_targets == 50
+    assert isinstance(limits.max_targets, int)
+    with pytest.raises(ValueError, match="KEY one of"):
+        PlanningLimits().with_text(["max_area=3"])
+    with pytest.raises(ValueError, match="not a number"):
+        PlanningLimits().with_text(["max_targets=lots"])
+    with pytest.raises(ValueError, match="positive"):
+        PlanningLimits().with_text(["max_targets=-1"])
+
+
+def test_cli_exits_2_naming_the_limit_and_writes_nothing(tmp_path) -> None:
+    net = write(tmp_path / "huge.geojson", json.dumps(huge_network()))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["plan", str(net), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "max_grid_area_km2" in result.output and "G-huge" in result.output
+    assert not out.exists()
+    bad = CliRunner().invoke(main, ["plan", str(net), "--out", str(out), "--limit", "speed=3"])
+    assert bad.exit_code == 2 and "--limit" in bad.output and "max_grid_area_km2" in bad.output
+    # a limit lowered on the command line is enforced too
+    low = CliRunner().invoke(
+        main, ["plan", str(net), "--out", str(out), "--limit", "max_total_line_km=0.5"]
+    )
+    assert low.exit_code == 2 and "max_total_line_km = 0.5" in low.output
