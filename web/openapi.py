@@ -50,7 +50,9 @@ _WORDS = {
     403: "role too low",
     404: "not found",
     409: "cannot be done now (the message says why)",
-    429: "too many failed sign-ins",
+    413: "larger than a limit allows (the message names the limit)",
+    422: "can never be done safely (a place inside a no-fly zone, out of camera range)",
+    429: "too many failed sign-ins or live streams",
 }
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
