@@ -43,6 +43,9 @@ class ControlRoom:
         scheduler: the :class:`dronepatrol.schedule.scheduler.Scheduler`, with a network
             and a fleet.
         large_events: the :class:`dronepatrol.large_events.LargeEventBook`.
+        alerts: the :class:`dronepatrol.alerts.AlertBook` (its thread starts when served).
+        energy: the :class:`dronepatrol.energy.EnergyWatch`, with a fleet: each vehicle's
+            pack and consumption, and sortie checks against them.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -62,6 +65,8 @@ class ControlRoom:
     freshness: Any = None
     scheduler: Any = None
     large_events: Any = None
+    alerts: Any = None
+    energy: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)

@@ -52,6 +52,22 @@ ERROR = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+ALERT = {
+    "type": "object",
+    "required": ["id", "vehicle_id", "kind", "severity", "text", "raised_s"],
+    "properties": {
+        "id": {"type": "string"},
+        "vehicle_id": {"type": "string"},
+        "kind": {"type": "string"},
+        "severity": {"enum": ["critical", "warning"]},
+        "text": {"type": "string"},
+        "raised_s": {"type": "number"},
+        "updated_s": {"type": "number"},
+        "active_condition": {"type": "boolean"},
+        "acknowledged_by": {"type": ["string", "null"]},
+        "acknowledged_s": {"type": ["number", "null"]},
+    },
+}
 POSITION = {
     "type": ["object", "null"],
     "required": ["lat", "lon", "alt_amsl_m", "alt_rel_m"],
@@ -460,6 +476,11 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "stations": {"type": "array", "items": {"type": "string"}},
                                 "targets": {"type": "array", "items": {"type": "string"}},
+                                "vehicle": {
+                                    "type": "string",
+                                    "description": "plan with this vehicle's own pack and "
+                                    "consumption (learned in flight)",
+                                },
                             },
                         },
                         required=False,
@@ -481,6 +502,9 @@ def document() -> dict[str, Any]:
             "/api/vehicles/{vehicle_id}/mission": {
                 "post": {
                     "summary": "Upload one planned sortie to a drone at its station",
+                    "description": "Answers 409 when the drone cannot take it now, among other "
+                    "reasons when the sortie needs more charge than the drone has with the "
+                    "reserve kept.",
                     "security": signed_in,
                     "parameters": [_path("vehicle_id")],
                     "requestBody": _body(
@@ -699,6 +723,50 @@ def document() -> dict[str, Any]:
                     "parameters": [_path("event_id")],
                     "responses": {
                         "200": _json(LARGE_EVENT, "the event, ended"),
+                        **_errors(401, 403, 404, 409),
+                    },
+                }
+            },
+            "/api/alerts": {
+                "get": {
+                    "summary": "Active alerts (low battery, return now, link lost, failsafes...)",
+                    "security": signed_in,
+                    "parameters": [
+                        {
+                            "name": "recent",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                            "description": "1: also the last acknowledged alerts",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["alerts"],
+                                "properties": {"alerts": {"type": "array", "items": ALERT}},
+                            },
+                            "the alerts, critical first",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/alerts/{alert_id}/acknowledge": {
+                "post": {
+                    "summary": "Acknowledge an alert (recorded with the person)",
+                    "security": signed_in,
+                    "parameters": [_path("alert_id")],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["alert"],
+                                "properties": {"alert": ALERT},
+                            },
+                            "the alert, acknowledged",
+                        ),
                         **_errors(401, 403, 404, 409),
                     },
                 }

@@ -2,10 +2,13 @@
 
 ``POST /api/plans`` runs the planner over the loaded patrol network (pure
 CPU work, no radio) and keeps the result under a plan id for this app's
-lifetime; ``POST /api/vehicles/<id>/mission`` uploads one of its sorties
+lifetime; with ``"vehicle"`` it plans with that vehicle's own pack and
+consumption. ``POST /api/vehicles/<id>/mission`` uploads one of its sorties
 (mission, fence and rally point, verified by reading back) in the
 background and answers 202; the outcome arrives as the ``command_result``
-event whose ``command_id`` is the answer's ``request_id``.
+event whose ``command_id`` is the answer's ``request_id``. A sortie the
+vehicle's charge cannot fly with the reserve kept is refused (409) before
+anything is uploaded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
+from dronepatrol.energy import EnergyRefusal
 from dronepatrol.events import EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.planning import PlanningError, PlanResult, plan_sorties
@@ -64,8 +68,16 @@ def create_plan() -> Any:
     if not isinstance(body, dict):
         abort(400, description='send {"stations": [...], "targets": [...]} (both optional)')
     stations, targets = _id_list(body, "stations"), _id_list(body, "targets")
+    profile = None
+    vehicle = body.get("vehicle")
+    if vehicle is not None:
+        if not isinstance(vehicle, str):
+            abort(400, description="'vehicle' must be a vehicle id (see GET /api/vehicles)")
+        if room.energy is None or vehicle not in {s.vehicle_id for s in room.snapshots()}:
+            abort(404, description=f"no vehicle {vehicle!r}; see GET /api/vehicles")
+        profile = room.energy.profile_for(vehicle)  # its own pack and consumption
     try:
-        result = plan_sorties(room.network, station_ids=stations, target_ids=targets)
+        result = plan_sorties(room.network, profile, station_ids=stations, target_ids=targets)
     except PlanningError as exc:
         abort(400, description="; ".join(exc.problems))
     with _lock:
@@ -121,6 +133,12 @@ def upload(vehicle_id: str) -> Any:
                 f"the vehicle is {away:.0f} m from station {sortie.station}: "
                 f"move it there or pick a sortie of its own station"
             )
+    figures: dict[str, Any] = {}
+    if reason is None and room.energy is not None:
+        try:  # before anything is uploaded
+            figures = room.energy.check_sortie(vehicle_id, sortie.energy_frac, result.profile)
+        except EnergyRefusal as exc:
+            reason = str(exc)
     actor = g.user.name
     if reason is not None:
         audit(
@@ -149,6 +167,7 @@ def upload(vehicle_id: str) -> Any:
         vehicle=vehicle_id,
         sortie=sortie.id,
         request_id=request_id,
+        **figures,
     )
     return jsonify(
         request_id=request_id, vehicle=vehicle_id, sortie=sortie.id, status="queued"

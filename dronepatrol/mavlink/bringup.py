@@ -35,6 +35,7 @@ STREAMS_HZ: dict[str, float] = {
     "EKF_STATUS_REPORT": 1,
     "NAV_CONTROLLER_OUTPUT": 2,
     "HOME_POSITION": 0.5,
+    "WIND": 1,
 }
 """Telemetry the controller asks for on connect [Hz] (ArduCopter streams almost nothing unasked)."""
 
@@ -48,11 +49,15 @@ NEEDED_PARAMS = (
     "BATT_FS_LOW_ACT",
     "BATT_FS_CRT_ACT",
     "BATT_LOW_VOLT",
+    "BATT_LOW_MAH",
     "BATT_CAPACITY",
     "FENCE_ENABLE",
     "FENCE_ACTION",
     "FENCE_ALT_MAX",
     "WPNAV_SPEED",
+    "RTL_SPEED",
+    "WPNAV_SPEED_DN",
+    "LAND_SPEED",
     "DISARM_DELAY",
 )
 """Parameters the controller's preflight checks and flight operations rely on."""

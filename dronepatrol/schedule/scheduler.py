@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dronepatrol.energy import EnergyRefusal
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.preflight import check_preflight
@@ -89,6 +90,8 @@ class PendingSortie:
     vehicle_id: str
     proposal: SortieProposal
     created_s: float
+    profile: DroneProfile | None = None
+    """The profile it was planned with (the vehicle's own energy figures when known)."""
 
     def as_dict(self) -> dict[str, Any]:
         sortie = self.proposal.sortie
@@ -125,6 +128,9 @@ class Scheduler:
         tick_s: how often the fleet is looked at [s].
         snooze_s: how long a rejected or failed drone is left alone [s].
         proposal_ttl_s: a pending proposal older than this is made afresh [s].
+        energy: the :class:`dronepatrol.energy.EnergyWatch`: each drone is planned with
+            its own pack and consumption, and a sortie its charge cannot fly with the
+            reserve kept is refused before upload (None: the profile alone).
     """
 
     def __init__(
@@ -142,6 +148,7 @@ class Scheduler:
         snooze_s: float = 600.0,
         proposal_ttl_s: float = 600.0,
         clock: Callable[[], float] = time.time,
+        energy: Any = None,
     ) -> None:
         if mode not in MODES:
             raise SchedulerError(f"unknown scheduler mode {mode!r}; use one of {', '.join(MODES)}")
@@ -156,6 +163,7 @@ class Scheduler:
         self.snooze_s = snooze_s
         self.proposal_ttl_s = proposal_ttl_s
         self.clock = clock
+        self.energy = energy
         self._mode = mode
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -311,9 +319,10 @@ class Scheduler:
                 station = station_at(snapshot, network)
                 assert station is not None
                 states = states if states is not None else self.keeper.states(now_s)
+                profile = self.profile_for(vid)
                 choice = propose_sortie(
                     network,
-                    self.profile,
+                    profile,
                     station.id,
                     states,
                     horizon_s=self.horizon_s,
@@ -323,8 +332,14 @@ class Scheduler:
                 if choice.proposal is None:
                     self._blockers[vid] = f"nothing of {station.id} is due"
                     continue
+                refusal = self._energy_refusal(vid, choice.proposal.sortie.energy_frac, profile)
+                if refusal is not None:
+                    self._blockers[vid] = refusal
+                    continue
                 self._blockers.pop(vid, None)
-                pending = PendingSortie(f"sched-{next(self._ids)}", vid, choice.proposal, now_s)
+                pending = PendingSortie(
+                    f"sched-{next(self._ids)}", vid, choice.proposal, now_s, profile
+                )
                 self._pending[pending.id] = pending
                 made.append(pending)
                 self._emit(vid, stage="proposed", **_brief(pending))
@@ -366,8 +381,13 @@ class Scheduler:
         vid = pending.vehicle_id
         sortie = pending.proposal.sortie
         vehicle = self.fleet.vehicle(vid)
-        stage = "uploading"
+        stage = "energy"
         try:
+            if self.energy is not None:  # before anything is uploaded
+                self.energy.check_sortie(
+                    vid, sortie.energy_frac, pending.profile or self.profile_for(vid)
+                )
+            stage = "uploading"
             self._emit(vid, stage=stage, proposal=pending.id)
             vehicle.upload_mission(sortie.mission)
             self.bus.emit(
@@ -409,6 +429,24 @@ class Scheduler:
             log.error("could not make %s safe after a failed launch: %s", vehicle, exc)
 
     # ------------------------------------------------------------------ helpers
+
+    def _energy_refusal(
+        self, vehicle_id: str, energy_frac: float, profile: DroneProfile
+    ) -> str | None:
+        """Why the drone's charge now cannot fly a sortie (None: it can, or no energy watch)."""
+        if self.energy is None:
+            return None
+        try:
+            self.energy.check_sortie(vehicle_id, energy_frac, profile)
+        except EnergyRefusal as exc:
+            return str(exc)
+        return None
+
+    def profile_for(self, vehicle_id: str) -> DroneProfile:
+        """The profile to plan this drone's sorties with: its own energy figures when known."""
+        if self.energy is None:
+            return self.profile
+        return self.energy.profile_for(vehicle_id)
 
     def _note_landings(self) -> None:
         """DISARMED events start each drone's turnaround and free its targets (after a grace)."""

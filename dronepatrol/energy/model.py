@@ -1,0 +1,301 @@
+"""Energy rules: a vehicle's pack and consumption, what a sortie needs, what getting home needs.
+
+Pure functions and small value types (no MAVLink, no threads), so the planner,
+the scheduler, dispatch and the in-flight watch all count charge the same way:
+
+* a vehicle's :class:`PackEnergy` is its pack's capacity (ArduPilot's
+  ``BATT_CAPACITY`` [mAh]) and the current it draws hovering and cruising,
+  expressed as [mAh/min] and learned in flight (:class:`ConsumptionLearner`);
+* a planned sortie's energy is in hover-equivalent seconds
+  (:class:`dronepatrol.planning.DroneProfile`); with the vehicle's hover
+  consumption it becomes mAh (:func:`sortie_need_mah`);
+* a sortie is refused before upload when it needs more than the pack holds now,
+  with the reserve kept untouched (:func:`check_sortie`);
+* in flight, the charge to get home is distance over ground speed home (wind
+  from the vehicle's own estimate) times cruise consumption, plus the descent
+  (:func:`return_need_mah`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from dronepatrol.planning import DroneProfile
+
+DEFAULT_RESERVE_FRAC = 0.2
+"""Share of the pack's capacity no plan may use and every return must keep [0..1]."""
+
+HOVER_MAX_SPEED_MPS = 1.0
+"""Below this ground speed (and nearly level) a sample counts as hover [m/s]."""
+CRUISE_MIN_SPEED_MPS = 3.0
+"""Above this ground speed (and nearly level) a sample counts as cruise [m/s]."""
+LEVEL_MAX_CLIMB_MPS = 0.5
+"""Samples climbing or descending faster than this teach neither figure [m/s]."""
+SMOOTHING_S = 60.0
+"""Time constant of the exponential smoothing of learned consumption [s of flight]."""
+MIN_LEARNED_S = 20.0
+"""Flight time a figure needs before it replaces the profile's assumption [s]."""
+
+
+class EnergyRefusal(Exception):
+    """A sortie or dispatch does not fit the vehicle's charge; the message says by how much."""
+
+
+@dataclass(frozen=True)
+class PackEnergy:
+    """One vehicle's pack and consumption.
+
+    Attributes:
+        vehicle_id: the fleet's id.
+        capacity_mah: the pack's capacity [mAh] (``BATT_CAPACITY``), None when unknown.
+        hover_mah_per_min, cruise_mah_per_min: consumption [mAh/min], learned or assumed.
+        learned_hover_s, learned_cruise_s: flight time behind each figure [s]
+            (0: the profile's assumption).
+    """
+
+    vehicle_id: str
+    capacity_mah: float | None
+    hover_mah_per_min: float
+    cruise_mah_per_min: float
+    learned_hover_s: float = 0.0
+    learned_cruise_s: float = 0.0
+
+    @property
+    def learned(self) -> bool:
+        """True when the hover figure comes from this vehicle's own flights."""
+        return self.learned_hover_s >= MIN_LEARNED_S
+
+    def profile(
+        self, base: DroneProfile, reserve_frac: float = DEFAULT_RESERVE_FRAC
+    ) -> DroneProfile:
+        """``base`` with this vehicle's endurance, cruise power ratio and reserve.
+
+        >>> pack = PackEnergy("S01-1", 3300.0, 440.0, 396.0)
+        >>> p = pack.profile(DroneProfile())
+        >>> round(p.hover_endurance_s), round(p.cruise_power_ratio, 2), p.usable_battery_frac
+        (450, 0.9, 0.8)
+        """
+        if not self.capacity_mah or self.hover_mah_per_min <= 0:
+            return replace(base, usable_battery_frac=1.0 - reserve_frac)
+        return replace(
+            base,
+            hover_endurance_s=self.capacity_mah / self.hover_mah_per_min * 60.0,
+            cruise_power_ratio=self.cruise_mah_per_min / self.hover_mah_per_min,
+            usable_battery_frac=1.0 - reserve_frac,
+        )
+
+    def as_dict(self) -> dict[str, float | str | bool | None]:
+        return {
+            "vehicle": self.vehicle_id,
+            "capacity_mah": self.capacity_mah,
+            "hover_mah_per_min": round(self.hover_mah_per_min, 1),
+            "cruise_mah_per_min": round(self.cruise_mah_per_min, 1),
+            "learned_hover_s": round(self.learned_hover_s, 1),
+            "learned_cruise_s": round(self.learned_cruise_s, 1),
+            "learned": self.learned,
+        }
+
+
+def assumed_consumption(profile: DroneProfile, capacity_mah: float) -> tuple[float, float]:
+    """(hover, cruise) [mAh/min] the profile implies for a pack of ``capacity_mah``.
+
+    Until a vehicle has flown, the planner's own figures stand: a full pack
+    lasts ``hover_endurance_s`` hovering.
+
+    >>> assumed_consumption(DroneProfile(), 3000.0)
+    (100.0, 90.0)
+    """
+    hover = capacity_mah / (profile.hover_endurance_s / 60.0)
+    return hover, hover * profile.cruise_power_ratio
+
+
+@dataclass
+class ConsumptionLearner:
+    """Learns hover and cruise consumption [mAh/min] from the current drawn in flight.
+
+    Each sample weighs in by its duration with an exponential time constant of
+    :data:`SMOOTHING_S`, so one gust or climb moves the figure little and a new
+    pack or payload shows within a few minutes of flight.
+    """
+
+    hover_mah_per_min: float | None = None
+    cruise_mah_per_min: float | None = None
+    hover_s: float = 0.0
+    cruise_s: float = 0.0
+
+    def observe(
+        self, current_a: float, groundspeed_mps: float, climb_mps: float, dt_s: float
+    ) -> None:
+        """One airborne sample: ``current_a`` [A] drawn for ``dt_s`` [s]."""
+        if not (dt_s > 0 and math.isfinite(current_a) and current_a > 0):
+            return
+        if abs(climb_mps) > LEVEL_MAX_CLIMB_MPS:
+            return
+        rate = current_a * 1000.0 / 60.0  # A -> mAh/min
+        alpha = 1.0 - math.exp(-dt_s / SMOOTHING_S)
+        if groundspeed_mps <= HOVER_MAX_SPEED_MPS:
+            old = self.hover_mah_per_min
+            self.hover_mah_per_min = rate if old is None else old + alpha * (rate - old)
+            self.hover_s += dt_s
+        elif groundspeed_mps >= CRUISE_MIN_SPEED_MPS:
+            old = self.cruise_mah_per_min
+            self.cruise_mah_per_min = rate if old is None else old + alpha * (rate - old)
+            self.cruise_s += dt_s
+
+    def pack(
+        self, vehicle_id: str, capacity_mah: float | None, profile: DroneProfile
+    ) -> PackEnergy:
+        """The vehicle's figures: learned ones where there is enough flight, else assumed.
+
+        With only one figure learned, the other follows the profile's cruise power ratio.
+        """
+        base_capacity = capacity_mah or 0.0
+        hover, cruise = assumed_consumption(profile, base_capacity) if base_capacity else (0.0, 0.0)
+        hover_known = self.hover_mah_per_min is not None and self.hover_s >= MIN_LEARNED_S
+        cruise_known = self.cruise_mah_per_min is not None and self.cruise_s >= MIN_LEARNED_S
+        if hover_known:
+            hover = float(self.hover_mah_per_min)  # type: ignore[arg-type]
+        if cruise_known:
+            cruise = float(self.cruise_mah_per_min)  # type: ignore[arg-type]
+        if hover_known and not cruise_known:
+            cruise = hover * profile.cruise_power_ratio
+        elif cruise_known and not hover_known:
+            hover = cruise / profile.cruise_power_ratio
+        return PackEnergy(
+            vehicle_id,
+            capacity_mah,
+            hover,
+            cruise,
+            self.hover_s if hover_known else 0.0,
+            self.cruise_s if cruise_known else 0.0,
+        )
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {
+            "hover_mah_per_min": self.hover_mah_per_min,
+            "cruise_mah_per_min": self.cruise_mah_per_min,
+            "hover_s": self.hover_s,
+            "cruise_s": self.cruise_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConsumptionLearner:
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+        return cls(
+            number("hover_mah_per_min"),
+            number("cruise_mah_per_min"),
+            number("hover_s") or 0.0,
+            number("cruise_s") or 0.0,
+        )
+
+
+def available_mah(
+    capacity_mah: float | None, consumed_mah: float | None, remaining_pct: float | None
+) -> float | None:
+    """Charge left in the pack [mAh]: capacity less consumed, as ArduPilot's monitor counts it.
+
+    >>> available_mah(3300, 1000, 70), available_mah(3300, None, 50), available_mah(None, 10, 50)
+    (2300.0, 1650.0, None)
+    """
+    if not capacity_mah:
+        return None
+    if consumed_mah is not None and math.isfinite(consumed_mah):
+        return max(0.0, float(capacity_mah) - consumed_mah)
+    if remaining_pct is not None and math.isfinite(remaining_pct):
+        return max(0.0, float(capacity_mah) * remaining_pct / 100.0)
+    return None
+
+
+def sortie_need_mah(energy_frac: float, profile: DroneProfile, pack: PackEnergy) -> float:
+    """Charge [mAh] a planned sortie uses (its hover-equivalent time at the vehicle's hover rate).
+
+    ``energy_frac`` is the planner's share of a full battery under ``profile``.
+
+    >>> pack = PackEnergy("S01-1", 3300.0, 440.0, 396.0)
+    >>> round(sortie_need_mah(0.5, DroneProfile(hover_endurance_s=600.0), pack))
+    2200
+    """
+    hover_equivalent_s = energy_frac * profile.hover_endurance_s
+    return hover_equivalent_s / 60.0 * pack.hover_mah_per_min
+
+
+def check_sortie(
+    vehicle_name: str,
+    need_mah: float,
+    available: float | None,
+    capacity_mah: float | None,
+    reserve_frac: float = DEFAULT_RESERVE_FRAC,
+) -> float:
+    """Refuse a sortie that does not fit the charge left; returns the need with reserve [mAh].
+
+    >>> check_sortie("S01-1", 2000, 3200, 4000)
+    2800.0
+    >>> try:
+    ...     check_sortie("S01-1", 4240, 3100, 3300)
+    ... except EnergyRefusal as refusal:
+    ...     print(refusal)
+    sortie needs 4,900 mAh with 20 % reserve; S01-1 has 3,100 mAh
+    """
+    if available is None or not capacity_mah:
+        raise EnergyRefusal(
+            f"{vehicle_name} reports no battery capacity or charge (BATT_CAPACITY, "
+            "BATTERY_STATUS): cannot tell whether the sortie fits"
+        )
+    with_reserve = need_mah + reserve_frac * capacity_mah
+    if with_reserve > available:
+        raise EnergyRefusal(
+            f"sortie needs {with_reserve:,.0f} mAh with {reserve_frac * 100:.0f} % reserve; "
+            f"{vehicle_name} has {available:,.0f} mAh"
+        )
+    return with_reserve
+
+
+def headwind_ground_speed(
+    airspeed_mps: float, track_deg: float, wind_speed_mps: float, wind_from_deg: float
+) -> float:
+    """Ground speed [m/s] along ``track_deg`` at ``airspeed_mps`` in the given wind.
+
+    ``wind_from_deg`` is where the wind blows from (ArduPilot's WIND.direction).
+    The crosswind is crabbed into; a wind stronger than the airspeed leaves a
+    crawl of 0.5 m/s so the time home stays finite but very long.
+
+    >>> headwind_ground_speed(10, 0, 4, 0), headwind_ground_speed(10, 0, 4, 180)
+    (6.0, 14.0)
+    >>> round(headwind_ground_speed(10, 90, 6, 0), 2)
+    8.0
+    """
+    angle = math.radians(wind_from_deg - track_deg)
+    head = wind_speed_mps * math.cos(angle)
+    cross = wind_speed_mps * math.sin(angle)
+    if abs(cross) >= airspeed_mps:
+        return 0.5
+    return max(0.5, math.sqrt(airspeed_mps**2 - cross**2) - head)
+
+
+def return_need_mah(
+    distance_home_m: float,
+    alt_rel_m: float,
+    pack: PackEnergy,
+    speed_mps: float,
+    track_home_deg: float = 0.0,
+    wind_speed_mps: float = 0.0,
+    wind_from_deg: float = 0.0,
+    descent_rate_mps: float = 1.5,
+) -> float:
+    """Charge [mAh] to fly home and land: cruise home against the wind, then descend.
+
+    Cruise costs the vehicle's cruise consumption; the descent (ArduCopter's
+    LAND_SPEED region, ~1.5 m/s) its hover consumption.
+
+    >>> pack = PackEnergy("S01-1", 3300.0, 480.0, 420.0)
+    >>> round(return_need_mah(1200, 60, pack, 10.0, 0.0, 4.0, 0.0))
+    1720
+    """
+    ground_speed = headwind_ground_speed(speed_mps, track_home_deg, wind_speed_mps, wind_from_deg)
+    cruise_min = distance_home_m / ground_speed / 60.0
+    descent_min = max(0.0, alt_rel_m) / descent_rate_mps / 60.0
+    return cruise_min * pack.cruise_mah_per_min + descent_min * pack.hover_mah_per_min
