@@ -32,10 +32,10 @@ CRUISE_MIN_SPEED_MPS = 3.0
 """Above this ground speed (and nearly level) a sample counts as cruise [m/s]."""
 LEVEL_MAX_CLIMB_MPS = 0.5
 """Samples climbing or descending faster than this teach neither figure [m/s]."""
-SMOOTHING_S = 60.0
-"""Time constant of the exponential smoothing of learned consumption [s of flight]."""
-MIN_LEARNED_S = 20.0
-"""Flight time a figure needs before it replaces the profile's assumption [s]."""
+SMOOTHING_SAMPLES = 40
+"""Samples over which learned consumption is smoothed (exponentially, after a plain mean)."""
+MIN_LEARNED_SAMPLES = 20
+"""Samples a figure needs before it replaces the profile's assumption."""
 
 
 class EnergyRefusal(Exception):
@@ -50,7 +50,7 @@ class PackEnergy:
         vehicle_id: the fleet's id.
         capacity_mah: the pack's capacity [mAh] (``BATT_CAPACITY``), None when unknown.
         hover_mah_per_min, cruise_mah_per_min: consumption [mAh/min], learned or assumed.
-        learned_hover_s, learned_cruise_s: flight time behind each figure [s]
+        learned_hover, learned_cruise: telemetry samples behind each figure
             (0: the profile's assumption).
     """
 
@@ -58,13 +58,13 @@ class PackEnergy:
     capacity_mah: float | None
     hover_mah_per_min: float
     cruise_mah_per_min: float
-    learned_hover_s: float = 0.0
-    learned_cruise_s: float = 0.0
+    learned_hover: int = 0
+    learned_cruise: int = 0
 
     @property
     def learned(self) -> bool:
-        """True when the hover figure comes from this vehicle's own flights."""
-        return self.learned_hover_s >= MIN_LEARNED_S
+        """True when a figure comes from this vehicle's own flights."""
+        return max(self.learned_hover, self.learned_cruise) >= MIN_LEARNED_SAMPLES
 
     def profile(
         self, base: DroneProfile, reserve_frac: float = DEFAULT_RESERVE_FRAC
@@ -91,8 +91,8 @@ class PackEnergy:
             "capacity_mah": self.capacity_mah,
             "hover_mah_per_min": round(self.hover_mah_per_min, 1),
             "cruise_mah_per_min": round(self.cruise_mah_per_min, 1),
-            "learned_hover_s": round(self.learned_hover_s, 1),
-            "learned_cruise_s": round(self.learned_cruise_s, 1),
+            "learned_hover_samples": self.learned_hover,
+            "learned_cruise_samples": self.learned_cruise,
             "learned": self.learned,
         }
 
@@ -114,46 +114,55 @@ def assumed_consumption(profile: DroneProfile, capacity_mah: float) -> tuple[flo
 class ConsumptionLearner:
     """Learns hover and cruise consumption [mAh/min] from the current drawn in flight.
 
-    Each sample weighs in by its duration with an exponential time constant of
-    :data:`SMOOTHING_S`, so one gust or climb moves the figure little and a new
-    pack or payload shows within a few minutes of flight.
+    Current [A] is a rate in the vehicle's own time, so the figures hold
+    whatever the telemetry rate (or a simulator's speed-up). Each figure is
+    the plain mean of its first :data:`SMOOTHING_SAMPLES` samples, then an
+    exponential average over that many, so one gust or climb moves it little
+    and a new pack or payload shows within a few minutes of flight.
+
+    >>> learner = ConsumptionLearner()
+    >>> for _ in range(30):
+    ...     learner.observe(28.0, 0.2, 0.0)   # hovering: 28 A
+    ...     learner.observe(33.0, 10.0, 0.1)  # cruising at 10 m/s: 33 A
+    ...     learner.observe(40.0, 0.0, 2.5)   # climbing: teaches neither
+    >>> round(learner.hover_mah_per_min), round(learner.cruise_mah_per_min)
+    (467, 550)
     """
 
     hover_mah_per_min: float | None = None
     cruise_mah_per_min: float | None = None
-    hover_s: float = 0.0
-    cruise_s: float = 0.0
+    hover_samples: int = 0
+    cruise_samples: int = 0
 
-    def observe(
-        self, current_a: float, groundspeed_mps: float, climb_mps: float, dt_s: float
-    ) -> None:
-        """One airborne sample: ``current_a`` [A] drawn for ``dt_s`` [s]."""
-        if not (dt_s > 0 and math.isfinite(current_a) and current_a > 0):
+    def observe(self, current_a: float, groundspeed_mps: float, climb_mps: float) -> None:
+        """One airborne telemetry sample: ``current_a`` [A] drawn at that speed and climb."""
+        if not (math.isfinite(current_a) and current_a > 0):
             return
         if abs(climb_mps) > LEVEL_MAX_CLIMB_MPS:
             return
         rate = current_a * 1000.0 / 60.0  # A -> mAh/min
-        alpha = 1.0 - math.exp(-dt_s / SMOOTHING_S)
         if groundspeed_mps <= HOVER_MAX_SPEED_MPS:
-            old = self.hover_mah_per_min
-            self.hover_mah_per_min = rate if old is None else old + alpha * (rate - old)
-            self.hover_s += dt_s
+            self.hover_samples += 1
+            self.hover_mah_per_min = _smooth(self.hover_mah_per_min, rate, self.hover_samples)
         elif groundspeed_mps >= CRUISE_MIN_SPEED_MPS:
-            old = self.cruise_mah_per_min
-            self.cruise_mah_per_min = rate if old is None else old + alpha * (rate - old)
-            self.cruise_s += dt_s
+            self.cruise_samples += 1
+            self.cruise_mah_per_min = _smooth(self.cruise_mah_per_min, rate, self.cruise_samples)
 
     def pack(
         self, vehicle_id: str, capacity_mah: float | None, profile: DroneProfile
     ) -> PackEnergy:
-        """The vehicle's figures: learned ones where there is enough flight, else assumed.
+        """The vehicle's figures: learned ones where there are enough samples, else assumed.
 
         With only one figure learned, the other follows the profile's cruise power ratio.
         """
         base_capacity = capacity_mah or 0.0
         hover, cruise = assumed_consumption(profile, base_capacity) if base_capacity else (0.0, 0.0)
-        hover_known = self.hover_mah_per_min is not None and self.hover_s >= MIN_LEARNED_S
-        cruise_known = self.cruise_mah_per_min is not None and self.cruise_s >= MIN_LEARNED_S
+        hover_known = self.hover_mah_per_min is not None and (
+            self.hover_samples >= MIN_LEARNED_SAMPLES
+        )
+        cruise_known = self.cruise_mah_per_min is not None and (
+            self.cruise_samples >= MIN_LEARNED_SAMPLES
+        )
         if hover_known:
             hover = float(self.hover_mah_per_min)  # type: ignore[arg-type]
         if cruise_known:
@@ -167,30 +176,40 @@ class ConsumptionLearner:
             capacity_mah,
             hover,
             cruise,
-            self.hover_s if hover_known else 0.0,
-            self.cruise_s if cruise_known else 0.0,
+            self.hover_samples if hover_known else 0,
+            self.cruise_samples if cruise_known else 0,
         )
 
-    def as_dict(self) -> dict[str, float | None]:
+    def as_dict(self) -> dict[str, float | int | None]:
         return {
             "hover_mah_per_min": self.hover_mah_per_min,
             "cruise_mah_per_min": self.cruise_mah_per_min,
-            "hover_s": self.hover_s,
-            "cruise_s": self.cruise_s,
+            "hover_samples": self.hover_samples,
+            "cruise_samples": self.cruise_samples,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> ConsumptionLearner:
+        """The learner kept by :meth:`as_dict` (unusable values are dropped, not trusted)."""
+
         def number(key: str) -> float | None:
             value = data.get(key)
-            return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            return float(value) if ok and math.isfinite(value) and value >= 0 else None
 
         return cls(
             number("hover_mah_per_min"),
             number("cruise_mah_per_min"),
-            number("hover_s") or 0.0,
-            number("cruise_s") or 0.0,
+            int(number("hover_samples") or 0),
+            int(number("cruise_samples") or 0),
         )
+
+
+def _smooth(old: float | None, sample: float, count: int) -> float:
+    """Running mean for the first :data:`SMOOTHING_SAMPLES`, exponential average after."""
+    if old is None:
+        return sample
+    return old + (sample - old) / min(count, SMOOTHING_SAMPLES)
 
 
 def available_mah(
@@ -288,8 +307,10 @@ def return_need_mah(
 ) -> float:
     """Charge [mAh] to fly home and land: cruise home against the wind, then descend.
 
-    Cruise costs the vehicle's cruise consumption; the descent (ArduCopter's
-    LAND_SPEED region, ~1.5 m/s) its hover consumption.
+    Cruise costs the vehicle's cruise consumption; the descent its hover
+    consumption. The headwind is counted as ground speed lost: ArduCopter
+    holds its waypoint speed where it can and pays in power instead, which
+    this over-estimates, so the drone turns home early rather than late.
 
     >>> pack = PackEnergy("S01-1", 3300.0, 480.0, 420.0)
     >>> round(return_need_mah(1200, 60, pack, 10.0, 0.0, 4.0, 0.0))

@@ -57,7 +57,7 @@ AIRBORNE_NAMES = frozenset(s.name for s in AIRBORNE)
 LAND_ALT_LOW_M = 10.0
 """ArduCopter's LAND_ALT_LOW default: below it the landing slows to LAND_SPEED [m]."""
 MAX_SAMPLE_GAP_S = 2.0
-"""A longer gap between samples is not counted as flight time (link loss) [s]."""
+"""The first sample after a longer gap (a link loss) teaches nothing [s]."""
 
 
 @dataclass
@@ -219,7 +219,6 @@ class EnergyWatch:
                     float(current),
                     float(data.get("groundspeed_mps") or 0.0),
                     float(data.get("climb_mps") or 0.0),
-                    gap,
                 )
         if airborne:
             self._guard(vid, data, flight)
