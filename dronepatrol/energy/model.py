@@ -215,18 +215,30 @@ def _smooth(old: float | None, sample: float, count: int) -> float:
 def available_mah(
     capacity_mah: float | None, consumed_mah: float | None, remaining_pct: float | None
 ) -> float | None:
-    """Charge left in the pack [mAh]: capacity less consumed, as ArduPilot's monitor counts it.
+    """Charge left in the pack [mAh], as ArduPilot's battery monitor counts it.
 
-    >>> available_mah(3300, 1000, 70), available_mah(3300, None, 50), available_mah(None, 10, 50)
-    (2300.0, 1650.0, None)
+    Remaining % (SYS_STATUS, the fresher report) decides; consumed mAh
+    (BATTERY_STATUS, once a second) refines it when the two agree to within
+    1.5 % of the capacity. Right after a pack swap (MAV_CMD_BATTERY_RESET) they
+    disagree until BATTERY_STATUS catches up, and the stale count must not win.
+
+    >>> available_mah(3300, 1000, 70), available_mah(3300, 2310, 100), available_mah(None, 10, 50)
+    (2300.0, 3300.0, None)
+    >>> available_mah(3300, 1000, None)
+    2300.0
     """
     if not capacity_mah:
         return None
+    capacity = float(capacity_mah)
+    by_count = None
     if consumed_mah is not None and math.isfinite(consumed_mah):
-        return max(0.0, float(capacity_mah) - consumed_mah)
+        by_count = max(0.0, capacity - consumed_mah)
     if remaining_pct is not None and math.isfinite(remaining_pct):
-        return max(0.0, float(capacity_mah) * remaining_pct / 100.0)
-    return None
+        by_pct = max(0.0, capacity * remaining_pct / 100.0)
+        if by_count is not None and abs(by_count - by_pct) <= 0.015 * capacity:
+            return by_count
+        return by_pct
+    return by_count
 
 
 def sortie_need_mah(energy_frac: float, profile: DroneProfile, pack: PackEnergy) -> float:

@@ -106,9 +106,10 @@ def test_low_charge_turns_home_before_the_vehicles_failsafe_and_lands_with_the_r
         vehicle.wait_for(lambda s: not s.armed, 200, "landed and disarmed")
         landed = vehicle.snapshot
         assert landed.position is not None
-        assert distance_m(
-            landed.position.lat_deg, landed.position.lon_deg, home.lat_deg, home.lon_deg
-        ) < 10.0
+        assert (
+            distance_m(landed.position.lat_deg, landed.position.lon_deg, home.lat_deg, home.lon_deg)
+            < 10.0
+        )
         if backend.fleet is not None:  # the simulator's own monitor: an independent count
             consumed = backend.fleet.call(0, lambda v: v.battery.consumed_mah)
         else:
