@@ -58,7 +58,6 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
         reports.context.add_cookies(operations.context.cookies())
         reports.goto("/reports")
         operations.wait_for_selector("#alerts", state="attached")
-        )
         operations.mouse.click(5, 5)  # a person at the desk: the first click unlocks sound
         try:
             _battery(operations, 15.0)
