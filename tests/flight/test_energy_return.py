@@ -84,10 +84,21 @@ def test_low_charge_turns_home_before_the_vehicles_failsafe_and_lands_with_the_r
         assert figures["reserve_mah"] == round(reserve)
         assert figures["available_mah"] <= figures["return_mah"] + figures["reserve_mah"]
         assert figures["distance_home_m"] > 500, figures  # turned well out, not on arrival
+        # the figure is the vehicle's own: the current it reported while cruising level
         pack = watch.pack(vehicle.vehicle_id)
-        assert pack.learned, pack  # the figure is the vehicle's own, not the profile's
-        # SITL's copter draws ~28 A hovering: far more than the profile's 30 min hover assumes
-        assert pack.hover_mah_per_min > 2 * CAPACITY_MAH / 30.0, pack
+        assert pack.learned, pack
+        cruising = [
+            e.data["current_a"]
+            for e in before
+            if e.kind is EventKind.TELEMETRY
+            and e.data.get("landed_state") == "IN_AIR"
+            and e.data["groundspeed_mps"] >= 3.0
+            and abs(e.data["climb_mps"]) <= 0.5
+        ]
+        reported = sum(cruising) / len(cruising) * 1000 / 60  # A -> mAh/min
+        assert pack.cruise_mah_per_min == pytest.approx(reported, rel=0.15)
+        assumed = CAPACITY_MAH / (load_profile().hover_endurance_s / 60) * 0.9
+        assert pack.cruise_mah_per_min > 1.5 * assumed  # what the planner used to believe
 
         _next(
             events,
