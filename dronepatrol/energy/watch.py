@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ SOURCE = "energy watch"
 """Who the watch's commands are from, in events and the audit trail."""
 RETURNING_MODE_NAMES = frozenset(m.name for m in RETURNING_MODES)
 AIRBORNE_NAMES = frozenset(s.name for s in AIRBORNE)
+RETRY_AFTER_S = 15.0
+"""A vehicle still flying on below its return mark (RTL refused, or left by someone) is
+commanded home again after this long, not at every sample [s]."""
 LAND_ALT_LOW_M = 10.0
 """ArduCopter's LAND_ALT_LOW default: below it the landing slows to LAND_SPEED [m]."""
 MAX_SAMPLE_GAP_S = 2.0
@@ -69,6 +73,7 @@ class _Flight:
     low_said: bool = False
     returning_commanded: bool = False
     rtl_thread: threading.Thread | None = None
+    retry_after_s: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
 
 
@@ -269,11 +274,11 @@ class EnergyWatch:
         name = snap.name or vid
         if available <= threshold:
             with self._lock:
-                if flight.returning_commanded and (
-                    flight.rtl_thread is not None and flight.rtl_thread.is_alive()
-                ):
-                    return
+                busy = flight.rtl_thread is not None and flight.rtl_thread.is_alive()
+                if busy or time.monotonic() < flight.retry_after_s:
+                    return  # commanding now, or out of RTL again since: ask anew in a while
                 flight.returning_commanded = True
+                flight.retry_after_s = time.monotonic() + RETRY_AFTER_S
                 flight.rtl_thread = threading.Thread(
                     target=self._return_home,
                     args=(vid, name),
