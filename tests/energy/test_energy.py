@@ -240,3 +240,18 @@ def test_the_watch_warns_then_returns_the_drone_once(tmp_path: Path) -> None:
         FakeFleet(vehicle), EventBus(), load_profile(), store=tmp_path / "energy.json"
     )
     assert again.pack("S01-1").cruise_mah_per_min == pytest.approx(500.0)
+
+
+def test_dispatch_judges_a_drone_by_its_own_endurance() -> None:
+    from dronepatrol.responders import Responder, ResponderState, ResponseModel, reach
+
+    model = ResponseModel()  # 25 min at cruise unless the drone says otherwise
+    lat, lon = offset(HOME[0], HOME[1], 2000.0, 0.0)
+    idle = Responder("S01-1", ResponderState.IDLE, *HOME, 0.0, 1.0, *HOME)
+    assumed = reach(idle, lat, lon, 600.0, model)
+    assert assumed.feasible
+    # its pack lasts 7 min at cruise: 2 km out, 10 min hold and back does not fit
+    own = reach(Responder(**{**idle.__dict__, "endurance_s": 420.0}), lat, lon, 600.0, model)
+    assert not own.feasible and own.reason.startswith("battery: needs")
+    flight_s = model.travel_s(idle, 2000.0) - model.launch_delay_s + 600 + model.return_s(2000.0)
+    assert own.battery_needed_frac == pytest.approx(flight_s / 420.0 + 0.2)
