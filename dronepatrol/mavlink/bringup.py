@@ -49,16 +49,18 @@ NEEDED_PARAMS = (
     "BATT_FS_LOW_ACT",
     "BATT_FS_CRT_ACT",
     "BATT_LOW_VOLT",
-    "BATT_LOW_MAH",
     "BATT_CAPACITY",
     "FENCE_ENABLE",
     "FENCE_ACTION",
     "FENCE_ALT_MAX",
     "WPNAV_SPEED",
+    "DISARM_DELAY",
+    # the energy watch's return-home prediction (speed home, landing) and the
+    # battery failsafe's mAh trigger; last, so an autopilot without one delays no other
+    "BATT_LOW_MAH",
     "RTL_SPEED",
     "WPNAV_SPEED_DN",
     "LAND_SPEED",
-    "DISARM_DELAY",
 )
 """Parameters the controller's preflight checks and flight operations rely on."""
 
