@@ -316,10 +316,15 @@ def return_need_mah(
     wind_speed_mps: float = 0.0,
     wind_from_deg: float = 0.0,
     descent_rate_mps: float = 1.5,
+    turn_s: float = 0.0,
+    loiter_s: float = 0.0,
 ) -> float:
-    """Charge [mAh] to fly home and land: cruise home against the wind, then descend.
+    """Charge [mAh] to fly home and land, the way ArduCopter's RTL does it.
 
-    Cruise costs the vehicle's cruise consumption; the descent its hover
+    Its phases: stop and turn for home (``turn_s`` [s]: braking and
+    accelerating again at WPNAV_ACCEL), cruise home against the wind at the
+    vehicle's cruise consumption, loiter over home (``loiter_s``,
+    RTL_LOIT_TIME) and descend (``descent_rate_mps`` on average) at its hover
     consumption. The headwind is counted as ground speed lost: ArduCopter
     holds its waypoint speed where it can and pays in power instead, which
     this over-estimates, so the drone turns home early rather than late.
@@ -327,8 +332,10 @@ def return_need_mah(
     >>> pack = PackEnergy("S01-1", 3300.0, 480.0, 420.0)
     >>> round(return_need_mah(1200, 60, pack, 10.0, 0.0, 4.0, 0.0))
     1720
+    >>> round(return_need_mah(1200, 60, pack, 10.0, 0.0, 4.0, 0.0, turn_s=8, loiter_s=5))
+    1824
     """
     ground_speed = headwind_ground_speed(speed_mps, track_home_deg, wind_speed_mps, wind_from_deg)
     cruise_min = distance_home_m / ground_speed / 60.0
-    descent_min = max(0.0, alt_rel_m) / descent_rate_mps / 60.0
-    return cruise_min * pack.cruise_mah_per_min + descent_min * pack.hover_mah_per_min
+    hover_min = (max(0.0, alt_rel_m) / descent_rate_mps + turn_s + loiter_s) / 60.0
+    return cruise_min * pack.cruise_mah_per_min + hover_min * pack.hover_mah_per_min

@@ -7,8 +7,9 @@ bus (never the radio):
   (:class:`~dronepatrol.energy.model.ConsumptionLearner`); the figures are
   kept per vehicle in a JSON file and read back at start;
 * while a vehicle flies and is not already coming home, it predicts the
-  charge needed to get home (distance home / RTL speed, against the wind the
-  vehicle itself estimates, plus the descent) and, when the charge left
+  charge needed to get home (turning for home, distance home / RTL speed
+  against the wind the vehicle itself estimates, the loiter over home and
+  the descent) and, when the charge left
   reaches that plus the reserve, commands RTL: acknowledged, retried, the
   outcome reported. This does not rely on the vehicle's own battery failsafe
   (``BATT_FS_LOW_ACT``), which may be off or set too late;
@@ -259,6 +260,7 @@ class EnergyWatch:
             float(wind_speed),
             float(wind_from),
             self._descent_rate_mps(vehicle, float(data.get("alt_rel_m") or 0.0)),
+            *self._rtl_pauses_s(vehicle),
         )
         reserve = self.reserve_frac * pack.capacity_mah
         threshold = need + reserve
@@ -347,6 +349,15 @@ class EnergyWatch:
             if value and value > 0:
                 return float(value) / 100.0
         return self.profile.cruise_speed_mps
+
+    def _rtl_pauses_s(self, vehicle: Any) -> tuple[float, float]:
+        """(turn, loiter) [s] of RTL: braking and speeding up again for home at WPNAV_ACCEL
+        (cm/s/s, default 250), and RTL_LOIT_TIME (ms, default 5000) over home."""
+        params = vehicle.params()
+        speed = self._return_speed_mps(vehicle)
+        accel = (params.get("WPNAV_ACCEL") or 250.0) / 100.0
+        loiter = params.get("RTL_LOIT_TIME")
+        return 2.0 * speed / max(accel, 0.5), (5000.0 if loiter is None else loiter) / 1000.0
 
     def _descent_rate_mps(self, vehicle: Any, alt_rel_m: float) -> float:
         """Mean descent rate of RTL's landing from ``alt_rel_m`` [m/s].

@@ -60,7 +60,9 @@ NEEDED_PARAMS = (
     "BATT_LOW_MAH",
     "RTL_SPEED",
     "WPNAV_SPEED_DN",
+    "WPNAV_ACCEL",
     "LAND_SPEED",
+    "RTL_LOIT_TIME",
 )
 """Parameters the controller's preflight checks and flight operations rely on."""
 

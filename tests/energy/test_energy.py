@@ -219,7 +219,9 @@ def test_the_watch_warns_then_returns_the_drone_once(tmp_path: Path) -> None:
         watch.observe(_sample(1000, 500.0, t=t))
     pack = watch.pack("S01-1")
     assert pack.cruise_mah_per_min == pytest.approx(500.0)
-    need = return_need_mah(1000, 40, pack, 10.0, 180.0, 0.0, 0.0, 1.5)
+    # RTL from 1 km out at 40 m: 100 s home at 10 m/s (cruise); stop and turn (2 x 10 m/s at
+    # 2.5 m/s/s), 5 s over home, 30 m down at 1.5 m/s and the last 10 m at 0.5 m/s (hover)
+    need = 100 / 60 * 500.0 + (8 + 5 + 30 / 1.5 + 10 / 0.5) / 60 * pack.hover_mah_per_min
     threshold = need + 660
     assert [e.data["stage"] for e in energy.drain()] == []
     watch.observe(_sample(1000, 3300 - threshold * 1.1, t=t + 0.25))

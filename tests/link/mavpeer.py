@@ -82,6 +82,8 @@ class ScriptedCopter(threading.Thread):
             "RTL_SPEED": 0.0,
             "WPNAV_SPEED_DN": 150.0,
             "LAND_SPEED": 50.0,
+            "WPNAV_ACCEL": 250.0,
+            "RTL_LOIT_TIME": 5000.0,
         }
         self.refuse_params: set[str] = set()
         self.cancel_after_items: int | None = None
