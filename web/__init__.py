@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     room = ControlRoom(
         settings=settings,
         engine=engine,
-        accounts=AccountService(engine),
+        accounts=AccountService(engine, password_log2_n=settings.password_log2_n),
         incidents=IncidentBook(engine),
         large_events=LargeEventBook(engine),
     )
@@ -92,7 +92,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         video,
     )
 
-    security.init_security(app, lambda: room.accounts)
+    security.init_security(
+        app,
+        lambda: room.accounts,
+        secure_cookie=settings.secure_cookies,
+        proxy_hops=settings.proxy_hop_count,
+        max_request_bytes=settings.max_request_bytes,
+        streams_per_user=settings.stream_limit,
+        tile_url=settings.tile_url,
+    )
     for blueprint in (
         alerts.bp,
         api.bp,
@@ -128,8 +136,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def no_cache_for_api(response: Any) -> Any:
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     return app
