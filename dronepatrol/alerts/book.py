@@ -7,7 +7,9 @@ alert per (vehicle, kind). Every change is published as an ``alert`` event
 ``text``; ``by`` the person who acknowledged), so browsers show it at once
 and the sortie recorder files it with the vehicle's sortie. An alert stays
 active until acknowledged; its condition may clear before that (a link that
-came back) and the operator still sees that it happened.
+came back) and the operator still sees that it happened. Once acknowledged,
+an alert whose condition still stands is not raised again until the
+condition has cleared: one acknowledgement per occurrence, not per sample.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ class AlertBook:
         self._ids = itertools.count(1)
         self._active: dict[tuple[str, str], Alert] = {}
         self._acknowledged: deque[Alert] = deque(maxlen=KEEP_ACKNOWLEDGED)
+        self._seen: set[tuple[str, str]] = set()
+        """Acknowledged alerts whose condition still stands: not raised again until it clears."""
         self._last_sample: dict[str, tuple[float, bool]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -169,6 +173,8 @@ class AlertBook:
                 self._active.pop(key), acknowledged_by=person, acknowledged_s=self.clock()
             )
             self._acknowledged.append(alert)
+            if alert.active_condition:
+                self._seen.add(key)
         self._publish("acknowledged", alert, by=person)
         return alert
 
@@ -198,6 +204,8 @@ class AlertBook:
     def _raise(self, vid: str, kind: str, text: str) -> None:
         now = self.clock()
         with self._lock:
+            if (vid, kind) in self._seen:
+                return  # acknowledged, and its condition never cleared since
             existing = self._active.get((vid, kind))
             if existing is not None and existing.active_condition:
                 return  # already raised and still standing: one alert, not one per sample
@@ -210,6 +218,7 @@ class AlertBook:
 
     def _clear(self, vid: str, kind: str) -> None:
         with self._lock:
+            self._seen.discard((vid, kind))  # the next time it happens is a new alert
             existing = self._active.get((vid, kind))
             if existing is None or not existing.active_condition:
                 return

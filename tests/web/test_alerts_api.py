@@ -45,12 +45,21 @@ def test_an_alert_is_listed_acknowledged_once_and_audited(app: Flask, token_for)
     recent = client.get("/api/alerts?recent=1", headers=token_for("viewer")).get_json()["alerts"]
     assert [a["id"] for a in recent] == [alert_id]
 
+    # still low after the acknowledgement: no new alert for every sample
+    room.alerts.observe(Event(EventKind.TELEMETRY, "S01-1", {"battery_pct": 10.0}))
+    assert room.alerts.active() == []
+    # a fresh pack, then low again: that is a new occurrence, a new alert
+    room.alerts.observe(Event(EventKind.TELEMETRY, "S01-1", {"battery_pct": 100.0}))
+    room.alerts.observe(Event(EventKind.TELEMETRY, "S01-1", {"battery_pct": 20.0}))
+    (second,) = room.alerts.active()
+    assert second.id != alert_id and second.text == "S01-1: battery 20 %"
+
     audit = room.accounts.recent_audit(10)
     acks = [e for e in audit if e.action == "acknowledge alert"]
     assert any(e.ok and e.username == "commander" for e in acks)
     assert any(not e.ok and e.username == "operator" for e in acks)
     actions = [(e.data["action"], e.data.get("by")) for e in pushed.drain()]
-    assert actions == [("raised", None), ("acknowledged", "commander")]
+    assert actions == [("raised", None), ("acknowledged", "commander"), ("raised", None)]
 
 
 def test_failsafes_and_link_loss_raise_critical_alerts_and_clear(app: Flask) -> None:
