@@ -51,6 +51,12 @@ class EventKind(StrEnum):
     SCHEDULE = "schedule"
     """The patrol scheduler: data ``stage`` (proposed, approved, rejected, expired,
     uploading, launched, failed, mode), ``proposal``, ``station``, ``targets``."""
+    ENERGY = "energy"
+    """The energy watch: data ``stage`` (low, return_now, rtl_accepted, rtl_failed), ``text``
+    and the figures (see :mod:`dronepatrol.energy.watch`)."""
+    ALERT = "alert"
+    """An operator alert raised, acknowledged or cleared: data ``action`` and ``alert``
+    (see :mod:`dronepatrol.alerts`)."""
     LARGE_EVENT = "large_event"
     """A large event was added or ended early: data ``event`` (its id) and ``action``."""
 

@@ -47,6 +47,8 @@ class Responder:
         alt_rel_m: height above its home [m]; 0 on the ground.
         battery_frac: remaining charge, 0..1 of a full battery.
         station_lat_deg, station_lon_deg: where it lands after the job [deg].
+        endurance_s: this drone's own flight time at cruise on a full pack [s]
+            (from its pack and learned consumption); None: the model's.
     """
 
     vehicle_id: str
@@ -57,6 +59,7 @@ class Responder:
     battery_frac: float
     station_lat_deg: float
     station_lon_deg: float
+    endurance_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,12 @@ class ResponseModel:
         """Time [s] to fly ``path_m`` home and descend to land."""
         return path_m / self.cruise_speed_mps + self.response_alt_m / self.climb_rate_mps
 
-    def battery_frac_for(self, flight_s: float) -> float:
-        """Battery fraction [0..1] that ``flight_s`` seconds of flight use."""
-        return flight_s / self.endurance_s
+    def battery_frac_for(self, flight_s: float, endurance_s: float | None = None) -> float:
+        """Battery fraction [0..1] that ``flight_s`` seconds of flight use.
+
+        ``endurance_s`` is the drone's own endurance when known, else the model's.
+        """
+        return flight_s / (endurance_s or self.endurance_s)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,10 @@ def reach(
         return Reach(responder.vehicle_id, math.inf, math.inf, False, "no flyable route")
     eta_s = model.travel_s(responder, there_m)
     flight_s = eta_s - (model.launch_delay_s if responder.state is ResponderState.IDLE else 0.0)
-    needed = model.battery_frac_for(flight_s + hold_s + model.return_s(back_m)) + model.reserve_frac
+    needed = (
+        model.battery_frac_for(flight_s + hold_s + model.return_s(back_m), responder.endurance_s)
+        + model.reserve_frac
+    )
     if needed > responder.battery_frac:
         return Reach(
             responder.vehicle_id,

@@ -18,6 +18,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
+from dronepatrol.alerts import AlertBook
 from dronepatrol.database import make_engine, upgrade
 from dronepatrol.incidents import IncidentBook
 from dronepatrol.large_events import LargeEventBook
@@ -72,11 +73,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         incidents=IncidentBook(engine),
         large_events=LargeEventBook(engine),
     )
+    room.alerts = AlertBook(room.bus, lambda: room.snapshots())
     if settings.admin_password:
         room.accounts.ensure_admin(settings.admin_password)
     app.extensions["dronepatrol"] = room
 
     from dronepatrol.web import (
+        alerts,
         api,
         auth,
         incidents,
@@ -105,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tile_url=settings.tile_url,
     )
     for blueprint in (
+        alerts.bp,
         api.bp,
         auth.bp,
         incidents.bp,

@@ -49,6 +49,9 @@ class ControlRoom:
             (then every vehicle heard is known). Set it before :meth:`attach_fleet`.
         flown: the fleet as dispatch and the scheduler fly it (registered vehicles
             only, with a registry), once attached.
+        alerts: the :class:`dronepatrol.alerts.AlertBook` (its thread starts when served).
+        energy: the :class:`dronepatrol.energy.EnergyWatch`, with a fleet: each vehicle's
+            pack and consumption, and sortie checks against them.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -70,6 +73,8 @@ class ControlRoom:
     large_events: Any = None
     registry: Any = None
     flown: Any = None
+    alerts: Any = None
+    energy: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
     starters: list[Callable[[], Any]] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)

@@ -2,10 +2,13 @@
 
 ``POST /api/plans`` runs the planner over the loaded patrol network (pure
 CPU work, no radio) and keeps the result under a plan id for this app's
-lifetime; ``POST /api/vehicles/<id>/mission`` uploads one of its sorties
+lifetime; with ``"vehicle"`` it plans with that vehicle's own pack and
+consumption. ``POST /api/vehicles/<id>/mission`` uploads one of its sorties
 (mission, fence and rally point, verified by reading back) in the
 background and answers 202; the outcome arrives as the ``command_result``
-event whose ``command_id`` is the answer's ``request_id``.
+event whose ``command_id`` is the answer's ``request_id``. A sortie the
+vehicle's charge cannot fly with the reserve kept is refused (409) before
+anything is uploaded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from flask import abort, g
 
 from dronepatrol.accounts import Role
+from dronepatrol.energy import EnergyRefusal
 from dronepatrol.events import EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.planning import PlanningError, PlanningLimitError, PlanResult, plan_sorties
@@ -55,8 +59,13 @@ def create_plan(body: PlanRequest) -> Any:
             404, description="no patrol network loaded: start with dronepatrol serve --network FILE"
         )
     stations, targets = body.stations or None, body.targets or None
+    profile = None
+    if body.vehicle is not None:
+        if room.energy is None or body.vehicle not in {s.vehicle_id for s in room.snapshots()}:
+            abort(404, description=f"no vehicle {body.vehicle!r}; see GET /api/vehicles")
+        profile = room.energy.profile_for(body.vehicle)  # its own pack and consumption
     try:
-        result = plan_sorties(room.network, station_ids=stations, target_ids=targets)
+        result = plan_sorties(room.network, profile, station_ids=stations, target_ids=targets)
     except PlanningLimitError as exc:
         abort(413, description="; ".join(exc.problems))
     except PlanningError as exc:
@@ -116,6 +125,12 @@ def upload(vehicle_id: str, body: MissionUpload) -> Any:
     if snapshot is None or room.fleet is None:
         abort(404, description=f"no vehicle {vehicle_id!r}; see GET /api/vehicles")
     reason = room.unknown_vehicle(vehicle_id) or _why_not_upload(snapshot, sortie)
+    figures: dict[str, Any] = {}
+    if reason is None and room.energy is not None:
+        try:  # before anything is uploaded
+            figures = room.energy.check_sortie(vehicle_id, sortie.energy_frac, result.profile)
+        except EnergyRefusal as exc:
+            reason = str(exc)
     actor = g.user.name
     if reason is not None:
         audit(
@@ -144,6 +159,7 @@ def upload(vehicle_id: str, body: MissionUpload) -> Any:
         vehicle=vehicle_id,
         sortie=sortie.id,
         request_id=request_id,
+        **figures,
     )
     return reply(
         MissionQueued(request_id=request_id, vehicle=vehicle_id, sortie=sortie.id, status="queued"),

@@ -106,6 +106,7 @@ class ControlRuntime:
         recorder = Recorder(self.room.engine, self.room.bus, snapshots=fleet.snapshots)
         recorder.start()
         self._stoppers.append(recorder.stop)
+        self._start_energy_and_alerts(fleet)
 
         if self.network is not None:
             self._start_freshness()
@@ -118,6 +119,25 @@ class ControlRuntime:
         if self.network is not None:
             self._start_scheduler(fleet)
 
+    def _start_energy_and_alerts(self, fleet: Any) -> None:
+        """Each vehicle's own battery figures, the return-home watch, and operator alerts."""
+        from dronepatrol.energy import EnergyWatch
+        from dronepatrol.planning import load_profile
+
+        self.profile = self.profile or load_profile()
+        energy = EnergyWatch(
+            fleet,
+            self.room.bus,
+            self.profile,
+            store=self.room.settings.data_dir / "energy.json",
+        ).start()
+        self.room.energy = energy
+        self.room.dispatcher.energy = energy
+        self._stoppers.append(energy.stop)
+        if self.room.alerts is not None:
+            self.room.alerts.start()
+            self._stoppers.append(self.room.alerts.stop)
+
     def _start_freshness(self) -> None:
         """Judge every finished sortie against the targets in force (freshness map, scheduler).
 
@@ -127,7 +147,7 @@ class ControlRuntime:
         from dronepatrol.freshness.patrolled import Camera
         from dronepatrol.planning import load_profile
 
-        profile = self.profile = load_profile()
+        profile = self.profile = self.profile or load_profile()
         camera = Camera(hfov_deg=profile.camera_hfov_deg, vfov_deg=profile.camera_vfov_deg)
         keeper = FreshnessKeeper(
             self.room.engine,
@@ -152,6 +172,7 @@ class ControlRuntime:
             mode=self.options.schedule_mode,
             turnaround=self.room.settings.turnaround(),
             busy=self.room.dispatcher.is_busy,
+            energy=self.room.energy,
         ).start()
         self.room.scheduler = scheduler
         self._stoppers.append(scheduler.stop)

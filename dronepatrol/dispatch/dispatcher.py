@@ -57,8 +57,10 @@ class NoVantageError(DispatchError):
     """The place lies in a no-fly zone with no safe point within camera range (HTTP 422)."""
 
 
-def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
-    """How dispatch sees a vehicle, from its snapshot."""
+def responder_of(
+    snapshot: VehicleSnapshot, busy: bool = False, endurance_s: float | None = None
+) -> Responder:
+    """How dispatch sees a vehicle, from its snapshot (and its own endurance [s], when known)."""
     if snapshot.link is not LinkState.UP or snapshot.position is None:
         state = ResponderState.UNAVAILABLE
     elif busy:
@@ -83,6 +85,7 @@ def responder_of(snapshot: VehicleSnapshot, busy: bool = False) -> Responder:
         battery_frac=(battery or 0.0) / 100.0,
         station_lat_deg=home.lat_deg if home else 0.0,
         station_lon_deg=home.lon_deg if home else 0.0,
+        endurance_s=endurance_s,
     )
 
 
@@ -132,6 +135,8 @@ class Dispatcher:
         self.camera_range_m = camera_range_m
         self.preflight_overrides = preflight_overrides
         self._paused_at: dict[int, tuple[float, float, float]] = {}
+        self.energy: Any = None
+        """The :class:`dronepatrol.energy.EnergyWatch` when served: each drone's own endurance."""
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
         self._lockdown_lock = threading.Lock()  # one activation or release at a time
@@ -164,7 +169,16 @@ class Dispatcher:
     def responders(self) -> list[Responder]:
         with self._lock:
             busy = set(self._busy)
-        return [responder_of(s, s.vehicle_id in busy) for s in self.fleet.snapshots()]
+        return [
+            responder_of(s, s.vehicle_id in busy, self._endurance_s(s.vehicle_id))
+            for s in self.fleet.snapshots()
+        ]
+
+    def _endurance_s(self, vehicle_id: str) -> float | None:
+        """The drone's cruise endurance from its own pack and consumption [s], when known."""
+        if self.energy is None:
+            return None
+        return self.energy.cruise_endurance_s(vehicle_id)
 
     def propose(self, incident: IncidentView) -> DispatchProposal:
         """Every drone's ETA to ``incident`` (to its vantage point), the earliest feasible first.

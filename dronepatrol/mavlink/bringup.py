@@ -35,6 +35,7 @@ STREAMS_HZ: dict[str, float] = {
     "EKF_STATUS_REPORT": 1,
     "NAV_CONTROLLER_OUTPUT": 2,
     "HOME_POSITION": 0.5,
+    "WIND": 1,
 }
 """Telemetry the controller asks for on connect [Hz] (ArduCopter streams almost nothing unasked)."""
 
@@ -54,6 +55,14 @@ NEEDED_PARAMS = (
     "FENCE_ALT_MAX",
     "WPNAV_SPEED",
     "DISARM_DELAY",
+    # the energy watch's return-home prediction (speed home, landing) and the
+    # battery failsafe's mAh trigger; last, so an autopilot without one delays no other
+    "BATT_LOW_MAH",
+    "RTL_SPEED",
+    "WPNAV_SPEED_DN",
+    "WPNAV_ACCEL",
+    "LAND_SPEED",
+    "RTL_LOIT_TIME",
 )
 """Parameters the controller's preflight checks and flight operations rely on."""
 

@@ -133,6 +133,12 @@ def preflight_failures(
         failures["battery_failsafe"] = (
             "battery failsafe disabled (BATT_FS_LOW_ACT=0, BATT_FS_CRT_ACT=0)"
         )
+    elif low_act and not param("BATT_LOW_VOLT") and not param("BATT_LOW_MAH"):
+        failures["battery_failsafe"] = (
+            "battery failsafe can never trigger (BATT_LOW_VOLT=0, BATT_LOW_MAH=0): set one"
+        )
+    if "battery" not in failures and not param("BATT_CAPACITY"):
+        failures["battery"] = "pack capacity unknown (BATT_CAPACITY=0): set the pack's mAh"
     fence_enable = param("FENCE_ENABLE")
     fence_alt_max = param("FENCE_ALT_MAX")
     fence_type = param("FENCE_TYPE")

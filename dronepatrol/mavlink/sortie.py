@@ -5,7 +5,9 @@ the core's link and vehicle so that other front ends can run it too. It
 reports through a ``say`` callback (one line each): readiness reasons,
 upload progress, one progress line per waypoint, the summary. Whatever goes
 wrong, it never leaves the vehicle armed on the ground and never abandons it
-in the air: airborne failures end in RTL and a wait for landing.
+in the air: airborne failures end in RTL and a wait for landing. An energy
+watch (:class:`dronepatrol.energy.EnergyWatch`) rides along and brings the
+vehicle home when its charge reaches what getting home needs plus the reserve.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dronepatrol.energy import EnergyWatch
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.fence_storage import FenceCapacity
 from dronepatrol.geo import distance_m
@@ -23,10 +26,21 @@ from dronepatrol.mavlink.errors import FlightError, MissionVerifyError, VehicleE
 from dronepatrol.mavlink.link import Link
 from dronepatrol.mavlink.preflight import prepare_flight, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionType
+from dronepatrol.planning import load_profile
 from dronepatrol.state import RETURNING_MODES, CopterMode, LinkState, flight_mode
 
 MISSION_STATE_COMPLETE = 5
 ENDING_COMMANDS = (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND)
+
+
+class _OneVehicle:
+    """The sortie's one vehicle, seen as the fleet the energy watch reads."""
+
+    def __init__(self, vehicle) -> None:
+        self._vehicle = vehicle
+
+    def vehicle(self, vehicle_id: str):
+        return self._vehicle
 
 
 class SortieAborted(Exception):
@@ -158,6 +172,7 @@ class HeadlessSortie:
         self.say("preflight checks passed")
         start = vehicle.snapshot
         started = time.monotonic()
+        watch = EnergyWatch(_OneVehicle(vehicle), self.bus, load_profile()).start()
         try:
             self.say(f"arming and taking off to {self.takeoff_alt_m:g} m")
             vehicle.takeoff(self.takeoff_alt_m, source="fly")
@@ -170,6 +185,8 @@ class HeadlessSortie:
         except (VehicleError, SortieAborted) as exc:
             self._recover(str(exc))
             raise SortieAborted(str(exc)) from exc
+        finally:
+            watch.stop()
         end = vehicle.snapshot
         return SortieSummary(
             duration_s=time.monotonic() - started,
@@ -280,6 +297,10 @@ class HeadlessSortie:
             seq = int(data["seq"])
             self._reached = max(self._reached, seq)
             self.say(self._progress_line(seq, items))
+        elif kind == EventKind.ENERGY:
+            self.say(f"battery: {data['text']}")
+            if data.get("stage") == "return_now":
+                failsafes.append(f"sent home on its charge: {data['text']}")
         elif kind == EventKind.FAILSAFE:
             failsafes.append(data["text"])
             self.say(f"FAILSAFE ({data['failsafe']}): {data['text']}; vehicle in {data['mode']}")

@@ -28,7 +28,9 @@ Events it publishes on the bus (``vehicle_id`` set; ``data`` keys):
   ``velocity_ned_mps`` [n, e, d], ``armed``, ``mode``, ``landed_state``,
   ``battery_pct``, ``battery_v``, ``current_a``, ``consumed_mah``,
   ``mission_seq``, ``mission_total``, ``gps_fix_type``, ``gps_satellites``,
-  ``time_s`` (the flat track-sample form the sortie recorder reads).
+  ``ekf_ok``, ``wind_speed_mps`` and ``wind_from_deg`` (ArduPilot's own wind
+  estimate, WIND; None until heard), ``time_s`` (the flat track-sample form
+  the sortie recorder reads).
 
 Command and mission-transfer events (``COMMAND_SENT``, ``COMMAND_RESULT``,
 ``MISSION_UPLOAD``) are documented in :mod:`dronepatrol.mavlink.jobs` and
@@ -151,6 +153,8 @@ class VehicleTracker:
         self.landed = LandedState.UNDEFINED
         self.home: Position | None = None
         self.wp_dist: float | None = None
+        self.wind: tuple[float, float] | None = None
+        """(speed [m/s], direction the wind blows from [deg]) from WIND."""
         self.statustexts: deque[tuple[float, int, str]] = deque(maxlen=STATUSTEXT_KEEP)
         self.params: dict[str, float] = {}
         self.param_count = 0
@@ -299,6 +303,10 @@ class VehicleTracker:
     def on_nav_controller_output(self, msg, now: float) -> None:
         self.wp_dist = float(msg.wp_dist)
 
+    def on_wind(self, msg, now: float) -> None:
+        """ArduPilot's wind estimate: ``direction`` it blows from [deg], ``speed`` [m/s]."""
+        self.wind = (float(msg.speed), float(msg.direction) % 360.0)
+
     def on_statustext(self, msg, now: float) -> None:
         text = msg.text if isinstance(msg.text, str) else msg.text.decode("utf-8", "replace")
         text = text.rstrip("\x00").strip()
@@ -431,6 +439,9 @@ class VehicleTracker:
             mission_total=self.mission_total,
             gps_fix_type=self.gps_fix,
             gps_satellites=self.gps_sats,
+            ekf_ok=self.ekf_ok,
+            wind_speed_mps=self.wind[0] if self.wind else None,
+            wind_from_deg=self.wind[1] if self.wind else None,
         )
 
 
@@ -490,6 +501,7 @@ HANDLERS: dict[str, Callable[[VehicleTracker, object, float], None]] = {
     "NAV_CONTROLLER_OUTPUT": VehicleTracker.on_nav_controller_output,
     "STATUSTEXT": VehicleTracker.on_statustext,
     "PARAM_VALUE": VehicleTracker.on_param_value,
+    "WIND": VehicleTracker.on_wind,
     # Answers consumed by the command, parameter and mission-transfer jobs.
     "COMMAND_ACK": _ignore,
     "MISSION_ACK": _ignore,
@@ -528,6 +540,5 @@ HANDLERS: dict[str, Callable[[VehicleTracker, object, float], None]] = {
     "TERRAIN_REQUEST": _ignore,
     "TIMESYNC": _ignore,
     "VIBRATION": _ignore,
-    "WIND": _ignore,
 }
 """Inbound message name -> handler. No-op entries are types we ignore on purpose."""

@@ -28,6 +28,11 @@ media               ``path``, ``kind`` (tlog/video/snapshot), ``complete``
                     ``sha256`` and ``size_bytes`` when the writer hashed it
 recording           the video pipeline's finished recording: ``path``,
                     ``sha256``, ``size_bytes`` (filed as video media)
+energy              ``stage`` (low, return_now, rtl_accepted, rtl_failed), ``text``,
+                    ``available_mah``, ``return_mah``, ``reserve_mah``: a
+                    ``return_now`` makes the sortie aborted (sent home on its charge)
+alert               ``action`` (raised, acknowledged, cleared), ``text``, ``by`` (who
+                    acknowledged), ``alert`` (id, kind, severity, ...)
 ==================  =============================================================
 """
 
@@ -180,6 +185,8 @@ class OpenSortie:
     vehicle_id: str
     started_s: float
     failsafes: list[str] = field(default_factory=list)
+    sent_home: list[str] = field(default_factory=list)
+    """Why the controller brought the vehicle home early (its charge reached the return mark)."""
     reached_max: int = -1
     mission_total: int = 0
     flew_auto: bool = False
@@ -190,6 +197,8 @@ class OpenSortie:
         data = event.data
         if event.kind == EventKind.FAILSAFE:
             self.failsafes.append(summary(event))
+        elif event.kind == EventKind.ENERGY and data.get("stage") == "return_now":
+            self.sent_home.append(summary(event))
         elif event.kind == EventKind.WAYPOINT_REACHED:
             self.reached_max = max(self.reached_max, _int(data.get("seq"), -1))
             self.mission_total = max(self.mission_total, _int(data.get("total"), 0))
@@ -207,8 +216,9 @@ class OpenSortie:
     def outcome(self, disarm: Mapping[str, Any]) -> tuple[Outcome, str]:
         """(outcome, reason) at disarming.
 
-        An outcome stated in the disarm event wins. Otherwise a failsafe makes
-        the sortie aborted, and so does a mission flown in AUTO that stopped
+        An outcome stated in the disarm event wins. Otherwise a failsafe, or
+        the controller sending the vehicle home on its charge, makes the
+        sortie aborted, and so does a mission flown in AUTO that stopped
         before its last waypoints (the final item may be RTL or LAND, which
         the autopilot does not report as reached; mission totals count item 0,
         home). Everything else completed.
@@ -216,8 +226,8 @@ class OpenSortie:
         stated = disarm.get("outcome")
         if stated in (Outcome.COMPLETED.value, Outcome.ABORTED.value):
             return Outcome(stated), _text(disarm.get("reason"))
-        if self.failsafes:
-            return Outcome.ABORTED, "; ".join(dict.fromkeys(self.failsafes))
+        if self.failsafes or self.sent_home:
+            return Outcome.ABORTED, "; ".join(dict.fromkeys(self.failsafes + self.sent_home))
         last_item = self.mission_total - 1
         if self.flew_auto and last_item >= 1 and self.reached_max < last_item - 1:
             reached = max(self.reached_max, 0)

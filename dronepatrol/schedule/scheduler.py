@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dronepatrol.actions import Action, why_not
+from dronepatrol.energy import EnergyRefusal
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.preflight import prepare_flight
@@ -94,6 +95,8 @@ class PendingSortie:
     vehicle_id: str
     proposal: SortieProposal
     created_s: float
+    profile: DroneProfile | None = None
+    """The profile it was planned with (the vehicle's own energy figures when known)."""
 
     def as_dict(self) -> dict[str, Any]:
         sortie = self.proposal.sortie
@@ -134,6 +137,9 @@ class Scheduler:
             left when it is spent are looked at first in the next pass. Planning a city's
             grids the first time takes seconds; spread over passes, no pass holds the
             fleet's lock that long. A pass always plans for at least one drone.
+        energy: the :class:`dronepatrol.energy.EnergyWatch`: each drone is planned with
+            its own pack and consumption, and a sortie its charge cannot fly with the
+            reserve kept is refused before upload (None: the profile alone).
     """
 
     def __init__(
@@ -152,6 +158,7 @@ class Scheduler:
         proposal_ttl_s: float = 600.0,
         plan_budget_s: float = PLAN_BUDGET_S,
         clock: Callable[[], float] = time.time,
+        energy: Any = None,
     ) -> None:
         if mode not in MODES:
             raise SchedulerError(f"unknown scheduler mode {mode!r}; use one of {', '.join(MODES)}")
@@ -167,6 +174,7 @@ class Scheduler:
         self.proposal_ttl_s = proposal_ttl_s
         self.plan_budget_s = plan_budget_s
         self.clock = clock
+        self.energy = energy
         self._mode = mode
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -334,9 +342,10 @@ class Scheduler:
                 station = station_at(snapshot, network)
                 assert station is not None
                 states = states if states is not None else self.keeper.states(now_s)
+                profile = self.profile_for(vid)
                 choice = propose_sortie(
                     network,
-                    self.profile,
+                    profile,
                     station.id,
                     states,
                     horizon_s=self.horizon_s,
@@ -346,8 +355,14 @@ class Scheduler:
                 if choice.proposal is None:
                     self._blockers[vid] = f"nothing of {station.id} is due"
                     continue
+                refusal = self._energy_refusal(vid, choice.proposal.sortie.energy_frac, profile)
+                if refusal is not None:
+                    self._blockers[vid] = refusal
+                    continue
                 self._blockers.pop(vid, None)
-                pending = PendingSortie(f"sched-{next(self._ids)}", vid, choice.proposal, now_s)
+                pending = PendingSortie(
+                    f"sched-{next(self._ids)}", vid, choice.proposal, now_s, profile
+                )
                 self._pending[pending.id] = pending
                 made.append(pending)
                 self._emit(vid, stage="proposed", **_brief(pending))
@@ -390,8 +405,13 @@ class Scheduler:
         vid = pending.vehicle_id
         sortie = pending.proposal.sortie
         vehicle = self.fleet.vehicle(vid)
-        stage = "uploading"
+        stage = "energy"
         try:
+            if self.energy is not None:  # before anything is uploaded
+                self.energy.check_sortie(
+                    vid, sortie.energy_frac, pending.profile or self.profile_for(vid)
+                )
+            stage = "uploading"
             self._emit(vid, stage=stage, proposal=pending.id)
             vehicle.upload_mission(sortie.mission)
             self.bus.emit(
@@ -433,6 +453,24 @@ class Scheduler:
             log.error("could not make %s safe after a failed launch: %s", vehicle, exc)
 
     # ------------------------------------------------------------------ helpers
+
+    def _energy_refusal(
+        self, vehicle_id: str, energy_frac: float, profile: DroneProfile
+    ) -> str | None:
+        """Why the drone's charge now cannot fly a sortie (None: it can, or no energy watch)."""
+        if self.energy is None:
+            return None
+        try:
+            self.energy.check_sortie(vehicle_id, energy_frac, profile)
+        except EnergyRefusal as exc:
+            return str(exc)
+        return None
+
+    def profile_for(self, vehicle_id: str) -> DroneProfile:
+        """The profile to plan this drone's sorties with: its own energy figures when known."""
+        if self.energy is None:
+            return self.profile
+        return self.energy.profile_for(vehicle_id)
 
     def _note_landings(self) -> None:
         """DISARMED events start each drone's turnaround and free its targets (after a grace)."""

@@ -78,6 +78,12 @@ class ScriptedCopter(threading.Thread):
             "BATT_CAPACITY": 5200.0,
             "FENCE_TYPE": 7.0,
             "BATT_CRT_VOLT": 10.0,
+            "BATT_LOW_MAH": 0.0,
+            "RTL_SPEED": 0.0,
+            "WPNAV_SPEED_DN": 150.0,
+            "LAND_SPEED": 50.0,
+            "WPNAV_ACCEL": 250.0,
+            "RTL_LOIT_TIME": 5000.0,
         }
         self.refuse_params: set[str] = set()
         self.cancel_after_items: int | None = None

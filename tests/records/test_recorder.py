@@ -192,3 +192,24 @@ def test_start_recording_from_settings(tmp_path) -> None:
         recorder.stop()
     assert [s.outcome for s in SortieArchive(recorder.engine).list()] == ["completed"]
     assert (tmp_path / "data" / "dronepatrol.db").exists()
+
+
+def test_alerts_and_a_return_on_charge_are_kept_with_the_sortie(engine, bus, recorder) -> None:
+    script = ScriptedSortie(bus, route=square(100) + square(100)[1:])
+    t = script.fly(until_leg=2)
+    text = "copter-1: return now: 900 mAh left, getting home needs 300 mAh + 660 mAh reserve"
+    bus.publish(Event(EventKind.ENERGY, "1", {"stage": "return_now", "text": text}, t + 0.1))
+    alert = {"id": "A1", "kind": "return_now", "severity": "critical", "text": text}
+    raised = {"action": "raised", "alert": alert, "text": f"ALERT (critical): {text}"}
+    bus.publish(Event(EventKind.ALERT, "1", raised, t + 0.2))
+    acked = {"action": "acknowledged", "alert": alert, "by": "bob", "text": f"alert ack: {text}"}
+    bus.publish(Event(EventKind.ALERT, "1", acked, t + 5))
+    bus.publish(Event(EventKind.DISARMED, "1", {}, t + 60))
+    assert recorder.flush()
+    archive = SortieArchive(engine)
+    [summary] = archive.list()
+    assert summary.outcome == Outcome.ABORTED
+    assert "return now" in summary.outcome_reason
+    events = archive.record(summary.id).events
+    alerts = [(e["text"], e["actor"]) for e in events if e["kind"] == "alert"]
+    assert alerts == [(f"ALERT (critical): {text}", None), (f"alert ack: {text}", "bob")]

@@ -16,6 +16,9 @@ class PlanRequest(Request):
 
     stations: list[str] | None = None
     targets: list[str] | None = None
+    vehicle: str | None = Field(
+        default=None, description="plan with this drone's own pack and consumption"
+    )
 
 
 class SortieSummary(Reply):

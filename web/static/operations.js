@@ -201,7 +201,7 @@
         <div><span>armed</span>${v.armed ? "yes" : "no"}</div>
         <div><span>alt</span>${DP.fmt(v.position && v.position.alt_rel_m, 0, " m")}</div>
         <div><span>speed</span>${DP.fmt(v.groundspeed_mps, 1, " m/s")}</div>
-        <div><span>battery</span>${DP.fmt(b.remaining_pct, 0, " %")}</div>
+        <div class="${b.remaining_pct != null && b.remaining_pct <= 25 ? "battery-low" : ""}"><span>battery</span>${DP.fmt(b.remaining_pct, 0, " %")}</div>
         <div><span>mission</span>${m.total ? m.current_seq + "/" + (m.total - 1) : "–"}</div>
       </div>
       <p class="statustext">${DP.escape(v.statustext || "")}</p>
