@@ -32,11 +32,11 @@ SPEEDUP = 20.0
 
 @dataclass
 class Backend:
-    """A started vehicle: link URL, system id, and how to stop it."""
+    """A started vehicle: link URL, MAVLink system id (whatever its launcher gave), how to stop it."""
 
     name: str
     url: str
-    sysid: int = 1
+    sysid: int
     home: Home = HOME
     speedup: float = SPEEDUP
     _stop: list[Callable[[], None]] = field(default_factory=list)
@@ -83,7 +83,8 @@ def _free_sitl_instance() -> int:
 def _start_sim(params: dict[str, float] | None, speedup: float, fast: bool) -> Backend:
     fleet = SimFleet(1, HOME, speedup=speedup, base_port=0, fast_start=fast, params=params)
     fleet.start()
-    backend = Backend("sim", fleet.urls[0], speedup=speedup, fleet=fleet)
+    sysid = fleet.vehicles[0].sysid
+    backend = Backend("sim", fleet.urls[0], sysid=sysid, speedup=speedup, fleet=fleet)
     backend._stop.append(fleet.stop)
     return backend
 
@@ -100,7 +101,7 @@ def _start_sitl(params: dict[str, float] | None, speedup: float) -> Backend:
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
     specs = fleet_specs(binary, 1, home, speedup=speedup, first_instance=instance, defaults=extra)
     fleet = SitlFleet(specs, root=root).start()
-    backend = Backend("sitl", fleet.urls[0], speedup=speedup)
+    backend = Backend("sitl", fleet.urls[0], sysid=specs[0].sysid, speedup=speedup)
     backend._stop.append(fleet.stop)
     backend._stop.append(lambda: shutil.rmtree(root, ignore_errors=True))
     return backend

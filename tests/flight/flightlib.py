@@ -52,9 +52,16 @@ class Seen:
 
 
 class Gcs:
-    """One pymavlink connection to one vehicle, with a heartbeat thread."""
+    """One pymavlink connection to one vehicle, with a heartbeat thread.
 
-    def __init__(self, url: str, target_system: int = 1, source_system: int = 255) -> None:
+    ``target_system`` is the vehicle's MAVLink system id; None follows the
+    first autopilot heard (a launcher may give any id: ArduPilot SITL's
+    ``--sysid``, the simulator's system id i+1).
+    """
+
+    def __init__(
+        self, url: str, target_system: int | None = None, source_system: int = 255
+    ) -> None:
         # a freshly started SITL may take a few seconds to listen: retry the connect
         self.conn = mavutil.mavlink_connection(
             url,
@@ -101,9 +108,17 @@ class Gcs:
         self.conn.close()
 
     # -- receiving ----------------------------------------------------------------
+    def _is_vehicle(self, msg: Any) -> bool:
+        """From the vehicle this station talks to (the first autopilot heard, if unset)."""
+        if self.target is None:
+            if msg.get_type() != "HEARTBEAT" or msg.autopilot != M.MAV_AUTOPILOT_ARDUPILOTMEGA:
+                return False
+            self.target = msg.get_srcSystem()
+        return msg.get_srcSystem() == self.target
+
     def _note(self, msg: Any) -> None:
         kind = msg.get_type()
-        if msg.get_srcSystem() != self.target:
+        if not self._is_vehicle(msg):
             return
         self.last[kind] = msg
         if kind == "STATUSTEXT":
@@ -137,7 +152,7 @@ class Gcs:
         while time.monotonic() < deadline:
             msg = self.recv(min(1.0, max(0.01, deadline - time.monotonic())))
             if msg is None or msg.get_srcSystem() != self.target:
-                continue
+                continue  # nothing, or not from the vehicle (noted by recv)
             if msg.get_type() in wanted and condition(msg):
                 return msg
         raise FlightError(

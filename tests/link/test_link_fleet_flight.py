@@ -219,8 +219,8 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file
     log.close()
     assert {
         (255, "MISSION_ITEM_INT"),
-        (1, "MISSION_ITEM_REACHED"),
-        (1, "HEARTBEAT"),
+        (backend.sysid, "MISSION_ITEM_REACHED"),
+        (backend.sysid, "HEARTBEAT"),
         (255, "COMMAND_LONG"),
     } <= kinds
 
