@@ -32,7 +32,7 @@ SPEEDUP = 20.0
 
 @dataclass
 class Backend:
-    """A started vehicle: link URL, MAVLink system id (whatever its launcher gave), how to stop it."""
+    """A started vehicle: link URL, system id (whatever its launcher gave), how to stop it."""
 
     name: str
     url: str
