@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from dronepatrol.cli.forwarding import mavlink_out_option
+
 PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 
 
@@ -70,6 +72,7 @@ PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl
     help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
     "than real time, whose GCS failsafe counts simulated seconds.",
 )
+@mavlink_out_option("Each endpoint gets the whole link.")
 @click.pass_obj
 def fly(
     settings,
@@ -81,6 +84,7 @@ def fly(
     min_battery_pct: float,
     ready_timeout_s: float,
     heartbeat_hz: float,
+    mavlink_out: list,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
@@ -123,8 +127,10 @@ def fly(
         overrides=overrides,
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
-        link_options={"heartbeat_hz": heartbeat_hz},
+        link_options={"heartbeat_hz": heartbeat_hz, "forwards": mavlink_out},
     )
+    for endpoint in mavlink_out:
+        click.echo(f"sharing the vehicle's MAVLink with {endpoint}")
     previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(_signum, _frame) -> None:

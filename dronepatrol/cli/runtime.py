@@ -38,6 +38,8 @@ class ServeOptions:
         speedup: simulated time speed-up of the demo drones (1: real time, what
             an operator sees is what a drone would do).
         schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
+        mavlink_out: endpoints sharing each vehicle link with other ground
+            stations; link k (``connect`` in order, then the demo drones) uses PORT + k.
     """
 
     demo_drones: int = 0
@@ -46,6 +48,7 @@ class ServeOptions:
     video_fps: float = 15.0
     speedup: float = 1.0
     schedule_mode: str = "approve"
+    mavlink_out: list[Any] = field(default_factory=list)
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -94,6 +97,7 @@ class ControlRuntime:
             tlog_dir=settings.tlog_dir,
             signing_key=settings.signing_key,
             heartbeat_hz=max(1.0, heartbeat_hz),
+            mavlink_out=self.options.mavlink_out,
         )
         self.room.attach_fleet(fleet)
         self._stoppers.append(fleet.close)
@@ -108,6 +112,9 @@ class ControlRuntime:
             fleet.add(url)
         if self.options.demo_drones:
             self._start_demo(fleet)
+        for url, link in fleet.links().items():
+            for forward in link.forwards:
+                log.info("vehicle link %s shared with %s", url, forward.url)
         if self.network is not None:
             self._start_scheduler(fleet)
 

@@ -265,6 +265,8 @@ class HeadlessSortie:
             )
         elif kind == EventKind.LINK_RESTORED:
             self.say(f"link restored after {data['outage_s']} s")
+        elif kind == EventKind.COMMAND_RESULT and data.get("external"):
+            self.say(f"{data['source']}: {data['name']} -> {data['result']}")
         elif kind == EventKind.MODE_CHANGED and data["mode"] in ("RTL", "LAND", "SMART_RTL"):
             self.say(f"mode {data['mode']}")
         elif kind == EventKind.STATUSTEXT and int(data.get("severity", 6)) <= 3:
