@@ -133,6 +133,9 @@ class Mission:
         fence_inclusions: polygons the vehicle must stay inside, each a ring of
             (lat, lon) without the closing repeat.
         fence_exclusions: polygons the vehicle must never enter (no-fly zones).
+        fence_exclusion_circles: circles the vehicle must never enter, each
+            (lat [deg], lon [deg], radius [m]); ArduPilot stores a circle in 13
+            bytes where a polygon takes 8 per vertex.
         rally_points: (lat, lon, alt relative to home [m]) safe landing places.
     """
 
@@ -140,13 +143,15 @@ class Mission:
     home: tuple[float, float, float] | None = None
     fence_inclusions: tuple[tuple[LatLon, ...], ...] = ()
     fence_exclusions: tuple[tuple[LatLon, ...], ...] = ()
+    fence_exclusion_circles: tuple[tuple[float, float, float], ...] = ()
     rally_points: tuple[tuple[float, float, float], ...] = field(default=())
 
     def fence_items(self) -> tuple[MissionItem, ...]:
         """The fence as MAVLink fence items (MAV_MISSION_TYPE_FENCE), vertex by vertex.
 
         Each vertex item carries its polygon's vertex count in param1, as
-        ArduPilot and QGroundControl expect.
+        ArduPilot and QGroundControl expect; each exclusion circle is one
+        NAV_FENCE_CIRCLE_EXCLUSION item with its radius [m] in param1.
         """
         out: list[MissionItem] = []
         for command, polygons in (
@@ -164,6 +169,16 @@ class Mission:
                             lon_deg=lon,
                         )
                     )
+        for lat, lon, radius in self.fence_exclusion_circles:
+            out.append(
+                MissionItem(
+                    command=Cmd.NAV_FENCE_CIRCLE_EXCLUSION,
+                    frame=Frame.GLOBAL,
+                    param1=float(radius),
+                    lat_deg=lat,
+                    lon_deg=lon,
+                )
+            )
         return tuple(out)
 
     def rally_items(self) -> tuple[MissionItem, ...]:

@@ -73,6 +73,13 @@ PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl
     "than real time, whose GCS failsafe counts simulated seconds.",
 )
 @mavlink_out_option("Each endpoint gets the whole link.")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Drone profile (TOML) of this vehicle; its fence_storage_bytes is the fence "
+    "storage checked before upload (default: ArduCopter 4.7's 560 bytes).",
+)
 @click.pass_obj
 def fly(
     settings,
@@ -85,6 +92,7 @@ def fly(
     ready_timeout_s: float,
     heartbeat_hz: float,
     mavlink_out: list,
+    profile_file: Path | None,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
@@ -108,6 +116,12 @@ def fly(
         mission = load_mission(mission_file)
     except (MissionFileError, ValueError, OSError) as exc:
         raise click.BadParameter(f"{exc}", param_hint="--mission") from None
+    from dronepatrol.planning import ProfileError, load_profile
+
+    try:
+        profile = load_profile(profile_file) if profile_file is not None else load_profile()
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
     directory = record_dir or settings.tlog_dir
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -128,6 +142,7 @@ def fly(
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
         link_options={"heartbeat_hz": heartbeat_hz, "forwards": mavlink_out},
+        fence_capacity=profile.fence_capacity,
     )
     for endpoint in mavlink_out:
         click.echo(f"sharing the vehicle's MAVLink with {endpoint}")

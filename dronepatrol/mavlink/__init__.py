@@ -11,6 +11,7 @@ from __future__ import annotations
 from dronepatrol.mavlink.errors import (
     CommandError,
     CommandTimeout,
+    FenceTooBigError,
     FlightError,
     LinkDownError,
     MissionTransferError,
@@ -31,6 +32,7 @@ __all__ = [
     "CommandError",
     "CommandHandle",
     "CommandTimeout",
+    "FenceTooBigError",
     "Fleet",
     "FlightError",
     "Link",

@@ -90,11 +90,23 @@ class MissionTransferError(VehicleError):
         result: MAV_MISSION_RESULT from the vehicle's MISSION_ACK, or None
             for a timeout or a verification mismatch.
         result_name: its name, ``TIMEOUT`` or ``MISMATCH``.
-        reason: what went wrong, in words.
+        reason: what went wrong, in words (the vehicle's STATUSTEXT when it gave one).
+        items_sent: items sent before the failure; ArduPilot writes mission and rally
+            items as they arrive, so a non-zero count means its list may have changed.
     """
 
-    def __init__(self, mission_type: int, result: int | None, reason: str, name: str = ""):
+    def __init__(
+        self,
+        mission_type: int,
+        result: int | None,
+        reason: str,
+        name: str = "",
+        items_sent: int = 0,
+    ):
         self.mission_type = mission_type
+        self.items_sent = items_sent
+        self.cleared: tuple[str, ...] = ()
+        """Lists cleared on the vehicle after this failure (none half-written is left)."""
         self.result = result
         self.result_name = name or (
             MAV_MISSION_RESULT_NAMES.get(result, str(result)) if result is not None else "TIMEOUT"
@@ -109,6 +121,13 @@ class MissionVerifyError(MissionTransferError):
 
     def __init__(self, mission_type: int, reason: str):
         super().__init__(mission_type, None, reason, name="MISMATCH")
+
+
+class FenceTooBigError(MissionTransferError):
+    """The mission's fence needs more storage than the vehicle has; nothing was uploaded."""
+
+    def __init__(self, reason: str):
+        super().__init__(1, None, reason, name="TOO_BIG")
 
 
 class ParamError(VehicleError):

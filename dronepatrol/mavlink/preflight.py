@@ -115,11 +115,11 @@ def preflight_failures(
     if not fence_enable:
         failures["fence"] = "geofence disabled (FENCE_ENABLE=0)"
     elif mission is not None and mission.fence_items():
-        from dronepatrol.mavlink.vehicle import compare_items
+        from dronepatrol.mavlink.readback import compare_items
 
         try:
             got = vehicle.download(MissionType.FENCE)
-            problems = compare_items(list(mission.fence_items()), got, skip_first=False)
+            problems = compare_items(list(mission.fence_items()), got, False, MissionType.FENCE)
         except VehicleError as exc:
             problems = [str(exc)]
         if problems:

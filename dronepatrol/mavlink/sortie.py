@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.fence_storage import FenceCapacity
 from dronepatrol.geo import distance_m
-from dronepatrol.mavlink.errors import FlightError, VehicleError
+from dronepatrol.mavlink.errors import FlightError, MissionVerifyError, VehicleError
 from dronepatrol.mavlink.link import Link
 from dronepatrol.mavlink.preflight import check_preflight, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionType
@@ -70,6 +71,8 @@ class HeadlessSortie:
         overrides: preflight checks accepted although they fail (by name).
         ready_timeout_s: how long to wait for the vehicle to become armable [s].
         sortie_timeout_s: longest time in the air before the sortie is ended by RTL [s].
+        fence_capacity: the vehicle's fence storage (None: ArduCopter 4.7's default);
+            a fence that cannot fit is refused before anything is uploaded.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class HeadlessSortie:
         ready_timeout_s: float = 180.0,
         sortie_timeout_s: float = 3600.0,
         link_options: dict | None = None,
+        fence_capacity: FenceCapacity | None = None,
     ) -> None:
         self.url = url
         self.mission = mission
@@ -98,6 +102,7 @@ class HeadlessSortie:
         self.ready_timeout_s = ready_timeout_s
         self.sortie_timeout_s = sortie_timeout_s
         self.link_options = link_options or {}
+        self.fence_capacity = fence_capacity
         self.bus = EventBus()
         self.link: Link | None = None
         self.vehicle = None
@@ -174,13 +179,27 @@ class HeadlessSortie:
 
     def _upload(self) -> None:
         vehicle = self.vehicle
+        if self.fence_capacity is not None:
+            vehicle.fence_capacity = self.fence_capacity
+        vehicle.check_fence_fits(self.mission)
+        with vehicle.undo_on_failure():
+            self._upload_lists()
+        self.say(
+            f"uploaded and verified {len(self.mission.items)} mission items, "
+            f"{len(self.mission.fence_items())} fence vertices, "
+            f"{len(self.mission.rally_points)} rally points"
+        )
+
+    def _upload_lists(self) -> None:
+        """Mission (with progress lines), fence and rally, each verified by reading it back."""
+        vehicle = self.vehicle
         total = len(self.mission.items) + 1
         step = max(1, total // 10)
         progress = self.bus.subscribe(accept=lambda e: e.kind == EventKind.MISSION_UPLOAD)
         try:
             future = vehicle.submit_upload(vehicle.mission_wire_items(self.mission))
             while not future.done():
-                event = progress.get(0.2)
+                event = progress.get(0.05)
                 data = event.data if event else {}
                 if data.get("phase") == "upload" and "sent" in data and "result" not in data:
                     sent = data["sent"]
@@ -192,19 +211,14 @@ class HeadlessSortie:
         finally:
             progress.close()
         # Verify the mission by reading it back; fence and rally go through the verifying path.
-        from dronepatrol.mavlink.vehicle import compare_items
+        from dronepatrol.mavlink.readback import compare_items
 
         got = vehicle.download(MissionType.MISSION)
         problems = compare_items(vehicle.mission_wire_items(self.mission), got, skip_first=True)
         if problems:
-            raise SortieAborted("mission read back differs: " + "; ".join(problems[:3]))
+            raise MissionVerifyError(MissionType.MISSION, "; ".join(problems[:3]))
         vehicle.upload_items(self.mission.fence_items(), MissionType.FENCE)
         vehicle.upload_items(self.mission.rally_items(), MissionType.RALLY)
-        self.say(
-            f"uploaded and verified {len(self.mission.items)} mission items, "
-            f"{len(self.mission.fence_items())} fence vertices, "
-            f"{len(self.mission.rally_points)} rally points"
-        )
 
     def _follow(self, events, started: float) -> None:
         """Watch the mission until landed and disarmed; one line per waypoint reached."""

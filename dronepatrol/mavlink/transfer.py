@@ -3,8 +3,8 @@
 One job per transfer, run by the link's owner thread like every other job
 (:mod:`dronepatrol.mavlink.jobs`): upload (MISSION_COUNT, then answer the
 vehicle's MISSION_REQUEST or MISSION_REQUEST_INT with MISSION_ITEM_INT until
-its MISSION_ACK), download (MISSION_REQUEST_LIST, MISSION_COUNT, one
-MISSION_REQUEST_INT per item, MISSION_ACK) and clear, each with the
+its MISSION_ACK), download (MISSION_REQUEST_LIST, MISSION_COUNT, MISSION_REQUEST_INT for
+each item, a few outstanding at a time, MISSION_ACK) and clear, each with the
 protocol's timeouts and retries; MAV_MISSION_RESULT codes become
 :class:`MissionTransferError`.
 
@@ -31,6 +31,9 @@ from dronepatrol.mission import MissionItem
 MISSION_TYPE_NAMES = {0: "mission", 1: "fence", 2: "rally"}
 MAV_MISSION_OPERATION_CANCELLED = 15
 MAX_RESTARTS = 2
+REASON_WAIT_S = 0.3
+"""How long a refusal waits for the vehicle's STATUSTEXT: ArduPilot sends MISSION_ACK first
+and its reason ("Only 70 items are supported") a few milliseconds after [s]."""
 """Whole-upload restarts after the vehicle cancels a transfer that timed out on its side."""
 
 
@@ -116,12 +119,14 @@ class _TransferJob(Job):
     def _progress(self, **data) -> None:
         self.session.emit(EventKind.MISSION_UPLOAD, mission_type=self.type_name, **data)
 
-    def _failed(self, result: int | None, reason: str, cancel: bool = True) -> None:
+    def _failed(
+        self, result: int | None, reason: str, cancel: bool = True, items_sent: int = 0
+    ) -> None:
         if cancel:
             self._ack(15)  # MAV_MISSION_OPERATION_CANCELLED ends the vehicle's side too
         name = "TIMEOUT" if result is None else MAV_MISSION_RESULT_NAMES.get(result, str(result))
         self._progress(phase="failed", result=name, reason=reason)
-        self.fail(MissionTransferError(self.mission_type, result, reason))
+        self.fail(MissionTransferError(self.mission_type, result, reason, items_sent=items_sent))
 
 
 class UploadJob(_TransferJob):
@@ -141,6 +146,8 @@ class UploadJob(_TransferJob):
         self.highest_sent = -1
         self.requested = False
         self.restarts = 0
+        self.refused: int | None = None
+        """MAV_MISSION_RESULT of a refusal waiting for its STATUSTEXT."""
 
     def start(self, session, now: float) -> None:
         self.session = session
@@ -157,14 +164,29 @@ class UploadJob(_TransferJob):
         self.tries += 1
         self.deadline = now + self.timeouts.ack_s
 
+    def _refused(self, result: int, reason: str = "") -> None:
+        """Fail with the vehicle's own reason: ``reason``, else its latest warning."""
+        if not reason:
+            texts = self.session.tracker.recent_texts(self.started_at, REASON_SEVERITY)
+            reason = texts[-1] if texts else "vehicle refused the list"
+        self._failed(result, reason, cancel=False, items_sent=self.highest_sent + 1)
+
     def on_message(self, msg, now: float) -> None:
         if self.done:
             return
         kind = msg._type
+        if self.refused is not None:
+            if kind == "STATUSTEXT" and msg.severity <= REASON_SEVERITY:
+                self._refused(self.refused, msg.text)
+            return
         if kind in ("MISSION_REQUEST", "MISSION_REQUEST_INT") and self._ours(msg):
             seq = msg.seq
             if not 0 <= seq < len(self.items):
-                self._failed(13, f"vehicle asked for item {seq} of {len(self.items)}")
+                self._failed(
+                    13,
+                    f"vehicle asked for item {seq} of {len(self.items)}",
+                    items_sent=self.highest_sent + 1,
+                )
                 return
             s = self.session
             s.send(item_to_msg(self.items[seq], seq, self.mission_type, s.sysid, s.compid))
@@ -197,20 +219,29 @@ class UploadJob(_TransferJob):
                 )
                 self._send_count(now)
             elif msg.type == 0:
-                self._failed(13, "vehicle accepted before every item was sent", cancel=False)
+                self._failed(
+                    13,
+                    "vehicle accepted before every item was sent",
+                    cancel=False,
+                    items_sent=self.highest_sent + 1,
+                )
+            elif self.session.tracker.recent_texts(self.started_at, REASON_SEVERITY):
+                self._refused(msg.type)
             else:
-                texts = self.session.tracker.recent_texts(self.started_at, REASON_SEVERITY)
-                reason = texts[-1] if texts else "vehicle refused the list"
-                self._failed(msg.type, reason, cancel=False)
+                self.refused = msg.type  # its reason follows the ACK
+                self.deadline = now + REASON_WAIT_S
 
     def tick(self, now: float) -> None:
         if self.done or now < self.deadline:
             return
-        if self.tries > self.timeouts.retries:
+        if self.refused is not None:
+            self._refused(self.refused)
+        elif self.tries > self.timeouts.retries:
             self._failed(
                 None,
                 f"no answer after {self.tries} tries "
                 f"({self.highest_sent + 1}/{len(self.items)} items sent)",
+                items_sent=self.highest_sent + 1,
             )
         elif not self.requested:
             self._send_count(now)
@@ -224,12 +255,28 @@ class UploadJob(_TransferJob):
 
 
 class DownloadJob(_TransferJob):
-    """Download a list: REQUEST_LIST -> COUNT -> REQUEST_INT each -> ITEM_INT -> ACK."""
+    """Download a list: REQUEST_LIST -> COUNT -> REQUEST_INT (pipelined) -> ITEM_INT -> ACK.
 
-    def __init__(self, mission_type: int, timeouts: TransferTimeouts) -> None:
+    Up to ``window`` MISSION_REQUEST_INTs are outstanding at a time, as
+    MAVProxy keeps five: ArduPilot answers each request on its own, so the
+    read-back costs one round trip per ``window`` items instead of one per
+    item. Items are kept by sequence number whatever order they arrive in; a
+    request unanswered for ``item_s`` is sent again, and ``retries`` rounds
+    without any new item fail the download.
+    """
+
+    def __init__(self, mission_type: int, timeouts: TransferTimeouts, window: int = 5) -> None:
         super().__init__(mission_type, timeouts)
+        self.window = max(1, window)
         self.count: int | None = None
-        self.items: list[MissionItem] = []
+        self.received: dict[int, MissionItem] = {}
+        self.asked_at: dict[int, float] = {}
+        self.next_seq = 0
+
+    @property
+    def items(self) -> list[MissionItem]:
+        """The items received so far, in sequence order."""
+        return [self.received[k] for k in sorted(self.received)]
 
     def start(self, session, now: float) -> None:
         self.session = session
@@ -241,14 +288,21 @@ class DownloadJob(_TransferJob):
         self.tries += 1
         self.deadline = now + self.timeouts.ack_s
 
-    def _request_item(self, now: float) -> None:
+    def _ask(self, seq: int, now: float) -> None:
         s = self.session
         s.send(
-            mavlink.MAVLink_mission_request_int_message(
-                s.sysid, s.compid, len(self.items), self.mission_type
-            )
+            mavlink.MAVLink_mission_request_int_message(s.sysid, s.compid, seq, self.mission_type)
         )
-        self.tries += 1
+        self.asked_at[seq] = now
+
+    def _fill_window(self, now: float) -> None:
+        assert self.count is not None
+        for seq, at in list(self.asked_at.items()):
+            if now - at >= self.timeouts.item_s:
+                self._ask(seq, now)  # its answer was lost
+        while self.next_seq < self.count and len(self.asked_at) < self.window:
+            self._ask(self.next_seq, now)
+            self.next_seq += 1
         self.deadline = now + self.timeouts.item_s
 
     def on_message(self, msg, now: float) -> None:
@@ -262,18 +316,20 @@ class DownloadJob(_TransferJob):
                 self._ack(0)
                 self.finish([])
             else:
-                self._request_item(now)
+                self._fill_window(now)
         elif kind in ("MISSION_ITEM_INT", "MISSION_ITEM") and self._ours(msg):
-            if self.count is None or msg.seq != len(self.items):
+            seq = msg.seq
+            if self.count is None or not 0 <= seq < self.count or seq in self.received:
                 return  # a late duplicate
-            self.items.append(msg_to_item(msg))
+            self.received[seq] = msg_to_item(msg)
+            self.asked_at.pop(seq, None)
             self.tries = 0
-            self._progress(phase="download", received=len(self.items), total=self.count)
-            if len(self.items) == self.count:
+            self._progress(phase="download", received=len(self.received), total=self.count)
+            if len(self.received) == self.count:
                 self._ack(0)
-                self.finish(list(self.items))
+                self.finish(self.items)
             else:
-                self._request_item(now)
+                self._fill_window(now)
         elif kind == "MISSION_ACK" and self._ours(msg) and msg.type != 0:
             self._failed(msg.type, "vehicle ended the download", cancel=False)
 
@@ -281,16 +337,21 @@ class DownloadJob(_TransferJob):
         if self.done or now < self.deadline:
             return
         if self.tries > self.timeouts.retries:
+            missing = sorted(set(range(self.count or 0)) - set(self.received))
             got = (
                 "no MISSION_COUNT"
                 if self.count is None
-                else (f"item {len(self.items)} of {self.count} never came")
+                else (f"item {missing[0]} of {self.count} never came")
             )
             self._failed(None, f"{got} after {self.tries} requests")
         elif self.count is None:
             self._request_list(now)
         else:
-            self._request_item(now)
+            self.tries += 1
+            late = [k for k, at in self.asked_at.items() if now - at >= self.timeouts.item_s]
+            for seq in late:
+                self._ask(seq, now)
+            self.deadline = now + self.timeouts.item_s
 
 
 class ClearJob(_TransferJob):

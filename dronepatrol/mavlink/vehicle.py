@@ -10,23 +10,30 @@ link's owner thread.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from dronepatrol.events import EventKind
-from dronepatrol.mavlink.errors import FlightError, LinkDownError, MissionVerifyError
+from dronepatrol.fence_storage import SITL_COPTER_4_7, FenceCapacity, fence_misfit
+from dronepatrol.mavlink.errors import (
+    FenceTooBigError,
+    FlightError,
+    LinkDownError,
+    MissionTransferError,
+    MissionVerifyError,
+    VehicleError,
+)
 from dronepatrol.mavlink.flight import FlightOps
 from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, ParamJob
+from dronepatrol.mavlink.readback import compare_items
 from dronepatrol.mavlink.transfer import ClearJob, DownloadJob, TransferTimeouts, UploadJob
 from dronepatrol.mission import Cmd, Frame, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
-
-_INT_FRAME_TWIN = {5: 0, 6: 3, 11: 10}
 
 
 @dataclass(frozen=True)
@@ -52,67 +59,6 @@ def home_item(lat_deg: float, lon_deg: float, alt_amsl_m: float) -> MissionItem:
     )
 
 
-def compare_items(
-    sent: Sequence[MissionItem], got: Sequence[MissionItem], skip_first: bool
-) -> list[str]:
-    """Differences between an uploaded list and what the vehicle read back.
-
-    Compares what ArduPilot stores: command, frame (an _INT frame equals its
-    plain twin), position to 1e-7 deg, altitude to 1 cm, and the parameters
-    (NAV_WAYPOINT's hold and acceptance radius as whole numbers, as
-    ArduPilot packs them; other NAV items' param1; DO items' param1..4).
-    Item 0 of a mission is home and is skipped (``skip_first``).
-    """
-    problems: list[str] = []
-    if len(sent) != len(got):
-        return [f"vehicle holds {len(got)} items, {len(sent)} were sent"]
-    for seq, (a, b) in enumerate(zip(sent, got, strict=True)):
-        if skip_first and seq == 0:
-            continue
-        diff: list[str] = []
-        if a.command != b.command:
-            diff.append(f"command {b.command} != {a.command}")
-        if _INT_FRAME_TWIN.get(a.frame, a.frame) != _INT_FRAME_TWIN.get(b.frame, b.frame):
-            diff.append(f"frame {b.frame} != {a.frame}")
-        if abs(a.lat_deg - b.lat_deg) > 2e-7 or abs(a.lon_deg - b.lon_deg) > 2e-7:
-            diff.append("position differs")
-        if abs(a.alt_m - b.alt_m) > 0.01:
-            diff.append(f"alt {b.alt_m:g} != {a.alt_m:g}")
-        if a.command == Cmd.NAV_WAYPOINT:
-            checked = ((a.param1, b.param1, "param1", True), (a.param2, b.param2, "param2", True))
-        elif a.command in (
-            Cmd.NAV_LOITER_TIME,
-            Cmd.NAV_LOITER_TURNS,
-            Cmd.NAV_LAND,
-            Cmd.NAV_TAKEOFF,
-            Cmd.NAV_RETURN_TO_LAUNCH,
-            Cmd.NAV_LOITER_UNLIM,
-        ):
-            checked = ((a.param1, b.param1, "param1", False),)
-        else:
-            checked = tuple(
-                (x, y, f"param{i + 1}", False)
-                for i, (x, y) in enumerate(
-                    zip(
-                        (a.param1, a.param2, a.param3, a.param4),
-                        (b.param1, b.param2, b.param3, b.param4),
-                        strict=True,
-                    )
-                )
-            )
-        for x, y, name, whole in checked:
-            if math.isnan(x):
-                continue
-            if whole:
-                if round(x) != round(y):
-                    diff.append(f"{name} {y:g} != {x:g}")
-            elif abs(x - y) > 1e-3 * max(1.0, abs(x)):
-                diff.append(f"{name} {y:g} != {x:g}")
-        if diff:
-            problems.append(f"item {seq}: " + ", ".join(diff))
-    return problems
-
-
 class Vehicle(FlightOps):
     """One vehicle on a :class:`~dronepatrol.mavlink.link.Link`.
 
@@ -126,6 +72,9 @@ class Vehicle(FlightOps):
         self.sysid = sysid
         self.vehicle_id = vehicle_id
         self.timeouts = TransferTimeouts()
+        self.fence_capacity: FenceCapacity = SITL_COPTER_4_7
+        """The vehicle's fence storage, checked before any upload (a drone profile's
+        ``fence_storage_bytes`` sets it for boards that store more or less)."""
         self._cond = threading.Condition()
         self._snapshot = VehicleSnapshot(vehicle_id=vehicle_id, sysid=sysid)
 
@@ -271,7 +220,7 @@ class Vehicle(FlightOps):
         if verify:
             got = self.download(mission_type, timeout_s)
             problems = compare_items(
-                list(items), got, skip_first=mission_type == MissionType.MISSION
+                list(items), got, mission_type == MissionType.MISSION, mission_type
             )
             self.link.bus.emit(
                 EventKind.MISSION_UPLOAD,
@@ -298,17 +247,59 @@ class Vehicle(FlightOps):
             )
         return [home_item(lat, lon, alt), *mission.items]
 
+    def check_fence_fits(self, mission: Mission) -> None:
+        """Raise FenceTooBigError when ``mission``'s fence exceeds ``fence_capacity``."""
+        why = fence_misfit(mission, self.fence_capacity)
+        if why:
+            raise FenceTooBigError(why)
+
     def upload_mission(
         self, mission: Mission, verify: bool = True, timeout_s: float = 300.0
     ) -> None:
         """Upload and verify the mission, its fence and its rally points.
 
         Fence and rally lists are always written, empty ones too, so that a
-        previous sortie's fence never survives on the vehicle unnoticed.
+        previous sortie's fence never survives on the vehicle unnoticed. A fence
+        that cannot fit the vehicle's storage is refused before anything is sent.
         """
-        self.upload_items(self.mission_wire_items(mission), MissionType.MISSION, verify, timeout_s)
-        self.upload_items(mission.fence_items(), MissionType.FENCE, verify, timeout_s)
-        self.upload_items(mission.rally_items(), MissionType.RALLY, verify, timeout_s)
+        self.check_fence_fits(mission)
+        with self.undo_on_failure():
+            self.upload_items(
+                self.mission_wire_items(mission), MissionType.MISSION, verify, timeout_s
+            )
+            self.upload_items(mission.fence_items(), MissionType.FENCE, verify, timeout_s)
+            self.upload_items(mission.rally_items(), MissionType.RALLY, verify, timeout_s)
+
+    @contextmanager
+    def undo_on_failure(self):
+        """Leave no half-written sortie on the vehicle when a transfer in the block fails.
+
+        ArduPilot writes mission and rally items as they arrive (a refused or
+        broken upload leaves the first items new and the rest old) and keeps a
+        fence only when the whole list arrived. So when any transfer fails, the
+        mission list is cleared (a mission whose fence or rally points did not
+        make it must not be flown in AUTO), and so is a rally list that the
+        vehicle took part of. The error is raised again, with what was cleared.
+        """
+        try:
+            yield
+        except MissionTransferError as exc:
+            cleared: list[str] = []
+            notes: list[str] = []
+            types = [MissionType.MISSION]
+            if exc.mission_type == MissionType.RALLY and exc.items_sent:
+                types.append(MissionType.RALLY)
+            for mission_type in types:
+                try:
+                    self.clear(mission_type, timeout_s=10.0)
+                    cleared.append(mission_type.name.lower())
+                except VehicleError as clear_exc:
+                    notes.append(f"could not clear the {mission_type.name.lower()}: {clear_exc}")
+            if cleared:
+                notes.insert(0, f"cleared the vehicle's {' and '.join(cleared)} list")
+            exc.cleared = tuple(cleared)
+            exc.args = ("; ".join([str(exc), *notes]),)
+            raise
 
 
 def _alt(snap: VehicleSnapshot) -> str:

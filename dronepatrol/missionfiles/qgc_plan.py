@@ -62,9 +62,13 @@ def plan_document(
         )
         for ring in rings
     ]
+    circles = [
+        {"circle": {"center": [lat, lon], "radius": radius}, "inclusion": False, "version": 1}
+        for lat, lon, radius in mission.fence_exclusion_circles
+    ]
     return {
         "fileType": "Plan",
-        "geoFence": {"circles": [], "polygons": polygons, "version": 2},
+        "geoFence": {"circles": circles, "polygons": polygons, "version": 2},
         "groundStation": "DronePatrol",
         "mission": {
             "cruiseSpeed": cruise_speed_mps,
@@ -103,6 +107,21 @@ def _latlon_list(points: Any, where: str, size: int) -> list[tuple[float, ...]]:
             raise MissionFileError(f"{where}[{k}]: expected [lat, lon{', alt' * (size > 2)}]")
         out.append(tuple(_num(v, f"{where}[{k}]") for v in p[:size]))
     return out
+
+
+def _circle(entry: Any, where: str) -> tuple[float, float, float]:
+    """(lat, lon, radius [m]) of an exclusion circle; inclusion circles are refused."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("circle"), dict):
+        raise MissionFileError(f'{where}: expected {{"circle": {{"center", "radius"}}}}')
+    if entry.get("inclusion", True):
+        raise MissionFileError(
+            f"{where}: inclusion circles are not supported; draw the inclusion fence as a polygon"
+        )
+    (centre,) = _latlon_list([entry["circle"].get("center")], where, 2)
+    radius = _num(entry["circle"].get("radius"), f"{where}: radius")
+    if not (math.isfinite(radius) and radius > 0):
+        raise MissionFileError(f"{where}: the radius must be a positive number of metres")
+    return centre[0], centre[1], radius
 
 
 def parse_plan(document: Any, source: str = "plan") -> Mission:
@@ -148,10 +167,10 @@ def parse_plan(document: Any, source: str = "plan") -> Mission:
         (home_t,) = _latlon_list([home], f"{source}: plannedHomePosition", 3)
     fence = document.get("geoFence") or {}
     inclusions, exclusions = [], []
-    if fence.get("circles"):
-        raise MissionFileError(
-            f"{source}: circular fences are not supported; draw them as polygons"
-        )
+    circles = [
+        _circle(c, f"{source}: geoFence circle {k + 1}")
+        for k, c in enumerate(fence.get("circles") or [])
+    ]
     for k, poly in enumerate(fence.get("polygons") or []):
         where = f"{source}: geoFence polygon {k + 1}"
         if not isinstance(poly, dict):
@@ -170,6 +189,7 @@ def parse_plan(document: Any, source: str = "plan") -> Mission:
         home=home_t,  # type: ignore[arg-type]
         fence_inclusions=tuple(inclusions),
         fence_exclusions=tuple(exclusions),
+        fence_exclusion_circles=tuple(circles),
         rally_points=tuple(points),  # type: ignore[arg-type]
     )
 

@@ -21,10 +21,11 @@ import shapely
 from dronepatrol.geo import LocalFrame
 from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station
+from dronepatrol.planning.geofence import station_fence
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
-from dronepatrol.planning.safety import check_mission, fence_polygon, ring_latlon
+from dronepatrol.planning.safety import check_mission, fence_polygon
 from dronepatrol.planning.sorties import (
     BuiltSortie,
     build_sorties,
@@ -284,7 +285,7 @@ def plan_sorties(
         runs, too_far = split_into_sorties(profile, station_xy, ordered, router)
         built, over_budget = build_sorties(profile, station_xy, runs, router)
         too_far = too_far + over_budget
-        station_sorties = _to_sorties(station, built, frame, profile, zones_xy)
+        station_sorties = _to_sorties(station, built, frame, profile, zones_xy, problems)
         for sortie in station_sorties:
             breaches = check_mission(
                 sortie.mission, frame, [(z.id, p) for z, p in zones_xy], profile.max_altitude_m
@@ -307,7 +308,9 @@ def _to_sorties(
     frame: LocalFrame,
     profile: DroneProfile,
     zones_xy,
+    problems: list[str],
 ) -> list[Sortie]:
+    """The station's sorties as missions; a fence that cannot fit is added to ``problems``."""
     if not built:
         return []
     reach = [np.asarray([(x, y) for x, y, _ in b.track]) for b in built]
@@ -316,13 +319,22 @@ def _to_sorties(
             if piece.orbit_radius_m > 0:
                 circle = shapely.buffer(shapely.points(piece.points[0]), piece.orbit_radius_m)
                 reach.append(np.asarray(circle.exterior.coords))
-    fence = fence_polygon(np.concatenate(reach), profile.fence_margin_m)
-    inclusion = ring_latlon(fence, frame)
-    exclusions = tuple(
-        tuple((round(lat, 7), round(lon, 7)) for lon, lat in zone.geometry.exterior.coords[:-1])
-        for zone, poly in zones_xy
-        if poly.intersects(fence)
+    fence_xy = fence_polygon(np.concatenate(reach), profile.fence_margin_m)
+    flown = shapely.union_all(
+        [
+            shapely.multipoints(r) if len(r) < 2 else shapely.linestrings(r)
+            for r in reach[: len(built)]
+        ]
+        + [shapely.Polygon(r) for r in reach[len(built) :]]
     )
+    fence = station_fence(
+        fence_xy,
+        [(z.id, poly) for z, poly in zones_xy],
+        frame,
+        profile.fence_capacity,
+        flown=flown,
+    )
+    problems += [f"station {station.id}: {p}" for p in fence.problems]
     home = (round(station.lat_deg, 7), round(station.lon_deg, 7), station.elevation_m)
     out = []
     for k, b in enumerate(built, 1):
@@ -338,8 +350,9 @@ def _to_sorties(
         mission = Mission(
             items=items,
             home=home,
-            fence_inclusions=(inclusion,),
-            fence_exclusions=exclusions,
+            fence_inclusions=(fence.inclusion,),
+            fence_exclusions=fence.exclusions,
+            fence_exclusion_circles=fence.circles,
             rally_points=((home[0], home[1], profile.transit_altitude_m),),
         )
         out.append(

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dronepatrol.fence_storage import FenceCapacity
+
 
 class ProfileError(ValueError):
     """A profile file is unusable; the message names the key and the fix."""
@@ -49,6 +51,12 @@ class DroneProfile:
     orbit_speed_mps: float = 5.0
     nofly_margin_m: float = 25.0
     fence_margin_m: float = 150.0
+    fence_storage_bytes: float = 560.0
+
+    @property
+    def fence_capacity(self) -> FenceCapacity:
+        """The vehicle's fence storage the planner fits each fence into."""
+        return FenceCapacity(int(self.fence_storage_bytes))
 
     def __post_init__(self) -> None:
         problems = []
@@ -78,6 +86,8 @@ class DroneProfile:
         ):
             if getattr(self, key) < 0:
                 problems.append(f"{key} must be at least 0")
+        if self.fence_storage_bytes < 48:
+            problems.append("fence_storage_bytes must be at least 48 (ArduPilot's smallest area)")
         if not 0 < self.usable_battery_frac <= 1:
             problems.append("usable_battery_frac must be in (0, 1]")
         if not 0 <= self.side_overlap < 0.9:

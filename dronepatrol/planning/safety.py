@@ -113,8 +113,13 @@ def check_mission(
                 problems.append(f"orbit of item {s} leaves the inclusion fence")
     else:
         problems.append("the mission has no inclusion fence")
-    for ring in mission.fence_exclusions:
-        excl = _poly_xy(ring, frame)
+    exclusions = [_poly_xy(ring, frame) for ring in mission.fence_exclusions]
+    for lat_c, lon_c, radius in mission.fence_exclusion_circles:
+        cx, cy = frame.to_xy(np.array([lon_c]), np.array([lat_c]))
+        exclusions.append(Point(float(cx[0]), float(cy[0])).buffer(radius, quad_segs=16))
+    for excl in exclusions:
         for k in np.flatnonzero(shapely.intersects(excl, points)).tolist():
             problems.append(f"item {seqs[k]} is inside an exclusion fence")
+        if len(legs) and shapely.intersects(excl, legs).any():
+            problems.append("the flight path crosses an exclusion fence")
     return problems

@@ -88,6 +88,14 @@ class ScriptedCopter(threading.Thread):
         self.drop_requests: set[int] = set()
         self.drop_item_replies: set[int] = set()
         self.max_items = 700
+        self.max_items_by_type: dict[int, int] = {}
+        self.refuse_item: tuple[int, int, int, str] | None = None
+        """(mission type, seq, MAV_MISSION_RESULT, STATUSTEXT): refuse that item as
+        ArduPilot refuses a bad one (ACK, reason after it, transfer over)."""
+        self.early_accept_at: int | None = None
+        """Answer ACCEPTED after this many items, before the list is complete (a broken vehicle)."""
+        self.request_beyond: int | None = None
+        """Ask for this sequence number after the first item (one that does not exist)."""
         self.corrupt_readback_seq: int | None = None
         self.received: list = []
         self.confirmations: list[tuple[int, int]] = []
@@ -312,18 +320,22 @@ class ScriptedCopter(threading.Thread):
         )
 
     def _mission_count(self, msg) -> None:
-        if msg.count > self.max_items:
-            self.mav.send(
-                mavlink.MAVLink_statustext_message(
-                    4, f"Only {self.max_items} items are supported".encode()
-                )
-            )
+        limit = self.max_items_by_type.get(msg.mission_type, self.max_items)
+        if msg.count > limit:
+            # ArduPilot acknowledges first, then says why (GCS_SEND_TEXT is queued).
             self._mission_ack(msg, 4, msg.mission_type)
+            self.mav.send(
+                mavlink.MAVLink_statustext_message(4, f"Only {limit} items are supported".encode())
+            )
             return
         if msg.count == 0:
             self.lists[msg.mission_type] = []
             self._mission_ack(msg, 0, msg.mission_type)
             return
+        if msg.mission_type != 1:
+            # ArduPilot truncates its mission and rally lists to the new count at once,
+            # then writes each item as it arrives; the fence is written when complete.
+            self.lists[msg.mission_type] = self.lists[msg.mission_type][: msg.count]
         self._receiving = {
             "type": msg.mission_type,
             "count": msg.count,
@@ -354,8 +366,26 @@ class ScriptedCopter(threading.Thread):
         if msg.seq != r["next"]:
             self._mission_ack(msg, 13, r["type"])  # INVALID_SEQUENCE, transfer goes on
             return
+        if self.refuse_item is not None and self.refuse_item[:2] == (r["type"], msg.seq):
+            _, _, result, text = self.refuse_item
+            self._receiving = None
+            self._mission_ack(msg, result, r["type"])
+            self.mav.send(mavlink.MAVLink_statustext_message(4, text.encode()))
+            return
         r["items"].append(msg)
+        if r["type"] != 1:
+            stored = self.lists[r["type"]]
+            if msg.seq < len(stored):
+                stored[msg.seq] = msg
+            else:
+                stored.append(msg)
         r["next"] += 1
+        if self.early_accept_at is not None and r["next"] == self.early_accept_at:
+            self._receiving = None
+            self._mission_ack(msg, 0, r["type"])
+            return
+        if self.request_beyond is not None and r["next"] == 1:
+            r["next"] = self.request_beyond
         if self.cancel_after_items is not None and r["next"] == self.cancel_after_items:
             self.cancel_after_items = None  # as ArduPilot after its upload timeout
             self._receiving = None
@@ -363,7 +393,7 @@ class ScriptedCopter(threading.Thread):
             return
         r["last_receive"] = time.monotonic()
         if r["next"] == r["count"]:
-            self.lists[r["type"]] = r["items"]
+            self.lists[r["type"]] = list(r["items"])
             self._receiving = None
             self._mission_ack(msg, 0, msg.mission_type)
         else:

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from dronepatrol.mavlink.readback import compare_items
 from dronepatrol.mavlink.transfer import item_to_msg, msg_to_item
-from dronepatrol.mavlink.vehicle import compare_items
 from dronepatrol.mission import Cmd, MissionItem
 
 commands = st.sampled_from(

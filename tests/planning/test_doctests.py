@@ -6,10 +6,10 @@ import doctest
 
 import pytest
 
-from dronepatrol.planning import ordering, profile
+from dronepatrol.planning import geofence, ordering, profile
 
 
-@pytest.mark.parametrize("module", [ordering, profile])
+@pytest.mark.parametrize("module", [ordering, profile, geofence])
 def test_docstring_examples(module) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0
