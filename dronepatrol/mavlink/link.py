@@ -100,6 +100,15 @@ class Link:
         forwards: Sequence[ForwardUrl | str] = (),
     ) -> None:
         self.url = url if isinstance(url, LinkUrl) else LinkUrl.parse(url)
+        self.forwards: list[Forward] = []
+        try:
+            for endpoint in forwards:
+                self.forwards.append(Forward(endpoint))
+        except OSError:
+            for opened in self.forwards:
+                opened.close()
+            raise
+        self.external = ExternalAudit(self)
         self.bus = bus
         self.gcs_sysid = gcs_sysid
         self.gcs_compid = gcs_compid
@@ -126,15 +135,6 @@ class Link:
             self.mav.signing.timestamp = int((time.time() - SIGNING_EPOCH_S) * 100_000)
             self.mav.signing.allow_unsigned_callback = lambda _mav, _msgid: False
         self.tlog = TlogWriter(tlog_path) if tlog_path else None
-        self.forwards: list[Forward] = []
-        try:
-            for url in forwards:
-                self.forwards.append(Forward(url))
-        except OSError:
-            for opened in self.forwards:
-                opened.close()
-            raise
-        self.external = ExternalAudit(self)
         self.sessions: dict[int, VehicleSession] = {}
         self.vehicles: dict[int, object] = {}
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
