@@ -15,7 +15,8 @@ import pytest
 from pymavlink import mavutil
 
 from dronepatrol.events import EventKind
-from dronepatrol.mavlink import Link, forward
+from dronepatrol.mavlink import Fleet, Link, forward
+from link.mavpeer import ScriptedCopter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,3 +102,29 @@ def test_a_busy_port_is_refused_at_once(copter, bus) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
             Link(copter.url, bus, forwards=[f"udpin:127.0.0.1:{port}"])
+
+
+def test_a_fleet_gives_each_vehicle_link_its_own_port(bus) -> None:
+    """`serve --mavlink-out udpin:HOST:P`: the k-th link added forwards on P + k."""
+    peers = [ScriptedCopter(sysid=i + 1) for i in range(2)]
+    base = _udp_port()
+    fleet = Fleet(bus, mavlink_out=[f"udpin:127.0.0.1:{base}"])
+    try:
+        for peer in peers:
+            peer.start()
+            fleet.add(peer.url, wait_s=5)
+        for k, peer in enumerate(peers):
+            client = mavutil.mavlink_connection(f"udpout:127.0.0.1:{base + k}")
+            try:
+                heard = None
+                deadline = time.monotonic() + 10
+                while heard is None and time.monotonic() < deadline:
+                    client.mav.heartbeat_send(6, 8, 0, 0, 0)
+                    heard = client.recv_match(type="HEARTBEAT", blocking=True, timeout=0.2)
+                assert heard is not None and heard.get_srcSystem() == peer.sysid
+            finally:
+                client.close()
+    finally:
+        fleet.close()
+        for peer in peers:
+            peer.stop()
