@@ -66,17 +66,22 @@ class Backend:
         self._stop.clear()
 
 
-def _free_sitl_instance() -> int:
-    """An instance number whose SITL ports (5760+10i .. +3) are free."""
-    for i in range(20, 200):
-        base = 5760 + 10 * i
+def _free_sitl_instance(count: int = 1) -> int:
+    """The first of ``count`` consecutive instance numbers whose SITL ports are all free.
+
+    Instance i listens on TCP 5760+10i .. 5763+10i (its serial ports); the
+    tests start at 20 to leave a developer's own SITLs (instance 0, 1, ...) alone.
+    """
+    for first in range(20, 200):
         try:
-            for port in range(base, base + 4):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
+            for i in range(first, first + count):
+                base = 5760 + 10 * i
+                for port in range(base, base + 4):
+                    with socket.socket() as s:
+                        s.bind(("127.0.0.1", port))
         except OSError:
             continue
-        return i
+        return first
     raise RuntimeError("no free SITL instance ports")
 
 

@@ -65,7 +65,7 @@ def three_vehicles(request):
     from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
 
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
-    first = _free_sitl_instance()
+    first = _free_sitl_instance(count=3)
     specs = fleet_specs(
         os.environ["ARDUPILOT_SITL"], 3, home, spacing_m=15, speedup=10, first_instance=first
     )
