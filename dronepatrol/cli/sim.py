@@ -247,6 +247,15 @@ def _console(fleet) -> None:
     type=click.Path(file_okay=False),
     help="Where each vehicle's directory goes (default: a new temporary one).",
 )
+@click.option(
+    "--instance",
+    "first_instance",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 250),
+    help="SITL instance of the first vehicle (-I N: TCP port 5760+10*N, system id N+1); "
+    "raise it when another SITL already runs.",
+)
 def sitl(
     binary: str | None,
     drones: int,
@@ -254,16 +263,18 @@ def sitl(
     spacing: float,
     speedup: float,
     workdir: str | None,
+    first_instance: int,
 ) -> None:
     """Launch N real ArduPilot `arducopter` SITL processes (binary from $ARDUPILOT_SITL).
 
-    Vehicle i runs with -I i (TCP port 5760+10*i), --sysid i+1, wiped storage
-    and DronePatrol's copter parameters, in its own working directory. The
-    link URLs are printed; Ctrl-C stops every process.
+    Vehicle i runs with -I N+i (TCP port 5760+10*(N+i)), --sysid N+i+1 (N:
+    --instance, 0 by default), wiped storage and DronePatrol's copter
+    parameters, in its own working directory. The link URLs are printed;
+    Ctrl-C stops every process.
     """
     from pathlib import Path
 
-    from dronepatrol.sitl.launcher import SitlFleet, describe, fleet_specs
+    from dronepatrol.sitl.launcher import SitlFleet, SitlPortsBusy, describe, fleet_specs
 
     if not binary:
         raise click.BadParameter(
@@ -274,10 +285,19 @@ def sitl(
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         raise click.BadParameter(f"{binary} is not an executable file", param_hint="--binary")
     home = _home(home_text)
-    specs = fleet_specs(binary, drones, home, spacing_m=spacing, speedup=speedup)
+    if first_instance + drones > 251:
+        raise click.BadParameter(
+            f"{drones} vehicles from instance {first_instance} run past system id 251",
+            param_hint="--instance",
+        )
+    specs = fleet_specs(
+        binary, drones, home, spacing_m=spacing, speedup=speedup, first_instance=first_instance
+    )
     fleet = SitlFleet(specs, root=Path(workdir) if workdir else None)
     try:
         fleet.start()
+    except SitlPortsBusy as exc:
+        raise click.BadParameter(str(exc), param_hint="--instance") from exc
     except OSError as exc:
         raise click.ClickException(f"cannot start {binary}: {exc}") from exc
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dronepatrol.sitl import Home, SimFleet
-from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
+from dronepatrol.sitl.launcher import SitlFleet, first_free_instance, fleet_specs
 from dronepatrol.sitl.proxy import LinkProxy
 from flight.flightlib import Gcs
 
@@ -67,22 +66,9 @@ class Backend:
 
 
 def _free_sitl_instance(count: int = 1) -> int:
-    """The first of ``count`` consecutive instance numbers whose SITL ports are all free.
-
-    Instance i listens on TCP 5760+10i .. 5763+10i (its serial ports); the
-    tests start at 20 to leave a developer's own SITLs (instance 0, 1, ...) alone.
-    """
-    for first in range(20, 200):
-        try:
-            for i in range(first, first + count):
-                base = 5760 + 10 * i
-                for port in range(base, base + 4):
-                    with socket.socket() as s:
-                        s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
-    raise RuntimeError("no free SITL instance ports")
+    """The first of ``count`` free consecutive SITL instances from 20 (a developer's own
+    SITLs run as instance 0, 1, ...; other test runs on the machine may hold some too)."""
+    return first_free_instance(count, start=20)
 
 
 def _start_sim(params: dict[str, float] | None, speedup: float, fast: bool) -> Backend:
