@@ -9,6 +9,7 @@ on messages with deadlines (never bare sleeps).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -273,6 +274,8 @@ class Gcs:
     def arm(self, timeout: float = 10.0) -> None:
         result = self.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
         if result != M.MAV_RESULT_ACCEPTED:
+            with contextlib.suppress(FlightError):  # ArduPilot says why just after its ACK
+                self.wait_text(r"^(PreArm|Arm): ", timeout=2)
             raise FlightError(f"arming refused: result {result}; {self.seen.texts[-3:]}")
         self.wait("HEARTBEAT", lambda m: m.base_mode & 128, timeout, "armed")
 
@@ -324,6 +327,26 @@ class Gcs:
             0,
             0,
             0,
+        )
+
+    def fence_enable(self, enabled: bool, timeout: float = 10.0) -> None:
+        """MAV_CMD_DO_FENCE_ENABLE, then SYS_STATUS saying so.
+
+        ArduCopter switches its fences when it takes the command
+        (GCS_MAVLINK::handle_command_do_fence_enable); a FENCE_ENABLE parameter
+        write takes effect only at the next AC_Fence::update (10 Hz), so a
+        GUIDED target sent right after it still meets the old fence.
+        """
+        result = self.command(M.MAV_CMD_DO_FENCE_ENABLE, 1 if enabled else 0)
+        if result != M.MAV_RESULT_ACCEPTED:
+            raise FlightError(f"fence enable={enabled} refused: result {result}")
+        self.wait(
+            "SYS_STATUS",
+            lambda m: (
+                bool(m.onboard_control_sensors_enabled & M.MAV_SYS_STATUS_GEOFENCE) == enabled
+            ),
+            timeout,
+            f"SYS_STATUS geofence enabled={enabled}",
         )
 
     # -- parameters -------------------------------------------------------------------

@@ -27,6 +27,8 @@ from dronepatrol.state import LandedState, LinkState
 from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
+DO_FENCE_ENABLE = 207
+"""MAV_CMD_DO_FENCE_ENABLE: param1 1 switches the fences on, 0 off, at once."""
 
 SAFE_PARAMS = {
     "FS_GCS_ENABLE": 1,
@@ -328,14 +330,17 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     v.upload_mission(mission)
     for name, value in (("FENCE_TYPE", 4), ("FENCE_ACTION", 1), ("FENCE_ENABLE", 1)):
         v.set_param(name, value)
+    # A FENCE_ENABLE write takes effect at ArduCopter's next fence update (AC_Fence::update,
+    # 10 Hz); MAV_CMD_DO_FENCE_ENABLE switches the fence before its ACK.
+    v.submit_command(DO_FENCE_ENABLE, 1).result(30)
     v.takeoff(10)
     outside = at(backend, 45, 0)
     with pytest.raises(CommandError) as refused:  # ArduCopter keeps GUIDED inside the fence
         v.goto(*outside, 10)
     assert refused.value.result_name == "FAILED"
-    v.set_param("FENCE_ENABLE", 0)
+    v.submit_command(DO_FENCE_ENABLE, 0).result(30)
     v.goto(*outside, 10, wait_arrival_s=60)
-    v.set_param("FENCE_ENABLE", 1)  # now outside an enabled fence: a breach
+    v.submit_command(DO_FENCE_ENABLE, 1).result(30)  # now outside an enabled fence: a breach
     breach = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
     assert "fence" in breach.data["text"].lower()
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
