@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +42,24 @@ class Backend:
     speedup: float = SPEEDUP
     _stop: list[Callable[[], None]] = field(default_factory=list)
     fleet: SimFleet | None = None
+    rc_in: tuple[str, int] | None = None
+    """Where the simulated RC transmitter's PWM goes (SITL: UDP 5501 + 10 i), if anywhere."""
+
+    def centre_throttle(self) -> None:
+        """Put the simulated transmitter's throttle stick at mid, as a standby pilot holds it.
+
+        ArduCopter's pilot-assisted modes (CIRCLE, LOITER, ALT_HOLD) climb or sink
+        as the throttle stick says (ModeCircle::run: get_pilot_desired_climb_rate),
+        and SITL's simulated transmitter rests at throttle 1000 us
+        (AP_RCProtocol_UDP::set_default_pwm_input_values): without this, CIRCLE
+        sinks to the ground. SITL takes 8 channels of PWM [us] in one UDP packet;
+        0 leaves a channel as it is. The embedded simulator models no transmitter.
+        """
+        if self.rc_in is None:
+            return
+        pwm = [0, 0, 1500, 0, 0, 0, 0, 0]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(struct.pack("<8H", *pwm), self.rc_in)
 
     def gcs(self) -> Gcs:
         return self.gcs_via(self.url)
@@ -92,7 +112,13 @@ def _start_sitl(params: dict[str, float] | None, speedup: float) -> Backend:
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
     specs = fleet_specs(binary, 1, home, speedup=speedup, first_instance=instance, defaults=extra)
     fleet = SitlFleet(specs, root=root).start()
-    backend = Backend("sitl", fleet.urls[0], sysid=specs[0].sysid, speedup=speedup)
+    backend = Backend(
+        "sitl",
+        fleet.urls[0],
+        sysid=specs[0].sysid,
+        speedup=speedup,
+        rc_in=("127.0.0.1", 5501 + 10 * instance),
+    )
     backend._stop.append(fleet.stop)
     backend._stop.append(lambda: shutil.rmtree(root, ignore_errors=True))
     return backend
