@@ -1,10 +1,10 @@
 """A simulated 24-hour patrol day: the real scheduler and planner, a kinematic stand-in for flight.
 
 What is real: the scheduler's choice of each sortie
-(:func:`dronepatrol.patrol.schedule.propose_sortie`, which plans with
+(:func:`dronepatrol.schedule.choice.propose_sortie`, which plans with
 :func:`dronepatrol.planning.plan_sorties`), the battery turnaround model, the
-dispatch choice (:func:`dronepatrol.patrol.dispatch.propose_dispatch`), and the
-on-time accounting of the reports (:mod:`dronepatrol.patrol.ontime`).
+dispatch choice (:func:`dronepatrol.dispatch.choice.propose_dispatch`), and the
+on-time accounting of the reports (:mod:`dronepatrol.freshness.ontime`).
 
 What stands in for the simulator: a drone flies its planned sortie in the
 planner's estimated time; a target counts as patrolled when the drone passes
@@ -47,14 +47,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from shapely.geometry import Point
 
+from dronepatrol.dispatch.choice import propose_dispatch
+from dronepatrol.freshness.ontime import on_time, pooled_rate
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.network import Network, load_network
-from dronepatrol.patrol.dispatch import propose_dispatch
-from dronepatrol.patrol.ontime import on_time, pooled_rate
-from dronepatrol.patrol.responders import Responder, ResponderState, ResponseModel
-from dronepatrol.patrol.revisit import PRIORITY_ORDER, RevisitPolicy, freshness
-from dronepatrol.patrol.schedule import Turnaround, propose_sortie
+from dronepatrol.network.revisit import PRIORITY_ORDER, RevisitPolicy, freshness
 from dronepatrol.planning import DroneProfile, PlanResult, load_profile, plan_sorties
+from dronepatrol.responders import Responder, ResponderState, ResponseModel
+from dronepatrol.schedule.choice import Turnaround, propose_sortie
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "missions" / "canberra-sitl.geojson"
 STEP_S = 15.0

@@ -14,6 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+TEST_PASSWORD_COST = "14"
+"""scrypt cost (log2 N) of test accounts: 60 ms a hash instead of the default's 0.75 s.
+
+The default cost (OWASP's 2^17) is tested once, in the accounts tests; every
+other test signs in many times and only needs a real hash, not a slow one.
+"""
+
 
 def free_tcp_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -31,6 +38,9 @@ def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterato
     ``page.dialogs`` (so a test can check what a confirm asked).
     """
     context_options.setdefault("viewport", {"width": 1366, "height": 800})
+    # Playwright's wait_for_function evaluates strings, which the app's CSP forbids;
+    # tests/browser/test_hostile_text.py loads every page with the CSP enforced.
+    context_options.setdefault("bypass_csp", True)
     context = browser.new_context(base_url=base_url, **context_options)
     page = context.new_page()
     page.console_errors = []
@@ -207,7 +217,7 @@ def seed_report_day(engine) -> None:
     """
     from sqlalchemy.orm import Session
 
-    from dronepatrol.store import Incident, Sortie, TargetVisit, TrackSample, Vehicle
+    from dronepatrol.database import Incident, Sortie, TargetVisit, TrackSample, VehicleRecord
 
     def at(hours: float) -> float:
         return REPORT_DAY_START_S + hours * 3600.0
@@ -216,8 +226,8 @@ def seed_report_day(engine) -> None:
     with Session(engine) as session:
         session.add_all(
             [
-                Vehicle(id="V1", name="N-1", first_seen_s=at(-48), last_seen_s=at(30)),
-                Vehicle(id="V2", name="S-1", first_seen_s=at(-48), last_seen_s=at(30)),
+                VehicleRecord(id="V1", name="N-1", first_seen_s=at(-48), last_seen_s=at(30)),
+                VehicleRecord(id="V2", name="S-1", first_seen_s=at(-48), last_seen_s=at(30)),
             ]
         )
         session.flush()

@@ -17,9 +17,10 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dronepatrol.accounts import AccountService
-from dronepatrol.operations import IncidentBook, LargeEventBook
+from dronepatrol.database import make_engine, upgrade
+from dronepatrol.incidents import IncidentBook
+from dronepatrol.large_events import LargeEventBook
 from dronepatrol.settings import Settings
-from dronepatrol.store import make_engine, upgrade
 from dronepatrol.web.context import ControlRoom
 from dronepatrol.web.serialize import FiniteJSONProvider
 
@@ -61,7 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     room = ControlRoom(
         settings=settings,
         engine=engine,
-        accounts=AccountService(engine),
+        accounts=AccountService(engine, password_log2_n=settings.password_log2_n),
         incidents=IncidentBook(engine),
         large_events=LargeEventBook(engine),
     )
@@ -88,7 +89,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         video,
     )
 
-    security.init_security(app, lambda: room.accounts)
+    security.init_security(
+        app,
+        lambda: room.accounts,
+        secure_cookie=settings.secure_cookies,
+        proxy_hops=settings.proxy_hop_count,
+        max_request_bytes=settings.max_request_bytes,
+        streams_per_user=settings.stream_limit,
+        tile_url=settings.tile_url,
+    )
     for blueprint in (
         api.bp,
         auth.bp,
@@ -123,8 +132,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def no_cache_for_api(response: Any) -> Any:
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     return app

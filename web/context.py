@@ -32,17 +32,17 @@ class ControlRoom:
         accounts: users, tokens, audit log.
         bus: the event bus the fleet, recorder and browsers share.
         login_throttle: failed sign-ins by address and name.
-        incidents: the :class:`dronepatrol.operations.IncidentBook`.
+        incidents: the :class:`dronepatrol.incidents.IncidentBook`.
         fleet: the :class:`dronepatrol.mavlink.Fleet` flying the vehicles, once attached.
         dispatcher: sends the fleet's drones to incidents (with the fleet).
         snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
         network: the loaded :class:`dronepatrol.network.Network`, or None.
         network_geojson: the same network as GeoJSON, for the map.
         plans: plans made in this session, by plan id (:class:`PlanResult`).
-        freshness: the :class:`dronepatrol.operations.freshness.FreshnessKeeper`, with a network.
-        scheduler: the :class:`dronepatrol.operations.scheduler.Scheduler`, with a network
+        freshness: the :class:`dronepatrol.freshness.keeper.FreshnessKeeper`, with a network.
+        scheduler: the :class:`dronepatrol.schedule.scheduler.Scheduler`, with a network
             and a fleet.
-        large_events: the :class:`dronepatrol.operations.LargeEventBook`.
+        large_events: the :class:`dronepatrol.large_events.LargeEventBook`.
         extensions: per-app helpers made on first use (the live-stream hub).
         starters / stoppers: device threads to start when served and stop at exit.
     """
@@ -71,7 +71,7 @@ class ControlRoom:
         """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus)."""
         if fleet.bus is not self.bus:
             raise ValueError("the fleet must publish on the control room's event bus")
-        from dronepatrol.operations import Dispatcher
+        from dronepatrol.dispatch import Dispatcher
 
         self.fleet = fleet
         self.snapshots = fleet.snapshots

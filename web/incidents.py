@@ -16,8 +16,9 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
+from dronepatrol.dispatch import DispatchError
 from dronepatrol.events import EventKind
-from dronepatrol.operations import DispatchError, IncidentError, IncidentView
+from dronepatrol.incidents import IncidentError, IncidentView
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 

@@ -16,13 +16,14 @@ from shapely.geometry import mapping
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import EventKind
-from dronepatrol.network import ERROR
-from dronepatrol.operations import (
+from dronepatrol.large_events import (
+    LargeEvent,
     LargeEventConflict,
+    LargeEventError,
     LargeEventNotFound,
     LargeEventRecord,
 )
-from dronepatrol.patrol.large_events import LargeEvent, LargeEventError
+from dronepatrol.network import ERROR
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 

@@ -19,8 +19,9 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
-from dronepatrol.operations import DispatchError, overwatch_points
-from dronepatrol.patrol.lockdown import OverwatchPoint
+from dronepatrol.dispatch import DispatchError
+from dronepatrol.lockdown import overwatch_points
+from dronepatrol.lockdown.plan import OverwatchPoint
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 

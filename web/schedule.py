@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dronepatrol.accounts import Role
-from dronepatrol.operations.scheduler import MODES, SchedulerError
+from dronepatrol.schedule.scheduler import MODES, SchedulerError
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.security import require
 

@@ -15,14 +15,14 @@ import click
 from dronepatrol.settings import Settings
 
 if TYPE_CHECKING:
-    from dronepatrol.operations import LargeEventBook
+    from dronepatrol.large_events import LargeEventBook
 
 
 @contextmanager
 def _book(settings: Settings) -> Iterator[LargeEventBook]:
     """The event book on the configured database, closed afterwards."""
-    from dronepatrol.operations import LargeEventBook, LargeEventConflict, LargeEventNotFound
-    from dronepatrol.store import upgrade
+    from dronepatrol.database import upgrade
+    from dronepatrol.large_events import LargeEventBook, LargeEventConflict, LargeEventNotFound
 
     settings.ensure_dirs()
     engine = upgrade(settings)
@@ -67,8 +67,8 @@ def event() -> None:
 @click.pass_obj
 def add(settings: Settings, file: Path, network_file: Path | None, creator: str) -> None:
     """Check the event FILE and store it; exit 2 listing every problem."""
+    from dronepatrol.large_events import LargeEventError
     from dronepatrol.network import ERROR, NetworkError, load_network
-    from dronepatrol.patrol.large_events import LargeEventError
 
     try:
         data = json.loads(file.read_text(encoding="utf-8"))

@@ -123,8 +123,8 @@ class ControlRuntime:
 
         The targets in force are the network's plus those of the large events on.
         """
-        from dronepatrol.operations.freshness import FreshnessKeeper
-        from dronepatrol.patrol.patrolled import Camera
+        from dronepatrol.freshness.keeper import FreshnessKeeper
+        from dronepatrol.freshness.patrolled import Camera
         from dronepatrol.planning import load_profile
 
         profile = self.profile = load_profile()
@@ -142,7 +142,7 @@ class ControlRuntime:
 
     def _start_scheduler(self, fleet: Any) -> None:
         """Keep the network's targets on schedule with the idle drones at the stations."""
-        from dronepatrol.operations.scheduler import Scheduler
+        from dronepatrol.schedule.scheduler import Scheduler
 
         scheduler = Scheduler(
             fleet,

@@ -22,7 +22,7 @@ import click
 from dronepatrol.settings import Settings
 
 if TYPE_CHECKING:
-    from dronepatrol.patrol.patrolled import Camera
+    from dronepatrol.freshness.patrolled import Camera
 
 EXPORT_FORMATS = ("geojson", "kml", "gpx", "csv")
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -57,7 +57,7 @@ def parse_since(text: str, now_s: float | None = None) -> float:
 def _engine(ctx: click.Context) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from dronepatrol.store import StoreError, make_engine, upgrade
+    from dronepatrol.database import StoreError, make_engine, upgrade
 
     cached = ctx.meta.get("dronepatrol.sorties.engine")
     if cached is not None:
@@ -280,7 +280,7 @@ def report(
 
 def _camera(profile: Path | None, plan_summary: Path | None) -> Camera:
     """The patrol camera of ``--profile``, else of ``--plan-summary``, else the default profile."""
-    from dronepatrol.patrol.patrolled import Camera
+    from dronepatrol.freshness.patrolled import Camera
     from dronepatrol.planning import ProfileError, load_profile
 
     if profile or not plan_summary:

@@ -23,12 +23,12 @@ def _service(settings: Settings) -> Iterator[AccountService]:
     An :class:`AccountError` inside becomes a usage error: exit 2 with its message.
     """
     from dronepatrol.accounts import AccountError, AccountService
-    from dronepatrol.store import upgrade
+    from dronepatrol.database import upgrade
 
     settings.ensure_dirs()
     engine = upgrade(settings)
     try:
-        yield AccountService(engine)
+        yield AccountService(engine, password_log2_n=settings.password_log2_n)
     except AccountError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:

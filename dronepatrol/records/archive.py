@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from dronepatrol import geo
-from dronepatrol.store.models import (
+from dronepatrol.database.record_tables import (
     Detection,
     Media,
     Sortie,
     SortieEvent,
     TrackSample,
-    Vehicle,
+    VehicleRecord,
 )
 
 
@@ -161,7 +161,7 @@ class SortieArchive:
         return select(
             Sortie.id,
             Sortie.vehicle_id,
-            func.coalesce(Vehicle.name, Sortie.vehicle_id).label("vehicle_name"),
+            func.coalesce(VehicleRecord.name, Sortie.vehicle_id).label("vehicle_name"),
             Sortie.plan_ref,
             Sortie.targets,
             Sortie.station,
@@ -171,7 +171,7 @@ class SortieArchive:
             Sortie.outcome,
             Sortie.outcome_reason,
             *(query.label(name) for name, query in counts.items()),
-        ).join(Vehicle, Vehicle.id == Sortie.vehicle_id, isouter=True)
+        ).join(VehicleRecord, VehicleRecord.id == Sortie.vehicle_id, isouter=True)
 
     def list(
         self, vehicle: str | None = None, since_s: float | None = None, limit: int | None = None
@@ -179,7 +179,7 @@ class SortieArchive:
         """Sorties newest first, of one vehicle (id or name) and/or started since ``since_s``."""
         query = self._summary_query().order_by(Sortie.started_s.desc(), Sortie.id.desc())
         if vehicle:
-            query = query.where((Sortie.vehicle_id == vehicle) | (Vehicle.name == vehicle))
+            query = query.where((Sortie.vehicle_id == vehicle) | (VehicleRecord.name == vehicle))
         if since_s is not None:
             query = query.where(Sortie.started_s >= since_s)
         if limit:

@@ -37,8 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dronepatrol.database.record_tables import Outcome
 from dronepatrol.events import Event, EventKind
-from dronepatrol.store.models import Outcome
 
 CONTEXT_KEYS = ("plan", "targets", "station", "operator")
 """Event data keys that describe the sortie about to be (or being) flown."""

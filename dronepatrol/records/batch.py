@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from dronepatrol.database.record_tables import Detection, SortieEvent, TrackSample
 from dronepatrol.records.audit import OpenSortie
-from dronepatrol.store.models import Detection, SortieEvent, TrackSample
 
 
 @dataclass

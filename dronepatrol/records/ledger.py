@@ -14,13 +14,19 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from dronepatrol.database.record_tables import (
+    Detection,
+    Outcome,
+    Sortie,
+    SortieEvent,
+    VehicleRecord,
+)
 from dronepatrol.events import Event, EventKind
 from dronepatrol.records import media as media_files
 from dronepatrol.records.audit import CONTEXT_KEYS, OpenSortie, detection_row, event_row
 from dronepatrol.records.batch import Batch, LedgerState
 from dronepatrol.records.recovery import RestartMixin
 from dronepatrol.records.telemetry import heard_armed, track_sample
-from dronepatrol.store.models import Detection, Outcome, Sortie, SortieEvent, Vehicle
 
 ADOPT_WINDOW_S = 900.0
 """Unassigned events of a vehicle this long before it arms join its sortie [s]."""
@@ -106,16 +112,19 @@ class SortieLedger(RestartMixin):
     def ensure_vehicle(self, connection: Connection, vid: str, name: str, time_s: float) -> None:
         """Insert the vehicle on first sight; later keep its name and last-seen time."""
         known = vid in self.state.known_vehicles or (
-            connection.execute(select(Vehicle.id).where(Vehicle.id == vid)).first() is not None
+            connection.execute(select(VehicleRecord.id).where(VehicleRecord.id == vid)).first()
+            is not None
         )
         if known:
             values: dict[str, Any] = {"last_seen_s": time_s}
             if name:
                 values["name"] = name
-            connection.execute(update(Vehicle).where(Vehicle.id == vid).values(**values))
+            connection.execute(
+                update(VehicleRecord).where(VehicleRecord.id == vid).values(**values)
+            )
         else:
             connection.execute(
-                insert(Vehicle),
+                insert(VehicleRecord),
                 {"id": vid, "name": name or vid, "first_seen_s": time_s, "last_seen_s": time_s},
             )
         self.state.known_vehicles.add(vid)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from dronepatrol.store.models import Media, MediaKind
+from dronepatrol.database.record_tables import Media, MediaKind
 
 CHUNK_BYTES = 1 << 20
 

@@ -34,14 +34,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from dronepatrol.database.engine import make_engine
+from dronepatrol.database.migrate import upgrade
 from dronepatrol.events import Event, EventBus
 from dronepatrol.records import media as media_files
 from dronepatrol.records.batch import Batch
 from dronepatrol.records.ledger import SortieLedger
 from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
-from dronepatrol.store.engine import make_engine
-from dronepatrol.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Recorder:
     """Records the fleet's sorties from ``bus`` into the database behind ``engine``.
 
     Args:
-        engine: a migrated database (see :func:`dronepatrol.store.upgrade`).
+        engine: a migrated database (see :func:`dronepatrol.database.upgrade`).
         bus: the fleet's event bus.
         snapshots: the fleet's current snapshots (or a callable giving them),
             consulted once at :meth:`start` to continue or close open sorties.

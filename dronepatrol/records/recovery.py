@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from dronepatrol.database.record_tables import Outcome, Sortie, SortieEvent, TrackSample
 from dronepatrol.events import Event, EventKind
 from dronepatrol.records.audit import OpenSortie
 from dronepatrol.records.batch import Batch, LedgerState
 from dronepatrol.records.telemetry import heard_armed
 from dronepatrol.state import LinkState, VehicleSnapshot
-from dronepatrol.store.models import Outcome, Sortie, SortieEvent, TrackSample
 
 
 class RestartMixin:

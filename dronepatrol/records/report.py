@@ -4,7 +4,7 @@ Everything is inline (CSS and SVG): the page opens with no network, from a
 USB stick, years later. Sections: summary, the track on a map with the
 camera swath and the patrol targets, altitude / speed / battery over time,
 targets covered (from the flown track, judged by the patrolled rules of
-:func:`dronepatrol.patrol.patrolled.judge`, the same the freshness keeper
+:func:`dronepatrol.freshness.patrolled.judge`, the same the freshness keeper
 applies), the command audit, the events timeline, detections and media with
 their SHA-256.
 """
@@ -20,8 +20,7 @@ from typing import Any
 from shapely.geometry import mapping
 
 from dronepatrol import __version__
-from dronepatrol.network import Kind, Network
-from dronepatrol.patrol.patrolled import (
+from dronepatrol.freshness.patrolled import (
     DEFAULT_DWELL_S,
     GRID_IMAGED_FRACTION,
     LINE_IMAGED_FRACTION,
@@ -31,6 +30,7 @@ from dronepatrol.patrol.patrolled import (
     TrackCoverage,
     TrackSample,
 )
+from dronepatrol.network import Kind, Network
 from dronepatrol.records.archive import SortieRecord, iso_utc
 from dronepatrol.records.audit import is_progress
 from dronepatrol.records.svg import time_plot, track_map

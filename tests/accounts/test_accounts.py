@@ -8,7 +8,7 @@ from sqlalchemy import Engine, text
 
 from dronepatrol.accounts import AccountError, AccountService, Role, hash_password, verify_password
 from dronepatrol.cli import main
-from dronepatrol.store import upgrade
+from dronepatrol.database import upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from support import REPORT_DAY, REPORT_NETWORK, seed_report_day, served_app
 
+from dronepatrol.database import make_engine, upgrade
 from dronepatrol.settings import Settings
-from dronepatrol.store import make_engine, upgrade
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,7 @@ def chief(browser, report_server):
         base_url=report_server,
         timezone_id="Asia/Shanghai",
         accept_downloads=True,
+        bypass_csp=True,  # Playwright's string predicates are eval (see support.browser_page)
     )
     page = context.new_page()
     errors: list[str] = []

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from dronepatrol.store import make_engine, upgrade
+from dronepatrol.database import make_engine, upgrade
 
 
 @pytest.fixture(scope="session")

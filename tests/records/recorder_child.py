@@ -14,11 +14,11 @@ import sys
 import time
 
 from dronepatrol import geo
+from dronepatrol.database import upgrade
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.telemetry import telemetry_event
 from dronepatrol.state import Battery, LandedState, LinkState, Position, VehicleSnapshot
-from dronepatrol.store import upgrade
 
 HOME = (-35.363261, 149.165230)
 

@@ -2,7 +2,7 @@
 
 The report used to measure coverage by rules of its own (a line followed at
 80 % of its length, a point "seen" at a single sample). It now applies the
-rules freshness applies (:func:`dronepatrol.patrol.patrolled.judge`): a point
+rules freshness applies (:func:`dronepatrol.freshness.patrolled.judge`): a point
 must be held in view for its dwell time, a line imaged over 90 % of its
 length, a grid over 95 % of its flyable area (outside no-fly zones). The
 cases below fly the same scripted square as before; where the verdict changed
@@ -17,8 +17,8 @@ import pytest
 
 from dronepatrol import geo
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.freshness.patrolled import Camera, TrackCoverage, judge
 from dronepatrol.network import Network, parse_network
-from dronepatrol.patrol.patrolled import Camera, TrackCoverage, judge
 from dronepatrol.records.report import target_coverage, track_samples
 from dronepatrol.records.telemetry import track_sample
 from records.sortie_script import HOME, ScriptedSortie, square

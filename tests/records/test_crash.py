@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from dronepatrol.database import Outcome, TrackSample, make_engine
 from dronepatrol.events import EventBus
 from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.media import verify_media
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.telemetry import telemetry_event
 from dronepatrol.state import LinkState, Position, VehicleSnapshot
-from dronepatrol.store import Outcome, TrackSample, make_engine
 
 CHILD = Path(__file__).with_name("recorder_child.py")
 RATE_HZ = 10.0

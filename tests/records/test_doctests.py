@@ -12,7 +12,7 @@ MODULES = [
     "dronepatrol.records.archive",
     "dronepatrol.records.svg",
     "dronepatrol.records.days",
-    "dronepatrol.store.engine",
+    "dronepatrol.database.engine",
     "dronepatrol.cli.sorties",
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from dronepatrol.store import current_revision, downgrade, upgrade
+from dronepatrol.database import current_revision, downgrade, upgrade
 
 
 def test_0005_adds_the_large_events_table_and_takes_it_away(tmp_path) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from dronepatrol.database import Media
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.media import register_media, verify_media
 from dronepatrol.records.recorder import Recorder
-from dronepatrol.store import Media
 from records.sortie_script import ScriptedSortie
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from dronepatrol.database import Outcome, TrackSample
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.recorder import Recorder
-from dronepatrol.store import Outcome, TrackSample
 from records.sortie_script import ScriptedSortie, square
 
 
@@ -113,7 +113,7 @@ def test_a_sortie_opens_from_telemetry_when_the_arming_was_missed(engine, bus, r
 
 
 def test_publishing_never_waits_for_the_database(tmp_path) -> None:
-    from dronepatrol.store import upgrade
+    from dronepatrol.database import upgrade
 
     engine = upgrade(f"sqlite:///{tmp_path / 'busy.db'}")
     bus = EventBus()

@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from dronepatrol.events import Event, EventBus, EventKind
-from dronepatrol.patrol.patrolled import Camera
+from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.report import build_report, command_audit

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from support import REPORT_DAY, REPORT_NETWORK, REPORT_ZONE, seed_report_day
 
 from dronepatrol.cli import main
+from dronepatrol.database import make_engine, upgrade
 from dronepatrol.records.patrol_report_text import CSV_COLUMNS
-from dronepatrol.store import make_engine, upgrade
 
 
 @pytest.fixture

@@ -109,8 +109,8 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
     from click.testing import CliRunner
 
     from dronepatrol.cli import main
+    from dronepatrol.database import upgrade
     from dronepatrol.missionfiles import load_mission
-    from dronepatrol.store import upgrade
 
     network = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
     plans = tmp_path / "plans"

@@ -138,9 +138,9 @@ def test_since_accepts_dates_and_ages() -> None:
 
 
 def test_report_takes_camera_and_targets_from_the_plan_summary(tmp_path: Path, db_url) -> None:
+    from dronepatrol.database import make_engine, upgrade
     from dronepatrol.events import EventBus
     from dronepatrol.records.recorder import Recorder
-    from dronepatrol.store import make_engine, upgrade
     from records.sortie_script import ScriptedSortie
 
     engine = upgrade(make_engine(db_url))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support import TEST_PASSWORD_COST
 
 from dronepatrol.accounts import Role
 from dronepatrol.settings import Settings
@@ -25,7 +26,9 @@ def password() -> str:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    app = create_app(
+        {"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)}
+    )
     room = app.extensions["dronepatrol"]
     for role in Role:
         room.accounts.add_user(role.value, role, PASSWORD)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dronepatrol.freshness.keeper import FreshnessKeeper
+from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.network import load_network
-from dronepatrol.operations.freshness import FreshnessKeeper
-from dronepatrol.patrol.patrolled import Camera
 
 MISSIONS = Path(__file__).resolve().parents[2] / "missions"
 EVENT_FILE = json.loads((MISSIONS / "canberra-showground-event.geojson").read_text())

@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dronepatrol.events import EventKind
+from dronepatrol.freshness.keeper import FreshnessKeeper
+from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.network import load_network
-from dronepatrol.operations.freshness import FreshnessKeeper
-from dronepatrol.operations.scheduler import Scheduler
-from dronepatrol.patrol.patrolled import Camera
 from dronepatrol.planning import load_profile
+from dronepatrol.schedule.scheduler import Scheduler
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
 

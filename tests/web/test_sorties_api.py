@@ -10,10 +10,10 @@ from flask import Flask
 from lxml import etree
 
 from dronepatrol.events import EventKind
+from dronepatrol.freshness.keeper import FreshnessKeeper
+from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.geo import offset
 from dronepatrol.network import load_network
-from dronepatrol.operations.freshness import FreshnessKeeper
-from dronepatrol.patrol.patrolled import Camera
 from dronepatrol.records import Recorder, telemetry_event
 from dronepatrol.state import LinkState, Position, VehicleSnapshot
 

@@ -1,0 +1,219 @@
+"""Freshness: which targets each flown sortie really patrolled, and how overdue each is.
+
+When a vehicle disarms, the recorder closes its sortie; this keeper then
+reads the sortie's recorded track, judges every target of the patrol network
+by the patrolled rules (:func:`dronepatrol.freshness.patrolled.judge`: a point held
+in view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
+stores a visit for each one patrolled. A target's last visit and its
+priority's revisit interval give how overdue it is.
+
+Large events (:mod:`dronepatrol.large_events.model`) change both while they
+are on: :meth:`FreshnessKeeper.network_at` is the network in force (the base
+network plus every active event's targets), :meth:`FreshnessKeeper.states`
+gives those targets their event's intervals and tightens base targets inside
+an active zone, and a sortie is judged against the targets of every event on
+at some moment of its flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from dronepatrol.database import Sortie, TargetVisit
+from dronepatrol.database import TrackSample as TrackRow
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.freshness.patrolled import Camera, PatrolCheck, TrackSample, judge
+from dronepatrol.large_events.model import LargeEvent, PatrolInForce, in_force, in_force_between
+from dronepatrol.network import Network
+from dronepatrol.network.revisit import RevisitPolicy, TargetFreshness
+
+log = logging.getLogger(__name__)
+
+
+class LargeEventSource(Protocol):
+    """Where the keeper finds large events (:class:`dronepatrol.large_events.LargeEventBook`)."""
+
+    def between(self, start_s: float, end_s: float) -> Iterable[LargeEvent]:
+        """Events in force at some moment of [start_s, end_s] [s since the epoch]."""
+        ...
+
+
+class FreshnessKeeper:
+    """Records target visits as sorties end and answers how fresh each target is.
+
+    Args:
+        engine: the migrated database the recorder writes sorties into.
+        network: the patrol network.
+        camera: the patrol camera's field of view.
+        bus: the fleet's bus (DISARMED events start an assessment).
+        policy: the city's revisit intervals per priority level.
+        events: the large events, whose targets and intervals join while they are on.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        network: Network,
+        camera: Camera,
+        bus: EventBus | None = None,
+        policy: RevisitPolicy | None = None,
+        events: LargeEventSource | None = None,
+    ) -> None:
+        self.engine = engine
+        self.network = network
+        self.camera = camera
+        self.bus = bus
+        self.policy = policy or RevisitPolicy()
+        self.events = events
+        self._subscription: Any = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------- running
+
+    def start(self) -> FreshnessKeeper:
+        """Assess each sortie as its vehicle disarms (on a thread of its own)."""
+        assert self.bus is not None, "a bus is needed to hear sorties end"
+        self._subscription = self.bus.subscribe(accept=lambda e: e.kind is EventKind.DISARMED)
+        self._thread = threading.Thread(target=self._run, name="freshness", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None:
+            self._thread.join(10.0)
+
+    def _run(self) -> None:
+        for event in self._subscription:
+            if event.vehicle_id is None:
+                continue
+            sortie_id = self._wait_closed_sortie(event.vehicle_id, event.time_s)
+            if sortie_id is None:
+                log.warning("no closed sortie of %s to assess", event.vehicle_id)
+                continue
+            try:
+                self.assess(sortie_id)
+            except Exception:  # one bad sortie must not stop the next assessments
+                log.exception("assessing sortie %d failed", sortie_id)
+
+    def _wait_closed_sortie(self, vehicle_id: str, disarmed_s: float, timeout_s: float = 15.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with Session(self.engine) as session:
+                sortie_id = session.scalar(
+                    select(Sortie.id)
+                    .where(
+                        Sortie.vehicle_id == vehicle_id,
+                        Sortie.ended_s.is_not(None),
+                        Sortie.ended_s >= disarmed_s - 30.0,
+                    )
+                    .order_by(Sortie.ended_s.desc())
+                    .limit(1)
+                )
+            if sortie_id is not None:
+                return sortie_id
+            time.sleep(0.5)
+        return None
+
+    # ------------------------------------------------------------- judging
+
+    def assess(self, sortie_id: int) -> dict[str, PatrolCheck]:
+        """Judge one recorded sortie, store a visit per target patrolled; returns every check."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(
+                    TrackRow.time_s,
+                    TrackRow.lat_deg,
+                    TrackRow.lon_deg,
+                    TrackRow.alt_rel_m,
+                    TrackRow.heading_deg,
+                )
+                .where(TrackRow.sortie_id == sortie_id)
+                .order_by(TrackRow.time_s)
+            ).all()
+            samples = [
+                TrackSample(t, lat, lon, alt or 0.0, heading or 0.0)
+                for t, lat, lon, alt, heading in rows
+            ]
+            checks: dict[str, PatrolCheck] = {}
+            if samples:
+                flown = self.network_flown(samples[0].time_s, samples[-1].time_s)
+                checks = judge(flown, samples, self.camera)
+            session.query(TargetVisit).filter(TargetVisit.sortie_id == sortie_id).delete()
+            for target_id, check in checks.items():
+                if check.patrolled and check.at_s is not None:
+                    session.add(
+                        TargetVisit(
+                            target_id=target_id,
+                            sortie_id=sortie_id,
+                            patrolled_s=check.at_s,
+                            imaged=check.imaged,
+                        )
+                    )
+            session.commit()
+        patrolled = sorted(t for t, c in checks.items() if c.patrolled)
+        if self.bus is not None:
+            self.bus.emit(EventKind.FRESHNESS, None, sortie=sortie_id, patrolled=patrolled)
+        log.info("sortie %d patrolled %d targets", sortie_id, len(patrolled))
+        return checks
+
+    def last_patrolled(self) -> dict[str, float]:
+        """Each target's latest visit [s since the epoch]."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(TargetVisit.target_id, func.max(TargetVisit.patrolled_s)).group_by(
+                    TargetVisit.target_id
+                )
+            ).all()
+        return dict(rows)
+
+    # ------------------------------------------------------------- in force
+
+    def in_force(self, now_s: float | None = None) -> PatrolInForce:
+        """The network, revisit intervals and large events in force now (or at ``now_s``)."""
+        now_s = time.time() if now_s is None else now_s
+        events = self.events.between(now_s, now_s) if self.events is not None else ()
+        return in_force(self.network, events, now_s, self.policy)
+
+    def _in_force_between(self, start_s: float, end_s: float) -> PatrolInForce:
+        events = self.events.between(start_s, end_s) if self.events is not None else ()
+        return in_force_between(self.network, events, start_s, end_s, self.policy)
+
+    def network_flown(self, start_s: float, end_s: float) -> Network:
+        """The network a sortie flown over [start_s, end_s] is judged against [s since epoch].
+
+        The base network plus the targets of every large event on at some moment of it.
+        """
+        return self._in_force_between(start_s, end_s).network
+
+    def network_at(self, now_s: float | None = None) -> Network:
+        """The patrol network in force: the base network plus every active event's targets."""
+        return self.in_force(now_s).network
+
+    def states(self, now_s: float | None = None) -> list[TargetFreshness]:
+        """Every target's freshness now (or at ``now_s``), active events' targets included.
+
+        Intervals are the ones in force: an event target's event policy, and
+        for a base target inside an active zone the tighter of its own and the event's.
+        """
+        now_s = time.time() if now_s is None else now_s
+        force = self.in_force(now_s)
+        last = self.last_patrolled()
+        return [
+            TargetFreshness(
+                target_id=t.id,
+                priority=str(t.priority),
+                interval_s=force.interval_s[t.id],
+                last_patrolled_s=last.get(t.id),
+                now_s=now_s,
+            )
+            for t in force.network.targets
+        ]

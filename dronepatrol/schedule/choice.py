@@ -1,0 +1,187 @@
+"""The patrol scheduler's decisions: which sortie an idle drone flies next, and when it can.
+
+A drone at a station that is idle and charged takes the most overdue
+targets of its station that fit one battery. The choice is made in two
+steps so that it stays fast and deterministic:
+
+1. the station's targets are ranked by staleness (age over revisit interval,
+   :func:`dronepatrol.network.revisit.most_overdue`), taking those already
+   overdue or falling due within a horizon (they fall due while the drone
+   is on its way), leaving out targets another drone already flies;
+2. the planner (:func:`dronepatrol.planning.plan_sorties`) plans the top few
+   into sorties that each fit the battery; the sortie that carries the most
+   urgent target is the proposal.
+
+A target whose plan needs more than one battery (a grid too large for one
+sortie) cannot count as patrolled from one flown track; it is reported as
+unschedulable rather than flown piecemeal.
+
+The battery turnaround (swap or charge at the station) decides when a
+drone that landed can fly again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dronepatrol.network.model import Network
+from dronepatrol.network.revisit import TargetFreshness, most_overdue
+from dronepatrol.planning import (
+    DroneProfile,
+    PlanningError,
+    PlanResult,
+    Sortie,
+    plan_sorties,
+)
+from dronepatrol.schedule.turnaround import ScheduleSettingError, Turnaround
+
+__all__ = [
+    "Planner",
+    "ScheduleSettingError",
+    "SortieChoice",
+    "SortieProposal",
+    "Turnaround",
+    "due_candidates",
+    "propose_sortie",
+]
+
+Planner = Callable[..., PlanResult]
+"""``plan_sorties`` or a stand-in with its signature (network, profile, station_ids, target_ids)."""
+
+
+@dataclass(frozen=True)
+class SortieProposal:
+    """The sortie the scheduler would fly next from a station.
+
+    Attributes:
+        station: the station id.
+        sortie: the planned sortie (mission, targets, duration, energy).
+        targets: targets this sortie patrols whole, in flight order.
+        urgency: ``(target id, staleness)`` of each, most urgent first
+            (staleness: age over interval; > 1 is overdue).
+        unschedulable: targets left out with the reason (skipped by the
+            planner, or too large for one battery).
+    """
+
+    station: str
+    sortie: Sortie
+    targets: tuple[str, ...]
+    urgency: tuple[tuple[str, float], ...]
+
+    def reason(self) -> str:
+        """One line for the operator: why this sortie, now."""
+        parts = []
+        for target_id, staleness in self.urgency[:4]:
+            if staleness == float("inf"):
+                parts.append(f"{target_id} never patrolled")
+            elif staleness > 1.0:
+                parts.append(f"{target_id} overdue ({staleness:.1f}x its interval)")
+            else:
+                parts.append(f"{target_id} due soon")
+        more = len(self.urgency) - 4
+        if more > 0:
+            parts.append(f"{more} more")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SortieChoice:
+    """What :func:`propose_sortie` found: the proposal (None when nothing is due or
+    nothing due can be flown) and the targets it had to leave out, with reasons
+    (skipped by the planner, or too large for one battery)."""
+
+    proposal: SortieProposal | None
+    unschedulable: dict[str, str] = field(default_factory=dict)
+
+
+def due_candidates(
+    network: Network,
+    station_id: str,
+    states: Iterable[TargetFreshness],
+    horizon_s: float = 0.0,
+    exclude: Iterable[str] = (),
+) -> list[TargetFreshness]:
+    """The station's targets due within ``horizon_s`` [s], most urgent first, minus ``exclude``."""
+    own = {t.id for t in network.targets_of(station_id)}
+    skip = set(exclude)
+    return [
+        s for s in most_overdue(states, horizon_s) if s.target_id in own and s.target_id not in skip
+    ]
+
+
+def propose_sortie(
+    network: Network,
+    profile: DroneProfile,
+    station_id: str,
+    states: Sequence[TargetFreshness],
+    *,
+    horizon_s: float = 0.0,
+    exclude: Iterable[str] = (),
+    max_targets: int = 12,
+    planner: Planner = plan_sorties,
+) -> SortieChoice:
+    """The next sortie from ``station_id``: the most overdue targets that fit one battery.
+
+    Args:
+        network: the patrol network in force.
+        profile: the drone profile the planner assumes.
+        station_id: where the idle drone stands.
+        states: every target's freshness now.
+        horizon_s: also take targets falling due within this time [s].
+        exclude: targets not to take (flown by another drone right now, or
+            known to be unschedulable).
+        max_targets: how many of the most urgent targets are planned together;
+            more gives fuller sorties and costs planning time.
+        planner: the planner (tests pass a stand-in).
+
+    Returns:
+        The proposal (None when nothing of this station is due) and the
+        targets found unschedulable on the way; callers keep the latter out
+        of later calls (``exclude``) and show them to the operator.
+    """
+    if max_targets < 1:
+        raise ScheduleSettingError(f"max_targets must be >= 1, got {max_targets!r}")
+    skipped: dict[str, str] = {}
+    excluded = set(exclude)
+    while True:
+        candidates = due_candidates(network, station_id, states, horizon_s, excluded)[:max_targets]
+        if not candidates:
+            return SortieChoice(None, skipped)
+        ids = [c.target_id for c in candidates]
+        try:
+            result = planner(network, profile, [station_id], ids)
+        except PlanningError as exc:
+            # Nothing plannable among these (e.g. every one inside a no-fly zone).
+            for target_id in ids:
+                skipped[target_id] = "; ".join(exc.problems)
+            excluded.update(ids)
+            continue
+        whole: dict[str, str] = {}
+        for target_id in ids:
+            status = result.targets.get(target_id)
+            if status is None or status.status == "skipped" or not status.sorties:
+                skipped[target_id] = status.reason if status else "not planned"
+            elif len(status.sorties) > 1:
+                skipped[target_id] = (
+                    f"needs {len(status.sorties)} sorties to patrol whole; "
+                    "it cannot be patrolled on one battery"
+                )
+            else:
+                whole[target_id] = status.sorties[0]
+        top = next((c for c in candidates if c.target_id in whole), None)
+        if top is None:
+            excluded.update(ids)
+            continue
+        chosen_id = whole[top.target_id]
+        sortie = next(s for s in result.sorties if s.id == chosen_id)
+        flown = [t for t in sortie.targets if whole.get(t) == chosen_id]
+        rank = {c.target_id: n for n, c in enumerate(candidates)}
+        staleness = {c.target_id: c.staleness for c in candidates}
+        urgency = tuple(
+            (t, staleness[t]) for t in sorted(flown, key=lambda t: rank.get(t, len(rank)))
+        )
+        proposal = SortieProposal(
+            station=station_id, sortie=sortie, targets=tuple(flown), urgency=urgency
+        )
+        return SortieChoice(proposal, skipped)
