@@ -19,6 +19,7 @@ import pytest
 from pymavlink import mavutil
 
 from dronepatrol import geo
+from dronepatrol.database import upgrade
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.mavlink import Fleet, wait_ready
 from dronepatrol.mavlink.forward import ForwardUrl, ForwardUrlError
@@ -28,7 +29,6 @@ from dronepatrol.records.archive import SortieArchive
 from dronepatrol.records.recorder import Recorder
 from dronepatrol.records.report import command_audit
 from dronepatrol.state import LandedState
-from dronepatrol.store import upgrade
 
 pytestmark = pytest.mark.timeout(300)
 
