@@ -5,7 +5,11 @@ instance number ``-I i`` (so it listens on TCP 5760 + 10 i), ``--sysid i+1``
 and ``--defaults`` with the parameters the project ships in
 ``sitl/params/copter.parm`` (plus any extra parameter files). Homes are
 spaced ``spacing_m`` metres apart eastward. SITL starts its autopilot only
-once a ground station connects to its first TCP port.
+once a ground station connects to its first TCP port. Instance i also
+listens on TCP 5762 + 10 i and 5763 + 10 i (its SERIAL1 and SERIAL2); a
+fleet whose ports another program holds is refused before anything starts
+(:class:`SitlPortsBusy`), since a SITL that cannot listen exits, and a ground
+station would meet the other program instead.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -24,6 +29,12 @@ from dronepatrol import geo
 
 SITL_BASE_PORT = 5760
 PORT_STRIDE = 10
+PORTS_PER_INSTANCE = 4
+"""TCP 5760 + 10 i (SERIAL0) .. 5763 + 10 i: what one instance may listen on."""
+
+
+class SitlPortsBusy(OSError):
+    """Another program listens on a SITL instance's ports; the message names them."""
 
 
 def default_params_file() -> Path:
@@ -59,6 +70,11 @@ class SitlSpec:
     def url(self) -> str:
         return f"tcp:127.0.0.1:{self.port}"
 
+    @property
+    def ports(self) -> range:
+        """Every TCP port this instance may listen on."""
+        return range(self.port, self.port + PORTS_PER_INSTANCE)
+
     def command(self) -> list[str]:
         """The arducopter command line for this vehicle."""
         lat, lon, alt, heading = self.home
@@ -83,6 +99,35 @@ class SitlSpec:
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def port_busy(port: int) -> bool:
+    """True when a program listens on TCP ``port`` (any address), as SITL would need it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as SITL binds
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_ports(specs: Iterable[SitlSpec]) -> list[int]:
+    """The ports of ``specs`` that another program already holds."""
+    return [port for spec in specs for port in spec.ports if port_busy(port)]
+
+
+def first_free_instance(count: int = 1, start: int = 0, stop: int = 200) -> int:
+    """The first of ``count`` consecutive instances from ``start`` whose ports are all free."""
+
+    def free(instance: int) -> bool:
+        base = SITL_BASE_PORT + PORT_STRIDE * instance
+        return not any(port_busy(p) for p in range(base, base + PORTS_PER_INSTANCE))
+
+    for first in range(start, stop):
+        if all(free(i) for i in range(first, first + count)):
+            return first
+    raise SitlPortsBusy(f"no {count} free SITL instances between {start} and {stop}")
 
 
 def fleet_specs(
@@ -162,6 +207,15 @@ class SitlFleet:
     processes: list[SitlProcess] = field(default_factory=list)
 
     def start(self) -> SitlFleet:
+        """Start every vehicle; SitlPortsBusy (nothing started) when a port is taken."""
+        busy = busy_ports(self.specs)
+        if busy:
+            first = min(spec.instance for spec in self.specs)
+            free = first_free_instance(len(self.specs), start=first + 1)
+            raise SitlPortsBusy(
+                f"TCP port(s) {', '.join(map(str, busy))} already in use by another program; "
+                f"instance {free} onwards is free"
+            )
         root = self.root or Path(tempfile.mkdtemp(prefix="dronepatrol-sitl-"))
         self.root = root
         try:

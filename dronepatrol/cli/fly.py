@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from dronepatrol.cli.forwarding import mavlink_out_option
+
 PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
 
 
@@ -71,6 +73,7 @@ PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl
     help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
     "than real time, whose GCS failsafe counts simulated seconds.",
 )
+@mavlink_out_option("Each endpoint gets the whole link.")
 @click.option(
     "--profile",
     "profile_file",
@@ -89,6 +92,7 @@ def fly(
     min_battery_pct: float,
     ready_timeout_s: float,
     heartbeat_hz: float,
+    mavlink_out: list,
     profile_file: Path | None,
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
@@ -138,11 +142,13 @@ def fly(
         overrides=overrides,
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
-        link_options={"heartbeat_hz": heartbeat_hz},
+        link_options={"heartbeat_hz": heartbeat_hz, "forwards": mavlink_out},
         fence_capacity=profile.fence_capacity,
         plan_ref=str(mission_file),
         operator=f"fly ({getpass.getuser()})",
     )
+    for endpoint in mavlink_out:
+        click.echo(f"sharing the vehicle's MAVLink with {endpoint}")
     recorder = _start_recorder(settings, sortie)
     previous = signal.getsignal(signal.SIGINT)
 

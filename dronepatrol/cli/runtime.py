@@ -41,6 +41,8 @@ class ServeOptions:
         schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
         registry: the fleet registry: its vehicles' links are opened and its
             names given; vehicles heard on them but not listed are unknown.
+        mavlink_out: endpoints sharing each vehicle link with other ground
+            stations; link k (``connect`` in order, then the demo drones) uses PORT + k.
     """
 
     demo_drones: int = 0
@@ -50,6 +52,7 @@ class ServeOptions:
     speedup: float = 1.0
     schedule_mode: str = "approve"
     registry: Any = None
+    mavlink_out: list[Any] = field(default_factory=list)
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -98,6 +101,7 @@ class ControlRuntime:
             tlog_dir=settings.tlog_dir,
             signing_key=settings.signing_key,
             heartbeat_hz=max(1.0, heartbeat_hz),
+            mavlink_out=self.options.mavlink_out,
         )
         self.room.registry = self.options.registry
         self.room.attach_fleet(fleet)
@@ -116,6 +120,9 @@ class ControlRuntime:
             fleet.add(url)
         if self.options.demo_drones:
             self._start_demo(fleet)
+        for url, link in fleet.links().items():
+            for forward in link.forwards:
+                log.info("vehicle link %s shared with %s", url, forward.url)
         if self.network is not None:
             self._start_scheduler(fleet)
 

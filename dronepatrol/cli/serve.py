@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dronepatrol.cli.forwarding import mavlink_out_option
 from dronepatrol.settings import Settings, SettingsError
 
 
@@ -72,6 +73,10 @@ from dronepatrol.settings import Settings, SettingsError
     type=click.IntRange(4, 1024),
     help="Worker threads; each live video or event-stream viewer holds one.",
 )
+@mavlink_out_option(
+    "With several vehicles, the k-th link (from 0: --connect in order, then the --demo "
+    "drones) uses PORT + k: 14550, 14551, ..."
+)
 @click.pass_obj
 def serve(
     settings: Settings,
@@ -85,6 +90,7 @@ def serve(
     speedup: float,
     schedule_mode: str,
     threads: int,
+    mavlink_out: list,
 ) -> None:
     """Run the control app (map, fleet, planner, video) at http://HOST:PORT.
 
@@ -118,7 +124,14 @@ def serve(
     runtime = ControlRuntime(
         app,
         ServeOptions(
-            demo_drones, list(connect), network_file, video_fps, speedup, schedule_mode, registry
+            demo_drones,
+            list(connect),
+            network_file,
+            video_fps,
+            speedup,
+            schedule_mode,
+            registry=registry,
+            mavlink_out=mavlink_out,
         ),
     )
     try:

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
+from dronepatrol.cli.forwarding import mavlink_out_option
+
 DEFAULT_HOME = "-35.363261,149.165230,584,0"
 
 
@@ -122,6 +124,7 @@ def fleet_layout_options(vehicles: str) -> Callable[[Command], Command]:
     is_flag=True,
     help="GPS fix and EKF ready within seconds instead of ~40 s (tests).",
 )
+@mavlink_out_option("Vehicle i (from 0) uses PORT + i: 14550, 14551, ...")
 def sim(
     drones: int,
     home_text: str,
@@ -131,6 +134,7 @@ def sim(
     seed: int | None,
     out: str | None,
     fast_start: bool,
+    mavlink_out: list,
 ) -> None:
     """Run N embedded simulated ArduCopters that speak MAVLink on TCP ports 5760, 5770, ...
 
@@ -162,9 +166,11 @@ def sim(
             "(0 picks free ports)"
         ) from exc
     fleet.start()
+    relays: list = []
     try:
         for vehicle, url in zip(fleet.vehicles, fleet.urls, strict=True):
             click.echo(f"vehicle {vehicle.sysid}: {url}")
+        relays = _share(fleet.urls, mavlink_out)
         if udp:
             click.echo(f"sending to udp:{udp[0]}:{udp[1]}")
         click.echo(
@@ -175,8 +181,30 @@ def sim(
         threading.Thread(target=_console, args=(fleet,), daemon=True).start()
         _wait_for_interrupt()
     finally:
+        for relay in relays:
+            relay.stop()
         fleet.stop()
         click.echo("simulator stopped", err=True)
+
+
+def _share(urls: list[str], endpoints: list) -> list:
+    """One relay per vehicle to its endpoints (vehicle i: each endpoint's PORT + i)."""
+    from dronepatrol.mavlink.forward import ForwardUrlError
+    from dronepatrol.mavlink.relay import ForwardRelay
+
+    if not endpoints:
+        return []
+    relays = []
+    try:
+        for i, url in enumerate(urls):
+            shifted = [endpoint.shifted(i) for endpoint in endpoints]
+            relays.append(ForwardRelay(url, shifted).start())
+            click.echo(f"vehicle at {url} shared with " + ", ".join(str(e) for e in shifted))
+    except (ForwardUrlError, OSError) as exc:
+        for relay in relays:
+            relay.stop()
+        raise click.BadParameter(str(exc), param_hint="--mavlink-out") from None
+    return relays
 
 
 def _console(fleet) -> None:
@@ -219,6 +247,15 @@ def _console(fleet) -> None:
     type=click.Path(file_okay=False),
     help="Where each vehicle's directory goes (default: a new temporary one).",
 )
+@click.option(
+    "--instance",
+    "first_instance",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 250),
+    help="SITL instance of the first vehicle (-I N: TCP port 5760+10*N, system id N+1); "
+    "raise it when another SITL already runs.",
+)
 def sitl(
     binary: str | None,
     drones: int,
@@ -226,16 +263,18 @@ def sitl(
     spacing: float,
     speedup: float,
     workdir: str | None,
+    first_instance: int,
 ) -> None:
     """Launch N real ArduPilot `arducopter` SITL processes (binary from $ARDUPILOT_SITL).
 
-    Vehicle i runs with -I i (TCP port 5760+10*i), --sysid i+1, wiped storage
-    and DronePatrol's copter parameters, in its own working directory. The
-    link URLs are printed; Ctrl-C stops every process.
+    Vehicle i runs with -I N+i (TCP port 5760+10*(N+i)), --sysid N+i+1 (N:
+    --instance, 0 by default), wiped storage and DronePatrol's copter
+    parameters, in its own working directory. The link URLs are printed;
+    Ctrl-C stops every process.
     """
     from pathlib import Path
 
-    from dronepatrol.sitl.launcher import SitlFleet, describe, fleet_specs
+    from dronepatrol.sitl.launcher import SitlFleet, SitlPortsBusy, describe, fleet_specs
 
     if not binary:
         raise click.BadParameter(
@@ -246,10 +285,19 @@ def sitl(
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         raise click.BadParameter(f"{binary} is not an executable file", param_hint="--binary")
     home = _home(home_text)
-    specs = fleet_specs(binary, drones, home, spacing_m=spacing, speedup=speedup)
+    if first_instance + drones > 251:
+        raise click.BadParameter(
+            f"{drones} vehicles from instance {first_instance} run past system id 251",
+            param_hint="--instance",
+        )
+    specs = fleet_specs(
+        binary, drones, home, spacing_m=spacing, speedup=speedup, first_instance=first_instance
+    )
     fleet = SitlFleet(specs, root=Path(workdir) if workdir else None)
     try:
         fleet.start()
+    except SitlPortsBusy as exc:
+        raise click.BadParameter(str(exc), param_hint="--instance") from exc
     except OSError as exc:
         raise click.ClickException(f"cannot start {binary}: {exc}") from exc
     try:

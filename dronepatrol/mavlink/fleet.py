@@ -9,12 +9,13 @@ once; scripts call ``run`` and wait. Nothing here blocks on a radio.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dronepatrol.events import Event, EventBus, Subscription
 from dronepatrol.mavlink.errors import VehicleError
+from dronepatrol.mavlink.forward import ForwardUrl
 from dronepatrol.mavlink.link import Link
 from dronepatrol.mavlink.urls import LinkUrl
 from dronepatrol.mavlink.vehicle import CommandHandle, Vehicle
@@ -35,6 +36,11 @@ class Fleet:
         bus: where every vehicle's events go (a new one by default).
         signing_key: MAVLink 2 signing passphrase for every link ('' = off).
         tlog_dir: when set, each link appends every message to a ``.tlog`` here.
+        mavlink_out: endpoints that share each link with other ground stations
+            (``udp:HOST:PORT``, see :mod:`.forward`): the k-th link added (from 0)
+            forwards to each endpoint's PORT + k, so vehicle links added in order
+            get 14550, 14551, ... A link that carries several vehicles forwards
+            them all, as MAVProxy does.
         link_options: further :class:`Link` keyword arguments (telemetry_hz, ...).
     """
 
@@ -44,12 +50,17 @@ class Fleet:
         *,
         signing_key: str = "",
         tlog_dir: Path | str | None = None,
+        mavlink_out: Sequence[ForwardUrl | str] = (),
         **link_options,
     ) -> None:
         self.bus = bus or EventBus()
         self.signing_key = signing_key
         self.tlog_dir = Path(tlog_dir) if tlog_dir else None
         self.link_options = link_options
+        self.mavlink_out = [
+            u if isinstance(u, ForwardUrl) else ForwardUrl.parse(u) for u in mavlink_out
+        ]
+        self._links_added = 0
         self._lock = threading.Lock()
         self._links: dict[str, Link] = {}
         self._vehicles: dict[str, Vehicle] = {}
@@ -76,6 +87,7 @@ class Fleet:
                     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                     safe = key.replace(":", "_").replace("/", "_")
                     tlog = self.tlog_dir / f"{stamp}-{safe}.tlog"
+                forwards = [u.shifted(self._links_added) for u in self.mavlink_out]
                 link = Link(
                     key,
                     self.bus,
@@ -84,8 +96,10 @@ class Fleet:
                     on_vehicle=self._register,
                     signing_key=self.signing_key,
                     tlog_path=tlog,
+                    forwards=forwards,
                     **self.link_options,
                 )
+                self._links_added += 1
                 self._links[key] = link
                 link.start()
             elif sysid is not None and link.sysids is not None:

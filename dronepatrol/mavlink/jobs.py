@@ -178,8 +178,12 @@ class CommandJob(Job):
         if msg._type != "COMMAND_ACK" or msg.command != self.spec.command or self.done:
             return
         target = getattr(msg, "target_system", 0)
-        if target not in (0, self.session.gcs_sysid):
-            return  # another ground station's command
+        component = getattr(msg, "target_component", 0)
+        if target not in (0, self.session.gcs_sysid) or component not in (
+            0,
+            self.session.link.gcs_compid,
+        ):
+            return  # another ground station's command (one sharing the link, say)
         if self.refusal is not None:
             return
         if msg.result == MAV_RESULT_IN_PROGRESS:

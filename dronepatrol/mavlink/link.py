@@ -7,6 +7,8 @@ vehicle's running protocol jobs (commands, parameters, mission transfers),
 sends the GCS heartbeat at 1 Hz, watches each vehicle's heartbeat to detect
 link loss, reopens the connection when it drops, and drains the queue of work
 other threads submit. Other threads only read snapshots and submit jobs.
+It also serves the link's forwards (:mod:`.forward`): other ground stations
+that share the vehicle, as through MAVProxy's ``--out``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.mavlink.bringup import bring_up
+from dronepatrol.mavlink.forward import ExternalAudit, Forward, ForwardUrl
 from dronepatrol.mavlink.jobs import Job
 from dronepatrol.mavlink.session import LinkStats, OutBuffer, VehicleSession
 from dronepatrol.mavlink.tlog import TlogWriter
@@ -69,6 +72,10 @@ class Link:
         heartbeat_hz: GCS heartbeats per second (1 for real vehicles; a simulator
             running K times faster than real time needs K, or its GCS failsafe,
             timed in simulated seconds, fires although the link is fine).
+        forwards: extra endpoints (``udp:HOST:PORT``, ``udpin:HOST:PORT``) that
+            get every message heard here and whose clients' messages go to the
+            vehicle; their commands are published as external (see :mod:`.forward`).
+            Opened at once: a port in use raises OSError.
     """
 
     def __init__(
@@ -90,8 +97,18 @@ class Link:
         gcs_sysid: int = 255,
         gcs_compid: int = 190,
         transport: Transport | None = None,
+        forwards: Sequence[ForwardUrl | str] = (),
     ) -> None:
         self.url = url if isinstance(url, LinkUrl) else LinkUrl.parse(url)
+        self.forwards: list[Forward] = []
+        try:
+            for endpoint in forwards:
+                self.forwards.append(Forward(endpoint))
+        except OSError:
+            for opened in self.forwards:
+                opened.close()
+            raise
+        self.external = ExternalAudit(self)
         self.bus = bus
         self.gcs_sysid = gcs_sysid
         self.gcs_compid = gcs_compid
@@ -206,9 +223,10 @@ class Link:
         now = time.monotonic()
         if not self.transport.is_open and now >= self._reopen_at:
             self._open(now)
-        fds = [self._wake_r]
-        if self.transport.is_open:
-            fds.append(self.transport.fileno())
+        fds = [self._wake_r, *(f.fileno() for f in self.forwards)]
+        transport_fd = self.transport.fileno() if self.transport.is_open else None
+        if transport_fd is not None:
+            fds.append(transport_fd)
         wait = max(0.0, min(self._next_tick, self._next_heartbeat) - now)
         readable, _, _ = select.select(fds, [], [], min(wait, 0.05))
         now = time.monotonic()
@@ -218,8 +236,11 @@ class Link:
                     pass
             except BlockingIOError:
                 pass
-        if self.transport.is_open and len(readable) > (self._wake_r in readable):
+        if transport_fd is not None and transport_fd in readable and self.transport.is_open:
             self._read(now)
+        for forward in self.forwards:
+            if forward.fileno() in readable:
+                self._from_forward(forward, now)
         self._drain_inbox(now)
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + self.heartbeat_period_s
@@ -279,8 +300,13 @@ class Link:
                 self.stats.bad_data += 1
             return
         self.stats.messages_in += 1
+        frame = bytes(msg.get_msgbuf())
         if self.tlog is not None:
-            self.tlog.write(bytes(msg.get_msgbuf()), wall)
+            self.tlog.write(frame, wall)
+        for forward in self.forwards:
+            forward.send(frame)
+        if self.forwards and kind in ("COMMAND_ACK", "MISSION_ACK", "PARAM_VALUE"):
+            self.external.from_vehicle(msg, now)
         if kind.startswith("UNKNOWN_"):
             self.stats.unknown_ids += 1
             return
@@ -344,6 +370,17 @@ class Link:
         bring_up(self, session, restored=False)
         return session
 
+    def _from_forward(self, forward: Forward, now: float) -> None:
+        """A client's messages go to the vehicle as they are (its ids, sequence, signature)."""
+        for msg in forward.receive():
+            self._out.chunks.append(bytes(msg.get_msgbuf()))
+            self.stats.forwarded_in += 1
+            try:
+                self.external.from_client(forward, msg, now)
+            except Exception:  # an odd client message must not take the link down
+                self.stats.handler_errors += 1
+                log.exception("link %s: auditing %s from %s failed", self.url, msg, forward.url)
+
     def _drain_inbox(self, now: float) -> None:
         while True:
             try:
@@ -377,6 +414,8 @@ class Link:
             and now - self._last_rx > self.silence_reconnect_s
         ):
             self._drop_transport(now, f"nothing received for {self.silence_reconnect_s:g} s")
+        if self.forwards:
+            self.external.tick(now)
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 
@@ -413,6 +452,8 @@ class Link:
             session.tracker.link = LinkState.CLOSED
             session.tracker._publish(session.tracker.snapshot(time.monotonic()))
         self.transport.close()
+        for forward in self.forwards:
+            forward.close()
         if self.tlog is not None:
             self.tlog.close()
             for session in self.sessions.values():

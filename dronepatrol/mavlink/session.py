@@ -27,6 +27,8 @@ class LinkStats:
     unknown_ids: int = 0
     foreign: int = 0
     """Messages from systems or components that are not a vehicle we track."""
+    forwarded_in: int = 0
+    """Messages that clients of the link's forwards sent on to the vehicle."""
     reconnects: int = 0
     send_failures: int = 0
     handler_errors: int = 0

@@ -311,6 +311,8 @@ class HeadlessSortie:
             )
         elif kind == EventKind.LINK_RESTORED:
             self.say(f"link restored after {data['outage_s']} s")
+        elif kind == EventKind.COMMAND_RESULT and data.get("external"):
+            self.say(f"{data['source']}: {data['name']} -> {data['result']}")
         elif kind == EventKind.MODE_CHANGED and flight_mode(data["mode"]) in RETURNING_MODES:
             self.say(f"mode {data['mode']}")
         elif kind == EventKind.STATUSTEXT and int(data.get("severity", 6)) <= 3:

@@ -113,7 +113,11 @@ class UdpTransport(Transport):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.url.scheme == "udpin":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.url.host, self.url.port))
+            try:
+                sock.bind((self.url.host, self.url.port))
+            except OSError:
+                sock.close()
+                raise
         else:
             self._peers = {(self.url.host, self.url.port): float("inf")}
         sock.setblocking(False)

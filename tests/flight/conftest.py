@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import socket
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from dronepatrol.sitl import Home, SimFleet
-from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
+from dronepatrol.sitl.launcher import SitlFleet, first_free_instance, fleet_specs
 from dronepatrol.sitl.proxy import LinkProxy
 from flight.flightlib import Gcs
 
@@ -32,15 +33,33 @@ SPEEDUP = 20.0
 
 @dataclass
 class Backend:
-    """A started vehicle: link URL, system id, and how to stop it."""
+    """A started vehicle: link URL, system id (whatever its launcher gave), how to stop it."""
 
     name: str
     url: str
-    sysid: int = 1
+    sysid: int
     home: Home = HOME
     speedup: float = SPEEDUP
     _stop: list[Callable[[], None]] = field(default_factory=list)
     fleet: SimFleet | None = None
+    rc_in: tuple[str, int] | None = None
+    """Where the simulated RC transmitter's PWM goes (SITL: UDP 5501 + 10 i), if anywhere."""
+
+    def centre_throttle(self) -> None:
+        """Put the simulated transmitter's throttle stick at mid, as a standby pilot holds it.
+
+        ArduCopter's pilot-assisted modes (CIRCLE, LOITER, ALT_HOLD) climb or sink
+        as the throttle stick says (ModeCircle::run: get_pilot_desired_climb_rate),
+        and SITL's simulated transmitter rests at throttle 1000 us
+        (AP_RCProtocol_UDP::set_default_pwm_input_values): without this, CIRCLE
+        sinks to the ground. SITL takes 8 channels of PWM [us] in one UDP packet;
+        0 leaves a channel as it is. The embedded simulator models no transmitter.
+        """
+        if self.rc_in is None:
+            return
+        pwm = [0, 0, 1500, 0, 0, 0, 0, 0]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(struct.pack("<8H", *pwm), self.rc_in)
 
     def gcs(self) -> Gcs:
         return self.gcs_via(self.url)
@@ -66,24 +85,17 @@ class Backend:
         self._stop.clear()
 
 
-def _free_sitl_instance() -> int:
-    """An instance number whose SITL ports (5760+10i .. +3) are free."""
-    for i in range(20, 200):
-        base = 5760 + 10 * i
-        try:
-            for port in range(base, base + 4):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return i
-    raise RuntimeError("no free SITL instance ports")
+def _free_sitl_instance(count: int = 1) -> int:
+    """The first of ``count`` free consecutive SITL instances from 20 (a developer's own
+    SITLs run as instance 0, 1, ...; other test runs on the machine may hold some too)."""
+    return first_free_instance(count, start=20)
 
 
 def _start_sim(params: dict[str, float] | None, speedup: float, fast: bool) -> Backend:
     fleet = SimFleet(1, HOME, speedup=speedup, base_port=0, fast_start=fast, params=params)
     fleet.start()
-    backend = Backend("sim", fleet.urls[0], speedup=speedup, fleet=fleet)
+    sysid = fleet.vehicles[0].sysid
+    backend = Backend("sim", fleet.urls[0], sysid=sysid, speedup=speedup, fleet=fleet)
     backend._stop.append(fleet.stop)
     return backend
 
@@ -100,7 +112,13 @@ def _start_sitl(params: dict[str, float] | None, speedup: float) -> Backend:
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
     specs = fleet_specs(binary, 1, home, speedup=speedup, first_instance=instance, defaults=extra)
     fleet = SitlFleet(specs, root=root).start()
-    backend = Backend("sitl", fleet.urls[0], speedup=speedup)
+    backend = Backend(
+        "sitl",
+        fleet.urls[0],
+        sysid=specs[0].sysid,
+        speedup=speedup,
+        rc_in=("127.0.0.1", 5501 + 10 * instance),
+    )
     backend._stop.append(fleet.stop)
     backend._stop.append(lambda: shutil.rmtree(root, ignore_errors=True))
     return backend

@@ -9,6 +9,7 @@ on messages with deadlines (never bare sleeps).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -52,9 +53,16 @@ class Seen:
 
 
 class Gcs:
-    """One pymavlink connection to one vehicle, with a heartbeat thread."""
+    """One pymavlink connection to one vehicle, with a heartbeat thread.
 
-    def __init__(self, url: str, target_system: int = 1, source_system: int = 255) -> None:
+    ``target_system`` is the vehicle's MAVLink system id; None follows the
+    first autopilot heard (a launcher may give any id: ArduPilot SITL's
+    ``--sysid``, the simulator's system id i+1).
+    """
+
+    def __init__(
+        self, url: str, target_system: int | None = None, source_system: int = 255
+    ) -> None:
         # a freshly started SITL may take a few seconds to listen: retry the connect
         self.conn = mavutil.mavlink_connection(
             url,
@@ -101,9 +109,17 @@ class Gcs:
         self.conn.close()
 
     # -- receiving ----------------------------------------------------------------
+    def _is_vehicle(self, msg: Any) -> bool:
+        """From the vehicle this station talks to (the first autopilot heard, if unset)."""
+        if self.target is None:
+            if msg.get_type() != "HEARTBEAT" or msg.autopilot != M.MAV_AUTOPILOT_ARDUPILOTMEGA:
+                return False
+            self.target = msg.get_srcSystem()
+        return msg.get_srcSystem() == self.target
+
     def _note(self, msg: Any) -> None:
         kind = msg.get_type()
-        if msg.get_srcSystem() != self.target:
+        if not self._is_vehicle(msg):
             return
         self.last[kind] = msg
         if kind == "STATUSTEXT":
@@ -137,7 +153,7 @@ class Gcs:
         while time.monotonic() < deadline:
             msg = self.recv(min(1.0, max(0.01, deadline - time.monotonic())))
             if msg is None or msg.get_srcSystem() != self.target:
-                continue
+                continue  # nothing, or not from the vehicle (noted by recv)
             if msg.get_type() in wanted and condition(msg):
                 return msg
         raise FlightError(
@@ -258,6 +274,8 @@ class Gcs:
     def arm(self, timeout: float = 10.0) -> None:
         result = self.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
         if result != M.MAV_RESULT_ACCEPTED:
+            with contextlib.suppress(FlightError):  # ArduPilot says why just after its ACK
+                self.wait_text(r"^(PreArm|Arm): ", timeout=2)
             raise FlightError(f"arming refused: result {result}; {self.seen.texts[-3:]}")
         self.wait("HEARTBEAT", lambda m: m.base_mode & 128, timeout, "armed")
 
@@ -309,6 +327,26 @@ class Gcs:
             0,
             0,
             0,
+        )
+
+    def fence_enable(self, enabled: bool, timeout: float = 10.0) -> None:
+        """MAV_CMD_DO_FENCE_ENABLE, then SYS_STATUS saying so.
+
+        ArduCopter switches its fences when it takes the command
+        (GCS_MAVLINK::handle_command_do_fence_enable); a FENCE_ENABLE parameter
+        write takes effect only at the next AC_Fence::update (10 Hz), so a
+        GUIDED target sent right after it still meets the old fence.
+        """
+        result = self.command(M.MAV_CMD_DO_FENCE_ENABLE, 1 if enabled else 0)
+        if result != M.MAV_RESULT_ACCEPTED:
+            raise FlightError(f"fence enable={enabled} refused: result {result}")
+        self.wait(
+            "SYS_STATUS",
+            lambda m: (
+                bool(m.onboard_control_sensors_enabled & M.MAV_SYS_STATUS_GEOFENCE) == enabled
+            ),
+            timeout,
+            f"SYS_STATUS geofence enabled={enabled}",
         )
 
     # -- parameters -------------------------------------------------------------------

@@ -195,6 +195,7 @@ def test_fence_breach_triggers_rtl(launch_vehicle, inclusion: bool) -> None:
     gcs.set_param("FENCE_TYPE", 4)
     gcs.set_param("FENCE_ACTION", 1)
     gcs.set_param("FENCE_ENABLE", 1)
+    gcs.fence_enable(True)  # in force now, not at the next fence update
     fly_up(gcs, 10)
     # ArduCopter refuses GUIDED destinations beyond an enabled fence ...
     lat, lon = offset(backend, 60, 0)
@@ -210,7 +211,7 @@ def test_fence_breach_triggers_rtl(launch_vehicle, inclusion: bool) -> None:
         == M.MAV_RESULT_FAILED
     )
     # ... so fly there with the fence off, then switch it on: a breach
-    gcs.set_param("FENCE_ENABLE", 0)
+    gcs.fence_enable(False)
     gcs.goto(lat, lon, 10)
     gcs.wait(
         "GLOBAL_POSITION_INT",
@@ -218,7 +219,7 @@ def test_fence_breach_triggers_rtl(launch_vehicle, inclusion: bool) -> None:
         timeout=60,
         what="reach the point beyond the fence",
     )
-    gcs.set_param("FENCE_ENABLE", 1)
+    gcs.fence_enable(True)
     gcs.wait_text(r"Polygon fence breached", timeout=60)
     gcs.wait_mode("RTL", timeout=30)
     gcs.wait_disarmed(timeout=120)

@@ -48,7 +48,11 @@ class CuttableRelay(threading.Thread):
             for sock in readable:
                 if sock is self.server:
                     client, _ = self.server.accept()
-                    vehicle = socket.create_connection(self.upstream, 5)
+                    try:
+                        vehicle = socket.create_connection(self.upstream, 5)
+                    except OSError:  # not listening yet (SITL starting): the link retries
+                        client.close()
+                        continue
                     peers[client], peers[vehicle] = vehicle, client
                     self._pairs.append((client, vehicle))
                     continue

@@ -66,7 +66,7 @@ def three_vehicles(request):
     from dronepatrol.sitl.launcher import SitlFleet, fleet_specs
 
     home = (HOME.lat_deg, HOME.lon_deg, HOME.alt_m, HOME.heading_deg)
-    first = _free_sitl_instance()
+    first = _free_sitl_instance(count=3)
     specs = fleet_specs(
         os.environ["ARDUPILOT_SITL"], 3, home, spacing_m=15, speedup=10, first_instance=first
     )
@@ -218,12 +218,10 @@ def test_fly_flies_the_whole_sortie_and_records_a_tlog(launch_vehicle, plan_file
     while (msg := log.recv_match()) is not None:
         kinds.add((msg.get_srcSystem(), msg.get_type()))
     log.close()
-    # the vehicle's system id: 1 on the simulator, the SITL instance's on ArduPilot
-    (sysid,) = {src for src, kind in kinds if kind == "MISSION_ITEM_REACHED"}
     assert {
         (255, "MISSION_ITEM_INT"),
-        (sysid, "MISSION_ITEM_REACHED"),
-        (sysid, "HEARTBEAT"),
+        (backend.sysid, "MISSION_ITEM_REACHED"),
+        (backend.sysid, "HEARTBEAT"),
         (255, "COMMAND_LONG"),
     } <= kinds
     # A headless flight is evidence like any other: recorded in the database too.

@@ -27,6 +27,8 @@ from dronepatrol.state import LandedState, LinkState
 from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
+DO_FENCE_ENABLE = 207
+"""MAV_CMD_DO_FENCE_ENABLE: param1 1 switches the fences on, 0 off, at once."""
 
 SAFE_PARAMS = {
     "FS_GCS_ENABLE": 1,
@@ -328,14 +330,17 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     v.upload_mission(mission)
     for name, value in (("FENCE_TYPE", 4), ("FENCE_ACTION", 1), ("FENCE_ENABLE", 1)):
         v.set_param(name, value)
+    # A FENCE_ENABLE write takes effect at ArduCopter's next fence update (AC_Fence::update,
+    # 10 Hz); MAV_CMD_DO_FENCE_ENABLE switches the fence before its ACK.
+    v.submit_command(DO_FENCE_ENABLE, 1).result(30)
     v.takeoff(10)
     outside = at(backend, 45, 0)
     with pytest.raises(CommandError) as refused:  # ArduCopter keeps GUIDED inside the fence
         v.goto(*outside, 10)
     assert refused.value.result_name == "FAILED"
-    v.set_param("FENCE_ENABLE", 0)
+    v.submit_command(DO_FENCE_ENABLE, 0).result(30)
     v.goto(*outside, 10, wait_arrival_s=60)
-    v.set_param("FENCE_ENABLE", 1)  # now outside an enabled fence: a breach
+    v.submit_command(DO_FENCE_ENABLE, 1).result(30)  # now outside an enabled fence: a breach
     breach = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
     assert "fence" in breach.data["text"].lower()
     v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
@@ -347,6 +352,9 @@ def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
     s = ready(session_for, backend)
     v = s.vehicle
     v.takeoff(20)
+    # ArduCopter's CIRCLE (the orbit without DO_ORBIT) climbs or sinks as the pilot's
+    # throttle stick says: a standby pilot holds it at mid (see Backend.centre_throttle)
+    backend.centre_throttle()
     centre = at(backend, 60, 0)
     v.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
     bearings = set()
@@ -356,6 +364,7 @@ def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
         p = snap.position
         distance = geo.distance_m(*centre, p.lat_deg, p.lon_deg)
         assert 15 < distance < 35, distance
+        assert abs(snap.position.alt_rel_m - 20) < 5, snap.position
         bearings.add(int(geo.bearing_deg(*centre, p.lat_deg, p.lon_deg) // 90))
         time.sleep(0.2)
     assert bearings == {0, 1, 2, 3}

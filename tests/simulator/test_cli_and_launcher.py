@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,14 @@ from click.testing import CliRunner
 from pymavlink import mavutil
 
 from dronepatrol.cli import main
-from dronepatrol.sitl.launcher import SitlFleet, default_params_file, fleet_specs, parse_home
+from dronepatrol.sitl.launcher import (
+    SitlFleet,
+    SitlPortsBusy,
+    default_params_file,
+    first_free_instance,
+    fleet_specs,
+    parse_home,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -112,21 +120,24 @@ def test_launcher_runs_each_vehicle_in_its_own_directory(tmp_path: Path) -> None
         """)
     )
     fake.chmod(0o755)
-    specs = fleet_specs(str(fake), 2, parse_home("-35.36,149.16"), speedup=2)
+    first = first_free_instance(2, start=20)
+    specs = fleet_specs(str(fake), 2, parse_home("-35.36,149.16"), speedup=2, first_instance=first)
     with SitlFleet(specs, root=tmp_path / "run") as fleet:
         deadline = time.monotonic() + 10
-        files = [tmp_path / "run" / f"vehicle{i}" / "argv.txt" for i in (1, 2)]
+        files = [tmp_path / "run" / f"vehicle{first + i}" / "argv.txt" for i in (1, 2)]
         while time.monotonic() < deadline and not all(f.exists() for f in files):
             time.sleep(0.05)
         assert all(p.alive() for p in fleet.processes)
-        assert fleet.urls == ["tcp:127.0.0.1:5760", "tcp:127.0.0.1:5770"]
-    assert "--sysid 2" in files[1].read_text()
+        port = 5760 + 10 * first
+        assert fleet.urls == [f"tcp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port + 10}"]
+    assert f"-I {first + 1} --sysid {first + 2}" in files[1].read_text()
     assert not any(p.alive() for p in fleet.processes)
 
 
 @pytest.mark.sitl
 def test_real_sitl_launch_prints_urls_and_serves_mavlink(tmp_path: Path) -> None:
     binary = os.environ["ARDUPILOT_SITL"]
+    first = first_free_instance(2, start=20)  # a developer's own SITL may hold 5760
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -139,6 +150,8 @@ def test_real_sitl_launch_prints_urls_and_serves_mavlink(tmp_path: Path) -> None
             "2",
             "--workdir",
             str(tmp_path),
+            "--instance",
+            str(first),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -149,7 +162,7 @@ def test_real_sitl_launch_prints_urls_and_serves_mavlink(tmp_path: Path) -> None
         for i, url in enumerate(urls):
             conn = mavutil.mavlink_connection(url, source_system=255, retries=30)
             hb = conn.wait_heartbeat(timeout=60)
-            assert hb is not None and hb.get_srcSystem() == i + 1
+            assert hb is not None and hb.get_srcSystem() == first + i + 1
             conn.close()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
@@ -159,12 +172,32 @@ def test_real_sitl_launch_prints_urls_and_serves_mavlink(tmp_path: Path) -> None
     assert proc.returncode == 0
 
 
+def test_sitl_refuses_ports_another_program_holds(tmp_path: Path) -> None:
+    """A SITL that cannot listen exits, and a ground station would meet the other program."""
+    fake = tmp_path / "arducopter"
+    fake.write_text(f"#!{sys.executable}\nopen('started', 'w')\n")
+    fake.chmod(0o755)
+    first = first_free_instance(2, start=20)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 5760 + 10 * (first + 1) + 2))  # vehicle 2's SERIAL1
+        other.listen()
+        specs = fleet_specs(str(fake), 2, parse_home("-35.36,149.16"), first_instance=first)
+        with pytest.raises(SitlPortsBusy, match=str(5760 + 10 * (first + 1) + 2)):
+            SitlFleet(specs, root=tmp_path / "run").start()
+        assert not list(tmp_path.glob("run/*/started"))
+        args = ["sitl", "--binary", str(fake), "--drones", "2", "--instance", str(first)]
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "--instance" in result.output and "already in use" in result.output
+
+
 def test_sitl_reports_a_vehicle_that_exits(tmp_path: Path) -> None:
     fake = tmp_path / "arducopter"
     fake.write_text(
         f"#!{sys.executable}\nimport sys\nprint('bind failed: port in use')\nsys.exit(3)\n"
     )
     fake.chmod(0o755)
+    first = first_free_instance(1, start=20)
     proc = subprocess.run(
         [
             sys.executable,
@@ -175,13 +208,15 @@ def test_sitl_reports_a_vehicle_that_exits(tmp_path: Path) -> None:
             str(fake),
             "--workdir",
             str(tmp_path / "run"),
+            "--instance",
+            str(first),
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert proc.returncode == 1
-    assert "vehicle 1: tcp:127.0.0.1:5760" in proc.stdout
+    assert f"vehicle {first + 1}: tcp:127.0.0.1:{5760 + 10 * first}" in proc.stdout
     assert "exited with status 3" in proc.stderr
     assert "bind failed: port in use" in proc.stderr
 
