@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def free_tcp_port() -> int:
@@ -20,6 +22,61 @@ def free_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until(
+    check: Callable[[], T],
+    timeout_s: float,
+    what: str,
+    *,
+    every_s: float = 0.1,
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> T:
+    """Call ``check`` every ``every_s`` [s] until it returns something truthy; return that.
+
+    Fails naming ``what`` after ``timeout_s`` [s]. Give generous deadlines: CI
+    runs on two shared cores. Exceptions of the types in ``ignoring`` (say
+    ``OSError`` while a server starts) count as "not yet".
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = check()
+        except ignoring:
+            value = None
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(every_s)
+
+
+def wait_event(
+    subscription: Any,
+    timeout_s: float,
+    what: str,
+    match: Callable[[Any], bool] = lambda event: True,
+) -> Any:
+    """The next event of ``subscription`` (an event bus subscription) that ``match`` accepts.
+
+    Events it does not accept are dropped. Fails naming ``what`` after ``timeout_s`` [s].
+    """
+    deadline = time.monotonic() + timeout_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        event = subscription.get(timeout_s=min(remaining, 1.0))
+        if event is not None and match(event):
+            return event
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
+def command_outcome(subscription: Any, request_id: str, timeout_s: float = 120.0) -> Any:
+    """The COMMAND_RESULT event of command or operation ``request_id`` on ``subscription``."""
+    return wait_event(
+        subscription,
+        timeout_s,
+        f"the outcome of {request_id}",
+        lambda event: event.data.get("command_id") == request_id,
+    )
 
 
 @contextmanager
@@ -96,18 +153,16 @@ def served_app(data_dir: Path, admin_password: str, *options: str) -> Iterator[s
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/api/health", timeout=2):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(
-                            "the server did not answer /api/health in 60 s:\n"
-                            + log_path.read_text(errors="replace")
-                        ) from None
-                    time.sleep(0.3)
+
+            def healthy() -> bool:
+                if proc.poll() is not None:
+                    raise AssertionError(
+                        "the server exited:\n" + log_path.read_text(errors="replace")
+                    )
+                with urllib.request.urlopen(f"{base}/api/health", timeout=2):
+                    return True
+
+            wait_until(healthy, 60, f"/api/health at {base}", every_s=0.3, ignoring=(OSError,))
             yield base
         finally:
             proc.send_signal(signal.SIGINT)

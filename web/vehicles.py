@@ -36,7 +36,7 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
-class CommandSpec:
+class OfferedCommand:
     """One command the app offers: the fleet operation it runs and its checks.
 
     ``arguments`` maps request keys to (type, low, high, default); ``None``
@@ -97,31 +97,31 @@ ALT = (float, 2.0, MAX_ALT_M, None)
 LAT = (float, -90.0, 90.0, None)
 LON = (float, -180.0, 180.0, None)
 
-COMMANDS: dict[str, CommandSpec] = {
-    "arm": CommandSpec("arm", {}, _disarmed, risky=True),
-    "disarm": CommandSpec("disarm", {}, _armed, risky=True),
-    "takeoff": CommandSpec("takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, _disarmed, True),
-    "start": CommandSpec("start_mission", {}, _mission_loaded, risky=True),
-    "pause": CommandSpec("pause", {}, _in_auto),
-    "resume": CommandSpec("resume", {}, _paused),
-    "goto": CommandSpec("goto", {"lat": LAT, "lon": LON, "alt_m": ALT}, _airborne),
-    "orbit": CommandSpec(
+COMMANDS: dict[str, OfferedCommand] = {
+    "arm": OfferedCommand("arm", {}, _disarmed, risky=True),
+    "disarm": OfferedCommand("disarm", {}, _armed, risky=True),
+    "takeoff": OfferedCommand("takeoff", {"alt_m": (float, 2.0, MAX_ALT_M, 30.0)}, _disarmed, True),
+    "start": OfferedCommand("start_mission", {}, _mission_loaded, risky=True),
+    "pause": OfferedCommand("pause", {}, _in_auto),
+    "resume": OfferedCommand("resume", {}, _paused),
+    "goto": OfferedCommand("goto", {"lat": LAT, "lon": LON, "alt_m": ALT}, _airborne),
+    "orbit": OfferedCommand(
         "orbit",
         {"lat": LAT, "lon": LON, "alt_m": ALT, "radius_m": (float, 5.0, 500.0, 50.0)},
         _airborne,
     ),
-    "speed": CommandSpec("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, _airborne),
-    "rtl": CommandSpec("rtl", {}, _armed),
-    "land": CommandSpec("land", {}, _armed, risky=True),
+    "speed": OfferedCommand("change_speed", {"speed_mps": (float, 0.5, 20.0, None)}, _airborne),
+    "rtl": OfferedCommand("rtl", {}, _armed),
+    "land": OfferedCommand("land", {}, _armed, risky=True),
     # the crew swapped the pack of a powered drone: its monitor reads the new charge [%]
-    "battery_swapped": CommandSpec(
+    "battery_swapped": OfferedCommand(
         "battery_swapped", {"percentage": (float, 0.0, 100.0, 100.0)}, _landed_disarmed, True
     ),
 }
 """The commands the fleet panel and scripts can send, by request name."""
 
 
-def _arguments(spec: CommandSpec, body: dict[str, Any]) -> list[Any]:
+def _arguments(spec: OfferedCommand, body: dict[str, Any]) -> list[Any]:
     values = []
     for key, (kind, low, high, default) in spec.arguments.items():
         raw = body.get(key, default)

@@ -13,7 +13,10 @@ import inspect
 import itertools
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import Any
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.events import Event, EventKind
 from dronepatrol.geo import distance_m, offset
@@ -21,7 +24,6 @@ from dronepatrol.mavlink.errors import CommandError, FlightError
 from dronepatrol.mission import Cmd
 from dronepatrol.state import CopterMode, LandedState, LinkState
 
-MAV_CMD_DO_ORBIT = 34
 FORCE_ARM_MAGIC = 21196
 """param2 of COMPONENT_ARM_DISARM that skips the checks (ArduPilot and PX4)."""
 ALL_BATTERIES_MASK = 0xFFFF
@@ -52,9 +54,6 @@ OPERATIONS = frozenset(
 )
 """Operations ``submit_op`` runs (web requests name one; nothing else is reachable)."""
 
-_ops_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vehicle-op")
-"""Runs submitted operations; long waits (a landing) must not hold up an RTL."""
-
 
 def _mode_number(mode: str | int | CopterMode) -> int:
     if isinstance(mode, str):
@@ -70,6 +69,7 @@ class FlightOps:
 
     # Provided by Vehicle:
     vehicle_id: str
+    link: Any
     snapshot: object
 
     def why_not(self, operation: str) -> str | None:
@@ -129,7 +129,7 @@ class FlightOps:
             attempt=1,
         )
         started = time.monotonic()
-        future = _ops_pool.submit(op, *args, **kwargs)
+        future = self.link.ops_pool.submit(op, *args, **kwargs)
         future.add_done_callback(
             lambda f: self._op_done(f, op_id, name, source, time.monotonic() - started)
         )
@@ -304,7 +304,7 @@ class FlightOps:
         """
         try:
             self.submit_command(
-                MAV_CMD_DO_ORBIT,
+                mavlink.MAV_CMD_DO_ORBIT,
                 radius_m,
                 speed_mps,
                 0,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 
-from support import served_demo
+from support import served_demo, wait_until
 
 
 def _get(url: str, token: str | None = None, data: dict | None = None):
@@ -18,19 +17,6 @@ def _get(url: str, token: str | None = None, data: dict | None = None):
         request.data = json.dumps(data).encode()
         request.add_header("Content-Type", "application/json")
     return urllib.request.urlopen(request, timeout=5)
-
-
-def _wait(check, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
@@ -44,7 +30,9 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
             ready = [v for v in vehicles if v["link"] == "up" and v["position"]]
             return ready if len(ready) == 2 else None
 
-        vehicles = _wait(two_up, 60, "two demo drones with a position")
+        vehicles = wait_until(
+            two_up, 60, "two demo drones with a position", every_s=0.5, ignoring=(OSError,)
+        )
         assert {v["id"] for v in vehicles} == {"S01-1", "S02-1"}
         with _get(f"{base}/api/network", token) as r:
             network = json.load(r)
@@ -55,5 +43,5 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
             with _get(f"{base}/video/S01-1.jpg", token) as r:
                 return r.read() if r.headers["Content-Type"] == "image/jpeg" else None
 
-        image = _wait(jpeg, 60, "a video frame")
+        image = wait_until(jpeg, 60, "a video frame", every_s=0.5, ignoring=(OSError,))
         assert image[:2] == b"\xff\xd8" and len(image) > 10_000
