@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 from support import served_demo, wait_until
 
@@ -45,3 +48,32 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
 
         image = wait_until(jpeg, 60, "a video frame", every_s=0.5, ignoring=(OSError,))
         assert image[:2] == b"\xff\xd8" and len(image) > 10_000
+
+
+def test_sigterm_with_viewers_watching_stops_everything_and_frees_the_port(
+    tmp_path: Path,
+) -> None:
+    # served_demo checks on exit: status 0 within 20 s, every thread stopped, no
+    # process left behind, no traceback.
+    with served_demo(
+        tmp_path, "demo-admin", "--video-fps", "2", drones=1, stop_signal=signal.SIGTERM
+    ) as base:
+        with _get(f"{base}/api/login", data={"username": "admin", "password": "demo-admin"}) as r:
+            token = json.load(r)["token"]
+        events = _get(f"{base}/api/events", token)  # a browser's live feed, left open
+        assert events.readline().startswith(b"retry:")
+        video = wait_until(
+            lambda: _get(f"{base}/video/S01-1.mjpg", token),
+            60,
+            "the live video",
+            ignoring=(OSError,),
+        )
+        assert video.read(2) == b"--"
+        port = urlparse(base).port
+    events.close()
+    video.close()
+    with socket.socket() as probe:
+        # as a restarted server binds (connections it closed may linger in TIME_WAIT)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))  # nothing listens there any more
+        probe.listen()
