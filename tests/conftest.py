@@ -6,6 +6,12 @@ never import from a conftest, since every test folder has its own).
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
   from Debian's packages (which ``make test`` installs), or the server named
   by ``DRONEPATROL_TEST_DATABASE_URL``.
+* Running in parallel (``make test``: ``pytest -n 2 --dist loadgroup``): the
+  browser tests share one worker, and so do the PostgreSQL tests, so each
+  session-wide server (the served demo, Chromium, PostgreSQL) starts once;
+  tests that must have the machine to themselves carry the ``serial`` mark
+  and run after the rest, one at a time. Tests that real ArduPilot SITL runs
+  (``sitl``) are serial: its instances listen on fixed ports.
 """
 
 from __future__ import annotations
@@ -21,7 +27,30 @@ import pytest
 from support import free_tcp_port
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects and xdist groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        _group_for_parallel_runs(item)
+    _skip_sitl_unless_configured(items)
+
+
+def _group_for_parallel_runs(item: pytest.Item) -> None:
+    if item.get_closest_marker("sitl") is not None:
+        item.add_marker(pytest.mark.serial)
+    if item.get_closest_marker("serial") is not None:
+        return
+    if "browser" in item.path.parts or item.get_closest_marker("browser") is not None:
+        item.add_marker(pytest.mark.xdist_group("browser"))
+    elif "postgres_url" in getattr(item, "fixturenames", ()) or "postgresql" in _params(item):
+        item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
+def _params(item: pytest.Item) -> list[object]:
+    callspec = getattr(item, "callspec", None)
+    return list(callspec.params.values()) if callspec is not None else []
+
+
+def _skip_sitl_unless_configured(items: list[pytest.Item]) -> None:
     binary = os.environ.get("ARDUPILOT_SITL", "")
     if binary and Path(binary).is_file() and os.access(binary, os.X_OK):
         return
