@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite (helpers to import live in ``support.py``:
 never import from a conftest, since every test folder has its own).
 
+* ``docexamples``: the examples in the product's docstrings run as tests.
 * ``sitl`` marker: tests that need a real ArduPilot SITL binary are skipped,
   with the reason, unless ``ARDUPILOT_SITL`` names an ``arducopter`` binary.
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import pytest
 from support import free_tcp_port
+
+pytest_plugins = ["docexamples"]  # the packages' docstring examples, run as tests
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects and xdist groups

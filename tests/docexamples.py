@@ -1,10 +1,11 @@
-"""Runs the examples in the docstrings of the core, the web app and the simulator.
+"""A pytest plugin that runs the examples in the docstrings of the product's packages.
 
 Every module of ``dronepatrol/``, ``web/`` and ``sitl/`` that shows an example
-(``>>>``) is collected by pytest as a doctest module, so a docstring that
-drifts from the code fails the suite. Only those modules are imported: some
-others (alembic's migration environment, ``__main__``) must not be.
-(The suite's fixtures are in ``tests/conftest.py``.)
+(``>>>``) is collected as a doctest module when pytest is given that package
+(``testpaths`` names them all), so a docstring that drifts from the code
+fails the suite. Only those modules are imported: some others (alembic's
+migration environment, ``__main__``) must not be. ``tests/conftest.py``
+loads this plugin; a conftest's own hooks would see only ``tests/``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-PACKAGES = tuple(HERE / name for name in ("dronepatrol", "web", "sitl"))
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = tuple(REPO / name for name in ("dronepatrol", "web", "sitl"))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
