@@ -56,7 +56,7 @@ NO_TESTS_IS_FINE = status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 ## test: lint, then every test: two at a time, then those marked `serial` alone
 test: install system-deps lint
-	$(PYTEST) -n 2 --dist loadgroup -m "not serial" || { $(NO_TESTS_IS_FINE); }
+	$(PYTEST) -n 2 --dist loadgroup --durations=15 -m "not serial" || { $(NO_TESTS_IS_FINE); }
 	$(PYTEST) -m serial || { $(NO_TESTS_IS_FINE); }
 
 # The pure core: planning, rules, models, docstring examples. No device, server or browser.

@@ -7,9 +7,9 @@ never import from a conftest, since every test folder has its own).
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
   from Debian's packages (which ``make test`` installs), or the server named
   by ``DRONEPATROL_TEST_DATABASE_URL``.
-* Running in parallel (``make test``: ``pytest -n 2 --dist loadgroup``): the
-  browser tests share one worker, and so do the PostgreSQL tests, so each
-  session-wide server (the served demo, Chromium, PostgreSQL) starts once;
+* Running in parallel (``make test``: ``pytest -n 2 --dist loadgroup``): each
+  browser test file's tests share one worker, and so do the PostgreSQL tests,
+  so the servers they share (a served demo, PostgreSQL) start once;
   tests that must have the machine to themselves carry the ``serial`` mark
   and run after the rest, one at a time. Tests that real ArduPilot SITL runs
   (``sitl``) are serial: its instances listen on fixed ports.
@@ -43,7 +43,8 @@ def _group_for_parallel_runs(item: pytest.Item) -> None:
     if item.get_closest_marker("serial") is not None:
         return
     if "browser" in item.path.parts or item.get_closest_marker("browser") is not None:
-        item.add_marker(pytest.mark.xdist_group("browser"))
+        # one served app per browser test file, started once: the file's tests stay together
+        item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
     elif "postgres_url" in getattr(item, "fixturenames", ()) or "postgresql" in _params(item):
         item.add_marker(pytest.mark.xdist_group("postgres"))
 
