@@ -37,8 +37,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _skip_sitl_unless_configured(items)
 
 
+SERIAL_FILES = {
+    "tests/simulator/test_cli_and_launcher.py",  # CLI subprocesses held to 15 s
+    "tests/flight/test_plain_script.py",  # a script's flight held to wall-clock limits
+}
+"""Files whose tests must run alone, marked here for suites whose files we leave as they
+are (elsewhere a file says ``pytestmark = pytest.mark.serial`` itself)."""
+
+
 def _group_for_parallel_runs(item: pytest.Item) -> None:
-    if item.get_closest_marker("sitl") is not None:
+    path = item.path.relative_to(Path(__file__).resolve().parent.parent).as_posix()
+    if item.get_closest_marker("sitl") is not None or path in SERIAL_FILES:
         item.add_marker(pytest.mark.serial)
     if item.get_closest_marker("serial") is not None:
         return

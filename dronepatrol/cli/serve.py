@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -108,6 +109,7 @@ def serve(
     except NetworkError as exc:
         raise click.UsageError(f"--network: {exc}") from exc
     server = None
+    handlers: dict[int, Any] = {}
     try:
         if not runtime.room.accounts.list_users():
             click.echo(
@@ -125,19 +127,23 @@ def serve(
             outbuf_high_watermark=2 * 1024 * 1024,
         )
         click.echo(f"DronePatrol control app on http://{host}:{port}  (Ctrl-C stops)")
-        # Ctrl-C and SIGTERM (a service manager, `docker stop`) stop it the same way.
-        signal.signal(signal.SIGINT, _stop_serving)
-        signal.signal(signal.SIGTERM, _stop_serving)
+        handlers = {sig: signal.signal(sig, _stop_serving) for sig in STOP_SIGNALS}
         server.run()
     except _StopServing:
         pass
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         # Devices and live streams first: the web workers serving a stream are then free.
         runtime.stop()
         if server is not None:
             server.task_dispatcher.shutdown()  # the worker threads
             server.close()  # the listening socket
     _report_leftover_threads()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Ctrl-C, and what a service manager (``systemctl stop``, ``docker stop``) sends."""
 
 
 class _StopServing(Exception):
