@@ -56,6 +56,16 @@ class Settings:
             empty to full). Default ``swap:5``.
         launch_min_battery_pct: least charge [%] the scheduler sends a drone
             out with. Default 90.
+        password_cost: scrypt cost of stored passwords as log2 N (14-20).
+            Default 17, OWASP's; older, cheaper hashes are upgraded at sign-in.
+        secure_cookie: ``true`` behind TLS (a reverse proxy terminating HTTPS):
+            the session cookie is then sent over HTTPS only. Default false.
+        proxy_hops: how many reverse proxies stand in front of the app and set
+            ``X-Forwarded-For`` / ``-Proto`` (0: none, the client's own address counts).
+        max_request_mb: the largest request body the app reads [MiB] (network
+            and event files included). Default 8; sign-in takes 8 KiB at most.
+        max_streams_per_user: live streams (events, video) one account may hold
+            open at once. Default 8.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -69,10 +79,63 @@ class Settings:
     revisit_min: str = ""
     battery_turnaround: str = ""
     launch_min_battery_pct: str = ""
+    password_cost: str = ""
+    secure_cookie: str = ""
+    proxy_hops: str = ""
+    max_request_mb: str = ""
+    max_streams_per_user: str = ""
 
     def __post_init__(self) -> None:
-        self.revisit_policy()  # refuse bad patrol settings at start-up, by name
+        self.revisit_policy()  # refuse bad patrol and web settings at start-up, by name
         self.turnaround()
+        self.password_log2_n  # noqa: B018
+        self.secure_cookies  # noqa: B018
+        self.proxy_hop_count  # noqa: B018
+        self.max_request_bytes  # noqa: B018
+        self.stream_limit  # noqa: B018
+
+    def _whole(self, name: str, default: int, low: int, high: int, meaning: str) -> int:
+        """Setting ``name`` as a whole number in [low, high] (``default`` when unset)."""
+        raw = str(getattr(self, name)).strip()
+        try:
+            value = int(raw) if raw else default
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise SettingsError(
+                f"setting {name} must be a whole number {low}..{high} ({meaning}), got {raw!r}"
+            )
+        return value
+
+    @property
+    def password_log2_n(self) -> int:
+        """scrypt cost of new password hashes, as log2 N."""
+        return self._whole("password_cost", 17, 14, 20, "scrypt cost as log2 N")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """True when the session cookie must only travel over HTTPS."""
+        raw = self.secure_cookie.strip().lower()
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        raise SettingsError(f"setting secure_cookie must be true or false, got {raw!r}")
+
+    @property
+    def proxy_hop_count(self) -> int:
+        """Reverse proxies in front of the app whose X-Forwarded-* headers are trusted."""
+        return self._whole("proxy_hops", 0, 0, 5, "trusted reverse proxies")
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body the app reads [bytes]."""
+        return self._whole("max_request_mb", 8, 1, 512, "MiB") * 1024 * 1024
+
+    @property
+    def stream_limit(self) -> int:
+        """Live streams one account may hold open at once."""
+        return self._whole("max_streams_per_user", 8, 1, 1000, "open streams per account")
 
     def revisit_policy(self) -> RevisitPolicy:
         """The revisit intervals in force (``revisit_min`` over the defaults)."""
@@ -137,10 +200,17 @@ class Settings:
         return self.data_dir / "recordings"
 
     def ensure_dirs(self) -> None:
-        """Create the data directories; an unwritable one raises :class:`SettingsError`."""
+        """Create the data directories, private to this user (0700).
+
+        They hold password and token hashes, the audit log, incidents, flight
+        logs and video. An unwritable one raises :class:`SettingsError`.
+        """
         for path in (self.data_dir, self.tlog_dir, self.recordings_dir):
             try:
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                info = path.stat()
+                if info.st_mode & 0o077 and info.st_uid == os.getuid():
+                    path.chmod(0o700)
             except OSError as exc:
                 raise SettingsError(
                     f"cannot create data directory {path}: {exc.strerror}; "

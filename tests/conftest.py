@@ -25,7 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import free_tcp_port
+from support import TEST_PASSWORD_COST, free_tcp_port
+
+# Apps the tests start as processes (serve, the demo) hash test passwords cheaply.
+os.environ.setdefault("DRONEPATROL_PASSWORD_COST", TEST_PASSWORD_COST)
 
 pytest_plugins = ["docexamples"]  # the packages' docstring examples, run as tests
 

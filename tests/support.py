@@ -16,6 +16,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+TEST_PASSWORD_COST = "14"
+"""scrypt cost (log2 N) of test accounts: 60 ms a hash instead of the default's 0.75 s.
+
+The default cost (OWASP's 2^17) is tested once, in the accounts tests; every
+other test signs in many times and only needs a real hash, not a slow one.
+"""
+
 
 def free_tcp_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -105,6 +112,9 @@ def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterato
     ``page.dialogs`` (so a test can check what a confirm asked).
     """
     context_options.setdefault("viewport", {"width": 1366, "height": 800})
+    # Playwright's wait_for_function evaluates strings, which the app's CSP forbids;
+    # tests/browser/test_hostile_text.py loads every page with the CSP enforced.
+    context_options.setdefault("bypass_csp", True)
     context = browser.new_context(base_url=base_url, **context_options)
     page = context.new_page()
     page.console_errors = []

@@ -8,14 +8,16 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from support import free_tcp_port, wait_until
+from support import TEST_PASSWORD_COST, free_tcp_port, wait_until
 
 from dronepatrol.settings import Settings
 from dronepatrol.web import create_app
 
 
 def test_health_with_the_test_client(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    app = create_app(
+        {"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)}
+    )
     response = app.test_client().get("/api/health")
     app.extensions["dronepatrol"].stop()
     assert response.status_code == 200
@@ -23,7 +25,9 @@ def test_health_with_the_test_client(tmp_path: Path) -> None:
 
 
 def test_unknown_api_route_is_a_json_404(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    app = create_app(
+        {"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)}
+    )
     response = app.test_client().get("/api/no-such-thing")
     app.extensions["dronepatrol"].stop()
     assert response.status_code == 404

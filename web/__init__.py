@@ -66,7 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings=settings,
         engine=engine,
         clock=clock,
-        accounts=AccountService(engine, clock=clock),
+        accounts=AccountService(engine, password_log2_n=settings.password_log2_n, clock=clock),
         incidents=IncidentBook(engine),
         large_events=LargeEventBook(engine),
     )
@@ -93,7 +93,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         video,
     )
 
-    security.init_security(app, lambda: room.accounts)
+    security.init_security(
+        app,
+        lambda: room.accounts,
+        secure_cookie=settings.secure_cookies,
+        proxy_hops=settings.proxy_hop_count,
+        max_request_bytes=settings.max_request_bytes,
+        streams_per_user=settings.stream_limit,
+        tile_url=settings.tile_url,
+    )
     for blueprint in (
         api.bp,
         auth.bp,
@@ -128,8 +136,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def no_cache_for_api(response: Any) -> Any:
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     return app

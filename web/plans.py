@@ -58,10 +58,8 @@ def create_plan() -> Any:
         abort(
             404, description="no patrol network loaded: start with dronepatrol serve --network FILE"
         )
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):  # malformed JSON once planned every station
         abort(400, description='send {"stations": [...], "targets": [...]} (both optional)')
     stations, targets = _id_list(body, "stations"), _id_list(body, "targets")
     try:

@@ -16,11 +16,13 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dronepatrol.accounts import Role, UserInfo
 
@@ -39,6 +41,11 @@ PUBLIC_ENDPOINTS = frozenset(
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+SIGN_IN_MAX_BYTES = 8 * 1024
+"""A sign-in request is a name and a password: nothing bigger is read (or hashed)."""
+SIGN_IN_ENDPOINTS = frozenset({"auth.login_form", "auth.api_login"})
 
 
 def require(role: Role) -> Callable[[F], F]:
@@ -82,72 +89,258 @@ def csrf_token() -> str:
 
 
 class LoginThrottle:
-    """Refuses sign-in after too many failures from one address or for one name.
+    """Slows password guessing without letting anyone lock an account out.
 
-    ``max_failures`` failures within ``window_s`` seconds lock that address
-    (and that user name) out until the oldest failure leaves the window.
+    Failures count per (address, user name) pair: after ``free_failures`` of
+    them that pair waits ``base_wait_s``, doubling with each further failure up
+    to ``max_wait_s``. Someone guessing admin's password from one address
+    therefore slows only themselves; admin signs in from any other address.
+    An address that fails for many names (spraying) waits too, once it passes
+    ``address_failures`` failures in ``window_s``. A success clears its pair.
+    ``clock`` is injectable so tests need not sleep.
     """
 
-    def __init__(self, max_failures: int = 5, window_s: float = 300.0) -> None:
-        self.max_failures = max_failures
+    def __init__(
+        self,
+        free_failures: int = 5,
+        base_wait_s: float = 1.0,
+        max_wait_s: float = 300.0,
+        address_failures: int = 50,
+        window_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.free_failures = free_failures
+        self.base_wait_s = base_wait_s
+        self.max_wait_s = max_wait_s
+        self.address_failures = address_failures
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+        self._clock = clock
+        self._pairs: dict[tuple[str, str], tuple[int, float]] = {}
+        self._addresses: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def retry_after_s(self, *keys: str) -> float:
-        """Seconds until any of ``keys`` may try again (0 when allowed now)."""
-        now = time.monotonic()
-        wait = 0.0
+    def retry_after_s(self, address: str, name: str) -> float:
+        """Seconds until ``name`` may be tried again from ``address`` (0: now)."""
+        now = self._clock()
         with self._lock:
-            for key in keys:
-                times = self._failures.get(key)
-                if not times:
-                    continue
+            wait = 0.0
+            count, last = self._pairs.get((address, name), (0, now))
+            if count >= self.free_failures:
+                backoff = self.base_wait_s * 2 ** (count - self.free_failures)
+                wait = max(0.0, last + min(backoff, self.max_wait_s) - now)
+            times = self._addresses.get(address)
+            if times:
                 while times and times[0] <= now - self.window_s:
                     times.popleft()
-                if len(times) >= self.max_failures:
+                if len(times) >= self.address_failures:
                     wait = max(wait, times[0] + self.window_s - now)
-        return wait
+            return wait
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
+    def failed(self, address: str, name: str) -> None:
+        now = self._clock()
         with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+            count, _ = self._pairs.get((address, name), (0, now))
+            self._pairs[(address, name)] = (count + 1, now)
+            self._addresses.setdefault(address, deque()).append(now)
+            if len(self._pairs) > 100_000:  # bounded memory under a flood of names
+                self._pairs.pop(next(iter(self._pairs)))
 
-    def succeeded(self, *keys: str) -> None:
+    def succeeded(self, address: str, name: str) -> None:
         with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+            self._pairs.pop((address, name), None)
 
 
-def init_security(app: Flask, accounts_getter: Callable[[], Any]) -> None:
-    """Install the per-request sign-in and CSRF checks on ``app``."""
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else ``/``.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a
+    slash, so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site:
+    anything with control characters, backslashes, a scheme or a host is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
+    return target
+
+
+class StreamQuota:
+    """Counts each account's open live streams (events, video) and refuses past a cap.
+
+    One viewer opening streams without end would otherwise hold every
+    server thread; the cap leaves room for everyone else.
+    """
+
+    def __init__(self, per_user: int = 8) -> None:
+        self.per_user = per_user
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, user: str) -> bool:
+        with self._lock:
+            if self._open.get(user, 0) >= self.per_user:
+                return False
+            self._open[user] = self._open.get(user, 0) + 1
+            return True
+
+    def release(self, user: str) -> None:
+        with self._lock:
+            left = self._open.get(user, 0) - 1
+            if left > 0:
+                self._open[user] = left
+            else:
+                self._open.pop(user, None)
+
+    def open_count(self, user: str) -> int:
+        with self._lock:
+            return self._open.get(user, 0)
+
+
+class GuardedStream(Iterable[T]):
+    """A live stream that flows only while the sign-in behind it stays valid.
+
+    Streams outlive the request that opened them: a token revoked, a
+    password changed or an account disabled ends them within
+    ``check_every_s`` seconds. The account's stream slot (see
+    :class:`StreamQuota`) is taken when the stream is made (over the cap:
+    429 before anything is sent) and given back by :meth:`close`, which the
+    WSGI server calls however the stream ends, even before its first byte.
+    """
+
+    def __init__(self, chunks: Iterator[T], check_every_s: float = 2.0) -> None:
+        self._accounts = current_app.extensions["dronepatrol"].accounts
+        self._quota: StreamQuota = current_app.extensions["dronepatrol_streams"]
+        self._credential: str | None = g.get("credential")
+        self._user: str = g.user.name
+        self._chunks = chunks
+        self._check_every_s = check_every_s
+        self._closed = False
+        if not self._quota.acquire(self._user):
+            abort(
+                429,
+                description=f"{self._user} already has {self._quota.per_user} live streams "
+                "open: close a page or a video first",
+            )
+
+    def __iter__(self) -> Iterator[T]:
+        last_check = time.monotonic()
+        for chunk in self._chunks:
+            now = time.monotonic()
+            if now - last_check >= self._check_every_s:
+                last_check = now
+                if not self._still_signed_in():
+                    return
+            yield chunk
+
+    def _still_signed_in(self) -> bool:
+        return (
+            self._credential is not None
+            and self._accounts.user_for_token(self._credential) is not None
+        )
+
+    def close(self) -> None:
+        """Give the slot back and stop the source (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._quota.release(self._user)
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def guarded_stream(chunks: Iterator[T], check_every_s: float = 2.0) -> GuardedStream[T]:
+    """``chunks`` as a :class:`GuardedStream` of this request's user."""
+    return GuardedStream(chunks, check_every_s)
+
+
+def content_security_policy(tile_url: str = "") -> str:
+    """The CSP every page is sent with: scripts from this site only, never inline.
+
+    Styles may be inline (Leaflet positions the map with style attributes);
+    images may also come from the configured tile server.
+    """
+    images = "'self' data: blob:"
+    tile_origin = urlsplit(tile_url.replace("{s}", "a")) if tile_url else None
+    if tile_origin is not None and tile_origin.scheme in ("http", "https") and tile_origin.netloc:
+        host = (
+            tile_origin.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else tile_origin.netloc
+        )
+        images += f" {tile_origin.scheme}://{host}"
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {images}",
+            "media-src 'self' blob:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def init_security(
+    app: Flask,
+    accounts_getter: Callable[[], Any],
+    *,
+    secure_cookie: bool = False,
+    proxy_hops: int = 0,
+    max_request_bytes: int = 8 * 1024 * 1024,
+    streams_per_user: int = 8,
+    tile_url: str = "",
+) -> None:
+    """Install the per-request sign-in, CSRF, size and header rules on ``app``.
+
+    A browser session is a server-side token (the same table as API tokens)
+    whose value the signed cookie carries: signing out, a password change or
+    disabling the account revokes it, and with it every stream it opened.
+    """
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = secure_cookie
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.extensions["dronepatrol_streams"] = StreamQuota(streams_per_user)
+    if proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops, x_host=proxy_hops
+        )
+    policy = content_security_policy(tile_url)
 
     @app.before_request
     def identify() -> Any:
+        if request.endpoint in SIGN_IN_ENDPOINTS:
+            request.max_content_length = SIGN_IN_MAX_BYTES
         g.user = None
         g.via_token = False
+        g.credential = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             g.via_token = True
-            g.user = accounts_getter().user_for_token(header.removeprefix("Bearer ").strip())
+            g.credential = header.removeprefix("Bearer ").strip()
+            g.user = accounts_getter().user_for_token(g.credential)
             if g.user is None:
                 return jsonify(
                     error="Unauthorized",
                     message="token unknown, expired or revoked: POST /api/login for a new one",
                 ), 401
             return None
-        name = session.get("user")
-        if name:
-            user = accounts_getter().get_user(name)
-            if user is None or user.disabled:
+        sid = session.get("sid")
+        if sid:
+            user = accounts_getter().user_for_token(sid)
+            if user is None:
                 session.clear()
             else:
                 g.user = user
+                g.credential = sid
         if request.method in UNSAFE_METHODS and request.endpoint != "auth.api_login":
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
             if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
@@ -156,3 +349,16 @@ def init_security(app: Flask, accounts_getter: Callable[[], Any]) -> None:
                     message="CSRF token missing or wrong: reload the page and try again",
                 ), 400
         return None
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        if secure_cookie:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

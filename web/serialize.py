@@ -76,3 +76,14 @@ class FiniteJSONProvider(DefaultJSONProvider):
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         return super().dumps(finite(obj), **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a request body; JSON nested past Python's recursion limit is a bad request.
+
+        ``json.loads`` raises RecursionError on ``[[[[...`` 50,000 deep, which
+        Flask would answer with a 500; a ValueError becomes its usual 400.
+        """
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON body is nested too deeply") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import PurePath
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, send_file
@@ -9,7 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, request, send_file
 from dronepatrol.accounts import Role
 from dronepatrol.freshness.patrolled import Camera
 from dronepatrol.planning import load_profile
-from dronepatrol.records.archive import SortieArchive, SortieNotFound
+from dronepatrol.records.archive import SortieArchive, SortieNotFound, SortieRecord
 from dronepatrol.records.export import export
 from dronepatrol.records.report import build_report
 from dronepatrol.web.context import control_room
@@ -62,7 +64,7 @@ def list_sorties() -> Any:
 @require(Role.VIEWER)
 def get_sortie(sortie_id: int) -> Any:
     """One sortie: summary, statistics, events, detections, media, and its track."""
-    record = _record(sortie_id)
+    record = without_server_paths(_record(sortie_id))
     body = record.as_dict()
     body["track"] = [
         [s["time_s"], s["lat_deg"], s["lon_deg"], s.get("alt_rel_m")] for s in record.track
@@ -100,7 +102,23 @@ def report(sortie_id: int) -> Any:
         times = [sample["time_s"] for sample in record.track]
         if times:  # the keeper judges the track's span, with the events on during it
             network = keeper.network_flown(min(times), max(times))
-    return Response(build_report(record, network, camera), mimetype="text/html")
+    return Response(
+        build_report(without_server_paths(record), network, camera), mimetype="text/html"
+    )
+
+
+def without_server_paths(record: SortieRecord) -> SortieRecord:
+    """``record`` with file names where the server's absolute paths were.
+
+    Where the data directory lies says nothing a viewer needs and helps an
+    attacker; files are fetched by index from ``/sorties/<id>/media/<index>``.
+    """
+    media = [{**m, "path": PurePath(m["path"]).name} for m in record.media]
+    detections = [
+        {**d, "snapshot_path": PurePath(d["snapshot_path"]).name if d["snapshot_path"] else None}
+        for d in record.detections
+    ]
+    return replace(record, media=media, detections=detections)
 
 
 @bp.get("/sorties/<int:sortie_id>/media/<int:index>")
@@ -118,5 +136,7 @@ def media(sortie_id: int, index: int) -> Any:
         return send_file(item["path"], mimetype=mimetype, conditional=True)
     except FileNotFoundError:
         abort(
-            404, description=f"the file {item['path']} is missing: run dronepatrol sorties verify"
+            404,
+            description=f"the file {PurePath(item['path']).name} is missing: "
+            "run dronepatrol sorties verify",
         )

@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, stream_with_context
+from flask import Blueprint, Response
 
 from dronepatrol.accounts import Role
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
-from dronepatrol.web.security import require
-from dronepatrol.web.serialize import vehicle_json
+from dronepatrol.web.security import guarded_stream, require
+from dronepatrol.web.serialize import finite, vehicle_json
 
 bp = Blueprint("stream", __name__)
 
@@ -50,7 +50,7 @@ def encode(event: Event, snapshot_of: SnapshotLookup | None = None) -> str:
         snapshot = snapshot_of(event.vehicle_id)
         if snapshot is not None:
             body["data"] = {"vehicle": vehicle_json(snapshot)}
-    payload = json.dumps(body, default=str)
+    payload = json.dumps(finite(body), default=str, allow_nan=False)
     return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {payload}\n\n"
 
 
@@ -126,6 +126,8 @@ class StreamHub:
                 elif now - last_sent >= KEEPALIVE_S:
                     last_sent = now
                     yield ": keepalive\n\n"
+                else:
+                    yield ""  # nothing to send: lets the caller's checks run (writes nothing)
         finally:
             with self._lock:
                 self._clients.discard(inbox)
@@ -168,9 +170,12 @@ def hub() -> StreamHub:
 @bp.get("/api/events")
 @require(Role.VIEWER)
 def events() -> Any:
-    """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen."""
+    """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen.
+
+    Ends when the sign-in behind it is revoked; 429 past the account's stream cap.
+    """
     return Response(
-        stream_with_context(hub().client()),
+        guarded_stream(hub().client()),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -32,7 +32,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 
 from dronepatrol.accounts import Role
 from dronepatrol.video.frames import MJPEG_BOUNDARY, FrameBuffer, FrameBufferRegistry
-from dronepatrol.web.security import require
+from dronepatrol.web.security import guarded_stream, require
 
 bp = Blueprint("video", __name__, url_prefix="/video")
 
@@ -105,7 +105,7 @@ def mjpeg(vehicle_id: str):
     """The live stream as multipart MJPEG, one part per frame this viewer can take."""
     buffer = _buffer(vehicle_id)
     response = Response(
-        _parts(buffer),
+        guarded_stream(_parts(buffer)),
         mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
         direct_passthrough=True,
     )

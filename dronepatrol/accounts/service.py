@@ -18,7 +18,12 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dronepatrol.accounts.passwords import hash_password, verify_password
+from dronepatrol.accounts.passwords import (
+    DEFAULT_LOG2_N,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from dronepatrol.accounts.roles import Role
 from dronepatrol.database.account_tables import ApiToken, AuditEntry, User
 
@@ -27,7 +32,8 @@ MIN_PASSWORD_LENGTH = 8
 DEFAULT_TOKEN_TTL_S = 12 * 3600.0
 """API tokens live 12 hours unless asked otherwise: one shift."""
 
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
+_DUMMY_HASHES: dict[int, str] = {}
+"""One hash of a random password per cost, made on first need (not at import)."""
 
 
 class AccountError(ValueError):
@@ -75,9 +81,15 @@ def _token_digest(token: str) -> str:
 class AccountService:
     """Users, passwords, tokens and audit entries in the DronePatrol database."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], float] = time.time,
+        password_log2_n: int = DEFAULT_LOG2_N,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._log2_n = password_log2_n
 
     # users -----------------------------------------------------------------
 
@@ -97,7 +109,7 @@ class AccountService:
         user = User(
             name=name,
             role=role.value,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, self._log2_n),
             created_s=self._clock(),
             disabled=False,
         )
@@ -131,22 +143,29 @@ class AccountService:
             return _info(user)
 
     def set_password(self, name: str, password: str) -> None:
+        """Change a password; every session and token of the account is revoked with it."""
         self._check_password(password)
         with Session(self._engine) as session:
-            self._require(session, name).password_hash = hash_password(password)
+            user = self._require(session, name)
+            user.password_hash = hash_password(password, self._log2_n)
+            self._revoke_all(session, user.id)
             session.commit()
 
+    def _revoke_all(self, session: Session, user_id: int) -> None:
+        """Revoke every live token (browser sessions included) of one account."""
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_s.is_(None))
+            .values(revoked_s=self._clock())
+        )
+
     def set_disabled(self, name: str, disabled: bool) -> UserInfo:
-        """Disable (or re-enable) an account; disabling also revokes its tokens."""
+        """Disable (or re-enable) an account; disabling also revokes its sessions and tokens."""
         with Session(self._engine) as session:
             user = self._require(session, name)
             user.disabled = disabled
             if disabled:
-                session.execute(
-                    update(ApiToken)
-                    .where(ApiToken.user_id == user.id, ApiToken.revoked_s.is_(None))
-                    .values(revoked_s=self._clock())
-                )
+                self._revoke_all(session, user.id)
             session.commit()
             return _info(user)
 
@@ -169,15 +188,28 @@ class AccountService:
         """The user when ``password`` is right and the account enabled, else None.
 
         An unknown name costs the same hash as a known one, so timing does not
-        tell which names exist.
+        tell which names exist. A hash made at a lower cost than today's is
+        replaced while the password is at hand.
         """
         with Session(self._engine) as session:
             user = session.scalar(select(User).where(User.name == name))
-            stored = user.password_hash if user else _DUMMY_HASH
+            stored = user.password_hash if user else self._dummy_hash()
             ok = verify_password(password, stored)
             if user is None or not ok or user.disabled:
                 return None
+            if needs_rehash(stored, self._log2_n):
+                user.password_hash = hash_password(password, self._log2_n)
+                session.commit()
             return _info(user)
+
+    def _dummy_hash(self) -> str:
+        """A hash at today's cost to verify against when the name is unknown."""
+        found = _DUMMY_HASHES.get(self._log2_n)
+        if found is None:
+            found = _DUMMY_HASHES.setdefault(
+                self._log2_n, hash_password(secrets.token_hex(8), self._log2_n)
+            )
+        return found
 
     # tokens ----------------------------------------------------------------
 

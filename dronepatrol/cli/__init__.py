@@ -8,6 +8,7 @@ stays fast.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -33,6 +34,9 @@ def main(ctx: click.Context, config: Path | None) -> None:
     Start with `dronepatrol serve --demo 2` for the control app with two
     simulated drones, or `dronepatrol COMMAND --help` for one command.
     """
+    # Everything the commands write (database, flight logs, video, keys) is
+    # private to this user: group and others get no access.
+    os.umask(0o077)
     try:
         ctx.obj = Settings.load(config_file=config)
     except SettingsError as exc:

@@ -28,7 +28,7 @@ def _service(settings: Settings) -> Iterator[AccountService]:
     settings.ensure_dirs()
     engine = upgrade(settings)
     try:
-        yield AccountService(engine)
+        yield AccountService(engine, password_log2_n=settings.password_log2_n)
     except AccountError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:

@@ -9,6 +9,7 @@ so the fsyncs are cheap. PostgreSQL is used through psycopg 3.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,25 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) readable by this user alone (0600).
+
+    The database holds password and token hashes, the audit log and
+    incidents. SQLite gives its -wal and -shm files the database file's
+    permissions, so they follow.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        path.chmod(0o600)
+
+
 def make_engine(url: str | URL | Settings, **kwargs: Any) -> Engine:
     """An engine for ``url`` (or for ``Settings.effective_database_url``).
 
-    SQLite files get their parent directory created and the pragmas in
+    SQLite files get their parent directory created, private permissions and the pragmas in
     :data:`SQLITE_PRAGMAS` on every connection.
     """
     if isinstance(url, Settings):
@@ -73,7 +89,7 @@ def make_engine(url: str | URL | Settings, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(database).expanduser())
             except OSError as exc:
                 raise StoreError(
                     f"cannot create the directory of database {database}: {exc.strerror}; "

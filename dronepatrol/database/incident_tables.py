@@ -12,7 +12,9 @@ class Incident(Base):
     """One incident and its response times (all [s since the epoch]; null until reached).
 
     ``paused_seq`` is the patrol mission item a diverted drone left, so that
-    release resumes it there.
+    release resumes it there. ``kind`` is ``incident`` (reported by someone)
+    or ``hold`` (a lockdown's overwatch point, flown like an incident but not
+    counted as one in reports).
     """
 
     __tablename__ = "incidents"
@@ -34,3 +36,4 @@ class Incident(Base):
     released_s: Mapped[float | None] = mapped_column(Double, nullable=True)
     paused_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     failure: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="incident", server_default="incident")

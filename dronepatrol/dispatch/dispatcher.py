@@ -211,7 +211,12 @@ class Dispatcher:
                 point = by_id[assignment.point_id]
                 label = f"{point.point_id} ({point.name})" if point.name else point.point_id
                 incident = self.book.create(
-                    point.lat_deg, point.lon_deg, "key", f"lockdown {name}: {label}", actor
+                    point.lat_deg,
+                    point.lon_deg,
+                    "key",
+                    f"lockdown {name}: {label}",
+                    actor,
+                    kind="hold",
                 )
                 incidents[point.point_id] = incident.id
                 try:

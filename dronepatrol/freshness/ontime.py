@@ -16,9 +16,16 @@ overdue time it causes inside the window is.
 
 The start. A target never patrolled before the window (``last_before_s``
 None and no patrol before ``start_s`` among ``patrols_s``) gets its first
-deadline at ``start_s + interval``: the window's start stands in for a
-patrol, because a report of one day cannot know better. A caller that knows
-the last patrol before the window passes it as ``last_before_s``.
+deadline one interval after the window's start, or after the moment patrol
+service began (``in_service_s``, e.g. the first sortie ever flown) when that
+is later: a target cannot have been late before anyone patrolled at all, so
+on an installation's first day a target patrolled once is on time, not
+"missed" at a deadline that fell before the first drone flew. A caller that
+knows the last patrol before the window passes it as ``last_before_s``.
+
+A window measured before it is over (``as_of_s`` before ``end_s``, today's
+report) counts a deadline still ahead only once it is met; one not yet met is
+pending, neither met nor missed.
 
 "Overdue" is strict, as in :class:`dronepatrol.network.revisit.TargetFreshness`:
 at time t the target is overdue when t - last patrol > interval.
@@ -89,6 +96,9 @@ def on_time(
     start_s: float,
     end_s: float,
     last_before_s: float | None = None,
+    *,
+    as_of_s: float | None = None,
+    in_service_s: float | None = None,
 ) -> OnTime:
     """The on-time record of one target over ``[start_s, end_s)``.
 
@@ -100,7 +110,13 @@ def on_time(
         start_s, end_s: the window [s since epoch], ``start_s < end_s``.
         last_before_s: its last patrol before the window when known [s]; the
             later of this and the patrols before ``start_s`` is used. None
-            with no earlier patrol: the window's start stands in for one.
+            with no earlier patrol: the window's start (or ``in_service_s``
+            when later) stands in for one.
+        as_of_s: the moment the window is measured at [s], ``start_s <
+            as_of_s <= end_s`` (default ``end_s``): patrols from then on are
+            not known yet, deadlines after it count only when already met,
+            and freshness is measured over ``[start_s, as_of_s)``.
+        in_service_s: when patrol service began [s], None when unknown.
 
     Raises:
         ValueError: a non-positive interval, an empty window, or a
@@ -112,8 +128,11 @@ def on_time(
         raise ValueError(f"window must have start < end, got [{start_s!r}, {end_s!r})")
     if last_before_s is not None and not last_before_s < start_s:
         raise ValueError(f"last_before_s {last_before_s!r} is not before the window's start")
+    as_of = end_s if as_of_s is None else as_of_s
+    if not start_s < as_of <= end_s:
+        raise ValueError(f"as_of_s {as_of_s!r} is not inside the window ({start_s!r}, {end_s!r}]")
 
-    times = sorted(t for t in patrols_s if t < end_s)
+    times = sorted(t for t in patrols_s if t < as_of)
     split = bisect.bisect_left(times, start_s)
     before, inside = times[:split], times[split:]
     known_before = [t for t in (*before[-1:], last_before_s) if t is not None]
@@ -121,7 +140,8 @@ def on_time(
 
     # Anchors start deadlines: the last patrol before the window (or the
     # window's start standing in for one), then each distinct patrol inside.
-    anchors = [start_s if last_before is None else last_before]
+    stand_in = start_s if in_service_s is None else max(start_s, min(in_service_s, as_of))
+    anchors = [stand_in if last_before is None else last_before]
     for t in inside:
         if t > anchors[-1]:
             anchors.append(t)
@@ -134,13 +154,14 @@ def on_time(
         if start_s <= deadline < end_s:
             if following is not None and following <= deadline:
                 met += 1
-            else:
+            elif deadline < as_of:
                 missed += 1
-        # Overdue from the deadline until the next patrol (or the window's end).
-        stop = end_s if following is None else following
-        overdue_s += max(0.0, min(stop, end_s) - max(deadline, start_s))
+            # else: still ahead and not yet met: pending
+        # Overdue from the deadline until the next patrol (or the moment measured).
+        stop = as_of if following is None else following
+        overdue_s += max(0.0, min(stop, as_of) - max(deadline, start_s))
 
-    window_s = end_s - start_s
+    window_s = as_of - start_s
     last_patrol = anchors[-1] if (inside or last_before is not None) else None
     return OnTime(
         met=met,
@@ -148,7 +169,7 @@ def on_time(
         patrols=len(inside),
         fresh_s=max(0.0, window_s - overdue_s),
         window_s=window_s,
-        overdue_at_end=end_s - anchors[-1] > interval_s,
+        overdue_at_end=as_of - anchors[-1] > interval_s,
         last_patrol_s=last_patrol,
     )
 

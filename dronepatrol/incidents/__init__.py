@@ -8,4 +8,4 @@ from dronepatrol.incidents.book import (
     IncidentView,
 )
 
-__all__ = ["PRIORITIES", "STATUSES", "IncidentBook", "IncidentError", "IncidentView"]
+__all__ = ["KINDS", "PRIORITIES", "STATUSES", "IncidentBook", "IncidentError", "IncidentView"]

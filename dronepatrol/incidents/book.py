@@ -15,6 +15,10 @@ from dronepatrol.database import Incident
 
 PRIORITIES = ("key", "attention", "general")
 STATUSES = ("open", "dispatched", "on_scene", "released", "failed")
+KINDS = ("incident", "hold")
+"""A reported incident, or a lockdown's overwatch hold (flown alike, reported apart)."""
+NOTE_MAX_CHARS = 2000
+"""An incident's note is a few lines for the crew, not a document: longer ones are refused."""
 
 
 class IncidentError(ValueError):
@@ -41,6 +45,7 @@ class IncidentView:
     released_s: float | None
     paused_seq: int | None
     failure: str
+    kind: str = "incident"
 
     @property
     def response_s(self) -> float | None:
@@ -65,13 +70,26 @@ class IncidentBook:
         self._clock = clock
 
     def create(
-        self, lat_deg: float, lon_deg: float, priority: str, note: str, creator: str
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        priority: str,
+        note: str,
+        creator: str,
+        kind: str = "incident",
     ) -> IncidentView:
-        """A new open incident; refuses impossible coordinates and unknown priorities."""
+        """A new open incident (or lockdown ``hold``); refuses impossible coordinates,
+        unknown priorities and kinds."""
+        if kind not in KINDS:
+            raise IncidentError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         if not (math.isfinite(lat_deg) and -90 <= lat_deg <= 90):
             raise IncidentError(f"lat must be a latitude in -90..90 degrees, got {lat_deg!r}")
         if not (math.isfinite(lon_deg) and -180 <= lon_deg <= 180):
             raise IncidentError(f"lon must be a longitude in -180..180 degrees, got {lon_deg!r}")
+        if len(note) > NOTE_MAX_CHARS:
+            raise IncidentError(
+                f"note must be at most {NOTE_MAX_CHARS} characters, got {len(note)}: shorten it"
+            )
         if priority not in PRIORITIES:
             raise IncidentError(
                 f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}"
@@ -81,10 +99,11 @@ class IncidentBook:
             lat_deg=lat_deg,
             lon_deg=lon_deg,
             priority=priority,
-            note=note[:2000],
+            note=note,
             creator=creator,
             status="open",
             failure="",
+            kind=kind,
         )
         with Session(self._engine) as session:
             session.add(row)

@@ -11,6 +11,7 @@ tlog readers cannot skip them.
 
 from __future__ import annotations
 
+import os
 import struct
 import time
 from pathlib import Path
@@ -24,7 +25,9 @@ class TlogWriter:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "ab")  # noqa: SIM115 - lives as long as the link
+        # 0600: a flight log is evidence and tells where drones fly
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._file = os.fdopen(fd, "ab")
         self.messages = 0
         self._flushed = time.monotonic()
 

@@ -25,6 +25,14 @@ ZONE_FORMAT = "an IANA zone such as Asia/Shanghai, UTC, or an offset such as +08
 """What a zone may be, for error messages."""
 
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+"""Days a report may ask for: any day a drone could have flown, with a day's margin
+either side for every time zone (``9999-12-31`` + 1 day overflows Python's dates)."""
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,3}")
+"""The shape of an IANA zone name: a few path parts, no dots (nothing but zone files)."""
+
+
 class DayError(ValueError):
     """A day or zone that cannot be read; the message names the input and the format."""
 
@@ -34,9 +42,15 @@ def parse_day(text: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
         raise DayError(f"day {text!r} is not a date written {DAY_FORMAT}")
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise DayError(f"day {text!r} is not a calendar date ({DAY_FORMAT})") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DayError(
+            f"day {text!r} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}, "
+            "the days a patrol can have been flown"
+        )
+    return day
 
 
 def parse_zone(text: str | None) -> tzinfo | None:
@@ -53,9 +67,11 @@ def parse_zone(text: str | None) -> tzinfo | None:
             raise DayError(f"zone {text!r} is not a UTC offset between -14:00 and +14:00")
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if sign == "-" else delta)
+    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        raise DayError(f"zone {text[:64]!r} is unknown; use {ZONE_FORMAT}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder ("America") is an OSError
         raise DayError(f"zone {text!r} is unknown; use {ZONE_FORMAT}") from None
 
 

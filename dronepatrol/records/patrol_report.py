@@ -257,16 +257,22 @@ def build_report(
         incidents = list(
             session.scalars(
                 select(Incident)
-                .where(Incident.created_s >= start_s, Incident.created_s < as_of)
+                .where(
+                    Incident.created_s >= start_s,
+                    Incident.created_s < as_of,
+                    Incident.kind == "incident",  # lockdown holds are not incidents
+                )
                 .order_by(Incident.created_s)
             )
         )
+        in_service_s = session.scalar(select(func.min(Sortie.started_s)))
         session.expunge_all()
         sorties = _sorties(session, network, start_s, as_of)
         names = dict(session.execute(select(VehicleRecord.id, VehicleRecord.name)).all())
 
+    window = _Window(start_s, end_s, as_of, in_service_s)
     targets = [
-        _target_line(t, visits.get(t.id, []), last_before.get(t.id), policy, start_s, as_of)
+        _target_line(t, visits.get(t.id, []), last_before.get(t.id), policy, window)
         for t in network.targets
     ]
     incident_station = {i.id: _nearest_station(network, i.lat_deg, i.lon_deg) for i in incidents}
@@ -335,16 +341,33 @@ def _visits(
     return visits, last_before
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The day measured: [start, end), known up to ``as_of``, patrols since ``in_service``."""
+
+    start_s: float
+    end_s: float
+    as_of_s: float
+    in_service_s: float | None
+
+
 def _target_line(
     target: Any,
     visits: list[tuple[float, float]],
     last_before_s: float | None,
     policy: RevisitPolicy,
-    start_s: float,
-    end_s: float,
+    window: _Window,
 ) -> TargetLine:
     interval_s = policy.interval_s(str(target.priority), target.revisit_min)
-    record = on_time([t for t, _ in visits], interval_s, start_s, end_s, last_before_s)
+    record = on_time(
+        [t for t, _ in visits],
+        interval_s,
+        window.start_s,
+        window.end_s,
+        last_before_s,
+        as_of_s=window.as_of_s,
+        in_service_s=window.in_service_s,
+    )
     if target.kind == Kind.POINT:
         coverage = 1.0 if visits else 0.0  # a point's visit is its dwell held in view
     else:

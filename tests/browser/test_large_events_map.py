@@ -40,7 +40,9 @@ def test_a_commander_uploads_an_event_and_sees_its_zone(
     card = page.locator(".event-card[data-event='showground-final']")
     card.wait_for(timeout=15_000)
     assert "active" in card.inner_text() and "7 targets" in card.inner_text()
-    label = page.locator(".zone-label")
+    # a refresh redraws the zone while Leaflet fades the old label out for 200 ms,
+    # so two labels can stand at once: read the newest
+    label = page.locator(".zone-label").last
     label.wait_for(timeout=15_000)
     assert "Showground final" in label.inner_text()
     assert "2 h" in label.inner_text() and "left" in label.inner_text()

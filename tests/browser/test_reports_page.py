@@ -40,6 +40,7 @@ def chief(browser, report_server):
         base_url=report_server,
         timezone_id="Asia/Shanghai",
         accept_downloads=True,
+        bypass_csp=True,  # Playwright's string predicates are eval (see support.browser_page)
     )
     page = context.new_page()
     errors: list[str] = []

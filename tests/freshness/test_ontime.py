@@ -182,3 +182,27 @@ def test_patrolling_every_half_interval_is_always_on_time(interval, phase) -> No
     r = on_time(patrols, interval, 0.0, 1000.0, None)
     assert r.rate in (None, 1.0)
     assert r.fresh_frac == 1.0 and not r.overdue_at_end
+
+
+def test_no_deadline_falls_before_patrol_service_began() -> None:
+    """First day: service began at 13:00, one patrol at 13:20, 8 h interval, measured at 14:00."""
+    day = 24 * 60 * M
+    record = on_time(
+        [13 * 60 * M + 20 * M], 480 * M, 0.0, day, as_of_s=14 * 60 * M, in_service_s=13 * 60 * M
+    )
+    assert (record.met, record.missed, record.rate) == (1, 0, 1.0)
+    # without knowing when service began, midnight stands in and 08:00 is missed
+    old = on_time([13 * 60 * M + 20 * M], 480 * M, 0.0, 14 * 60 * M)
+    assert (old.met, old.missed) == (0, 1)
+
+
+def test_a_deadline_still_ahead_and_unmet_is_pending_not_missed() -> None:
+    record = on_time([10 * M], 30 * M, 0.0, 120 * M, as_of_s=35 * M)
+    # deadlines: 30 (met by 10), 40 (still ahead at 35, unmet): pending
+    assert (record.met, record.missed) == (1, 0)
+    assert record.window_s == 35 * M and not record.overdue_at_end
+
+
+def test_measuring_outside_the_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="as_of_s"):
+        on_time([], 30 * M, 0.0, 60 * M, as_of_s=90 * M)

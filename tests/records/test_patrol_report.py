@@ -181,3 +181,64 @@ def test_csv_is_one_table_with_a_level_column(seeded, network) -> None:
     fleet = dict(zip(CSV_COLUMNS, fleet_line.split(","), strict=True))
     assert fleet["on_time_rate"] == "0.6364" and fleet["response_p95_s"] == "408"
     assert fleet["flight_hours"] == "3.3333" and fleet["day"] == REPORT_DAY
+
+
+def test_first_day_a_target_patrolled_once_is_on_time(engine, network) -> None:
+    """A fresh installation: the first drone flies at 13:00; nothing was late before it.
+
+    G1 (general, 8 h) patrolled once at 13:20: its first deadline is 21:00
+    (service start + 8 h), already met, so on time 100 %, none missed -- not
+    "0 %, 1 missed" at 08:00, before any drone flew. K2 (key, 60 min), never
+    patrolled, misses 14:00 (measured at 15:30). K1 (30 min) patrolled at 13:20
+    meets 13:30, misses 13:50; the 15:50 deadline of nothing is still ahead.
+    """
+    from sqlalchemy.orm import Session
+
+    from dronepatrol.database import Sortie, TargetVisit, VehicleRecord
+
+    def at(hours: float) -> float:
+        return REPORT_DAY_START_S + hours * H
+
+    with Session(engine) as session:
+        session.add(VehicleRecord(id="V1", name="N-1", first_seen_s=at(12), last_seen_s=at(14)))
+        session.flush()
+        row = Sortie(vehicle_id="V1", started_s=at(13.0), ended_s=at(13.5), outcome="completed")
+        session.add(row)
+        session.flush()
+        for target in ("G1", "K1"):
+            session.add(
+                TargetVisit(
+                    target_id=target, sortie_id=row.id, patrolled_s=at(13 + 1 / 3), imaged=1.0
+                )
+            )
+        session.commit()
+    report = build_day_report(engine, network, DAY, ZONE, now_s=at(15.5))
+    lines = {t.target_id: t.record for t in report.targets}
+    assert (lines["G1"].met, lines["G1"].missed, lines["G1"].rate) == (1, 0, 1.0)
+    assert not lines["G1"].overdue_at_end
+    assert (lines["K2"].met, lines["K2"].missed) == (0, 1)
+    assert (lines["K1"].met, lines["K1"].missed) == (1, 1)
+
+
+def test_lockdown_holds_are_not_counted_as_incidents(seeded, network) -> None:
+    from sqlalchemy.orm import Session
+
+    from dronepatrol.database import Incident
+
+    before = build_day_report(seeded, network, DAY, ZONE, now_s=AFTER)
+    with Session(seeded) as session:
+        session.add(
+            Incident(
+                created_s=REPORT_DAY_START_S + 4 * H,
+                lat_deg=-35.362,
+                lon_deg=149.167,
+                priority="key",
+                note="lockdown gates: G1",
+                creator="commander",
+                status="released",
+                kind="hold",
+            )
+        )
+        session.commit()
+    after = build_day_report(seeded, network, DAY, ZONE, now_s=AFTER)
+    assert after.fleet.responses.created == before.fleet.responses.created

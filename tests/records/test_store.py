@@ -74,3 +74,23 @@ def test_plain_postgresql_urls_use_psycopg3() -> None:
     assert normalise_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert normalise_url("postgres://u@h/db").drivername == "postgresql+psycopg"
     assert make_engine("postgresql://u@127.0.0.1/db").dialect.driver == "psycopg"
+
+
+def test_lockdown_holds_recorded_before_incident_kinds_are_recognised(engine: Engine) -> None:
+    """0006 gives old rows a kind: the dispatcher's "lockdown <plan>: <point>" notes are holds."""
+    from sqlalchemy import text
+
+    downgrade(engine, "0005_large_events")
+    with engine.begin() as connection:
+        for note in ("lockdown gates: G1 (North gate)", "smoke seen near the lockdown gate"):
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (created_s, lat_deg, lon_deg, priority, note, creator,"
+                    " status, failure) VALUES (1, -35.3, 149.1, 'key', :note, 'c', 'released', '')"
+                ),
+                {"note": note},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        kinds = connection.execute(text("SELECT note, kind FROM incidents ORDER BY id")).all()
+    assert [k for _, k in kinds] == ["hold", "incident"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from support import TEST_PASSWORD_COST
+
 from dronepatrol import geo
 from dronepatrol.state import Battery, LinkState, MissionProgress, Position, VehicleSnapshot
 
@@ -146,7 +148,9 @@ def signed_in_app(data_dir):
     from dronepatrol.settings import Settings
     from dronepatrol.web import create_app
 
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=data_dir)})
+    app = create_app(
+        {"TESTING": True, "SETTINGS": Settings(data_dir=data_dir, password_cost=TEST_PASSWORD_COST)}
+    )
     accounts = app.extensions["dronepatrol"].accounts
     token = accounts.issue_token(accounts.add_user("viewer", Role.VIEWER, "viewer-pass")).token
     return app, {"Authorization": f"Bearer {token}"}, token

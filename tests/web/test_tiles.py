@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from support import TEST_PASSWORD_COST
 
 from dronepatrol.accounts import Role
 from dronepatrol.settings import Settings
@@ -31,7 +32,9 @@ def _mbtiles(path: Path) -> bytes:
 
 def test_tiles_are_served_from_the_mbtiles_file(tmp_path: Path) -> None:
     expected = _mbtiles(tmp_path / "city.mbtiles")
-    settings = Settings(data_dir=tmp_path, mbtiles=str(tmp_path / "city.mbtiles"))
+    settings = Settings(
+        data_dir=tmp_path, mbtiles=str(tmp_path / "city.mbtiles"), password_cost=TEST_PASSWORD_COST
+    )
     app = create_app({"TESTING": True, "SETTINGS": settings})
     room = app.extensions["dronepatrol"]
     room.accounts.add_user("v", Role.VIEWER, "viewer-pass")
@@ -50,7 +53,9 @@ def test_tiles_are_served_from_the_mbtiles_file(tmp_path: Path) -> None:
 
 
 def test_without_tiles_the_map_is_vector_only(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path)})
+    app = create_app(
+        {"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)}
+    )
     room = app.extensions["dronepatrol"]
     room.accounts.add_user("v", Role.VIEWER, "viewer-pass")
     client = app.test_client()

@@ -72,7 +72,7 @@ const DP = (function () {
   function pointFor(feature, latlng) {
     const p = feature.properties || {};
     if (p.kind === "station") {
-      return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });
+      return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });  // title is set as text by Leaflet
     }
     if (p.kind === "overwatch") {  // a lockdown plan's checkpoint, not a patrol target
       return L.marker(latlng, { icon: L.divIcon({ className: "overwatch-icon", html: "<i></i>", iconSize: [10, 10] }), title: "overwatch " + p.id });
@@ -102,7 +102,7 @@ const DP = (function () {
         onEachFeature: (f, l) => {
           const p = f.properties || {};
           const plans = p.kind === "overwatch" ? ` · lockdown ${[].concat(p.lockdown || []).join(", ")}` : "";
-          l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}${plans}`);
+          l.bindTooltip(escape(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}${plans}`));
           if (onFeatureClick) l.on("click", () => onFeatureClick(f, l));
         },
       }).addTo(map);
@@ -115,7 +115,7 @@ const DP = (function () {
     const colour = v.link === "up" ? (v.armed ? "#3ccf7a" : "#e6edf3") : "#ff5d5d";
     return L.divIcon({
       className: "drone-icon",
-      html: `<svg width="28" height="28" viewBox="-14 -14 28 28" style="transform: rotate(${v.heading_deg || 0}deg)" aria-label="${v.name}">
+      html: `<svg width="28" height="28" viewBox="-14 -14 28 28" style="transform: rotate(${Number(v.heading_deg) || 0}deg)" aria-label="${escape(v.name)}">
                <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${colour}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
       iconSize: [28, 28],
       iconAnchor: [14, 14],
@@ -157,10 +157,11 @@ const DP = (function () {
     return x === null || x === undefined ? "–" : `${Number(x).toFixed(digits)}${unit}`;
   }
 
+  // Text from files, vehicles or people made safe for HTML: element content and
+  // quoted attribute values alike (a bare textContent round trip leaves quotes).
+  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
   function escape(text) {
-    const div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
+    return (text == null ? "" : String(text)).replace(/[&<>"'`]/g, (c) => ENTITIES[c]);
   }
 
   return { api, on, outcome, networkMap, liveDrones, styleFor, pointFor, fmt, escape, COLOURS };

@@ -27,8 +27,10 @@
     const p = i.proposal;
     const options = p ? p.options.map((o) =>
       `<li>${DP.escape(o.vehicle)}: ${o.feasible ? `${Math.round(o.eta_s)} s` : DP.escape(o.reason)}${o.vehicle === p.chosen ? " ← proposed" : ""}</li>`).join("") : "";
+    // a lockdown hold is flown by its lockdown: once over, it is not dispatched again
+    const dispatchable = i.kind !== "hold" && ["open", "failed", "released"].includes(i.status);
     const action = !canDispatch ? "" :
-      ["open", "failed", "released"].includes(i.status) && p && p.chosen
+      dispatchable && p && p.chosen
         ? `<button type="button" data-dispatch="${i.id}">Dispatch ${DP.escape(p.chosen)}</button>`
         : ["dispatched", "on_scene"].includes(i.status)
           ? `<button type="button" data-release="${i.id}">Release ${DP.escape(i.vehicle_id)}</button>` : "";
@@ -53,7 +55,7 @@
     list.innerHTML = detailed.map(item).join("") || "<p class='empty'>No incidents.</p>";
     markers.clearLayers();
     detailed.forEach((i) => L.circleMarker([i.lat_deg, i.lon_deg], { radius: 8, color: "#ff5d5d", fillOpacity: 0.6 })
-      .bindTooltip(`#${i.id} ${i.priority} · ${i.status}`).addTo(markers));
+      .bindTooltip(DP.escape(`#${i.id} ${i.priority} · ${i.status}`)).addTo(markers));
   }
 
   document.getElementById("incident-form").addEventListener("submit", async (e) => {

@@ -68,7 +68,7 @@
         fillColor: status.colour,
         fillOpacity: p.status === "planned" ? 0.12 : 0.55,
       })
-        .bindTooltip(p.id, { permanent: true, direction: "right", offset: [10, 0], className: "ow-label" })
+        .bindTooltip(DP.escape(p.id), { permanent: true, direction: "right", offset: [10, 0], className: "ow-label" })
         .bindPopup(`<strong>${DP.escape(label(p))}</strong><br>${DP.escape(status.label)}` +
           `${p.vehicle ? " · " + DP.escape(p.vehicle) : ""}${p.reason ? "<br>" + DP.escape(p.reason) : ""}`)
         .addTo(pointLayer);
@@ -249,7 +249,7 @@
     info.textContent = err.message;
   }
   planSelect.innerHTML = plans
-    .map((p) => `<option value="${DP.escape(p.name)}">${DP.escape(p.name)} · ${p.points.length} points</option>`)
+    .map((p) => `<option value="${DP.escape(p.name)}">${DP.escape(p.name)} · ${Number(p.points.length)} points</option>`)
     .join("");
   if (!plans.length && !info.textContent) {
     info.textContent = "The patrol network has no lockdown plans: give overwatch features a 'lockdown' property.";

@@ -26,7 +26,7 @@
       if (p.kind === "zone") {
         l.bindTooltip(zoneLabel(p), { permanent: true, direction: "center", className: "zone-label" });
       } else {
-        l.bindTooltip(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""} · ${p.priority}`);
+        l.bindTooltip(DP.escape(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""} · ${p.priority}`));
       }
     },
   }).addTo(map);
@@ -79,8 +79,8 @@
       ? `<div class="controls"><button type="button" class="danger" data-end="${DP.escape(e.id)}">${e.status === "active" ? "End now" : "Cancel"}</button></div>`
       : "";
     return `<div class="card event-card" data-event="${DP.escape(e.id)}">
-      <h3>${DP.escape(e.name)} <span class="pill ${e.status}">${e.status}</span></h3>
-      <p>${when(e.start_s)} – ${when(e.end_s)} · ${e.targets} targets · ${left}</p>
+      <h3>${DP.escape(e.name)} <span class="pill ${DP.escape(e.status)}">${DP.escape(e.status)}</span></h3>
+      <p>${when(e.start_s)} – ${when(e.end_s)} · ${Number(e.targets)} targets · ${DP.escape(left)}</p>
       ${end}</div>`;
   }
 
@@ -195,7 +195,7 @@
         </div>`
       : "";
     const ready = v.ekf_ok ? `<span class="pill ready">position ok</span>` : `<span class="pill waiting">no position yet</span>`;
-    return `<h3>${DP.escape(v.name)} <span>${ready} <span class="pill ${v.link}">${v.link}</span></span></h3>
+    return `<h3>${DP.escape(v.name)} <span>${ready} <span class="pill ${DP.escape(v.link)}">${DP.escape(v.link)}</span></span></h3>
       <div class="figures">
         <div><span>mode</span>${DP.escape(v.mode)}</div>
         <div><span>armed</span>${v.armed ? "yes" : "no"}</div>

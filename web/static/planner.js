@@ -37,15 +37,15 @@
     const rows = plan.summary.sorties.map((s, i) => {
       const colour = ["#3ccf7a", "#c084fc", "#fb923c", "#22d3ee"][i % 4];
       const line = L.polyline(plan.tracks[s.id], { color: colour, weight: 3 }).addTo(previews);
-      line.bindTooltip(s.id);
+      line.bindTooltip(DP.escape(s.id));
       const options = vehicles.map((v) => `<option value="${DP.escape(v.id)}">${DP.escape(v.name)}</option>`).join("");
-      return `<div class="card" data-sortie="${s.id}">
-        <h3>${s.id} <span class="swatch" style="background:${colour}"></span></h3>
+      return `<div class="card" data-sortie="${DP.escape(s.id)}">
+        <h3>${DP.escape(s.id)} <span class="swatch" style="background:${colour}"></span></h3>
         <div class="figures">
           <div><span>length</span>${(s.length_m / 1000).toFixed(2)} km</div>
           <div><span>duration</span>${minutes(s.duration_s)}</div>
           <div><span>battery</span>${(s.energy_frac * 100).toFixed(0)} %</div>
-          <div><span>items</span>${s.items}</div>
+          <div><span>items</span>${Number(s.items)}</div>
           <div><span>targets</span>${s.targets.length}</div>
         </div>
         <div class="controls">

@@ -30,7 +30,7 @@
     lines.clear();
     for (const p of pending) {
       const line = L.polyline(p.track, { color: "#9ad0ff", weight: 2, opacity: 0.7, dashArray: "6 6" })
-        .bindTooltip(`${p.vehicle}: proposed sortie`, { sticky: true });
+        .bindTooltip(DP.escape(`${p.vehicle}: proposed sortie`), { sticky: true });
       line.addTo(tracks);
       lines.set(p.id, line);
     }

@@ -61,9 +61,9 @@
         <div><span>outcome</span>${DP.escape(s.status)}</div>
         <div><span>distance</span>${DP.fmt(st.distance_m / 1000, 2, " km")}</div>
         <div><span>track</span>${DP.fmt(st.track_rate_hz, 1, " Hz")}</div>
-        <div><span>events</span>${s.events}</div>
-        <div><span>detections</span>${s.detections}</div>
-        <div><span>media</span>${s.media}</div>
+        <div><span>events</span>${Number(s.events)}</div>
+        <div><span>detections</span>${Number(s.detections)}</div>
+        <div><span>media</span>${Number(s.media)}</div>
       </div>
       <p><a href="/sorties/${id}/report" target="_blank" rel="noopener">Report</a> ·
         ${["geojson", "kml", "gpx", "csv"].map((f) => `<a href="/api/sorties/${id}/export.${f}">${f.toUpperCase()}</a>`).join(" · ")}</p>

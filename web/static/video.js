@@ -44,7 +44,7 @@
     const d = event.data || {};
     if (d.lat_deg == null) return;
     L.circleMarker([d.lat_deg, d.lon_deg], { radius: 6, color: "#ff5d5d", weight: 2, fillOpacity: 0.5 })
-      .bindTooltip(`${d.class || d.label || "moving object"} · ${event.vehicle_id}`)
+      .bindTooltip(DP.escape(`${d.class || d.label || "moving object"} · ${event.vehicle_id}`))
       .addTo(detections);
     if (detections.getLayers().length > 200) detections.removeLayer(detections.getLayers()[0]);
   });

@@ -1,0 +1,150 @@
+"""Hostile text in a real browser: no page runs script from a file, a vehicle or a person.
+
+The patrol network, a large-event file and an incident note carry names and
+ids written to break out of HTML (``<img onerror>``) and out of quoted
+attributes (``" onmouseover="``). Every page is loaded as a commander would
+use it, and Leaflet's tooltips and popups are rendered the moment they are
+bound (an init script hooks ``bindTooltip``/``bindPopup``), so text shown
+only on hover is checked too. A page passes when no probe element or
+attribute reached the DOM and the Content-Security-Policy reported nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from support import browser_page, served_app, sign_in
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "demo-admin-hostile"
+MISSIONS = Path(__file__).resolve().parents[2] / "missions"
+
+TAG = '<img src=x class=xss-probe onerror="window.__xss=1">'
+"""Breaks out of element content: an image whose error handler would run."""
+ATTR = 'q" data-xss-probe="1" onmouseover="window.__xss=1'
+"""Breaks out of a double-quoted attribute value."""
+SINGLE = "q' data-xss-probe='1"
+"""Breaks out of a single-quoted attribute value."""
+
+PROBE_SCRIPT = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(e.violatedDirective + " " + (e.sample || e.blockedURI)));
+let leaflet;
+Object.defineProperty(window, "L", {
+  configurable: true,
+  get() { return leaflet; },
+  set(value) {
+    leaflet = value;
+    for (const name of ["bindTooltip", "bindPopup"]) {
+      const bind = value.Layer.prototype[name];
+      value.Layer.prototype[name] = function (content, options) {
+        if (typeof content === "string") {  // what Leaflet does when it opens: innerHTML
+          const box = document.createElement("div");
+          box.className = "probe-render";
+          box.hidden = true;
+          box.innerHTML = content;
+          document.documentElement.appendChild(box);
+        }
+        return bind.call(this, content, options);
+      };
+    }
+  },
+});
+"""
+
+
+def _hostile_network(path: Path) -> Path:
+    network = json.loads((MISSIONS / "canberra-sitl.geojson").read_text())
+    payloads = [TAG, ATTR, SINGLE]
+    for k, feature in enumerate(network["features"]):
+        props = feature["properties"]
+        if props["kind"] == "station":
+            props["name"] = TAG  # ids stay: the demo drones are named after them
+            continue
+        props["name"] = payloads[k % 3]
+        props["id"] = f"{props['id']}{payloads[(k + 1) % 3]}"
+    out = path / "hostile.geojson"
+    out.write_text(json.dumps(network))
+    return out
+
+
+def _hostile_event() -> dict:
+    event = json.loads((MISSIONS / "canberra-showground-event.geojson").read_text())
+    now = datetime.now(UTC)
+    for k, feature in enumerate(event["features"]):
+        props = feature["properties"]
+        if props["kind"] == "zone":
+            props["name"] = TAG
+            props["start"] = (now - timedelta(minutes=5)).isoformat()
+            props["end"] = (now + timedelta(hours=2)).isoformat()
+        else:
+            props["name"] = [TAG, ATTR, SINGLE][k % 3]
+            props["id"] = f"{props['id'][:20]}{[ATTR, TAG, SINGLE][k % 3]}"
+    return event
+
+
+def _api(base: str, method: str, path: str, body: dict, token: str = "") -> dict:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("hostile-data")
+    network = _hostile_network(data)
+    options = ("--demo", "1", "--network", str(network), "--video-fps", "2", "--speedup", "5")
+    with served_app(data, ADMIN_PASSWORD, *options) as base:
+        token = _api(base, "POST", "/api/login", {"username": "admin", "password": ADMIN_PASSWORD})
+        _api(base, "POST", "/api/large-events", _hostile_event(), token["token"])
+        incident = {"lat": -35.3632, "lon": 149.1652, "priority": "key", "note": TAG + ATTR}
+        _api(base, "POST", "/api/incidents", incident, token["token"])
+        yield base
+
+
+PAGES = {
+    "/": "#large-events .event-card",
+    "/planner": "#map .leaflet-pane",
+    "/video": "#map .leaflet-pane",
+    "/incidents": "[data-incident]",
+    "/lockdown": "#points tr[data-point]",
+    "/sorties": "#map .leaflet-pane",
+    "/reports": "main",
+}
+
+
+def test_no_page_runs_script_from_hostile_text(browser, hostile_server, artifacts) -> None:
+    with browser_page(browser, hostile_server, bypass_csp=False) as page:
+        page.add_init_script(PROBE_SCRIPT)
+        sign_in(page, ADMIN_PASSWORD)
+        for path, ready in PAGES.items():
+            page.goto(path)
+            page.wait_for_selector(ready, state="attached", timeout=60_000)
+            found = page.evaluate(
+                """() => ({
+                  probes: document.querySelectorAll(".xss-probe, [data-xss-probe]").length,
+                  ran: window.__xss === 1,
+                  violations: window.__violations,
+                  rendered: document.querySelectorAll(".probe-render").length,
+                })"""
+            )
+            page.screenshot(path=str(artifacts / f"hostile{path.replace('/', '-') or '-'}.png"))
+            assert found["probes"] == 0, f"{path}: hostile text became HTML"
+            assert not found["ran"], f"{path}: hostile text ran script"
+            assert found["violations"] == [], f"{path}: {found['violations']}"
+            if path in ("/", "/lockdown"):
+                assert found["rendered"] > 0, f"{path}: the tooltip probe saw no tooltip"
+        assert page.console_errors == []

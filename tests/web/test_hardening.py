@@ -1,0 +1,357 @@
+"""The control app as an attacker meets it: redirects, revocation, streams, sizes, headers."""
+
+from __future__ import annotations
+
+import json
+import math
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from support import TEST_PASSWORD_COST, wait_until
+
+from dronepatrol.accounts import AccountService, Role
+from dronepatrol.accounts.passwords import DEFAULT_LOG2_N, hash_password
+from dronepatrol.database import make_engine, upgrade
+from dronepatrol.events import Event, EventKind
+from dronepatrol.mavlink.tlog import TlogWriter
+from dronepatrol.records.archive import SortieRecord, SortieSummary
+from dronepatrol.settings import Settings
+from dronepatrol.web import create_app
+from dronepatrol.web.security import LoginThrottle, safe_next
+from dronepatrol.web.sorties import without_server_paths
+from dronepatrol.web.stream import encode
+
+# ------------------------------------------------------------------ sign-in redirect
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example/phish",
+        "/\n/evil.example",
+        "//evil.example/phish",
+        "/\\evil.example",
+        "/\\\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+        None,
+    ],
+)
+def test_next_never_leaves_the_site(target: str | None) -> None:
+    assert safe_next(target) == "/"
+
+
+def test_next_keeps_paths_on_the_site() -> None:
+    assert safe_next("/sorties?vehicle=S01-1#7") == "/sorties?vehicle=S01-1#7"
+
+
+def test_login_form_with_a_tab_in_next_lands_at_home(app: Flask, password: str) -> None:
+    """``/login?next=/%09/evil.example/phish`` once sent people to evil.example."""
+    client = app.test_client()
+    page = client.get("/login?next=/%09/evil.example/phish")
+    assert b"evil.example" not in page.data
+    with client.session_transaction() as session:
+        session["csrf"] = "t"
+    response = client.post(
+        "/login",
+        data={
+            "username": "viewer",
+            "password": password,
+            "csrf_token": "t",
+            "next": "/\t/evil.example/phish",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+# ------------------------------------------------------------------ revocation
+
+
+def _cookie_copy(app: Flask, signed_in) -> object:
+    """A second browser holding the same session cookie (a stolen or old cookie)."""
+    other = app.test_client()
+    cookie = signed_in.get_cookie("session")
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def test_sign_out_revokes_the_session_cookie(app: Flask, browser_as) -> None:
+    browser = browser_as("operator")
+    stolen = _cookie_copy(app, browser)
+    assert stolen.get("/api/me").status_code == 200
+    assert browser.post("/logout").status_code == 302
+    assert stolen.get("/api/me").status_code == 401
+
+
+def test_password_change_revokes_sessions_and_tokens(app: Flask, browser_as, token_for) -> None:
+    browser = browser_as("operator")
+    token = token_for("operator")
+    app.extensions["dronepatrol"].accounts.set_password("operator", "a-new-pass-2")
+    assert browser.get("/api/me").status_code == 401
+    assert app.test_client().get("/api/me", headers=token).status_code == 401
+
+
+def test_disabling_an_account_revokes_its_session(app: Flask, browser_as) -> None:
+    browser = browser_as("commander")
+    app.extensions["dronepatrol"].accounts.set_disabled("commander", True)
+    assert browser.get("/api/me").status_code == 401
+
+
+def test_event_stream_closes_when_its_token_is_revoked(app: Flask, token_for) -> None:
+    headers = token_for("viewer")
+    client = app.test_client()
+    response = client.get("/api/events", headers=headers, buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"retry:")
+    assert app.test_client().post("/api/logout", headers=headers).status_code == 200
+    try:
+        wait_until(
+            lambda: next(chunks, None) is None,
+            15.0,
+            "the event stream to end after its token was revoked",
+            every_s=0,
+        )
+    finally:
+        response.close()
+
+
+# ------------------------------------------------------------------ stream cap
+
+
+def test_one_account_cannot_hold_every_stream(app: Flask, token_for) -> None:
+    headers = token_for("viewer")
+    limit = app.config["SETTINGS"].stream_limit
+    opened = [
+        app.test_client().get("/api/events", headers=headers, buffered=False) for _ in range(limit)
+    ]
+    assert all(r.status_code == 200 for r in opened)
+    refused = app.test_client().get("/api/events", headers=headers, buffered=False)
+    assert refused.status_code == 429
+    assert "live streams" in refused.get_json()["message"]
+    other = app.test_client().get("/api/events", headers=token_for("operator"), buffered=False)
+    assert other.status_code == 200, "another account is not held back by the viewer's streams"
+    opened.pop().close()
+    again = app.test_client().get("/api/events", headers=headers, buffered=False)
+    assert again.status_code == 200
+    for response in (*opened, other, again):
+        response.close()
+
+
+# ------------------------------------------------------------------ sizes
+
+
+def test_a_huge_sign_in_is_refused_before_it_is_read(client) -> None:
+    body = json.dumps({"username": "admin", "password": "x" * 100_000})
+    started = time.monotonic()
+    response = client.post("/api/login", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]
+    assert time.monotonic() - started < 2.0
+
+
+def test_request_bodies_over_the_limit_are_refused(tmp_path: Path, password: str) -> None:
+    settings = Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST, max_request_mb="1")
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    room = app.extensions["dronepatrol"]
+    room.accounts.add_user("c", Role.COMMANDER, password)
+    client = app.test_client()
+    token = client.post("/api/login", json={"username": "c", "password": password}).get_json()
+    body = json.dumps({"lat": -35.36, "lon": 149.16, "note": "x" * (2 * 1024 * 1024)})
+    response = client.post(
+        "/api/incidents",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
+    room.stop()
+    assert response.status_code == 413
+
+
+def test_an_incident_note_is_a_few_lines_not_a_document(app: Flask, token_for) -> None:
+    response = app.test_client().post(
+        "/api/incidents",
+        json={"lat": -35.36, "lon": 149.16, "priority": "key", "note": "x" * 5000},
+        headers=token_for("commander"),
+    )
+    assert response.status_code == 400
+    assert "2000 characters" in response.get_json()["message"]
+
+
+def test_the_event_stream_never_sends_bare_nan() -> None:
+    event = Event(EventKind.DISPATCH, "1", {"eta_s": math.nan, "x": [math.inf]})
+    message = encode(event)
+    payload = json.loads(message.split("data: ", 1)[1])
+    assert payload["data"] == {"eta_s": None, "x": [None]}
+
+
+# ------------------------------------------------------------------ files
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_data_directory_and_database_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    settings = Settings(data_dir=data, password_cost=TEST_PASSWORD_COST)
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    app.extensions["dronepatrol"].stop()
+    assert _mode(data) == 0o700
+    assert _mode(settings.tlog_dir) == 0o700 and _mode(settings.recordings_dir) == 0o700
+    assert _mode(data / "dronepatrol.db") == 0o600
+    writer = TlogWriter(settings.tlog_dir / "s.tlog")
+    writer.close()
+    assert _mode(settings.tlog_dir / "s.tlog") == 0o600
+
+
+def test_sortie_answers_carry_file_names_not_server_paths() -> None:
+    summary = SortieSummary(7, "1", "S01-1", "", [], "S01", "ops", 1.0, 2.0, "ok", "", 0, 0, 1, 1)
+    record = SortieRecord(
+        summary,
+        [],
+        [],
+        [{"snapshot_path": "/srv/dronepatrol/recordings/s7/det-1.jpg", "class_name": "person"}],
+        [{"kind": "video", "path": "/srv/dronepatrol/recordings/s7/video.mp4"}],
+    )
+    public = without_server_paths(record)
+    assert public.media[0]["path"] == "video.mp4"
+    assert public.detections[0]["snapshot_path"] == "det-1.jpg"
+    assert "/srv/" not in json.dumps(public.as_dict())
+
+
+# ------------------------------------------------------------------ headers and cookies
+
+
+def test_pages_forbid_inline_script(app: Flask, browser_as) -> None:
+    response = browser_as("viewer").get("/")
+    policy = response.headers["Content-Security-Policy"]
+    script_src = next(p for p in policy.split("; ") if p.startswith("script-src"))
+    assert script_src == "script-src 'self'"
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_secure_cookie_setting_marks_the_session_cookie(tmp_path: Path, password: str) -> None:
+    settings = Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST, secure_cookie="true")
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    app.extensions["dronepatrol"].accounts.add_user("v", Role.VIEWER, password)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["csrf"] = "t"
+    response = client.post(
+        "/login", data={"username": "v", "password": password, "csrf_token": "t"}
+    )
+    app.extensions["dronepatrol"].stop()
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert "Strict-Transport-Security" in response.headers
+
+
+# ------------------------------------------------------------------ throttling
+
+
+def test_guessing_from_one_address_does_not_lock_the_account_out() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(free_failures=5, base_wait_s=1.0, clock=lambda: now[0])
+    for _ in range(5):
+        throttle.failed("127.0.0.2", "admin")
+    assert throttle.retry_after_s("127.0.0.2", "admin") == pytest.approx(1.0)
+    assert throttle.retry_after_s("127.0.0.3", "admin") == 0.0
+    throttle.failed("127.0.0.2", "admin")
+    throttle.failed("127.0.0.2", "admin")
+    assert throttle.retry_after_s("127.0.0.2", "admin") == pytest.approx(4.0)
+    now[0] += 4.0
+    assert throttle.retry_after_s("127.0.0.2", "admin") == 0.0
+
+
+def test_an_address_spraying_many_names_waits() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(address_failures=10, window_s=60.0, clock=lambda: now[0])
+    for k in range(10):
+        throttle.failed("127.0.0.2", f"user{k}")
+    assert throttle.retry_after_s("127.0.0.2", "admin") > 0
+    assert throttle.retry_after_s("127.0.0.3", "admin") == 0.0
+
+
+def test_admin_signs_in_from_elsewhere_while_one_address_guesses(app: Flask, password: str) -> None:
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    for _ in range(8):
+        attacker.post("/api/login", json={"username": "admin", "password": "wrong-guess"})
+    blocked = attacker.post("/api/login", json={"username": "admin", "password": password})
+    assert blocked.status_code == 429 and blocked.headers["Retry-After"]
+    admin = app.test_client()
+    admin.environ_base["REMOTE_ADDR"] = "127.0.0.3"
+    assert (
+        admin.post("/api/login", json={"username": "admin", "password": password}).status_code
+        == 200
+    )
+
+
+# ------------------------------------------------------------------ password hashes
+
+
+def test_passwords_are_hashed_at_owasp_cost_and_old_hashes_upgraded(tmp_path: Path) -> None:
+    engine = upgrade(make_engine(f"sqlite:///{tmp_path / 'a.db'}"))
+    old = AccountService(engine, password_log2_n=14)
+    old.add_user("ops", Role.OPERATOR, "ops-pass-1")
+    accounts = AccountService(engine)
+    assert hash_password("x").split("$")[1] == str(2**DEFAULT_LOG2_N)
+    assert accounts.authenticate("ops", "ops-pass-1") is not None
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from dronepatrol.database import User
+
+    with Session(engine) as session:
+        stored = session.scalar(select(User.password_hash).where(User.name == "ops"))
+    assert stored.split("$")[1] == str(2**17)
+    assert accounts.authenticate("ops", "ops-pass-1") is not None
+    engine.dispose()
+
+
+# ------------------------------------------------------------------ bad parameters are 4xx
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date=2026-12-01&tz=America",
+        "date=2026-12-01&tz=" + "A" * 5000,
+        "date=2026-12-01&tz=../../etc/passwd",
+        "date=9999-12-31",
+        "date=0001-01-01&tz=Pacific/Kiritimati",
+    ],
+)
+def test_report_parameters_that_cannot_be_read_are_400(app: Flask, token_for, query) -> None:
+    from dronepatrol.network import load_network
+
+    app.extensions["dronepatrol"].network = load_network(
+        Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    )
+    for path in ("/api/reports/day", "/api/reports/day.csv"):
+        response = app.test_client().get(f"{path}?{query}", headers=token_for("viewer"))
+        assert response.status_code == 400, (path, query)
+        assert "e.g. ?date=" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/incidents", "/api/large-events", "/api/lockdown", "/api/plans"]
+)
+def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None:
+    from dronepatrol.network import load_network
+
+    app.extensions["dronepatrol"].network = load_network(
+        Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+    )
+    deep = "[" * 50_000 + "]" * 50_000
+    response = app.test_client().post(
+        path, data=deep, content_type="application/json", headers=token_for("admin")
+    )
+    assert response.status_code == 400
