@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TEST_PASSWORD_COST = "14"
 """scrypt cost (log2 N) of test accounts: 60 ms a hash instead of the default's 0.75 s.
@@ -27,6 +29,78 @@ def free_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class SteppedClock:
+    """Wall-clock time [s since the epoch] that a test moves forward (token expiry...).
+
+    It reads the real clock plus every :meth:`advance` so far: the app's other
+    timestamps stay believable while a test jumps hours ahead.
+    """
+
+    def __init__(self) -> None:
+        self.ahead_s = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead_s
+
+    def advance(self, seconds: float) -> None:
+        self.ahead_s += seconds
+
+
+def wait_until(
+    check: Callable[[], T],
+    timeout_s: float,
+    what: str,
+    *,
+    every_s: float = 0.1,
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> T:
+    """Call ``check`` every ``every_s`` [s] until it returns something truthy; return that.
+
+    Fails naming ``what`` after ``timeout_s`` [s]. Give generous deadlines: CI
+    runs on two shared cores. Exceptions of the types in ``ignoring`` (say
+    ``OSError`` while a server starts) count as "not yet".
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = check()
+        except ignoring:
+            value = None
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(every_s)
+
+
+def wait_event(
+    subscription: Any,
+    timeout_s: float,
+    what: str,
+    match: Callable[[Any], bool] = lambda event: True,
+) -> Any:
+    """The next event of ``subscription`` (an event bus subscription) that ``match`` accepts.
+
+    Events it does not accept are dropped. Fails naming ``what`` after ``timeout_s`` [s].
+    """
+    deadline = time.monotonic() + timeout_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        event = subscription.get(timeout_s=min(remaining, 1.0))
+        if event is not None and match(event):
+            return event
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
+def command_outcome(subscription: Any, request_id: str, timeout_s: float = 120.0) -> Any:
+    """The COMMAND_RESULT event of command or operation ``request_id`` on ``subscription``."""
+    return wait_event(
+        subscription,
+        timeout_s,
+        f"the outcome of {request_id}",
+        lambda event: event.data.get("command_id") == request_id,
+    )
 
 
 @contextmanager
@@ -69,18 +143,26 @@ def sign_in(page: Any, password: str, username: str = "admin") -> None:
     page.wait_for_url("**/")
 
 
-def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2):
+def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2, **kwargs):
     """``dronepatrol serve --demo DRONES OPTIONS`` as a process; yields its base URL once
-    healthy."""
-    return served_app(data_dir, admin_password, "--demo", str(drones), *options)
+    healthy (keywords as :func:`served_app`)."""
+    return served_app(data_dir, admin_password, "--demo", str(drones), *options, **kwargs)
+
+
+STOP_TIMEOUT_S = 20.0
+"""How long ``serve`` may take to stop everything after Ctrl-C or SIGTERM [s]."""
 
 
 @contextmanager
-def served_app(data_dir: Path, admin_password: str, *options: str) -> Iterator[str]:
+def served_app(
+    data_dir: Path, admin_password: str, *options: str, stop_signal: int = signal.SIGINT
+) -> Iterator[str]:
     """``dronepatrol serve OPTIONS`` as a process; yields its base URL once healthy.
 
-    The server's output goes to ``data_dir/serve.log``; on exit it gets Ctrl-C
-    (SIGINT) and 30 s to stop cleanly, and the log must hold no traceback.
+    The server's output goes to ``data_dir/serve.log``. On exit it gets
+    ``stop_signal`` (Ctrl-C by default) and must stop cleanly: exit status 0
+    within :data:`STOP_TIMEOUT_S`, no traceback in the log, every thread of its
+    own stopped, and no process left in its process group.
     """
     port = free_tcp_port()
     env = {
@@ -91,43 +173,47 @@ def served_app(data_dir: Path, admin_password: str, *options: str) -> Iterator[s
     log_path = Path(data_dir) / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dronepatrol",
-                "serve",
-                "--port",
-                str(port),
-                *options,
-            ],
+            [sys.executable, "-m", "dronepatrol", "serve", "--port", str(port), *options],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: anything it starts is seen
         )
         base = f"http://127.0.0.1:{port}"
+        stopped_in_s = None
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/api/health", timeout=2):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(
-                            "the server did not answer /api/health in 60 s:\n"
-                            + log_path.read_text(errors="replace")
-                        ) from None
-                    time.sleep(0.3)
+
+            def healthy() -> bool:
+                if proc.poll() is not None:
+                    raise AssertionError(
+                        "the server exited:\n" + log_path.read_text(errors="replace")
+                    )
+                with urllib.request.urlopen(f"{base}/api/health", timeout=2):
+                    return True
+
+            wait_until(healthy, 60, f"/api/health at {base}", every_s=0.3, ignoring=(OSError,))
             yield base
         finally:
-            proc.send_signal(signal.SIGINT)
+            stopping = time.monotonic()
+            proc.send_signal(stop_signal)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=STOP_TIMEOUT_S)
+                stopped_in_s = time.monotonic() - stopping
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
     output = log_path.read_text(errors="replace")
+    assert stopped_in_s is not None, f"serve did not stop in {STOP_TIMEOUT_S:g} s:\n{output}"
+    assert proc.returncode == 0, f"serve exited with {proc.returncode}:\n{output}"
     assert "Traceback" not in output, output
+    assert "DronePatrol control app stopped" in output, output  # no thread left running
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        pass  # nothing it started outlives it
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("serve left processes running in its process group")
 
 
 # ------------------------------------------------------------------ a reported day

@@ -2,14 +2,15 @@
 
 :func:`create_app` builds everything: the database (migrated to the newest
 schema), the account service, the event bus and the blueprints. Device
-threads start only when the app is served (``dronepatrol serve`` calls
-``ControlRoom.start``), never at import or in tests.
+threads start only when the app is served (``dronepatrol serve`` runs
+:class:`dronepatrol.cli.runtime.ControlRuntime`), never at import or in tests.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,10 @@ class ControlApp(OpenAPI):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The Flask app for ``config`` (keys: ``SETTINGS``, ``TESTING``, ...).
+    """The Flask app for ``config`` (keys: ``SETTINGS``, ``CLOCK``, ``TESTING``, ...).
 
-    Without a ``SETTINGS`` entry, settings come from the environment.
+    Without a ``SETTINGS`` entry, settings come from the environment. ``CLOCK``
+    is the wall clock [s since the epoch] tokens expire by (``time.time``).
     """
     app = ControlApp(__name__, doc_ui=False)
     app.config.from_mapping(config or {})
@@ -64,12 +66,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(settings)
 
+    clock = app.config.setdefault("CLOCK", time.time)
     engine = make_engine(settings)
     upgrade(engine)
     room = ControlRoom(
         settings=settings,
         engine=engine,
-        accounts=AccountService(engine, password_log2_n=settings.password_log2_n),
+        clock=clock,
+        accounts=AccountService(engine, password_log2_n=settings.password_log2_n, clock=clock),
         incidents=IncidentBook(engine),
         large_events=LargeEventBook(engine),
     )

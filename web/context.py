@@ -1,13 +1,16 @@
 """The control room: everything the app's requests share, built by ``create_app``.
 
 Held in ``app.extensions["dronepatrol"]``, never in module globals, so tests
-build as many independent apps as they like. Device threads (the fleet's
-links, video capture, the recorder) are not started here: ``start()`` is
-called by ``dronepatrol serve`` only.
+build as many independent apps as they like. Nothing here starts a device
+thread: the composition root, :class:`dronepatrol.cli.runtime.ControlRuntime`
+(what ``dronepatrol serve`` runs), builds the fleet and the services, attaches
+them here, starts them, and at exit stops them and then this room.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +20,22 @@ from sqlalchemy import Engine
 
 from dronepatrol.accounts import AccountService
 from dronepatrol.events import EventBus
+from dronepatrol.incidents import IncidentBook
+from dronepatrol.large_events import LargeEventBook
+from dronepatrol.network import Network
 from dronepatrol.planning import DroneProfile
 from dronepatrol.planning.airspace import Airspace
 from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.security import LoginThrottle
+from dronepatrol.web.services import (
+    DispatchService,
+    FleetService,
+    FreshnessService,
+    SchedulerService,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,19 +46,19 @@ class ControlRoom:
         settings: the installation's settings.
         engine: the database.
         accounts: users, tokens, audit log.
+        incidents: the incidents reported and how they were answered.
+        large_events: temporary zones with their own patrol targets.
+        clock: wall-clock time [s since the epoch] (tests pass one they can move).
         bus: the event bus the fleet, recorder and browsers share.
         login_throttle: failed sign-ins by address and name.
-        incidents: the :class:`dronepatrol.incidents.IncidentBook`.
-        fleet: the :class:`dronepatrol.mavlink.Fleet` flying the vehicles, once attached.
+        fleet: the vehicles flown from this app, once attached.
         dispatcher: sends the fleet's drones to incidents (with the fleet).
         snapshots: the fleet's current vehicle snapshots (none until a fleet is attached).
-        network: the loaded :class:`dronepatrol.network.Network`, or None.
+        network: the loaded patrol network, or None.
         network_geojson: the same network as GeoJSON, for the map.
         plans: plans made in this session, by plan id (:class:`PlanResult`).
-        freshness: the :class:`dronepatrol.freshness.keeper.FreshnessKeeper`, with a network.
-        scheduler: the :class:`dronepatrol.schedule.scheduler.Scheduler`, with a network
-            and a fleet.
-        large_events: the :class:`dronepatrol.large_events.LargeEventBook`.
+        freshness: when each target was last patrolled (with a network).
+        scheduler: the patrol scheduler (with a network and a fleet).
         registry: the :class:`dronepatrol.registry.FleetRegistry` served with, or None
             (then every vehicle heard is known). Set it before :meth:`attach_fleet`.
         flown: the fleet as dispatch and the scheduler fly it (registered vehicles
@@ -53,34 +67,33 @@ class ControlRoom:
         energy: the :class:`dronepatrol.energy.EnergyWatch`, with a fleet: each vehicle's
             pack and consumption, and sortie checks against them.
         extensions: per-app helpers made on first use (the live-stream hub).
-        starters / stoppers: device threads to start when served and stop at exit.
+        closers: what :meth:`stop` closes, last added first (the live-stream hub).
     """
 
     settings: Settings
     engine: Engine
     accounts: AccountService
+    incidents: IncidentBook
+    large_events: LargeEventBook
+    clock: Callable[[], float] = time.time
     bus: EventBus = field(default_factory=EventBus)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    incidents: Any = None
-    fleet: Any = None
-    dispatcher: Any = None
+    fleet: FleetService | None = None
+    dispatcher: DispatchService | None = None
     snapshots: Callable[[], list[VehicleSnapshot]] = field(default=lambda: [])
-    network: Any = None
+    network: Network | None = None
     network_geojson: dict[str, Any] | None = None
     plans: dict[str, Any] = field(default_factory=dict)
-    freshness: Any = None
-    scheduler: Any = None
-    large_events: Any = None
+    freshness: FreshnessService | None = None
+    scheduler: SchedulerService | None = None
     registry: Any = None
     flown: Any = None
     alerts: Any = None
     energy: Any = None
     extensions: dict[str, Any] = field(default_factory=dict)
-    starters: list[Callable[[], Any]] = field(default_factory=list)
-    stoppers: list[Callable[[], Any]] = field(default_factory=list)
-    started: bool = False
+    closers: list[Callable[[], Any]] = field(default_factory=list)
 
-    def attach_fleet(self, fleet: Any) -> None:
+    def attach_fleet(self, fleet: FleetService) -> None:
         """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus).
 
         With a registry, dispatch and the scheduler see its vehicles only.
@@ -118,19 +131,18 @@ class ControlRoom:
             self.extensions["airspace"] = cached
         return cached[1]
 
-    def start(self) -> None:
-        """Start the device threads (once)."""
-        if self.started:
-            return
-        self.started = True
-        for start in self.starters:
-            start()
-
     def stop(self) -> None:
-        """Stop the device threads, last started first, then close the database."""
-        for stop in reversed(self.stoppers):
-            stop()
-        self.started = False
+        """Close the room's own helpers, last added first, then the database.
+
+        The device side (fleet, recorder, scheduler...) belongs to whoever
+        started it and is stopped before this.
+        """
+        while self.closers:
+            close = self.closers.pop()
+            try:
+                close()
+            except Exception:  # one stubborn helper must not keep the database open
+                log.exception("closing %r failed", close)
         self.engine.dispose()
 
 

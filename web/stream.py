@@ -134,7 +134,7 @@ class StreamHub:
         started = last_sent = time.monotonic()
         try:
             yield "retry: 2000\n\n"
-            while max_s is None or time.monotonic() - started < max_s:
+            while not self._stop.is_set() and (max_s is None or time.monotonic() - started < max_s):
                 burst = _drain(inbox, timeout_s=1.0)
                 now = time.monotonic()
                 if burst:
@@ -182,7 +182,7 @@ def hub() -> StreamHub:
         found = room.extensions.setdefault(
             "stream_hub", StreamHub(room.bus, snapshot_of, room.registry)
         )
-        room.stoppers.append(found.stop)
+        room.closers.append(found.stop)
     return found
 
 

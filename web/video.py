@@ -46,6 +46,9 @@ def init_app(app: Flask) -> FrameBufferRegistry:
     """Give ``app`` its frame buffer registry (kept if one is set) and the routes."""
     reg = app.extensions.setdefault(EXTENSION_KEY, FrameBufferRegistry())
     app.register_blueprint(bp)
+    room = app.extensions.get("dronepatrol")
+    if room is not None:  # closing the buffers ends every viewer's stream when the room stops
+        room.closers.append(lambda: [reg.remove(vehicle_id) for vehicle_id in reg.ids()])
     return reg
 
 

@@ -1,25 +1,36 @@
 """The served control app's moving parts, wired together (``dronepatrol serve``).
 
-This is the composition root: the one place that brings the web app, the
-fleet, the sortie recorder, the video pipelines and, for demos, the embedded
-simulator together. Everything is started when the app is served and
-stopped, in reverse order, when it exits.
+This is the composition root: the one place that builds the web app, the
+fleet, the sortie recorder, the freshness keeper, the patrol scheduler, the
+video pipelines and, for demos, the embedded simulator, and brings them
+together. :meth:`ControlRuntime.start` starts them; :meth:`ControlRuntime.stop`
+stops them, newest first, and then the app's control room (its live streams
+and its database), so nothing keeps running after ``serve`` returns. One
+clock, passed in, is what "now" means for all of them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from dronepatrol.events import EventKind
 from dronepatrol.mission import Cmd
 from dronepatrol.network import Network, load_network
+from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
+from dronepatrol.web import create_app
+from dronepatrol.web.context import ControlRoom
+
+if TYPE_CHECKING:
+    from dronepatrol.mavlink import Fleet
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +71,44 @@ def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
 
 
 class ControlRuntime:
-    """Builds and runs the device side of a served app."""
+    """Builds the control app and its device side, starts them, and stops them all.
 
-    def __init__(self, app: Flask, options: ServeOptions) -> None:
-        self.app = app
+    Use it as a context manager (``with ControlRuntime(...) as runtime:``) or
+    call :meth:`start` and, always, :meth:`stop`.
+
+    Args:
+        settings: the installation's settings (database, data directories...).
+        options: what ``serve`` was asked for.
+        clock: wall-clock time [s since the epoch]: token expiry, freshness and
+            the scheduler's "now".
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ServeOptions,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.options = options
-        self.room = app.extensions["dronepatrol"]
+        self.clock = clock
+        self.app: Flask = create_app({"SETTINGS": settings, "CLOCK": clock})
+        self.room: ControlRoom = self.app.extensions["dronepatrol"]
         self.network: Network | None = None
         self.profile: Any = None
         self.sims: list[Any] = []
         self.pipelines: dict[str, Any] = {}
-        self._stoppers: list[Any] = []
+        self._stoppers: list[Callable[[], Any]] = []
+        self._stopped = False
 
     # -------------------------------------------------------------- building
+
+    def __enter__(self) -> ControlRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def start(self) -> None:
         """Start everything; on failure stop what was started and re-raise."""
@@ -163,11 +199,12 @@ class ControlRuntime:
             self.room.bus,
             policy=self.room.settings.revisit_policy(),
             events=self.room.large_events,
+            clock=self.clock,
         ).start()
         self.room.freshness = keeper
         self._stoppers.append(keeper.stop)
 
-    def _start_scheduler(self, fleet: Any) -> None:
+    def _start_scheduler(self, fleet: Fleet) -> None:
         """Keep the network's targets on schedule with the idle drones at the stations."""
         from dronepatrol.schedule.scheduler import Scheduler
 
@@ -180,11 +217,12 @@ class ControlRuntime:
             turnaround=self.room.settings.turnaround(),
             busy=self.room.dispatcher.is_busy,
             energy=self.room.energy,
+            clock=self.clock,
         ).start()
         self.room.scheduler = scheduler
         self._stoppers.append(scheduler.stop)
 
-    def _start_demo(self, fleet: Any) -> None:
+    def _start_demo(self, fleet: Fleet) -> None:
         from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
         from dronepatrol.planning import load_profile
         from dronepatrol.sitl import SimFleet
@@ -282,14 +320,22 @@ class ControlRuntime:
     # -------------------------------------------------------------- stopping
 
     def stop(self) -> None:
-        """Stop everything started, newest first; errors are logged, not raised."""
+        """Stop everything started, newest first, then the control room.
+
+        Errors are logged, not raised: one stubborn part must not keep the
+        rest running. Calling it again does nothing.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
         while self._stoppers:
             stop = self._stoppers.pop()
             try:
                 stop()
-            except Exception:  # one stubborn part must not keep the rest running
+            except Exception:
                 log.exception("stopping %r failed", stop)
         self.room.bus.emit(EventKind.LINK_LOST, None, reason="control app stopped")
+        self.room.stop()
 
 
 def _swap_demo_pack(event: Any, packs: dict[str, tuple[Any, int]]) -> None:

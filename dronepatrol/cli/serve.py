@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -104,7 +108,6 @@ def serve(
     from dronepatrol.cli.runtime import ControlRuntime, ServeOptions
     from dronepatrol.network import NetworkError
     from dronepatrol.registry import FleetRegistry, RegistryError
-    from dronepatrol.web import create_app
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -120,9 +123,8 @@ def serve(
             registry = FleetRegistry.load(registry_file)
         except RegistryError as exc:
             raise click.UsageError(f"--fleet: {exc}") from exc
-    app = create_app({"SETTINGS": settings})
     runtime = ControlRuntime(
-        app,
+        settings,
         ServeOptions(
             demo_drones,
             list(connect),
@@ -138,14 +140,15 @@ def serve(
         runtime.start()
     except NetworkError as exc:
         raise click.UsageError(f"--network: {exc}") from exc
-    if not app.extensions["dronepatrol"].accounts.list_users():
-        click.echo(
-            "No accounts yet: set DRONEPATROL_ADMIN_PASSWORD or run `dronepatrol users add`."
-        )
-    click.echo(f"DronePatrol control app on http://{host}:{port}  (Ctrl-C stops)")
+    server = None
+    handlers: dict[int, Any] = {}
     try:
-        waitress.serve(
-            app,
+        if not runtime.room.accounts.list_users():
+            click.echo(
+                "No accounts yet: set DRONEPATROL_ADMIN_PASSWORD or run `dronepatrol users add`."
+            )
+        server = waitress.create_server(
+            runtime.app,
             host=host,
             port=port,
             threads=threads,
@@ -155,5 +158,47 @@ def serve(
             connection_limit=threads + 100,
             outbuf_high_watermark=2 * 1024 * 1024,
         )
+        click.echo(f"DronePatrol control app on http://{host}:{port}  (Ctrl-C stops)")
+        handlers = {sig: signal.signal(sig, _stop_serving) for sig in STOP_SIGNALS}
+        server.run()
+    except _StopServing:
+        pass
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        # Devices and live streams first: the web workers serving a stream are then free.
         runtime.stop()
+        if server is not None:
+            server.task_dispatcher.shutdown()  # the worker threads
+            server.close()  # the listening socket
+    _report_leftover_threads()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Ctrl-C, and what a service manager (``systemctl stop``, ``docker stop``) sends."""
+
+
+class _StopServing(Exception):
+    """Raised by the signal handler; waitress lets it through (it keeps KeyboardInterrupt)."""
+
+
+def _stop_serving(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C kills at once
+    raise _StopServing(signal.Signals(signum).name)
+
+
+def _report_leftover_threads(grace_s: float = 5.0) -> None:
+    """Log, as a warning, any thread still running ``grace_s`` [s] after everything stopped.
+
+    Each is a part that did not stop: the process would linger on it (or, for
+    a daemon thread, be cut off mid-work).
+    """
+    deadline = time.monotonic() + grace_s
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if left:
+        logging.getLogger(__name__).warning("threads still running after stop: %s", left)
+    else:
+        click.echo("DronePatrol control app stopped")

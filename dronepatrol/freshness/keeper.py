@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select
@@ -55,6 +55,7 @@ class FreshnessKeeper:
         bus: the fleet's bus (DISARMED events start an assessment).
         policy: the city's revisit intervals per priority level.
         events: the large events, whose targets and intervals join while they are on.
+        clock: wall-clock time [s since the epoch] that "now" means.
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class FreshnessKeeper:
         bus: EventBus | None = None,
         policy: RevisitPolicy | None = None,
         events: LargeEventSource | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
         self.network = network
@@ -72,6 +74,7 @@ class FreshnessKeeper:
         self.bus = bus
         self.policy = policy or RevisitPolicy()
         self.events = events
+        self.clock = clock
         self._subscription: Any = None
         self._thread: threading.Thread | None = None
 
@@ -179,7 +182,7 @@ class FreshnessKeeper:
 
     def in_force(self, now_s: float | None = None) -> PatrolInForce:
         """The network, revisit intervals and large events in force now (or at ``now_s``)."""
-        now_s = time.time() if now_s is None else now_s
+        now_s = self.clock() if now_s is None else now_s
         events = self.events.between(now_s, now_s) if self.events is not None else ()
         return in_force(self.network, events, now_s, self.policy)
 
@@ -204,7 +207,7 @@ class FreshnessKeeper:
         Intervals are the ones in force: an event target's event policy, and
         for a base target inside an active zone the tighter of its own and the event's.
         """
-        now_s = time.time() if now_s is None else now_s
+        now_s = self.clock() if now_s is None else now_s
         force = self.in_force(now_s)
         last = self.last_patrolled()
         return [

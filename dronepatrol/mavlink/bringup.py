@@ -82,10 +82,12 @@ def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
     jobs: list[Job] = []
     for name, hz in STREAMS_HZ.items():
         msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
-        spec = CommandSpec(511, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
+        spec = CommandSpec(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
         jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
     jobs[0].future.add_done_callback(lambda fut, s=session: _streams_answered(link, s, fut))
-    home = CommandSpec(512, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0))
+    home = CommandSpec(
+        mavlink.MAV_CMD_REQUEST_MESSAGE, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0)
+    )
     jobs.append(CommandJob(home, source="link", ack_timeout_s=1.0, retries=2))
     for job in jobs:
         job.lane = "setup"

@@ -14,7 +14,10 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import Any
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from dronepatrol.actions import Action, why_not
 from dronepatrol.events import Event, EventKind
@@ -23,10 +26,6 @@ from dronepatrol.mavlink.errors import CommandError, FlightError
 from dronepatrol.mission import Cmd, MissionItem
 from dronepatrol.state import CopterMode, LandedState, LinkState
 
-MAV_CMD_DO_ORBIT = 34
-MAV_CMD_DO_SET_ROI_LOCATION = 195
-"""Point the camera (and, on a copter without a gimbal, the nose) at a place: ArduCopter
-takes it as COMMAND_INT in any mode (GCS_MAVLINK::handle_command_do_set_roi)."""
 ROUTE_CORNER_RADIUS_M = 5.0
 """A routed path's corner counts as passed within this distance [m] (WPNAV_RADIUS-like)."""
 FORCE_ARM_MAGIC = 21196
@@ -86,9 +85,6 @@ OPERATIONS = frozenset(
 )
 """Operations ``submit_op`` runs (web requests name one; nothing else is reachable)."""
 
-_ops_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vehicle-op")
-"""Runs submitted operations; long waits (a landing) must not hold up an RTL."""
-
 
 def _mode_number(mode: str | int | CopterMode) -> int:
     if isinstance(mode, str):
@@ -104,6 +100,7 @@ class FlightOps:
 
     # Provided by Vehicle:
     vehicle_id: str
+    link: Any
     snapshot: object
 
     def why_not(self, operation: str) -> str | None:
@@ -152,7 +149,7 @@ class FlightOps:
             attempt=1,
         )
         started = time.monotonic()
-        future = _ops_pool.submit(op, *args, **kwargs)
+        future = self.link.ops_pool.submit(op, *args, **kwargs)
         future.add_done_callback(
             lambda f: self._op_done(f, op_id, name, source, time.monotonic() - started)
         )
@@ -370,9 +367,12 @@ class FlightOps:
             self.set_roi(look_at[0], look_at[1], 0.0, source)
 
     def set_roi(self, lat_deg: float, lon_deg: float, alt_rel_m: float, source: str = "") -> None:
-        """DO_SET_ROI_LOCATION: camera (and nose) on a place; ``alt_rel_m`` above home [m]."""
+        """DO_SET_ROI_LOCATION: camera (and nose) on a place; ``alt_rel_m`` above home [m].
+
+        ArduCopter takes it as COMMAND_INT in any mode (GCS_MAVLINK::handle_command_do_set_roi).
+        """
         self.command(
-            MAV_CMD_DO_SET_ROI_LOCATION,
+            mavlink.MAV_CMD_DO_SET_ROI_LOCATION,
             0,
             0,
             0,
@@ -429,7 +429,7 @@ class FlightOps:
         """
         try:
             self.submit_command(
-                MAV_CMD_DO_ORBIT,
+                mavlink.MAV_CMD_DO_ORBIT,
                 radius_m,
                 speed_mps,
                 0,

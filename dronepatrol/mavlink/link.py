@@ -22,7 +22,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -137,6 +137,9 @@ class Link:
         self.tlog = TlogWriter(tlog_path) if tlog_path else None
         self.sessions: dict[int, VehicleSession] = {}
         self.vehicles: dict[int, object] = {}
+        self.ops_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="vehicle-op")
+        """Runs this link's vehicles' submitted flight operations (threads made on demand;
+        long waits, a landing, must not hold up an RTL). Shut down by :meth:`close`."""
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -163,6 +166,8 @@ class Link:
         self._wake()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
+        # operations under way fail on the closed link; queued ones never start
+        self.ops_pool.shutdown(wait=False, cancel_futures=True)
 
     @property
     def running(self) -> bool:

@@ -45,6 +45,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.state import (
     Battery,
@@ -64,17 +66,16 @@ EKF_CONST_POS_MODE, EKF_UNINITIALIZED = 128, 1024
 EKF_POSITION_OK = EKF_ATTITUDE | EKF_VELOCITY_HORIZ | EKF_POS_HORIZ_ABS
 STATUSTEXT_KEEP = 20
 
-AUTOPILOT_NAMES = {3: "ARDUPILOTMEGA", 12: "PX4", 0: "GENERIC"}
-VEHICLE_TYPE_NAMES = {
-    1: "FIXED_WING",
-    2: "QUADROTOR",
-    13: "HEXAROTOR",
-    14: "OCTOROTOR",
-    3: "COAXIAL",
-    4: "HELICOPTER",
-    15: "TRICOPTER",
-    10: "GROUND_ROVER",
-}
+
+def mavlink_name(enum: str, value: int) -> str:
+    """pymavlink's name for ``value`` of MAVLink enum ``enum``, without the enum's prefix.
+
+    >>> mavlink_name("MAV_TYPE", 2), mavlink_name("MAV_AUTOPILOT", 3), mavlink_name("MAV_TYPE", 99)
+    ('QUADROTOR', 'ARDUPILOTMEGA', '99')
+    """
+    entry = mavlink.enums[enum].get(value)
+    return entry.name.removeprefix(f"{enum}_") if entry is not None else str(value)
+
 
 _FAILSAFE_PATTERNS = (
     ("gcs", re.compile(r"gcs\b.*failsafe|failsafe.*\bgcs", re.I)),
@@ -395,8 +396,8 @@ class VehicleTracker:
             statustexts=tuple(text for _t, _s, text in self.statustexts),
             time_s=time.time(),
             sysid=self.sysid,
-            autopilot=AUTOPILOT_NAMES.get(self.autopilot, str(self.autopilot)),
-            vehicle_type=VEHICLE_TYPE_NAMES.get(self.vehicle_type, str(self.vehicle_type)),
+            autopilot=mavlink_name("MAV_AUTOPILOT", self.autopilot),
+            vehicle_type=mavlink_name("MAV_TYPE", self.vehicle_type),
             climb_mps=self.climb,
             wp_dist_m=self.wp_dist,
             implausible_messages=self.implausible,

@@ -258,6 +258,12 @@ class SimulatedCamera:
         assert tex.window is not None
         return tex.window
 
+    def close(self) -> None:
+        """Stop the background painter's thread (made again if the camera renders on)."""
+        painter, self._painter, self._pending = self._painter, None, None
+        if painter is not None:
+            painter.shutdown(wait=True, cancel_futures=True)
+
     def _look_point(self, model: CameraModel, cam_x: float, cam_y: float) -> tuple[float, float]:
         """Local (x, y) [m] the view centres on: the ground at the image centre, clipped."""
         intr = model.intrinsics

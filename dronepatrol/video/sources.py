@@ -321,6 +321,13 @@ class SimulatedSource(VideoSource):
         self.fps = fps
         self.scene_epoch_s = time.time() if scene_epoch_s is None else scene_epoch_s
 
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop rendering, then the camera's background painter."""
+        super().stop(timeout_s)
+        close = getattr(self.camera, "close", None)
+        if close is not None:
+            close()
+
     def render_once(self, scene_time_s: float) -> Frame | None:
         """Render and publish the view at wall time ``scene_time_s``; None while no pose.
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import sign_in
+from support import sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
 
 def _wait_text(page, selector: str, text: str, timeout_s: float, artifacts: Path) -> None:
-    """Wait until ``selector``'s text contains ``text``; on timeout say what it showed."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    shown = ""
-    while time.monotonic() < deadline:
+    """Wait until ``selector``'s text contains ``text``; on timeout save a screenshot."""
+    try:
+        wait_until(
+            lambda: text in page.locator(selector).first.inner_text(),
+            timeout_s,
+            f"{text!r} in {selector}",
+            every_s=0.25,
+        )
+    except AssertionError as exc:
+        page.screenshot(path=str(artifacts / "failure.png"))
         shown = page.locator(selector).first.inner_text()
-        if text in shown:
-            return
-        page.wait_for_timeout(250)
-    page.screenshot(path=str(artifacts / "failure.png"))
-    raise AssertionError(f"{selector} shows {shown!r}, not {text!r}, after {timeout_s:g} s")
+        raise AssertionError(f"{exc}; it shows {shown!r}") from None
 
 
 def test_wrong_password_is_told(page) -> None:

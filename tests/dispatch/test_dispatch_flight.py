@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from support import wait_until
 
 from dronepatrol.database import upgrade
 from dronepatrol.dispatch import Dispatcher, DispatchError
@@ -60,16 +59,6 @@ def world(tmp_path):
         engine.dispose()
 
 
-def _wait(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_patrolling_drone_is_diverted_and_resumes_where_it_left(world) -> None:
     _fleet, (patroller, idle), book, dispatcher = world
     patroller.upload_mission(_patrol_line())
@@ -97,7 +86,7 @@ def test_patrolling_drone_is_diverted_and_resumes_where_it_left(world) -> None:
         now = book.get(incident.id)
         return (now.on_scene_s or now.status == "failed") and now
 
-    on_scene = _wait(arrived, 240, "on scene")
+    on_scene = wait_until(arrived, 240, "on scene", every_s=0.2)
     assert on_scene.status == "on_scene", on_scene
     # it flew there at the response speed its ETA assumed, not the patrol's WPNAV_SPEED
     assert fastest[0] > 12.0, fastest[0]

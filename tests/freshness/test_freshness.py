@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from support import publish_hover, track_snapshot
+from support import publish_hover, track_snapshot, wait_event
 
 from dronepatrol.database import upgrade
 from dronepatrol.events import EventBus, EventKind
@@ -36,11 +35,7 @@ def test_a_hover_over_a_point_patrols_it_and_nothing_else(store) -> None:
     results = bus.subscribe(accept=lambda e: e.kind is EventKind.FRESHNESS)
     try:
         t = publish_hover(bus, point.geometry.y, point.geometry.x, T0, hover_s=40.0)
-        deadline = time.monotonic() + 30
-        outcome = None
-        while outcome is None and time.monotonic() < deadline:
-            outcome = results.get(timeout_s=1)
-        assert outcome is not None, "no freshness assessment"
+        outcome = wait_event(results, 30, "a freshness assessment")
         assert outcome.data["patrolled"] == ["P001"]
         last = keeper.last_patrolled()
         assert set(last) == {"P001"}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from support import wait_until
 
 from dronepatrol.database import Outcome, TrackSample, make_engine
 from dronepatrol.events import EventBus
@@ -44,11 +45,12 @@ def _kill_mid_sortie(url: str, engine: Engine, tlog: Path) -> float:
         try:
             assert child.stdout is not None and child.stderr is not None
             assert child.stdout.readline().strip() == "recording", child.stderr.read()
-            deadline = time.monotonic() + 60
-            while _samples(engine)[0] < 25:  # a few seconds of flight are on disk
-                assert time.monotonic() < deadline, "the recorder wrote no track"
+
+            def flown_a_while() -> bool:  # a few seconds of flight are on disk
                 assert child.poll() is None, child.stderr.read()
-                time.sleep(0.1)
+                return _samples(engine)[0] >= 25
+
+            wait_until(flown_a_while, 60, "the recorder to write a track")
             time.sleep(0.37)  # kill somewhere between two flushes, not right after one
             killed_at = time.time()
             os.kill(child.pid, signal.SIGKILL)
@@ -143,10 +145,12 @@ def test_unheard_vehicle_is_interrupted_after_the_grace(engine: Engine) -> None:
     second_bus = EventBus()
     second = Recorder(engine, second_bus, snapshots=None, resume_grace_s=0.3)
     second.start()
-    deadline = time.monotonic() + 10
-    while SortieArchive(engine).list()[0].status == "open":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: SortieArchive(engine).list()[0].status != "open",
+        10,
+        "the open sortie to be closed",
+        every_s=0.05,
+    )
     second.stop()
     [summary] = SortieArchive(engine).list()
     assert summary.outcome == Outcome.INTERRUPTED

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flight.conftest import launch_vehicle  # noqa: F401 - the flight suite's backends
+from support import wait_event
 
 from dronepatrol.database import upgrade
 from dronepatrol.events import EventBus, EventKind
@@ -58,16 +59,12 @@ def _network(home):
     return network
 
 
-def _next(events, stage: str, timeout_s: float = 120.0):
-    """The next ``schedule`` event of ``stage``; fails on a ``failed`` one."""
-    while True:
-        event = events.get(timeout_s)
-        assert event is not None, f"no schedule event {stage!r} within {timeout_s} s"
-        if event.kind is not EventKind.SCHEDULE:
-            continue
-        assert event.data["stage"] != "failed", event.data
-        if event.data["stage"] == stage:
-            return event
+def _launched(event) -> bool:
+    """Whether ``event`` says the approved sortie took off; fails on a ``failed`` one."""
+    if event.kind is not EventKind.SCHEDULE:
+        return False
+    assert event.data["stage"] != "failed", event.data
+    return event.data["stage"] == "launched"
 
 
 def test_an_approved_proposal_is_flown_and_its_targets_become_fresh(
@@ -115,16 +112,13 @@ def test_an_approved_proposal_is_flown_and_its_targets_become_fresh(
 
         scheduler.approve(pending.id, "alice")
         assert scheduler.pending() == []
-        _next(events, "launched", 180)
+        wait_event(events, 180, "the approved sortie to take off", _launched)
         assert scheduler.status()["flying"] == {vehicle.vehicle_id: ["P1", "P2"]}
         assert scheduler.launch_blocker(vehicle.snapshot, time.time()) == "flying"
 
-        freshness = None
-        while freshness is None:  # the sortie lands, is recorded and judged
-            event = events.get(240)
-            assert event is not None, "the sortie was not judged within 240 s"
-            if event.kind is EventKind.FRESHNESS:
-                freshness = event
+        freshness = wait_event(  # the sortie lands, is recorded and judged
+            events, 240, "the sortie to be judged", lambda e: e.kind is EventKind.FRESHNESS
+        )
         assert set(freshness.data["patrolled"]) == {"P1", "P2"}
         states = {s.target_id: s for s in keeper.states()}
         assert not states["P1"].overdue and not states["P2"].overdue

@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import av
+import pytest
+
+pytestmark = pytest.mark.serial  # counts the frames a 4 s run makes: it needs the CPU
 
 
 def test_simulated_run_streams_records_and_summarises(tmp_path) -> None:

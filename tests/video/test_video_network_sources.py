@@ -13,6 +13,7 @@ import time
 import av
 import numpy as np
 import pytest
+from support import wait_until
 from video_support import free_port
 
 from dronepatrol.video.sources import StreamSource
@@ -52,10 +53,7 @@ def test_h264_over_udp_is_received_and_decoded(kind: str) -> None:
         first = source.read(0, timeout_s=15)
         assert first is not None, source.status()
         assert first.image.shape == (240, 320, 3)
-        deadline = time.monotonic() + 10
-        while source.frames < first.seq + 10 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert source.frames >= first.seq + 10
+        wait_until(lambda: source.frames >= first.seq + 10, 10, "10 more frames", every_s=0.05)
         assert source.status()["connected"]
         green = source.latest.get().image[:, :, 1]
         assert green.max() > 150, "the decoded picture carries the sender's content"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import av
+from support import wait_until
 from video_support import snapshot_at
 
 from dronepatrol.events import EventBus, EventKind
@@ -41,15 +42,15 @@ def test_live_pipeline_streams_detects_and_records(two_road_scene, tmp_path) -> 
         first = buffer.wait_newer(0, timeout_s=10)
         assert first is not None and (first.width, first.height) == (640, 360)
         pipeline.start_recording(tmp_path / "sortie.mp4", fps=15.0)
+
         # Run until cars have been detected and enough frames recorded (generous
         # deadline: the machine may be busy).
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        def recorded_and_detected() -> bool:
             recorded = pipeline.status()["frames_in"] - first.seq
             reported = any(t.reported for t in list(pipeline.ground_tracker.tracks))
-            if recorded >= 30 and reported and time.time() - start > 3:
-                break
-            time.sleep(0.1)
+            return recorded >= 30 and reported and time.time() - start > 3
+
+        wait_until(recorded_and_detected, 30, "30 frames recorded and a car reported")
         status = pipeline.status()
     finally:
         recording = pipeline.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -52,6 +53,7 @@ def test_ground_window_follows_a_long_flight(two_road_scene) -> None:
     intrinsics = Intrinsics(640, 360, 70.0)
     camera = SimulatedCamera(two_road_scene, intrinsics, window_m=200.0, noise_sigma=0)
     centres = set()
+    threads_before = set(threading.enumerate())
     for step in range(30):
         east = -250.0 + 17.0 * step  # along the southern road, beyond the first window
         pose = CameraPose.from_snapshot(snapshot_at(-60.0, east, 60.0, 90.0), Gimbal(-90.0))
@@ -72,3 +74,9 @@ def test_ground_window_follows_a_long_flight(two_road_scene) -> None:
                 )
         time.sleep(0.02)  # let the background painter work, as a live feed would
     assert len(centres) >= 3, "the painted window moved with the flight"
+    painters = [
+        t for t in set(threading.enumerate()) - threads_before if t.name.startswith("simcam-paint")
+    ]
+    assert painters, "the window was painted ahead on the painter's thread"
+    camera.close()
+    assert not any(t.is_alive() for t in painters), "close() ends the painter's thread"

@@ -8,6 +8,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from support import wait_until
 
 from dronepatrol.video.frames import FrameBufferRegistry
 from dronepatrol.video.recorder import Mp4Recorder
@@ -59,9 +60,7 @@ def test_file_source_plays_at_its_rate_and_keeps_only_the_newest(tmp_path) -> No
         assert later.capture_time_s - first.capture_time_s == pytest.approx(
             (later.seq - first.seq) / 25.0, abs=0.15
         ), "paced at the file's own frame rate"
-        deadline = time.monotonic() + 10
-        while source.frames < 30 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: source.frames >= 30, 10, "30 frames read", every_s=0.05)
         assert source.frames == 30
     finally:
         source.stop()
@@ -95,17 +94,15 @@ def test_http_mjpeg_source_reconnects_after_a_drop_out(tmp_path) -> None:
         assert source.status()["connected"]
         # The camera drops out: its stream ends and for a while the URL is 404.
         registry.remove("1")
-        deadline = time.monotonic() + 10
-        while source.reconnects == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert source.reconnects >= 1
+        wait_until(lambda: source.reconnects >= 1, 10, "a reconnection attempt", every_s=0.05)
         time.sleep(0.6)
         registry.ensure("1")  # it comes back
         before = source.frames
-        deadline = time.monotonic() + 20
-        while source.frames < before + 10 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert source.frames >= before + 10, source.status()
+        wait_until(
+            lambda: source.frames >= before + 10,
+            20,
+            f"10 frames after the camera came back ({source.status()})",
+        )
         assert source.status()["connected"]
     finally:
         source.stop()

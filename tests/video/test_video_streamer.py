@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from support import wait_until
 from video_support import MjpegClient
 
 from dronepatrol.video.frames import FrameBufferRegistry
@@ -82,9 +83,7 @@ def test_fan_out_to_many_with_a_slow_viewer(server) -> None:
     viewers.append(threading.Thread(target=watch, args=("slow", True)))
     for v in viewers:
         v.start()
-    deadline = time.monotonic() + 5
-    while streamer.viewers < 5 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: streamer.viewers >= 5, 5, "five viewers connected", every_s=0.02)
     assert buffer.status()["viewers"] == 5
     start = time.monotonic()
     for n in range(1, 101):

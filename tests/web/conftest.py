@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import TEST_PASSWORD_COST
+from support import TEST_PASSWORD_COST, SteppedClock
 
 from dronepatrol.accounts import Role
 from dronepatrol.settings import Settings
@@ -25,10 +25,15 @@ def password() -> str:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        {"TESTING": True, "SETTINGS": Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)}
-    )
+def clock() -> SteppedClock:
+    """The app's wall clock, which a test can move forward."""
+    return SteppedClock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: SteppedClock) -> Iterator[Flask]:
+    settings = Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)
+    app = create_app({"TESTING": True, "SETTINGS": settings, "CLOCK": clock})
     room = app.extensions["dronepatrol"]
     for role in Role:
         room.accounts.add_user(role.value, role, PASSWORD)

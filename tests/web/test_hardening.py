@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from support import TEST_PASSWORD_COST
+from support import TEST_PASSWORD_COST, wait_until
 
 from dronepatrol.accounts import AccountService, Role
 from dronepatrol.accounts.passwords import DEFAULT_LOG2_N, hash_password
@@ -109,16 +109,15 @@ def test_event_stream_closes_when_its_token_is_revoked(app: Flask, token_for) ->
     chunks = iter(response.response)
     assert next(chunks).startswith(b"retry:")
     assert app.test_client().post("/api/logout", headers=headers).status_code == 200
-    deadline = time.monotonic() + 15.0
-    ended = False
-    while time.monotonic() < deadline:
-        try:
-            next(chunks)
-        except StopIteration:
-            ended = True
-            break
-    response.close()
-    assert ended, "the event stream kept flowing after its token was revoked"
+    try:
+        wait_until(
+            lambda: next(chunks, None) is None,
+            15.0,
+            "the event stream to end after its token was revoked",
+            every_s=0,
+        )
+    finally:
+        response.close()
 
 
 # ------------------------------------------------------------------ stream cap

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from support import wait_event
 
 from dronepatrol.events import EventKind
 from dronepatrol.network import load_network
@@ -112,11 +113,15 @@ def test_gates_held_by_three_drones_then_released(app: Flask, token_for, three_d
         assert "'gates' is in force" in second.get_json()["message"]
 
         on_scene: set[int] = set()
-        while on_scene != incidents:
-            event = events.get(timeout_s=300)
-            assert event is not None, f"only {sorted(on_scene)} of {sorted(incidents)} on scene"
+
+        def every_drone_on_scene(event) -> bool:
             if event.data.get("stage") == "on_scene":
                 on_scene.add(event.data["incident"])
+            return on_scene == incidents
+
+        wait_event(
+            events, 300, f"drones on scene at incidents {sorted(incidents)}", every_drone_on_scene
+        )
 
     lockdown = client.get("/api/lockdown", headers=viewer).get_json()["lockdown"]
     assert lockdown["name"] == "gates" and lockdown["active"] is True

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from support import command_outcome
 
 from dronepatrol.events import EventKind
 from dronepatrol.network import load_network, parse_network
@@ -21,15 +21,6 @@ def planning_app(app: Flask) -> Flask:
     room.network = load_network(EXAMPLE)
     room.network_geojson = json.loads(EXAMPLE.read_text())
     return app
-
-
-def _wait_result(subscription, request_id: str, timeout_s: float = 120.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        event = subscription.get(timeout_s=1)
-        if event is not None and event.data.get("command_id") == request_id:
-            return event
-    raise AssertionError(f"no outcome for {request_id}")
 
 
 def test_plan_a_station_and_read_it_back(planning_app: Flask, token_for) -> None:
@@ -77,7 +68,7 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) 
         headers=operator,
     )
     assert queued.status_code == 202
-    done = _wait_result(outcomes, queued.get_json()["request_id"])
+    done = command_outcome(outcomes, queued.get_json()["request_id"])
     assert done.data["result"] == "DONE", done.data
     vehicle = room.fleet.vehicle(drone)
     # the snapshot hears the new count with the next MISSION_CURRENT
@@ -85,10 +76,10 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) 
 
     url = f"/api/vehicles/{drone}/commands"
     arm = client.post(url, json={"command": "arm", "confirm": True}, headers=operator)
-    assert _wait_result(outcomes, arm.get_json()["request_id"]).data["result"] == "DONE"
+    assert command_outcome(outcomes, arm.get_json()["request_id"]).data["result"] == "DONE"
     start = client.post(url, json={"command": "start", "confirm": True}, headers=operator)
     assert start.status_code == 202, start.get_json()
-    assert _wait_result(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
+    assert command_outcome(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
     vehicle.wait_for(lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission")
     assert vehicle.snapshot.armed
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support import wait_event
 
 from dronepatrol.events import EventKind
 from dronepatrol.freshness.keeper import FreshnessKeeper
@@ -93,12 +94,9 @@ def test_an_unsafe_drone_is_not_launched_and_the_reason_is_published(
         f"/api/schedule/proposals/{pending.id}/approve", headers=token_for("operator")
     )
     assert response.status_code == 202
-    failed = None
-    while failed is None:
-        event = events.get(60)
-        assert event is not None, "no launch outcome within 60 s"
-        if event.data["stage"] in ("failed", "launched"):
-            failed = event
+    failed = wait_event(
+        events, 60, "the launch outcome", lambda e: e.data["stage"] in ("failed", "launched")
+    )
     assert failed.data["stage"] == "failed" and failed.data["at"] == "preflight"
     assert "FS_GCS_ENABLE=0" in failed.data["reason"]
     snapshot = room.fleet.vehicle(drone).snapshot

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
+import signal
+import socket
+import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
-from support import served_demo
+from support import served_demo, wait_until
 
 
 def _get(url: str, token: str | None = None, data: dict | None = None):
@@ -18,19 +21,6 @@ def _get(url: str, token: str | None = None, data: dict | None = None):
         request.data = json.dumps(data).encode()
         request.add_header("Content-Type", "application/json")
     return urllib.request.urlopen(request, timeout=5)
-
-
-def _wait(check, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
@@ -44,7 +34,9 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
             ready = [v for v in vehicles if v["link"] == "up" and v["position"]]
             return ready if len(ready) == 2 else None
 
-        vehicles = _wait(two_up, 60, "two demo drones with a position")
+        vehicles = wait_until(
+            two_up, 60, "two demo drones with a position", every_s=0.5, ignoring=(OSError,)
+        )
         assert {v["id"] for v in vehicles} == {"S01-1", "S02-1"}
         with _get(f"{base}/api/network", token) as r:
             network = json.load(r)
@@ -55,5 +47,40 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
             with _get(f"{base}/video/S01-1.jpg", token) as r:
                 return r.read() if r.headers["Content-Type"] == "image/jpeg" else None
 
-        image = _wait(jpeg, 60, "a video frame")
+        image = wait_until(jpeg, 60, "a video frame", every_s=0.5, ignoring=(OSError,))
         assert image[:2] == b"\xff\xd8" and len(image) > 10_000
+
+
+def _open_or_none(url: str, token: str):
+    """The open response for ``url``, or None while it answers an error (closed here)."""
+    try:
+        return _get(url, token)
+    except urllib.error.HTTPError as refused:
+        refused.close()
+        return None
+
+
+def test_sigterm_with_viewers_watching_stops_everything_and_frees_the_port(
+    tmp_path: Path,
+) -> None:
+    # served_demo checks on exit: status 0 within 20 s, every thread stopped, no
+    # process left behind, no traceback.
+    with served_demo(
+        tmp_path, "demo-admin", "--video-fps", "2", drones=1, stop_signal=signal.SIGTERM
+    ) as base:
+        with _get(f"{base}/api/login", data={"username": "admin", "password": "demo-admin"}) as r:
+            token = json.load(r)["token"]
+        events = _get(f"{base}/api/events", token)  # a browser's live feed, left open
+        assert events.readline().startswith(b"retry:")
+        video = wait_until(
+            lambda: _open_or_none(f"{base}/video/S01-1.mjpg", token), 60, "the live video"
+        )
+        assert video.read(2) == b"--"
+        port = urlparse(base).port
+    events.close()
+    video.close()
+    with socket.socket() as probe:
+        # as a restarted server binds (connections it closed may linger in TIME_WAIT)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))  # nothing listens there any more
+        probe.listen()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask
+from support import command_outcome
 
 from dronepatrol.events import EventKind
 
@@ -64,30 +65,13 @@ def test_takeoff_is_queued_then_flown_and_reported(app: Flask, drone: str, token
     assert response.status_code == 202
     assert time.monotonic() - started < 1.0  # the handler never waits for the radio
     request_id = response.get_json()["request_id"]
-    deadline = time.monotonic() + 120
-    outcome = None
-    while outcome is None and time.monotonic() < deadline:
-        event = results.get(timeout_s=1)
-        if event is not None and event.data.get("command_id") == request_id:
-            outcome = event
-    assert outcome is not None, "no command_result event for the takeoff"
+    outcome = command_outcome(results, request_id)
     assert outcome.data["result"] == "DONE", outcome.data
     assert outcome.data["source"] == "operator"
     snap = room.snapshots()[0]
     assert snap.armed and snap.position.alt_rel_m >= 14
     audit = room.accounts.recent_audit(5)
     assert any(e.action == "command takeoff" and e.ok and e.username == "operator" for e in audit)
-
-
-def _outcome(room, request_id: str, timeout_s: float = 60.0):
-    """The command_result event of operation ``request_id`` (None if none in time)."""
-    results = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        event = results.get(timeout_s=1)
-        if event is not None and event.data.get("command_id") == request_id:
-            return event
-    return None
 
 
 def test_battery_swapped_on_the_ground_and_refused_in_the_air(
@@ -97,6 +81,7 @@ def test_battery_swapped_on_the_ground_and_refused_in_the_air(
     client = app.test_client()
     headers = token_for("operator")
     url = f"/api/vehicles/{drone}/commands"
+    results = room.bus.subscribe(accept=lambda e: e.kind is EventKind.COMMAND_RESULT)
     unconfirmed = client.post(url, json={"command": "battery_swapped"}, headers=headers)
     assert unconfirmed.status_code == 400 and "confirm" in unconfirmed.get_json()["message"]
     for percentage, body in (
@@ -105,8 +90,8 @@ def test_battery_swapped_on_the_ground_and_refused_in_the_air(
     ):
         response = client.post(url, json=body, headers=headers)
         assert response.status_code == 202, response.get_json()
-        outcome = _outcome(room, response.get_json()["request_id"])
-        assert outcome is not None and outcome.data["result"] == "DONE", outcome
+        outcome = command_outcome(results, response.get_json()["request_id"], 60)
+        assert outcome.data["result"] == "DONE", outcome
         assert room.snapshots()[0].battery.remaining_pct == percentage
     audit = room.accounts.recent_audit(5)
     assert any(e.action == "command battery_swapped" and e.ok for e in audit)
