@@ -45,9 +45,16 @@ def convex_hull(points_xy: np.ndarray) -> Polygon:
 
     lower, upper = chain(pts), chain(pts[::-1])
     ring = lower[:-1] + upper[:-1]
-    if len(ring) < 3:  # all on one line
-        return LineString(pts[[0, -1]]).buffer(1e-3, quad_segs=1)
-    return Polygon(ring)
+    hull = Polygon(ring) if len(ring) >= 3 else None
+    # all on one line, or so nearly that the hull has no area: a polygon of zero area
+    # buffers with flat ends (the fence would end at the first and last waypoint), so
+    # it is the segment between the two points furthest apart instead
+    if hull is None or hull.area <= 1e-9 * max(1.0, hull.length) ** 2:
+        corners = np.asarray(ring)
+        gaps = np.linalg.norm(corners[:, None, :] - corners[None, :, :], axis=-1)
+        i, j = np.unravel_index(int(np.argmax(gaps)), gaps.shape)
+        return LineString(corners[[i, j]]).buffer(1e-3, quad_segs=1)
+    return hull
 
 
 def fence_polygon(points_xy: np.ndarray, margin_m: float) -> Polygon:

@@ -172,3 +172,23 @@ def test_the_fence_arducopter_refused_at_the_pad_is_refused_before_upload_and_fi
     )
     assert fence_misfit(fitted, SITL_COPTER_4_7) == ""
     assert len(fitted.fence_items()) == 30
+
+
+def test_a_fence_round_waypoints_in_a_near_straight_line_keeps_its_margin_at_the_ends() -> None:
+    """Three waypoints a hair off one line make a hull of zero area, which buffers with flat
+    ends: the fence then ran through the first and last waypoint (found by the random
+    network test). Every waypoint keeps at least 90 % of the margin."""
+    import numpy as np
+
+    from dronepatrol.planning.safety import fence_polygon
+
+    points = np.array(
+        [
+            [-327.36745727623537, -29.905681916144946],
+            [-132.14827300398719, -29.902814606718458],
+            [63.07091126826103, -29.89994729729197],
+        ]
+    )
+    fence = fence_polygon(points, 150.0)
+    for x, y in points:
+        assert fence.exterior.distance(shapely.Point(x, y)) >= 0.9 * 150.0
