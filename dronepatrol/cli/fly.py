@@ -11,7 +11,14 @@ import click
 
 from dronepatrol.cli.forwarding import mavlink_out_option
 
-PREFLIGHT_CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
+PREFLIGHT_CHECKS = (
+    "battery",
+    "gcs_failsafe",
+    "battery_failsafe",
+    "fence",
+    "rtl_alt",
+    "return_watch",
+)
 
 
 @click.command()

@@ -32,8 +32,10 @@ POLYGON_VERTICES = (
 
 FENCE_CIRCLES = (Cmd.NAV_FENCE_CIRCLE_INCLUSION, Cmd.NAV_FENCE_CIRCLE_EXCLUSION)
 
-CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt")
-"""Names of the preflight checks, as used to override one."""
+CHECKS = ("battery", "gcs_failsafe", "battery_failsafe", "fence", "rtl_alt", "return_watch")
+"""Names of the preflight checks, as used to override one. ``return_watch`` is the
+controller's own return-home-on-charge watch in flight (:mod:`dronepatrol.energy`):
+overridden, only the vehicle's failsafes bring it home."""
 
 PATROL_SAFETY_PARAMS = {
     "FS_GCS_ENABLE": 1,  # link to the control app lost: RTL

@@ -172,7 +172,11 @@ class HeadlessSortie:
         self.say("preflight checks passed")
         start = vehicle.snapshot
         started = time.monotonic()
-        watch = EnergyWatch(_OneVehicle(vehicle), self.bus, load_profile()).start()
+        watch = None
+        if "return_watch" in self.overrides:
+            self.say("return-home watch overridden: only the vehicle's failsafes bring it home")
+        else:
+            watch = EnergyWatch(_OneVehicle(vehicle), self.bus, load_profile()).start()
         try:
             self.say(f"arming and taking off to {self.takeoff_alt_m:g} m")
             vehicle.takeoff(self.takeoff_alt_m, source="fly")
@@ -186,7 +190,8 @@ class HeadlessSortie:
             self._recover(str(exc))
             raise SortieAborted(str(exc)) from exc
         finally:
-            watch.stop()
+            if watch is not None:
+                watch.stop()
         end = vehicle.snapshot
         return SortieSummary(
             duration_s=time.monotonic() - started,
