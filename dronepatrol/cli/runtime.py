@@ -38,6 +38,7 @@ class ServeOptions:
         speedup: simulated time speed-up of the demo drones (1: real time, what
             an operator sees is what a drone would do).
         schedule_mode: the patrol scheduler's mode at start (off, approve, auto).
+        demo_cameras: simulated cameras on the first this many demo drones (None: all).
     """
 
     demo_drones: int = 0
@@ -46,6 +47,7 @@ class ServeOptions:
     video_fps: float = 15.0
     speedup: float = 1.0
     schedule_mode: str = "approve"
+    demo_cameras: int | None = None
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -161,6 +163,8 @@ class ControlRuntime:
         for index in range(self.options.demo_drones):
             station = stations[index % len(stations)]
             per_station[station.id] = per_station.get(station.id, 0) + 1
+        cameras = self.options.demo_cameras
+        cameras = self.options.demo_drones if cameras is None else cameras
         for station in stations:
             count = per_station.get(station.id, 0)
             if not count:
@@ -180,7 +184,8 @@ class ControlRuntime:
             for i, url in enumerate(sim.urls):
                 name = f"{station.id}-{i + 1}"
                 fleet.add(url, sysid=i + 1, name=name)
-                self._start_video(name)
+                if len(self.pipelines) < cameras:
+                    self._start_video(name)
         log.info("demo: %d simulated drones", self.options.demo_drones)
         self._start_sortie_video()
 

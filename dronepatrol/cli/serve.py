@@ -17,9 +17,18 @@ from dronepatrol.settings import Settings, SettingsError
     "--demo",
     "demo_drones",
     default=0,
-    type=click.IntRange(0, 20),
+    type=click.IntRange(0, 64),
     metavar="N",
-    help="Start N simulated drones at the example network's stations and load that network.",
+    help="Start N simulated drones at the network's stations (by default the example "
+    "network's).",
+)
+@click.option(
+    "--demo-cameras",
+    default=None,
+    type=click.IntRange(0, 64),
+    metavar="N",
+    help="Simulated cameras on the first N demo drones only (default: every one; each "
+    "camera renders frames all the time, so a city's fleet wants a few).",
 )
 @click.option(
     "--connect",
@@ -70,6 +79,7 @@ def serve(
     host: str,
     port: int,
     demo_drones: int,
+    demo_cameras: int | None,
     connect: tuple[str, ...],
     network_file: Path | None,
     video_fps: float,
@@ -100,7 +110,15 @@ def serve(
     app = create_app({"SETTINGS": settings})
     runtime = ControlRuntime(
         app,
-        ServeOptions(demo_drones, list(connect), network_file, video_fps, speedup, schedule_mode),
+        ServeOptions(
+            demo_drones,
+            list(connect),
+            network_file,
+            video_fps,
+            speedup,
+            schedule_mode,
+            demo_cameras=demo_cameras,
+        ),
     )
     try:
         runtime.start()
