@@ -57,3 +57,20 @@ def test_demo_serves_two_drones_network_and_video(tmp_path: Path) -> None:
 
         image = _wait(jpeg, 60, "a video frame")
         assert image[:2] == b"\xff\xd8" and len(image) > 10_000
+
+
+def test_demo_cameras_puts_cameras_on_the_first_drones_only(tmp_path: Path) -> None:
+    options = ("--video-fps", "2", "--demo-cameras", "1", "--schedule", "off")
+    with served_demo(tmp_path, "demo-admin", *options) as base:
+        with _get(f"{base}/api/login", data={"username": "admin", "password": "demo-admin"}) as r:
+            token = json.load(r)["token"]
+
+        def both_up():
+            with _get(f"{base}/api/vehicles", token) as r:
+                vehicles = json.load(r)["vehicles"]
+            return len([v for v in vehicles if v["link"] == "up"]) == 2
+
+        _wait(both_up, 60, "two demo drones")
+        with _get(f"{base}/video/", token) as r:
+            listed = json.load(r)
+        assert [s["vehicle_id"] for s in listed["streams"]] == ["S01-1"]
