@@ -19,8 +19,7 @@ from dronepatrol.settings import Settings, SettingsError
     default=0,
     type=click.IntRange(0, 64),
     metavar="N",
-    help="Start N simulated drones at the network's stations (by default the example "
-    "network's).",
+    help="Start N simulated drones at the network's stations (by default the example network's).",
 )
 @click.option(
     "--demo-cameras",
