@@ -925,8 +925,10 @@ def document() -> dict[str, Any]:
                     "security": signed_in,
                     "responses": {
                         "200": _json(
-                            {"type": "object", "required": ["type", "features"]}, "the network"
+                            {"type": "object", "required": ["type", "features"]},
+                            "the network, with an ETag",
                         ),
+                        "304": {"description": "unchanged since the ETag sent in If-None-Match"},
                         **_errors(401, 404),
                     },
                 }
