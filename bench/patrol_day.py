@@ -26,8 +26,10 @@ then the smallest fleet per station that meets the goals (key on-time >= 95 %,
 median on-scene <= 3 min), then one JSON line with every figure.
 
 Each run also reports how long one scheduler pass takes (every drone looked at
-in one simulation step, planner runs included, CPU time; goal <= 200 ms for 48 drones)
-and the process's peak resident memory.
+in one simulation step, planner runs included, CPU time; goal <= 200 ms for 48 drones),
+how many drones a pass left to the next because its planning budget was spent (as the
+scheduler does, :data:`dronepatrol.schedule.scheduler.PLAN_BUDGET_S`), and the process's
+peak resident memory.
 
 The whole city: ``--city`` plans the generated real-shaped city
 (:func:`dronepatrol.network.city.real_city_network`: 129 grids, 105 lines,

@@ -54,6 +54,7 @@ class ServeOptions:
             names given; vehicles heard on them but not listed are unknown.
         mavlink_out: endpoints sharing each vehicle link with other ground
             stations; link k (``connect`` in order, then the demo drones) uses PORT + k.
+        demo_cameras: simulated cameras on the first this many demo drones (None: all).
     """
 
     demo_drones: int = 0
@@ -64,6 +65,7 @@ class ServeOptions:
     schedule_mode: str = "approve"
     registry: Any = None
     mavlink_out: list[Any] = field(default_factory=list)
+    demo_cameras: int | None = None
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
@@ -237,6 +239,8 @@ class ControlRuntime:
         for index in range(self.options.demo_drones):
             station = stations[index % len(stations)]
             per_station[station.id] = per_station.get(station.id, 0) + 1
+        cameras = self.options.demo_cameras
+        cameras = self.options.demo_drones if cameras is None else cameras
         for station in stations:
             count = per_station.get(station.id, 0)
             if not count:
@@ -257,7 +261,8 @@ class ControlRuntime:
             for i, url in enumerate(sim.urls):
                 name = f"{station.id}-{i + 1}"
                 fleet.add(url, sysid=i + 1, name=name)
-                self._start_video(name)
+                if len(self.pipelines) < cameras:
+                    self._start_video(name)
                 packs[name] = (sim, i)
         self.room.bus.add_callback(lambda event: _swap_demo_pack(event, packs))
         log.info("demo: %d simulated drones", self.options.demo_drones)

@@ -22,9 +22,17 @@ from dronepatrol.settings import Settings, SettingsError
     "--demo",
     "demo_drones",
     default=0,
-    type=click.IntRange(0, 20),
+    type=click.IntRange(0, 64),
     metavar="N",
-    help="Start N simulated drones at the example network's stations and load that network.",
+    help="Start N simulated drones at the network's stations (by default the example network's).",
+)
+@click.option(
+    "--demo-cameras",
+    default=None,
+    type=click.IntRange(0, 64),
+    metavar="N",
+    help="Simulated cameras on the first N demo drones only (default: every one; each "
+    "camera renders frames all the time, so a city's fleet wants a few).",
 )
 @click.option(
     "--connect",
@@ -87,6 +95,7 @@ def serve(
     host: str,
     port: int,
     demo_drones: int,
+    demo_cameras: int | None,
     connect: tuple[str, ...],
     network_file: Path | None,
     fleet_file: Path | None,
@@ -134,6 +143,7 @@ def serve(
             schedule_mode,
             registry=registry,
             mavlink_out=mavlink_out,
+            demo_cameras=demo_cameras,
         ),
     )
     try:

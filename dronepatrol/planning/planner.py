@@ -244,6 +244,8 @@ class _NetworkFrame:
     zones_xy: list
     zones_wkb: tuple[bytes, ...]
     zones_key: tuple
+    battery_needs: dict[tuple[DroneProfile, str], int] = field(default_factory=dict)
+    """:func:`batteries_needed` answers for this network object, by (profile, target id)."""
 
 
 _network_frames: OrderedDict[int, tuple[Network, _NetworkFrame]] = OrderedDict()
@@ -317,9 +319,12 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
     too large for one battery is not planned again and again only to be found so.
     Remembered per target, keyed as its pieces are, with the station's position.
     """
+    held = _network_frame(network)
+    known = held.battery_needs.get((profile, target_id))
+    if known is not None:  # asked for every due target of every pass: no hashing of shapes
+        return known
     target = network.target(target_id)
     station = network.station(target.station)
-    held = _network_frame(network)
     frame, zones_xy, zones_wkb, zones_key = (
         held.frame,
         held.zones_xy,
@@ -333,6 +338,7 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
         need = _battery_needs.get(key)
         if need is not None:
             _battery_needs.move_to_end(key)
+            held.battery_needs[(profile, target_id)] = need
             return need
     router = _router(zones_wkb, profile.nofly_margin_m).with_empty_cache()
     plan = _target_plan(target, frame, profile, router, zones_xy, zones_key)
@@ -346,6 +352,7 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
         _battery_needs[key] = need
         while len(_battery_needs) > BATTERY_NEEDS_KEPT:
             _battery_needs.popitem(last=False)
+    held.battery_needs[(profile, target_id)] = need
     return need
 
 

@@ -56,7 +56,7 @@ CLAIM_GRACE_S = 120.0
 """Targets of a landed sortie stay claimed this long, while its track is judged [s]."""
 
 
-PLAN_BUDGET_S = 0.15
+PLAN_BUDGET_S = 0.1
 """Planning time one scheduler pass may spend before it leaves drones to the next [s CPU]."""
 
 

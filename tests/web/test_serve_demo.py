@@ -84,3 +84,20 @@ def test_sigterm_with_viewers_watching_stops_everything_and_frees_the_port(
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))  # nothing listens there any more
         probe.listen()
+
+
+def test_demo_cameras_puts_cameras_on_the_first_drones_only(tmp_path: Path) -> None:
+    options = ("--video-fps", "2", "--demo-cameras", "1", "--schedule", "off")
+    with served_demo(tmp_path, "demo-admin", *options) as base:
+        with _get(f"{base}/api/login", data={"username": "admin", "password": "demo-admin"}) as r:
+            token = json.load(r)["token"]
+
+        def both_up():
+            with _get(f"{base}/api/vehicles", token) as r:
+                vehicles = json.load(r)["vehicles"]
+            return len([v for v in vehicles if v["link"] == "up"]) == 2
+
+        wait_until(both_up, 60, "two demo drones")
+        with _get(f"{base}/video/", token) as r:
+            listed = json.load(r)
+        assert [s["vehicle_id"] for s in listed["streams"]] == ["S01-1"]

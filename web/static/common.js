@@ -111,45 +111,72 @@ const DP = (function () {
     return { map, network, layer };
   }
 
+  function droneColour(v) {
+    return v.link === "up" ? (v.armed ? "#3ccf7a" : "#e6edf3") : "#ff5d5d";
+  }
+
   function droneIcon(v) {
-    const colour = v.link === "up" ? (v.armed ? "#3ccf7a" : "#e6edf3") : "#ff5d5d";
     return L.divIcon({
       className: "drone-icon",
       html: `<svg width="28" height="28" viewBox="-14 -14 28 28" style="transform: rotate(${Number(v.heading_deg) || 0}deg)" aria-label="${escape(v.name)}">
-               <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${colour}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
+               <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${droneColour(v)}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
       iconSize: [28, 28],
       iconAnchor: [14, 14],
     });
   }
 
   // Live drones on a map: markers with heading and a trail; calls onUpdate(vehicle).
+  // Telemetry of a city's fleet arrives in bursts (every drone a few times a second):
+  // only each drone's newest snapshot is drawn, once per animation frame, and a marker's
+  // icon is made again only when its name or colour changes (a turn rotates it).
   function liveDrones(map, onUpdate) {
     const drones = new Map();
+    const newest = new Map();
+    let frame = 0;
     function update(v) {
       let d = drones.get(v.id);
       if (!d) {
-        d = { trail: L.polyline([], { color: "#3ccf7a", weight: 2, opacity: 0.6 }).addTo(map), marker: null };
+        d = { trail: L.polyline([], { color: "#3ccf7a", weight: 2, opacity: 0.6 }).addTo(map), marker: null, look: "" };
         drones.set(v.id, d);
       }
       d.last = v;
       if (v.position) {
         const ll = [v.position.lat, v.position.lon];
+        const look = `${droneColour(v)}|${v.name}`;
         if (!d.marker) {
           d.marker = L.marker(ll, { icon: droneIcon(v), title: v.name, keyboard: true }).addTo(map);
-          d.marker.on("click", () => onUpdate && onUpdate(v, true));
+          d.marker.on("click", () => onUpdate && onUpdate(d.last, true));
         } else {
           d.marker.setLatLng(ll);
-          d.marker.setIcon(droneIcon(v));
+          if (look !== d.look) d.marker.setIcon(droneIcon(v));
+          else {
+            const svg = d.marker.getElement() && d.marker.getElement().firstElementChild;
+            if (svg) svg.style.transform = `rotate(${Number(v.heading_deg) || 0}deg)`;
+          }
         }
+        d.look = look;
         const pts = d.trail.getLatLngs();
-        pts.push(ll);
-        if (pts.length > 300) pts.shift();
-        d.trail.setLatLngs(pts);
+        const tail = pts[pts.length - 1];
+        if (!tail || tail.lat !== ll[0] || tail.lng !== ll[1]) {  // a drone at rest: no new point
+          pts.push(L.latLng(ll));
+          if (pts.length > 300) pts.shift();
+          d.trail.setLatLngs(pts);
+        }
       }
       if (onUpdate) onUpdate(v, false);
     }
-    api("GET", "/api/vehicles").then((body) => body.vehicles.forEach(update));
-    on("telemetry", (event) => event.data && event.data.vehicle && update(event.data.vehicle));
+    function drawNewest() {
+      frame = 0;
+      const batch = Array.from(newest.values());
+      newest.clear();
+      batch.forEach(update);
+    }
+    function queue(v) {
+      newest.set(v.id, v);
+      if (!frame) frame = requestAnimationFrame(drawNewest);
+    }
+    api("GET", "/api/vehicles").then((body) => body.vehicles.forEach(queue));
+    on("telemetry", (event) => event.data && event.data.vehicle && queue(event.data.vehicle));
     return drones;
   }
 

@@ -246,9 +246,12 @@
       });
     }
     el.vehicle = v;
+    const html = card(v);
+    if (html === el.lastHtml) return;  // a drone at rest: its card stays as it is
+    el.lastHtml = html;
     const answer = el.querySelector(".answer");
     const keep = answer ? [answer.textContent, answer.className] : null;
-    el.innerHTML = card(v);
+    el.innerHTML = html;
     if (keep) [el.querySelector(".answer").textContent, el.querySelector(".answer").className] = keep;
   }
 

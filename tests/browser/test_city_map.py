@@ -1,0 +1,72 @@
+"""The generated real-shaped city on the Operations map: every grid, line and point drawn."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from support import browser_page, served_app, sign_in
+
+from dronepatrol.network.city import real_city_network
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "city-map-admin"
+
+COUNT_LAYERS = """() => {
+  const counts = { grid: 0, line: 0, point: 0, station: 0 };
+  window.dpOperationsMap.eachLayer((l) => {
+    const kind = l.feature && l.feature.properties && l.feature.properties.kind;
+    if (kind in counts) counts[kind] += 1;
+  });
+  return counts;
+}"""
+
+
+@pytest.fixture(scope="module")
+def city() -> dict:
+    return real_city_network(0)
+
+
+@pytest.fixture(scope="module")
+def city_server(tmp_path_factory, city) -> Iterator[str]:
+    """``dronepatrol serve --network`` the city (no drones: the map is what is tested)."""
+    data = tmp_path_factory.mktemp("city-map")
+    path = data / "city.geojson"
+    path.write_text(json.dumps(city))
+    with served_app(data, PASSWORD, "--network", str(path), "--schedule", "off") as base:
+        yield base
+
+
+def test_the_city_network_is_drawn_whole_without_errors(browser, city_server, city) -> None:
+    kinds = [f["properties"]["kind"] for f in city["features"]]
+    expected = {k: kinds.count(k) for k in ("grid", "line", "point", "station")}
+    assert expected["grid"] == 129 and expected["line"] == 105 and expected["point"] == 677
+    with browser_page(browser, city_server) as page:
+        sign_in(page, PASSWORD)
+        page.wait_for_function(
+            "window.dpOperationsMap && (() => { let n = 0;"
+            " window.dpOperationsMap.eachLayer((l) => { if (l.feature) n += 1; });"
+            f" return n >= {sum(expected.values())}; }})()",
+            timeout=30_000,
+        )
+        assert page.evaluate(f"({COUNT_LAYERS})()") == expected
+        # the map is fitted to the city: every station is within the view
+        inside = page.evaluate(
+            """(stations) => stations.every(([lat, lon]) =>
+                 window.dpOperationsMap.getBounds().contains([lat, lon]))""",
+            [
+                [f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]]
+                for f in city["features"]
+                if f["properties"]["kind"] == "station"
+            ],
+        )
+        assert inside
+        # a reload revalidates the network (304) and draws the same
+        page.reload()
+        page.wait_for_function(
+            f"window.dpOperationsMap && ({COUNT_LAYERS})().point === {expected['point']}",
+            timeout=30_000,
+        )
+        assert page.console_errors == []
