@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from flask import Flask
+from support import wait_until
 
 from dronepatrol.energy import EnergyWatch
 from dronepatrol.events import EventKind
@@ -32,6 +33,11 @@ def test_a_sortie_the_charge_cannot_fly_is_refused_before_upload(
     operator = token_for("operator")
 
     vehicle.battery_swapped(30.0, source="test")  # the crew put in a pack at 30 %
+    wait_until(  # both charge figures of the telemetry show the new pack
+        lambda: abs(vehicle.snapshot.battery.consumed_mah - 0.7 * capacity) < 0.02 * capacity,
+        60,
+        "the 30 % pack in BATTERY_STATUS",
+    )
     plan = client.post(
         "/api/plans", json={"stations": ["S01"], "vehicle": drone}, headers=operator
     ).get_json()
