@@ -336,10 +336,19 @@ class Gcs:
         (GCS_MAVLINK::handle_command_do_fence_enable); a FENCE_ENABLE parameter
         write takes effect only at the next AC_Fence::update (10 Hz), so a
         GUIDED target sent right after it still meets the old fence.
+
+        A fence just uploaded is not "present" until ArduCopter loads it at its next
+        AC_PolyFence_loader::update (10 Hz): until then enabling answers FAILED
+        (handle_command_do_fence_enable), so a refusal is asked again until the deadline.
         """
-        result = self.command(M.MAV_CMD_DO_FENCE_ENABLE, 1 if enabled else 0)
-        if result != M.MAV_RESULT_ACCEPTED:
-            raise FlightError(f"fence enable={enabled} refused: result {result}")
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.command(M.MAV_CMD_DO_FENCE_ENABLE, 1 if enabled else 0)
+            if result == M.MAV_RESULT_ACCEPTED:
+                break
+            if not enabled or result != M.MAV_RESULT_FAILED or time.monotonic() > deadline:
+                raise FlightError(f"fence enable={enabled} refused: result {result}")
+            self.wait("SYS_STATUS", lambda m: True, timeout, "the next SYS_STATUS")
         self.wait(
             "SYS_STATUS",
             lambda m: (
