@@ -63,3 +63,30 @@ def test_serve_answers_health_within_60_s(tmp_path: Path) -> None:
             raise
         finally:
             proc.stdout.close()
+
+
+def test_a_stop_signal_right_after_a_request_still_stops_serve(tmp_path: Path) -> None:
+    """SIGTERM raised in waitress' own frames was once swallowed while it closed the
+    connection just served, and serve ran on: the signal only asks the loop to stop."""
+    for attempt in range(3):
+        port = free_tcp_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dronepatrol", "serve", "--port", str(port)],
+            env={"DRONEPATROL_DATA_DIR": str(tmp_path / str(attempt)), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+
+            def health(proc: subprocess.Popen = proc, port: int = port) -> bool:
+                assert proc.poll() is None
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                    return True
+
+            wait_until(health, 60, "/api/health", every_s=0.1, ignoring=(OSError,))
+            proc.terminate()  # at once, while the answer's connection closes
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)

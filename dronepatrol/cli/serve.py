@@ -169,10 +169,9 @@ def serve(
             outbuf_high_watermark=2 * 1024 * 1024,
         )
         click.echo(f"DronePatrol control app on http://{host}:{port}  (Ctrl-C stops)")
-        handlers = {sig: signal.signal(sig, _stop_serving) for sig in STOP_SIGNALS}
-        server.run()
-    except _StopServing:
-        pass
+        stop = threading.Event()
+        handlers = {sig: signal.signal(sig, _stop_serving(stop)) for sig in STOP_SIGNALS}
+        serve_until(server, stop)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -188,13 +187,30 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """Ctrl-C, and what a service manager (``systemctl stop``, ``docker stop``) sends."""
 
 
-class _StopServing(Exception):
-    """Raised by the signal handler; waitress lets it through (it keeps KeyboardInterrupt)."""
+def _stop_serving(stop: threading.Event) -> Any:
+    """A signal handler that asks :func:`serve_until` to stop, and nothing more.
+
+    Raising from the handler instead would surface in whatever the server was
+    doing at that instant; waitress catches exceptions while it closes a
+    connection, so a stop signal that arrived just then was lost and ``serve``
+    never stopped.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C kills at once
+        stop.set()
+
+    return handler
 
 
-def _stop_serving(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C kills at once
-    raise _StopServing(signal.Signals(signum).name)
+def serve_until(server: Any, stop: threading.Event, poll_s: float = 0.5) -> None:
+    """Run waitress' event loop until ``stop`` is set (checked every ``poll_s`` [s])."""
+    from waitress import wasyncore
+
+    while not stop.is_set():
+        wasyncore.loop(
+            timeout=poll_s, use_poll=server.adj.asyncore_use_poll, map=server._map, count=1
+        )
 
 
 def _report_leftover_threads(grace_s: float = 5.0) -> None:
