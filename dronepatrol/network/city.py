@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 from dronepatrol.geo import LocalFrame
-from dronepatrol.network.synthetic import CITY_CENTRE
+from dronepatrol.network.synthetic import CITY_CENTRE, point_properties
 
 
 @dataclass(frozen=True)
@@ -271,10 +271,7 @@ def real_city_network(seed: int = 0, spec: CitySpec = CitySpec()) -> dict[str, A
         if blocked.contains(Point(p)):
             continue
         made += 1
-        props: dict[str, Any] = {"priority": str(rng.choice(levels, p=weights))}
-        if props["priority"] == "key" and rng.uniform() < 0.5:
-            props["orbit_radius_m"] = 40.0
-            props["dwell_s"] = 30.0
+        props = point_properties(rng, levels, weights)
         add("point", f"P{made:03d}", {"type": "Point", "coordinates": lonlat(p[None])[0]}, **props)
     return {
         "type": "FeatureCollection",

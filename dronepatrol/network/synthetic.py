@@ -48,6 +48,18 @@ def _star_polygon(rng: np.random.Generator, centre, radius_m: float, corners: in
     return Polygon(ring)
 
 
+def point_properties(
+    rng: np.random.Generator, levels: list[str], weights: list[float]
+) -> dict[str, Any]:
+    """A generated must-patrol point's priority level; half the key ones are orbited
+    (40 m) with a 30 s dwell. Draws from ``rng`` in a fixed order (seeded cities)."""
+    props: dict[str, Any] = {"priority": str(rng.choice(levels, p=weights))}
+    if props["priority"] == "key" and rng.uniform() < 0.5:
+        props["orbit_radius_m"] = 40.0
+        props["dwell_s"] = 30.0
+    return props
+
+
 def city_network(seed: int = 0) -> dict[str, Any]:
     """The generated city network as a GeoJSON FeatureCollection (lon/lat)."""
     rng = np.random.default_rng(seed)
@@ -169,10 +181,7 @@ def city_network(seed: int = 0) -> dict[str, Any]:
         if not in_reach(p[None]):
             continue
         made += 1
-        props: dict[str, Any] = {"priority": str(rng.choice(levels, p=weights))}
-        if props["priority"] == "key" and rng.uniform() < 0.5:
-            props["orbit_radius_m"] = 40.0
-            props["dwell_s"] = 30.0
+        props = point_properties(rng, levels, weights)
         add("point", f"P{made:03d}", {"type": "Point", "coordinates": lonlat(p[None])[0]}, **props)
     return {
         "type": "FeatureCollection",
