@@ -59,3 +59,22 @@ def test_a_commander_uploads_an_event_and_sees_its_zone(
     assert page.locator("path[stroke-dasharray='8 6']").count() == 0
     page.wait_for_selector("#large-events .empty")
     assert page.console_errors == []
+
+
+def test_a_file_chosen_while_the_map_loads_is_read(page, admin_password, tmp_path) -> None:
+    """On a slow link the commander may pick the file before the network has arrived: the
+    panel still shows its times (the listener was once attached only after the map)."""
+    path = tmp_path / "showground.geojson"
+    path.write_text(EXAMPLE.read_text())
+    held = []
+    sign_in(page, admin_password)
+    page.route("**/api/network", lambda route: held.append(route))
+    page.reload()
+    page.wait_for_function("document.readyState === 'complete'")
+    assert held, "the map asked for the network"
+    page.click(".event-upload summary")
+    page.set_input_files("#event-file", str(path))
+    assert page.input_value("#event-start") == ""  # not read yet: the map is loading
+    held[0].continue_()
+    page.wait_for_function("document.getElementById('event-start').value !== ''")
+    assert page.input_value("#event-end") != ""

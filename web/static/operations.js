@@ -143,6 +143,8 @@
         answer.className = "answer error";
       }
     });
+    // a file chosen while the map was still loading is read now
+    if (fileInput.files.length) fileInput.dispatchEvent(new Event("change"));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!eventData || !zoneOf(eventData)) return;
