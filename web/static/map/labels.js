@@ -12,7 +12,7 @@
 export const MIN_ZOOM = {
   drone: 10,
   zone: 10,
-  station: 12,
+  station: 11,
   proposal: 13,
   key: 14,
   attention: 15,
@@ -258,6 +258,16 @@ export function labelLayer(L) {
       this.refresh();
     },
 
+    /** Drop every label whose id starts with `prefix` (a page redrawing its own). */
+    clear(prefix) {
+      for (const [id, item] of this._items) {
+        if (!id.startsWith(prefix)) continue;
+        if (item.el) item.el.remove();
+        this._items.delete(id);
+      }
+      this.refresh();
+    },
+
     /** Place again on the next animation frame (at most ten times a second). */
     refresh() {
       if (!this._map || this._frame) return;
@@ -291,6 +301,7 @@ export function labelLayer(L) {
     _place() {
       const map = this._map;
       if (!map) return;
+      this._pane.hidden = false; // measured labels need a displayed pane
       const zoom = map.getZoom();
       const view = map.getBounds().pad(0.1);
       const shown = [];
@@ -310,10 +321,14 @@ export function labelLayer(L) {
         item.el.hidden = false;
         item.el.style.visibility = "hidden";
       }
-      for (const item of fresh) item.size = [item.el.offsetWidth, item.el.offsetHeight];
+      for (const item of fresh) {
+        const size = [item.el.offsetWidth, item.el.offsetHeight];
+        item.size = size[0] && size[1] ? size : null; // not laid out (a hidden map): not shown
+      }
       const labels = [];
       const obstacles = [];
       for (const item of shown) {
+        if (!item.size) continue;
         const p = map.latLngToContainerPoint(item.latlng);
         labels.push({ id: item.id, priority: item.priority, x: p.x, y: p.y, w: item.size[0], h: item.size[1], gap: item.gap || 0, positions: item.positions });
         if (item.gap) {
@@ -321,12 +336,13 @@ export function labelLayer(L) {
           obstacles.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: item.id });
         }
       }
+      // open tooltips and the map's controls (zoom, layers, legend, scale) stay uncovered
       const origin = map.getContainer().getBoundingClientRect();
-      for (const tooltip of this._tooltips) {
-        const el = tooltip.getElement && tooltip.getElement();
-        if (!el || !el.isConnected) continue;
+      const tips = [...this._tooltips].map((t) => t.getElement && t.getElement()).filter((el) => el && el.isConnected);
+      const controls = map.getContainer().querySelectorAll(".leaflet-control");
+      for (const el of [...tips, ...controls]) {
         const r = el.getBoundingClientRect();
-        obstacles.push({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height });
+        if (r.width && r.height) obstacles.push({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height });
       }
       const placed = placeLabels(labels, obstacles);
       for (const item of shown) {
@@ -335,7 +351,6 @@ export function labelLayer(L) {
         item.el.hidden = !box;
         if (box) L.DomUtil.setPosition(item.el, map.containerPointToLayerPoint([box.x, box.y]).round());
       }
-      this._pane.hidden = false;
     },
   });
   return new LabelLayer();

@@ -17,7 +17,15 @@ export const PAGE_LAYERS = { tracks: "Drone tracks", proposals: "Proposed sortie
 
 /** A layers control on `map`; add(name, layer) lists a layer under a fixed name. */
 export function layerSwitch(L, map) {
-  const control = L.control.layers(null, null, { collapsed: true, position: "topright", sortLayers: false });
+  const order = [...NETWORK_LAYERS.map(([, name]) => name), PAGE_LAYERS.tracks, PAGE_LAYERS.proposals, PAGE_LAYERS.labels];
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length - 1);
+  const control = L.control.layers(null, null, {
+    collapsed: true,
+    position: "topright",
+    sortLayers: true, // in a fixed order, whenever each was added
+    autoZIndex: false,
+    sortFunction: (a, b, nameA, nameB) => rank(nameA) - rank(nameB),
+  });
   control.addTo(map);
   const listed = new Map();
   return {
