@@ -183,3 +183,45 @@ def test_label_anchors_sit_on_their_features(page) -> None:
     )
     assert got["square"] == pytest.approx([-34.99, 149.01], abs=1e-9)
     assert got["line"] == pytest.approx([-35.0, 149.015], abs=1e-9)
+
+
+def test_the_base_map_takes_its_datum_and_first_view_from_the_page(page) -> None:
+    """The server's data-map-datum and data-start-bounds, as the map element carries them."""
+    got = page.evaluate(
+        """async () => {
+          const { baseMap } = await import("/static/map/base.js");
+          const d = await import("/static/map/datum.js");
+          const element = document.getElementById("map");
+          element.dataset.mapDatum = "gcj02";
+          element.dataset.startBounds = "39.90,116.38,39.93,116.42";
+          const { map, legend, layers } = baseMap(L, element);
+          const b = map.getBounds();
+          const marker = L.circleMarker([39.915, 116.404]).addTo(map);
+          const drawn = map.latLngToContainerPoint(marker.getLatLng());
+          const plain = L.CRS.EPSG3857;
+          const z = map.getZoom();
+          const shifted = plain.latLngToPoint(L.latLng(...d.wgs84ToGcj02(39.915, 116.404)), z)
+            .subtract(map.getPixelOrigin()).add(map._getMapPanePos());
+          return {
+            contains: b.contains([[39.90, 116.38], [39.93, 116.42]]),
+            zoom: z,
+            offset: [drawn.x - shifted.x, drawn.y - shifted.y],
+            scale: !!document.querySelector(".leaflet-control-scale-line"),
+            legend: !!document.querySelector(".map-legend"),
+            layers: !!document.querySelector(".leaflet-control-layers"),
+          };
+        }"""
+    )
+    assert got["contains"] and got["zoom"] >= 13
+    assert abs(got["offset"][0]) <= 1 and abs(got["offset"][1]) <= 1  # whole pixels
+    assert got["scale"] and got["legend"] and got["layers"]
+
+
+def test_without_start_bounds_the_map_opens_on_the_world(page) -> None:
+    zoom = page.evaluate(
+        """async () => {
+          const { baseMap } = await import("/static/map/base.js");
+          return baseMap(L, document.getElementById("map")).map.getZoom();
+        }"""
+    )
+    assert zoom == 2
