@@ -49,9 +49,9 @@ export function legendControl(L, options = {}) {
       this._shown = new Map();
     },
 
-    onAdd() {
+    onAdd(map) {
       const box = L.DomUtil.create("details", "leaflet-control map-legend");
-      box.open = !window.matchMedia || !window.matchMedia("(max-width: 700px)").matches;
+      box.open = map.getSize().x >= 600; // a small map (phone, video wall) starts with it folded
       const summary = L.DomUtil.create("summary", "", box);
       summary.textContent = "Legend";
       this._list = L.DomUtil.create("ul", "", box);
