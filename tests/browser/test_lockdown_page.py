@@ -90,7 +90,11 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
         timeout=60_000,
     )
     assert "ended" in page.inner_text("#lockdown-summary")
-    assert "released" in page.inner_text("#lockdown-answer")
+    # the release's answer may come after its dispatch events have redrawn the table
+    page.wait_for_function(
+        "document.querySelector('#lockdown-answer').textContent.includes('released')",
+        timeout=30_000,
+    )
     assert not page.is_disabled("#activate")
     page.screenshot(path=str(artifacts / "lockdown-03-released.png"))
     assert page.console_errors == []
