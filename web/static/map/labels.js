@@ -49,13 +49,13 @@ export function featureLabel(feature) {
     return { text: String(p.id), level: "overwatch", gap: SYMBOL_GAP_PX.overwatch, positions: SIDES };
   }
   if (p.kind === "nofly") {
-    return { text: p.name ? `no-fly · ${p.name}` : `no-fly ${p.id}`, level: "nofly", gap: 0, positions: ["center"] };
+    return { text: p.name ? `no-fly · ${p.name}` : `no-fly ${p.id}`, level: "nofly", gap: 0, positions: ["center", "above", "below"], spread: 2 };
   }
   if (!["grid", "line", "point"].includes(p.kind)) return null;
   const level = ["key", "attention", "general"].includes(p.priority) ? p.priority : "general";
   if (p.kind === "point") return { text: named(p.id, p.name), level, gap: SYMBOL_GAP_PX.point, positions: SIDES };
   if (p.kind === "line") return { text: named(p.id, p.name), level, gap: 5, positions: ["above", "below"] };
-  return { text: named(p.id, p.name), level, gap: 0, positions: ["center", "above", "below"] };
+  return { text: named(p.id, p.name), level, gap: 0, positions: ["center", "above", "below"], spread: 2 };
 }
 
 /**
@@ -170,6 +170,24 @@ class BoxIndex {
 }
 
 /**
+ * The first candidate box of `label` that meets nothing taken and no obstacle, or
+ * null. An area's label (spread > 0) also tries rings further out, a label height
+ * apart, so a cluster of symbols at the centre does not leave the area unnamed.
+ */
+function firstFree(label, taken, blocked) {
+  for (let ring = 0; ring <= (label.spread || 0); ring++) {
+    const gap = (label.gap || 0) + ring * (label.h + PAD_PX);
+    for (const side of label.positions || SIDES) {
+      if (ring && side === "center") continue;
+      const box = boxAt(side, label.x, label.y, label.w, label.h, gap);
+      const padded = { x: box.x - PAD_PX, y: box.y - PAD_PX, w: box.w + 2 * PAD_PX, h: box.h + 2 * PAD_PX };
+      if (!taken.hits(padded) && !blocked.hits(box, label.id)) return { ...box, side };
+    }
+  }
+  return null;
+}
+
+/**
  * Choose where each label goes, in screen pixels.
  *
  * labels: [{id, priority, x, y, w, h, gap, positions}] with (x, y) the anchor and
@@ -185,14 +203,10 @@ export function placeLabels(labels, obstacles = []) {
   obstacles.forEach((o) => blocked.add(o));
   const placed = new Map();
   for (const [label] of order) {
-    for (const side of label.positions || SIDES) {
-      const box = boxAt(side, label.x, label.y, label.w, label.h, label.gap || 0);
-      const padded = { x: box.x - PAD_PX, y: box.y - PAD_PX, w: box.w + 2 * PAD_PX, h: box.h + 2 * PAD_PX };
-      if (taken.hits(padded) || blocked.hits(box, label.id)) continue;
-      taken.add({ ...box });
-      placed.set(label.id, { ...box, side });
-      break;
-    }
+    const box = firstFree(label, taken, blocked);
+    if (!box) continue;
+    taken.add({ ...box });
+    placed.set(label.id, box);
   }
   return placed;
 }
@@ -330,7 +344,7 @@ export function labelLayer(L) {
       for (const item of shown) {
         if (!item.size) continue;
         const p = map.latLngToContainerPoint(item.latlng);
-        labels.push({ id: item.id, priority: item.priority, x: p.x, y: p.y, w: item.size[0], h: item.size[1], gap: item.gap || 0, positions: item.positions });
+        labels.push({ id: item.id, priority: item.priority, x: p.x, y: p.y, w: item.size[0], h: item.size[1], gap: item.gap || 0, positions: item.positions, spread: item.spread || 0 });
         if (item.gap) {
           const r = item.gap - 2; // the symbol's half size
           obstacles.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: item.id });
