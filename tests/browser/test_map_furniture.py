@@ -72,7 +72,8 @@ def _settle(page) -> None:
 
 def _view(page, lat: float, lon: float, zoom: int) -> None:
     page.evaluate(
-        "([lat, lon, z]) => { dp.map().setView([lat, lon], z, { animate: false }); }", [lat, lon, zoom]
+        "([lat, lon, z]) => { dp.map().setView([lat, lon], z, { animate: false }); }",
+        [lat, lon, zoom],
     )
     _settle(page)
 
