@@ -5,7 +5,8 @@
 import { api } from "./api.js";
 import { on } from "./events.js";
 import { clock, duration, escape } from "./format.js";
-import { liveDrones, networkMap } from "./map.js";
+import { kitOf, liveDrones, networkMap } from "./map.js";
+import { dotSymbol, lineSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
 startAlerts();
@@ -14,6 +15,7 @@ const side = document.querySelector("aside[data-can-act]");
 const canAct = side.dataset.canAct === "yes";
 const notOverwatch = (f) => (f.properties || {}).kind !== "overwatch";
 const { map, layer } = await networkMap(document.getElementById("map"), null, { filter: notOverwatch });
+const kit = kitOf(map);
 const planSelect = document.getElementById("plan");
 const info = document.getElementById("plan-info");
 const answer = document.getElementById("lockdown-answer");
@@ -58,19 +60,17 @@ function planPoints() {
 
 function drawPoints(points) {
   pointLayer.clearLayers();
+  kit.labels.clear("h:");
   points.forEach((p) => {
     const status = STATUS[p.status] || STATUS.planned;
-    L.circleMarker([p.lat, p.lon], {
-      radius: 9,
-      color: status.colour,
-      weight: 3,
-      fillColor: status.colour,
-      fillOpacity: p.status === "planned" ? 0.12 : 0.55,
-    })
-      .bindTooltip(escape(p.id), { permanent: true, direction: "right", offset: [10, 0], className: "ow-label" })
+    const fillOpacity = p.status === "planned" ? 0.12 : 0.55;
+    const marker = L.circleMarker([p.lat, p.lon], { radius: 9, color: status.colour, weight: 3, fillColor: status.colour, fillOpacity })
       .bindPopup(`<strong>${escape(label(p))}</strong><br>${escape(status.label)}` +
         `${p.vehicle ? " · " + escape(p.vehicle) : ""}${p.reason ? "<br>" + escape(p.reason) : ""}`)
       .addTo(pointLayer);
+    // named by a label placed with the map's others (never over a drone's or a station's)
+    kit.labels.set(`h:${p.id}`, { text: p.id, level: "hold", gap: 12, latlng: marker.getLatLng(), owner: marker });
+    kit.legend.show(`hold-${p.status}`, dotSymbol(`overwatch point: ${status.label}`, status.colour, fillOpacity));
   });
   const key = planSelect.value;
   if (points.length && fittedTo !== key) {
@@ -193,6 +193,7 @@ liveDrones(map, (v) => {
   const path = [[v.position.lat, v.position.lon], [hold.lat, hold.lon]];
   if (!line) {
     line = L.polyline(path, { color: "#f2b63c", weight: 2, dashArray: "6 6", opacity: 0.85 }).addTo(routeLayer);
+    kit.legend.show("hold-route", lineSymbol("drone's way to its point", "#f2b63c", true));
     routes.set(v.id, line);
   } else {
     line.setLatLngs(path);

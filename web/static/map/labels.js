@@ -10,6 +10,7 @@
 
 /** Least zoom at which each kind of label shows (drones and stations first). */
 export const MIN_ZOOM = {
+  hold: 0, // a page's own subject (a lockdown's overwatch points): named at every zoom
   drone: 10,
   zone: 10,
   station: 11,
@@ -25,6 +26,7 @@ export const MIN_ZOOM = {
 export const PRIORITY = {
   drone: 0,
   zone: 1,
+  hold: 1,
   station: 2,
   proposal: 3,
   key: 4,

@@ -32,6 +32,17 @@ export const SYMBOLS = {
   trail: { label: "drone track", svg: svg(`<path d="M1 11 C7 2, 14 12, 21 3" fill="none" stroke="${TRAIL_COLOUR}" stroke-opacity=".6" stroke-width="2"/>`) },
 };
 
+/** A page's own symbol: a dot of `colour` (as circle markers draw it). */
+export function dotSymbol(label, colour, fillOpacity = 0.55) {
+  return { label, svg: svg(`<circle cx="11" cy="7" r="5" fill="${colour}" fill-opacity="${fillOpacity}" stroke="${colour}" stroke-width="2"/>`) };
+}
+
+/** A page's own symbol: a line of `colour`, dashed or solid. */
+export function lineSymbol(label, colour, dashed = false) {
+  const dash = dashed ? ` stroke-dasharray="4 3"` : "";
+  return { label, svg: svg(`<path d="M1 7 H21" stroke="${colour}" stroke-width="2.5"${dash}/>`) };
+}
+
 /** Legend keys for one network feature: its shape and, for a target, its priority colour. */
 export function featureSymbols(feature) {
   const p = (feature && feature.properties) || {};
