@@ -5,12 +5,13 @@ import { api } from "./api.js";
 import { on } from "./events.js";
 import { between, duration, escape } from "./format.js";
 import { liveDrones, networkMap } from "./map.js";
+import { dotSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 import { may } from "./meta.js";
 
 startAlerts();
 
-const { map } = await networkMap(document.getElementById("map"));
+const { map, kit } = await networkMap(document.getElementById("map"));
 liveDrones(map);
 const canDispatch = may("POST /api/incidents/{incident_id}/dispatch");
 const canRelease = may("POST /api/incidents/{incident_id}/release");
@@ -24,6 +25,7 @@ map.on("click", (e) => {
   pos.value = `${e.latlng.lat.toFixed(6)}, ${e.latlng.lng.toFixed(6)}`;
   if (pick) pick.remove();
   pick = L.circleMarker(e.latlng, { radius: 9, color: "#ff5d5d", weight: 3, fill: false }).addTo(map);
+  kit.legend.show("incident-pick", dotSymbol("position picked for a new incident", "#ff5d5d", 0));
 });
 
 function item(i) {
@@ -58,6 +60,7 @@ async function load() {
     ["open", "failed", "released"].includes(i.status) ? api("GET", `/api/incidents/${i.id}`) : i));
   list.innerHTML = detailed.map(item).join("") || "<p class='empty'>No incidents.</p>";
   markers.clearLayers();
+  if (detailed.length) kit.legend.show("incident", dotSymbol("incident", "#ff5d5d", 0.6));
   detailed.forEach((i) => L.circleMarker([i.lat_deg, i.lon_deg], { radius: 8, color: "#ff5d5d", fillOpacity: 0.6 })
     .bindTooltip(escape(`#${i.id} ${i.priority} · ${i.status}`)).addTo(markers));
 }

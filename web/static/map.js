@@ -34,7 +34,8 @@ function tooltipText(f) {
 }
 
 /**
- * A dark map with the patrol network in ``element``; resolves to {map, network, layer}.
+ * A dark map with the patrol network in ``element``; resolves to {map, network, layer,
+ * kit} (kit: the map's labels, legend and layers control, see ./map/base.js).
  * The map opens on the network's bounds as the page gives them (data-start-bounds)
  * and draws in the base map's datum (data-map-datum). onFeatureClick(feature, layer)
  * hears clicks on features; options.filter(feature) keeps only the features it
@@ -59,7 +60,7 @@ export async function networkMap(element, onFeatureClick, options) {
     });
     if (!element.dataset.startBounds) map.fitBounds(layer.getBounds(), { padding: [20, 20] });
   }
-  return { map, network, layer };
+  return { map, network, layer, kit };
 }
 
 function droneState(v) {
