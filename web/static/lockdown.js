@@ -1,11 +1,13 @@
 // Lockdown ("close the city gates"): pick a plan of the patrol network, see its
 // overwatch points, activate it (commanders), and follow every hold live from the
-// dispatch events. Points no drone could take are drawn in red and listed.
+// dispatch events. Points no drone could take are drawn in red and listed. Each ETA
+// counts down every second: from the drone's live position and speed while it flies
+// there, else from the planned arrival. Once released, the map shows the plan again.
 
-import { api } from "./api.js";
+import { api, serverNowS } from "./api.js";
 import { on } from "./events.js";
-import { clock, duration, escape } from "./format.js";
-import { kitOf, liveDrones, networkMap } from "./map.js";
+import { clock, distance, duration, escape } from "./format.js";
+import { kitOf, liveDrones, metresBetween, networkMap } from "./map.js";
 import { dotSymbol, lineSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
@@ -38,6 +40,10 @@ const STATUS = {
   uncovered: { label: "uncovered", colour: "#ff5d5d" },
 };
 
+const LIVE_FOR_MS = 5000; // older telemetry is not used for an ETA
+const MOVING_MPS = 2; // slower (launching, climbing): the planned arrival is nearer the truth
+const seen = new Map(); // vehicle id -> its newest {lat, lon, speed [m/s], at [ms, our clock]}
+
 let plans = [];
 let lockdown = null; // GET /api/lockdown's "lockdown": the latest one, or null
 let fittedTo = null;
@@ -58,19 +64,78 @@ function planPoints() {
   return plan.points.map((p) => ({ ...p, vehicle: null, eta_s: null, incident: null, status: "planned", reason: "" }));
 }
 
-function drawPoints(points) {
+/**
+ * A hold's time to arrival now [s] (negative once late), or null: from the drone's
+ * live position at its present ground speed while it flies there, else from the
+ * planned arrival (activation + the plan's ETA, on the server's clock).
+ */
+function etaNow(current, p) {
+  if (!current || !current.active || !p.vehicle || !["open", "dispatched"].includes(p.status)) return null;
+  const v = seen.get(p.vehicle);
+  const fresh = v && Date.now() - v.at < LIVE_FOR_MS;
+  const toGoM = fresh ? metresBetween(v.lat, v.lon, p.lat, p.lon) : null;
+  if (p.status === "dispatched" && fresh && v.speed >= MOVING_MPS) {
+    return { s: toGoM / v.speed, live: true, toGoM };
+  }
+  if (p.eta_s === null || p.eta_s === undefined) return null;
+  return { s: current.started_s + p.eta_s - serverNowS(), live: false, toGoM };
+}
+
+function etaCell(current, p) {
+  if (current && current.active && p.status === "on_scene") return { text: "on scene", title: "", s: "" };
+  const eta = etaNow(current, p);
+  if (!eta) return { text: "–", title: "", s: "" };
+  const text = eta.s < 0 ? `late ${duration(-eta.s)}` : duration(eta.s);
+  const togo = eta.toGoM === null ? "" : `${distance(eta.toGoM)} to go`;
+  const title = eta.live ? "at its present speed" : "planned arrival";
+  return { text, togo, title, s: String(Math.round(eta.s)) };
+}
+
+function etaHtml(cell) {
+  return `${escape(cell.text)}${cell.togo ? `<span class="sub">${escape(cell.togo)}</span>` : ""}`;
+}
+
+/** Every ETA on the page counted again: the table's cells and the summary's worst. */
+function tick() {
+  const current = shown();
+  if (!current) return;
+  for (const p of current.points) {
+    const td = rows.querySelector(`tr[data-point="${CSS.escape(p.id)}"] td.eta`);
+    if (!td) continue;
+    const cell = etaCell(current, p);
+    td.innerHTML = etaHtml(cell);
+    td.title = cell.title;
+    td.dataset.etaS = cell.s;
+  }
+  const worst = summary.querySelector("[data-worst-eta]");
+  if (worst) worst.textContent = worstEta(current);
+}
+
+function worstEta(current) {
+  if (!current.active) return "–";
+  const etas = current.points.map((p) => etaNow(current, p)).filter(Boolean).map((e) => e.s);
+  if (etas.length) {
+    const s = Math.max(...etas);
+    return s < 0 ? `late ${duration(-s)}` : duration(s);
+  }
+  return current.points.some((p) => p.status === "on_scene") ? "all on scene" : "–";
+}
+setInterval(tick, 1000);
+
+function drawPoints(points, current) {
   pointLayer.clearLayers();
   kit.labels.clear("h:");
+  const ended = Boolean(current && !current.active); // released: the plan as it stands, no alarm
   points.forEach((p) => {
-    const status = STATUS[p.status] || STATUS.planned;
-    const fillOpacity = p.status === "planned" ? 0.12 : 0.55;
-    const marker = L.circleMarker([p.lat, p.lon], { radius: 9, color: status.colour, weight: 3, fillColor: status.colour, fillOpacity })
-      .bindPopup(`<strong>${escape(label(p))}</strong><br>${escape(status.label)}` +
+    const status = ended ? STATUS.planned : STATUS[p.status] || STATUS.planned;
+    const fillOpacity = ended || p.status === "planned" ? 0.12 : 0.55;
+    const marker = L.circleMarker([p.lat, p.lon], { className: "overwatch-hold", radius: 9, color: status.colour, weight: 3, fillColor: status.colour, fillOpacity })
+      .bindPopup(`<strong>${escape(label(p))}</strong><br>${escape((STATUS[p.status] || STATUS.planned).label)}` +
         `${p.vehicle ? " · " + escape(p.vehicle) : ""}${p.reason ? "<br>" + escape(p.reason) : ""}`)
       .addTo(pointLayer);
     // named by a label placed with the map's others (never over a drone's or a station's)
     kit.labels.set(`h:${p.id}`, { text: p.id, level: "hold", gap: 12, latlng: marker.getLatLng(), owner: marker });
-    kit.legend.show(`hold-${p.status}`, dotSymbol(`overwatch point: ${status.label}`, status.colour, fillOpacity));
+    kit.legend.show(`hold-${ended ? "planned" : p.status}`, dotSymbol(`overwatch point: ${status.label}`, status.colour, fillOpacity));
   });
   const key = planSelect.value;
   if (points.length && fittedTo !== key) {
@@ -81,13 +146,14 @@ function drawPoints(points) {
   }
 }
 
-function drawTable(points) {
+function drawTable(points, current) {
   rows.innerHTML = points.map((p) => {
     const status = STATUS[p.status] || STATUS.planned;
+    const eta = etaCell(current, p);
     return `<tr data-point="${escape(p.id)}" data-status="${escape(p.status)}" tabindex="0">
       <td><strong>${escape(p.id)}</strong><span class="sub">${escape(p.name || "")}</span></td>
       <td>${escape(p.vehicle || "–")}</td>
-      <td>${duration(p.eta_s)}</td>
+      <td class="eta" data-eta-s="${eta.s}" title="${escape(eta.title)}">${etaHtml(eta)}</td>
       <td><span class="pill status-${escape(p.status)}">${escape(status.label)}</span></td>
     </tr>`;
   }).join("") || `<tr><td colspan="4" class="empty">No overwatch points.</td></tr>`;
@@ -108,7 +174,7 @@ function drawSummary(current, points) {
     <div class="figures">
       <div><span>covered</span>${covered} of ${points.length}</div>
       <div><span>holding</span>${holding}</div>
-      <div><span>worst ETA</span>${duration(current.worst_eta_s)}</div>
+      <div><span>worst ETA</span><output data-worst-eta>${escape(worstEta(current))}</output></div>
     </div>
     <p class="muted">Activated by ${escape(current.started_by || "?")} at ${escape(started)}.</p>`;
   const open = points.filter((p) => p.status === "uncovered" || p.status === "failed");
@@ -141,8 +207,8 @@ function render() {
     info.textContent = `${plan.points.length} overwatch points. Activating sends the available drones to hold ` +
       "as many as they can, the last arrival as early as possible; each circles its point until released.";
   }
-  drawPoints(points);
-  drawTable(points);
+  drawPoints(points, current);
+  drawTable(points, current);
   drawSummary(current, points);
   routes.forEach((line, vehicle) => {
     if (!points.some((p) => p.vehicle === vehicle && p.status === "dispatched")) line.setLatLngs([]);
@@ -183,6 +249,9 @@ on("dispatch", (event) => {
 
 // A dashed line from each drone on its way to the point it will hold.
 liveDrones(map, (v) => {
+  if (v.position) {
+    seen.set(v.id, { lat: v.position.lat, lon: v.position.lon, speed: Number(v.groundspeed_mps) || 0, at: Date.now() });
+  }
   const current = shown();
   const hold = current && current.points.find((p) => p.vehicle === v.id && p.status === "dispatched");
   let line = routes.get(v.id);

@@ -19,6 +19,17 @@ export function pointFor(feature, latlng) {
   return networkPoint(L, feature, latlng);
 }
 
+const EARTH_RADIUS_M = 6378137.0; // as the server's dronepatrol.geo and ArduPilot's RADIUS_OF_EARTH
+
+/** Great-circle distance [m] between two positions [deg]: haversine, as the server measures. */
+export function metresBetween(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
 const maps = new WeakMap();
 
 /** The Leaflet map drawn in ``element`` by networkMap, or undefined. */

@@ -32,9 +32,10 @@ export const SYMBOLS = {
   trail: { label: "drone track", svg: svg(`<path d="M1 11 C7 2, 14 12, 21 3" fill="none" stroke="${TRAIL_COLOUR}" stroke-opacity=".6" stroke-width="2"/>`) },
 };
 
-/** A page's own symbol: a dot of `colour` (as circle markers draw it). */
-export function dotSymbol(label, colour, fillOpacity = 0.55) {
-  return { label, svg: svg(`<circle cx="11" cy="7" r="5" fill="${colour}" fill-opacity="${fillOpacity}" stroke="${colour}" stroke-width="2"/>`) };
+/** A page's own symbol: a dot of `colour` (as circle markers draw it), its ring dashed or not. */
+export function dotSymbol(label, colour, fillOpacity = 0.55, dash = null) {
+  const ring = dash ? ` stroke-dasharray="${dash}"` : "";
+  return { label, svg: svg(`<circle cx="11" cy="7" r="5" fill="${colour}" fill-opacity="${fillOpacity}" stroke="${colour}" stroke-width="2"${ring}/>`) };
 }
 
 /** A page's own symbol: a line of `colour`, dashed or solid. */
