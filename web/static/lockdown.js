@@ -28,6 +28,7 @@ const activateButton = document.getElementById("activate");
 const releaseButton = document.getElementById("release-all");
 const pointLayer = L.layerGroup().addTo(map);
 const routeLayer = L.layerGroup().addTo(map);
+kit.layers.add("Overwatch points", pointLayer); // the plan's points stand in for the network's
 const routes = new Map(); // vehicle id -> dashed line to the point it flies to
 
 const STATUS = {

@@ -213,9 +213,22 @@ export function placeLabels(labels, obstacles = []) {
   return placed;
 }
 
+/** The vertex of `path` ([L.LatLng]) inside `bounds` nearest `centre`, or null. */
+function nearestInside(path, bounds, centre) {
+  let best = null;
+  let bestD = Infinity;
+  for (const ll of path) {
+    if (!bounds.contains(ll)) continue;
+    const d = (ll.lat - centre.lat) ** 2 + (ll.lng - centre.lng) ** 2;
+    if (d < bestD) [best, bestD] = [ll, d];
+  }
+  return best;
+}
+
 /**
  * A Leaflet layer of labels. Add labels with set(id, {text, latlng, level, gap,
- * positions, owner}); `owner` is the map layer the label belongs to: the label
+ * positions, owner, path}); `path` ([L.LatLng], a line's) lets the label move along
+ * the line when its middle is out of view; `owner` is the map layer the label belongs to: the label
  * shows only while that layer is on the map (so switching a layer off hides its
  * labels). move(id, latlng) follows a moving drone; remove(id) drops one.
  */
@@ -321,8 +334,13 @@ export function labelLayer(L) {
       const zoom = map.getZoom();
       const view = map.getBounds().pad(0.1);
       const shown = [];
+      const centre = map.getCenter();
       for (const item of this._items.values()) {
-        const on = item.latlng && zoom >= item.minZoom && (!item.owner || map.hasLayer(item.owner)) && view.contains(item.latlng);
+        item.at = item.latlng;
+        // a line running through the view with its middle outside it: named at its vertex
+        // nearest the view's centre
+        if (item.at && item.path && !view.contains(item.at)) item.at = nearestInside(item.path, view, centre) || item.at;
+        const on = item.at && zoom >= item.minZoom && (!item.owner || map.hasLayer(item.owner)) && view.contains(item.at);
         if (on) shown.push(item);
         else if (item.el) item.el.hidden = true;
       }
@@ -345,7 +363,7 @@ export function labelLayer(L) {
       const obstacles = [];
       for (const item of shown) {
         if (!item.size) continue;
-        const p = map.latLngToContainerPoint(item.latlng);
+        const p = map.latLngToContainerPoint(item.at);
         labels.push({ id: item.id, priority: item.priority, x: p.x, y: p.y, w: item.size[0], h: item.size[1], gap: item.gap || 0, positions: item.positions, spread: item.spread || 0 });
         if (item.gap) {
           const r = item.gap - 2; // the symbol's half size

@@ -58,7 +58,8 @@ export function drawNetwork(L, kit, geojson, options = {}) {
       if (options.onFeatureClick) l.on("click", () => options.onFeatureClick(f, l));
       const label = featureLabel(f);
       const anchor = featureAnchor(f);
-      if (label && anchor) kit.labels.set(`f:${f.properties.id}`, { ...label, latlng: L.latLng(anchor), owner: l });
+      const path = f.geometry.type === "LineString" ? f.geometry.coordinates.map(([lon, lat]) => L.latLng(lat, lon)) : undefined;
+      if (label && anchor) kit.labels.set(`f:${f.properties.id}`, { ...label, latlng: L.latLng(anchor), owner: l, path });
       featureSymbols(f).forEach((key) => kit.legend.show(key));
     },
   });
