@@ -213,6 +213,15 @@ export function placeLabels(labels, obstacles = []) {
   return placed;
 }
 
+/** Screen boxes of `elements` relative to `container` [px] (empty ones left out). */
+function boxesIn(container, elements) {
+  const origin = container.getBoundingClientRect();
+  return [...elements]
+    .map((el) => el.getBoundingClientRect())
+    .filter((r) => r.width && r.height)
+    .map((r) => ({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height }));
+}
+
 /** The vertex of `path` ([L.LatLng]) inside `bounds` nearest `centre`, or null. */
 function nearestInside(path, bounds, centre) {
   let best = null;
@@ -237,7 +246,8 @@ export function labelLayer(L) {
     initialize() {
       this._items = new Map();
       this._tooltips = new Set();
-      this._frame = 0;
+      this._frame = 0; // a placement waiting for the next animation frame
+      this._timer = 0; // a placement waiting out the ten-a-second limit
       this._last = 0;
     },
 
@@ -247,6 +257,7 @@ export function labelLayer(L) {
       this._pane.hidden = false;
       map.on("zoomstart", this._hide, this);
       map.on("moveend zoomend resize layeradd layerremove", this.refresh, this);
+      map.on("resize", this._controlsMoved, this);
       map.on("tooltipopen", this._tooltipOpen, this);
       map.on("tooltipclose", this._tooltipClose, this);
       this.refresh();
@@ -255,6 +266,7 @@ export function labelLayer(L) {
     onRemove(map) {
       map.off("zoomstart", this._hide, this);
       map.off("moveend zoomend resize layeradd layerremove", this.refresh, this);
+      map.off("resize", this._controlsMoved, this);
       map.off("tooltipopen", this._tooltipOpen, this);
       map.off("tooltipclose", this._tooltipClose, this);
       this._pane.hidden = true;
@@ -297,20 +309,26 @@ export function labelLayer(L) {
       this.refresh();
     },
 
-    /** Place again on the next animation frame (at most ten times a second). */
+    /** Place again on the next animation frame, at most ten times a second. */
     refresh() {
-      if (!this._map || this._frame) return;
+      if (!this._map || this._frame || this._timer) return;
+      const wait = this._last + 100 - performance.now();
+      if (wait > 0) {
+        this._timer = setTimeout(() => {
+          this._timer = 0;
+          this.refresh();
+        }, wait);
+        return;
+      }
       this._frame = requestAnimationFrame(() => {
-        const wait = this._last + 100 - performance.now();
-        if (wait > 0) {
-          this._frame = 0;
-          setTimeout(() => this.refresh(), wait);
-          return;
-        }
         this._frame = 0;
         this._last = performance.now();
         this._place();
       });
+    },
+
+    _controlsMoved() {
+      this._controls = null;
     },
 
     _hide() {
@@ -342,7 +360,7 @@ export function labelLayer(L) {
         if (item.at && item.path && !view.contains(item.at)) item.at = nearestInside(item.path, view, centre) || item.at;
         const on = item.at && zoom >= item.minZoom && (!item.owner || map.hasLayer(item.owner)) && view.contains(item.at);
         if (on) shown.push(item);
-        else if (item.el) item.el.hidden = true;
+        else if (item.el && !item.el.hidden) item.el.hidden = true;
       }
       // measure new labels in one layout pass
       const fresh = shown.filter((item) => !item.size);
@@ -370,20 +388,26 @@ export function labelLayer(L) {
           obstacles.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: item.id });
         }
       }
-      // open tooltips and the map's controls (zoom, layers, legend, scale) stay uncovered
-      const origin = map.getContainer().getBoundingClientRect();
-      const tips = [...this._tooltips].map((t) => t.getElement && t.getElement()).filter((el) => el && el.isConnected);
-      const controls = map.getContainer().querySelectorAll(".leaflet-control");
-      for (const el of [...tips, ...controls]) {
-        const r = el.getBoundingClientRect();
-        if (r.width && r.height) obstacles.push({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height });
+      // open tooltips and the map's controls (zoom, layers, legend, scale) stay uncovered;
+      // reading boxes makes the browser lay the page out, so the controls' are read at
+      // most once a second (they move only when one is opened or the map resized)
+      const now = performance.now();
+      if (!this._controls || now - this._controlsAt > 1000) {
+        this._controls = boxesIn(map.getContainer(), map.getContainer().querySelectorAll(".leaflet-control"));
+        this._controlsAt = now;
       }
+      obstacles.push(...this._controls);
+      const tips = [...this._tooltips].map((t) => t.getElement && t.getElement()).filter((el) => el && el.isConnected);
+      if (tips.length) obstacles.push(...boxesIn(map.getContainer(), tips));
       const placed = placeLabels(labels, obstacles);
       for (const item of shown) {
+        // DOM writes only where something changed: a moving drone moves its label alone
         const box = placed.get(item.id);
-        item.el.style.visibility = "";
-        item.el.hidden = !box;
-        if (box) L.DomUtil.setPosition(item.el, map.containerPointToLayerPoint([box.x, box.y]).round());
+        if (item.el.style.visibility) item.el.style.visibility = "";
+        if (item.el.hidden !== !box) item.el.hidden = !box;
+        if (!box) continue;
+        const at = map.containerPointToLayerPoint([box.x, box.y]).round();
+        if (!item.el._leaflet_pos || !item.el._leaflet_pos.equals(at)) L.DomUtil.setPosition(item.el, at);
       }
     },
   });
