@@ -31,7 +31,11 @@ VISIBLE_LABELS = """() => {
       if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps++;
     }
   }
-  return { boxes, overlaps };
+  const controls = [...document.querySelectorAll("#map .leaflet-control")]
+    .map((el) => el.getBoundingClientRect()).filter((r) => r.width && r.height);
+  const underControls = boxes.filter((a) => controls.some((r) =>
+    a.x < r.right && r.left < a.x + a.w && a.y < r.bottom && r.top < a.y + a.h)).length;
+  return { boxes, overlaps, underControls };
 }"""
 
 NETWORK_DRAWN = """(n) => { const map = dp.map(); if (!map) return false;
@@ -111,8 +115,15 @@ def test_labels_come_with_zoom_and_never_overlap(city_page, city, artifacts: Pat
         _view(page, lat, lon, zoom)
         shown = page.evaluate(f"({VISIBLE_LABELS})()")
         assert shown["overlaps"] == 0, f"labels overlap at zoom {zoom}"
+        assert shown["underControls"] == 0, f"labels under the map's controls at zoom {zoom}"
         seen[zoom] = {b["id"] for b in shown["boxes"]}
     page.screenshot(path=str(artifacts / "map-labels-zoom17.png"))
+    # folding and unfolding the legend: labels make way for it again
+    page.click(".map-legend summary")
+    _settle(page)
+    page.click(".map-legend summary")
+    _settle(page)
+    assert page.evaluate(f"({VISIBLE_LABELS})()")["underControls"] == 0
     # zoomed in, the crowded spot's targets carry their ids; more of them the closer one looks
     assert len(seen[16]) >= 10
     assert any(i.startswith("f:P") for i in seen[17])

@@ -50,6 +50,7 @@ export function baseMap(L, element) {
   const layers = layerSwitch(L, map);
   const legend = legendControl(L).addTo(map);
   const labels = labelLayer(L).addTo(map);
+  legend.getContainer().addEventListener("toggle", () => labels.controlsMoved()); // labels clear of it
   const kit = { map, labels, legend, layers };
   kits.set(map, kit);
   map.whenReady(() => layers.add(PAGE_LAYERS.labels, labels));

@@ -257,7 +257,7 @@ export function labelLayer(L) {
       this._pane.hidden = false;
       map.on("zoomstart", this._hide, this);
       map.on("moveend zoomend resize layeradd layerremove", this.refresh, this);
-      map.on("resize", this._controlsMoved, this);
+      map.on("resize", this.controlsMoved, this);
       map.on("tooltipopen", this._tooltipOpen, this);
       map.on("tooltipclose", this._tooltipClose, this);
       this.refresh();
@@ -266,7 +266,7 @@ export function labelLayer(L) {
     onRemove(map) {
       map.off("zoomstart", this._hide, this);
       map.off("moveend zoomend resize layeradd layerremove", this.refresh, this);
-      map.off("resize", this._controlsMoved, this);
+      map.off("resize", this.controlsMoved, this);
       map.off("tooltipopen", this._tooltipOpen, this);
       map.off("tooltipclose", this._tooltipClose, this);
       this._pane.hidden = true;
@@ -327,8 +327,10 @@ export function labelLayer(L) {
       });
     },
 
-    _controlsMoved() {
+    /** A control opened, closed or moved: read the controls' boxes again and re-place. */
+    controlsMoved() {
       this._controls = null;
+      this.refresh();
     },
 
     _hide() {
