@@ -44,6 +44,11 @@ class Settings:
             ``http://tiles.local/{z}/{x}/{y}.png`` (empty: see ``mbtiles``).
         mbtiles: path of an MBTiles file the app serves as the map's tiles, for
             stations without internet (empty with no ``tile_url``: vector-only map).
+        map_datum: the datum the base map's tiles are drawn in: ``wgs84`` (default;
+            OpenStreetMap and most tile servers), ``gcj02`` (Chinese maps such as
+            AutoNavi/Gaode, Tencent or Google's China tiles) or ``bd09`` (Baidu's
+            coordinates on Web Mercator XYZ tiles). The browser shifts what it draws
+            onto such tiles; positions stay WGS 84 everywhere else.
         signing_key: MAVLink 2 signing passphrase (empty: signing off).
         fleet_file: the fleet registry (TOML or JSON, see :mod:`dronepatrol.registry`)
             that ``serve`` flies; vehicles heard but not in it are shown as unknown
@@ -77,6 +82,7 @@ class Settings:
     secret_key: str = ""
     tile_url: str = ""
     mbtiles: str = ""
+    map_datum: str = ""
     signing_key: str = ""
     fleet_file: str = ""
     detector_model: str = ""
@@ -97,6 +103,7 @@ class Settings:
         self.proxy_hop_count  # noqa: B018
         self.max_request_bytes  # noqa: B018
         self.stream_limit  # noqa: B018
+        self.base_map_datum  # noqa: B018
 
     def _whole(self, name: str, default: int, low: int, high: int, meaning: str) -> int:
         """Setting ``name`` as a whole number in [low, high] (``default`` when unset)."""
@@ -125,6 +132,18 @@ class Settings:
         if raw in ("1", "true", "yes", "on"):
             return True
         raise SettingsError(f"setting secure_cookie must be true or false, got {raw!r}")
+
+    @property
+    def base_map_datum(self) -> str:
+        """The datum of the base map's tiles: ``wgs84``, ``gcj02`` or ``bd09``."""
+        raw = self.map_datum.strip().lower().replace("-", "").replace("_", "")
+        datum = {"": "wgs84", "wgs84": "wgs84", "gcj02": "gcj02", "bd09": "bd09"}.get(raw)
+        if datum is None:
+            raise SettingsError(
+                f"setting map_datum must be wgs84, gcj02 or bd09 (the datum of the base "
+                f"map's tiles), got {self.map_datum!r}"
+            )
+        return datum
 
     @property
     def proxy_hop_count(self) -> int:

@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         incidents,
         large_events,
         lockdown,
+        mapview,
         meta,
         openapi,
         pages,
@@ -138,7 +139,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        return {"nav_items": pages.NAV_ITEMS, "tile_url": tiles.tile_url_template()}
+        return {"nav_items": pages.NAV_ITEMS, **mapview.map_context()}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -45,11 +45,13 @@ Object.defineProperty(window, "L", {
     for (const name of ["bindTooltip", "bindPopup"]) {
       const bind = value.Layer.prototype[name];
       value.Layer.prototype[name] = function (content, options) {
-        if (typeof content === "string") {  // what Leaflet does when it opens: innerHTML
+        // what Leaflet does when it opens: a string becomes innerHTML, a node goes in as it is
+        if (typeof content === "string" || content instanceof Node) {
           const box = document.createElement("div");
           box.className = "probe-render";
           box.hidden = true;
-          box.innerHTML = content;
+          if (typeof content === "string") box.innerHTML = content;
+          else box.appendChild(content.cloneNode(true));
           document.documentElement.appendChild(box);
         }
         return bind.call(this, content, options);

@@ -40,9 +40,8 @@ def test_a_commander_uploads_an_event_and_sees_its_zone(
     card = page.locator(".event-card[data-event='showground-final']")
     card.wait_for(timeout=15_000)
     assert "active" in card.inner_text() and "7 targets" in card.inner_text()
-    # a refresh redraws the zone while Leaflet fades the old label out for 200 ms,
-    # so two labels can stand at once: read the newest
-    label = page.locator(".zone-label").last
+    # the zone's label (placed with the map's others) names it and gives its time left
+    label = page.locator(".map-label-zone:not([hidden])")
     label.wait_for(timeout=15_000)
     assert "Showground final" in label.inner_text()
     assert "2 h" in label.inner_text() and "left" in label.inner_text()
@@ -55,7 +54,7 @@ def test_a_commander_uploads_an_event_and_sees_its_zone(
     page.screenshot(path=str(artifacts / "large-event-freshness.png"))
 
     card.locator("button[data-end]").click()  # the confirmation is accepted by the fixture
-    page.wait_for_selector(".zone-label", state="detached", timeout=15_000)
+    page.wait_for_selector(".map-label-zone", state="detached", timeout=15_000)
     assert page.locator("path[stroke-dasharray='8 6']").count() == 0
     page.wait_for_selector("#large-events .empty")
     assert page.console_errors == []

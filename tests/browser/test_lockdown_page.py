@@ -30,12 +30,11 @@ def commander_page(browser, three_drone_server) -> Iterator[object]:
         yield page
 
 
-# Overwatch points (labelled "ow-label" on the map) drawn in red: uncovered or failed.
+# Overwatch points (class "overwatch-hold" on the map) drawn in red: uncovered or failed.
 RED_HOLDS = """() => {
   let n = 0;
   dp.map().eachLayer((l) => {
-    const tip = l.getTooltip && l.getTooltip();
-    const overwatch = tip && tip.options.className === "ow-label";
+    const overwatch = l.options && l.options.className === "overwatch-hold";
     if (overwatch && l.options.color === "#ff5d5d") n += 1;
   });
   return n;

@@ -28,6 +28,64 @@ def operator_page(browser, schedule_server) -> Iterator[object]:
         yield page
 
 
+def test_the_map_names_drones_keeps_station_flags_on_top_and_proposals_out_of_the_way(
+    operator_page, artifacts: Path
+) -> None:
+    """Before anything flies: drones parked at their stations, two sorties proposed."""
+    page = operator_page
+    sign_in(page, ADMIN_PASSWORD)
+    expose_modules(page)
+    page.wait_for_function(
+        "document.querySelectorAll('#schedule-pending .proposal').length == 2", timeout=180_000
+    )
+    # every drone's arrow carries its name
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.map-label-drone')]
+                   .filter((el) => !el.hidden).length === 2""",
+        timeout=30_000,
+    )
+    # a station's flag stands above the drone parked on it: the flag takes the click
+    flag = page.evaluate(
+        """async () => {
+          const map = dp.map();
+          const { kitOf } = await import("/static/map/base.js");
+          let station = null;
+          map.eachLayer((l) => { if (l.feature && l.feature.properties.kind === "station"
+                                     && l.feature.properties.id === "S01") station = l; });
+          const box = map.getContainer().getBoundingClientRect();
+          const p = map.latLngToContainerPoint(station.getLatLng());
+          const x = box.left + p.x + 7, y = box.top + p.y - 14;  // on the flag's cloth
+          const drones = [...document.querySelectorAll(".drone-icon")].map((el) => {
+            const r = el.getBoundingClientRect();
+            return r.left <= x && x <= r.right && r.top <= y && y <= r.bottom; });
+          const hit = document.elementFromPoint(x, y);
+          return { underDrone: drones.some(Boolean),
+                   onFlag: !!(hit && hit.closest(".station-icon")),
+                   legend: kitOf(map).legend.keys() };
+        }"""
+    )
+    assert flag["underDrone"], "a drone is parked over the station's flag"
+    assert flag["onFlag"]
+    # proposed tracks: listed as a layer, in the legend, named by a label; they let the
+    # pointer through to the targets beneath them (no tooltip of theirs covers a target)
+    for symbol in ("proposal", "drone-disarmed", "station", "overwatch", "point"):
+        assert symbol in flag["legend"]
+    assert "Proposed sorties" in page.locator(".leaflet-control-layers-overlays").inner_text()
+    interactive = page.evaluate(
+        """() => { const out = []; dp.map().eachLayer((l) => {
+             const dashed = l instanceof L.Polyline && l.options.dashArray === "6 6";
+             if (dashed) out.push(l.options.interactive);
+           }); return out; }"""
+    )
+    assert interactive == [False, False]
+    page.evaluate("() => dp.map().setZoom(15, { animate: false })")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.map-label-proposal')].some((el) => !el.hidden)",
+        timeout=10_000,
+    )
+    page.screenshot(path=str(artifacts / "map-drones-and-proposals.png"))
+
+
 def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
     operator_page, artifacts: Path
 ) -> None:

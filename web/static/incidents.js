@@ -6,12 +6,13 @@ import { api } from "./api.js";
 import { on } from "./events.js";
 import { between, duration, escape } from "./format.js";
 import { liveDrones, networkMap } from "./map.js";
+import { dotSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 import { may } from "./meta.js";
 
 startAlerts();
 
-const { map } = await networkMap(document.getElementById("map"));
+const { map, kit } = await networkMap(document.getElementById("map"));
 liveDrones(map);
 const canDispatch = may("POST /api/incidents/{incident_id}/dispatch");
 const canRelease = may("POST /api/incidents/{incident_id}/release");
@@ -25,6 +26,7 @@ map.on("click", (e) => {
   pos.value = `${e.latlng.lat.toFixed(6)}, ${e.latlng.lng.toFixed(6)}`;
   if (pick) pick.remove();
   pick = L.circleMarker(e.latlng, { radius: 9, color: "#ff5d5d", weight: 3, fill: false }).addTo(map);
+  kit.legend.show("incident-pick", dotSymbol("position picked for a new incident", "#ff5d5d", 0));
 });
 
 // Each state in words and as a marker: its colour, and a dashed ring while no drone is
@@ -79,6 +81,7 @@ async function load() {
     })
       .bindTooltip(escape(`#${i.id} ${i.priority} ${what(i)} · ${state.words}`))
       .addTo(markers);
+    kit.legend.show(`incident-${i.status}`, dotSymbol(`incident: ${state.words}`, state.colour, state.fill, state.dash));
   });
 }
 

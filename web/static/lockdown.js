@@ -7,7 +7,8 @@
 import { api, serverNowS } from "./api.js";
 import { on } from "./events.js";
 import { clock, distance, duration, escape } from "./format.js";
-import { liveDrones, metresBetween, networkMap } from "./map.js";
+import { kitOf, liveDrones, metresBetween, networkMap } from "./map.js";
+import { dotSymbol, lineSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
 startAlerts();
@@ -16,6 +17,7 @@ const side = document.querySelector("aside[data-can-act]");
 const canAct = side.dataset.canAct === "yes";
 const notOverwatch = (f) => (f.properties || {}).kind !== "overwatch";
 const { map, layer } = await networkMap(document.getElementById("map"), null, { filter: notOverwatch });
+const kit = kitOf(map);
 const planSelect = document.getElementById("plan");
 const info = document.getElementById("plan-info");
 const answer = document.getElementById("lockdown-answer");
@@ -26,6 +28,7 @@ const activateButton = document.getElementById("activate");
 const releaseButton = document.getElementById("release-all");
 const pointLayer = L.layerGroup().addTo(map);
 const routeLayer = L.layerGroup().addTo(map);
+kit.layers.add("Overwatch points", pointLayer); // the plan's points stand in for the network's
 const routes = new Map(); // vehicle id -> dashed line to the point it flies to
 
 const STATUS = {
@@ -122,20 +125,18 @@ setInterval(tick, 1000);
 
 function drawPoints(points, current) {
   pointLayer.clearLayers();
+  kit.labels.clear("h:");
   const ended = Boolean(current && !current.active); // released: the plan as it stands, no alarm
   points.forEach((p) => {
     const status = ended ? STATUS.planned : STATUS[p.status] || STATUS.planned;
-    L.circleMarker([p.lat, p.lon], {
-      radius: 9,
-      color: status.colour,
-      weight: 3,
-      fillColor: status.colour,
-      fillOpacity: ended || p.status === "planned" ? 0.12 : 0.55,
-    })
-      .bindTooltip(escape(p.id), { permanent: true, direction: "right", offset: [10, 0], className: "ow-label" })
+    const fillOpacity = ended || p.status === "planned" ? 0.12 : 0.55;
+    const marker = L.circleMarker([p.lat, p.lon], { className: "overwatch-hold", radius: 9, color: status.colour, weight: 3, fillColor: status.colour, fillOpacity })
       .bindPopup(`<strong>${escape(label(p))}</strong><br>${escape((STATUS[p.status] || STATUS.planned).label)}` +
         `${p.vehicle ? " · " + escape(p.vehicle) : ""}${p.reason ? "<br>" + escape(p.reason) : ""}`)
       .addTo(pointLayer);
+    // named by a label placed with the map's others (never over a drone's or a station's)
+    kit.labels.set(`h:${p.id}`, { text: p.id, level: "hold", gap: 12, latlng: marker.getLatLng(), owner: marker });
+    kit.legend.show(`hold-${ended ? "planned" : p.status}`, dotSymbol(`overwatch point: ${status.label}`, status.colour, fillOpacity));
   });
   const key = planSelect.value;
   if (points.length && fittedTo !== key) {
@@ -262,6 +263,7 @@ liveDrones(map, (v) => {
   const path = [[v.position.lat, v.position.lon], [hold.lat, hold.lon]];
   if (!line) {
     line = L.polyline(path, { color: "#f2b63c", weight: 2, dashArray: "6 6", opacity: 0.85 }).addTo(routeLayer);
+    kit.legend.show("hold-route", lineSymbol("drone's way to its point", "#f2b63c", true));
     routes.set(v.id, line);
   } else {
     line.setLatLngs(path);

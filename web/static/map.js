@@ -1,34 +1,22 @@
 // The network map every map page starts from: a dark Leaflet map with the patrol
 // network (grids, lines, points, stations, no-fly zones), and live drones on it.
 // Leaflet is the vendored UMD build: its global ``L`` is the one global we use.
+// The map's furniture (datum, first view, labels, legend, layer switch, scale bar)
+// lives in ./map/.
 
 import { api } from "./api.js";
 import { on } from "./events.js";
 import { escape } from "./format.js";
+import { baseMap, kitOf } from "./map/base.js";
+import { PAGE_LAYERS } from "./map/layers.js";
+import { COLOURS, DRONE_COLOURS, TRAIL_COLOUR } from "./map/legend.js";
+import { drawNetwork, pointFor as networkPoint, styleFor } from "./map/network.js";
 
-/** Colours of the priority levels and no-fly zones (the legend's swatches match). */
-export const COLOURS = { key: "#ff5d5d", attention: "#f2b63c", general: "#3fa7ff", nofly: "#b03a5b" };
-
-/** The Leaflet style of a network feature (grid, line, no-fly zone) by kind and priority. */
-export function styleFor(feature) {
-  const p = feature.properties || {};
-  if (p.kind === "nofly") return { color: COLOURS.nofly, weight: 1, fillColor: COLOURS.nofly, fillOpacity: 0.25, dashArray: "4 4" };
-  const colour = COLOURS[p.priority || "general"] || COLOURS.general;
-  if (p.kind === "line") return { color: colour, weight: 4, opacity: 0.9 };
-  return { color: colour, weight: 1.5, fillColor: colour, fillOpacity: 0.08 };
-}
+export { COLOURS, kitOf, styleFor };
 
 /** The Leaflet layer of a point feature: a station flag, an overwatch mark, a target dot. */
 export function pointFor(feature, latlng) {
-  const p = feature.properties || {};
-  if (p.kind === "station") {
-    return L.marker(latlng, { icon: L.divIcon({ className: "station-icon", html: "&#9873;", iconSize: [18, 18] }), title: "station " + p.id });  // title is set as text by Leaflet
-  }
-  if (p.kind === "overwatch") {  // a lockdown plan's checkpoint, not a patrol target
-    return L.marker(latlng, { icon: L.divIcon({ className: "overwatch-icon", html: "<i></i>", iconSize: [10, 10] }), title: "overwatch " + p.id });
-  }
-  const colour = COLOURS[p.priority || "general"] || COLOURS.general;
-  return L.circleMarker(latlng, { radius: 5, color: colour, weight: 2, fillOpacity: 0.7 });
+  return networkPoint(L, feature, latlng);
 }
 
 const EARTH_RADIUS_M = 6378137.0; // as the server's dronepatrol.geo and ArduPilot's RADIUS_OF_EARTH
@@ -49,16 +37,25 @@ export function mapOf(element) {
   return maps.get(element);
 }
 
+/** A feature's hover text: kind, id, name, priority, and an overwatch point's plans. */
+function tooltipText(f) {
+  const p = f.properties || {};
+  const plans = p.kind === "overwatch" ? ` · lockdown ${[].concat(p.lockdown || []).join(", ")}` : "";
+  return `${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}${plans}`;
+}
+
 /**
- * A dark map with the patrol network in ``element``; resolves to {map, network, layer}.
- * onFeatureClick(feature, layer) hears clicks on features; options.filter(feature)
- * keeps only the features it returns true for.
+ * A dark map with the patrol network in ``element``; resolves to {map, network, layer,
+ * kit} (kit: the map's labels, legend and layers control, see ./map/base.js).
+ * The map opens on the network's bounds as the page gives them (data-start-bounds)
+ * and draws in the base map's datum (data-map-datum). onFeatureClick(feature, layer)
+ * hears clicks on features; options.filter(feature) keeps only the features it
+ * returns true for.
  */
 export async function networkMap(element, onFeatureClick, options) {
-  const map = L.map(element, { preferCanvas: true }).setView([-35.3633, 149.1652], 14);
+  const kit = baseMap(L, element);
+  const { map } = kit;
   maps.set(element, map);
-  const tileUrl = element.dataset.tileUrl;
-  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 20, attribution: "map tiles" }).addTo(map);
   let network = null;
   let layer = null;
   try {
@@ -67,57 +64,54 @@ export async function networkMap(element, onFeatureClick, options) {
     network = null;
   }
   if (network && network.features.length) {
-    layer = L.geoJSON(network, {
-      filter: (options && options.filter) || (() => true),
-      style: styleFor,
-      pointToLayer: pointFor,
-      onEachFeature: (f, l) => {
-        const p = f.properties || {};
-        const plans = p.kind === "overwatch" ? ` · lockdown ${[].concat(p.lockdown || []).join(", ")}` : "";
-        l.bindTooltip(escape(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""}${p.priority ? " · " + p.priority : ""}${plans}`));
-        if (onFeatureClick) l.on("click", () => onFeatureClick(f, l));
-      },
-    }).addTo(map);
-    map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+    layer = drawNetwork(L, kit, network, {
+      filter: options && options.filter,
+      tooltip: tooltipText,
+      onFeatureClick,
+    });
+    if (!element.dataset.startBounds) map.fitBounds(layer.getBounds(), { padding: [20, 20] });
   }
-  return { map, network, layer };
+  return { map, network, layer, kit };
 }
 
-function droneColour(v) {
-  return v.link === "up" ? (v.armed ? "#3ccf7a" : "#e6edf3") : "#ff5d5d";
+function droneState(v) {
+  return v.link === "up" ? (v.armed ? "armed" : "disarmed") : "lost";
 }
 
 function droneIcon(v) {
   return L.divIcon({
     className: "drone-icon",
     html: `<svg width="28" height="28" viewBox="-14 -14 28 28" style="transform: rotate(${Number(v.heading_deg) || 0}deg)" aria-label="${escape(v.name)}">
-             <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${droneColour(v)}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
+             <path d="M0,-12 L8,10 L0,5 L-8,10 Z" fill="${DRONE_COLOURS[droneState(v)]}" stroke="#0f141a" stroke-width="1.5"/></svg>`,
     iconSize: [28, 28],
     iconAnchor: [14, 14],
   });
 }
 
 /**
- * Live drones on ``map``: markers with heading and a trail; calls onUpdate(vehicle, clicked).
- * Telemetry of a city's fleet arrives in bursts (every drone a few times a second):
- * only each drone's newest snapshot is drawn, once per animation frame, and a marker's
- * icon is made again only when its name or colour changes (a turn rotates it).
- * Returns the drones by id ({marker, trail, last}).
+ * Live drones on ``map``: markers with heading, name labels and a trail; calls
+ * onUpdate(vehicle, clicked). Telemetry of a city's fleet arrives in bursts (every
+ * drone a few times a second): only each drone's newest snapshot is drawn, once per
+ * animation frame, and a marker's icon is made again only when its name or colour
+ * changes (a turn rotates it). Returns the drones by id ({marker, trail, last}).
  */
 export function liveDrones(map, onUpdate) {
+  const kit = kitOf(map);
+  const tracks = L.layerGroup().addTo(map);
+  if (kit) kit.layers.add(PAGE_LAYERS.tracks, tracks);
   const drones = new Map();
   const newest = new Map();
   let frame = 0;
   function update(v) {
     let d = drones.get(v.id);
     if (!d) {
-      d = { trail: L.polyline([], { color: "#3ccf7a", weight: 2, opacity: 0.6 }).addTo(map), marker: null, look: "" };
+      d = { trail: L.polyline([], { color: TRAIL_COLOUR, weight: 2, opacity: 0.6, interactive: false }).addTo(tracks), marker: null, look: "" };
       drones.set(v.id, d);
     }
     d.last = v;
     if (v.position) {
-      const ll = [v.position.lat, v.position.lon];
-      const look = `${droneColour(v)}|${v.name}`;
+      const ll = L.latLng(v.position.lat, v.position.lon);
+      const look = `${droneState(v)}|${v.name}`;
       if (!d.marker) {
         d.marker = L.marker(ll, { icon: droneIcon(v), title: v.name, keyboard: true }).addTo(map);
         d.marker.on("click", () => onUpdate && onUpdate(d.last, true));
@@ -129,13 +123,20 @@ export function liveDrones(map, onUpdate) {
           if (svg) svg.style.transform = `rotate(${Number(v.heading_deg) || 0}deg)`;
         }
       }
+      if (kit) {
+        if (look !== d.look) {
+          kit.labels.set(`d:${v.id}`, { text: v.name || v.id, level: "drone", gap: 14, latlng: ll, owner: d.marker });
+          kit.legend.show(`drone-${droneState(v)}`);
+        } else kit.labels.move(`d:${v.id}`, ll);
+      }
       d.look = look;
       const pts = d.trail.getLatLngs();
       const tail = pts[pts.length - 1];
-      if (!tail || tail.lat !== ll[0] || tail.lng !== ll[1]) {  // a drone at rest: no new point
-        pts.push(L.latLng(ll));
+      if (!tail || !tail.equals(ll)) {  // a drone at rest: no new point
+        pts.push(ll);
         if (pts.length > 300) pts.shift();
         d.trail.setLatLngs(pts);
+        if (kit && pts.length > 1) kit.legend.show("trail");
       }
     }
     if (onUpdate) onUpdate(v, false);

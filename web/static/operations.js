@@ -4,7 +4,9 @@
 import { api } from "./api.js";
 import { on, outcome } from "./events.js";
 import { dateTime, duration, escape, percent, quantity } from "./format.js";
-import { liveDrones, networkMap, pointFor, styleFor } from "./map.js";
+import { kitOf, liveDrones, networkMap, pointFor, styleFor } from "./map.js";
+import { featureAnchor, featureLabel } from "./map/labels.js";
+import { featureSymbols } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 import { command, may } from "./meta.js";
 import { schedulePanel } from "./schedule.js";
@@ -12,6 +14,7 @@ import { schedulePanel } from "./schedule.js";
 startAlerts();
 
 const { map, layer } = await networkMap(document.getElementById("map"));
+const kit = kitOf(map);
 schedulePanel(map); // it draws the proposed sorties on this map
 const toggle = document.getElementById("freshness-toggle");
 
@@ -29,16 +32,24 @@ const eventLayer = L.geoJSON(null, {
   pointToLayer: pointFor,
   onEachFeature: (f, l) => {
     const p = f.properties;
+    const anchor = featureAnchor(f);
     if (p.kind === "zone") {
-      l.bindTooltip(zoneLabel(p), { permanent: true, direction: "center", className: "zone-label" });
+      // the zone's name and time left: a label placed with the others, never over them
+      if (anchor) kit.labels.set(`z:${p.id}`, { text: zoneLabel(p), level: "zone", gap: 0, positions: ["center", "above", "below", "right", "left"], spread: 3, latlng: L.latLng(anchor), owner: l });
+      kit.legend.show("zone");
     } else {
-      l.bindTooltip(escape(`${p.kind} ${p.id}${p.name ? " · " + p.name : ""} · ${p.priority}`));
+      const tip = document.createElement("span");
+      tip.textContent = `${p.kind} ${p.id}${p.name ? " · " + p.name : ""} · ${p.priority}`;
+      l.bindTooltip(tip, { direction: "top", offset: [0, -8] });
+      const label = featureLabel(f);
+      if (label && anchor) kit.labels.set(`z:${p.id}`, { ...label, latlng: L.latLng(anchor), owner: l });
+      featureSymbols(f).forEach((key) => kit.legend.show(key));
     }
   },
 }).addTo(map);
 
 function zoneLabel(p) {
-  return `${escape(p.name)} · ${duration(p.time_left_s)} left`;
+  return `${p.name} · ${duration(p.time_left_s)} left`; // set as text
 }
 
 function targetLayers() {
@@ -92,6 +103,7 @@ async function loadEvents() {
     const current = events.filter((e) => e.status === "active" || e.status === "scheduled");
     eventsEl.innerHTML = current.length ? current.map(eventCard).join("") : `<p class="empty">No large event on or coming.</p>`;
     eventLayer.clearLayers();
+    kit.labels.clear("z:");
     eventLayer.addData(zones);
     if (!layer && zones.features.length) map.fitBounds(eventLayer.getBounds(), { padding: [20, 20] });
     paintFreshness();

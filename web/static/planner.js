@@ -5,12 +5,14 @@ import { api } from "./api.js";
 import { outcome } from "./events.js";
 import { distance, duration, escape, percent } from "./format.js";
 import { liveDrones, networkMap } from "./map.js";
+import { lineMiddle } from "./map/labels.js";
+import { lineSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
 startAlerts();
 
 const targetsInput = document.getElementById("targets");
-const { map, network } = await networkMap(document.getElementById("map"), (feature) => {
+const { map, network, kit } = await networkMap(document.getElementById("map"), (feature) => {
   const p = feature.properties;
   if (!["grid", "line", "point"].includes(p.kind)) return;
   const ids = targetsInput.value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -38,10 +40,14 @@ liveDrones(map, (v) => {
 
 function render(plan) {
   previews.clearLayers();
+  kit.labels.clear("s:");
   const rows = plan.summary.sorties.map((s, i) => {
     const colour = ["#3ccf7a", "#c084fc", "#fb923c", "#22d3ee"][i % 4];
-    const line = L.polyline(plan.tracks[s.id], { color: colour, weight: 3 }).addTo(previews);
-    line.bindTooltip(escape(s.id));
+    // the preview takes no pointer (targets under it stay clickable); a placed label names it
+    const line = L.polyline(plan.tracks[s.id], { color: colour, weight: 3, interactive: false }).addTo(previews);
+    const middle = plan.tracks[s.id].length ? lineMiddle(plan.tracks[s.id].map(([lat, lon]) => [lon, lat])) : null;
+    if (middle) kit.labels.set(`s:${s.id}`, { text: s.id, level: "proposal", gap: 4, positions: ["above", "below", "right", "left"], latlng: L.latLng(middle), owner: line });
+    kit.legend.show("sortie", lineSymbol("planned sortie (its card's colour)", colour));
     const options = vehicles.map((v) => `<option value="${escape(v.id)}">${escape(v.name)}</option>`).join("");
     return `<div class="card" data-sortie="${escape(s.id)}">
       <h3>${escape(s.id)} <span class="swatch" style="background:${colour}"></span></h3>

@@ -4,6 +4,10 @@
 import { api } from "./api.js";
 import { on } from "./events.js";
 import { distance, duration, escape, percent } from "./format.js";
+import { kitOf } from "./map.js";
+import { lineMiddle } from "./map/labels.js";
+import { PAGE_LAYERS } from "./map/layers.js";
+import { PROPOSAL_COLOUR } from "./map/legend.js";
 
 /**
  * Run the schedule panel (#schedule) of the page, drawing proposed sorties on ``map``
@@ -20,17 +24,26 @@ export function schedulePanel(map) {
   const canDecide = Boolean(modeSelect);
 
   // Each proposal's planned track, dashed on the operations map; the hovered one stands out.
+  // A track takes no pointer: the targets under it keep their tooltips, and a label
+  // (placed clear of the others) names its drone instead of a tooltip of its own.
+  const kit = kitOf(map);
   const tracks = L.layerGroup().addTo(map);
+  if (kit) kit.layers.add(PAGE_LAYERS.proposals, tracks);
   const lines = new Map();
 
   function drawTracks(pending) {
     tracks.clearLayers();
     lines.clear();
+    if (kit) kit.labels.clear("p:");
     for (const p of pending) {
-      const line = L.polyline(p.track, { color: "#9ad0ff", weight: 2, opacity: 0.7, dashArray: "6 6" })
-        .bindTooltip(escape(`${p.vehicle}: proposed sortie`), { sticky: true });
+      const line = L.polyline(p.track, { color: PROPOSAL_COLOUR, weight: 2, opacity: 0.7, dashArray: "6 6", interactive: false });
       line.addTo(tracks);
       lines.set(p.id, line);
+      const middle = p.track.length ? lineMiddle(p.track.map(([lat, lon]) => [lon, lat])) : null;
+      if (kit && middle) {
+        kit.labels.set(`p:${p.id}`, { text: `${p.vehicle}: proposed`, level: "proposal", gap: 4, positions: ["above", "below", "right", "left"], latlng: L.latLng(middle), owner: line });
+        kit.legend.show("proposal");
+      }
     }
   }
   function highlight(id, lit) {

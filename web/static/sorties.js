@@ -5,11 +5,12 @@ import { api } from "./api.js";
 import { on } from "./events.js";
 import { distance, duration, escape, quantity } from "./format.js";
 import { networkMap } from "./map.js";
+import { dotSymbol, lineSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
 startAlerts();
 
-const { map } = await networkMap(document.getElementById("map"));
+const { map, kit } = await networkMap(document.getElementById("map"));
 const rows = document.getElementById("sortie-rows");
 const detail = document.getElementById("sortie-detail");
 const video = document.getElementById("replay-video");
@@ -46,6 +47,8 @@ async function open(id) {
   if (track.length) {
     const line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
     marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
+    kit.legend.show("replay-track", lineSymbol("the sortie's flown track", "#3ccf7a"));
+    kit.legend.show("replay-drone", dotSymbol("the drone at the video's time", "#3ccf7a", 1));
     map.fitBounds(line.getBounds(), { padding: [20, 20] });
   }
   const videoIndex = record.media.findIndex((m) => m.kind === "video");

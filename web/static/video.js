@@ -5,11 +5,12 @@ import { api } from "./api.js";
 import { on } from "./events.js";
 import { escape } from "./format.js";
 import { liveDrones, networkMap } from "./map.js";
+import { dotSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
 
 startAlerts();
 
-const { map } = await networkMap(document.getElementById("map"));
+const { map, kit } = await networkMap(document.getElementById("map"));
 liveDrones(map);
 const large = document.getElementById("large");
 const feeds = document.getElementById("feeds");
@@ -49,6 +50,7 @@ setInterval(refresh, 3000);
 on("detection", (event) => {
   const d = event.data || {};
   if (d.lat_deg == null) return;
+  kit.legend.show("detection", dotSymbol("detection, where the camera saw it", "#ff5d5d", 0.5));
   L.circleMarker([d.lat_deg, d.lon_deg], { radius: 6, color: "#ff5d5d", weight: 2, fillOpacity: 0.5 })
     .bindTooltip(escape(`${d.class || d.label || "moving object"} · ${event.vehicle_id}`))
     .addTo(detections);
