@@ -17,7 +17,7 @@ Events published (``vehicle_id`` set; ``data`` keys):
   ``reason`` (the autopilot's STATUSTEXT, may be empty), ``source``,
   ``attempts``, ``elapsed_s`` [s].
 
-Flight operations submitted with ``submit_op`` (takeoff, goto, rtl...) publish
+Flight operations submitted by name (:mod:`dronepatrol.mavlink.operations`) publish
 the same two kinds with ``operation`` True, ``command`` None, ``name`` the
 operation and ``result`` ``DONE`` or the error's name.
 

@@ -40,8 +40,6 @@ from dronepatrol.state import LinkState
 
 log = logging.getLogger(__name__)
 
-MAV_TYPE_GCS = 6
-MAV_AUTOPILOT_INVALID = 8
 SIGNING_EPOCH_S = 1420070400
 """MAVLink 2 signing timestamps count 10 us units from 2015-01-01 UTC."""
 
@@ -249,8 +247,15 @@ class Link:
         self._drain_inbox(now)
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + self.heartbeat_period_s
-            self._send(
-                mavlink.MAVLink_heartbeat_message(MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, 4, 3)
+            self.send(
+                mavlink.MAVLink_heartbeat_message(
+                    mavlink.MAV_TYPE_GCS,
+                    mavlink.MAV_AUTOPILOT_INVALID,
+                    0,
+                    0,
+                    mavlink.MAV_STATE_ACTIVE,
+                    3,  # MAVLink version 2
+                )
             )
         if now >= self._next_tick:
             self._next_tick = now + 0.05
@@ -337,7 +342,7 @@ class Link:
             log.exception("link %s: handling %s from %s failed", self.url, kind, sysid)
 
     def _is_vehicle(self, msg) -> bool:
-        if msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
+        if msg.type == mavlink.MAV_TYPE_GCS or msg.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
             return False
         sysid = msg.get_srcSystem()
         return sysid != self.gcs_sysid and (self.sysids is None or sysid in self.sysids)
@@ -349,7 +354,7 @@ class Link:
         vehicle_id = self._vehicle_id_for(sysid)
         vehicle = Vehicle(self, sysid, vehicle_id)
         tracker = VehicleTracker(
-            vehicle_id, sysid, compid, self.bus, str(self.url), vehicle._set_snapshot
+            vehicle_id, sysid, compid, self.bus, str(self.url), vehicle.telemetry.publish
         )
         if self.tlog is not None:
             tracker.tlog_path = str(self.tlog.path)
@@ -424,8 +429,11 @@ class Link:
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 
-    def _send(self, msg) -> None:
-        """Encode (and sign) ``msg``; its bytes go out at the end of this loop step."""
+    def send(self, msg) -> None:
+        """Encode (and sign) ``msg``; its bytes go out at the end of this loop step.
+
+        Owner thread only (jobs, bring-up, the heartbeat): other threads submit jobs.
+        """
         self.mav.send(msg)
         self.stats.messages_out += 1
 

@@ -57,7 +57,7 @@ class VehicleSession:
         self.lanes: dict[str, deque[Job]] = {}
 
     def send(self, msg) -> None:
-        self.link._send(msg)
+        self.link.send(msg)
 
     def emit(self, kind: EventKind, /, **data) -> None:
         self.link.bus.publish(Event(kind=kind, vehicle_id=self.tracker.vehicle_id, data=data))
