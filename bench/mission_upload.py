@@ -93,15 +93,15 @@ def ours(url: str, items: list[MissionItem], runs: int) -> tuple[list[float], li
     try:
         vehicle = link.wait_vehicle(timeout_s=30)
         deadline = time.monotonic() + 30
-        while "DISARM_DELAY" not in vehicle.params() and time.monotonic() < deadline:
+        while "DISARM_DELAY" not in vehicle.params.heard() and time.monotonic() < deadline:
             time.sleep(0.1)  # start-up requests done
         upload, verified = [], []
         for _ in range(runs):
             start = time.perf_counter()
-            vehicle.upload_items(items, MissionType.MISSION, verify=False)
+            vehicle.mission.upload_items(items, MissionType.MISSION, verify=False)
             upload.append(time.perf_counter() - start)
             start = time.perf_counter()
-            vehicle.upload_items(items, MissionType.MISSION, verify=True)
+            vehicle.mission.upload_items(items, MissionType.MISSION, verify=True)
             verified.append(time.perf_counter() - start)
         return upload, verified
     finally:
