@@ -4,7 +4,7 @@ In one run, against one embedded simulated ArduCopter (real TCP, the
 mission protocol as ArduPilot speaks it), or against the vehicle at
 ``--connect URL`` (real ArduCopter SITL: ``--connect tcp:127.0.0.1:5760``):
 
-* ours: :meth:`Vehicle.upload_items` of 300 waypoints (+ home), then the
+* ours: :meth:`MissionPlugin.upload_items` of 300 waypoints (+ home), then the
   same with verification (download and compare), [s];
 * MAVProxy (PyPI ``mavproxy``), driven headless through its command line:
   ``wp load`` of the same 300 waypoints as a ``.waypoints`` file, timed by
