@@ -205,7 +205,7 @@ class ExternalAudit:
         if kind == "COMMAND_ACK":
             key = (msg.target_system, msg.target_component, "command", msg.command)
             request = self.pending.get(key)
-            if request is None or msg.result == 5:  # MAV_RESULT_IN_PROGRESS: not the answer
+            if request is None or msg.result == mavlink.MAV_RESULT_IN_PROGRESS:  # not the answer
                 return
             result = MAV_RESULT_NAMES.get(msg.result, str(msg.result))
             self._answered(key, result, msg.result, now)

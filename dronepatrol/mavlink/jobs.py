@@ -35,8 +35,8 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink.errors import MAV_RESULT_NAMES, CommandError, CommandTimeout, ParamError
 
-MAV_RESULT_ACCEPTED = 0
-MAV_RESULT_IN_PROGRESS = 5
+MAV_RESULT_ACCEPTED = mavlink.MAV_RESULT_ACCEPTED
+MAV_RESULT_IN_PROGRESS = mavlink.MAV_RESULT_IN_PROGRESS
 REASON_SEVERITY = 4
 """STATUSTEXTs at MAV_SEVERITY_WARNING or worse explain a refusal; INFO texts do not."""
 _command_ids = itertools.count(1)
