@@ -18,7 +18,6 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, Job, ParamJob
 
 if TYPE_CHECKING:
-    from dronepatrol.mavlink.link import Link
     from dronepatrol.mavlink.session import VehicleSession
 
 log = logging.getLogger(__name__)
@@ -74,15 +73,14 @@ NEEDED_PARAMS = (
 """Parameters the controller's preflight checks and flight operations rely on."""
 
 
-def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
+def bring_up(session: VehicleSession, restored: bool) -> None:
     """Ask for telemetry (SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM) and home;
     read the parameters the controller relies on.
 
     These run in lanes of their own, so that an operator's command (an RTL
-    after a link came back) never waits behind them.
+    after a link came back) never waits behind them. The link calls it when
+    its ``request_streams`` is on.
     """
-    if not link.request_streams:
-        return
     if session.lanes.get("setup") or session.lanes.get("setup-param"):
         return  # still busy with the previous bring-up
     now = time.monotonic()
@@ -91,7 +89,7 @@ def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
         msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
         spec = CommandSpec(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
         jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
-    jobs[0].future.add_done_callback(lambda fut, s=session: _streams_answered(s, fut))
+    jobs[0].future.add_done_callback(lambda fut: _streams_answered(session, fut))
     home = CommandSpec(
         mavlink.MAV_CMD_REQUEST_MESSAGE, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0)
     )

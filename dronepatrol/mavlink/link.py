@@ -334,8 +334,8 @@ class Link:
         tracker = session.tracker
         try:
             tracker.handle(msg, now)
-            if kind == "HEARTBEAT" and tracker.heard_heartbeat(now):
-                bring_up(self, session, restored=True)
+            if kind == "HEARTBEAT" and tracker.heard_heartbeat(now) and self.request_streams:
+                bring_up(session, restored=True)
             session.offer(msg, now)
         except Exception:  # one bad message must not take the link down
             self.stats.handler_errors += 1
@@ -377,7 +377,8 @@ class Link:
         )
         if self._on_vehicle is not None:
             self._on_vehicle(vehicle)
-        bring_up(self, session, restored=False)
+        if self.request_streams:
+            bring_up(session, restored=False)
         return session
 
     def _from_forward(self, forward: Forward, now: float) -> None:
