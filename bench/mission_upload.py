@@ -4,7 +4,7 @@ In one run, against one embedded simulated ArduCopter (real TCP, the
 mission protocol as ArduPilot speaks it), or against the vehicle at
 ``--connect URL`` (real ArduCopter SITL: ``--connect tcp:127.0.0.1:5760``):
 
-* ours: :meth:`Vehicle.upload_items` of 300 waypoints (+ home), then the
+* ours: :meth:`MissionPlugin.upload_items` of 300 waypoints (+ home), then the
   same with verification (download and compare), [s];
 * MAVProxy (PyPI ``mavproxy``), driven headless through its command line:
   ``wp load`` of the same 300 waypoints as a ``.waypoints`` file, timed by
@@ -93,15 +93,15 @@ def ours(url: str, items: list[MissionItem], runs: int) -> tuple[list[float], li
     try:
         vehicle = link.wait_vehicle(timeout_s=30)
         deadline = time.monotonic() + 30
-        while "DISARM_DELAY" not in vehicle.params() and time.monotonic() < deadline:
+        while "DISARM_DELAY" not in vehicle.params.heard() and time.monotonic() < deadline:
             time.sleep(0.1)  # start-up requests done
         upload, verified = [], []
         for _ in range(runs):
             start = time.perf_counter()
-            vehicle.upload_items(items, MissionType.MISSION, verify=False)
+            vehicle.mission.upload_items(items, MissionType.MISSION, verify=False)
             upload.append(time.perf_counter() - start)
             start = time.perf_counter()
-            vehicle.upload_items(items, MissionType.MISSION, verify=True)
+            vehicle.mission.upload_items(items, MissionType.MISSION, verify=True)
             verified.append(time.perf_counter() - start)
         return upload, verified
     finally:

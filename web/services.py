@@ -39,7 +39,7 @@ class FleetService(Protocol):
         """Why the vehicle cannot take ``operation`` now (HTTP 409), or None."""
         ...
 
-    def submit(self, vehicle_id: str, operation: str, *args: Any, **kwargs: Any) -> Any:
+    def submit(self, vehicle_id: str, operation: str, *args: Any, source: str = "") -> Any:
         """Start a flight operation without waiting; its outcome arrives as an event."""
         ...
 

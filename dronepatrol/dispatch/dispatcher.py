@@ -406,10 +406,10 @@ class Dispatcher:
                     min_battery_pct=self.model.reserve_frac * 100.0,
                 )
                 self._event(incident.id, vehicle_id, "preflight_passed")
-                vehicle.takeoff(min(self.orbit_alt_m, 30.0), source=actor)
+                vehicle.action.takeoff(min(self.orbit_alt_m, 30.0), source=actor)
             elif snap.flight_mode is CopterMode.AUTO:
                 here = snap.position
-                paused = vehicle.pause(source=actor)
+                paused = vehicle.action.pause(source=actor)
                 self.book.mark(incident.id, paused_seq=paused)
                 if here is not None:
                     self._paused_at[incident.id] = (here.lat_deg, here.lon_deg, here.alt_rel_m)
@@ -426,7 +426,7 @@ class Dispatcher:
                 incident.id, vehicle_id, "route", route=[list(p) for p in route], orbit=orbit
             )
             if orbit:
-                vehicle.orbit_via(
+                vehicle.action.orbit_via(
                     route,
                     *target,
                     self.orbit_alt_m,
@@ -435,7 +435,7 @@ class Dispatcher:
                     transit_speed_mps=self.model.cruise_speed_mps,  # as the ETA assumed
                 )
             else:  # hold at the vantage point, camera on the place
-                vehicle.fly_route(
+                vehicle.action.fly_route(
                     route,
                     self.orbit_alt_m,
                     self.model.cruise_speed_mps,
@@ -460,7 +460,7 @@ class Dispatcher:
         try:
             snap = vehicle.snapshot
             if snap.armed and snap.on_ground:
-                vehicle.disarm(source=actor)
+                vehicle.action.disarm(source=actor)
             elif self.book.get(incident.id).paused_seq and snap.flying:
                 self._return(incident, vehicle.vehicle_id, actor)
         except Exception as exc:
@@ -513,8 +513,8 @@ class Dispatcher:
                     route = airspace.route(start, left[:2])
                     if route is None:
                         raise DispatchError("no flyable route back to the patrol")
-                    vehicle.fly_route(route, max(left[2], 15.0), source=actor)
-                vehicle.resume(paused, source=actor)
+                    vehicle.action.fly_route(route, max(left[2], 15.0), source=actor)
+                vehicle.action.resume(paused, source=actor)
                 self._event(incident.id, vehicle_id, "patrol_resumed", item=paused)
             else:
                 home = vehicle.snapshot.home
@@ -529,7 +529,7 @@ class Dispatcher:
                     "returning",
                     route=[list(p) for p in route] if route else None,
                 )
-                vehicle.return_home(route or (), source=actor)
+                vehicle.action.return_home(route or (), source=actor)
         except Exception as exc:
             self._event(incident.id, vehicle_id, "release_failed", reason=str(exc))
         finally:

@@ -151,7 +151,7 @@ class EnergyWatch:
     def capacity_mah(self, vehicle_id: str) -> float | None:
         """The vehicle's BATT_CAPACITY [mAh], None when unread or 0."""
         try:
-            params = self.fleet.vehicle(vehicle_id).params()
+            params = self.fleet.vehicle(vehicle_id).params.heard()
         except Exception:
             return None
         capacity = params.get("BATT_CAPACITY")
@@ -319,7 +319,7 @@ class EnergyWatch:
                 vehicle = self.fleet.vehicle(vid)
                 if vehicle.snapshot.mode in RETURNING_MODE_NAMES:
                     break
-                vehicle.rtl(source=SOURCE)
+                vehicle.action.rtl(source=SOURCE)
                 break
             except Exception as exc:  # refused, timed out, link down: try again, then say so
                 last_error = str(exc)
@@ -343,7 +343,7 @@ class EnergyWatch:
 
     def _return_speed_mps(self, vehicle: Any) -> float:
         """RTL's horizontal speed: RTL_SPEED, else WPNAV_SPEED (both cm/s), else the profile's."""
-        params = vehicle.params()
+        params = vehicle.params.heard()
         for name in ("RTL_SPEED", "WPNAV_SPEED"):
             value = params.get(name)
             if value and value > 0:
@@ -353,7 +353,7 @@ class EnergyWatch:
     def _rtl_pauses_s(self, vehicle: Any) -> tuple[float, float]:
         """(turn, loiter) [s] of RTL: braking and speeding up again for home at WPNAV_ACCEL
         (cm/s/s, default 250), and RTL_LOIT_TIME (ms, default 5000) over home."""
-        params = vehicle.params()
+        params = vehicle.params.heard()
         speed = self._return_speed_mps(vehicle)
         accel = (params.get("WPNAV_ACCEL") or 250.0) / 100.0
         loiter = params.get("RTL_LOIT_TIME")
@@ -365,7 +365,7 @@ class EnergyWatch:
         ArduCopter descends at WPNAV_SPEED_DN down to LAND_ALT_LOW (10 m), then at
         LAND_SPEED (both cm/s); unread parameters fall back to the profile's rate.
         """
-        params = vehicle.params()
+        params = vehicle.params.heard()
         fast = (params.get("WPNAV_SPEED_DN") or 0.0) / 100.0 or self.profile.descent_rate_mps
         slow = (params.get("LAND_SPEED") or 0.0) / 100.0 or 0.5
         low = min(max(alt_rel_m, 0.0), LAND_ALT_LOW_M)

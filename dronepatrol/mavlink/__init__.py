@@ -2,8 +2,10 @@
 
 Start with :class:`Fleet` (``fleet.add("tcp:127.0.0.1:5760")``), or a single
 :class:`Link` for one connection. Vehicles are :class:`Vehicle` handles:
-read ``vehicle.snapshot``, call flight operations (blocking) or their
-``submit`` forms (non-blocking, outcome as a future and an event).
+read ``vehicle.snapshot``; its plugins ``vehicle.action``, ``vehicle.mission``,
+``vehicle.params``, ``vehicle.telemetry`` and ``vehicle.commands`` each offer a
+blocking form (typed errors) and a ``submit`` form (non-blocking, outcome as a
+future and an event). Operations by name: :mod:`dronepatrol.mavlink.operations`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from dronepatrol.mavlink.errors import (
 )
 from dronepatrol.mavlink.fleet import Fleet, UnknownVehicleError
 from dronepatrol.mavlink.link import Link, LinkStats
+from dronepatrol.mavlink.plugins.commands import CommandHandle
 from dronepatrol.mavlink.preflight import CHECKS, blocking_reasons, check_preflight, wait_ready
 from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
-from dronepatrol.mavlink.vehicle import CommandHandle, Vehicle
+from dronepatrol.mavlink.vehicle import Vehicle
 
 __all__ = [
     "CHECKS",

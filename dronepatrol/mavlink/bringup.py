@@ -18,7 +18,6 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from dronepatrol.mavlink.jobs import CommandJob, CommandSpec, Job, ParamJob
 
 if TYPE_CHECKING:
-    from dronepatrol.mavlink.link import Link
     from dronepatrol.mavlink.session import VehicleSession
 
 log = logging.getLogger(__name__)
@@ -39,9 +38,16 @@ STREAMS_HZ: dict[str, float] = {
 }
 """Telemetry the controller asks for on connect [Hz] (ArduCopter streams almost nothing unasked)."""
 
-DATA_STREAMS_HZ = {1: 2, 2: 2, 3: 2, 6: 5, 10: 4, 11: 2, 12: 2}
-"""Fallback REQUEST_DATA_STREAM groups [Hz]: EXTENDED_STATUS, RAW_SENSORS, RC_CHANNELS,
-POSITION, EXTRA1, EXTRA2, EXTRA3."""
+DATA_STREAMS_HZ = {
+    mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: 2,
+    mavlink.MAV_DATA_STREAM_RAW_SENSORS: 2,
+    mavlink.MAV_DATA_STREAM_RC_CHANNELS: 2,
+    mavlink.MAV_DATA_STREAM_POSITION: 5,
+    mavlink.MAV_DATA_STREAM_EXTRA1: 4,
+    mavlink.MAV_DATA_STREAM_EXTRA2: 2,
+    mavlink.MAV_DATA_STREAM_EXTRA3: 2,
+}
+"""Fallback REQUEST_DATA_STREAM groups [Hz], for autopilots that refuse SET_MESSAGE_INTERVAL."""
 
 NEEDED_PARAMS = (
     "RTL_ALT",
@@ -67,15 +73,14 @@ NEEDED_PARAMS = (
 """Parameters the controller's preflight checks and flight operations rely on."""
 
 
-def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
+def bring_up(session: VehicleSession, restored: bool) -> None:
     """Ask for telemetry (SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM) and home;
     read the parameters the controller relies on.
 
     These run in lanes of their own, so that an operator's command (an RTL
-    after a link came back) never waits behind them.
+    after a link came back) never waits behind them. The link calls it when
+    its ``request_streams`` is on.
     """
-    if not link.request_streams:
-        return
     if session.lanes.get("setup") or session.lanes.get("setup-param"):
         return  # still busy with the previous bring-up
     now = time.monotonic()
@@ -84,7 +89,7 @@ def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
         msg_id = getattr(mavlink, f"MAVLINK_MSG_ID_{name}")
         spec = CommandSpec(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, (msg_id, 1e6 / hz, 0, 0, 0, 0, 0))
         jobs.append(CommandJob(spec, source="link", ack_timeout_s=1.0, retries=2))
-    jobs[0].future.add_done_callback(lambda fut, s=session: _streams_answered(link, s, fut))
+    jobs[0].future.add_done_callback(lambda fut: _streams_answered(session, fut))
     home = CommandSpec(
         mavlink.MAV_CMD_REQUEST_MESSAGE, (mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0)
     )
@@ -102,7 +107,7 @@ def bring_up(link: Link, session: VehicleSession, restored: bool) -> None:
         session.add(job, now)
 
 
-def _streams_answered(link: Link, session: VehicleSession, fut: Future) -> None:
+def _streams_answered(session: VehicleSession, fut: Future) -> None:
     if fut.exception() is None:
         return
     log.info(
@@ -111,7 +116,7 @@ def _streams_answered(link: Link, session: VehicleSession, fut: Future) -> None:
         fut.exception(),
     )
     for stream, hz in DATA_STREAMS_HZ.items():
-        link._send(
+        session.send(
             mavlink.MAVLink_request_data_stream_message(
                 session.sysid, session.compid, stream, int(hz), 1
             )

@@ -12,13 +12,16 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dronepatrol.events import Event, EventBus, Subscription
 from dronepatrol.mavlink.errors import VehicleError
 from dronepatrol.mavlink.forward import ForwardUrl
 from dronepatrol.mavlink.link import Link
+from dronepatrol.mavlink.operations import submit_operation, why_not
+from dronepatrol.mavlink.plugins.commands import CommandHandle
 from dronepatrol.mavlink.urls import LinkUrl
-from dronepatrol.mavlink.vehicle import CommandHandle, Vehicle
+from dronepatrol.mavlink.vehicle import Vehicle
 from dronepatrol.state import VehicleSnapshot
 
 
@@ -191,25 +194,35 @@ class Fleet:
 
     def why_not(self, vehicle_id: str, operation: str) -> str | None:
         """Why ``operation`` cannot be taken by the vehicle now (web: 409), or None."""
-        return self.vehicle(vehicle_id).why_not(operation)
+        return why_not(self.vehicle(vehicle_id), operation)
 
-    def submit(self, vehicle_id: str, operation: str, *args, **kwargs) -> CommandHandle:
+    def submit(
+        self, vehicle_id: str, operation: str, *args: Any, source: str = ""
+    ) -> CommandHandle:
         """Start a flight operation (``"rtl"``, ``"goto"``, ``"takeoff"``...) without waiting.
 
+        ``operation`` is a name of :data:`dronepatrol.mavlink.operations.OPERATIONS`.
         Returns a handle (operation id + future) at once; pass ``source="web:alice"``
         to say who asked. Raises UnknownVehicleError or ValueError (unknown
         operation) at once; everything else (refusals, timeouts) comes through
         the future and as the COMMAND_RESULT event with the handle's id.
         """
-        return self.vehicle(vehicle_id).submit_op(operation, *args, **kwargs)
+        return submit_operation(self.vehicle(vehicle_id), operation, *args, source=source)
 
     def submit_command(self, vehicle_id: str, command: int, *params: float, **kwargs):
         """Queue one raw MAV_CMD; returns a CommandHandle (command id + future) at once."""
-        return self.vehicle(vehicle_id).submit_command(command, *params, **kwargs)
+        return self.vehicle(vehicle_id).commands.submit(command, *params, **kwargs)
 
-    def run(self, vehicle_id: str, operation: str, *args, timeout_s: float = 600.0, **kwargs):
+    def run(
+        self,
+        vehicle_id: str,
+        operation: str,
+        *args: Any,
+        source: str = "",
+        timeout_s: float = 600.0,
+    ) -> Any:
         """Run a flight operation and wait for it (scripts, the CLI)."""
-        return self.submit(vehicle_id, operation, *args, **kwargs).result(timeout_s)
+        return self.submit(vehicle_id, operation, *args, source=source).result(timeout_s)
 
     # ---- events -----------------------------------------------------------------------
 

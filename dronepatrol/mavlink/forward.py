@@ -25,18 +25,24 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from dronepatrol.events import EventKind
+from dronepatrol.events import EventBus, EventKind
 from dronepatrol.mavlink.errors import MAV_RESULT_NAMES
 from dronepatrol.mavlink.jobs import command_name
+from dronepatrol.mavlink.session import VehicleSession
 from dronepatrol.mavlink.transport import UdpTransport
 from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
 
-if TYPE_CHECKING:
-    from dronepatrol.mavlink.link import Link
+
+class AuditedLink(Protocol):
+    """What the audit needs of its link (:class:`~dronepatrol.mavlink.link.Link`)."""
+
+    bus: EventBus
+    sessions: dict[int, VehicleSession]
+
 
 FORWARD_SCHEMES = {"udp": "udpout", "udpout": "udpout", "udpin": "udpin"}
 EXTERNAL_ANSWER_TIMEOUT_S = 5.0
@@ -170,7 +176,7 @@ class ExternalAudit:
     and component id, as the vehicle addresses them.
     """
 
-    link: Link
+    link: AuditedLink
     pending: dict[tuple, _Request] = field(default_factory=dict)
 
     def from_client(self, forward: Forward, msg, now: float) -> None:
@@ -205,7 +211,7 @@ class ExternalAudit:
         if kind == "COMMAND_ACK":
             key = (msg.target_system, msg.target_component, "command", msg.command)
             request = self.pending.get(key)
-            if request is None or msg.result == 5:  # MAV_RESULT_IN_PROGRESS: not the answer
+            if request is None or msg.result == mavlink.MAV_RESULT_IN_PROGRESS:  # not the answer
                 return
             result = MAV_RESULT_NAMES.get(msg.result, str(msg.result))
             self._answered(key, result, msg.result, now)

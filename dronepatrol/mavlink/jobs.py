@@ -17,7 +17,7 @@ Events published (``vehicle_id`` set; ``data`` keys):
   ``reason`` (the autopilot's STATUSTEXT, may be empty), ``source``,
   ``attempts``, ``elapsed_s`` [s].
 
-Flight operations submitted with ``submit_op`` (takeoff, goto, rtl...) publish
+Flight operations submitted by name (:mod:`dronepatrol.mavlink.operations`) publish
 the same two kinds with ``operation`` True, ``command`` None, ``name`` the
 operation and ``result`` ``DONE`` or the error's name.
 
@@ -35,8 +35,8 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink.errors import MAV_RESULT_NAMES, CommandError, CommandTimeout, ParamError
 
-MAV_RESULT_ACCEPTED = 0
-MAV_RESULT_IN_PROGRESS = 5
+MAV_RESULT_ACCEPTED = mavlink.MAV_RESULT_ACCEPTED
+MAV_RESULT_IN_PROGRESS = mavlink.MAV_RESULT_IN_PROGRESS
 REASON_SEVERITY = 4
 """STATUSTEXTs at MAV_SEVERITY_WARNING or worse explain a refusal; INFO texts do not."""
 _command_ids = itertools.count(1)

@@ -40,8 +40,6 @@ from dronepatrol.state import LinkState
 
 log = logging.getLogger(__name__)
 
-MAV_TYPE_GCS = 6
-MAV_AUTOPILOT_INVALID = 8
 SIGNING_EPOCH_S = 1420070400
 """MAVLink 2 signing timestamps count 10 us units from 2015-01-01 UTC."""
 
@@ -249,8 +247,15 @@ class Link:
         self._drain_inbox(now)
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + self.heartbeat_period_s
-            self._send(
-                mavlink.MAVLink_heartbeat_message(MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, 4, 3)
+            self.send(
+                mavlink.MAVLink_heartbeat_message(
+                    mavlink.MAV_TYPE_GCS,
+                    mavlink.MAV_AUTOPILOT_INVALID,
+                    0,
+                    0,
+                    mavlink.MAV_STATE_ACTIVE,
+                    3,  # MAVLink version 2
+                )
             )
         if now >= self._next_tick:
             self._next_tick = now + 0.05
@@ -329,15 +334,15 @@ class Link:
         tracker = session.tracker
         try:
             tracker.handle(msg, now)
-            if kind == "HEARTBEAT" and tracker.heard_heartbeat(now):
-                bring_up(self, session, restored=True)
+            if kind == "HEARTBEAT" and tracker.heard_heartbeat(now) and self.request_streams:
+                bring_up(session, restored=True)
             session.offer(msg, now)
         except Exception:  # one bad message must not take the link down
             self.stats.handler_errors += 1
             log.exception("link %s: handling %s from %s failed", self.url, kind, sysid)
 
     def _is_vehicle(self, msg) -> bool:
-        if msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
+        if msg.type == mavlink.MAV_TYPE_GCS or msg.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
             return False
         sysid = msg.get_srcSystem()
         return sysid != self.gcs_sysid and (self.sysids is None or sysid in self.sysids)
@@ -349,7 +354,7 @@ class Link:
         vehicle_id = self._vehicle_id_for(sysid)
         vehicle = Vehicle(self, sysid, vehicle_id)
         tracker = VehicleTracker(
-            vehicle_id, sysid, compid, self.bus, str(self.url), vehicle._set_snapshot
+            vehicle_id, sysid, compid, self.bus, str(self.url), vehicle.telemetry.publish
         )
         if self.tlog is not None:
             tracker.tlog_path = str(self.tlog.path)
@@ -372,7 +377,8 @@ class Link:
         )
         if self._on_vehicle is not None:
             self._on_vehicle(vehicle)
-        bring_up(self, session, restored=False)
+        if self.request_streams:
+            bring_up(session, restored=False)
         return session
 
     def _from_forward(self, forward: Forward, now: float) -> None:
@@ -424,8 +430,11 @@ class Link:
         if self.tlog is not None:
             self.tlog.maybe_flush(now)
 
-    def _send(self, msg) -> None:
-        """Encode (and sign) ``msg``; its bytes go out at the end of this loop step."""
+    def send(self, msg) -> None:
+        """Encode (and sign) ``msg``; its bytes go out at the end of this loop step.
+
+        Owner thread only (jobs, bring-up, the heartbeat): other threads submit jobs.
+        """
         self.mav.send(msg)
         self.stats.messages_out += 1
 

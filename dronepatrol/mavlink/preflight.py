@@ -19,6 +19,7 @@ from dronepatrol.mavlink.errors import (
     PreflightError,
     VehicleError,
 )
+from dronepatrol.mavlink.readback import compare_items
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState, VehicleSnapshot
 
@@ -78,7 +79,7 @@ def wait_ready(
     last: list[str] | None = None
     while True:
         snap = vehicle.snapshot
-        reasons = blocking_reasons(snap, vehicle.recent_statustexts(10.0))
+        reasons = blocking_reasons(snap, vehicle.telemetry.recent_statustexts(10.0))
         if not reasons:
             return snap
         if reasons != last and on_reasons is not None:
@@ -87,7 +88,9 @@ def wait_ready(
         if time.monotonic() >= deadline:
             raise NotReadyError(reasons)
         with contextlib.suppress(FlightError):  # no change within 1 s: look again
-            vehicle.wait_for(lambda s, old=snap: s is not old, min(1.0, timeout_s), "change")
+            vehicle.telemetry.wait_for(
+                lambda s, old=snap: s is not old, min(1.0, timeout_s), "change"
+            )
 
 
 def _fence_of(fence: Mission | Sequence[MissionItem] | None) -> list[MissionItem]:
@@ -116,7 +119,7 @@ def preflight_failures(
 
     def param(name: str) -> float | None:
         try:
-            return vehicle.read_param(name)
+            return vehicle.params.read(name)
         except (ParamError, VehicleError):
             return None
 
@@ -154,10 +157,8 @@ def preflight_failures(
             f"FENCE_TYPE={int(fence_type)} leaves the polygon fence (and the no-fly zones) off"
         )
     elif fence_items:
-        from dronepatrol.mavlink.readback import compare_items
-
         try:
-            got = vehicle.download(MissionType.FENCE)
+            got = vehicle.mission.download(MissionType.FENCE)
             problems = compare_items(list(fence_items), got, False, MissionType.FENCE)
         except VehicleError as exc:
             problems = [str(exc)]
@@ -224,24 +225,20 @@ def prepare_flight(
     (FENCE_ENABLE, the polygon bit of FENCE_TYPE) with the failsafes, battery
     and RTL altitude. Returns the overridden failures; raises PreflightError.
     """
-    from dronepatrol.mavlink.vehicle import compare_items
-
     wanted = _fence_of(fence)
     try:
-        held = vehicle.download(MissionType.FENCE)
+        held = vehicle.mission.download(MissionType.FENCE)
     except VehicleError:
         held = None
     if keep_held and held is not None:
         wanted = _merged(held, wanted)
     if held is None or compare_items(wanted, held, skip_first=False):
-        vehicle.upload_items(wanted, MissionType.FENCE)
+        vehicle.mission.upload_items(wanted, MissionType.FENCE)
     return check_preflight(vehicle, wanted, overrides, **limits)
 
 
 def _merged(held: list[MissionItem], required: list[MissionItem]) -> list[MissionItem]:
     """The held fence plus the required exclusion polygons it lacks (the held ones first)."""
-    from dronepatrol.mavlink.vehicle import compare_items
-
     merged = list(held)
     for polygon in _polygons(required):
         if not any(not compare_items(polygon, have, skip_first=False) for have in _polygons(held)):

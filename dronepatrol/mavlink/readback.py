@@ -34,37 +34,43 @@ import math
 import struct
 from collections.abc import Sequence
 
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
 from dronepatrol.mission import Cmd, Frame, MissionItem, MissionType
 
-_INT_FRAME_TWIN = {5: 0, 6: 3, 11: 10}
+_INT_FRAME_TWIN = {
+    mavlink.MAV_FRAME_GLOBAL_INT: mavlink.MAV_FRAME_GLOBAL,
+    mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+    mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT: mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT,
+}
 """_INT frames and the plain frame ArduPilot (and this comparison) takes them for."""
 
 _STORED_IN_LOCATION = frozenset(
     {
-        16,  # NAV_WAYPOINT
-        17,  # NAV_LOITER_UNLIM
-        18,  # NAV_LOITER_TURNS
-        19,  # NAV_LOITER_TIME
-        21,  # NAV_LAND
-        22,  # NAV_TAKEOFF
-        30,  # NAV_CONTINUE_AND_CHANGE_ALT
-        31,  # NAV_LOITER_TO_ALT
-        82,  # NAV_SPLINE_WAYPOINT
-        92,  # NAV_GUIDED_ENABLE
-        179,  # DO_SET_HOME
-        188,  # DO_RETURN_PATH_START
-        189,  # DO_LAND_START
-        191,  # DO_GO_AROUND
-        195,  # DO_SET_ROI_LOCATION
-        201,  # DO_SET_ROI
-        84,  # NAV_VTOL_TAKEOFF
-        85,  # NAV_VTOL_LAND
-        94,  # NAV_PAYLOAD_PLACE
+        mavlink.MAV_CMD_NAV_WAYPOINT,
+        mavlink.MAV_CMD_NAV_LOITER_UNLIM,
+        mavlink.MAV_CMD_NAV_LOITER_TURNS,
+        mavlink.MAV_CMD_NAV_LOITER_TIME,
+        mavlink.MAV_CMD_NAV_LAND,
+        mavlink.MAV_CMD_NAV_TAKEOFF,
+        mavlink.MAV_CMD_NAV_CONTINUE_AND_CHANGE_ALT,
+        mavlink.MAV_CMD_NAV_LOITER_TO_ALT,
+        mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT,
+        mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
+        mavlink.MAV_CMD_DO_SET_HOME,
+        mavlink.MAV_CMD_DO_RETURN_PATH_START,
+        mavlink.MAV_CMD_DO_LAND_START,
+        mavlink.MAV_CMD_DO_GO_AROUND,
+        mavlink.MAV_CMD_DO_SET_ROI_LOCATION,
+        mavlink.MAV_CMD_DO_SET_ROI,
+        mavlink.MAV_CMD_NAV_VTOL_TAKEOFF,
+        mavlink.MAV_CMD_NAV_VTOL_LAND,
+        mavlink.MAV_CMD_NAV_PAYLOAD_PLACE,
     }
 )
 """``AP_Mission::stored_in_location``: mission commands that keep a position and altitude."""
 
-MAV_MOUNT_MODE_MAVLINK_TARGETING = 2
+MAV_MOUNT_MODE_MAVLINK_TARGETING = mavlink.MAV_MOUNT_MODE_MAVLINK_TARGETING
 
 
 def f32(value: float) -> float:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from dronepatrol.events import Event, EventKind
+from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.mavlink.jobs import Job
 from dronepatrol.mavlink.tracker import VehicleTracker
 
-if TYPE_CHECKING:
-    from dronepatrol.mavlink.link import Link
+
+class SessionLink(Protocol):
+    """What a session needs of its link (:class:`~dronepatrol.mavlink.link.Link`)."""
+
+    gcs_sysid: int
+    bus: EventBus
+
+    def send(self, msg) -> None: ...
 
 
 @dataclass
@@ -48,7 +54,7 @@ class OutBuffer:
 class VehicleSession:
     """Owner-thread side of one vehicle: its tracker and its running jobs."""
 
-    def __init__(self, link: Link, tracker: VehicleTracker) -> None:
+    def __init__(self, link: SessionLink, tracker: VehicleTracker) -> None:
         self.link = link
         self.tracker = tracker
         self.sysid = tracker.sysid
@@ -57,7 +63,7 @@ class VehicleSession:
         self.lanes: dict[str, deque[Job]] = {}
 
     def send(self, msg) -> None:
-        self.link._send(msg)
+        self.link.send(msg)
 
     def emit(self, kind: EventKind, /, **data) -> None:
         self.link.bus.publish(Event(kind=kind, vehicle_id=self.tracker.vehicle_id, data=data))

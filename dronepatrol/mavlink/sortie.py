@@ -155,7 +155,9 @@ class HeadlessSortie:
         self.say(
             f"connected to {self.url}: system {vehicle.sysid}, {snap.autopilot} {snap.vehicle_type}"
         )
-        if vehicle.wait_for(lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat").armed:
+        if vehicle.telemetry.wait_for(
+            lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat"
+        ).armed:
             raise SortieAborted("the vehicle is already armed; this sortie starts on the ground")
         wait_ready(
             vehicle,
@@ -179,8 +181,8 @@ class HeadlessSortie:
             watch = EnergyWatch(_OneVehicle(vehicle), self.bus, load_profile()).start()
         try:
             self.say(f"arming and taking off to {self.takeoff_alt_m:g} m")
-            vehicle.takeoff(self.takeoff_alt_m, source="fly")
-            vehicle.start_mission(source="fly")
+            vehicle.action.takeoff(self.takeoff_alt_m, source="fly")
+            vehicle.action.start_mission(source="fly")
             self.say(f"mission started: {len(self.mission.items)} items")
             self._follow(events, started)
         except KeyboardInterrupt:
@@ -208,8 +210,8 @@ class HeadlessSortie:
     def _upload(self) -> None:
         vehicle = self.vehicle
         if self.fence_capacity is not None:
-            vehicle.fence_capacity = self.fence_capacity
-        vehicle.check_fence_fits(self.mission)
+            vehicle.mission.fence_capacity = self.fence_capacity
+        vehicle.mission.check_fence_fits(self.mission)
         self.bus.emit(
             EventKind.MISSION_UPLOAD,
             vehicle.vehicle_id,
@@ -217,7 +219,7 @@ class HeadlessSortie:
             operator=self.operator,
             count=len(self.mission.items),
         )
-        with vehicle.undo_on_failure():
+        with vehicle.mission.undo_on_failure():
             self._upload_lists()
         self.say(
             f"uploaded and verified {len(self.mission.items)} mission items, "
@@ -232,7 +234,7 @@ class HeadlessSortie:
         step = max(1, total // 10)
         progress = self.bus.subscribe(accept=lambda e: e.kind == EventKind.MISSION_UPLOAD)
         try:
-            future = vehicle.submit_upload(vehicle.mission_wire_items(self.mission))
+            future = vehicle.mission.submit_upload(vehicle.mission.wire_items(self.mission))
             while not future.done():
                 event = progress.get(0.05)
                 data = event.data if event else {}
@@ -248,12 +250,12 @@ class HeadlessSortie:
         # Verify the mission by reading it back; fence and rally go through the verifying path.
         from dronepatrol.mavlink.readback import compare_items
 
-        got = vehicle.download(MissionType.MISSION)
-        problems = compare_items(vehicle.mission_wire_items(self.mission), got, skip_first=True)
+        got = vehicle.mission.download(MissionType.MISSION)
+        problems = compare_items(vehicle.mission.wire_items(self.mission), got, skip_first=True)
         if problems:
             raise MissionVerifyError(MissionType.MISSION, "; ".join(problems[:3]))
-        vehicle.upload_items(self.mission.fence_items(), MissionType.FENCE)
-        vehicle.upload_items(self.mission.rally_items(), MissionType.RALLY)
+        vehicle.mission.upload_items(self.mission.fence_items(), MissionType.FENCE)
+        vehicle.mission.upload_items(self.mission.rally_items(), MissionType.RALLY)
 
     def _follow(self, events, started: float) -> None:
         """Watch the mission until landed and disarmed; one line per waypoint reached."""
@@ -343,10 +345,10 @@ class HeadlessSortie:
 
     def _command_rtl(self) -> None:
         try:
-            self.vehicle.rtl(source="fly")
+            self.vehicle.action.rtl(source="fly")
         except VehicleError as exc:
             self.say(f"RTL refused ({exc}); landing here")
-            self.vehicle.land(source="fly")
+            self.vehicle.action.land(source="fly")
 
     def _recover(self, why: str) -> None:
         """Bring the vehicle to a safe state: RTL and land if flying, disarm if on the ground."""
@@ -358,12 +360,12 @@ class HeadlessSortie:
                 if not snap.returning:
                     self._command_rtl()
                 self.say("returning to launch; waiting for landing")
-                vehicle.disarm_after_landing(
+                vehicle.action.disarm_after_landing(
                     timeout_s=max(self.sortie_timeout_s, 600.0), source="fly"
                 )
                 self.say("landed and disarmed")
             elif snap.armed:
-                vehicle.disarm(source="fly")
+                vehicle.action.disarm(source="fly")
                 self.say("disarmed on the ground")
         except (VehicleError, FlightError) as exc:
             self.say(f"could not make the vehicle safe: {exc}")

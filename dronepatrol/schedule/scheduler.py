@@ -413,7 +413,7 @@ class Scheduler:
                 )
             stage = "uploading"
             self._emit(vid, stage=stage, proposal=pending.id)
-            vehicle.upload_mission(sortie.mission)
+            vehicle.mission.upload(sortie.mission)
             self.bus.emit(
                 EventKind.MISSION_UPLOAD,
                 vid,
@@ -428,9 +428,9 @@ class Scheduler:
                 vehicle, sortie.mission, min_battery_pct=self.turnaround.launch_min_frac * 100
             )
             stage = "takeoff"
-            vehicle.takeoff(TAKEOFF_ALT_M, source=actor)
+            vehicle.action.takeoff(TAKEOFF_ALT_M, source=actor)
             stage = "mission start"
-            vehicle.start_mission(source=actor)
+            vehicle.action.start_mission(source=actor)
         except Exception as exc:  # refused or lost: make the drone safe, say why, move on
             log.warning("scheduled sortie %s on %s failed at %s: %s", pending.id, vid, stage, exc)
             self._make_safe(vehicle, actor)
@@ -446,9 +446,9 @@ class Scheduler:
         try:
             snap = vehicle.snapshot
             if snap.flying:
-                vehicle.rtl(source=actor)
+                vehicle.action.rtl(source=actor)
             elif snap.armed:
-                vehicle.disarm(source=actor)
+                vehicle.action.disarm(source=actor)
         except Exception as exc:
             log.error("could not make %s safe after a failed launch: %s", vehicle, exc)
 

@@ -61,10 +61,10 @@ def world(tmp_path):
 
 def test_patrolling_drone_is_diverted_and_resumes_where_it_left(world) -> None:
     _fleet, (patroller, idle), book, dispatcher = world
-    patroller.upload_mission(_patrol_line())
-    patroller.arm(source="test")
-    patroller.start_mission(source="test")
-    patroller.wait_for(lambda s: s.mission.current_seq >= 3, 180, "patrol under way")
+    patroller.mission.upload(_patrol_line())
+    patroller.action.arm(source="test")
+    patroller.action.start_mission(source="test")
+    patroller.telemetry.wait_for(lambda s: s.mission.current_seq >= 3, 180, "patrol under way")
 
     position = patroller.snapshot.position
     lat, lon = offset(position.lat_deg, position.lon_deg, 0.0, 250.0)
@@ -95,17 +95,17 @@ def test_patrolling_drone_is_diverted_and_resumes_where_it_left(world) -> None:
     snap = patroller.snapshot
     assert distance_m(snap.position.lat_deg, snap.position.lon_deg, lat, lon) <= 45
     # it holds there, circling, rather than going on with the patrol
-    patroller.wait_for(lambda s: s.mode == "CIRCLE", 120, "orbiting the incident")
+    patroller.telemetry.wait_for(lambda s: s.mode == "CIRCLE", 120, "orbiting the incident")
 
     dispatcher.release(incident.id, "cmdr")
-    patroller.wait_for(
+    patroller.telemetry.wait_for(
         lambda s: s.mode == "AUTO" and s.mission.current_seq == on_scene.paused_seq,
         60,
         "patrol resumed at the paused item",
     )
     released = book.get(incident.id)
     assert released.status == "released" and released.released_s >= released.on_scene_s
-    patroller.wait_for(
+    patroller.telemetry.wait_for(
         lambda s: s.mission.current_seq > on_scene.paused_seq, 240, "patrol going on"
     )
 

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -29,26 +30,26 @@ HOME = (-35.363261, 149.165230)
 
 
 class FakeVehicle:
-    """What the watch and the scheduler read of a vehicle: snapshot, parameters; calls recorded."""
+    """What the watch and the scheduler read of a vehicle: snapshot, parameters; calls recorded.
+
+    Shaped as :class:`dronepatrol.mavlink.Vehicle`: ``params``, ``mission`` and
+    ``action`` plugins, each recording into the one ``calls`` list.
+    """
 
     def __init__(self, snapshot: VehicleSnapshot, params: dict[str, float]) -> None:
         self.vehicle_id = snapshot.vehicle_id
         self.snapshot = snapshot
-        self._params = params
         self.calls: list[str] = []
         self.rtl_done = threading.Event()
+        self.params = SimpleNamespace(heard=lambda: dict(params))
+        self.mission = SimpleNamespace(upload=lambda mission: self.calls.append("upload_mission"))
+        self.action = SimpleNamespace(rtl=self._rtl, disarm=self._disarm)
 
-    def params(self) -> dict[str, float]:
-        return dict(self._params)
-
-    def upload_mission(self, mission) -> None:
-        self.calls.append("upload_mission")
-
-    def rtl(self, source: str = "") -> None:
+    def _rtl(self, source: str = "") -> None:
         self.calls.append(f"rtl by {source}")
         self.rtl_done.set()
 
-    def disarm(self, source: str = "") -> None:
+    def _disarm(self, source: str = "") -> None:
         self.calls.append("disarm")
 
 

@@ -61,15 +61,15 @@ def test_low_charge_turns_home_before_the_vehicles_failsafe_and_lands_with_the_r
         fleet.add(backend.url)
         (vehicle,) = fleet.wait_vehicles(1, timeout_s=60)
         wait_ready(vehicle, 180)
-        assert vehicle.read_param("BATT_CAPACITY") == CAPACITY_MAH
+        assert vehicle.params.read("BATT_CAPACITY") == CAPACITY_MAH
         watch = EnergyWatch(fleet, bus, load_profile(), reserve_frac=RESERVE_FRAC).start()
         alerts = AlertBook(bus, fleet.snapshots).start()
         home = vehicle.snapshot.home
         assert home is not None
 
-        vehicle.takeoff(40.0, source="test")
+        vehicle.action.takeoff(40.0, source="test")
         far = offset(home.lat_deg, home.lon_deg, 4000.0, 0.0)  # further than the pack can go
-        vehicle.goto(far[0], far[1], 40.0, source="test")
+        vehicle.action.goto(far[0], far[1], 40.0, source="test")
 
         turn, before = _next(
             events,
@@ -110,11 +110,11 @@ def test_low_charge_turns_home_before_the_vehicles_failsafe_and_lands_with_the_r
             60,
             "acknowledged RTL",
         )
-        vehicle.wait_for(lambda s: s.mode == "RTL", 30, "RTL")
+        vehicle.telemetry.wait_for(lambda s: s.mode == "RTL", 30, "RTL")
         alert = next(a for a in alerts.active() if a.kind == "return_now")
         assert alert.severity == "critical" and "return now" in alert.text
 
-        vehicle.wait_for(lambda s: not s.armed, 200, "landed and disarmed")
+        vehicle.telemetry.wait_for(lambda s: not s.armed, 200, "landed and disarmed")
         landed = vehicle.snapshot
         assert landed.position is not None
         assert (

@@ -111,12 +111,12 @@ def test_incident_inside_a_no_fly_zone_is_watched_from_outside_never_entered(
         assert on_scene.data["stage"] == "on_scene", book.get(incident.id).failure
 
         # the no-fly fence went up before take-off
-        fence = vehicle.download(MissionType.FENCE)
+        fence = vehicle.mission.download(MissionType.FENCE)
         assert len(fence) == 4
         assert {item.command for item in fence} == {Cmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION}
 
         # it holds beyond the zone, nose on the place (DO_SET_ROI_LOCATION)
-        snap = vehicle.wait_for(
+        snap = vehicle.telemetry.wait_for(
             lambda s: (
                 s.position is not None
                 and abs(

@@ -85,10 +85,10 @@ def test_a_dronekit_script_shares_the_link_and_is_audited_as_external(
             text=True,
         )
         wait_ready(vehicle, 120)
-        vehicle.upload_mission(long_patrol(backend.home))
-        vehicle.takeoff(ALT_M, source="alice")
-        vehicle.start_mission(source="alice")
-        vehicle.wait_for(
+        vehicle.mission.upload(long_patrol(backend.home))
+        vehicle.action.takeoff(ALT_M, source="alice")
+        vehicle.action.start_mission(source="alice")
+        vehicle.telemetry.wait_for(
             lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND,
             240,
             "landed and disarmed after the script's RTL",

@@ -89,7 +89,7 @@ def test_three_vehicles_fly_different_missions_at_once_through_one_fleet(three_v
             wait_ready(v, 120)
             home = v.snapshot.home
             missions[v.vehicle_id] = square(home.lat_deg, home.lon_deg, 30 + 20 * k, 20 + 5 * k)
-            v.upload_mission(missions[v.vehicle_id])
+            v.mission.upload(missions[v.vehicle_id])
         # Start all three without waiting on any one of them: the non-blocking path.
         takeoffs = [fleet.submit(v.vehicle_id, "takeoff", 10) for v in vehicles]
         for f in takeoffs:
@@ -99,7 +99,7 @@ def test_three_vehicles_fly_different_missions_at_once_through_one_fleet(three_v
             f.result(60)
         assert {s.mode for s in fleet.snapshots()} == {"AUTO"}
         for v in vehicles:
-            v.wait_for(
+            v.telemetry.wait_for(
                 lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND, 180, "landed"
             )
         log = events.drain()

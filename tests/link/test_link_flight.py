@@ -22,6 +22,7 @@ from dronepatrol.mavlink import (
     check_preflight,
     wait_ready,
 )
+from dronepatrol.mavlink.operations import submit_operation
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.state import LandedState, LinkState
 from link.linkproxy import CuttableRelay
@@ -123,9 +124,9 @@ def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, ses
     backend = launch(launch_vehicle, SIM_GPS_DISABLE=1, SIM_GPS1_ENABLE=0)
     s = session_for(backend.url, backend.speedup)
     v = s.vehicle
-    v.set_mode("GUIDED")
+    v.action.set_mode("GUIDED")
     with pytest.raises(CommandError) as refused:
-        v.arm()
+        v.action.arm()
     assert refused.value.result_name == "FAILED"
     assert refused.value.reason.startswith(("PreArm", "Arm"))
     reasons = blocking_reasons(v.snapshot)
@@ -133,12 +134,12 @@ def test_arm_refused_before_the_ekf_is_ready_with_the_reason(launch_vehicle, ses
     seen: list[list[str]] = []
     # GPS back (SITL names the switch SIM_GPS1_ENABLE, older ones SIM_GPS_DISABLE)
     switches = {"SIM_GPS1_ENABLE": 1, "SIM_GPS_DISABLE": 0}
-    present = {n: val for n, val in switches.items() if v.submit_param(n).exception(10) is None}
+    present = {n: val for n, val in switches.items() if v.params.submit(n).exception(10) is None}
     assert present, "no GPS switch parameter on this backend"
     for name, value in present.items():
-        v.set_param(name, value)
+        v.params.set(name, value)
     wait_ready(v, 120, seen.append)
-    v.arm()
+    v.action.arm()
     assert v.snapshot.armed
 
 
@@ -146,11 +147,11 @@ def test_takeoff_goto_rtl_land_and_disarm(launch_vehicle, session_for):
     backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
-    v.takeoff(15, source="test")
+    v.action.takeoff(15, source="test")
     lat, lon = at(backend, 40, 30)
-    v.goto(lat, lon, 15, wait_arrival_s=60)
-    v.rtl()
-    v.disarm_after_landing(timeout_s=120)
+    v.action.goto(lat, lon, 15, wait_arrival_s=60)
+    v.action.rtl()
+    v.action.disarm_after_landing(timeout_s=120)
     snap = v.snapshot
     assert not snap.armed and snap.landed_state == LandedState.ON_GROUND
     assert (
@@ -177,12 +178,12 @@ def test_mission_fence_rally_upload_verified_and_read_back(launch_vehicle, sessi
         fence_inclusions=(square,),
         rally_points=((*at(backend, 30, 0), 20.0),),
     )
-    v.upload_mission(mission)
-    back = v.download(MissionType.MISSION)
+    v.mission.upload(mission)
+    back = v.mission.download(MissionType.MISSION)
     assert [i.command for i in back[1:]] == [i.command for i in mission.items]
     assert back[2].frame == 3  # relative-alt int frame reads back as frame 3
-    assert len(v.download(MissionType.FENCE)) == 4
-    assert len(v.download(MissionType.RALLY)) == 1
+    assert len(v.mission.download(MissionType.FENCE)) == 4
+    assert len(v.mission.download(MissionType.RALLY)) == 1
 
 
 def test_auto_mission_to_completion_with_every_waypoint_reached(launch_vehicle, session_for):
@@ -190,10 +191,10 @@ def test_auto_mission_to_completion_with_every_waypoint_reached(launch_vehicle, 
     s = ready(session_for, backend)
     v = s.vehicle
     mission = patrol(backend, [(40, 0), (40, 40), (0, 40)])
-    v.upload_mission(mission)
-    v.takeoff(15)
-    v.start_mission()
-    v.wait_for(
+    v.mission.upload(mission)
+    v.action.takeoff(15)
+    v.action.start_mission()
+    v.telemetry.wait_for(
         lambda snap: not snap.armed and snap.landed_state == LandedState.ON_GROUND,
         150,
         "landed after the mission",
@@ -206,23 +207,23 @@ def test_pause_holds_and_resume_continues_from_the_paused_item(launch_vehicle, s
     backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
-    v.upload_mission(patrol(backend, [(150, 0), (150, 150), (0, 150)]))
-    v.takeoff(15)
-    v.start_mission()
+    v.mission.upload(patrol(backend, [(150, 0), (150, 150), (0, 150)]))
+    v.action.takeoff(15)
+    v.action.start_mission()
     s.wait_event(EventKind.MISSION_CURRENT, lambda e: e.data["seq"] >= 3, 60)
-    paused_at = v.pause()
+    paused_at = v.action.pause()
     assert paused_at >= 3 and v.snapshot.mode in ("BRAKE", "LOITER")
-    v.wait_for(lambda snap: snap.groundspeed_mps < 0.5, 30, "holding still")
+    v.telemetry.wait_for(lambda snap: snap.groundspeed_mps < 0.5, 30, "holding still")
     held = v.snapshot.position
     time.sleep(1.0)
     still = v.snapshot.position
     assert geo.distance_m(held.lat_deg, held.lon_deg, still.lat_deg, still.lon_deg) < 2
     with pytest.raises(CommandError):  # ArduCopter has no speed to change in BRAKE
-        v.change_speed(8)
-    v.resume()
+        v.action.change_speed(8)
+    v.action.resume()
     assert v.snapshot.mode == "AUTO"
-    v.change_speed(8)
-    v.wait_for(
+    v.action.change_speed(8)
+    v.telemetry.wait_for(
         lambda snap: not snap.armed and snap.landed_state == LandedState.ON_GROUND,
         150,
         "landed after the mission",
@@ -237,7 +238,7 @@ def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle
     v = s.vehicle
     mission = patrol(backend, [(30, 0)])
     for name in ("FS_GCS_ENABLE", "BATT_FS_LOW_ACT", "BATT_FS_CRT_ACT", "FENCE_ENABLE"):
-        v.set_param(name, 0)
+        v.params.set(name, 0)
     with pytest.raises(PreflightError) as refused:
         check_preflight(v, mission)
     assert {"gcs_failsafe", "battery_failsafe", "fence"} <= set(refused.value.failures)
@@ -246,7 +247,7 @@ def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle
     )
     assert set(overridden) == {"gcs_failsafe", "battery_failsafe", "fence"}
     for name, value in SAFE_PARAMS.items():
-        v.set_param(name, value)
+        v.params.set(name, value)
     assert check_preflight(v, mission) == {}
 
 
@@ -258,9 +259,9 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
         s = session_for(relay.url, backend.speedup)
         v = s.vehicle
         wait_ready(v, 120)
-        v.upload_mission(patrol(backend, [(300, 0), (300, 300)], alt_m=20))
-        v.takeoff(20)
-        v.start_mission()
+        v.mission.upload(patrol(backend, [(300, 0), (300, 300)], alt_m=20))
+        v.action.takeoff(20)
+        v.action.start_mission()
         s.wait_event(EventKind.MISSION_CURRENT, lambda e: e.data["seq"] >= 2, 60)
         last_heard = v.snapshot
         assert not [e for e in s.drain() if e.kind == EventKind.FAILSAFE]
@@ -273,13 +274,13 @@ def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehi
         time.sleep(1.0)  # the vehicle's own GCS failsafe acts while we are deaf
         relay.restore()
         s.wait_event(EventKind.LINK_RESTORED, timeout_s=10)
-        snap = v.wait_for(
+        snap = v.telemetry.wait_for(
             lambda x: x.link is LinkState.UP and x.mode in ("RTL", "LAND"),
             10,
             "the true (failsafe) mode after the link returned",
         )
         assert snap.mode in ("RTL", "LAND")
-        v.disarm_after_landing(timeout_s=150)
+        v.action.disarm_after_landing(timeout_s=150)
         assert v.snapshot.landed_state == LandedState.ON_GROUND
     finally:
         relay.stop()
@@ -290,12 +291,12 @@ def test_battery_failsafe_is_reported(launch_vehicle, session_for):
     backend = launch(launch_vehicle, **params)
     s = ready(session_for, backend)
     v = s.vehicle
-    v.takeoff(15)
-    v.set_param("SIM_BATT_VOLTAGE", 10.8)
+    v.action.takeoff(15)
+    v.params.set("SIM_BATT_VOLTAGE", 10.8)
     failsafe = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "battery", 60)
     assert failsafe.data["text"]
-    v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
-    v.disarm_after_landing(timeout_s=150)
+    v.telemetry.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
+    v.action.disarm_after_landing(timeout_s=150)
 
 
 def test_battery_swapped_resets_the_remaining_percentage(launch_vehicle, session_for):
@@ -303,21 +304,21 @@ def test_battery_swapped_resets_the_remaining_percentage(launch_vehicle, session
     backend = launch(launch_vehicle, BATT_CAPACITY=1000)
     s = ready(session_for, backend)
     v = s.vehicle
-    v.takeoff(10)
-    v.wait_for(lambda x: (x.battery.remaining_pct or 100) <= 90, 120, "battery at 90 %")
+    v.action.takeoff(10)
+    v.telemetry.wait_for(lambda x: (x.battery.remaining_pct or 100) <= 90, 120, "battery at 90 %")
     with pytest.raises(FlightError, match="armed"):
-        v.battery_swapped()
-    v.land()
-    v.disarm_after_landing(timeout_s=120)
+        v.action.battery_swapped()
+    v.action.land()
+    v.action.disarm_after_landing(timeout_s=120)
     assert v.snapshot.battery.remaining_pct <= 90
-    handle = v.submit_op("battery_swapped", source="crew")
+    handle = submit_operation(v, "battery_swapped", source="crew")
     handle.result(60)
     assert v.snapshot.battery.remaining_pct == 100
     sent = s.wait_event(
         EventKind.COMMAND_RESULT, lambda e: e.data.get("command") == Cmd.BATTERY_RESET, 10
     )
     assert sent.data["result"] == "ACCEPTED"
-    v.battery_swapped(percentage=50)
+    v.action.battery_swapped(percentage=50)
     assert abs(v.snapshot.battery.remaining_pct - 50) <= 1
 
 
@@ -327,40 +328,40 @@ def test_fence_breach_is_reported_and_the_vehicle_returns(launch_vehicle, sessio
     v = s.vehicle
     box = tuple(at(backend, n, e) for n, e in ((-30, -30), (30, -30), (30, 30), (-30, 30)))
     mission = Mission(patrol(backend, [(10, 0)]).items, fence_inclusions=(box,))
-    v.upload_mission(mission)
+    v.mission.upload(mission)
     for name, value in (("FENCE_TYPE", 4), ("FENCE_ACTION", 1), ("FENCE_ENABLE", 1)):
-        v.set_param(name, value)
+        v.params.set(name, value)
     # A FENCE_ENABLE write takes effect at ArduCopter's next fence update (AC_Fence::update,
     # 10 Hz); MAV_CMD_DO_FENCE_ENABLE switches the fence before its ACK.
-    v.submit_command(DO_FENCE_ENABLE, 1).result(30)
-    v.takeoff(10)
+    v.commands.submit(DO_FENCE_ENABLE, 1).result(30)
+    v.action.takeoff(10)
     outside = at(backend, 45, 0)
     with pytest.raises(CommandError) as refused:  # ArduCopter keeps GUIDED inside the fence
-        v.goto(*outside, 10)
+        v.action.goto(*outside, 10)
     assert refused.value.result_name == "FAILED"
-    v.submit_command(DO_FENCE_ENABLE, 0).result(30)
-    v.goto(*outside, 10, wait_arrival_s=60)
-    v.submit_command(DO_FENCE_ENABLE, 1).result(30)  # now outside an enabled fence: a breach
+    v.commands.submit(DO_FENCE_ENABLE, 0).result(30)
+    v.action.goto(*outside, 10, wait_arrival_s=60)
+    v.commands.submit(DO_FENCE_ENABLE, 1).result(30)  # now outside an enabled fence: a breach
     breach = s.wait_event(EventKind.FAILSAFE, lambda e: e.data["failsafe"] == "fence", 60)
     assert "fence" in breach.data["text"].lower()
-    v.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
-    v.disarm_after_landing(timeout_s=150)
+    v.telemetry.wait_for(lambda x: x.mode == "RTL", 30, "RTL")
+    v.action.disarm_after_landing(timeout_s=150)
 
 
 def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
     backend = launch(launch_vehicle)
     s = ready(session_for, backend)
     v = s.vehicle
-    v.takeoff(20)
+    v.action.takeoff(20)
     # ArduCopter's CIRCLE (the orbit without DO_ORBIT) climbs or sinks as the pilot's
     # throttle stick says: a standby pilot holds it at mid (see Backend.centre_throttle)
     backend.centre_throttle()
     centre = at(backend, 60, 0)
-    v.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
+    v.action.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
     bearings = set()
     deadline = time.monotonic() + 120
     while len(bearings) < 4 and time.monotonic() < deadline:
-        snap = v.wait_for(lambda x: x.position is not None, 10)
+        snap = v.telemetry.wait_for(lambda x: x.position is not None, 10)
         p = snap.position
         distance = geo.distance_m(*centre, p.lat_deg, p.lon_deg)
         assert 15 < distance < 35, distance
@@ -368,5 +369,5 @@ def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
         bearings.add(int(geo.bearing_deg(*centre, p.lat_deg, p.lon_deg) // 90))
         time.sleep(0.2)
     assert bearings == {0, 1, 2, 3}
-    v.rtl()
-    v.disarm_after_landing(timeout_s=150)
+    v.action.rtl()
+    v.action.disarm_after_landing(timeout_s=150)

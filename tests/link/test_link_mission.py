@@ -45,7 +45,7 @@ def vehicle(copter: ScriptedCopter, bus):
 def test_upload_answers_mission_request_and_verifies_by_download(copter, vehicle, bus):
     sub = bus.subscribe()
     mission = Mission(patrol(8), home=HOME)
-    vehicle.upload_mission(mission)
+    vehicle.mission.upload(mission)
     stored = copter.lists[0]
     assert len(stored) == 11 and stored[0].command == Cmd.NAV_WAYPOINT
     assert [m.seq for m in stored] == list(range(11))
@@ -59,12 +59,12 @@ def test_upload_answers_mission_request_and_verifies_by_download(copter, vehicle
     sent = [d["sent"] for d in progress if d["phase"] == "upload" and "result" not in d]
     assert sent == list(range(1, 12))
     assert any(d["phase"] == "verify" and d["result"] == "ACCEPTED" for d in progress)
-    assert vehicle.download(MissionType.MISSION)[5].alt_m == stored[5].z
+    assert vehicle.mission.download(MissionType.MISSION)[5].alt_m == stored[5].z
 
 
 def test_lost_requests_are_recovered_by_the_vehicles_re_request(copter, vehicle):
     copter.drop_requests = {3, 7}
-    vehicle.upload_items(
+    vehicle.mission.upload_items(
         [MissionItem(Cmd.NAV_WAYPOINT, lat_deg=1, lon_deg=2, alt_m=10)] * 10, MissionType.MISSION
     )
     assert len(copter.lists[0]) == 10
@@ -72,20 +72,20 @@ def test_lost_requests_are_recovered_by_the_vehicles_re_request(copter, vehicle)
 
 def test_a_transfer_the_vehicle_cancelled_is_started_again(copter, vehicle):
     copter.cancel_after_items = 4
-    vehicle.upload_mission(Mission(patrol(6), home=HOME))
+    vehicle.mission.upload(Mission(patrol(6), home=HOME))
     assert len(copter.lists[0]) == 9
     counts = [m for m in copter.received if m._type == "MISSION_COUNT" and m.mission_type == 0]
     assert len(counts) == 2
 
 
 def test_lost_item_replies_are_requested_again_during_download(copter, vehicle):
-    vehicle.upload_items(
+    vehicle.mission.upload_items(
         [MissionItem(Cmd.NAV_WAYPOINT, lat_deg=1, lon_deg=2, alt_m=i) for i in range(6)],
         MissionType.MISSION,
         verify=False,
     )
     copter.drop_item_replies = {2, 4}
-    items = vehicle.download(MissionType.MISSION)
+    items = vehicle.mission.download(MissionType.MISSION)
     assert [i.alt_m for i in items[1:]] == [1, 2, 3, 4, 5]
     requests = [m.seq for m in copter.received if m._type == "MISSION_REQUEST_INT"]
     assert requests.count(2) == 2 and requests.count(4) == 2
@@ -94,28 +94,28 @@ def test_lost_item_replies_are_requested_again_during_download(copter, vehicle):
 def test_read_back_mismatch_is_a_verify_error(copter, vehicle):
     copter.corrupt_readback_seq = 3
     with pytest.raises(MissionVerifyError, match="item 3: alt"):
-        vehicle.upload_mission(Mission(patrol(4), home=HOME))
+        vehicle.mission.upload(Mission(patrol(4), home=HOME))
 
 
 def test_home_item_differences_are_not_mismatches(copter, vehicle):
     copter.home = (10.0, 20.0, 30.0)  # the vehicle's home differs from the plan's
-    vehicle.upload_mission(Mission(patrol(2), home=HOME))
+    vehicle.mission.upload(Mission(patrol(2), home=HOME))
 
 
 def test_too_many_items_is_a_typed_no_space_error_with_the_reason(copter, vehicle):
     copter.max_items = 5
     with pytest.raises(MissionTransferError) as failed:
-        vehicle.upload_mission(Mission(patrol(8), home=HOME))
+        vehicle.mission.upload(Mission(patrol(8), home=HOME))
     assert failed.value.result_name == "NO_SPACE"
     assert "Only 5 items are supported" in failed.value.reason
 
 
 def test_silent_vehicle_times_out_after_the_protocol_retries(copter, vehicle):
     copter.heartbeats = True
-    vehicle.timeouts = type(vehicle.timeouts)(ack_s=0.1, item_s=0.05, retries=3)
+    vehicle.mission.timeouts = type(vehicle.mission.timeouts)(ack_s=0.1, item_s=0.05, retries=3)
     copter.handle = lambda msg: None  # hears everything, answers nothing
     with pytest.raises(MissionTransferError) as failed:
-        vehicle.upload_items([MissionItem(Cmd.NAV_WAYPOINT)] * 3, MissionType.MISSION)
+        vehicle.mission.upload_items([MissionItem(Cmd.NAV_WAYPOINT)] * 3, MissionType.MISSION)
     assert failed.value.result_name == "TIMEOUT"
     counts = [m for m in copter.received if m._type == "MISSION_COUNT"]
     assert len(counts) == 4  # the first and 3 retries
@@ -136,7 +136,7 @@ def test_fence_and_rally_lists_are_uploaded_and_verified(copter, vehicle):
         fence_exclusions=(no_fly,),
         rally_points=((HOME[0] + 0.0005, HOME[1], 15.0),),
     )
-    vehicle.upload_mission(mission)
+    vehicle.mission.upload(mission)
     fence = copter.lists[1]
     assert [m.command for m in fence] == [5001] * 4 + [5002] * 3
     assert [m.param1 for m in fence] == [4.0] * 4 + [3.0] * 3
@@ -145,16 +145,16 @@ def test_fence_and_rally_lists_are_uploaded_and_verified(copter, vehicle):
 
 def test_empty_fence_upload_clears_an_old_fence(copter, vehicle):
     copter.lists[1] = ["stale"]
-    vehicle.upload_mission(Mission(patrol(1), home=HOME))
+    vehicle.mission.upload(Mission(patrol(1), home=HOME))
     assert copter.lists[1] == []
 
 
 def test_read_back_keeps_five_requests_outstanding_and_all_items_arrive_in_order(copter, vehicle):
     sent = [MissionItem(Cmd.NAV_WAYPOINT, lat_deg=1, lon_deg=2, alt_m=i) for i in range(40)]
-    vehicle.upload_items(sent, MissionType.MISSION, verify=False)
+    vehicle.mission.upload_items(sent, MissionType.MISSION, verify=False)
     before = len(copter.received)
     copter.drop_item_replies = {7, 23}
-    got = vehicle.download(MissionType.MISSION)
+    got = vehicle.mission.download(MissionType.MISSION)
     assert [i.alt_m for i in got[1:]] == list(range(1, 40))  # item 0: the vehicle's home
     asked = [m.seq for m in copter.received[before:] if m._type == "MISSION_REQUEST_INT"]
     assert asked[:5] == [0, 1, 2, 3, 4]  # the window, sent before any answer

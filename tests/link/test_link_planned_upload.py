@@ -75,10 +75,10 @@ def test_a_planned_sortie_near_no_fly_zones_uploads_and_verifies(launch_vehicle)
         # As fly and the scheduler do: ArduCopter answers "Only 0 items are supported"
         # to an upload while it is still booting.
         wait_ready(vehicle, 120)
-        vehicle.upload_mission(mission)  # verifies each list by reading it back
-        fence = vehicle.download(MissionType.FENCE)
+        vehicle.mission.upload(mission)  # verifies each list by reading it back
+        fence = vehicle.mission.download(MissionType.FENCE)
         assert [it.command for it in fence].count(Cmd.NAV_FENCE_CIRCLE_EXCLUSION) == 2
-        got = vehicle.download(MissionType.MISSION)
+        got = vehicle.mission.download(MissionType.MISSION)
         assert len(got) == len(mission.items) + 1
     finally:
         link.close()

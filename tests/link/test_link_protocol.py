@@ -22,6 +22,7 @@ from dronepatrol.mavlink import (
     ParamError,
     UnknownVehicleError,
 )
+from dronepatrol.mavlink.operations import why_not
 from dronepatrol.state import LinkState
 from link.mavpeer import ScriptedCopter
 
@@ -64,7 +65,7 @@ def test_link_urls_parse_and_bad_ones_say_the_form():
 
 def test_connect_identifies_vehicle_asks_for_telemetry_reads_params(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
-    snap = vehicle.wait_for(
+    snap = vehicle.telemetry.wait_for(
         lambda s: s.position is not None and s.home is not None, 10, "telemetry"
     )
     assert (snap.autopilot, snap.vehicle_type, snap.sysid) == ("ARDUPILOTMEGA", "QUADROTOR", 1)
@@ -75,8 +76,8 @@ def test_connect_identifies_vehicle_asks_for_telemetry_reads_params(copter, link
     }
     assert mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT in intervals
     assert mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE in intervals
-    wait_until(lambda: "DISARM_DELAY" in vehicle.params(), 10, "parameters")
-    assert vehicle.params()["RTL_ALT"] == 1500.0
+    wait_until(lambda: "DISARM_DELAY" in vehicle.params.heard(), 10, "parameters")
+    assert vehicle.params.heard()["RTL_ALT"] == 1500.0
 
 
 def test_gcs_heartbeat_is_sent_at_one_hertz(copter, link):
@@ -113,7 +114,7 @@ def test_arm_refusal_carries_result_and_the_autopilots_reason(bus):
     try:
         vehicle = link.wait_vehicle(timeout_s=5)
         with pytest.raises(CommandError) as refused:
-            vehicle.arm(source="operator alice")
+            vehicle.action.arm(source="operator alice")
         assert refused.value.result == 4 and refused.value.result_name == "FAILED"
         assert refused.value.reason == "Arm: Need Position Estimate"
         result = events_of(sub, EventKind.COMMAND_RESULT, pred=lambda e: e.data["command"] == 400)[
@@ -123,7 +124,7 @@ def test_arm_refusal_carries_result_and_the_autopilots_reason(bus):
         assert result.data["source"] == "operator alice"
         assert result.data["reason"] == "Arm: Need Position Estimate"
         peer.ekf_ready = True
-        vehicle.arm()
+        vehicle.action.arm()
         assert vehicle.snapshot.armed
     finally:
         link.close()
@@ -133,7 +134,7 @@ def test_arm_refusal_carries_result_and_the_autopilots_reason(bus):
 def test_lost_acks_are_retried_with_confirmation_incremented(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     copter.drop_acks[400] = 2
-    vehicle.arm()
+    vehicle.action.arm()
     confirmations = [c for cmd, c in copter.confirmations if cmd == 400]
     assert confirmations == [0, 1, 2]
 
@@ -141,7 +142,7 @@ def test_lost_acks_are_retried_with_confirmation_incremented(copter, link):
 def test_no_ack_at_all_is_a_timeout_error(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     copter.drop_acks[178] = 99
-    handle = vehicle.submit_command(178, 1, 5, -1, ack_timeout_s=0.1, retries=3)
+    handle = vehicle.commands.submit(178, 1, 5, -1, ack_timeout_s=0.1, retries=3)
     with pytest.raises(CommandTimeout, match="no COMMAND_ACK"):
         handle.result(10)
     assert [c for cmd, c in copter.confirmations if cmd == 178] == [0, 1, 2, 3]
@@ -151,7 +152,7 @@ def test_denied_command_is_typed(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     copter.command_results[20] = 2
     with pytest.raises(CommandError) as denied:
-        vehicle.command(20)
+        vehicle.commands.run(20)
     assert denied.value.result_name == "DENIED"
 
 
@@ -160,7 +161,7 @@ def test_submit_returns_at_once_and_the_result_arrives_as_an_event(copter, link,
     sub = bus.subscribe()
     copter.drop_acks[176] = 1  # the answer needs a retry: 1.5 s away
     started = time.monotonic()
-    handle = vehicle.submit_set_mode("GUIDED", source="web:bob")
+    handle = vehicle.action.submit_set_mode("GUIDED", source="web:bob")
     assert time.monotonic() - started < 0.05
     sent = events_of(
         sub, EventKind.COMMAND_SENT, pred=lambda e: e.data["command_id"] == handle.command_id
@@ -174,12 +175,12 @@ def test_submit_returns_at_once_and_the_result_arrives_as_an_event(copter, link,
     )[0]
     assert result.data["ok"] and result.data["attempts"] == 2
     assert result.data["source"] == "web:bob"
-    vehicle.wait_for(lambda s: s.mode == "GUIDED", 5, "GUIDED")
+    vehicle.telemetry.wait_for(lambda s: s.mode == "GUIDED", 5, "GUIDED")
 
 
 def test_param_set_is_confirmed_by_the_vehicles_echo(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
-    assert vehicle.set_param("RTL_ALT", 2500) == 2500
+    assert vehicle.params.set("RTL_ALT", 2500) == 2500
     assert copter.params["RTL_ALT"] == 2500
 
 
@@ -187,14 +188,14 @@ def test_refused_param_value_is_a_typed_error(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     copter.refuse_params.add("FENCE_ALT_MAX")
     with pytest.raises(ParamError, match="kept 100, refused 5000"):
-        vehicle.set_param("FENCE_ALT_MAX", 5000)
+        vehicle.params.set("FENCE_ALT_MAX", 5000)
     with pytest.raises(ParamError, match="no answer"):
-        vehicle.read_param("NO_SUCH_PARAM")
+        vehicle.params.read("NO_SUCH_PARAM")
 
 
 def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, bus):
     vehicle = link.wait_vehicle(timeout_s=5)
-    vehicle.wait_for(lambda s: s.link is LinkState.UP, 5)
+    vehicle.telemetry.wait_for(lambda s: s.link is LinkState.UP, 5)
     sub = bus.subscribe()
     copter.heartbeats = False
     silenced = time.monotonic()
@@ -204,8 +205,8 @@ def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, b
     assert vehicle.snapshot.link is LinkState.LOST
     copter.heartbeats = True
     events_of(sub, EventKind.LINK_RESTORED, timeout_s=5)
-    vehicle.wait_for(lambda s: s.link is LinkState.UP, 5, "link up")
-    vehicle.arm()  # commands work again without any operator action
+    vehicle.telemetry.wait_for(lambda s: s.link is LinkState.UP, 5, "link up")
+    vehicle.action.arm()  # commands work again without any operator action
 
 
 def test_dropped_tcp_connection_reconnects_by_itself(copter, link):
@@ -213,7 +214,7 @@ def test_dropped_tcp_connection_reconnects_by_itself(copter, link):
     copter.drop_clients()
     wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect")
     wait_until(lambda: copter.clients, 5, "client back")
-    vehicle.arm()
+    vehicle.action.arm()
     assert vehicle.snapshot.armed
 
 
@@ -221,7 +222,7 @@ def test_several_vehicles_on_one_link_by_system_id(copter, link):
     link.wait_vehicle(1, timeout_s=5)
     copter.send(mavlink.MAVLink_heartbeat_message(2, 3, 0x81, 5, 4, 3), src=(2, 1))
     second = link.wait_vehicle(2, timeout_s=5)
-    second.wait_for(lambda s: s.mode == "LOITER" and s.armed, 5, "second vehicle state")
+    second.telemetry.wait_for(lambda s: s.mode == "LOITER" and s.armed, 5, "second vehicle state")
     assert link.vehicles[1].snapshot.mode == "STABILIZE"
 
 
@@ -262,7 +263,7 @@ def test_statustext_failsafe_becomes_a_failsafe_event(copter, link, bus):
 
 def test_telemetry_events_are_steady_track_samples(copter, link, bus):
     vehicle = link.wait_vehicle(timeout_s=5)
-    vehicle.wait_for(lambda s: s.position is not None, 5)
+    vehicle.telemetry.wait_for(lambda s: s.position is not None, 5)
     sub = bus.subscribe()
     samples = events_of(sub, EventKind.TELEMETRY, timeout_s=5, count=6)
     span = samples[-1].time_s - samples[0].time_s
@@ -283,7 +284,7 @@ def test_telemetry_events_are_steady_track_samples(copter, link, bus):
 
 def test_orbit_is_sent_as_do_orbit_command_int_with_the_centre_in_dege7(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
-    vehicle.orbit(-35.3601234, 149.1702345, radius_m=40, alt_rel_m=30, speed_mps=4)
+    vehicle.action.orbit(-35.3601234, 149.1702345, radius_m=40, alt_rel_m=30, speed_mps=4)
     sent = [m for m in copter.received if m._type == "COMMAND_INT" and m.command == 34]
     assert len(sent) == 1
     orbit = sent[0]
@@ -293,7 +294,7 @@ def test_orbit_is_sent_as_do_orbit_command_int_with_the_centre_in_dege7(copter, 
 
 def test_goto_is_a_guided_reposition_in_relative_altitude(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
-    vehicle.goto(-35.36, 149.17, 25)
+    vehicle.action.goto(-35.36, 149.17, 25)
     assert copter.custom_mode == 4  # GUIDED first
     reposition = [m for m in copter.received if m._type == "COMMAND_INT" and m.command == 192]
     assert reposition and reposition[0].frame == 6 and reposition[0].z == 25
@@ -311,8 +312,8 @@ def test_a_silent_tcp_connection_is_reopened(copter, bus):
         relay.cut()  # half-open: the connection stays up, nothing arrives
         wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect after silence")
         relay.restore()
-        vehicle.wait_for(lambda s: s.link is LinkState.UP, 10, "link up again")
-        vehicle.arm()
+        vehicle.telemetry.wait_for(lambda s: s.link is LinkState.UP, 10, "link up again")
+        vehicle.action.arm()
         assert copter.armed
     finally:
         link.close()
@@ -325,14 +326,14 @@ def test_why_not_explains_what_a_vehicle_cannot_do_now(bus):
     link = Link(peer.url, bus).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=5)
-        vehicle.wait_for(lambda s: s.position is not None, 5)
-        assert "EKF" in vehicle.why_not("takeoff")
-        assert vehicle.why_not("goto") == "not flying: take off first"
-        assert "not armed" in vehicle.why_not("start_mission")
-        assert vehicle.why_not("set_mode") is None
+        vehicle.telemetry.wait_for(lambda s: s.position is not None, 5)
+        assert "EKF" in why_not(vehicle, "takeoff")
+        assert why_not(vehicle, "goto") == "not flying: take off first"
+        assert "not armed" in why_not(vehicle, "start_mission")
+        assert why_not(vehicle, "set_mode") is None
         peer.heartbeats = False
-        vehicle.wait_for(lambda s: s.link is LinkState.LOST, 5)
-        assert vehicle.why_not("rtl") == "link is lost: wait until it is back"
+        vehicle.telemetry.wait_for(lambda s: s.link is LinkState.LOST, 5)
+        assert why_not(vehicle, "rtl") == "link is lost: wait until it is back"
     finally:
         link.close()
         peer.stop()

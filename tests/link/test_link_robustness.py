@@ -39,7 +39,9 @@ def test_fuzzed_bytes_neither_crash_the_link_nor_corrupt_state(copter, bus):
     link = Link(copter.url, bus).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=5)
-        before = vehicle.wait_for(lambda s: s.position is not None and s.home is not None, 10)
+        before = vehicle.telemetry.wait_for(
+            lambda s: s.position is not None and s.home is not None, 10
+        )
         rng = random.Random(20240611)
         wrong_place = mavlink.MAVLink_global_position_int_message(
             0, 123456789, 987654321, 9_999_000, 50_000, 0, 0, 0, 0
@@ -67,10 +69,10 @@ def test_fuzzed_bytes_neither_crash_the_link_nor_corrupt_state(copter, bus):
         assert link.stats.handler_errors == 0
         assert link.stats.bad_data > 0 and link.stats.unknown_ids > 0 and link.stats.foreign > 0
         assert list(link.vehicles) == [1]
-        after = vehicle.wait_for(lambda s: s.time_s > before.time_s + 0.5, 5)
+        after = vehicle.telemetry.wait_for(lambda s: s.time_s > before.time_s + 0.5, 5)
         assert after.position.lat_deg == pytest.approx(before.position.lat_deg)
         assert after.position.alt_amsl_m == pytest.approx(before.position.alt_amsl_m)
-        vehicle.arm()
+        vehicle.action.arm()
         assert vehicle.snapshot.armed
     finally:
         link.close()
@@ -82,7 +84,7 @@ def test_signed_link_talks_to_a_vehicle_with_the_same_key(bus):
     link = Link(peer.url, bus, signing_key="patrol key").start()
     try:
         vehicle = link.wait_vehicle(timeout_s=5)
-        vehicle.arm()
+        vehicle.action.arm()
         signed = [m for m in peer.received if m._type == "COMMAND_LONG"]
         assert signed and all(m._signed for m in signed)
         assert peer.parser.signing.reject_count == 0
@@ -112,7 +114,7 @@ def test_tlog_records_every_message_both_ways_append_only(copter, bus, tmp_path)
     media = bus.subscribe(accept=lambda e: e.kind == EventKind.MEDIA)
     link = Link(copter.url, bus, tlog_path=path).start()
     vehicle = link.wait_vehicle(timeout_s=5)
-    vehicle.arm()
+    vehicle.action.arm()
     link.close()
     filed = [
         (e.vehicle_id, e.data["path"], e.data["kind"], e.data["complete"]) for e in media.drain()

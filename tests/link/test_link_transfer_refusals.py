@@ -46,7 +46,7 @@ def vehicle(copter: ScriptedCopter, bus):
 
 
 def previous_sortie(copter: ScriptedCopter, vehicle) -> None:
-    vehicle.upload_mission(sortie_mission(3))
+    vehicle.mission.upload(sortie_mission(3))
     assert len(copter.lists[0]) == 6 and len(copter.lists[1]) == 4
 
 
@@ -56,7 +56,7 @@ def test_a_fence_refused_for_space_is_named_in_the_vehicles_words_and_the_missio
     previous_sortie(copter, vehicle)
     copter.max_items_by_type = {1: 5}
     with pytest.raises(MissionTransferError) as failed:
-        vehicle.upload_mission(sortie_mission(8, fence_vertices=6))
+        vehicle.mission.upload(sortie_mission(8, fence_vertices=6))
     error = failed.value
     assert error.result_name == "NO_SPACE"
     assert error.reason == "Only 5 items are supported"  # the STATUSTEXT sent after the ACK
@@ -70,7 +70,7 @@ def test_an_item_refused_mid_upload_leaves_no_half_mission(copter, vehicle):
     previous_sortie(copter, vehicle)
     copter.refuse_item = (0, 4, MAV_MISSION_INVALID_PARAM1, "Bad param1 on item 4")
     with pytest.raises(MissionTransferError) as failed:
-        vehicle.upload_mission(sortie_mission(8))
+        vehicle.mission.upload(sortie_mission(8))
     error = failed.value
     assert (error.result_name, error.reason, error.items_sent) == (
         "INVALID_PARAM1",
@@ -84,14 +84,14 @@ def test_an_item_refused_mid_upload_leaves_no_half_mission(copter, vehicle):
 def test_an_early_accept_is_refused_not_taken_for_success(copter, vehicle):
     copter.early_accept_at = 3
     with pytest.raises(MissionTransferError, match="accepted before every item was sent"):
-        vehicle.upload_mission(sortie_mission(6))
+        vehicle.mission.upload(sortie_mission(6))
     assert copter.lists[0] == []
 
 
 def test_a_request_for_an_item_that_does_not_exist_ends_the_transfer(copter, vehicle):
     copter.request_beyond = 40
     with pytest.raises(MissionTransferError, match="vehicle asked for item 40 of 9"):
-        vehicle.upload_mission(sortie_mission(6))
+        vehicle.mission.upload(sortie_mission(6))
     cancels = [m for m in copter.received if m._type == "MISSION_ACK" and m.type == 15]
     assert cancels  # our side told the vehicle the transfer is over
     assert copter.lists[0] == []
@@ -100,10 +100,10 @@ def test_a_request_for_an_item_that_does_not_exist_ends_the_transfer(copter, veh
 def test_a_fence_too_big_for_the_vehicle_is_refused_before_anything_is_sent(copter, vehicle):
     previous_sortie(copter, vehicle)
     before = len(copter.received)
-    vehicle.fence_capacity = FenceCapacity(64)  # 8 items
+    vehicle.mission.fence_capacity = FenceCapacity(64)  # 8 items
     need = 4 + 1 + 2 + 8 * 10  # header, end marker, type and count, 10 vertices
     with pytest.raises(FenceTooBigError, match=f"needs 10 items and {need} bytes") as failed:
-        vehicle.upload_mission(sortie_mission(6, fence_vertices=10))
+        vehicle.mission.upload(sortie_mission(6, fence_vertices=10))
     assert "inclusion polygon of 10 vertices" in str(failed.value)
     sent = [m._type for m in copter.received[before:] if m._type.startswith("MISSION")]
     assert sent == []  # the vehicle is left exactly as it was
@@ -118,7 +118,7 @@ def test_a_fence_of_circles_goes_up_and_verifies(copter, vehicle):
         fence_inclusions=mission.fence_inclusions,
         fence_exclusion_circles=((HOME[0] + 5e-4, HOME[1] + 5e-4, 35.5),),
     )
-    vehicle.upload_mission(mission)
+    vehicle.mission.upload(mission)
     fence = copter.lists[MissionType.FENCE]
     assert [m.command for m in fence] == [5001] * 4 + [5004]
     assert fence[-1].param1 == pytest.approx(35.5)

@@ -30,9 +30,9 @@ def test_udpin_hears_a_simulator_pushing_to_it_and_answers_it():
     try:
         vehicle = link.wait_vehicle(timeout_s=20)
         assert vehicle.snapshot.autopilot == "ARDUPILOTMEGA"
-        vehicle.set_mode("GUIDED")  # our command and its ACK travel the UDP link
+        vehicle.action.set_mode("GUIDED")  # our command and its ACK travel the UDP link
         assert sim.snapshot(0)["mode"] == "GUIDED"
-        assert vehicle.read_param("WPNAV_SPEED") > 0
+        assert vehicle.params.read("WPNAV_SPEED") > 0
     finally:
         link.close()
         sim.stop()
@@ -74,7 +74,7 @@ def test_udpout_reaches_a_vehicle_listening_on_udp(copter):
     link = Link(f"udpout:127.0.0.1:{bridge.port}", EventBus()).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=10)
-        vehicle.arm()
+        vehicle.action.arm()
         assert copter.armed
     finally:
         link.close()
@@ -119,9 +119,9 @@ def test_serial_link_over_a_real_tty_device(copter):
     link = Link(f"serial:{bridge.device}:57600", EventBus()).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=10)
-        vehicle.arm()
+        vehicle.action.arm()
         assert copter.armed
-        assert vehicle.read_param("RTL_ALT") == 1500
+        assert vehicle.params.read("RTL_ALT") == 1500
     finally:
         link.close()
         bridge.stop()
@@ -134,10 +134,10 @@ def test_udpin_serves_several_vehicles_sending_to_one_port():
     try:
         link.wait_vehicle(1, timeout_s=20)
         second = link.wait_vehicle(2, timeout_s=20)
-        second.set_mode("GUIDED")
+        second.action.set_mode("GUIDED")
         assert sim.snapshot(1)["mode"] == "GUIDED"
         assert sim.snapshot(0)["mode"] != "GUIDED"
-        link.vehicles[1].set_mode("LOITER")
+        link.vehicles[1].action.set_mode("LOITER")
         assert sim.snapshot(0)["mode"] == "LOITER"
     finally:
         link.close()

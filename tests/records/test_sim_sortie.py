@@ -51,10 +51,10 @@ def test_a_simulated_sortie_is_recorded_whole(
         [vehicle] = fleet.wait_vehicles(1, timeout_s=60)
         wait_ready(vehicle, 120)
         mission = _patrol(backend.home, [(60, 0), (60, 60), (0, 60)], alt_m=20.0)
-        vehicle.upload_mission(mission)
-        vehicle.takeoff(20, source="alice")
-        vehicle.start_mission(source="alice")
-        vehicle.wait_for(
+        vehicle.mission.upload(mission)
+        vehicle.action.takeoff(20, source="alice")
+        vehicle.action.start_mission(source="alice")
+        vehicle.telemetry.wait_for(
             lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND,
             200,
             "landed and disarmed after the mission",
@@ -140,10 +140,10 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
         wait_ready(vehicle, 120)
         context = {"plan": sortie_plan["id"], "station": "S01", "operator": "alice"}
         bus.publish(Event(EventKind.MISSION_UPLOAD, vehicle.vehicle_id, context))
-        vehicle.upload_mission(mission)
-        vehicle.takeoff(20, source="alice")
-        vehicle.start_mission(source="alice")
-        vehicle.wait_for(
+        vehicle.mission.upload(mission)
+        vehicle.action.takeoff(20, source="alice")
+        vehicle.action.start_mission(source="alice")
+        vehicle.telemetry.wait_for(
             lambda s: not s.armed and s.landed_state == LandedState.ON_GROUND,
             400,
             "landed and disarmed after the patrol",

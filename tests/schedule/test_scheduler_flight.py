@@ -100,7 +100,7 @@ def test_an_approved_proposal_is_flown_and_its_targets_become_fresh(
         fleet.add(backend.url, wait_s=60)
         [vehicle] = fleet.wait_vehicles(1, timeout_s=60)
         wait_ready(vehicle, 120)
-        vehicle.wait_for(lambda s: s.battery.remaining_pct is not None, 30, "battery")
+        vehicle.telemetry.wait_for(lambda s: s.battery.remaining_pct is not None, 30, "battery")
 
         [pending] = scheduler.tick()
         assert pending.vehicle_id == vehicle.vehicle_id

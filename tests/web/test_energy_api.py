@@ -25,14 +25,14 @@ def test_a_sortie_the_charge_cannot_fly_is_refused_before_upload(
     room.network_geojson = json.loads(EXAMPLE.read_text())
     room.energy = EnergyWatch(room.fleet, room.bus, load_profile(), reserve_frac=0.2)
     vehicle = room.fleet.vehicle(drone)
-    capacity = vehicle.read_param("BATT_CAPACITY")
+    capacity = vehicle.params.read("BATT_CAPACITY")
     uploads = room.bus.subscribe(
         accept=lambda e: e.kind in (EventKind.MISSION_UPLOAD, EventKind.COMMAND_SENT)
     )
     client = app.test_client()
     operator = token_for("operator")
 
-    vehicle.battery_swapped(30.0, source="test")  # the crew put in a pack at 30 %
+    vehicle.action.battery_swapped(30.0, source="test")  # the crew put in a pack at 30 %
     wait_until(  # both charge figures of the telemetry show the new pack
         lambda: abs(vehicle.snapshot.battery.consumed_mah - 0.7 * capacity) < 0.02 * capacity,
         60,
@@ -65,7 +65,7 @@ def test_a_sortie_the_charge_cannot_fly_is_refused_before_upload(
     refusals = [e for e in room.accounts.recent_audit(5) if e.action == "upload mission"]
     assert refusals and not refusals[0].ok
 
-    vehicle.battery_swapped(100.0, source="test")  # a full pack: the same sortie fits
+    vehicle.action.battery_swapped(100.0, source="test")  # a full pack: the same sortie fits
     queued = client.post(
         f"/api/vehicles/{drone}/mission",
         json={"plan": plan["id"], "sortie": sortie.id},

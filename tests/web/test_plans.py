@@ -72,7 +72,7 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) 
     assert done.data["result"] == "DONE", done.data
     vehicle = room.fleet.vehicle(drone)
     # the snapshot hears the new count with the next MISSION_CURRENT
-    vehicle.wait_for(lambda s: s.mission.total >= first["items"], 30, "mission count")
+    vehicle.telemetry.wait_for(lambda s: s.mission.total >= first["items"], 30, "mission count")
 
     url = f"/api/vehicles/{drone}/commands"
     arm = client.post(url, json={"command": "arm", "confirm": True}, headers=operator)
@@ -80,7 +80,9 @@ def test_upload_then_fly_the_sortie(planning_app: Flask, drone: str, token_for) 
     start = client.post(url, json={"command": "start", "confirm": True}, headers=operator)
     assert start.status_code == 202, start.get_json()
     assert command_outcome(outcomes, start.get_json()["request_id"]).data["result"] == "DONE"
-    vehicle.wait_for(lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission")
+    vehicle.telemetry.wait_for(
+        lambda s: s.mode == "AUTO" and s.mission.current_seq >= 2, 120, "mission"
+    )
     assert vehicle.snapshot.armed
 
 

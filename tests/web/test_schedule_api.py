@@ -87,7 +87,7 @@ def test_an_unsafe_drone_is_not_launched_and_the_reason_is_published(
 ) -> None:
     """The test drone's GCS failsafe is switched off: preflight refuses."""
     room = app.extensions["dronepatrol"]
-    room.fleet.vehicle(drone).set_param("FS_GCS_ENABLE", 0)
+    room.fleet.vehicle(drone).params.set("FS_GCS_ENABLE", 0)
     events = room.bus.subscribe(accept=lambda e: e.kind is EventKind.SCHEDULE)
     [pending] = scheduler.tick()
     response = client.post(
