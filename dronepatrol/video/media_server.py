@@ -300,8 +300,7 @@ class JanusServer:
             [program, "-F", str(folder), "-C", str(folder / "janus.jcfg"), "--disable-colors"],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            stdin=subprocess.DEVNULL,  # in the station's process group: Ctrl-C ends it too
         )
         log_file.close()
         self.api = JanusApi(f"http://127.0.0.1:{config.http_port}/janus")

@@ -1,0 +1,152 @@
+"""The Janus media-server path with the real Janus (Debian) on loopback.
+
+The station publishes a synthetic 720p feed once; a WebRTC viewer (aiortc,
+the same signalling a browser uses) watches it through Janus and must get
+H.264 at 1280x720 under the 4 Mbit/s budget of a 4G link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+from janus_support import FEED_FPS, HEIGHT, WIDTH, feeding, need_janus
+
+from dronepatrol.video.media_server import (
+    JanusConfig,
+    JanusServer,
+    MediaFanout,
+    MediaServerError,
+    find_janus,
+)
+from dronepatrol.video.publisher import H264Options
+from dronepatrol.video.webrtc_viewer import watch
+
+WATCH_S = 4.0
+BUDGET_BPS = 4_000_000
+"""Most a 720p feed may take of a viewer's link (a commander's 4G)."""
+MIN_FRAME_SHARE = 0.25
+"""Share of the feed's frames a viewer must get: CI's two shared cores may starve the encoder."""
+
+
+@pytest.fixture
+def fanout():
+    need_janus()
+    fanout = MediaFanout(JanusServer(JanusConfig(ice_interfaces=("lo",)))).start()
+    yield fanout
+    fanout.stop()
+
+
+def wait_for(condition, timeout_s: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_published_feed_reaches_a_webrtc_viewer_as_720p_h264_within_budget(fanout) -> None:
+    publisher = fanout.publisher_for("drone-1")
+    mountpoint = fanout.mountpoint("drone-1")
+    assert mountpoint is not None
+    with feeding(publisher):
+        wait_for(lambda: publisher.status()["frames"] > 10, what="the encoder's first frames")
+        report = asyncio.run(watch(fanout.server.api.url, mountpoint.id, WATCH_S))
+        health = fanout.health()
+    assert report.errors == []
+    assert report.codec == "video/H264"
+    assert (report.width, report.height) == (WIDTH, HEIGHT)
+    # A keyframe every second: the first picture within about a second of joining.
+    assert report.first_frame_s is not None and report.first_frame_s < 5.0
+    # A flowing stream even on a loaded machine (the encoder skips frames it cannot take).
+    assert report.frames >= MIN_FRAME_SHARE * FEED_FPS * WATCH_S, report
+    assert 200_000 < report.bitrate_bps <= BUDGET_BPS, report.bitrate_bps
+    feed = health["feeds"]["drone-1"]
+    assert health["ok"] and health["running"]
+    assert feed["publisher"]["bitrate_bps"] <= BUDGET_BPS
+    assert feed["publisher"]["keyframes"] >= 3
+    assert feed["age_ms"] is not None and feed["age_ms"] < 1000  # Janus is getting packets
+
+
+def test_two_viewers_get_the_same_feed_while_the_station_sends_it_once(fanout) -> None:
+    publisher = fanout.publisher_for("drone-2")
+    mountpoint = fanout.mountpoint("drone-2")
+
+    async def two() -> list:
+        url = fanout.server.api.url
+        return await asyncio.gather(watch(url, mountpoint.id, 2.0), watch(url, mountpoint.id, 2.0))
+
+    with feeding(publisher):
+        wait_for(lambda: publisher.status()["frames"] > 10, what="the encoder's first frames")
+        sent_before = publisher.status()["bytes_sent"]
+        started = time.monotonic()
+        reports = asyncio.run(two())
+        elapsed = time.monotonic() - started
+        sent = publisher.status()["bytes_sent"] - sent_before
+    for report in reports:
+        assert report.errors == [] and report.frames >= MIN_FRAME_SHARE * FEED_FPS * 2.0
+        assert (report.width, report.height) == (WIDTH, HEIGHT)
+    # What left the station in that time is one stream's worth, not two.
+    assert sent * 8 / elapsed <= BUDGET_BPS * 1.1
+    received = sum(r.bytes_received for r in reports)
+    assert received > 1.3 * (sent * min(r.seconds for r in reports) / elapsed)
+
+
+def test_the_bitrate_cap_holds_for_a_lower_setting() -> None:
+    need_janus()
+    options = H264Options(bitrate_bps=800_000)
+    fanout = MediaFanout(JanusServer(JanusConfig(ice_interfaces=("lo",))), options).start()
+    try:
+        publisher = fanout.publisher_for("1")
+        with feeding(publisher):
+            wait_for(lambda: publisher.status()["frames"] > 10, what="first frames")
+            report = asyncio.run(watch(fanout.server.api.url, fanout.mountpoint("1").id, 3.0))
+    finally:
+        fanout.stop()
+    assert report.frames > 0 and report.bitrate_bps <= 800_000 * 1.15, report.bitrate_bps
+
+
+def test_health_says_when_janus_has_died(fanout) -> None:
+    publisher = fanout.publisher_for("drone-3")
+    with feeding(publisher):
+        wait_for(lambda: publisher.status()["frames"] > 0, what="first frames")
+        assert fanout.health()["ok"]
+        fanout.server._process.send_signal(signal.SIGKILL)
+        fanout.server._process.wait(5)
+        health = fanout.health()
+    assert health["running"] is False and health["ok"] is False
+    with pytest.raises(MediaServerError, match="not running"):
+        fanout.server.mountpoint_info(1)
+
+
+def test_a_missing_janus_is_refused_with_the_package_to_install() -> None:
+    with pytest.raises(MediaServerError, match="apt-get install janus"):
+        find_janus("janus-is-not-installed-here")
+
+
+def test_the_generated_configuration_keeps_janus_to_loopback_and_watching(tmp_path) -> None:
+    lib = tmp_path / "lib"
+    for kind, names in {
+        "plugins": ["libjanus_streaming.so", "libjanus_videoroom.so", "libjanus_sip.so"],
+        "transports": ["libjanus_http.so", "libjanus_websockets.so"],
+    }.items():
+        (lib / kind).mkdir(parents=True)
+        for name in names:
+            (lib / kind / name).touch()
+    config = JanusConfig(
+        http_port=8188, ice_interfaces=("eth0", "10.0.0.2"), public_ip="203.0.113.7"
+    )
+    files = config.files(tmp_path, lib)
+    main = files["janus.jcfg"]
+    assert 'disable = "libjanus_sip.so,libjanus_videoroom.so"' in main
+    assert 'disable = "libjanus_websockets.so"' in main
+    assert 'ice_enforce_list = "eth0,10.0.0.2"' in main
+    assert 'nat_1_1_mapping = "203.0.113.7"' in main
+    http = files["janus.transport.http.jcfg"]
+    assert 'ip = "127.0.0.1"' in http and "port = 8188" in http and "admin_http = false" in http
+    assert f'admin_key = "{config.admin_key}"' in files["janus.plugin.streaming.jcfg"]
+    assert len(config.admin_key) >= 24
