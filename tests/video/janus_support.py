@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -11,18 +9,12 @@ from contextlib import contextmanager
 
 import cv2
 import numpy as np
-import pytest
+from support import need_janus
+
+__all__ = ["FEED_FPS", "HEIGHT", "WIDTH", "feeding", "need_janus", "synthetic_frame"]
 
 FEED_FPS = 25.0
 WIDTH, HEIGHT = 1280, 720
-
-
-def need_janus() -> None:
-    """Skip without Janus on a developer's machine; fail in CI, where `make test` installs it."""
-    if shutil.which("janus") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Janus is not installed; `make test` installs it (make system-deps)")
-        pytest.skip("Janus is not installed: run `make system-deps` (apt-get install janus)")
 
 
 def synthetic_frame(n: int) -> np.ndarray:
