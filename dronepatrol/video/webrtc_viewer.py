@@ -174,11 +174,13 @@ async def watch(
     *,
     headers: dict[str, str] | None = None,
     offer_timeout_s: float = 20.0,
+    stop: asyncio.Event | None = None,
 ) -> ViewerReport:
     """Watch ``mountpoint_id`` for ``seconds`` of media and report what arrived.
 
     Frames are counted (and decoded or not) as :func:`use_frame_counter`
-    set up; it is called with its default (decode) when it was not.
+    set up; it is called with its default (decode) when it was not. Setting
+    ``stop`` ends the watch early (a bench holds many viewers that way).
     """
     from aiortc import RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
 
@@ -208,7 +210,7 @@ async def watch(
                     if frame.width:
                         report.width, report.height = frame.width, frame.height
                     report.seconds = now - first
-                    if report.seconds >= seconds:
+                    if report.seconds >= seconds or (stop is not None and stop.is_set()):
                         break
             except Exception as exc:  # the track ended
                 report.errors.append(f"track ended: {exc!r}")
@@ -239,11 +241,14 @@ async def watch(
         last_keepalive = time.monotonic()
         wait_until = time.monotonic() + seconds + offer_timeout_s
         while not done.is_set() and time.monotonic() < wait_until:
-            await asyncio.wait([asyncio.ensure_future(done.wait())], timeout=1.0)
+            if stop is not None and stop.is_set():
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), 1.0)
             if time.monotonic() - last_keepalive > 20:
                 await asyncio.to_thread(signalling.keepalive)
                 last_keepalive = time.monotonic()
-        if not done.is_set():
+        if not done.is_set() and not (stop is not None and stop.is_set()):
             report.errors.append(f"only {report.frames} frames in {seconds + offer_timeout_s} s")
     finally:
         await pc.close()

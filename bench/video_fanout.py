@@ -1,0 +1,381 @@
+"""What many viewers of one feed cost the station: Janus fan-out against MJPEG.
+
+One station process (the web app on loopback, one vehicle) publishes a
+25 fps 720p annotated feed, as its video pipeline does: every frame JPEG
+encoded once into the vehicle's frame buffer and, with
+``video_server = janus``, encoded once to H.264 (2.5 Mbit/s cap) and sent
+as RTP to Janus, a child process. Frames are real annotated frames of the
+simulated camera, made before the clock starts.
+
+Sections, each with a fresh station:
+
+* ``janus_1`` / ``janus_100``: 1 or 100 WebRTC viewers (aiortc, in four
+  processes) join through the app's Janus routes exactly as the video page
+  does (bearer token instead of a cookie), then watch. Once Janus reports
+  them all watching, the station's CPU over ``SECONDS`` is measured from
+  /proc, and Janus' own CPU beside it. The viewers count every frame and
+  byte they get but do not decode (the point is the station's cost, and a
+  hundred 720p decoders would not fit on the machine).
+* ``builtin_1`` / ``builtin_100``: the default path: 1 or 100 MJPEG viewers
+  on the app's own video route (waitress, one thread each).
+
+Figures: station CPU as % of one core, what each viewer received (Mbit/s,
+frames/s), Janus' CPU. The goal: 100 viewers through Janus cost the station
+what one does; MJPEG's cost grows with each viewer.
+Prints each section's figures, then the last line: one JSON object of all.
+Needs Janus (``apt-get install janus``) and aiortc (the dev extras).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+FPS = 25.0
+SECONDS = 10.0
+VIEWER_PROCESSES = 4
+CONNECT_TIMEOUT_S = 180.0
+UNCHANGED_TOLERANCE = 0.15
+"""100 viewers "cost the station the same" when each published frame costs it within 15 %."""
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+# -- the station ---------------------------------------------------------------
+
+
+def _annotated_frames(count: int = 50) -> list:
+    """Real annotated 720p frames (simulated camera, detection, HUD), as BGR images."""
+    from video_pipeline import _scene, _snapshot
+
+    from dronepatrol.video.camera import CameraPose, Gimbal
+    from dronepatrol.video.frames import Frame, FrameBuffer
+    from dronepatrol.video.pipeline import VideoPipeline
+    from dronepatrol.video.simcam import SimulatedCamera
+    from dronepatrol.video.sources import VideoSource
+
+    camera = SimulatedCamera(_scene())
+    maker = VideoPipeline("1", VideoSource("bench"), FrameBuffer())
+    images = []
+    for i in range(count):
+        snap = _snapshot(i / FPS)
+        pose = CameraPose.from_snapshot(snap, Gimbal())
+        image, _ = camera.render(pose, i / FPS)
+        maker.process(Frame(image, time.time(), i + 1, {"pose": pose, "snapshot": snap}))
+        images.append(image)  # process() drew the boxes and HUD into it
+    return images
+
+
+def station(mode: str, port: int, workdir: str) -> None:
+    """The web app with one vehicle's feed; prints ``ready``, then its status on stdin EOF."""
+    import cv2
+
+    from dronepatrol.settings import Settings
+    from dronepatrol.web import create_app
+
+    cv2.setNumThreads(1)
+    app = create_app({"SETTINGS": Settings(data_dir=Path(workdir))})
+    buffer = app.extensions["video"].ensure("1", "Copter-1")
+    images = _annotated_frames()
+    jpegs = [cv2.imencode(".jpg", im, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes() for im in images]
+    order = list(range(len(images))) + list(range(len(images) - 2, 0, -1))
+    publisher = None
+    fanout = None
+    if mode == "janus":
+        from dronepatrol.video.media_server import JanusConfig, JanusServer, MediaFanout
+
+        fanout = MediaFanout(JanusServer(JanusConfig(ice_interfaces=("lo",)))).start()
+        app.extensions["media_server"] = fanout
+        publisher = fanout.publisher_for("1")
+    stop = threading.Event()
+
+    def feed() -> None:
+        """What the pipeline does per frame after annotating: JPEG once, H.264 once."""
+        start, n = time.monotonic(), 0
+        while not stop.is_set():
+            k = order[n % len(order)]
+            if publisher is not None:
+                publisher.submit(images[k], time.time())
+            buffer.publish(
+                cv2.imencode(".jpg", images[k], [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes(),
+                time.time(),
+                1280,
+                720,
+            )
+            n += 1
+            stop.wait(max(0.0, start + n / FPS - time.monotonic()))
+
+    threading.Thread(target=feed, daemon=True).start()
+    from waitress.server import create_server
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 262144)
+    listener.bind(("127.0.0.1", port))
+    server = create_server(app, sockets=[listener], threads=120, outbuf_high_watermark=1 << 20)
+    threading.Thread(target=server.run, daemon=True).start()
+    accounts = app.extensions["dronepatrol"].accounts
+    token = accounts.issue_token(accounts.add_user("bench", "viewer", "bench-viewer-pass")).token
+    mountpoint = fanout.mountpoint("1").id if fanout else 0
+    janus_pid = fanout.server.pid if fanout else 0
+    print(f"ready {token} {mountpoint} {janus_pid}", flush=True)
+    sys.stdin.read()
+    stop.set()
+    result = {
+        "buffer": buffer.status(),
+        "jpeg_bytes": sum(len(j) for j in jpegs) / len(jpegs),
+        "publisher": publisher.status() if publisher else None,
+    }
+    if fanout is not None:
+        fanout.stop()
+    print(json.dumps(result), flush=True)
+    os._exit(0)
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) of a process so far [s]."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Station:
+    def __init__(self, mode: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.workdir = tempfile.mkdtemp(prefix="dronepatrol-bench-fanout-")
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--station", mode, str(self.port), self.workdir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != "ready":
+            raise RuntimeError(f"bench station did not start: {line!r}")
+        self.token, self.mountpoint, self.janus_pid = line[1], int(line[2]), int(line[3])
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> dict:
+        request = urllib.request.Request(
+            self.base + path, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def finish(self) -> dict:
+        try:
+            out, _ = self.proc.communicate("", timeout=60)
+            return json.loads(out.strip().splitlines()[-1])
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# -- WebRTC viewers -------------------------------------------------------------
+
+
+def viewer_process(api: str, mountpoint: int, count: int, token: str) -> None:
+    """``count`` WebRTC viewers until stdin closes; prints their reports as JSON."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dronepatrol.video.webrtc_viewer import use_frame_counter, watch
+
+    use_frame_counter(decode=False)
+    os.nice(10)  # the viewers stand in for other machines: the station comes first here
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def main() -> list:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(count + 4))
+        stop = asyncio.Event()
+        threading.Thread(
+            target=lambda: (sys.stdin.read(), asyncio.run_coroutine_threadsafe(_set(stop), loop)),
+            daemon=True,
+        ).start()
+        viewers = [
+            watch(api, mountpoint, 3600, headers=headers, stop=stop, offer_timeout_s=120)
+            for _ in range(count)
+        ]
+        return await asyncio.gather(*viewers, return_exceptions=True)
+
+    async def _set(event: asyncio.Event) -> None:
+        event.set()
+
+    loop = asyncio.new_event_loop()
+    reports = loop.run_until_complete(main())
+    out = []
+    for report in reports:
+        if isinstance(report, BaseException):
+            out.append({"error": repr(report)})
+        else:
+            out.append(
+                {"frames": report.frames, "bytes": report.bytes_received, "seconds": report.seconds}
+            )
+    print(json.dumps(out), flush=True)
+    os._exit(0)
+
+
+def janus_section(viewers: int) -> dict:
+    station = Station("janus")
+    per_process = [
+        viewers // VIEWER_PROCESSES + (k < viewers % VIEWER_PROCESSES)
+        for k in range(VIEWER_PROCESSES)
+    ]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--viewers",
+                station.base + "/video/janus",
+                str(station.mountpoint),
+                str(n),
+                station.token,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in per_process
+        if n
+    ]
+    prefix = f"janus_{viewers}"
+    try:
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        watching = 0
+        while time.monotonic() < deadline:
+            watching = station.get("/video/media-server")["feeds"]["1"].get("viewers", 0)
+            if watching >= viewers:
+                break
+            time.sleep(1.0)
+        time.sleep(2.0)  # past the joins' signalling
+        frames0 = station.get("/video/media-server")["feeds"]["1"]["publisher"]["frames"]
+        cpu0, jcpu0, t0 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
+        time.sleep(SECONDS)
+        cpu1, jcpu1, t1 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
+        feed = station.get("/video/media-server")["feeds"]["1"]
+        still, frames1 = feed.get("viewers", 0), feed["publisher"]["frames"]
+    finally:
+        reports = []
+        for proc in procs:
+            out, _ = proc.communicate("", timeout=120)
+            reports += json.loads(out.strip().splitlines()[-1])
+        status = station.finish()
+    ok = [r for r in reports if "error" not in r and r["seconds"] > 0]
+    elapsed = t1 - t0
+    figures = {
+        f"{prefix}_viewers_watching": min(watching, still),
+        f"{prefix}_station_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        f"{prefix}_station_published_fps": round((frames1 - frames0) / elapsed, 1),
+        f"{prefix}_station_cpu_ms_per_published_frame": round(
+            1000 * (cpu1 - cpu0) / max(1, frames1 - frames0), 2
+        ),
+        f"{prefix}_janus_cpu_pct_of_core": round(100 * (jcpu1 - jcpu0) / elapsed, 1),
+        f"{prefix}_viewer_mbps_mean": round(
+            sum(r["bytes"] * 8 / r["seconds"] for r in ok) / max(1, len(ok)) / 1e6, 2
+        ),
+        f"{prefix}_viewer_fps_mean": round(
+            sum(r["frames"] / r["seconds"] for r in ok) / max(1, len(ok)), 1
+        ),
+        f"{prefix}_viewers_failed": len(reports) - len(ok),
+        f"{prefix}_station_sent_mbps": round(status["publisher"]["bitrate_bps"] / 1e6, 2),
+        f"{prefix}_station_dropped_frames_total": status["publisher"]["dropped"],
+    }
+    return figures
+
+
+# -- MJPEG viewers ----------------------------------------------------------------
+
+
+def builtin_section(viewers: int) -> dict:
+    station = Station("builtin")
+    received = [0] * viewers
+    stop = threading.Event()
+
+    def view(k: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", station.port))
+        sock.sendall(
+            b"GET /video/1.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Authorization: Bearer {station.token}\r\n\r\n".encode()
+        )
+        buf = bytearray(1 << 20)
+        sock.settimeout(5)
+        try:
+            while not stop.is_set():
+                n = sock.recv_into(buf)
+                if n == 0:
+                    return
+                received[k] += n
+        except OSError:
+            return
+        finally:
+            sock.close()
+
+    threads = [threading.Thread(target=view, args=(k,), daemon=True) for k in range(viewers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3.0)
+    cpu0, bytes0, t0 = cpu_s(station.proc.pid), sum(received), time.monotonic()
+    time.sleep(SECONDS)
+    cpu1, bytes1, t1 = cpu_s(station.proc.pid), sum(received), time.monotonic()
+    stop.set()
+    status = station.finish()
+    elapsed = t1 - t0
+    per_viewer_bps = (bytes1 - bytes0) * 8 / elapsed / viewers
+    prefix = f"builtin_{viewers}"
+    return {
+        f"{prefix}_viewers": viewers,
+        f"{prefix}_station_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        f"{prefix}_viewer_mbps_mean": round(per_viewer_bps / 1e6, 2),
+        f"{prefix}_viewer_fps_mean": round(per_viewer_bps / 8 / status["jpeg_bytes"], 1),
+        f"{prefix}_jpeg_kB": round(status["jpeg_bytes"] / 1000, 1),
+    }
+
+
+def main() -> None:
+    if shutil.which("janus") is None:
+        print("error: Janus is not installed (apt-get install janus)", file=sys.stderr)
+        sys.exit(2)
+    figures: dict = {}
+    for name, section in (
+        ("janus_1", lambda: janus_section(1)),
+        ("janus_100", lambda: janus_section(100)),
+        ("builtin_1", lambda: builtin_section(1)),
+        ("builtin_100", lambda: builtin_section(100)),
+    ):
+        result = section()
+        figures.update(result)
+        print(f"== {name}")
+        for key, value in result.items():
+            print(f"  {key}: {value}")
+    one, many = (
+        figures["janus_1_station_cpu_pct_of_core"],
+        figures["janus_100_station_cpu_pct_of_core"],
+    )
+    figures["janus_station_cpu_100_vs_1"] = round(many / one, 2) if one else None
+    figures["janus_station_cpu_unchanged"] = figures[
+        "janus_100_viewers_watching"
+    ] >= 100 and many <= max(one * (1 + UNCHANGED_TOLERANCE), one + 3.0)
+    figures["janus_100_cheaper_than_builtin_100"] = (
+        many < figures["builtin_100_station_cpu_pct_of_core"]
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--station":
+        station(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--viewers":
+        viewer_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    else:
+        main()
