@@ -10,14 +10,22 @@ simulated camera, made before the clock starts.
 Sections, each with a fresh station:
 
 * ``janus_1`` / ``janus_100``: 1 or 100 WebRTC viewers (aiortc, in four
-  processes) join through the app's Janus routes exactly as the video page
-  does (bearer token instead of a cookie), then watch. Once Janus reports
-  them all watching, the station's CPU over ``SECONDS`` is measured from
-  /proc, and Janus' own CPU beside it. The viewers count every frame and
-  byte they get but do not decode (the point is the station's cost, and a
-  hundred 720p decoders would not fit on the machine).
-* ``builtin_1`` / ``builtin_100``: the default path: 1 or 100 MJPEG viewers
-  on the app's own video route (waitress, one thread each).
+  processes, niced) join through the app's Janus routes exactly as the
+  video page does (bearer token instead of a cookie), then watch. Once Janus
+  reports them all watching and each has frames, the station's CPU over
+  ``SECONDS`` is measured from /proc, with Janus' beside it, twice: with the
+  viewers running on this machine, and with them stopped (SIGSTOP) as if
+  they were other machines (``..._viewers_elsewhere_...``): Janus sends to
+  all of them either way. The viewers count every frame and byte they get
+  but do not decode (the point is the station's cost, and a hundred 720p
+  decoders would not fit on the machine). Station CPU is also given per
+  published frame, since on a shared machine runs publish at different rates.
+* ``builtin_0`` / ``builtin_1`` / ``builtin_100``: the default path: no,
+  1 or 100 MJPEG viewers on the app's own video route (waitress, one
+  thread each), read by threads of the bench. MJPEG's cost follows what the
+  viewers take, and on a shared machine the bench's readers may not take
+  25 fps each; the cost per delivered frame is then also scaled to 100
+  viewers at 25 fps (``..._at_25fps_each_est``, marked as an estimate).
 
 Figures: station CPU as % of one core, what each viewer received (Mbit/s,
 frames/s), Janus' CPU. The goal: 100 viewers through Janus cost the station
@@ -32,6 +40,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -122,7 +131,13 @@ def station(mode: str, port: int, workdir: str) -> None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 262144)
     listener.bind(("127.0.0.1", port))
-    server = create_server(app, sockets=[listener], threads=120, outbuf_high_watermark=1 << 20)
+    server = create_server(
+        app,
+        sockets=[listener],
+        threads=120,
+        connection_limit=300,
+        outbuf_high_watermark=1 << 20,
+    )
     threading.Thread(target=server.run, daemon=True).start()
     accounts = app.extensions["dronepatrol"].accounts
     token = accounts.issue_token(accounts.add_user("bench", "viewer", "bench-viewer-pass")).token
@@ -185,112 +200,163 @@ class Station:
 # -- WebRTC viewers -------------------------------------------------------------
 
 
-def viewer_process(api: str, mountpoint: int, count: int, token: str) -> None:
-    """``count`` WebRTC viewers until stdin closes; prints their reports as JSON."""
+def viewer_process(api: str, mountpoint: int, count: int, token: str, stats: str) -> None:
+    """``count`` WebRTC viewers until stdin closes; their running totals go to ``stats``."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from dronepatrol.video.webrtc_viewer import use_frame_counter, watch
+    from dronepatrol.video.webrtc_viewer import ViewerReport, use_frame_counter, watch
 
     use_frame_counter(decode=False)
     os.nice(10)  # the viewers stand in for other machines: the station comes first here
     headers = {"Authorization": f"Bearer {token}"}
+    reports = [ViewerReport() for _ in range(count)]
 
     async def main() -> list:
-        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(count + 4))
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(count + 4))
         stop = asyncio.Event()
         threading.Thread(
-            target=lambda: (sys.stdin.read(), asyncio.run_coroutine_threadsafe(_set(stop), loop)),
-            daemon=True,
+            target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True
         ).start()
+
+        async def publish_totals() -> None:
+            while not stop.is_set():
+                totals = {
+                    "frames": sum(r.frames for r in reports),
+                    "bytes": sum(r.bytes_received for r in reports),
+                    "receiving": sum(1 for r in reports if r.frames),
+                }
+                Path(stats + ".tmp").write_text(json.dumps(totals))
+                os.replace(stats + ".tmp", stats)
+                await asyncio.sleep(0.5)
+
+        totals = asyncio.ensure_future(publish_totals())
         viewers = [
-            watch(api, mountpoint, 3600, headers=headers, stop=stop, offer_timeout_s=120)
-            for _ in range(count)
+            watch(api, mountpoint, 3600, headers=headers, stop=stop, offer_timeout_s=120, report=r)
+            for r in reports
         ]
-        return await asyncio.gather(*viewers, return_exceptions=True)
+        results = await asyncio.gather(*viewers, return_exceptions=True)
+        await totals
+        return results
 
-    async def _set(event: asyncio.Event) -> None:
-        event.set()
-
-    loop = asyncio.new_event_loop()
-    reports = loop.run_until_complete(main())
-    out = []
-    for report in reports:
-        if isinstance(report, BaseException):
-            out.append({"error": repr(report)})
-        else:
-            out.append(
-                {"frames": report.frames, "bytes": report.bytes_received, "seconds": report.seconds}
-            )
-    print(json.dumps(out), flush=True)
+    results = asyncio.run(main())
+    failed = [repr(r) for r in results if isinstance(r, BaseException)]
+    print(json.dumps({"failed": failed}), flush=True)
     os._exit(0)
 
 
-def janus_section(viewers: int) -> dict:
+class Viewers:
+    """WebRTC viewers in a few processes, with their running totals."""
+
+    def __init__(self, station: Station, viewers: int) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="dronepatrol-bench-viewers-")
+        counts = [
+            viewers // VIEWER_PROCESSES + (k < viewers % VIEWER_PROCESSES)
+            for k in range(VIEWER_PROCESSES)
+        ]
+        self.stats = [f"{self.workdir}/{k}.json" for k in range(VIEWER_PROCESSES) if counts[k]]
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--viewers",
+                    station.base + "/video/janus",
+                    str(station.mountpoint),
+                    str(n),
+                    station.token,
+                    path,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for n, path in zip([c for c in counts if c], self.stats, strict=True)
+        ]
+
+    def totals(self) -> dict:
+        out = {"frames": 0, "bytes": 0, "receiving": 0}
+        for path in self.stats:
+            try:
+                for key, value in json.loads(Path(path).read_text()).items():
+                    out[key] += value
+            except (OSError, ValueError):
+                pass
+        return out
+
+    def pause(self, paused: bool) -> None:
+        """Stop (or resume) every viewer process, as if the viewers were other machines."""
+        for proc in self.procs:
+            proc.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def finish(self) -> list[str]:
+        failed: list[str] = []
+        for proc in self.procs:
+            proc.send_signal(signal.SIGCONT)
+            out, _ = proc.communicate("", timeout=120)
+            failed += json.loads(out.strip().splitlines()[-1])["failed"]
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return failed
+
+
+def _window(station: Station, viewers: Viewers) -> dict:
+    """Station and Janus CPU, frames published and received over ``SECONDS``."""
+    frames0 = station.get("/video/media-server")["feeds"]["1"]["publisher"]["frames"]
+    seen0 = viewers.totals()
+    cpu0, jcpu0, t0 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
+    time.sleep(SECONDS)
+    cpu1, jcpu1, t1 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
+    seen1 = viewers.totals()
+    feed = station.get("/video/media-server")["feeds"]["1"]
+    elapsed, published = t1 - t0, feed["publisher"]["frames"] - frames0
+    return {
+        "station_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        "station_published_fps": round(published / elapsed, 1),
+        "station_cpu_ms_per_published_frame": round(1000 * (cpu1 - cpu0) / max(1, published), 2),
+        "janus_cpu_pct_of_core": round(100 * (jcpu1 - jcpu0) / elapsed, 1),
+        "viewers_received_fps_total": round((seen1["frames"] - seen0["frames"]) / elapsed, 1),
+        "viewers_received_mbps_total": round(
+            (seen1["bytes"] - seen0["bytes"]) * 8 / elapsed / 1e6, 2
+        ),
+        "viewers_watching": feed.get("viewers", 0),
+    }
+
+
+def janus_section(count: int) -> dict:
     station = Station("janus")
-    per_process = [
-        viewers // VIEWER_PROCESSES + (k < viewers % VIEWER_PROCESSES)
-        for k in range(VIEWER_PROCESSES)
-    ]
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--viewers",
-                station.base + "/video/janus",
-                str(station.mountpoint),
-                str(n),
-                station.token,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in per_process
-        if n
-    ]
-    prefix = f"janus_{viewers}"
+    viewers = Viewers(station, count)
+    prefix = f"janus_{count}"
     try:
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        watching = 0
         while time.monotonic() < deadline:
-            watching = station.get("/video/media-server")["feeds"]["1"].get("viewers", 0)
-            if watching >= viewers:
+            joined = station.get("/video/media-server")["feeds"]["1"].get("viewers", 0)
+            if joined >= count and viewers.totals()["receiving"] >= count:
                 break
             time.sleep(1.0)
         time.sleep(2.0)  # past the joins' signalling
-        frames0 = station.get("/video/media-server")["feeds"]["1"]["publisher"]["frames"]
-        cpu0, jcpu0, t0 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
-        time.sleep(SECONDS)
-        cpu1, jcpu1, t1 = cpu_s(station.proc.pid), cpu_s(station.janus_pid), time.monotonic()
-        feed = station.get("/video/media-server")["feeds"]["1"]
-        still, frames1 = feed.get("viewers", 0), feed["publisher"]["frames"]
+        # The viewers run beside the station (niced), then stand still as if they were
+        # other machines: Janus keeps sending to all of them either way.
+        running = _window(station, viewers)
+        viewers.pause(True)
+        time.sleep(1.0)
+        elsewhere = _window(station, viewers)
+        viewers.pause(False)
+        receiving = viewers.totals()["receiving"]
     finally:
-        reports = []
-        for proc in procs:
-            out, _ = proc.communicate("", timeout=120)
-            reports += json.loads(out.strip().splitlines()[-1])
+        failed = viewers.finish()
         status = station.finish()
-    ok = [r for r in reports if "error" not in r and r["seconds"] > 0]
-    elapsed = t1 - t0
-    figures = {
-        f"{prefix}_viewers_watching": min(watching, still),
-        f"{prefix}_station_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
-        f"{prefix}_station_published_fps": round((frames1 - frames0) / elapsed, 1),
-        f"{prefix}_station_cpu_ms_per_published_frame": round(
-            1000 * (cpu1 - cpu0) / max(1, frames1 - frames0), 2
-        ),
-        f"{prefix}_janus_cpu_pct_of_core": round(100 * (jcpu1 - jcpu0) / elapsed, 1),
-        f"{prefix}_viewer_mbps_mean": round(
-            sum(r["bytes"] * 8 / r["seconds"] for r in ok) / max(1, len(ok)) / 1e6, 2
-        ),
-        f"{prefix}_viewer_fps_mean": round(
-            sum(r["frames"] / r["seconds"] for r in ok) / max(1, len(ok)), 1
-        ),
-        f"{prefix}_viewers_failed": len(reports) - len(ok),
-        f"{prefix}_station_sent_mbps": round(status["publisher"]["bitrate_bps"] / 1e6, 2),
-        f"{prefix}_station_dropped_frames_total": status["publisher"]["dropped"],
-    }
+    figures = {f"{prefix}_viewers_receiving": receiving}
+    figures.update({f"{prefix}_{key}": value for key, value in running.items()})
+    figures.update(
+        {
+            f"{prefix}_viewers_elsewhere_{key}": value
+            for key, value in elsewhere.items()
+            if key.startswith(("station", "janus", "viewers_watching"))
+        }
+    )
+    figures[f"{prefix}_viewers_failed"] = len(failed)
+    figures[f"{prefix}_station_sent_mbps"] = round(status["publisher"]["bitrate_bps"] / 1e6, 2)
+    figures[f"{prefix}_station_dropped_frames_total"] = status["publisher"]["dropped"]
     return figures
 
 
@@ -331,15 +397,19 @@ def builtin_section(viewers: int) -> dict:
     stop.set()
     status = station.finish()
     elapsed = t1 - t0
-    per_viewer_bps = (bytes1 - bytes0) * 8 / elapsed / viewers
     prefix = f"builtin_{viewers}"
-    return {
-        f"{prefix}_viewers": viewers,
+    figures = {
         f"{prefix}_station_cpu_pct_of_core": round(100 * (cpu1 - cpu0) / elapsed, 1),
-        f"{prefix}_viewer_mbps_mean": round(per_viewer_bps / 1e6, 2),
-        f"{prefix}_viewer_fps_mean": round(per_viewer_bps / 8 / status["jpeg_bytes"], 1),
         f"{prefix}_jpeg_kB": round(status["jpeg_bytes"] / 1000, 1),
     }
+    if viewers:
+        delivered = (bytes1 - bytes0) / status["jpeg_bytes"]  # frames, all viewers
+        figures[f"{prefix}_viewer_mbps_mean"] = round(
+            (bytes1 - bytes0) * 8 / elapsed / viewers / 1e6, 2
+        )
+        figures[f"{prefix}_viewer_fps_mean"] = round(delivered / elapsed / viewers, 1)
+        figures[f"{prefix}_delivered_fps_total"] = round(delivered / elapsed, 1)
+    return figures
 
 
 def main() -> None:
@@ -350,6 +420,7 @@ def main() -> None:
     for name, section in (
         ("janus_1", lambda: janus_section(1)),
         ("janus_100", lambda: janus_section(100)),
+        ("builtin_0", lambda: builtin_section(0)),
         ("builtin_1", lambda: builtin_section(1)),
         ("builtin_100", lambda: builtin_section(100)),
     ):
@@ -376,6 +447,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--station":
         station(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) > 1 and sys.argv[1] == "--viewers":
-        viewer_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        viewer_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6])
     else:
         main()

@@ -175,19 +175,21 @@ async def watch(
     headers: dict[str, str] | None = None,
     offer_timeout_s: float = 20.0,
     stop: asyncio.Event | None = None,
+    report: ViewerReport | None = None,
 ) -> ViewerReport:
     """Watch ``mountpoint_id`` for ``seconds`` of media and report what arrived.
 
     Frames are counted (and decoded or not) as :func:`use_frame_counter`
     set up; it is called with its default (decode) when it was not. Setting
-    ``stop`` ends the watch early (a bench holds many viewers that way).
+    ``stop`` ends the watch early (a bench holds many viewers that way);
+    a ``report`` passed in is filled as frames arrive, for watching live.
     """
     from aiortc import RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
 
     if not getattr(rtcrtpreceiver.decoder_worker, "__qualname__", "").startswith("_frame_worker"):
         use_frame_counter()
 
-    report = ViewerReport()
+    report = report if report is not None else ViewerReport()
     signalling = JanusSignalling(api_url, headers)
     pc = RTCPeerConnection()
     done = asyncio.Event()
