@@ -429,18 +429,34 @@ def main() -> None:
         print(f"== {name}")
         for key, value in result.items():
             print(f"  {key}: {value}")
-    one, many = (
-        figures["janus_1_station_cpu_pct_of_core"],
-        figures["janus_100_station_cpu_pct_of_core"],
-    )
-    figures["janus_station_cpu_100_vs_1"] = round(many / one, 2) if one else None
+    print(json.dumps(verdicts(figures)))
+
+
+def verdicts(figures: dict) -> dict:
+    """The figures with the comparisons the goal asks for."""
+    figures = dict(figures)
+    # Per published frame: on a shared machine one run may get fewer frames out than
+    # another; what each frame costs the station is the fair comparison.
+    one = figures["janus_1_viewers_elsewhere_station_cpu_ms_per_published_frame"]
+    many = figures["janus_100_viewers_elsewhere_station_cpu_ms_per_published_frame"]
+    figures["janus_station_cpu_per_frame_100_vs_1"] = round(many / one, 3) if one else None
     figures["janus_station_cpu_unchanged"] = figures[
-        "janus_100_viewers_watching"
-    ] >= 100 and many <= max(one * (1 + UNCHANGED_TOLERANCE), one + 3.0)
-    figures["janus_100_cheaper_than_builtin_100"] = (
-        many < figures["builtin_100_station_cpu_pct_of_core"]
+        "janus_100_viewers_elsewhere_viewers_watching"
+    ] >= 100 and many <= one * (1 + UNCHANGED_TOLERANCE)
+    # MJPEG's cost follows what the viewers take: when the bench's own readers take
+    # less than 25 fps each, its cost per delivered frame is scaled to 100 viewers
+    # at the full 25 fps (on top of encoding with no viewer). An estimate.
+    idle = figures["builtin_0_station_cpu_pct_of_core"]
+    delivered = figures["builtin_100_delivered_fps_total"]
+    per_frame_pct = (figures["builtin_100_station_cpu_pct_of_core"] - idle) / max(1.0, delivered)
+    figures["builtin_100_station_cpu_pct_at_25fps_each_est"] = round(
+        idle + per_frame_pct * FPS * 100, 1
     )
-    print(json.dumps(figures))
+    figures["janus_100_cheaper_than_builtin_100"] = (
+        figures["janus_100_viewers_elsewhere_station_cpu_pct_of_core"]
+        < figures["builtin_100_station_cpu_pct_at_25fps_each_est"]
+    )
+    return figures
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -284,8 +284,7 @@ class JanusServer:
         program, lib = find_janus(self.executable)
         config = self.config
         if config.http_port == 0:
-            config = JanusConfig(**{**config.__dict__, "http_port": free_tcp_port()})
-            self.config = config
+            config = self.config = replace(config, http_port=free_tcp_port())
         if self._workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dronepatrol-janus-")
             folder = Path(self._tmp.name)
