@@ -256,3 +256,15 @@ async def watch(
         await pc.close()
         await asyncio.to_thread(signalling.close)
     return report
+
+
+def watch_blocking(
+    api_url: str, mountpoint_id: int, seconds: float, **options: Any
+) -> ViewerReport:
+    """:func:`watch` from synchronous code, on a thread of its own (so it works even
+    where an event loop already runs on the caller's thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(asyncio.run, watch(api_url, mountpoint_id, seconds, **options))
+        return job.result()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import urllib.error
@@ -14,7 +13,7 @@ from video_support import free_port, serve, signed_in_app
 
 from dronepatrol.accounts import Role
 from dronepatrol.video.media_server import JanusConfig, JanusServer, MediaFanout
-from dronepatrol.video.webrtc_viewer import watch
+from dronepatrol.video.webrtc_viewer import watch_blocking
 
 
 @pytest.fixture
@@ -68,10 +67,8 @@ def test_a_signed_in_viewer_watches_through_the_app(station) -> None:
         deadline = time.monotonic() + 15
         while publisher.status()["frames"] < 10 and time.monotonic() < deadline:
             time.sleep(0.1)
-        report = asyncio.run(
-            watch(
-                base + player["webrtc"]["api"], player["webrtc"]["mountpoint"], 2.0, headers=headers
-            )
+        report = watch_blocking(
+            base + player["webrtc"]["api"], player["webrtc"]["mountpoint"], 2.0, headers=headers
         )
         status, health = call(f"{base}/video/media-server", None, headers)
     assert report.errors == [] and report.codec == "video/H264"
