@@ -80,6 +80,13 @@ class Settings:
             (empty: all of the machine's).
         video_public_ip: with ``janus`` behind 1:1 NAT: the public address
             announced to browsers (empty: none).
+        video_janus_url: with ``janus``: the HTTP API of a Janus run elsewhere
+            (at the command centre), e.g. ``http://video.centre.lan:8088/janus``;
+            the station then publishes each feed to it over the network and
+            starts none of its own (empty: the station starts Janus itself).
+        video_janus_admin_key: the streaming plugin's ``admin_key`` of that Janus.
+        video_janus_rtp_host: where the station sends RTP to that Janus
+            (empty: the host of ``video_janus_url``).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -103,6 +110,9 @@ class Settings:
     video_bitrate_kbps: str = ""
     video_ice_interfaces: str = ""
     video_public_ip: str = ""
+    video_janus_url: str = ""
+    video_janus_admin_key: str = ""
+    video_janus_rtp_host: str = ""
 
     def __post_init__(self) -> None:
         self.revisit_policy()  # refuse bad patrol and web settings at start-up, by name

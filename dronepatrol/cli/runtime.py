@@ -270,7 +270,8 @@ class ControlRuntime:
         self._start_sortie_video()
 
     def _start_media_server(self) -> None:
-        """With ``video_server = janus``: start Janus; feeds are published to it as they start.
+        """With ``video_server = janus``: start Janus (or reach the one at ``video_janus_url``);
+        feeds are published to it as they start.
 
         When Janus cannot run, the reason is logged and shown at
         ``GET /video/media-server``, and browsers keep the MJPEG streams:
@@ -287,6 +288,9 @@ class ControlRuntime:
                 settings.video_ice_interfaces,
                 settings.video_public_ip,
                 H264Options(bitrate_bps=settings.video_bitrate_bps, fps=self.options.video_fps),
+                janus_url=settings.video_janus_url,
+                janus_admin_key=settings.video_janus_admin_key,
+                janus_rtp_host=settings.video_janus_rtp_host,
             )
         except MediaServerError as exc:
             log.error("video_server janus: %s; browsers get MJPEG only", exc)

