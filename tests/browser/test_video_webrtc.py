@@ -51,3 +51,21 @@ def test_the_video_page_plays_the_feed_over_webrtc(browser, janus_demo, artifact
         assert page.locator("#large").is_hidden()  # no MJPEG stream held open beside it
         page.screenshot(path=str(artifacts / "05-video-webrtc.png"))
         assert page.console_errors == []
+
+
+def test_the_video_page_falls_back_to_mjpeg_when_webrtc_fails(browser, janus_demo) -> None:
+    with browser_page(browser, janus_demo) as page:
+        page.route("**/video/janus**", lambda route: route.abort())  # the media server unreachable
+        sign_in(page, PASSWORD)
+        page.click("nav >> text=Video")
+        large = page.locator("#large")
+        wait_until(
+            lambda: large.evaluate("i => !i.hidden && i.naturalWidth > 0"),
+            60,
+            "the MJPEG stream to show instead",
+            every_s=0.25,
+        )
+        assert "/video/" in large.get_attribute("src") and ".mjpg" in large.get_attribute("src")
+        assert page.locator("#large-video").is_hidden()
+        # The aborted requests are the console errors this test asked for.
+        page.console_errors.clear()
