@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the test suite needs: PostgreSQL for the store tests,
-# Chromium for the end-to-end browser tests (driven by Playwright).
-SYSTEM_PACKAGES := postgresql chromium
+# Chromium for the end-to-end browser tests (driven by Playwright), Janus
+# for the media-server video path (video_server = janus; the default,
+# builtin, needs none of it).
+SYSTEM_PACKAGES := postgresql chromium janus
 
 .PHONY: demo test check lint format bench install system-deps clean
 

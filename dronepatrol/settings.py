@@ -74,6 +74,24 @@ class Settings:
             and event files included). Default 8; sign-in takes 8 KiB at most.
         max_streams_per_user: live streams (events, video) one account may hold
             open at once. Default 8.
+        video_server: how browsers get live video: ``builtin`` (default: MJPEG
+            from the app, nothing else installed) or ``janus`` (each feed
+            encoded once to H.264 and fanned out over WebRTC by the Janus
+            media server, ``apt-get install janus``; MJPEG stays the fallback).
+        video_bitrate_kbps: H.264 bit rate cap of each published feed [kbit/s].
+            Default 2500 (720p at 25 fps).
+        video_ice_interfaces: with ``janus``: the interfaces or addresses
+            (comma-separated) whose addresses browsers are offered for media
+            (empty: all of the machine's).
+        video_public_ip: with ``janus`` behind 1:1 NAT: the public address
+            announced to browsers (empty: none).
+        video_janus_url: with ``janus``: the HTTP API of a Janus run elsewhere
+            (at the command centre), e.g. ``http://video.centre.lan:8088/janus``;
+            the station then publishes each feed to it over the network and
+            starts none of its own (empty: the station starts Janus itself).
+        video_janus_admin_key: the streaming plugin's ``admin_key`` of that Janus.
+        video_janus_rtp_host: where the station sends RTP to that Janus
+            (empty: the host of ``video_janus_url``).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -94,6 +112,13 @@ class Settings:
     proxy_hops: str = ""
     max_request_mb: str = ""
     max_streams_per_user: str = ""
+    video_server: str = ""
+    video_bitrate_kbps: str = ""
+    video_ice_interfaces: str = ""
+    video_public_ip: str = ""
+    video_janus_url: str = ""
+    video_janus_admin_key: str = ""
+    video_janus_rtp_host: str = ""
 
     def __post_init__(self) -> None:
         self.revisit_policy()  # refuse bad patrol and web settings at start-up, by name
@@ -104,6 +129,8 @@ class Settings:
         self.max_request_bytes  # noqa: B018
         self.stream_limit  # noqa: B018
         self.base_map_datum  # noqa: B018
+        self.video_server_mode  # noqa: B018
+        self.video_bitrate_bps  # noqa: B018
 
     def _whole(self, name: str, default: int, low: int, high: int, meaning: str) -> int:
         """Setting ``name`` as a whole number in [low, high] (``default`` when unset)."""
@@ -159,6 +186,19 @@ class Settings:
     def stream_limit(self) -> int:
         """Live streams one account may hold open at once."""
         return self._whole("max_streams_per_user", 8, 1, 1000, "open streams per account")
+
+    @property
+    def video_server_mode(self) -> str:
+        """``builtin`` (MJPEG from the app) or ``janus`` (H.264 fanned out by Janus)."""
+        raw = self.video_server.strip().lower() or "builtin"
+        if raw not in ("builtin", "janus"):
+            raise SettingsError(f"setting video_server must be builtin or janus, got {raw!r}")
+        return raw
+
+    @property
+    def video_bitrate_bps(self) -> int:
+        """The H.264 bit rate cap of each published feed [bit/s]."""
+        return self._whole("video_bitrate_kbps", 2500, 200, 8000, "kbit/s per feed") * 1000
 
     def revisit_policy(self) -> RevisitPolicy:
         """The revisit intervals in force (``revisit_min`` over the defaults)."""

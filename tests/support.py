@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -459,3 +460,14 @@ def publish_hover(
     bus.publish(at(t, lat_deg, lon_deg, 0, armed=False))
     bus.emit(EventKind.DISARMED, "1")
     return t
+
+
+def need_janus() -> None:
+    """Skip without the Janus media server on a developer's machine; fail in CI, where
+    ``make test`` installs it (``make system-deps``)."""
+    import pytest
+
+    if shutil.which("janus") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Janus is not installed; `make test` installs it (make system-deps)")
+        pytest.skip("Janus is not installed: run `make system-deps` (apt-get install janus)")

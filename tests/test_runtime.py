@@ -44,3 +44,17 @@ def test_a_failed_start_stops_what_it_had_started(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="carrier-pigeon"):
         runtime.start()
     wait_until(lambda: not (_threads() - before), 10, "every started thread to end")
+
+
+def test_video_server_janus_without_janus_keeps_mjpeg_and_says_why(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from dronepatrol.video import media_server
+
+    monkeypatch.setattr(media_server.shutil, "which", lambda name: None)
+    settings = Settings(data_dir=tmp_path, video_server="janus")
+    with ControlRuntime(settings, ServeOptions()) as runtime:
+        app = runtime.app
+        assert "media_server" not in app.extensions
+        assert "apt-get install janus" in app.extensions["media_server_error"]
+        assert runtime._publisher("1") is None  # feeds go to MJPEG only

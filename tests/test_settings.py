@@ -115,3 +115,25 @@ def test_a_bad_patrol_setting_stops_the_command_with_exit_2(tmp_path: Path) -> N
     )
     assert result.exit_code == 2
     assert "revisit_min" in result.output
+
+
+def test_video_server_defaults_to_builtin_mjpeg_and_takes_janus() -> None:
+    assert Settings.load({}, None).video_server_mode == "builtin"
+    settings = Settings.load(
+        {"DRONEPATROL_VIDEO_SERVER": "Janus", "DRONEPATROL_VIDEO_BITRATE_KBPS": "1800"}, None
+    )
+    assert settings.video_server_mode == "janus"
+    assert settings.video_bitrate_bps == 1_800_000
+    assert Settings.load({}, None).video_bitrate_bps == 2_500_000
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"DRONEPATROL_VIDEO_SERVER": "go2rtc"}, "video_server must be builtin or janus"),
+        ({"DRONEPATROL_VIDEO_BITRATE_KBPS": "50000"}, "video_bitrate_kbps"),
+    ],
+)
+def test_bad_video_settings_are_refused_by_name(env: dict, needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        Settings.load(env, None)

@@ -11,6 +11,10 @@ Routes:
 * ``GET /video/<vehicle_id>/status``: frame rate, viewers and latency
   (capture to encoded, capture to sent) as JSON.
 * ``GET /video/``: the vehicle ids that have a stream.
+* ``GET /video/<vehicle_id>/player``: how a browser plays the feed: the
+  MJPEG URL always, and with ``video_server = janus`` the Janus mountpoint
+  to watch over WebRTC through :mod:`dronepatrol.web.janus_proxy`.
+* ``GET /video/media-server``: the media server's health (``builtin`` when none).
 
 Frames come from the :class:`~dronepatrol.video.frames.FrameBufferRegistry`
 kept in ``app.extensions["video"]``; the pipelines that fill it run on their
@@ -32,6 +36,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 
 from dronepatrol.accounts import Role
 from dronepatrol.video.frames import MJPEG_BOUNDARY, FrameBuffer, FrameBufferRegistry
+from dronepatrol.web import janus_proxy
 from dronepatrol.web.security import guarded_stream, require
 
 bp = Blueprint("video", __name__, url_prefix="/video")
@@ -46,6 +51,7 @@ def init_app(app: Flask) -> FrameBufferRegistry:
     """Give ``app`` its frame buffer registry (kept if one is set) and the routes."""
     reg = app.extensions.setdefault(EXTENSION_KEY, FrameBufferRegistry())
     app.register_blueprint(bp)
+    janus_proxy.init_app(app)
     room = app.extensions.get("dronepatrol")
     if room is not None:  # closing the buffers ends every viewer's stream when the room stops
         room.closers.append(lambda: [reg.remove(vehicle_id) for vehicle_id in reg.ids()])
@@ -75,6 +81,30 @@ def streams():
         if buffer is not None:
             items.append({"vehicle_id": vehicle_id, **buffer.status()})
     return jsonify(streams=items)
+
+
+@bp.get("/media-server")
+@require(Role.VIEWER)
+def media_server():
+    """Which server fans video out, and whether it runs and gets every feed."""
+    fanout = current_app.extensions.get(janus_proxy.EXTENSION_KEY)
+    if fanout is None:
+        error = current_app.extensions.get("media_server_error")
+        return jsonify(server="builtin", ok=error is None, error=error)
+    return jsonify(fanout.health())
+
+
+@bp.get("/<vehicle_id>/player")
+@require(Role.VIEWER)
+def player(vehicle_id: str):
+    """How to play one feed: WebRTC through Janus when it carries it, MJPEG always."""
+    _buffer(vehicle_id)
+    fanout = current_app.extensions.get(janus_proxy.EXTENSION_KEY)
+    mountpoint = fanout.mountpoint(vehicle_id) if fanout is not None else None
+    webrtc = None
+    if mountpoint is not None and fanout.server.running():
+        webrtc = {"api": "/video/janus", "mountpoint": mountpoint.id}
+    return jsonify(vehicle_id=vehicle_id, mjpeg=f"/video/{vehicle_id}.mjpg", webrtc=webrtc)
 
 
 @bp.get("/<vehicle_id>/status")

@@ -156,6 +156,7 @@ class ControlRuntime:
             self.options.registry.open_links(fleet)
         for url in self.options.connect:
             fleet.add(url)
+        self._start_media_server()
         if self.options.demo_drones:
             self._start_demo(fleet)
         for url, link in fleet.links().items():
@@ -268,6 +269,49 @@ class ControlRuntime:
         log.info("demo: %d simulated drones", self.options.demo_drones)
         self._start_sortie_video()
 
+    def _start_media_server(self) -> None:
+        """With ``video_server = janus``: start Janus (or reach the one at ``video_janus_url``);
+        feeds are published to it as they start.
+
+        When Janus cannot run, the reason is logged and shown at
+        ``GET /video/media-server``, and browsers keep the MJPEG streams:
+        the control room never stops for want of its video fan-out.
+        """
+        settings = self.room.settings
+        if settings.video_server_mode != "janus":
+            return
+        from dronepatrol.video.media_server import MediaServerError, fanout_from_settings
+        from dronepatrol.video.publisher import H264Options
+
+        try:
+            fanout = fanout_from_settings(
+                settings.video_ice_interfaces,
+                settings.video_public_ip,
+                H264Options(bitrate_bps=settings.video_bitrate_bps, fps=self.options.video_fps),
+                janus_url=settings.video_janus_url,
+                janus_admin_key=settings.video_janus_admin_key,
+                janus_rtp_host=settings.video_janus_rtp_host,
+            )
+        except MediaServerError as exc:
+            log.error("video_server janus: %s; browsers get MJPEG only", exc)
+            self.app.extensions["media_server_error"] = str(exc)
+            return
+        self.app.extensions["media_server"] = fanout
+        self._stoppers.append(fanout.stop)
+
+    def _publisher(self, vehicle_id: str) -> Any:
+        """The media server's publisher of ``vehicle_id``'s feed (None: MJPEG only)."""
+        from dronepatrol.video.media_server import MediaServerError
+
+        fanout = self.app.extensions.get("media_server")
+        if fanout is None:
+            return None
+        try:
+            return fanout.publisher_for(vehicle_id)
+        except MediaServerError as exc:
+            log.error("video %s: cannot publish to the media server: %s", vehicle_id, exc)
+            return None
+
     def _start_video(self, vehicle_id: str) -> None:
         """A simulated gimbal camera over the network's synthetic ground for ``vehicle_id``."""
         from dronepatrol.video.pipeline import VideoPipeline
@@ -292,6 +336,7 @@ class ControlRuntime:
             bus=room.bus,
             pose_source=pose,
             snapshot_dir=room.settings.recordings_dir / "snapshots",
+            publisher=self._publisher(vehicle_id),
         )
         pipeline.start()
         self.pipelines[vehicle_id] = pipeline

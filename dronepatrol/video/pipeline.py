@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -41,6 +41,14 @@ from dronepatrol.video.sources import VideoSource
 from dronepatrol.video.tracker import Track, Tracker
 
 log = logging.getLogger(__name__)
+
+
+class FeedPublisher(Protocol):
+    """Takes each annotated frame for a media server (see :mod:`dronepatrol.video.publisher`)."""
+
+    def submit(self, image: np.ndarray, capture_time_s: float) -> bool: ...
+
+    def status(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -84,6 +92,8 @@ class VideoPipeline:
         hfov_deg: the camera's horizontal field of view [deg], for geotagging.
         jpeg_quality: 0-100.
         snapshot_dir: where detection snapshots go (none written when None).
+        publisher: also hands every annotated frame to a media server's
+            publisher (``video_server = janus``); None keeps MJPEG only.
     """
 
     def __init__(
@@ -99,6 +109,7 @@ class VideoPipeline:
         hfov_deg: float = 70.0,
         jpeg_quality: int = 80,
         snapshot_dir: Path | None = None,
+        publisher: FeedPublisher | None = None,
     ) -> None:
         self.vehicle_id = vehicle_id
         self.source = source
@@ -113,6 +124,7 @@ class VideoPipeline:
         self.hfov_deg = hfov_deg
         self.jpeg_params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
         self.snapshot_dir = snapshot_dir
+        self.publisher = publisher
         self.ground_tracker = Tracker(gate=4.0)
         self.pixel_tracker = Tracker(gate=40.0)
         self.times = StageTimes()
@@ -236,6 +248,8 @@ class VideoPipeline:
         recorder = self._recorder
         if recorder is not None:
             recorder.submit(image, frame.capture_time_s)
+        if self.publisher is not None:  # neither it nor the recorder changes the image
+            self.publisher.submit(image, frame.capture_time_s)
         t3 = time.perf_counter()
 
         events = self._report(tracks, jpeg, frame)
@@ -315,6 +329,7 @@ class VideoPipeline:
             "recording_dropped": recorder.dropped if recorder else 0,
             "stage_ms": {k: round(v, 2) for k, v in self.times.__dict__.items()},
             "tracks": len(self.ground_tracker.tracks) + len(self.pixel_tracker.tracks),
+            "publisher": self.publisher.status() if self.publisher is not None else None,
         }
 
     def status(self) -> dict[str, Any]:

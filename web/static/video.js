@@ -1,5 +1,7 @@
-// Video wall: every drone's annotated MJPEG feed; one large beside the map;
-// detections appear on the map as they are geotagged.
+// Video wall: every drone's annotated feed; one large beside the map;
+// detections appear on the map as they are geotagged. The large feed plays
+// over WebRTC from the media server when the station runs one (H.264, a few
+// Mbit/s), else (or when that fails) as MJPEG from the app.
 
 import { api } from "./api.js";
 import { on } from "./events.js";
@@ -7,22 +9,48 @@ import { escape } from "./format.js";
 import { liveDrones, networkMap } from "./map.js";
 import { dotSymbol } from "./map/legend.js";
 import { startAlerts } from "./alerts.js";
+import { playWebRTC } from "./webrtc_player.js";
 
 startAlerts();
 
 const { map, kit } = await networkMap(document.getElementById("map"));
 liveDrones(map);
 const large = document.getElementById("large");
+const largeVideo = document.getElementById("large-video");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+let playing = null; // the WebRTC session of the large feed, if any
+let selected = null;
 const feeds = document.getElementById("feeds");
 const shown = new Set();
 const detections = L.layerGroup().addTo(map);
 
-function select(id) {
+function showMjpeg(id) {
+  largeVideo.hidden = true;
   large.src = `/video/${encodeURIComponent(id)}.mjpg`;
   large.alt = `Live video of ${id}`;
   large.hidden = false;
+}
+
+async function select(id) {
+  selected = id;
+  if (playing) { playing.close(); playing = null; }
   document.getElementById("no-video").hidden = true;
   feeds.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", b.dataset.vehicle === id));
+  let player = null;
+  try { player = await api("GET", `/video/${encodeURIComponent(id)}/player`); } catch (e) { player = null; }
+  if (!player || !player.webrtc || !window.RTCPeerConnection) { showMjpeg(id); return; }
+  try {
+    const session = await playWebRTC(largeVideo, player.webrtc, csrf);
+    if (selected !== id) { session.close(); return; }
+    playing = session;
+    large.hidden = true;
+    large.removeAttribute("src");
+    largeVideo.setAttribute("aria-label", `Live video of ${id}`);
+    largeVideo.hidden = false;
+  } catch (error) {
+    console.warn(`WebRTC video of ${id} failed, showing MJPEG:`, error);
+    if (selected === id) showMjpeg(id);
+  }
 }
 
 async function refresh() {

@@ -1,0 +1,175 @@
+"""Browsers' way to the Janus media server: its HTTP API, signed in and narrowed.
+
+With ``video_server = janus`` a browser joins a feed with a handful of
+Janus API requests (create a session, attach the streaming plugin, watch a
+mountpoint, take the offer, answer, start) and sends a keepalive every
+25 s; the video itself then flows from Janus to the browser over WebRTC,
+never through the app. Janus listens on 127.0.0.1 only: these routes are
+the browser's only way in, so only signed-in viewers get a session, a
+session is usable only by the user who made it, and only watching is let
+through (the streaming plugin alone; ``watch``, ``start``, ``pause``,
+``stop``, ``switch``; no ``create``, ``destroy`` or admin request).
+
+Routes (Janus' own paths under ``/video/janus``):
+
+* ``POST /video/janus``: ``{"janus": "create"}``.
+* ``POST /video/janus/<session>``: ``attach`` (streaming), ``keepalive``, ``destroy``.
+* ``GET /video/janus/<session>?maxev=1``: the session's next event (long poll, <= 30 s).
+* ``POST /video/janus/<session>/<handle>``: ``message``, ``trickle``,
+  ``hangup``, ``detach``, ``keepalive``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, g, request
+
+from dronepatrol.accounts import Role
+from dronepatrol.web.security import require
+
+bp = Blueprint("janus", __name__, url_prefix="/video/janus")
+
+EXTENSION_KEY = "media_server"
+"""``app.extensions`` key of the running :class:`~dronepatrol.video.media_server.MediaFanout`."""
+SESSION_IDLE_S = 120.0
+"""A session not used this long is forgotten here (Janus ends it after 60 s)."""
+LONG_POLL_S = 30.0
+WATCH_REQUESTS = frozenset({"watch", "start", "pause", "stop", "switch"})
+SESSION_REQUESTS = frozenset({"attach", "keepalive", "destroy"})
+HANDLE_REQUESTS = frozenset({"message", "trickle", "hangup", "detach", "keepalive"})
+
+
+class SessionOwners:
+    """Which user made each Janus session (sessions expire when idle)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: dict[int, tuple[int, float]] = {}
+
+    def add(self, session_id: int, user_id: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._owner = {
+                sid: (uid, seen)
+                for sid, (uid, seen) in self._owner.items()
+                if now - seen < SESSION_IDLE_S
+            }
+            self._owner[session_id] = (user_id, now)
+
+    def check(self, session_id: int, user_id: int) -> None:
+        """Abort 404 unless ``user_id`` made ``session_id`` (others' sessions stay unseen)."""
+        with self._lock:
+            owner = self._owner.get(session_id)
+            if owner is None or owner[0] != user_id:
+                abort(404, description=f"no video session {session_id} of yours; create one")
+            self._owner[session_id] = (user_id, time.monotonic())
+
+    def forget(self, session_id: int) -> None:
+        with self._lock:
+            self._owner.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["janus_sessions"] = SessionOwners()
+    app.register_blueprint(bp)
+
+
+def _api_url() -> str:
+    fanout = current_app.extensions.get(EXTENSION_KEY)
+    if fanout is None or fanout.server.api is None or not fanout.server.running():
+        abort(503, description="the media server is not running; watch the MJPEG stream instead")
+    return fanout.server.api.url
+
+
+def _owners() -> SessionOwners:
+    return current_app.extensions["janus_sessions"]
+
+
+def _body(allowed: frozenset[str]) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "transaction" not in body:
+        abort(400, description="send a Janus request: a JSON object with janus and transaction")
+    verb = body.get("janus")
+    if verb not in allowed:
+        abort(403, description=f"janus {verb!r} is not allowed here; allowed: {sorted(allowed)}")
+    return body
+
+
+def _forward(path: str, body: dict[str, Any] | None, timeout_s: float = 10.0) -> Any:
+    url = _api_url() + path
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if data else {}
+    forwarded = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(forwarded, timeout=timeout_s) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        abort(502, description=f"the media server did not answer: {exc}")
+
+
+def _answer(result: Any):
+    return current_app.response_class(
+        json.dumps(result), mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+@bp.post("")
+@require(Role.VIEWER)
+def create_session():
+    """A Janus session for this user."""
+    body = _body(frozenset({"create"}))
+    result = _forward("", {"janus": "create", "transaction": body["transaction"]})
+    if isinstance(result, dict) and result.get("janus") == "success":
+        _owners().add(int(result["data"]["id"]), g.user.id)
+    return _answer(result)
+
+
+@bp.post("/<int:session_id>")
+@require(Role.VIEWER)
+def session_request(session_id: int):
+    """Attach the streaming plugin, keep the session alive, or end it."""
+    _owners().check(session_id, g.user.id)
+    body = _body(SESSION_REQUESTS)
+    if body["janus"] == "attach" and body.get("plugin") != "janus.plugin.streaming":
+        abort(403, description="only the streaming plugin (janus.plugin.streaming) is offered")
+    allowed = {"janus", "transaction", "plugin", "opaque_id"}
+    result = _forward(f"/{session_id}", {k: v for k, v in body.items() if k in allowed})
+    if body["janus"] == "destroy":
+        _owners().forget(session_id)
+    return _answer(result)
+
+
+@bp.get("/<int:session_id>")
+@require(Role.VIEWER)
+def session_events(session_id: int):
+    """The session's next events (Janus long poll: answers within about 30 s)."""
+    _owners().check(session_id, g.user.id)
+    maxev = max(1, min(10, request.args.get("maxev", 1, type=int) or 1))
+    return _answer(_forward(f"/{session_id}?maxev={maxev}", None, LONG_POLL_S + 5))
+
+
+@bp.post("/<int:session_id>/<int:handle_id>")
+@require(Role.VIEWER)
+def handle_request(session_id: int, handle_id: int):
+    """Watch a feed: the streaming plugin's viewer requests, ICE candidates, hang-up."""
+    _owners().check(session_id, g.user.id)
+    body = _body(HANDLE_REQUESTS)
+    forwarded: dict[str, Any] = {"janus": body["janus"], "transaction": body["transaction"]}
+    if body["janus"] == "message":
+        message = body.get("body")
+        if not isinstance(message, dict) or message.get("request") not in WATCH_REQUESTS:
+            abort(403, description=f"only viewer requests are allowed: {sorted(WATCH_REQUESTS)}")
+        forwarded["body"] = {k: v for k, v in message.items() if k != "admin_key"}
+    for key in ("jsep", "candidate", "candidates"):
+        if key in body:
+            forwarded[key] = body[key]
+    return _answer(_forward(f"/{session_id}/{handle_id}", forwarded))
