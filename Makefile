@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the test suite needs: PostgreSQL for the store tests,
-# Chromium for the end-to-end browser tests (driven by Playwright).
-SYSTEM_PACKAGES := postgresql chromium
+# Chromium for the end-to-end browser tests (driven by Playwright), Mosquitto
+# (the MQTT broker) for the city bus tests.
+SYSTEM_PACKAGES := postgresql chromium mosquitto
 
 .PHONY: demo test check lint format bench install system-deps clean
 
