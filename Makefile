@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # (the MQTT broker) for the city bus tests.
 SYSTEM_PACKAGES := postgresql chromium mosquitto
 
-.PHONY: demo test check lint format bench install system-deps clean
+.PHONY: demo city-demo test check lint format bench install system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -39,6 +39,12 @@ install: $(STAMP) $(LEAFLET)
 demo: install
 	DRONEPATROL_ADMIN_PASSWORD=$${DRONEPATROL_ADMIN_PASSWORD:-demo-admin} \
 		$(BIN)/dronepatrol serve --demo 2 --host 127.0.0.1 --port 8080
+
+## city-demo: a Mosquitto broker (TLS), a command centre on http://127.0.0.1:8080 and
+## three stations with a simulated drone each, every one its own process
+city-demo: install system-deps
+	DRONEPATROL_ADMIN_PASSWORD=$${DRONEPATROL_ADMIN_PASSWORD:-demo-admin} \
+		$(BIN)/dronepatrol city-demo --stations 3 --port 8080
 
 ## system-deps: Debian packages the tests need, installed once through apt
 system-deps:

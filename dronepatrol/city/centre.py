@@ -292,11 +292,11 @@ class Centre:
                 view.summary = dict(message.summary)
                 view.online = True
         elif isinstance(message, Presence):
+            # Presence alone never makes a station fresh: a retained "online" may be older
+            # than a broker restart; only what the station sends now (heartbeats) does.
             with self._lock:
                 view = self._stations.setdefault(parts.station, StationView(parts.station))
                 view.online = message.online
-                if message.online:
-                    view.last_heard_s = now
         elif isinstance(message, CommandReply):
             self._heard(parts.station, now)
             with self._lock:

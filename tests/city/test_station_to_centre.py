@@ -244,3 +244,23 @@ def test_a_station_cannot_speak_for_another_or_connect_without_its_password(
         assert not stranger.wait_connected(2.0)
     finally:
         stranger.stop()
+
+
+def test_a_retained_online_from_before_a_broker_restart_does_not_make_a_silent_station_fresh(
+    broker: LocalBroker, centre_engine: Engine, station_engine: Engine
+) -> None:
+    """The broker keeps "north online" across its restart, but north went quiet meanwhile."""
+    link = start_station(broker, station_engine, EventBus())
+    time.sleep(2.5)  # the broker saves its retained messages every second (autosave_interval)
+    broker.kill()  # north's presence stays "online" in the broker's persisted state
+    link.stop()  # north goes away while no broker can publish its will
+    broker.start()
+    centre = Centre(centre_engine, broker.centre_settings()).start()
+    try:
+        assert centre.wait_connected(10)
+        view = wait_until(lambda: centre.station("north"), 5, "north's retained presence")
+        assert view["online"] and view["stale"]
+        time.sleep(1.5)  # more than a heartbeat interval: north would have spoken by now
+        assert centre.station("north")["stale"]
+    finally:
+        centre.stop()
