@@ -90,7 +90,8 @@ class StationView:
 def insert_ignoring_duplicates(engine: Engine) -> Any:
     """An INSERT into city_records that skips keys already stored (PostgreSQL or SQLite)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(CityRecord).on_conflict_do_nothing(index_elements=["key"])
+    insert = dialect.insert(CityRecord).on_conflict_do_nothing(index_elements=["key"])
+    return insert.returning(CityRecord.key)  # the keys newly stored, duplicates left out
 
 
 class Centre:
@@ -349,8 +350,7 @@ class Centre:
             for r in batch
         }
         with self._engine.begin() as connection:
-            result = connection.execute(self._insert, list(rows.values()))
-        stored = max(result.rowcount, 0)
+            stored = len(connection.execute(self._insert, list(rows.values())).all())
         self.stored += stored
         self.duplicates += len(batch) - stored
         by_station: dict[str, list[str]] = collections.defaultdict(list)

@@ -171,7 +171,7 @@ class StationLink:
         log.info("city bus: station %s connected", self.station)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stopping.is_set():
             log.warning("city bus: station %s disconnected (%s); buffering", self.station, reason)
         self._connected.clear()
 

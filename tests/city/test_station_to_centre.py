@@ -8,6 +8,7 @@ needs (stale within 5 s) and that every record arrives exactly once.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -264,3 +265,38 @@ def test_a_retained_online_from_before_a_broker_restart_does_not_make_a_silent_s
         assert centre.station("north")["stale"]
     finally:
         centre.stop()
+
+
+def test_a_record_delivered_twice_is_stored_once_and_acknowledged_both_times(
+    broker: LocalBroker, centre: Centre, centre_engine: Engine
+) -> None:
+    """What a lost acknowledgement makes a station do: send the same key again."""
+    from dronepatrol.city.broker import make_client
+    from dronepatrol.city.contract import Kind, Record, topic_of
+
+    acks: list[list[str]] = []
+    client = make_client(broker.station_settings("north"))
+    client.on_message = lambda _c, _u, msg: acks.append(json.loads(msg.payload)["keys"])
+    address = broker.station_settings("north").address
+    client.connect(address.host, address.port)
+    client.subscribe(topic_of(Kind.ACK, "north"), qos=1)
+    client.loop_start()
+    try:
+        record = Record(
+            station="north",
+            key="north/0123456789abcdef",
+            kind="armed",
+            vehicle="north-1",
+            time_s=time.time(),
+            data={"name": "north-1"},
+        )
+        for delivery in (1, 2):
+            info = client.publish(topic_of(Kind.RECORD, "north"), record.encode(), qos=1)
+            info.wait_for_publish(5)
+            wait_until(lambda n=delivery: len(acks) == n, 10, f"acknowledgement {delivery}")
+        assert acks == [[record.key], [record.key]]
+        assert (centre.stored, centre.duplicates) == (1, 1)
+        assert centre.record_count("north") == 1
+    finally:
+        client.loop_stop()
+        client.disconnect()
