@@ -14,13 +14,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from netcut import CuttableLink
 from sqlalchemy import Engine, func, select
 from support import wait_until
 
 from dronepatrol.city import Centre, StationLink
 from dronepatrol.city.broker import BrokerSettings
 from dronepatrol.city.local_broker import LocalBroker
+from dronepatrol.city.netcut import CuttableLink
 from dronepatrol.database import CityRecord
 from dronepatrol.events import EventBus, EventKind
 

@@ -1,4 +1,7 @@
-"""A loopback TCP relay between a station and the broker whose link can be cut.
+"""A loopback TCP relay between a station and the broker whose link can be cut: for drills.
+
+The fault tests and the cut-off benchmark put it between a station and the
+broker to play the city network dying.
 
 ``cut()`` blackholes the link the way a dead city network does: nothing is
 closed, bytes simply stop arriving, so both ends find out only by their own
