@@ -138,7 +138,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        return {"nav_items": pages.NAV_ITEMS, "tile_url": tiles.tile_url_template()}
+        return {"nav_items": pages.nav_items(), "tile_url": tiles.tile_url_template()}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
