@@ -2,7 +2,8 @@
 
 ``GET /api/city`` is the city's picture: every station with its stale marker
 (silent for more than ``stale_after_s``, or offline by its last will), and
-every vehicle's latest telemetry. ``POST
+every vehicle's latest telemetry; ``GET /api/city/stations/<station>/network``
+is the patrol network the station flies. ``POST
 /api/city/stations/<station>/vehicles/<vehicle>/commands`` sends a command
 through the station as a request with a deadline and the caller's name, which
 the station writes into its own audit log: 202 when the station accepted it,
@@ -13,13 +14,15 @@ the station's records.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import abort, g
+from flask import Response, abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.city import VERSION, CommandError
 from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.api import FeatureCollection
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
 from dronepatrol.web.schema.city import (
     CityCommand,
@@ -64,6 +67,16 @@ def picture() -> Any:
             vehicles=vehicles,
         )
     )
+
+
+@bp.get("/api/city/stations/<station>/network", responses={200: FeatureCollection, 404: Error})
+@require(Role.VIEWER)
+def station_network(station: str) -> Any:
+    """The patrol network ``station`` sent (GeoJSON), as its own app shows it."""
+    geojson = _centre().network(station)
+    if geojson is None:
+        abort(404, description=f"station {station!r} has sent no patrol network")
+    return Response(json.dumps(geojson), mimetype="application/json")
 
 
 @bp.post(

@@ -102,6 +102,8 @@ class CentreService(Protocol):
 
     def vehicles(self) -> list[dict[str, Any]]: ...
 
+    def network(self, station: str) -> dict[str, Any] | None: ...
+
     def command(
         self,
         station: str,

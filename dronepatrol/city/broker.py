@@ -111,6 +111,7 @@ def acl_text(stations: list[str]) -> str:
             f"user {station_user(station)}",
             f"topic write {base}/online",
             f"topic write {base}/heartbeat",
+            f"topic write {base}/network",
             f"topic write {base}/vehicle/+/telemetry",
             f"topic write {base}/record",
             f"topic write {base}/reply",

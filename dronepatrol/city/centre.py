@@ -43,6 +43,7 @@ from dronepatrol.city.contract import (
     Presence,
     Record,
     RecordAck,
+    StationNetwork,
     Telemetry,
     check_name,
     decode,
@@ -73,6 +74,8 @@ class StationView:
     outbox: int = 0
     vehicles: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] | None = None
+    """The station's patrol network (GeoJSON), as it last sent it."""
 
     def as_dict(self, now_s: float, stale_after_s: float) -> dict[str, Any]:
         age = now_s - self.last_heard_s if self.last_heard_s else None
@@ -84,6 +87,7 @@ class StationView:
             "outbox": self.outbox,
             "vehicles": list(self.vehicles),
             "summary": dict(self.summary),
+            "has_network": self.network is not None,
         }
 
 
@@ -177,6 +181,12 @@ class Centre:
 
     def station(self, station: str, now_s: float | None = None) -> dict[str, Any] | None:
         return next((s for s in self.stations(now_s) if s["station"] == station), None)
+
+    def network(self, station: str) -> dict[str, Any] | None:
+        """The patrol network ``station`` last sent (GeoJSON), or None."""
+        with self._lock:
+            view = self._stations.get(station)
+            return None if view is None else view.network
 
     def vehicles(self) -> list[dict[str, Any]]:
         """Every vehicle's latest telemetry, with its station's staleness."""
@@ -292,6 +302,10 @@ class Centre:
                 view.vehicles = list(message.vehicles)
                 view.summary = dict(message.summary)
                 view.online = True
+        elif isinstance(message, StationNetwork):
+            with self._lock:
+                view = self._stations.setdefault(parts.station, StationView(parts.station))
+                view.network = dict(message.geojson)
         elif isinstance(message, Presence):
             # Presence alone never makes a station fresh: a retained "online" may be older
             # than a broker restart; only what the station sends now (heartbeats) does.

@@ -11,6 +11,7 @@ topic (``{s}`` station id, ``{v}`` vehicle)  QoS    retain  sender           pay
 ==========================================  =====  ======  ===============  ===================
 ``station/{s}/online``                      1      yes     station (+ will) :class:`Presence`
 ``station/{s}/heartbeat``                   0      no      station, 1 Hz    :class:`Heartbeat`
+``station/{s}/network``                     1      yes     station          :class:`StationNetwork`
 ``station/{s}/vehicle/{v}/telemetry``       0      yes     station, ~4 Hz   :class:`Telemetry`
 ``station/{s}/record``                      1      no      station outbox   :class:`Record`
 ``station/{s}/ack``                         1      no      centre           :class:`RecordAck`
@@ -25,6 +26,8 @@ Why these choices:
   without a goodbye, is known at once; the heartbeat's age covers a link
   that is cut without the broker noticing yet (a stale station within
   :data:`STALE_AFTER_S`).
+* The patrol network is retained too: it changes rarely and a centre needs
+  it to draw anything.
 * Live telemetry is QoS 0 and retained: the newest sample matters, a lost one
   is replaced 250 ms later, and a restarted centre gets every vehicle's last
   state from the broker at subscription.
@@ -88,6 +91,7 @@ class Kind(StrEnum):
 
     PRESENCE = "online"
     HEARTBEAT = "heartbeat"
+    NETWORK = "network"
     TELEMETRY = "telemetry"
     RECORD = "record"
     ACK = "ack"
@@ -98,6 +102,7 @@ class Kind(StrEnum):
 QOS: dict[Kind, int] = {
     Kind.PRESENCE: 1,
     Kind.HEARTBEAT: 0,
+    Kind.NETWORK: 1,
     Kind.TELEMETRY: 0,
     Kind.RECORD: 1,
     Kind.ACK: 1,
@@ -106,7 +111,7 @@ QOS: dict[Kind, int] = {
 }
 """MQTT quality of service per kind (see the module docstring for why)."""
 
-RETAINED = frozenset({Kind.PRESENCE, Kind.TELEMETRY})
+RETAINED = frozenset({Kind.PRESENCE, Kind.TELEMETRY, Kind.NETWORK})
 """Kinds the broker keeps for late joiners."""
 
 
@@ -194,6 +199,17 @@ class Heartbeat(Message):
     """The station's picture in brief: open incidents, lockdown, alerts (free keys)."""
 
 
+class StationNetwork(Message):
+    """The station's patrol network (grids, lines, points, no-fly zones) as GeoJSON.
+
+    Sent at every connection and retained, so the centre draws every
+    station's network without asking.
+    """
+
+    time_s: float
+    geojson: dict[str, Any]
+
+
 class Telemetry(Message):
     """One vehicle sample (the keys of :mod:`dronepatrol.records.telemetry`)."""
 
@@ -252,6 +268,7 @@ class CommandReply(Message):
 PAYLOADS: dict[Kind, type[Message]] = {
     Kind.PRESENCE: Presence,
     Kind.HEARTBEAT: Heartbeat,
+    Kind.NETWORK: StationNetwork,
     Kind.TELEMETRY: Telemetry,
     Kind.RECORD: Record,
     Kind.ACK: RecordAck,

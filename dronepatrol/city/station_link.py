@@ -39,6 +39,7 @@ from dronepatrol.city.commands import CommandDesk, FleetLike
 from dronepatrol.city.contract import (
     HEARTBEAT_INTERVAL_S,
     QOS,
+    RETAINED,
     ContractError,
     Heartbeat,
     Kind,
@@ -46,6 +47,7 @@ from dronepatrol.city.contract import (
     Presence,
     Record,
     RecordAck,
+    StationNetwork,
     Telemetry,
     check_name,
     decode,
@@ -68,6 +70,8 @@ class StationLink:
         fleet: the station's vehicles, for commands from the centre (None: refused).
         audit: ``audit(username, action, ok, **detail)``, the station's audit log.
         summary: the station's picture in brief for the heartbeat (open incidents...).
+        network: the station's patrol network as GeoJSON (None: none loaded), sent at
+            every connection.
         track_interval_s: least time between two track samples of one vehicle in the outbox [s].
         resend_after_s: a record unacknowledged this long is sent again [s].
         window: most records sent and not yet acknowledged.
@@ -83,6 +87,7 @@ class StationLink:
         fleet: FleetLike | None = None,
         audit: Callable[..., None] | None = None,
         summary: Callable[[], dict[str, Any]] | None = None,
+        network: Callable[[], dict[str, Any] | None] | None = None,
         track_interval_s: float = 1.0,
         resend_after_s: float = 10.0,
         window: int = 1000,
@@ -92,6 +97,7 @@ class StationLink:
         self._bus = bus
         self._broker = broker
         self._summary = summary
+        self._network = network
         self._track_interval_s = track_interval_s
         self._resend_after_s = resend_after_s
         self._window = window
@@ -166,6 +172,12 @@ class StationLink:
         )
         hello = Presence(station=self.station, online=True, time_s=self._clock())
         client.publish(topic_of(Kind.PRESENCE, self.station), hello.encode(), qos=1, retain=True)
+        geojson = self._network() if self._network is not None else None
+        if geojson is not None:
+            network = StationNetwork(station=self.station, time_s=self._clock(), geojson=geojson)
+            client.publish(
+                topic_of(Kind.NETWORK, self.station), network.encode(), qos=1, retain=True
+            )
         self._reconnected.set()
         self._connected.set()
         log.info("city bus: station %s connected", self.station)
@@ -195,7 +207,7 @@ class StationLink:
             topic_of(kind, self.station, vehicle),
             message.encode(),
             qos=QOS[kind],
-            retain=kind in (Kind.PRESENCE, Kind.TELEMETRY),
+            retain=kind in RETAINED,
         )
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 

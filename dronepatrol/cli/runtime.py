@@ -193,6 +193,7 @@ class ControlRuntime:
                 fleet=self.room.flown,
                 audit=self.room.accounts.audit,
                 summary=self._station_summary,
+                network=lambda: self.room.network_geojson,
                 clock=self.clock,
             ).start()
             self._stoppers.append(link.stop)

@@ -50,9 +50,22 @@ def test_the_centre_shows_each_station_and_drone_and_marks_a_silent_station_stal
     centre_app: Flask, broker: LocalBroker, station_engine: Engine
 ) -> None:
     bus = EventBus()
-    link = StationLink("north", bus, station_engine, broker.station_settings("north")).start()
+    network = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [149.16, -35.36]},
+                "properties": {"kind": "point", "id": "P1", "name": "school gate"},
+            }
+        ],
+    }
+    link = StationLink(
+        "north", bus, station_engine, broker.station_settings("north"), network=lambda: network
+    ).start()
     client, headers = centre_app.test_client(), bearer(centre_app)
     try:
+        assert link.wait_connected(10)
         bus.emit(
             EventKind.TELEMETRY,
             "north-1",
@@ -74,6 +87,10 @@ def test_the_centre_shows_each_station_and_drone_and_marks_a_silent_station_stal
         assert (north["station"], north["stale"], north["online"]) == ("north", False, True)
         assert (drone["station"], drone["vehicle"], drone["stale"]) == ("north", "north-1", False)
         assert drone["telemetry"]["alt_rel_m"] == 31.5
+        assert north["has_network"]
+        assert client.get("/api/city/stations/north/network", headers=headers).get_json() == network
+        unknown = client.get("/api/city/stations/south/network", headers=headers)
+        assert unknown.status_code == 404 and "no patrol network" in unknown.get_json()["message"]
         page = client.get("/city", headers=headers)
         assert page.status_code == 200
         html = page.get_data(as_text=True)

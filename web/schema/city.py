@@ -19,6 +19,9 @@ class CityStation(Reply):
     outbox: int = Field(description="records the station still holds for the centre")
     vehicles: list[str]
     summary: dict[str, Any] = Field(description="open incidents, lockdown, alerts in brief")
+    has_network: bool = Field(
+        description="the station sent its patrol network: GET /api/city/stations/<id>/network"
+    )
 
 
 class CityVehicle(Reply):
