@@ -119,6 +119,7 @@ class StationLink:
         self._last_track: dict[str, float] = {}
         self._inflight: dict[str, float] = {}  # key -> monotonic time sent
         self._cursor = 0  # highest outbox id sent since the last (re)send-all
+        self._unsent = True  # the outbox may hold rows above the cursor: look (at start too)
         self.sent = 0
         """Records published so far (resends included)."""
         self.acknowledged = 0
@@ -245,7 +246,8 @@ class StationLink:
                 self._last_track[event.vehicle_id] = event.time_s
             data = json.loads(json.dumps(dict(event.data), default=str))
             records.append((str(event.kind), event.vehicle_id, event.time_s, data))
-        self.outbox.add(records)
+        if self.outbox.add(records):
+            self._unsent = True
 
     def _publish_live(self, event: Event) -> None:
         try:
@@ -277,15 +279,19 @@ class StationLink:
             self._reconnected.clear()
             self._inflight.clear()
             self._cursor = 0
+            self._unsent = True
         now = time.monotonic()
         if self._inflight and now - min(self._inflight.values()) > self._resend_after_s:
             log.info("city bus: %d records unacknowledged; resending", len(self._inflight))
             self._inflight.clear()
             self._cursor = 0
+            self._unsent = True
         room = self._window - len(self._inflight)
-        if room <= 0 or not self._connected.is_set():
+        if room <= 0 or not self._unsent or not self._connected.is_set():
             return
-        for pending in self.outbox.pending(self._cursor, limit=room):
+        batch = self.outbox.pending(self._cursor, limit=room)
+        self._unsent = len(batch) == room  # a full batch: there may be more
+        for pending in batch:
             record = Record(
                 station=self.station,
                 key=pending.key,
@@ -295,6 +301,7 @@ class StationLink:
                 data=pending.data,
             )
             if not self._publish(Kind.RECORD, record):
+                self._unsent = True
                 return
             self._inflight[pending.key] = now
             self._cursor = pending.id
