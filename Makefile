@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the test suite needs: PostgreSQL for the store tests,
-# Chromium for the end-to-end browser tests (driven by Playwright), Janus
-# for the media-server video path (video_server = janus; the default,
-# builtin, needs none of it).
-SYSTEM_PACKAGES := postgresql chromium janus
+# Chromium for the end-to-end browser tests (driven by Playwright), Mosquitto
+# (the MQTT broker) for the city bus tests, Janus for the media-server video
+# path (video_server = janus; the default, builtin, needs none of it).
+SYSTEM_PACKAGES := postgresql chromium mosquitto janus
 
-.PHONY: demo test check lint format bench install system-deps clean
+.PHONY: demo city-demo test check lint format bench install system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,12 @@ install: $(STAMP) $(LEAFLET)
 demo: install
 	DRONEPATROL_ADMIN_PASSWORD=$${DRONEPATROL_ADMIN_PASSWORD:-demo-admin} \
 		$(BIN)/dronepatrol serve --demo 2 --host 127.0.0.1 --port 8080
+
+## city-demo: a Mosquitto broker (TLS), a command centre on http://127.0.0.1:8080 and
+## three stations with a simulated drone each, every one its own process
+city-demo: install system-deps
+	DRONEPATROL_ADMIN_PASSWORD=$${DRONEPATROL_ADMIN_PASSWORD:-demo-admin} \
+		$(BIN)/dronepatrol city-demo --stations 3 --port 8080
 
 ## system-deps: Debian packages the tests need, installed once through apt
 system-deps:

@@ -8,6 +8,7 @@ variables, the TOML file (``DRONEPATROL_CONFIG`` or ``--config``), defaults.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -19,6 +20,11 @@ from dronepatrol.network.revisit import DEFAULT_REVISIT_MIN, RevisitError, Revis
 from dronepatrol.schedule.turnaround import ScheduleSettingError, Turnaround
 
 ENV_PREFIX = "DRONEPATROL_"
+
+MODES = ("single", "station", "centre")
+"""The roles of a node in a city deployment (setting ``mode``)."""
+
+_STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class SettingsError(ValueError):
@@ -92,6 +98,16 @@ class Settings:
         video_janus_admin_key: the streaming plugin's ``admin_key`` of that Janus.
         video_janus_rtp_host: where the station sends RTP to that Janus
             (empty: the host of ``video_janus_url``).
+        mode: the role in a city deployment: ``single`` (default: one machine, no
+            broker), ``station`` (flies its drones and reports to the centre over
+            the broker) or ``centre`` (the command centre: every station's picture,
+            commands through the stations; records in its ``database_url``).
+        station_id: this station's id on the city bus (station mode), e.g. ``north``.
+        broker_url: the city's MQTT broker, ``mqtt://host:1883`` or ``mqtts://host:8883``.
+        broker_username, broker_password: this node's broker account (a station's
+            is ``station-<station_id>``; the centre's ``centre``).
+        broker_ca_file: CA certificate that signed the broker's TLS certificate
+            (empty: the system's CAs).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -119,6 +135,12 @@ class Settings:
     video_janus_url: str = ""
     video_janus_admin_key: str = ""
     video_janus_rtp_host: str = ""
+    mode: str = ""
+    station_id: str = ""
+    broker_url: str = ""
+    broker_username: str = ""
+    broker_password: str = ""
+    broker_ca_file: str = ""
 
     def __post_init__(self) -> None:
         self.revisit_policy()  # refuse bad patrol and web settings at start-up, by name
@@ -131,6 +153,7 @@ class Settings:
         self.base_map_datum  # noqa: B018
         self.video_server_mode  # noqa: B018
         self.video_bitrate_bps  # noqa: B018
+        self.deployment_mode  # noqa: B018
 
     def _whole(self, name: str, default: int, low: int, high: int, meaning: str) -> int:
         """Setting ``name`` as a whole number in [low, high] (``default`` when unset)."""
@@ -199,6 +222,24 @@ class Settings:
     def video_bitrate_bps(self) -> int:
         """The H.264 bit rate cap of each published feed [bit/s]."""
         return self._whole("video_bitrate_kbps", 2500, 200, 8000, "kbit/s per feed") * 1000
+    def deployment_mode(self) -> str:
+        """``single``, ``station`` or ``centre`` (see ``mode``), checked against what it needs."""
+        mode = self.mode.strip().lower() or "single"
+        if mode not in MODES:
+            raise SettingsError(f"setting mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "single":
+            return mode
+        if not self.broker_url.strip().startswith(("mqtt://", "mqtts://")):
+            raise SettingsError(
+                f"mode {mode} needs setting broker_url, mqtt://host:port or mqtts://host:port "
+                f"(got {self.broker_url!r})"
+            )
+        if mode == "station" and not _STATION_ID.match(self.station_id):
+            raise SettingsError(
+                "mode station needs setting station_id: 1-64 letters, digits, '.', '_' or '-' "
+                f"(got {self.station_id!r})"
+            )
+        return mode
 
     def revisit_policy(self) -> RevisitPolicy:
         """The revisit intervals in force (``revisit_min`` over the defaults)."""

@@ -137,3 +137,33 @@ def test_video_server_defaults_to_builtin_mjpeg_and_takes_janus() -> None:
 def test_bad_video_settings_are_refused_by_name(env: dict, needle: str) -> None:
     with pytest.raises(SettingsError, match=needle):
         Settings.load(env, None)
+def test_one_setting_selects_the_city_role_and_single_needs_nothing() -> None:
+    assert Settings().deployment_mode == "single"
+    station = Settings.load(
+        {
+            "DRONEPATROL_MODE": "station",
+            "DRONEPATROL_STATION_ID": "north",
+            "DRONEPATROL_BROKER_URL": "mqtts://bus.city.example",
+        }
+    )
+    assert station.deployment_mode == "station"
+
+
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        ({"mode": "hub"}, "mode must be one of single, station, centre"),
+        ({"mode": "centre"}, "needs setting broker_url"),
+        ({"mode": "centre", "broker_url": "http://bus:1883"}, "needs setting broker_url"),
+        ({"mode": "station", "broker_url": "mqtt://bus:1883"}, "needs setting station_id"),
+        (
+            {"mode": "station", "broker_url": "mqtt://bus:1883", "station_id": "north/#"},
+            "needs setting station_id",
+        ),
+    ],
+)
+def test_a_city_role_missing_what_it_needs_is_refused_by_name(
+    values: dict[str, str], needle: str
+) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        Settings(**values)

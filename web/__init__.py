@@ -86,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         alerts,
         api,
         auth,
+        city,
         incidents,
         large_events,
         lockdown,
@@ -117,6 +118,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         alerts.bp,
         api.bp,
         auth.bp,
+        city.bp,
         incidents.bp,
         large_events.bp,
         lockdown.bp,
@@ -139,7 +141,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        return {"nav_items": pages.NAV_ITEMS, **mapview.map_context()}
+        return {"nav_items": pages.nav_items(), **mapview.map_context()}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

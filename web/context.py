@@ -29,6 +29,7 @@ from dronepatrol.settings import Settings
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.security import LoginThrottle
 from dronepatrol.web.services import (
+    CentreService,
     DispatchService,
     FleetService,
     FreshnessService,
@@ -66,6 +67,7 @@ class ControlRoom:
         alerts: the :class:`dronepatrol.alerts.AlertBook` (its thread starts when served).
         energy: the :class:`dronepatrol.energy.EnergyWatch`, with a fleet: each vehicle's
             pack and consumption, and sortie checks against them.
+        city: the :class:`dronepatrol.city.Centre` in centre mode (None otherwise).
         extensions: per-app helpers made on first use (the live-stream hub).
         closers: what :meth:`stop` closes, last added first (the live-stream hub).
     """
@@ -90,6 +92,7 @@ class ControlRoom:
     flown: Any = None
     alerts: Any = None
     energy: Any = None
+    city: CentreService | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 

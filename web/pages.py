@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, g, render_template
 
 from dronepatrol.accounts import Role
+from dronepatrol.web.context import control_room
 from dronepatrol.web.security import require
 
 bp = Blueprint("pages", __name__)
@@ -21,6 +22,14 @@ NAV_ITEMS: tuple[tuple[str, str, Role], ...] = (
     ("pages.reports", "Reports", Role.VIEWER),
 )
 """(endpoint, label, least role) of the top navigation, in order."""
+
+CITY_NAV_ITEM = ("pages.city", "City", Role.VIEWER)
+"""The command centre's page, in the navigation in centre mode only."""
+
+
+def nav_items() -> tuple[tuple[str, str, Role], ...]:
+    """The navigation of this app: with the City page when it is a command centre."""
+    return (*NAV_ITEMS, CITY_NAV_ITEM) if control_room().city is not None else NAV_ITEMS
 
 
 @bp.get("/")
@@ -70,3 +79,22 @@ def reports() -> Any:
 def lockdown() -> Any:
     """Lockdown plans on the map; commanders activate one and release it (viewers watch)."""
     return render_template("lockdown.html", can_act=g.user.role.allows(Role.COMMANDER))
+
+
+@bp.get("/city")
+@require(Role.VIEWER)
+def city() -> Any:
+    """The command centre's city: every station (stale ones marked) and every drone.
+
+    Rendered on the server and refreshed every two seconds; the same picture
+    as ``GET /api/city``.
+    """
+    centre = control_room().city
+    if centre is None:
+        abort(404, description="this app is not a command centre: serve it with mode = centre")
+    return render_template(
+        "city.html",
+        stations=centre.stations(),
+        vehicles=centre.vehicles(),
+        stale_after_s=centre.stale_after_s,
+    )

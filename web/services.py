@@ -91,3 +91,26 @@ class FreshnessService(Protocol):
     def states(self, now_s: float | None = None) -> list[Any]: ...
 
     def network_flown(self, start_s: float, end_s: float) -> Network: ...
+
+
+class CentreService(Protocol):
+    """The command centre's city picture and commands (:class:`dronepatrol.city.Centre`)."""
+
+    stale_after_s: float
+
+    def stations(self, now_s: float | None = None) -> list[dict[str, Any]]: ...
+
+    def vehicles(self) -> list[dict[str, Any]]: ...
+
+    def network(self, station: str) -> dict[str, Any] | None: ...
+
+    def command(
+        self,
+        station: str,
+        vehicle: str,
+        operation: str,
+        actor: str,
+        arguments: list[Any] | None = None,
+        *,
+        deadline_s: float = 10.0,
+    ) -> Any: ...

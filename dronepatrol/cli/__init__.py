@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from dronepatrol import __version__
-from dronepatrol.cli import event, fly, network, plan, report, serve, sim, sorties, users
+from dronepatrol.cli import city, event, fly, network, plan, report, serve, sim, sorties, users
 from dronepatrol.settings import Settings, SettingsError
 
 
@@ -45,6 +45,7 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
 for command in (
     serve.serve,
+    city.city_demo,
     sim.sim,
     sim.sitl,
     network.network,

@@ -149,6 +149,7 @@ class ControlRuntime:
         recorder.start()
         self._stoppers.append(recorder.stop)
         self._start_energy_and_alerts(fleet)
+        self._start_city_role(fleet)
 
         if self.network is not None:
             self._start_freshness()
@@ -164,6 +165,63 @@ class ControlRuntime:
                 log.info("vehicle link %s shared with %s", url, forward.url)
         if self.network is not None:
             self._start_scheduler(fleet)
+
+    def _start_city_role(self, fleet: Fleet) -> None:
+        """In a city deployment: the station's link to the centre, or the centre itself.
+
+        ``single`` (the default) starts nothing and needs no broker.
+        """
+        settings = self.room.settings
+        mode = settings.deployment_mode
+        if mode == "single":
+            return
+        from dronepatrol.city import BrokerSettings, Centre, StationLink, station_user
+        from dronepatrol.city.broker import CENTRE_USER
+
+        default_user = station_user(settings.station_id) if mode == "station" else CENTRE_USER
+        broker = BrokerSettings(
+            settings.broker_url,
+            settings.broker_username or default_user,
+            settings.broker_password,
+            settings.broker_ca_file,
+        )
+        if mode == "station":
+            link = StationLink(
+                settings.station_id,
+                self.room.bus,
+                self.room.engine,
+                broker,
+                fleet=self.room.flown,
+                audit=self.room.accounts.audit,
+                summary=self._station_summary,
+                network=lambda: self.room.network_geojson,
+                clock=self.clock,
+            ).start()
+            self._stoppers.append(link.stop)
+            log.info("station %s reporting to the centre at %s", settings.station_id, broker.url)
+        else:
+            centre = Centre(self.room.engine, broker, clock=self.clock).start()
+            self.room.city = centre
+            self._stoppers.append(centre.stop)
+            log.info("command centre on the city bus at %s", broker.url)
+
+    def _station_summary(self) -> dict[str, Any]:
+        """The station's picture in brief, for the centre: incidents, lockdown, alerts."""
+        open_incidents = [
+            i.id
+            for i in self.room.incidents.list(200)
+            if i.kind == "incident" and i.status in ("open", "dispatched", "on_scene")
+        ]
+        dispatcher = self.room.dispatcher
+        lockdown = dispatcher.lockdown_status() if dispatcher is not None else None
+        alerts = self.room.alerts.active() if self.room.alerts is not None else []
+        return {
+            "open_incidents": open_incidents,
+            "lockdown": None
+            if lockdown is None
+            else {k: lockdown.as_dict()[k] for k in ("name", "active", "started_by")},
+            "active_alerts": len(alerts),
+        }
 
     def _start_energy_and_alerts(self, fleet: Any) -> None:
         """Each vehicle's own battery figures, the return-home watch, and operator alerts."""

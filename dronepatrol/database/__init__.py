@@ -9,6 +9,7 @@ to the newest revision.
 from __future__ import annotations
 
 from dronepatrol.database.account_tables import ApiToken, AuditEntry, User
+from dronepatrol.database.city_tables import CityRecord, OutboxRecord
 from dronepatrol.database.engine import StoreError, make_engine, normalise_url
 from dronepatrol.database.incident_tables import Incident
 from dronepatrol.database.large_event_tables import LargeEventRow
@@ -30,11 +31,13 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "CityRecord",
     "Detection",
     "Incident",
     "LargeEventRow",
     "Media",
     "MediaKind",
+    "OutboxRecord",
     "Outcome",
     "Sortie",
     "SortieEvent",

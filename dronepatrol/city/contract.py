@@ -1,0 +1,307 @@
+"""The city bus contract: MQTT topics and payloads between stations and the command centre.
+
+Version 1. Every topic starts with ``dronepatrol/v1/``; every payload is one
+UTF-8 JSON object carrying ``"v": 1`` and is validated on receipt (a message
+that fails is dropped, logged and counted, never half-applied). A receiver
+refuses a major version it does not know; fields it does not know are ignored,
+so a station may add fields without breaking an older centre.
+
+==========================================  =====  ======  ===============  ===================
+topic (``{s}`` station id, ``{v}`` vehicle)  QoS    retain  sender           payload
+==========================================  =====  ======  ===============  ===================
+``station/{s}/online``                      1      yes     station (+ will) :class:`Presence`
+``station/{s}/heartbeat``                   0      no      station, 1 Hz    :class:`Heartbeat`
+``station/{s}/network``                     1      yes     station          :class:`StationNetwork`
+``station/{s}/vehicle/{v}/telemetry``       0      yes     station, ~4 Hz   :class:`Telemetry`
+``station/{s}/record``                      1      no      station outbox   :class:`Record`
+``station/{s}/ack``                         1      no      centre           :class:`RecordAck`
+``station/{s}/command``                     1      no      centre           :class:`CommandRequest`
+``station/{s}/reply``                       1      no      station          :class:`CommandReply`
+==========================================  =====  ======  ===============  ===================
+
+Why these choices:
+
+* Presence is retained and set to offline by the broker as the station's
+  last will, so a centre that starts late, or a station whose link died
+  without a goodbye, is known at once; the heartbeat's age covers a link
+  that is cut without the broker noticing yet (a stale station within
+  :data:`STALE_AFTER_S`).
+* The patrol network is retained too: it changes rarely and a centre needs
+  it to draw anything.
+* Live telemetry is QoS 0 and retained: the newest sample matters, a lost one
+  is replaced 250 ms later, and a restarted centre gets every vehicle's last
+  state from the broker at subscription.
+* Records (every event of the station's bus, the track included) are the
+  evidence: they wait in the station's durable outbox under an idempotency
+  ``key`` until the centre acknowledges them *after* committing them, and
+  the centre inserts by key, so a record resent after a lost ack is stored
+  once. Delivery is therefore at-least-once on the wire, exactly-once in
+  the centre's database.
+* Commands are requests with a ``deadline_s``: a station never acts on a
+  request received after its deadline (it replies ``expired``), and carries
+  the requesting person's name (``actor``) into its own audit log and into
+  the vehicle command's ``source``.
+
+Access control (mosquitto ACL, see :func:`dronepatrol.city.broker.acl_text`):
+station ``s`` authenticates as ``station-s`` and may publish only under
+``station/s/`` (not ``ack`` or ``command``) and read only its ``ack`` and
+``command``; the centre reads and writes everything under the root.
+
+>>> topic_of(Kind.TELEMETRY, "north", "north-1")
+'dronepatrol/v1/station/north/vehicle/north-1/telemetry'
+>>> parse_topic("dronepatrol/v1/station/north/vehicle/north-1/telemetry")
+TopicParts(kind=<Kind.TELEMETRY: 'telemetry'>, station='north', vehicle='north-1')
+>>> parse_topic("dronepatrol/v9/station/north/online") is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+VERSION = 1
+"""The contract's major version: in every topic (``v1``) and payload (``"v"``)."""
+
+ROOT = f"dronepatrol/v{VERSION}"
+"""Prefix of every topic of this version."""
+
+STALE_AFTER_S = 3.0
+"""A station unheard (no heartbeat, no telemetry) this long is shown stale [s]."""
+
+HEARTBEAT_INTERVAL_S = 1.0
+"""How often a station says it is alive [s]."""
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""Station and vehicle ids: one topic level, no MQTT wildcard or separator."""
+
+_NAME = re.compile(NAME_PATTERN)
+
+
+class ContractError(ValueError):
+    """A message breaks the contract (bad topic, JSON, version or field)."""
+
+
+class Kind(StrEnum):
+    """The last topic level: what a message is."""
+
+    PRESENCE = "online"
+    HEARTBEAT = "heartbeat"
+    NETWORK = "network"
+    TELEMETRY = "telemetry"
+    RECORD = "record"
+    ACK = "ack"
+    COMMAND = "command"
+    REPLY = "reply"
+
+
+QOS: dict[Kind, int] = {
+    Kind.PRESENCE: 1,
+    Kind.HEARTBEAT: 0,
+    Kind.NETWORK: 1,
+    Kind.TELEMETRY: 0,
+    Kind.RECORD: 1,
+    Kind.ACK: 1,
+    Kind.COMMAND: 1,
+    Kind.REPLY: 1,
+}
+"""MQTT quality of service per kind (see the module docstring for why)."""
+
+RETAINED = frozenset({Kind.PRESENCE, Kind.TELEMETRY, Kind.NETWORK})
+"""Kinds the broker keeps for late joiners."""
+
+
+class TopicParts(NamedTuple):
+    kind: Kind
+    station: str
+    vehicle: str | None
+
+
+def check_name(name: str, what: str = "station") -> str:
+    """``name`` when it can be one topic level, else ContractError naming it."""
+    if not _NAME.match(name):
+        raise ContractError(
+            f"{what} id {name!r} cannot name a topic: use 1-64 letters, digits, '.', '_' or '-'"
+        )
+    return name
+
+
+def topic_of(kind: Kind, station: str, vehicle: str | None = None) -> str:
+    """The topic a message of ``kind`` about ``station`` (and ``vehicle``) goes to."""
+    check_name(station)
+    if kind is Kind.TELEMETRY:
+        if vehicle is None:
+            raise ContractError("telemetry needs a vehicle id")
+        return f"{ROOT}/station/{station}/vehicle/{check_name(vehicle, 'vehicle')}/{kind}"
+    return f"{ROOT}/station/{station}/{kind}"
+
+
+def parse_topic(topic: str) -> TopicParts | None:
+    """The parts of a contract topic, or None for a topic outside this version."""
+    parts = topic.split("/")
+    if parts[:3] != [*ROOT.split("/"), "station"] or len(parts) not in (5, 7):
+        return None
+    station = parts[3]
+    try:
+        kind = Kind(parts[-1])
+    except ValueError:
+        return None
+    if len(parts) == 7:
+        if parts[4] != "vehicle" or kind is not Kind.TELEMETRY:
+            return None
+        return TopicParts(kind, station, parts[5])
+    if kind is Kind.TELEMETRY:
+        return None
+    return TopicParts(kind, station, None)
+
+
+def station_filter(station: str = "+") -> str:
+    """Subscription filter for every message about ``station`` (``+``: every station)."""
+    return f"{ROOT}/station/{station}/#"
+
+
+# ----------------------------------------------------------------------- payloads
+
+
+class Message(BaseModel):
+    """Fields every payload carries."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = VERSION
+    station: str = Field(pattern=NAME_PATTERN)
+
+    def encode(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+
+class Presence(Message):
+    """Whether a station is connected; ``online`` false is its last will too."""
+
+    online: bool
+    time_s: float
+    """When the station said so [s since the epoch]; 0 in the last will."""
+    role: Literal["station"] = "station"
+
+
+class Heartbeat(Message):
+    """The station is alive: its clock, its vehicles, and what its outbox still holds."""
+
+    time_s: float
+    vehicles: list[str] = Field(default_factory=list)
+    outbox: int = Field(0, ge=0)
+    """Records waiting for the centre's acknowledgement."""
+    summary: dict[str, Any] = Field(default_factory=dict)
+    """The station's picture in brief: open incidents, lockdown, alerts (free keys)."""
+
+
+class StationNetwork(Message):
+    """The station's patrol network (grids, lines, points, no-fly zones) as GeoJSON.
+
+    Sent at every connection and retained, so the centre draws every
+    station's network without asking.
+    """
+
+    time_s: float
+    geojson: dict[str, Any]
+
+
+class Telemetry(Message):
+    """One vehicle sample (the keys of :mod:`dronepatrol.records.telemetry`)."""
+
+    vehicle: str = Field(pattern=NAME_PATTERN)
+    time_s: float
+    """When the sample was taken [s since the epoch]."""
+    sent_s: float
+    """When the station published it [s since the epoch]: end-to-end latency."""
+    data: dict[str, Any]
+
+
+class Record(Message):
+    """One event of the station's bus, delivered once into the centre's database."""
+
+    key: str = Field(min_length=8, max_length=100)
+    """Idempotency key, unique for ever: ``<station>/<uuid>``."""
+    kind: str = Field(min_length=1, max_length=40)
+    vehicle: str | None = None
+    time_s: float
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordAck(Message):
+    """The centre committed these records: the station may forget them."""
+
+    keys: list[str]
+
+
+class CommandRequest(Message):
+    """The centre asks a station to command one of its vehicles."""
+
+    request_id: str = Field(min_length=8, max_length=64)
+    vehicle: str = Field(pattern=NAME_PATTERN)
+    operation: str = Field(min_length=1, max_length=40)
+    """A fleet operation: rtl, land, goto, orbit, pause, resume..."""
+    arguments: list[Any] = Field(default_factory=list)
+    actor: str = Field(min_length=1, max_length=100)
+    """The person at the centre who asked (their account name)."""
+    deadline_s: float
+    """Not acted on after this time [s since the epoch]."""
+
+
+ReplyStatus = Literal["accepted", "refused", "expired", "completed", "failed"]
+
+
+class CommandReply(Message):
+    """What a station did with a request: first accepted/refused/expired, then the outcome."""
+
+    request_id: str
+    status: ReplyStatus
+    reason: str = ""
+    command_id: str = ""
+    """The station's own command id (its COMMAND_SENT/RESULT events carry it)."""
+
+
+PAYLOADS: dict[Kind, type[Message]] = {
+    Kind.PRESENCE: Presence,
+    Kind.HEARTBEAT: Heartbeat,
+    Kind.NETWORK: StationNetwork,
+    Kind.TELEMETRY: Telemetry,
+    Kind.RECORD: Record,
+    Kind.ACK: RecordAck,
+    Kind.COMMAND: CommandRequest,
+    Kind.REPLY: CommandReply,
+}
+
+
+def decode(topic: str, payload: bytes) -> tuple[TopicParts, Message]:
+    """Validate a received message against the contract; ContractError when it breaks it.
+
+    The payload's station (and vehicle) must match the topic's, so a station
+    cannot speak for another even where the broker's ACL would let it.
+    """
+    parts = parse_topic(topic)
+    if parts is None:
+        raise ContractError(f"topic {topic!r} is not a v{VERSION} contract topic")
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"{topic}: payload is not JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ContractError(f"{topic}: payload is not a JSON object")
+    if raw.get("v") != VERSION:
+        raise ContractError(f"{topic}: contract version {raw.get('v')!r}, expected {VERSION}")
+    try:
+        message = PAYLOADS[parts.kind].model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise ContractError(f"{topic}: {where}: {first['msg']}") from exc
+    if message.station != parts.station:
+        raise ContractError(f"{topic}: payload station {message.station!r} is not the topic's")
+    if parts.vehicle is not None and getattr(message, "vehicle", None) != parts.vehicle:
+        raise ContractError(f"{topic}: payload vehicle is not the topic's {parts.vehicle!r}")
+    return parts, message

@@ -1,0 +1,118 @@
+"""The command centre in the control app: the City page and API over a real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+from support import TEST_PASSWORD_COST, wait_until
+
+from dronepatrol.accounts import Role
+from dronepatrol.city import Centre, StationLink
+from dronepatrol.city.local_broker import LocalBroker
+from dronepatrol.events import EventBus, EventKind
+from dronepatrol.settings import Settings
+from dronepatrol.web import create_app
+
+PASSWORD = "city-pass-1"
+
+
+def make_app(tmp_path: Path) -> Flask:
+    settings = Settings(data_dir=tmp_path / "app", password_cost=TEST_PASSWORD_COST)
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    app.extensions["dronepatrol"].accounts.add_user("viewer", Role.VIEWER, PASSWORD)
+    return app
+
+
+def bearer(app: Flask) -> dict[str, str]:
+    response = app.test_client().post(
+        "/api/login", json={"username": "viewer", "password": PASSWORD}
+    )
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+@pytest.fixture
+def centre_app(tmp_path: Path, broker: LocalBroker) -> Iterator[Flask]:
+    app = make_app(tmp_path)
+    room = app.extensions["dronepatrol"]
+    centre = Centre(room.engine, broker.centre_settings()).start()
+    room.city = centre
+    assert centre.wait_connected(10)
+    yield app
+    centre.stop()
+    room.stop()
+
+
+def test_the_centre_shows_each_station_and_drone_and_marks_a_silent_station_stale(
+    centre_app: Flask, broker: LocalBroker, station_engine: Engine
+) -> None:
+    bus = EventBus()
+    network = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [149.16, -35.36]},
+                "properties": {"kind": "point", "id": "P1", "name": "school gate"},
+            }
+        ],
+    }
+    link = StationLink(
+        "north", bus, station_engine, broker.station_settings("north"), network=lambda: network
+    ).start()
+    client, headers = centre_app.test_client(), bearer(centre_app)
+    try:
+        assert link.wait_connected(10)
+        bus.emit(
+            EventKind.TELEMETRY,
+            "north-1",
+            lat_deg=-35.36,
+            lon_deg=149.16,
+            alt_rel_m=31.5,
+            armed=True,
+            mode="AUTO",
+            battery_pct=76.0,
+        )
+
+        def shown() -> dict:
+            city = client.get("/api/city", headers=headers).get_json()
+            return city if city["stations"] and city["vehicles"] else {}
+
+        city = wait_until(shown, 10, "north and its drone at the centre")
+        (north,) = city["stations"]
+        (drone,) = city["vehicles"]
+        assert (north["station"], north["stale"], north["online"]) == ("north", False, True)
+        assert (drone["station"], drone["vehicle"], drone["stale"]) == ("north", "north-1", False)
+        assert drone["telemetry"]["alt_rel_m"] == 31.5
+        assert north["has_network"]
+        assert client.get("/api/city/stations/north/network", headers=headers).get_json() == network
+        unknown = client.get("/api/city/stations/south/network", headers=headers)
+        assert unknown.status_code == 404 and "no patrol network" in unknown.get_json()["message"]
+        page = client.get("/city", headers=headers)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert 'data-station="north"' in html and "north-1" in html and "STALE" not in html
+        assert ">City</a>" in html  # in the navigation of a centre
+    finally:
+        link.stop()
+    wait_until(
+        lambda: client.get("/api/city", headers=headers).get_json()["stations"][0]["stale"],
+        5,
+        "north stale after its goodbye",
+    )
+    assert "STALE" in client.get("/city", headers=headers).get_data(as_text=True)
+
+
+def test_a_single_machine_app_has_no_city(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    try:
+        client, headers = app.test_client(), bearer(app)
+        answer = client.get("/api/city", headers=headers)
+        assert answer.status_code == 404
+        assert "mode = centre" in answer.get_json()["message"]
+        assert ">City</a>" not in client.get("/", headers=headers).get_data(as_text=True)
+    finally:
+        app.extensions["dronepatrol"].stop()

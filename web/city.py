@@ -1,0 +1,124 @@
+"""The command centre in the control app (``mode = "centre"``).
+
+``GET /api/city`` is the city's picture: every station with its stale marker
+(silent for more than ``stale_after_s``, or offline by its last will), and
+every vehicle's latest telemetry; ``GET /api/city/stations/<station>/network``
+is the patrol network the station flies. ``POST
+/api/city/stations/<station>/vehicles/<vehicle>/commands`` sends a command
+through the station as a request with a deadline and the caller's name, which
+the station writes into its own audit log: 202 when the station accepted it,
+409 when it refused (the reason is the station's), 503 when the station is
+unreachable, 504 when it did not answer in time. The outcome arrives later in
+the station's records.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, abort, g
+
+from dronepatrol.accounts import Role
+from dronepatrol.city import VERSION, CommandError
+from dronepatrol.web.context import audit, control_room
+from dronepatrol.web.schema.api import FeatureCollection
+from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
+from dronepatrol.web.schema.city import (
+    CityCommand,
+    CityCommandAccepted,
+    CityPicture,
+    CityStation,
+    CityVehicle,
+)
+from dronepatrol.web.security import require
+
+bp = ApiBlueprint("city", __name__)
+
+COMMAND_DEADLINE_S = 5.0
+"""How long a station has to answer a command from the centre [s]."""
+
+_STATUS = {"refused": 409, "expired": 409, "unreachable": 503, "timeout": 504}
+
+
+def _centre() -> Any:
+    centre = control_room().city
+    if centre is None:
+        abort(404, description="this app is not a command centre: serve it with mode = centre")
+    return centre
+
+
+@bp.get("/api/city", responses={200: CityPicture, 404: Error})
+@require(Role.VIEWER)
+def picture() -> Any:
+    """Every station (stale marked) and every vehicle's latest telemetry."""
+    centre = _centre()
+    vehicles = []
+    for sample in centre.vehicles():
+        telemetry = dict(sample)
+        head = {k: telemetry.pop(k) for k in ("station", "vehicle", "time_s", "stale")}
+        vehicles.append(CityVehicle(**head, telemetry=telemetry))
+    return reply(
+        CityPicture(
+            mode="centre",
+            contract_version=VERSION,
+            stale_after_s=centre.stale_after_s,
+            stations=[CityStation(**s) for s in centre.stations()],
+            vehicles=vehicles,
+        )
+    )
+
+
+@bp.get("/api/city/stations/<station>/network", responses={200: FeatureCollection, 404: Error})
+@require(Role.VIEWER)
+def station_network(station: str) -> Any:
+    """The patrol network ``station`` sent (GeoJSON), as its own app shows it."""
+    geojson = _centre().network(station)
+    if geojson is None:
+        abort(404, description=f"station {station!r} has sent no patrol network")
+    return Response(json.dumps(geojson), mimetype="application/json")
+
+
+@bp.post(
+    "/api/city/stations/<station>/vehicles/<vehicle>/commands",
+    responses={202: CityCommandAccepted, 404: Error, 409: Error, 503: Error, 504: Error},
+)
+@require(Role.OPERATOR)
+@validated
+def command(station: str, vehicle: str, body: CityCommand) -> Any:
+    """Command a station's vehicle through the station, in the caller's name."""
+    centre = _centre()
+    try:
+        answer = centre.command(
+            station, vehicle, body.command, actor=g.user.name, deadline_s=COMMAND_DEADLINE_S
+        )
+    except CommandError as exc:
+        audit(
+            f"city command {body.command}", False, station=station, vehicle=vehicle, reason=str(exc)
+        )
+        status = _STATUS.get(exc.status, 409)
+        return refuse(
+            status,
+            {409: "Conflict", 503: "Service Unavailable", 504: "Gateway Timeout"}[status],
+            str(exc),
+        )
+    except ValueError as exc:  # an id that cannot name a topic
+        return refuse(404, "Not Found", str(exc))
+    audit(
+        f"city command {body.command}",
+        True,
+        station=station,
+        vehicle=vehicle,
+        request_id=answer.request_id,
+    )
+    return reply(
+        CityCommandAccepted(
+            request_id=answer.request_id,
+            station=station,
+            vehicle=vehicle,
+            command=body.command,
+            status="accepted",
+            command_id=answer.command_id,
+        ),
+        202,
+    )
