@@ -23,8 +23,8 @@ from dronepatrol.mavlink import (
     wait_ready,
 )
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
+from dronepatrol.sitl.proxy import LinkProxy
 from dronepatrol.state import LandedState, LinkState
-from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
 DO_FENCE_ENABLE = 207
@@ -252,8 +252,8 @@ def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle
 
 def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehicle, session_for):
     backend = launch(launch_vehicle, speedup=5, FS_GCS_ENABLE=1)
-    relay = CuttableRelay(backend.url)
-    relay.start()
+    _scheme, host, port = backend.url.split(":")
+    relay = LinkProxy(host, int(port)).start()
     try:
         s = session_for(relay.url, backend.speedup)
         v = s.vehicle
