@@ -136,6 +136,17 @@ def wait_events(
     return found
 
 
+def heartbeat_answer(connection: Any, timeout_s: float, what: str) -> Any:
+    """The HEARTBEAT a pymavlink ``connection`` hears back while it sends its own, once
+    every 0.2 s: an endpoint that listens (udpin) answers only whoever spoke to it."""
+
+    def greet() -> Any:
+        connection.mav.heartbeat_send(6, 8, 0, 0, 0)  # a GCS (MAV_TYPE_GCS, autopilot invalid)
+        return connection.recv_match(type="HEARTBEAT", blocking=True, timeout=0.2)
+
+    return wait_until(greet, timeout_s, what, every_s=0)
+
+
 def command_outcome(subscription: Any, request_id: str, timeout_s: float = 120.0) -> Any:
     """The COMMAND_RESULT event of command or operation ``request_id`` on ``subscription``."""
     return wait_event(
