@@ -95,3 +95,15 @@ def test_lockdown_point_in_a_zone_without_vantage_is_left_uncovered_with_why(dis
     assert "no-fly zone 'Substation'" in plan.uncovered["IN"]
     assert "camera" in plan.uncovered["IN"]
     assert "OUT" in plan.uncovered  # no drone at all, for its own reason
+
+
+def test_a_lockdown_is_stamped_with_the_dispatchers_clock(tmp_path) -> None:
+    """The control room's clock, not the machine's, says when a lockdown started."""
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    started_s = 1_750_000_000.0
+    dispatcher = Dispatcher(
+        StandingFleet(0), IncidentBook(engine), EventBus(), clock=lambda: started_s
+    )
+    dispatcher.lockdown("gates", [OverwatchPoint("OUT", *offset(*HOME, 0, 500))], "cmdr")
+    assert dispatcher.lockdown_status().as_dict()["started_s"] == started_s
+    engine.dispose()
