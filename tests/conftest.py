@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite (helpers to import live in ``support.py``:
 never import from a conftest, since every test folder has its own).
 
-* ``docexamples``: the examples in the product's docstrings run as tests.
+* ``docexamples`` (loaded by pyproject's ``addopts``): the examples in the
+  product's docstrings run as tests.
 * ``sitl`` marker: tests that need a real ArduPilot SITL binary are skipped,
   with the reason, unless ``ARDUPILOT_SITL`` names an ``arducopter`` binary.
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
@@ -29,8 +30,6 @@ from support import TEST_PASSWORD_COST, free_tcp_port
 
 # Apps the tests start as processes (serve, the demo) hash test passwords cheaply.
 os.environ.setdefault("DRONEPATROL_PASSWORD_COST", TEST_PASSWORD_COST)
-
-pytest_plugins = ["docexamples"]  # the packages' docstring examples, run as tests
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects and xdist groups
