@@ -1,13 +1,14 @@
 """Fixtures shared by the whole suite (helpers to import live in ``support.py``:
 never import from a conftest, since every test folder has its own).
 
-* ``docexamples``: the examples in the product's docstrings run as tests.
+* ``docexamples`` (loaded by pyproject's ``addopts``): the examples in the
+  product's docstrings run as tests.
 * ``sitl`` marker: tests that need a real ArduPilot SITL binary are skipped,
   with the reason, unless ``ARDUPILOT_SITL`` names an ``arducopter`` binary.
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
   from Debian's packages (which ``make test`` installs), or the server named
   by ``DRONEPATROL_TEST_DATABASE_URL``.
-* Running in parallel (``make test``: ``pytest -n 2 --dist loadgroup``): each
+* Running in parallel (``make test``: ``pytest -n 4 --dist loadgroup``): each
   browser test file's tests share one worker, and so do the PostgreSQL tests,
   so the servers they share (a served demo, PostgreSQL) start once;
   tests that must have the machine to themselves carry the ``serial`` mark
@@ -29,8 +30,6 @@ from support import TEST_PASSWORD_COST, free_tcp_port
 
 # Apps the tests start as processes (serve, the demo) hash test passwords cheaply.
 os.environ.setdefault("DRONEPATROL_PASSWORD_COST", TEST_PASSWORD_COST)
-
-pytest_plugins = ["docexamples"]  # the packages' docstring examples, run as tests
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects and xdist groups

@@ -4,8 +4,10 @@ Every module of ``dronepatrol/``, ``web/`` and ``sitl/`` that shows an example
 (``>>>``) is collected as a doctest module when pytest is given that package
 (``testpaths`` names them all), so a docstring that drifts from the code
 fails the suite. Only those modules are imported: some others (alembic's
-migration environment, ``__main__``) must not be. ``tests/conftest.py``
-loads this plugin; a conftest's own hooks would see only ``tests/``.
+migration environment, ``__main__``) must not be. pyproject's ``addopts``
+loads it (``-p docexamples``, ``tests`` on ``pythonpath``) rather than a
+conftest, whose hooks would see only its own folder: ``pytest dronepatrol``
+alone runs them too.
 """
 
 from __future__ import annotations

@@ -54,26 +54,37 @@ def wait_until(
     timeout_s: float,
     what: str,
     *,
+    accept: Callable[[T], object] = bool,
     every_s: float = 0.1,
     ignoring: tuple[type[BaseException], ...] = (),
 ) -> T:
-    """Call ``check`` every ``every_s`` [s] until it returns something truthy; return that.
+    """Call ``check`` every ``every_s`` [s] until ``accept`` takes its value; return that value.
 
-    Fails naming ``what`` after ``timeout_s`` [s]. Give generous deadlines: CI
-    runs on two shared cores. Exceptions of the types in ``ignoring`` (say
-    ``OSError`` while a server starts) count as "not yet".
+    ``accept`` is truthiness unless given, so ``check`` may return the value a
+    test goes on with (a snapshot, a list of events). Fails after ``timeout_s``
+    [s] naming ``what`` and the last value ``check`` returned, so a timeout says
+    how far things got. Give generous deadlines: CI runs on two shared cores.
+    Exceptions of the types in ``ignoring`` (say ``OSError`` while a server
+    starts) count as "not yet". ``every_s=0`` suits a ``check`` that blocks
+    itself (a receive with a timeout).
     """
     deadline = time.monotonic() + timeout_s
+    last: object = "nothing (check never returned)"
     while True:
         try:
             value = check()
-        except ignoring:
-            value = None
-        if value:
-            return value
+        except ignoring as error:
+            last = error
+        else:
+            if accept(value):
+                return value
+            last = value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(every_s)
+            raise AssertionError(
+                f"timed out after {timeout_s:g} s waiting for {what}; last seen: {last!r}"
+            )
+        if every_s:
+            time.sleep(every_s)
 
 
 def wait_event(
@@ -84,14 +95,57 @@ def wait_event(
 ) -> Any:
     """The next event of ``subscription`` (an event bus subscription) that ``match`` accepts.
 
-    Events it does not accept are dropped. Fails naming ``what`` after ``timeout_s`` [s].
+    Events it does not accept are dropped. Fails naming ``what``, and the last
+    event dropped, after ``timeout_s`` [s].
     """
     deadline = time.monotonic() + timeout_s
+    last = None
     while (remaining := deadline - time.monotonic()) > 0:
         event = subscription.get(timeout_s=min(remaining, 1.0))
+        if event is not None:
+            if match(event):
+                return event
+            last = event
+    raise AssertionError(
+        f"timed out after {timeout_s:g} s waiting for {what}; last event dropped: {last!r}"
+    )
+
+
+def wait_events(
+    subscription: Any,
+    count: int,
+    timeout_s: float,
+    what: str,
+    match: Callable[[Any], bool] = lambda event: True,
+) -> list[Any]:
+    """The next ``count`` events of ``subscription`` that ``match`` accepts (others dropped).
+
+    Fails after ``timeout_s`` [s] naming ``what`` and the events gathered so far.
+    """
+    deadline = time.monotonic() + timeout_s
+    found: list[Any] = []
+    while len(found) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(
+                f"timed out after {timeout_s:g} s waiting for {what}: "
+                f"{len(found)} of {count} events, {found!r}"
+            )
+        event = subscription.get(timeout_s=min(remaining, 1.0))
         if event is not None and match(event):
-            return event
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+            found.append(event)
+    return found
+
+
+def heartbeat_answer(connection: Any, timeout_s: float, what: str) -> Any:
+    """The HEARTBEAT a pymavlink ``connection`` hears back while it sends its own, once
+    every 0.2 s: an endpoint that listens (udpin) answers only whoever spoke to it."""
+
+    def greet() -> Any:
+        connection.mav.heartbeat_send(6, 8, 0, 0, 0)  # a GCS (MAV_TYPE_GCS, autopilot invalid)
+        return connection.recv_match(type="HEARTBEAT", blocking=True, timeout=0.2)
+
+    return wait_until(greet, timeout_s, what, every_s=0)
 
 
 def command_outcome(subscription: Any, request_id: str, timeout_s: float = 120.0) -> Any:

@@ -109,7 +109,9 @@ class ControlRoom:
         self.fleet = fleet
         self.snapshots = fleet.snapshots  # every vehicle heard: unknown ones are shown
         self.flown = fleet if self.registry is None else RegisteredFleet(fleet, self.registry)
-        self.dispatcher = Dispatcher(self.flown, self.incidents, self.bus, airspace=self.airspace)
+        self.dispatcher = Dispatcher(
+            self.flown, self.incidents, self.bus, airspace=self.airspace, clock=self.clock
+        )
 
     def unknown_vehicle(self, vehicle_id: str) -> str | None:
         """Why ``vehicle_id`` must not be commanded (not in the fleet registry), or None."""

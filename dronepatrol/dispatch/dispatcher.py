@@ -107,6 +107,8 @@ class Dispatcher:
             current one (the control app's network may change).
         camera_range_m: farthest vantage point from a place in a no-fly zone [m].
         preflight_overrides: preflight checks accepted although they fail (by name).
+        clock: wall-clock time [s since the epoch] stamped on dispatch, airborne,
+            on-scene and release (the control room passes its own; tests move theirs).
     """
 
     def __init__(
@@ -122,8 +124,10 @@ class Dispatcher:
         airspace: Airspace | Callable[[], Airspace | None] | None = None,
         camera_range_m: float = CAMERA_RANGE_M,
         preflight_overrides: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.fleet = fleet
+        self._clock = clock
         self.book = book
         self.bus = bus
         self.model = model or ResponseModel(response_alt_m=orbit_alt_m)
@@ -229,7 +233,7 @@ class Dispatcher:
             if vehicle_id in self._busy:
                 raise DispatchError(f"{vehicle_id} is already on incident {self._busy[vehicle_id]}")
             self._busy[vehicle_id] = incident_id
-        now = time.time()
+        now = self._clock()
         self.book.mark(
             incident_id,
             status="dispatched",
@@ -278,7 +282,7 @@ class Dispatcher:
                     f"lockdown {current.name!r} is in force ({held} point(s) held, started by "
                     f"{current.lockdown.actor}): release it before activating {name!r}"
                 )
-            started_s = time.time()
+            started_s = self._clock()
             reachable, refused = self._vantage_points(points)
             plan = plan_lockdown(
                 self.responders(), reachable, self.hold_s, self.model, self.distance_fn
@@ -371,7 +375,7 @@ class Dispatcher:
                 f"incident {incident_id} has no drone to release ({incident.status})"
             )
         vehicle_id = incident.vehicle_id
-        self.book.mark(incident_id, status="released", released_s=time.time())
+        self.book.mark(incident_id, status="released", released_s=self._clock())
         self._event(incident_id, vehicle_id, "released", actor=actor)
         threading.Thread(
             target=self._return,
@@ -484,7 +488,7 @@ class Dispatcher:
             snap = vehicle.snapshot
             if snap.position is not None:
                 if snap.position.alt_rel_m > 2.0 and self.book.mark_once(
-                    incident.id, "airborne_s", time.time()
+                    incident.id, "airborne_s", self._clock()
                 ):
                     self._event(incident.id, vehicle.vehicle_id, "airborne")
                 away = distance_m(snap.position.lat_deg, snap.position.lon_deg, lat, lon)
@@ -492,7 +496,7 @@ class Dispatcher:
                     if self.book.mark_once(
                         incident.id,
                         "on_scene_s",
-                        time.time(),
+                        self._clock(),
                         status_from="dispatched",
                         status="on_scene",
                     ):

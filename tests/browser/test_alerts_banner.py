@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from support import browser_page, expose_modules, sign_in
 
 pytestmark = pytest.mark.browser
@@ -63,11 +64,8 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
         try:
             _battery(operations, 15.0)
             for page in (operations, reports):
-                page.wait_for_selector(
-                    "#alerts .alert-item[data-kind=low_battery]", state="visible", timeout=60_000
-                )
                 item = page.locator("#alerts .alert-item[data-kind=low_battery]")
-                assert "S01-1: battery 15 %" in item.inner_text()
+                expect(item).to_contain_text("S01-1: battery 15 %", timeout=60_000)
                 page.wait_for_function("window.__audio.started > 0", timeout=10_000)
             operations.screenshot(path=str(artifacts / "alerts-01-low-battery.png"))
 
@@ -75,10 +73,9 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                 "#alerts .alert-item[data-kind=low_battery] button.alert-ack"
             ).click()
             for page in (operations, reports):  # gone for everyone, the banner hidden again
-                page.wait_for_selector(
-                    "#alerts .alert-item[data-kind=low_battery]", state="detached", timeout=30_000
-                )
-                page.wait_for_function("document.getElementById('alerts').hidden")
+                item = page.locator("#alerts .alert-item[data-kind=low_battery]")
+                expect(item).to_have_count(0, timeout=30_000)
+                expect(page.locator("#alerts")).to_have_attribute("hidden", "")
             recent = operations.evaluate("dp.api('GET', '/api/alerts?recent=1')")
             mine = [
                 a for a in recent["alerts"] if a["kind"] == "low_battery" and "15 %" in a["text"]

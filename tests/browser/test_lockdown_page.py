@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from support import browser_page, expose_modules, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
@@ -67,18 +68,14 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     page = commander_page
     sign_in(page, ADMIN_PASSWORD)
     # a drone can only be sent once it knows where it is
-    page.wait_for_function(
-        "document.querySelectorAll('#fleet .pill.ready').length == 3", timeout=180_000
-    )
+    expect(page.locator("#fleet .pill.ready")).to_have_count(3, timeout=180_000)
 
     page.click("nav >> text=Lockdown")
     page.wait_for_selector("#plan option[value=gates]", state="attached", timeout=30_000)
     page.select_option("#plan", "gates")
-    page.wait_for_function(
-        "document.querySelectorAll('#points tr[data-point]').length == 8", timeout=30_000
-    )
+    expect(page.locator("#points tr[data-point]")).to_have_count(8, timeout=30_000)
     assert set(_statuses(page)) == {"planned"}
-    assert "8 overwatch points" in page.inner_text("#plan-info")
+    expect(page.locator("#plan-info")).to_contain_text("8 overwatch points")
     page.screenshot(path=str(artifacts / "lockdown-01-plan.png"))
 
     expose_modules(page)
@@ -94,21 +91,15 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     assert "5 points uncovered:" in text
     assert "holds another point" in text
     # every point's row: three with a drone on the way or holding, five uncovered
-    page.wait_for_function(
-        """() => {
-            const rows = [...document.querySelectorAll('#points tr[data-point]')];
-            const on = rows.filter(r => r.dataset.status === 'on_scene').length;
-            const open = rows.filter(r => r.dataset.status === 'uncovered').length;
-            return on === 3 && open === 5;
-        }""",
-        timeout=240_000,
-    )
-    assert "in force" in page.inner_text("#lockdown-summary")
+    expect(page.locator("#points tr[data-status=on_scene]")).to_have_count(3, timeout=240_000)
+    expect(page.locator("#points tr[data-status=uncovered]")).to_have_count(5)
+    expect(page.locator("#lockdown-summary")).to_contain_text("in force")
     assert page.evaluate(RED_HOLDS) == 5  # the uncovered points, in red on the map
     assert set(page.locator("#points tr[data-status=on_scene] td.eta").all_inner_texts()) == {
         "on scene"
     }
-    assert page.is_disabled("#activate") and page.is_disabled("#plan")
+    expect(page.locator("#activate")).to_be_disabled()
+    expect(page.locator("#plan")).to_be_disabled()
     drones = page.locator("#points tr[data-status=on_scene] td:nth-child(2)").all_inner_texts()
     assert sorted(drones) == ["S01-1", "S01-2", "S02-1"]
     for row in page.locator("#points tr[data-status=uncovered] strong").all_inner_texts():
@@ -118,20 +109,11 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     page.screenshot(path=str(artifacts / "lockdown-02-points.png"))
 
     page.click("#release-all")
-    page.wait_for_function(
-        """() => {
-            const rows = [...document.querySelectorAll('#points tr[data-point]')];
-            return rows.filter(r => r.dataset.status === 'released').length === 3;
-        }""",
-        timeout=60_000,
-    )
-    assert "ended" in page.inner_text("#lockdown-summary")
+    expect(page.locator("#points tr[data-status=released]")).to_have_count(3, timeout=60_000)
+    expect(page.locator("#lockdown-summary")).to_contain_text("ended")
     # the release's answer may come after its dispatch events have redrawn the table
-    page.wait_for_function(
-        "document.querySelector('#lockdown-answer').textContent.includes('released')",
-        timeout=30_000,
-    )
-    assert not page.is_disabled("#activate")
+    expect(page.locator("#lockdown-answer")).to_contain_text("released", timeout=30_000)
+    expect(page.locator("#activate")).to_be_enabled()
     # released: the map shows the plan again, with no red hold left, and no ETA
     page.wait_for_function(f"({RED_HOLDS})() === 0", timeout=10_000)
     assert set(page.locator("#points td.eta").all_inner_texts()) == {"–"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from support import browser_page, expose_modules, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
@@ -93,13 +95,11 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
     sign_in(page, ADMIN_PASSWORD)
     expose_modules(page)
     # each drone, once ready at its station, gets its station's most overdue targets
-    page.wait_for_function(
-        "document.querySelectorAll('#schedule-pending .proposal').length == 2", timeout=180_000
-    )
+    expect(page.locator("#schedule-pending .proposal")).to_have_count(2, timeout=180_000)
     s01 = page.locator(".proposal", has_text="S01-1")
-    assert "from S01" in s01.inner_text()
-    assert "never patrolled" in s01.inner_text()  # the reason, in words
-    assert page.locator("#schedule-mode").input_value() == "approve"
+    expect(s01).to_contain_text("from S01")
+    expect(s01).to_contain_text("never patrolled")  # the reason, in words
+    expect(page.locator("#schedule-mode")).to_have_value("approve")
     # both proposed sorties are drawn on the map, dashed, for the operator to see first
     page.wait_for_function(
         """() => {
@@ -116,11 +116,8 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
 
     s01.locator("button[data-approve]").click()
     assert any("Fly proposal" in d for d in page.dialogs)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('#schedule-waiting li')]
-                 .some(li => li.textContent.startsWith('S01-1 flying'))""",
-        timeout=60_000,
-    )
+    flying = page.locator("#schedule-waiting li", has_text=re.compile(r"^S01-1 flying"))
+    expect(flying.first).to_be_visible(timeout=60_000)
     # the launch went through: uploaded, checked, airborne in AUTO
     page.wait_for_function(
         """() => {
@@ -131,13 +128,10 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
         }""",
         timeout=120_000,
     )
-    assert page.locator(".proposal", has_text="S01-1").count() == 0
+    expect(page.locator(".proposal", has_text="S01-1")).to_have_count(0)
     page.screenshot(path=str(artifacts / "schedule-02-flying.png"))
 
     page.select_option("#schedule-mode", "off")
-    page.wait_for_function(
-        "document.querySelector('#schedule-pending').textContent.includes('scheduler is off')",
-        timeout=30_000,
-    )
-    assert page.locator("#schedule-pending .proposal").count() == 0
+    expect(page.locator("#schedule-pending")).to_contain_text("scheduler is off", timeout=30_000)
+    expect(page.locator("#schedule-pending .proposal")).to_have_count(0)
     assert page.console_errors == []

@@ -119,3 +119,15 @@ def test_a_lockdown_hold_that_is_over_is_not_dispatched_again(tmp_path) -> None:
         book.mark(hold.id, status=status)
         assert book.get(hold.id).dispatchable is answerable
     engine.dispose()
+
+
+def test_a_lockdown_is_stamped_with_the_dispatchers_clock(tmp_path) -> None:
+    """The control room's clock, not the machine's, says when a lockdown started."""
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    started_s = 1_750_000_000.0
+    dispatcher = Dispatcher(
+        StandingFleet(0), IncidentBook(engine), EventBus(), clock=lambda: started_s
+    )
+    dispatcher.lockdown("gates", [OverwatchPoint("OUT", *offset(*HOME, 0, 500))], "cmdr")
+    assert dispatcher.lockdown_status().as_dict()["started_s"] == started_s
+    engine.dispose()

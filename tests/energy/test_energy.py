@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support import wait_until
 
 from dronepatrol.energy import (
     ConsumptionLearner,
@@ -230,11 +230,19 @@ def test_the_watch_warns_then_returns_the_drone_once(tmp_path: Path) -> None:
     watch.observe(_sample(1000, 3300 - threshold + 1, t=t + 0.5))
     assert vehicle.rtl_done.wait(5)
     watch.observe(_sample(1000, 3300 - threshold + 2, mode="RTL", t=t + 0.75))  # coming home
-    stages = [e.data["stage"] for e in energy.drain()]
-    deadline = time.monotonic() + 10
-    while "rtl_accepted" not in stages and time.monotonic() < deadline:
-        stages += [e.data["stage"] for e in energy.drain()]
-        time.sleep(0.02)
+    stages: list[str] = []
+
+    def stages_so_far() -> list[str]:
+        stages.extend(e.data["stage"] for e in energy.drain())
+        return stages
+
+    wait_until(
+        stages_so_far,
+        10,
+        "the energy watch's rtl_accepted stage",
+        accept=lambda seen: "rtl_accepted" in seen,
+        every_s=0.02,
+    )
     assert stages == ["return_now", "rtl_accepted"]
     assert vehicle.calls == ["rtl by energy watch"]
     # landing keeps the learned figures for the next start

@@ -12,9 +12,8 @@ reserve still in the pack.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from support import wait_event
 
 from dronepatrol.alerts import AlertBook
 from dronepatrol.energy import EnergyWatch
@@ -36,17 +35,15 @@ PACK = {
 
 
 def _next(subscription, predicate, timeout_s: float, what: str):
-    """The next event that satisfies ``predicate``, within ``timeout_s`` [s] of wall time."""
-    deadline = time.monotonic() + timeout_s
+    """The next event that satisfies ``predicate`` within ``timeout_s`` [s], and every
+    event up to it."""
     seen = []
-    while time.monotonic() < deadline:
-        event = subscription.get(0.5)
-        if event is None:
-            continue
+
+    def record(event) -> bool:
         seen.append(event)
-        if predicate(event):
-            return event, seen
-    raise AssertionError(f"no {what} within {timeout_s:g} s")
+        return predicate(event)
+
+    return wait_event(subscription, timeout_s, what, record), seen
 
 
 def test_low_charge_turns_home_before_the_vehicles_failsafe_and_lands_with_the_reserve(

@@ -12,10 +12,10 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from support import wait_until
 
 from dronepatrol import geo
 from dronepatrol.sitl import Home, SimFleet
@@ -66,16 +66,25 @@ class MavProxy:
         self.proc.stdin.flush()
 
     def expect(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def next_line() -> str | None:
             try:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
-                continue
+                return None
             self.output.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"MAVProxy never printed {text!r}; output:\n" + "\n".join(self.output))
+            return line
+
+        try:
+            return wait_until(
+                next_line,
+                timeout,
+                f"MAVProxy to print {text!r}",
+                accept=lambda line: line is not None and text in line,
+                every_s=0,
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}; output:\n" + "\n".join(self.output)) from None
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon
+from support import wait_event
 
 from dronepatrol import geo
 from dronepatrol.database import upgrade
@@ -55,18 +56,14 @@ def _closest_approach_m(track: list[tuple[float, float]], zone: NoFlyZone) -> fl
 
 def _follow(subscription, track, until, timeout_s: float):
     """Record TELEMETRY positions until ``until(event)`` holds for a DISPATCH event."""
-    import time
 
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        event = subscription.get(0.5)
-        if event is None:
-            continue
+    def record(event) -> bool:
         if event.kind == EventKind.TELEMETRY and event.data.get("armed"):
             track.append((event.data["lat_deg"], event.data["lon_deg"]))
-        elif event.kind in (EventKind.DISPATCH, EventKind.DISARMED) and until(event):
-            return event
-    raise AssertionError(f"timed out after {timeout_s:g} s; track has {len(track)} points")
+            return False
+        return event.kind in (EventKind.DISPATCH, EventKind.DISARMED) and until(event)
+
+    return wait_event(subscription, timeout_s, "the dispatch stage awaited", record)
 
 
 def test_incident_inside_a_no_fly_zone_is_watched_from_outside_never_entered(

@@ -12,11 +12,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from pymavlink import mavutil
+from support import heartbeat_answer
 
 from dronepatrol import geo
 from dronepatrol.database import upgrade
@@ -214,12 +214,8 @@ def test_sim_shares_each_vehicle_on_its_own_port(tmp_path: Path) -> None:
             # a ground station that sends first to a listening endpoint (udpout) is answered
             gcs = mavutil.mavlink_connection(f"udpout:127.0.0.1:{base + i}", source_system=250)
             try:
-                deadline = time.monotonic() + 30
-                heard = None
-                while heard is None and time.monotonic() < deadline:
-                    gcs.mav.heartbeat_send(6, 8, 0, 0, 0)
-                    heard = gcs.recv_match(type="HEARTBEAT", blocking=True, timeout=0.5)
-                assert heard is not None and heard.get_srcSystem() == i + 1
+                heard = heartbeat_answer(gcs, 30, f"vehicle {i + 1}'s HEARTBEAT on its endpoint")
+                assert heard.get_srcSystem() == i + 1
                 # and what it sends reaches the vehicle, whose answer comes back to it
                 gcs.mav.command_long_send(i + 1, 1, 31999, 0, 0, 0, 0, 0, 0, 0, 0)
                 ack = gcs.recv_match(type="COMMAND_ACK", blocking=True, timeout=10)

@@ -177,6 +177,7 @@ class ScriptedCopter(threading.Thread):
                     continue
                 for msg in self.parser.parse_buffer(data) or []:
                     if msg._type != "BAD_DATA":
+                        msg.received_at = time.monotonic()  # [s] for rate checks
                         with self.lock:
                             self.received.append(msg)
                             self.handle(msg)

@@ -12,11 +12,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from pymavlink import mavutil
+from support import wait_until
 
 from dronepatrol import geo
 from dronepatrol.events import EventKind
@@ -267,12 +267,19 @@ def test_ctrl_c_returns_to_launch_and_waits_for_the_landing(mission_file, tmp_pa
     try:
         proc = fly(sim.urls[0], mission_file, tmp_path)
         lines = []
-        deadline = time.monotonic() + 150
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("item 2/4") or time.monotonic() > deadline:
-                break
-        assert any(line.startswith("item 2/4") for line in lines), "".join(lines)
+
+        def next_line() -> str:
+            lines.append(proc.stdout.readline())
+            assert lines[-1], "fly ended before item 2/4:\n" + "".join(lines)
+            return lines[-1]
+
+        wait_until(
+            next_line,
+            150,
+            "fly to report item 2/4",
+            accept=lambda line: line.startswith("item 2/4"),
+            every_s=0,
+        )
         assert sim.snapshot(0)["alt_rel_m"] > 5
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=200)

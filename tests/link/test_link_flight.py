@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from support import wait_event as next_event
+from support import wait_until
 
 from dronepatrol import geo
 from dronepatrol.events import EventBus, EventKind
@@ -24,8 +26,8 @@ from dronepatrol.mavlink import (
 )
 from dronepatrol.mavlink.operations import submit_operation
 from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
+from dronepatrol.sitl.proxy import LinkProxy
 from dronepatrol.state import LandedState, LinkState
-from link.linkproxy import CuttableRelay
 
 pytestmark = pytest.mark.timeout(180)
 DO_FENCE_ENABLE = 207
@@ -79,18 +81,16 @@ class Session:
         self.log: list = []
 
     def wait_event(self, kind, pred=lambda e: True, timeout_s: float = 60.0):
-        deadline = time.monotonic() + timeout_s
+        """The first logged or coming ``kind`` event that ``pred`` accepts."""
         for e in self.log:
             if e.kind == kind and pred(e):
                 return e
-        while time.monotonic() < deadline:
-            e = self.events.get(0.2)
-            if e is None:
-                continue
+
+        def logged(e) -> bool:
             self.log.append(e)
-            if e.kind == kind and pred(e):
-                return e
-        raise AssertionError(f"no {kind} event within {timeout_s} s")
+            return e.kind == kind and pred(e)
+
+        return next_event(self.events, timeout_s, f"a {kind.name} event", logged)
 
     def drain(self):
         self.log.extend(self.events.drain())
@@ -253,8 +253,8 @@ def test_preflight_refuses_unsafe_parameters_and_passes_safe_ones(launch_vehicle
 
 def test_link_loss_mid_mission_failsafe_acts_and_the_link_comes_back(launch_vehicle, session_for):
     backend = launch(launch_vehicle, speedup=5, FS_GCS_ENABLE=1)
-    relay = CuttableRelay(backend.url)
-    relay.start()
+    _scheme, host, port = backend.url.split(":")
+    relay = LinkProxy(host, int(port)).start()
     try:
         s = session_for(relay.url, backend.speedup)
         v = s.vehicle
@@ -359,15 +359,19 @@ def test_orbit_circles_the_place_at_the_radius(launch_vehicle, session_for):
     centre = at(backend, 60, 0)
     v.action.orbit(*centre, radius_m=25, alt_rel_m=20, speed_mps=4)
     bearings = set()
-    deadline = time.monotonic() + 120
-    while len(bearings) < 4 and time.monotonic() < deadline:
+
+    def quadrants_flown() -> set[int]:
         snap = v.telemetry.wait_for(lambda x: x.position is not None, 10)
         p = snap.position
         distance = geo.distance_m(*centre, p.lat_deg, p.lon_deg)
         assert 15 < distance < 35, distance
         assert abs(snap.position.alt_rel_m - 20) < 5, snap.position
         bearings.add(int(geo.bearing_deg(*centre, p.lat_deg, p.lon_deg) // 90))
-        time.sleep(0.2)
+        return bearings
+
+    wait_until(
+        quadrants_flown, 120, "the orbit through all four quadrants", accept=lambda q: len(q) == 4
+    )
     assert bearings == {0, 1, 2, 3}
     v.action.rtl()
     v.action.disarm_after_landing(timeout_s=150)

@@ -9,10 +9,10 @@ the same path against the simulator and real SITL.
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 from pymavlink import mavutil
+from support import heartbeat_answer, wait_events
 
 from dronepatrol.events import EventKind
 from dronepatrol.mavlink import Fleet, Link, forward
@@ -37,12 +37,8 @@ def shared(copter, bus, monkeypatch):
     client = mavutil.mavlink_connection(
         endpoint.replace("udpin", "udpout"), source_system=250, source_component=0
     )
-    deadline = time.monotonic() + 10
-    heard = None
-    while heard is None and time.monotonic() < deadline:
-        client.mav.heartbeat_send(6, 8, 0, 0, 0)  # a udpin endpoint answers whoever spoke
-        heard = client.recv_match(type="HEARTBEAT", blocking=True, timeout=0.2)
-    assert heard is not None and heard.get_srcSystem() == copter.sysid
+    heard = heartbeat_answer(client, 10, "the vehicle's HEARTBEAT on the shared endpoint")
+    assert heard.get_srcSystem() == copter.sysid
     yield link, client, endpoint
     client.close()
     link.close()
@@ -50,14 +46,14 @@ def shared(copter, bus, monkeypatch):
 
 def _results(events, count: int, timeout_s: float = 10.0) -> dict[str, dict]:
     """The next ``count`` external COMMAND_RESULTs, by name."""
-    found: dict[str, dict] = {}
-    deadline = time.monotonic() + timeout_s
-    while len(found) < count and time.monotonic() < deadline:
-        event = events.get(0.2)
-        if event and event.kind == EventKind.COMMAND_RESULT and event.data.get("external"):
-            found[event.data["name"]] = dict(event.data)
-    assert len(found) == count, found
-    return found
+    found = wait_events(
+        events,
+        count,
+        timeout_s,
+        "external command results",
+        lambda e: e.kind == EventKind.COMMAND_RESULT and e.data.get("external"),
+    )
+    return {event.data["name"]: dict(event.data) for event in found}
 
 
 def test_what_another_ground_station_asks_reaches_the_vehicle_and_is_audited(
@@ -116,12 +112,8 @@ def test_a_fleet_gives_each_vehicle_link_its_own_port(bus) -> None:
         for k, peer in enumerate(peers):
             client = mavutil.mavlink_connection(f"udpout:127.0.0.1:{base + k}")
             try:
-                heard = None
-                deadline = time.monotonic() + 10
-                while heard is None and time.monotonic() < deadline:
-                    client.mav.heartbeat_send(6, 8, 0, 0, 0)
-                    heard = client.recv_match(type="HEARTBEAT", blocking=True, timeout=0.2)
-                assert heard is not None and heard.get_srcSystem() == peer.sysid
+                heard = heartbeat_answer(client, 10, f"vehicle {peer.sysid}'s HEARTBEAT")
+                assert heard.get_srcSystem() == peer.sysid
             finally:
                 client.close()
     finally:

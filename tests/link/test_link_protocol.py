@@ -10,6 +10,7 @@ import time
 
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
+from support import wait_event, wait_events, wait_until
 
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.mavlink import (
@@ -23,29 +24,9 @@ from dronepatrol.mavlink import (
     UnknownVehicleError,
 )
 from dronepatrol.mavlink.operations import why_not
+from dronepatrol.sitl.proxy import LinkProxy
 from dronepatrol.state import LinkState
 from link.mavpeer import ScriptedCopter
-
-
-def wait_until(predicate, timeout_s: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def events_of(sub, kind, timeout_s=5.0, count=1, pred=lambda e: True):
-    got = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count and time.monotonic() < deadline:
-        e = sub.get(0.1)
-        if e is not None and e.kind == kind and pred(e):
-            got.append(e)
-    assert len(got) >= count, f"only {len(got)} {kind} events"
-    return got
 
 
 @pytest.fixture
@@ -83,9 +64,14 @@ def test_connect_identifies_vehicle_asks_for_telemetry_reads_params(copter, link
 def test_gcs_heartbeat_is_sent_at_one_hertz(copter, link):
     link.wait_vehicle(timeout_s=5)
     start = len([m for m in copter.received if m._type == "HEARTBEAT"])
-    time.sleep(3.1)
-    beats = [m for m in copter.received if m._type == "HEARTBEAT"][start:]
-    assert 2 <= len(beats) <= 4
+    beats = wait_until(
+        lambda: [m for m in copter.received if m._type == "HEARTBEAT"][start:],
+        10,
+        "four GCS heartbeats",
+        accept=lambda beats: len(beats) >= 4,
+    )[:4]
+    span_s = beats[-1].received_at - beats[0].received_at
+    assert 2.4 <= span_s <= 3.6, f"3 heartbeat intervals took {span_s:.2f} s, not about 3 s"
     assert all(m.type == mavlink.MAV_TYPE_GCS and m.get_srcSystem() == 255 for m in beats)
 
 
@@ -117,9 +103,12 @@ def test_arm_refusal_carries_result_and_the_autopilots_reason(bus):
             vehicle.action.arm(source="operator alice")
         assert refused.value.result == 4 and refused.value.result_name == "FAILED"
         assert refused.value.reason == "Arm: Need Position Estimate"
-        result = events_of(sub, EventKind.COMMAND_RESULT, pred=lambda e: e.data["command"] == 400)[
-            0
-        ]
+        result = wait_event(
+            sub,
+            5,
+            "the arm command's result",
+            lambda e: e.kind == EventKind.COMMAND_RESULT and e.data["command"] == 400,
+        )
         assert result.data["ok"] is False
         assert result.data["source"] == "operator alice"
         assert result.data["reason"] == "Arm: Need Position Estimate"
@@ -163,16 +152,19 @@ def test_submit_returns_at_once_and_the_result_arrives_as_an_event(copter, link,
     started = time.monotonic()
     handle = vehicle.action.submit_set_mode("GUIDED", source="web:bob")
     assert time.monotonic() - started < 0.05
-    sent = events_of(
-        sub, EventKind.COMMAND_SENT, pred=lambda e: e.data["command_id"] == handle.command_id
-    )[0]
-    assert sent.data["name"] == "DO_SET_MODE"
-    result = events_of(
+    sent = wait_event(
         sub,
-        EventKind.COMMAND_RESULT,
-        timeout_s=10,
-        pred=lambda e: e.data["command_id"] == handle.command_id,
-    )[0]
+        5,
+        "DO_SET_MODE sent",
+        lambda e: e.kind == EventKind.COMMAND_SENT and e.data["command_id"] == handle.command_id,
+    )
+    assert sent.data["name"] == "DO_SET_MODE"
+    result = wait_event(
+        sub,
+        10,
+        "DO_SET_MODE's result",
+        lambda e: e.kind == EventKind.COMMAND_RESULT and e.data["command_id"] == handle.command_id,
+    )
     assert result.data["ok"] and result.data["attempts"] == 2
     assert result.data["source"] == "web:bob"
     vehicle.telemetry.wait_for(lambda s: s.mode == "GUIDED", 5, "GUIDED")
@@ -199,12 +191,12 @@ def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, b
     sub = bus.subscribe()
     copter.heartbeats = False
     silenced = time.monotonic()
-    lost = events_of(sub, EventKind.LINK_LOST, timeout_s=5)[0]
+    lost = wait_event(sub, 5, "LINK_LOST", lambda e: e.kind == EventKind.LINK_LOST)
     assert time.monotonic() - silenced <= 3.0
     assert lost.data["silent_s"] <= 3.0
     assert vehicle.snapshot.link is LinkState.LOST
     copter.heartbeats = True
-    events_of(sub, EventKind.LINK_RESTORED, timeout_s=5)
+    wait_event(sub, 5, "LINK_RESTORED", lambda e: e.kind == EventKind.LINK_RESTORED)
     vehicle.telemetry.wait_for(lambda s: s.link is LinkState.UP, 5, "link up")
     vehicle.action.arm()  # commands work again without any operator action
 
@@ -212,7 +204,7 @@ def test_heartbeat_silence_is_link_lost_within_3s_and_comes_back(copter, link, b
 def test_dropped_tcp_connection_reconnects_by_itself(copter, link):
     vehicle = link.wait_vehicle(timeout_s=5)
     copter.drop_clients()
-    wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect")
+    wait_until(lambda: link.stats.reconnects, 5, "a reconnect", accept=lambda n: n >= 1)
     wait_until(lambda: copter.clients, 5, "client back")
     vehicle.action.arm()
     assert vehicle.snapshot.armed
@@ -242,7 +234,9 @@ def test_fleet_adds_names_commands_and_removes_vehicles(bus):
         future = fleet.submit("2", "arm")
         future.result(10)
         assert peers[1].armed
-        events_of(sub, EventKind.ARMED, pred=lambda e: e.vehicle_id == "2")
+        wait_event(
+            sub, 5, "vehicle 2 ARMED", lambda e: e.kind == EventKind.ARMED and e.vehicle_id == "2"
+        )
         with pytest.raises(UnknownVehicleError):
             fleet.submit("nope", "rtl")
         fleet.remove("2")
@@ -257,7 +251,7 @@ def test_statustext_failsafe_becomes_a_failsafe_event(copter, link, bus):
     link.wait_vehicle(timeout_s=5)
     sub = bus.subscribe()
     copter.statustext("GCS Failsafe", severity=2)
-    event = events_of(sub, EventKind.FAILSAFE)[0]
+    event = wait_event(sub, 5, "a FAILSAFE event", lambda e: e.kind == EventKind.FAILSAFE)
     assert event.data["failsafe"] == "gcs" and event.data["text"] == "GCS Failsafe"
 
 
@@ -265,7 +259,7 @@ def test_telemetry_events_are_steady_track_samples(copter, link, bus):
     vehicle = link.wait_vehicle(timeout_s=5)
     vehicle.telemetry.wait_for(lambda s: s.position is not None, 5)
     sub = bus.subscribe()
-    samples = events_of(sub, EventKind.TELEMETRY, timeout_s=5, count=6)
+    samples = wait_events(sub, 6, 5, "telemetry samples", lambda e: e.kind == EventKind.TELEMETRY)
     span = samples[-1].time_s - samples[0].time_s
     assert 5 / span >= 2.0  # at least 2 Hz
     data = samples[-1].data
@@ -302,15 +296,15 @@ def test_goto_is_a_guided_reposition_in_relative_altitude(copter, link):
 
 
 def test_a_silent_tcp_connection_is_reopened(copter, bus):
-    from link.linkproxy import CuttableRelay
-
-    relay = CuttableRelay(copter.url)
-    relay.start()
+    _scheme, host, port = copter.url.split(":")
+    relay = LinkProxy(host, int(port)).start()
     link = Link(relay.url, bus, silence_reconnect_s=1.0).start()
     try:
         vehicle = link.wait_vehicle(timeout_s=5)
         relay.cut()  # half-open: the connection stays up, nothing arrives
-        wait_until(lambda: link.stats.reconnects >= 1, 5, "reconnect after silence")
+        wait_until(
+            lambda: link.stats.reconnects, 5, "a reconnect after silence", accept=lambda n: n >= 1
+        )
         relay.restore()
         vehicle.telemetry.wait_for(lambda s: s.link is LinkState.UP, 10, "link up again")
         vehicle.action.arm()
@@ -353,12 +347,14 @@ def test_submitted_operations_report_their_outcome_as_events(bus):
         ok.result(10)
         with pytest.raises(CommandError):
             refused.result(10)
-        done = {}
-        deadline = time.monotonic() + 5
-        while len(done) < 2 and time.monotonic() < deadline:
-            e = sub.get(0.1)
-            if e is not None and e.kind == EventKind.COMMAND_RESULT and e.data.get("operation"):
-                done[e.data["command_id"]] = e.data
+        results = wait_events(
+            sub,
+            2,
+            5,
+            "both operations' results",
+            lambda e: e.kind == EventKind.COMMAND_RESULT and e.data.get("operation"),
+        )
+        done = {e.data["command_id"]: e.data for e in results}
         assert done[ok.command_id]["ok"] and done[ok.command_id]["result"] == "DONE"
         assert done[refused.command_id]["ok"] is False
         assert "Need Position Estimate" in done[refused.command_id]["reason"]

@@ -19,6 +19,9 @@ from dronepatrol.network.synthetic import city_network
 from dronepatrol.planning import batteries_needed, load_profile, plan_sorties, touring
 from dronepatrol.planning.routing import TransitRouter
 
+# One worker plans the small city once for the whole file (module fixtures are per worker).
+pytestmark = pytest.mark.xdist_group("city-scale")
+
 
 @pytest.fixture(scope="module")
 def small_city():
@@ -73,16 +76,16 @@ def test_every_grid_is_covered_and_nothing_enters_a_no_fly_zone(small_city, smal
 
 
 @pytest.mark.parametrize("which", ["example", "small hard city", "generated city"])
-def test_flight_length_within_3_percent_of_one_tour_over_every_chunk(which) -> None:
+def test_flight_length_within_3_percent_of_one_tour_over_every_chunk(which, request) -> None:
     """Touring targets rather than chunks costs at most 3 % of flight length."""
-    if which == "example":
-        network = load_network(EXAMPLE)
-    elif which == "small hard city":
-        network, _ = parse_network(real_city_network(3, SMALL_HARD_CITY))
-    else:
-        network, _ = parse_network(city_network(0))
     profile = load_profile()
-    ours = sum(s.length_m for s in plan_sorties(network, profile).sorties)
+    if which == "small hard city":  # planned once for the file
+        network = request.getfixturevalue("small_city")
+        plan = request.getfixturevalue("small_plan")
+    else:
+        network = load_network(EXAMPLE) if which == "example" else parse_network(city_network(0))[0]
+        plan = plan_sorties(network, profile)
+    ours = sum(s.length_m for s in plan.sorties)
     reference = flat_plan_length_m(network, profile)
     assert ours <= 1.03 * reference
 

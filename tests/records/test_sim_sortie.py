@@ -127,8 +127,9 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
     [sortie_plan] = json.loads((plans / "summary.json").read_text())["sorties"]
     mission = load_mission(plans / sortie_plan["plan"])
 
-    # 12x: the mission protocol times out in simulated seconds, too fast for a busy CI at 30x
-    backend = launch_vehicle(speedup=12.0)
+    # 20x, as the other flight tests: the mission protocol times out in simulated seconds,
+    # too fast for a busy CI at 30x
+    backend = launch_vehicle(speedup=20.0)
     engine = upgrade(f"sqlite:///{tmp_path / 'data' / 'dronepatrol.db'}")
     bus = EventBus()
     recorder = Recorder(engine, bus)
@@ -155,12 +156,12 @@ def test_a_planned_patrol_flown_on_the_simulator_covers_its_targets(
     engine.dispose()
 
     # The report judges by the patrolled rules, on the record's wall-clock times: the
-    # planned 30 s loiter over P001 lasts 30 / 12 = 2.5 s there, so the report is given
-    # the network with P001's dwell on that clock (2 s).
+    # planned 30 s loiter over P001 lasts 30 / 20 = 1.5 s there, so the report is given
+    # the network with P001's dwell on that clock (1 s).
     geojson = json.loads(network.read_text())
     for feature in geojson["features"]:
         if feature["properties"].get("id") == "P001":
-            feature["properties"]["dwell_s"] = 2
+            feature["properties"]["dwell_s"] = 1
     wall_clock_network = tmp_path / "network-wall-clock.geojson"
     wall_clock_network.write_text(json.dumps(geojson))
     out = tmp_path / "report.html"

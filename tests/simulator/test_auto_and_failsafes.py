@@ -9,6 +9,7 @@ import time
 import pytest
 from flight.flightlib import MODES, home_item, takeoff_item, waypoint
 from pymavlink.dialects.v20 import ardupilotmega as M
+from support import wait_until
 
 from dronepatrol import geo
 
@@ -300,10 +301,9 @@ def test_circle_and_altitude_fences(make_fleet, connect) -> None:
     gcs.drain(1.0)
     pos = gcs.wait("GLOBAL_POSITION_INT", timeout=5)
     assert geo.distance_m(pos.lat / 1e7, pos.lon / 1e7, LAT0, LON0) < 3
+
     # climbing through the ceiling by velocity (targets time out after 3 s: repeat them)
-    deadline = time.monotonic() + 30
-    while not any("Max Alt fence breached" in t for t in gcs.seen.texts):
-        assert time.monotonic() < deadline, gcs.seen.texts
+    def breached() -> bool:
         gcs.send(
             gcs.conn.mav.set_position_target_global_int_send,
             0,
@@ -324,6 +324,9 @@ def test_circle_and_altitude_fences(make_fleet, connect) -> None:
             0,
         )
         gcs.drain(0.05)
+        return any("Max Alt fence breached" in t for t in gcs.seen.texts)
+
+    wait_until(breached, 30, "the altitude fence breach", every_s=0)
     gcs.wait_text(r"Max Alt fence breached", timeout=30)
     gcs.wait_mode("LAND", timeout=10)
     gcs.wait_disarmed(timeout=60)

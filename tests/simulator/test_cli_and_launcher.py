@@ -8,12 +8,12 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pymavlink import mavutil
+from support import wait_until
 
 from dronepatrol.cli import main
 from dronepatrol.sitl.launcher import (
@@ -123,10 +123,14 @@ def test_launcher_runs_each_vehicle_in_its_own_directory(tmp_path: Path) -> None
     first = first_free_instance(2, start=20)
     specs = fleet_specs(str(fake), 2, parse_home("-35.36,149.16"), speedup=2, first_instance=first)
     with SitlFleet(specs, root=tmp_path / "run") as fleet:
-        deadline = time.monotonic() + 10
         files = [tmp_path / "run" / f"vehicle{first + i}" / "argv.txt" for i in (1, 2)]
-        while time.monotonic() < deadline and not all(f.exists() for f in files):
-            time.sleep(0.05)
+        wait_until(
+            lambda: [f.name for f in files if f.exists()],
+            10,
+            "both instances' argv.txt",
+            accept=lambda written: len(written) == 2,
+            every_s=0.05,
+        )
         assert all(p.alive() for p in fleet.processes)
         port = 5760 + 10 * first
         assert fleet.urls == [f"tcp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port + 10}"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from support import wait_until
 
 from dronepatrol.cli.runtime import _swap_demo_pack, demo_pack_ah
 from dronepatrol.events import Event, EventKind
@@ -44,8 +43,11 @@ def test_reported_swap_puts_a_full_pack_in() -> None:
         assert fleet.call(0, lambda c: c.battery.remaining_ah) == pytest.approx(0.2)
         swapped = Event(EventKind.COMMAND_RESULT, "S01-1", {"command": 42651, "ok": True})
         _swap_demo_pack(swapped, packs)
-        deadline = time.monotonic() + 5
-        while fleet.call(0, lambda c: c.battery.remaining_ah) < 0.99:
-            assert time.monotonic() < deadline, "pack not refilled"
-            time.sleep(0.05)
+        wait_until(
+            lambda: fleet.call(0, lambda c: c.battery.remaining_ah),
+            5,
+            "the pack refilled [Ah]",
+            accept=lambda ah: ah >= 0.99,
+            every_s=0.05,
+        )
         assert v.battery.remaining_ah == pytest.approx(1.0, abs=0.01)

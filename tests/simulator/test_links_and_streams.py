@@ -8,6 +8,7 @@ import time
 import pytest
 from flight.flightlib import FlightError
 from pymavlink.dialects.v20 import ardupilotmega as M
+from support import wait_until
 
 from dronepatrol.sitl.params import PARAM_NAMES
 
@@ -163,28 +164,31 @@ def test_udp_output_reaches_a_ground_station(make_fleet) -> None:
     port = gcs_sock.getsockname()[1]
     make_fleet(n=2, udp_out=("127.0.0.1", port))
     parser = mavlink.MAVLink(None, 255, 190)
-    systems: set[int] = set()
     senders = {}
-    end = time.monotonic() + 5
-    while time.monotonic() < end and len(systems) < 2:
+
+    def systems_heard() -> set[int]:
         data, addr = gcs_sock.recvfrom(65536)
         for msg in parser.parse_buffer(data) or []:
             if msg.get_type() == "HEARTBEAT":
-                systems.add(msg.get_srcSystem())
                 senders[msg.get_srcSystem()] = addr
-    assert systems == {1, 2}
+        return set(senders)
+
+    heard = wait_until(
+        systems_heard, 5, "both vehicles' heartbeats", accept=lambda s: len(s) == 2, every_s=0
+    )
+    assert heard == {1, 2}
     # answers go back to the sending vehicle
     req = parser.command_long_encode(2, 1, M.MAV_CMD_REQUEST_MESSAGE, 0, 148, 0, 0, 0, 0, 0, 0)
     gcs_sock.sendto(req.pack(parser), senders[2])
-    end = time.monotonic() + 5
-    got = None
-    while time.monotonic() < end and got is None:
+
+    def ack_from_2():
         data, _ = gcs_sock.recvfrom(65536)
-        for msg in parser.parse_buffer(data) or []:
-            if msg.get_type() == "COMMAND_ACK" and msg.get_srcSystem() == 2:
-                got = msg
+        acks = [m for m in parser.parse_buffer(data) or [] if m.get_type() == "COMMAND_ACK"]
+        return next((m for m in acks if m.get_srcSystem() == 2), None)
+
+    got = wait_until(ack_from_2, 5, "vehicle 2's COMMAND_ACK", every_s=0)
     gcs_sock.close()
-    assert got is not None and got.result == M.MAV_RESULT_ACCEPTED
+    assert got.result == M.MAV_RESULT_ACCEPTED
 
 
 def test_speedup_scales_simulated_time(make_fleet, connect) -> None:

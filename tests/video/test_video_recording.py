@@ -14,11 +14,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import av
 import numpy as np
 import pytest
+from support import wait_until
 
 from dronepatrol.video.recorder import Mp4Recorder, sha256_file
 
@@ -64,15 +64,18 @@ def test_killed_recorder_leaves_a_playable_file(tmp_path) -> None:
         text=True,
     )
     written = -1.0
-    deadline = time.monotonic() + 120
+
+    def seconds_written() -> float:
+        line = child.stdout.readline()
+        assert line, f"the recorder stopped after {written:.2f} s"
+        return float(line)
+
     try:
         assert child.stdout is not None
-        for line in child.stdout:
-            written = float(line)
-            if written >= 20.0:
-                os.kill(child.pid, signal.SIGKILL)
-                break
-            assert time.monotonic() < deadline, "the recorder is far too slow"
+        written = wait_until(
+            seconds_written, 120, "20 s of video written", accept=lambda s: s >= 20.0, every_s=0
+        )
+        os.kill(child.pid, signal.SIGKILL)
     finally:
         if child.poll() is None:
             child.kill()

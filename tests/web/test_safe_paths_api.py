@@ -6,11 +6,11 @@ simulated drone's station.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from flask import Flask
 from shapely.geometry import Point
+from support import wait_event
 
 from dronepatrol.events import EventKind
 from dronepatrol.network import load_network
@@ -56,14 +56,13 @@ def test_incident_in_a_no_fly_zone_is_watched_from_outside(
         sent = client.post(f"/api/incidents/{incident['id']}/dispatch", headers=commander)
         assert sent.status_code == 202, sent.get_json()
         assert sent.get_json()["watch"]["message"] == watch["message"]
-        deadline = time.monotonic() + 60
         stages = []
-        while "route" not in stages and "failed" not in stages and time.monotonic() < deadline:
-            event = events.get(timeout_s=1)
-            if event is not None:
-                stages.append(event.data["stage"])
-                if event.data["stage"] == "route":
-                    route = event.data["route"]
+
+        def staged(event) -> bool:
+            stages.append(event.data["stage"])
+            return event.data["stage"] in ("route", "failed")
+
+        route = wait_event(events, 60, "the dispatch's route or failure", staged).data.get("route")
     assert "route" in stages, stages
     # the route ends at the vantage point and keeps out of the zone
     assert route[-1] == [watch["lat"], watch["lon"]]
