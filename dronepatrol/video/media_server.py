@@ -182,7 +182,13 @@ class JanusConfig:
             },
         ) + _section("admin", {"admin_http": False})
         streaming = _section(
-            "general", {"admin_key": self.admin_key, "events": False, "string_ids": False}
+            "general",
+            {
+                "admin_key": self.admin_key,
+                "rtp_port_range": f"{low}-{high}",  # mountpoints' RTP inputs too
+                "events": False,
+                "string_ids": False,
+            },
         )
         return {
             "janus.jcfg": main,

@@ -156,7 +156,9 @@ def test_the_generated_configuration_keeps_janus_to_loopback_and_watching(tmp_pa
     assert 'nat_1_1_mapping = "203.0.113.7"' in main
     http = files["janus.transport.http.jcfg"]
     assert 'ip = "127.0.0.1"' in http and "port = 8188" in http and "admin_http = false" in http
-    assert f'admin_key = "{config.admin_key}"' in files["janus.plugin.streaming.jcfg"]
+    streaming = files["janus.plugin.streaming.jcfg"]
+    assert f'admin_key = "{config.admin_key}"' in streaming
+    assert 'rtp_port_range = "20000-40000"' in streaming
     assert len(config.admin_key) >= 24
 
 
