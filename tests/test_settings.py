@@ -137,6 +137,8 @@ def test_video_server_defaults_to_builtin_mjpeg_and_takes_janus() -> None:
 def test_bad_video_settings_are_refused_by_name(env: dict, needle: str) -> None:
     with pytest.raises(SettingsError, match=needle):
         Settings.load(env, None)
+
+
 def test_one_setting_selects_the_city_role_and_single_needs_nothing() -> None:
     assert Settings().deployment_mode == "single"
     station = Settings.load(
