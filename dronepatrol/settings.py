@@ -223,6 +223,7 @@ class Settings:
         """The H.264 bit rate cap of each published feed [bit/s]."""
         return self._whole("video_bitrate_kbps", 2500, 200, 8000, "kbit/s per feed") * 1000
 
+    @property
     def deployment_mode(self) -> str:
         """``single``, ``station`` or ``centre`` (see ``mode``), checked against what it needs."""
         mode = self.mode.strip().lower() or "single"
