@@ -62,14 +62,9 @@ system-deps:
 PYTEST = $(BIN)/python -m pytest
 NO_TESTS_IS_FINE = status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
-# Four workers on two cores: most of the suite's wall time is flight tests waiting on
-# simulated time (a 50 s flight test uses about 8 s of CPU), which overlap; tests that
-# need the CPU to themselves are marked `serial`. TEST_WORKERS=2 on a busier machine.
-TEST_WORKERS ?= 4
-
-## test: lint, then every test: TEST_WORKERS at a time, then those marked `serial` alone
+## test: lint, then every test: two at a time, then those marked `serial` alone
 test: install system-deps lint
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --durations=15 -m "not serial" || { $(NO_TESTS_IS_FINE); }
+	$(PYTEST) -n 2 --dist loadgroup --durations=15 -m "not serial" || { $(NO_TESTS_IS_FINE); }
 	$(PYTEST) -m serial || { $(NO_TESTS_IS_FINE); }
 
 # The pure core: planning, rules, models, docstring examples. No device, server or browser.

@@ -8,7 +8,7 @@ never import from a conftest, since every test folder has its own).
 * ``postgres_url``: a throwaway PostgreSQL server for the session, started
   from Debian's packages (which ``make test`` installs), or the server named
   by ``DRONEPATROL_TEST_DATABASE_URL``.
-* Running in parallel (``make test``: ``pytest -n 4 --dist loadgroup``): each
+* Running in parallel (``make test``: ``pytest -n 2 --dist loadgroup``): each
   browser test file's tests share one worker, and so do the PostgreSQL tests,
   so the servers they share (a served demo, PostgreSQL) start once;
   tests that must have the machine to themselves carry the ``serial`` mark

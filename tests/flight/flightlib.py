@@ -19,6 +19,7 @@ from typing import Any
 
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
+from support import wait_until
 
 M = mavlink
 MODES = {
@@ -215,16 +216,17 @@ class Gcs:
 
     def wait_home(self, timeout: float = 30.0) -> Any:
         """HOME_POSITION, asked for with REQUEST_MESSAGE until the vehicle has a home."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def home() -> Any:
             if "HOME_POSITION" in self.last:
                 return self.last["HOME_POSITION"]
             self.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_HOME_POSITION)
-            try:
-                return self.wait("HOME_POSITION", timeout=2.0)
-            except FlightError:
-                continue
-        raise FlightError("the vehicle never reported a home position")
+            return self.wait("HOME_POSITION", timeout=2.0)
+
+        try:
+            return wait_until(home, timeout, "a home position", ignoring=(FlightError,), every_s=0)
+        except AssertionError as error:
+            raise FlightError(str(error)) from None
 
     # -- commands -------------------------------------------------------------------
     def command(self, cmd: int, *params: float, timeout: float = 3.0, tries: int = 4) -> int:
