@@ -72,7 +72,7 @@ MARKERS = """() => {
 
 
 def test_states_in_words_and_markers_and_no_dispatch_for_a_hold_that_is_over(
-    browser, incidents_server
+    browser, incidents_server, artifacts
 ) -> None:
     base, ids = incidents_server
     with browser_page(browser, base) as page:
@@ -102,6 +102,7 @@ def test_states_in_words_and_markers_and_no_dispatch_for_a_hold_that_is_over(
         released = page.locator(f".card[data-incident='{ids[4]}'] button[data-dispatch]")
         released.wait_for(timeout=180_000)
         assert released.inner_text() == "Dispatch S01-1"
+        page.screenshot(path=str(artifacts / "incidents-states.png"))
         for index in (0, 3):
             assert page.locator(
                 f".card[data-incident='{ids[index]}'] button[data-dispatch]"
