@@ -75,6 +75,12 @@ def test_a_file_chosen_while_the_map_loads_is_read(page, admin_password, tmp_pat
     page.route("**/api/network", lambda route: held.append(route))
     page.reload()
     page.wait_for_function("document.readyState === 'complete'")
+    # the route's handler runs when Playwright next hears from the browser: on a busy
+    # machine that can be after the page says it is loaded
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert held, "the map asked for the network"
     page.click(".event-upload summary")
     page.set_input_files("#event-file", str(path))
