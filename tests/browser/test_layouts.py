@@ -54,7 +54,7 @@ def layout_server(tmp_path_factory) -> Iterator[str]:
     seed_report_day(engine)
     AccountService(engine).add_user("viewer", Role.VIEWER, VIEWER_PASSWORD)
     engine.dispose()
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "2", "--speedup", "2") as base:
+    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "1") as base:
         yield base
 
 
@@ -94,6 +94,26 @@ def _no_sideways_scroll(page, where: str) -> None:
     assert widths["scroll"] <= widths["inner"], f"{where} scrolls sideways: {widths}"
 
 
+REACHABLE = """() => [
+    ...document.querySelectorAll("nav[aria-label=Main] a"),
+    document.querySelector(".signout button[type=submit]"),
+    document.querySelector(".theme-switch"),
+].map((el) => {
+    const box = el.getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    const onTop = document.elementFromPoint(x, y);
+    return {
+        text: el.textContent.trim(),
+        shown: box.width > 0 && box.height > 0 && getComputedStyle(el).visibility === "visible",
+        inside: box.left >= 0 && box.right <= innerWidth
+            && box.top >= 0 && box.bottom <= innerHeight,
+        clickable: onTop !== null && (onTop === el || el.contains(onTop)),
+    };
+})"""
+"""Each navigation link, the sign-out and the theme switch: shown, inside the window, and
+the element a click at its middle lands on (nothing covers it)."""
+
+
 def _navigation_reachable(page, labels: list[str], where: str) -> None:
     """Every link of the navigation and the sign-out can be seen and clicked."""
     menu = page.locator(".menu-button")
@@ -102,27 +122,22 @@ def _navigation_reachable(page, labels: list[str], where: str) -> None:
         assert menu.get_attribute("aria-expanded") == "false"
         menu.click()
         assert menu.get_attribute("aria-expanded") == "true"
-    nav = page.locator("nav[aria-label=Main] a")
-    assert nav.all_inner_texts() == labels, where
-    for link in nav.all():
-        assert link.is_visible(), f"{where}: {link.inner_text()} hidden"
-        box = link.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
-        link.click(trial=True, timeout=2000)  # visible, stable, enabled, not covered
-    page.locator(".signout button[type=submit]").click(trial=True, timeout=2000)
-    page.locator(".theme-switch").click(trial=True, timeout=2000)
+    found = page.evaluate(REACHABLE)
+    assert [f["text"] for f in found[: len(labels)]] == labels, where
+    for f in found:
+        assert f["shown"] and f["inside"] and f["clickable"], f"{where}: {f}"
     if opened:
         menu.click()
         assert page.locator("nav[aria-label=Main]").is_hidden()
 
 
 def _visit(page, name: str, path: str, ready: str, theme: str, shot: Path) -> None:
-    page.goto(path)
+    page.goto(path, wait_until="domcontentloaded")  # a live video never finishes loading
     page.wait_for_selector(ready, state="attached", timeout=60_000)
     assert page.evaluate("document.documentElement.dataset.theme") == theme, (
         f"{name}: the theme chosen was not remembered"
     )
-    page.wait_for_timeout(150)  # the map settles after its container is sized
+    page.wait_for_timeout(100)  # the map settles after its container is sized
     page.screenshot(path=str(shot))
 
 
