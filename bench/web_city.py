@@ -108,9 +108,16 @@ class EventViewer(threading.Thread):
                 self.error = str(exc)
 
 
+# In the page: its map module's Leaflet map, made reachable (the page's scripts are
+# ES modules and share nothing through window; the same URL imports the same module).
+EXPOSE_MAP = """async () => {
+  const { mapOf } = await import("/static/map.js");
+  window.operationsMap = () => mapOf(document.getElementById("map"));
+}"""
+
 # In the page: the Operations map's layers counted by kind, drones by their icon.
 COUNT_LAYERS = """() => {
-  const map = window.dpOperationsMap;
+  const map = window.operationsMap && window.operationsMap();
   if (!map) return null;
   const counts = { grid: 0, line: 0, point: 0, station: 0, drones: 0 };
   map.eachLayer((l) => {
@@ -180,6 +187,7 @@ def browser_figures(base: str, drones: int, expect: dict[str, int], watch_s: flo
         renders = []
         for _ in range(3):  # the first load fills the browser's cache; later ones revalidate
             page.goto("/")
+            page.evaluate(EXPOSE_MAP)
             wanted = [expect["grid"], expect["line"], expect["point"], drones]
             handle = page.wait_for_function(FULL_RENDER, arg=wanted, polling="raf", timeout=60000)
             renders.append(handle.json_value())

@@ -18,6 +18,7 @@ STATUSTEXTs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 from dronepatrol.state import HOLDING_MODES, CopterMode, LinkState, VehicleSnapshot
@@ -42,7 +43,23 @@ class Action(Enum):
     RESPOND = "respond"  # dispatch sends it to an incident or an overwatch point
 
 
-Rule = Callable[[VehicleSnapshot], "str | None"]
+Check = Callable[[VehicleSnapshot], "str | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the can-do table: what the vehicle must be, in words, and the check.
+
+    ``needs`` is what an operator reads before asking (the control app serves it with
+    each command); ``check`` says why not from a snapshot, or None. Calling the rule
+    runs the check.
+    """
+
+    needs: str
+    check: Check
+
+    def __call__(self, snapshot: VehicleSnapshot) -> str | None:
+        return self.check(snapshot)
 
 
 def _on_ground_disarmed(s: VehicleSnapshot) -> str | None:
@@ -114,22 +131,25 @@ def _respondable(s: VehicleSnapshot) -> str | None:
 
 
 CAN_DO: dict[Action, Rule] = {
-    Action.ARM: _on_ground_disarmed,
-    Action.DISARM: _disarmable,
-    Action.TAKEOFF: _on_ground_disarmed,
-    Action.START_MISSION: _mission_loaded,
-    Action.PAUSE: _in_auto,
-    Action.RESUME: _paused,
-    Action.GOTO: _flying,
-    Action.ORBIT: _flying,
-    Action.CHANGE_SPEED: _flying,
-    Action.RTL: _armed,
-    Action.LAND: _armed,
-    Action.BATTERY_SWAPPED: _landed_disarmed,
-    Action.LAUNCH_PATROL: _launchable,
-    Action.RESPOND: _respondable,
+    Action.ARM: Rule("on the ground, disarmed", _on_ground_disarmed),
+    Action.DISARM: Rule("armed, on the ground", _disarmable),
+    Action.TAKEOFF: Rule("on the ground, disarmed", _on_ground_disarmed),
+    Action.START_MISSION: Rule("armed, with a mission uploaded", _mission_loaded),
+    Action.PAUSE: Rule("flying a mission (AUTO)", _in_auto),
+    Action.RESUME: Rule("flying, its mission paused", _paused),
+    Action.GOTO: Rule("flying", _flying),
+    Action.ORBIT: Rule("flying", _flying),
+    Action.CHANGE_SPEED: Rule("flying", _flying),
+    Action.RTL: Rule("armed", _armed),
+    Action.LAND: Rule("armed", _armed),
+    Action.BATTERY_SWAPPED: Rule("on the ground, disarmed", _landed_disarmed),
+    Action.LAUNCH_PATROL: Rule("on the ground, disarmed", _launchable),
+    Action.RESPOND: Rule("not returning home", _respondable),
 }
-"""The table: each action's rule, from the snapshot, beyond a live link."""
+"""The table: each action's rule, from the snapshot, beyond a live link (:data:`LINK_NEEDED`)."""
+
+LINK_NEEDED = "a live link"
+"""What every action needs before its own rule: the vehicle heard on its link."""
 
 
 def why_not(snapshot: VehicleSnapshot, action: Action | str) -> str | None:

@@ -133,6 +133,26 @@ def browser_page(browser: Any, base_url: str, **context_options: Any) -> Iterato
         context.close()
 
 
+EXPOSE_MODULES = """async () => {
+  const [api, events, map] = await Promise.all(
+    [import("/static/api.js"), import("/static/events.js"), import("/static/map.js")]);
+  window.dp = { api: api.api, outcome: events.outcome,
+                map: () => map.mapOf(document.getElementById("map")) };
+}"""
+
+
+def expose_modules(page: Any) -> None:
+    """Give test code the page's own modules as ``window.dp``: ``dp.api``, ``dp.outcome``
+    and ``dp.map()`` (the page's Leaflet map, once made).
+
+    The app's scripts are ES modules sharing nothing through ``window``; a module
+    imported again by its URL is the same instance the page runs, so ``dp.outcome``
+    hears the page's event stream and ``dp.map()`` is the map on screen. Call it
+    again after a navigation or reload.
+    """
+    page.evaluate(EXPOSE_MODULES)
+
+
 def sign_in(page: Any, password: str, username: str = "admin") -> None:
     """Sign in through the login form from the Operations page, and land back on it."""
     page.goto("/")

@@ -79,6 +79,11 @@ def _openapi_path(rule: Rule) -> str:
     return _VARIABLE.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
 
 
+def operation_label(method: str, rule: Rule) -> str:
+    """An operation as "METHOD /api/path/{parameter}", the way the document names it."""
+    return f"{method.upper()} {_openapi_path(rule)}"
+
+
 def document(app: Flask | None = None) -> dict[str, Any]:
     """The OpenAPI document of ``app`` (default: the current app), a fresh dict each call."""
     app = app or current_app

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import browser_page, sign_in
+from support import browser_page, expose_modules, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,9 @@ def _battery(page, percentage: float) -> None:
     """Report a pack swapped in at ``percentage`` on S01-1, as the fleet card's button does."""
     page.evaluate(
         """async (pct) => {
-            const queued = await DP.api("POST", "/api/vehicles/S01-1/commands",
+            const queued = await dp.api("POST", "/api/vehicles/S01-1/commands",
                 {command: "battery_swapped", percentage: pct, confirm: true});
-            const done = await DP.outcome(queued.request_id);
+            const done = await dp.outcome(queued.request_id);
             if (!done.ok) throw new Error(done.reason);
         }""",
         percentage,
@@ -58,6 +58,7 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
         reports.context.add_cookies(operations.context.cookies())
         reports.goto("/reports")
         operations.wait_for_selector("#alerts", state="attached")
+        expose_modules(operations)
         operations.mouse.click(5, 5)  # a person at the desk: the first click unlocks sound
         try:
             _battery(operations, 15.0)
@@ -78,7 +79,7 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                     "#alerts .alert-item[data-kind=low_battery]", state="detached", timeout=30_000
                 )
                 page.wait_for_function("document.getElementById('alerts').hidden")
-            recent = operations.evaluate("DP.api('GET', '/api/alerts?recent=1')")
+            recent = operations.evaluate("dp.api('GET', '/api/alerts?recent=1')")
             mine = [
                 a for a in recent["alerts"] if a["kind"] == "low_battery" and "15 %" in a["text"]
             ]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from support import browser_page, served_app, sign_in
+from support import browser_page, expose_modules, served_app, sign_in
 
 from dronepatrol.network.city import real_city_network
 
@@ -16,7 +16,7 @@ PASSWORD = "city-map-admin"
 
 COUNT_LAYERS = """() => {
   const counts = { grid: 0, line: 0, point: 0, station: 0 };
-  window.dpOperationsMap.eachLayer((l) => {
+  dp.map().eachLayer((l) => {
     const kind = l.feature && l.feature.properties && l.feature.properties.kind;
     if (kind in counts) counts[kind] += 1;
   });
@@ -45,9 +45,10 @@ def test_the_city_network_is_drawn_whole_without_errors(browser, city_server, ci
     assert expected["grid"] == 129 and expected["line"] == 105 and expected["point"] == 677
     with browser_page(browser, city_server) as page:
         sign_in(page, PASSWORD)
+        expose_modules(page)
         page.wait_for_function(
-            "window.dpOperationsMap && (() => { let n = 0;"
-            " window.dpOperationsMap.eachLayer((l) => { if (l.feature) n += 1; });"
+            "dp.map() && (() => { let n = 0;"
+            " dp.map().eachLayer((l) => { if (l.feature) n += 1; });"
             f" return n >= {sum(expected.values())}; }})()",
             timeout=30_000,
         )
@@ -55,7 +56,7 @@ def test_the_city_network_is_drawn_whole_without_errors(browser, city_server, ci
         # the map is fitted to the city: every station is within the view
         inside = page.evaluate(
             """(stations) => stations.every(([lat, lon]) =>
-                 window.dpOperationsMap.getBounds().contains([lat, lon]))""",
+                 dp.map().getBounds().contains([lat, lon]))""",
             [
                 [f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]]
                 for f in city["features"]
@@ -65,8 +66,9 @@ def test_the_city_network_is_drawn_whole_without_errors(browser, city_server, ci
         assert inside
         # a reload revalidates the network (304) and draws the same
         page.reload()
+        expose_modules(page)
         page.wait_for_function(
-            f"window.dpOperationsMap && ({COUNT_LAYERS})().point === {expected['point']}",
+            f"dp.map() && ({COUNT_LAYERS})().point === {expected['point']}",
             timeout=30_000,
         )
         assert page.console_errors == []

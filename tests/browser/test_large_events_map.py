@@ -68,6 +68,11 @@ def test_a_file_chosen_while_the_map_loads_is_read(page, admin_password, tmp_pat
     path.write_text(EXAMPLE.read_text())
     held = []
     sign_in(page, admin_password)
+    # the signed-in page has had its network (asked after its first other calls) before
+    # the next load's request is held
+    page.wait_for_function(
+        "performance.getEntriesByName(location.origin + '/api/network').length > 0"
+    )
     page.route("**/api/network", lambda route: held.append(route))
     page.reload()
     page.wait_for_function("document.readyState === 'complete'")

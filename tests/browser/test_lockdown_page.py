@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, served_demo, sign_in
+from support import browser_page, expose_modules, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,34 @@ def three_drone_server(tmp_path_factory) -> Iterator[str]:
 def commander_page(browser, three_drone_server) -> Iterator[object]:
     with browser_page(browser, three_drone_server) as page:
         yield page
+
+
+# Overwatch points (labelled "ow-label" on the map) drawn in red: uncovered or failed.
+RED_HOLDS = """() => {
+  let n = 0;
+  dp.map().eachLayer((l) => {
+    const tip = l.getTooltip && l.getTooltip();
+    const overwatch = tip && tip.options.className === "ow-label";
+    if (overwatch && l.options.color === "#ff5d5d") n += 1;
+  });
+  return n;
+}"""
+
+# A dispatched point whose ETA, read again later, is smaller: it counts down.
+COUNTED_DOWN = """() => {
+  const first = window.firstEtas || (window.firstEtas = {});
+  for (const row of document.querySelectorAll("#points tr[data-status=dispatched]")) {
+    const eta = row.querySelector("td.eta").dataset.etaS;
+    if (eta === "") continue;
+    const id = row.dataset.point;
+    if (!(id in first)) first[id] = Number(eta);
+    else if (Number(eta) < first[id]) {
+      const text = row.querySelector("td.eta").textContent;
+      return { point: id, first: first[id], later: Number(eta), text };
+    }
+  }
+  return false;
+}"""
 
 
 def _statuses(page) -> list[str]:
@@ -54,8 +82,13 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     assert "8 overwatch points" in page.inner_text("#plan-info")
     page.screenshot(path=str(artifacts / "lockdown-01-plan.png"))
 
+    expose_modules(page)
     page.click("#activate")
     assert page.dialogs and "gates" in page.dialogs[-1]
+    # while a drone is on its way its ETA counts down, second by second
+    counted = page.wait_for_function(COUNTED_DOWN, timeout=120_000).json_value()
+    assert counted["later"] < counted["first"], counted
+    assert counted["text"].split()[1] in ("s", "min"), counted  # "42 s", "1 min 05 s"
     uncovered = page.locator("#uncovered")
     uncovered.wait_for(state="visible", timeout=60_000)
     text = uncovered.inner_text()
@@ -72,6 +105,10 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
         timeout=240_000,
     )
     assert "in force" in page.inner_text("#lockdown-summary")
+    assert page.evaluate(RED_HOLDS) == 5  # the uncovered points, in red on the map
+    assert set(page.locator("#points tr[data-status=on_scene] td.eta").all_inner_texts()) == {
+        "on scene"
+    }
     assert page.is_disabled("#activate") and page.is_disabled("#plan")
     drones = page.locator("#points tr[data-status=on_scene] td:nth-child(2)").all_inner_texts()
     assert sorted(drones) == ["S01-1", "S01-2", "S02-1"]
@@ -90,7 +127,14 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
         timeout=60_000,
     )
     assert "ended" in page.inner_text("#lockdown-summary")
-    assert "released" in page.inner_text("#lockdown-answer")
+    # the release's answer may come after its dispatch events have redrawn the table
+    page.wait_for_function(
+        "document.querySelector('#lockdown-answer').textContent.includes('released')",
+        timeout=30_000,
+    )
     assert not page.is_disabled("#activate")
+    # released: the map shows the plan again, with no red hold left, and no ETA
+    page.wait_for_function(f"({RED_HOLDS})() === 0", timeout=10_000)
+    assert set(page.locator("#points td.eta").all_inner_texts()) == {"–"}
     page.screenshot(path=str(artifacts / "lockdown-03-released.png"))
     assert page.console_errors == []

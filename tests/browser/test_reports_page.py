@@ -77,7 +77,8 @@ def test_a_day_in_tiles_charts_and_a_sortable_table(chief, artifacts: Path) -> N
         "100 %",
     )
     assert _tile(page, "incidents") == "3 of 4"
-    assert _tile(page, "response") == "5.0 / 6.8 min"  # median, p95
+    # on scene after 200, 300 and 420 s: median 300 s, p95 300 + 0.9 * 120 = 408 s
+    assert _tile(page, "response") == "5 min 00 s / 6 min 48 s"
     assert _tile(page, "flight") == "3.3"
 
     # Three bar charts: priority levels, stations' on-time rates, stations' flight hours

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, served_demo, sign_in
+from support import browser_page, expose_modules, served_demo, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,7 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
 ) -> None:
     page = operator_page
     sign_in(page, ADMIN_PASSWORD)
+    expose_modules(page)
     # each drone, once ready at its station, gets its station's most overdue targets
     page.wait_for_function(
         "document.querySelectorAll('#schedule-pending .proposal').length == 2", timeout=180_000
@@ -45,7 +46,8 @@ def test_operator_approves_a_proposed_sortie_and_turns_the_scheduler_off(
     page.wait_for_function(
         """() => {
             let dashed = 0;
-            window.dpOperationsMap.eachLayer((l) => {
+            if (!dp.map()) return false;
+            dp.map().eachLayer((l) => {
                 if (l instanceof L.Polyline && l.options.dashArray === "6 6") dashed += 1;
             });
             return dashed === 2;

@@ -161,7 +161,11 @@ class FlightCommand(Request):
     """A command for one vehicle; ``operation`` names the fleet operation it runs."""
 
     operation: ClassVar[str]
+    label: ClassVar[str]
+    """The command's name on a button."""
     risky: ClassVar[bool] = False
+    question: ClassVar[str | None] = None
+    """For a risky command: what the operator is asked to confirm (needs ``confirm``)."""
 
     def arguments(self) -> list[float]:
         """The operation's arguments in order (every field but ``command`` and ``confirm``)."""
@@ -170,6 +174,8 @@ class FlightCommand(Request):
 
 class Arm(FlightCommand):
     operation = "safe_arm"
+    label = "Arm"
+    question = "Arm the motors"
     risky = True
     command: Literal["arm"]
     confirm: Confirm
@@ -177,6 +183,8 @@ class Arm(FlightCommand):
 
 class Disarm(FlightCommand):
     operation = "disarm"
+    label = "Disarm"
+    question = "Disarm the motors"
     risky = True
     command: Literal["disarm"]
     confirm: Confirm
@@ -184,6 +192,8 @@ class Disarm(FlightCommand):
 
 class Takeoff(FlightCommand):
     operation = "safe_takeoff"
+    label = "Take off"
+    question = "Take off"
     risky = True
     command: Literal["takeoff"]
     alt_m: Alt = 30.0
@@ -192,6 +202,8 @@ class Takeoff(FlightCommand):
 
 class Start(FlightCommand):
     operation = "start_mission"
+    label = "Start mission"
+    question = "Start the mission"
     risky = True
     command: Literal["start"]
     confirm: Confirm
@@ -199,16 +211,19 @@ class Start(FlightCommand):
 
 class Pause(FlightCommand):
     operation = "pause"
+    label = "Pause"
     command: Literal["pause"]
 
 
 class Resume(FlightCommand):
     operation = "resume"
+    label = "Resume"
     command: Literal["resume"]
 
 
 class Goto(FlightCommand):
     operation = "fly_route"
+    label = "Go to"
     command: Literal["goto"]
     lat: Lat
     lon: Lon
@@ -217,6 +232,7 @@ class Goto(FlightCommand):
 
 class Orbit(FlightCommand):
     operation = "orbit_via"
+    label = "Orbit"
     command: Literal["orbit"]
     lat: Lat
     lon: Lon
@@ -226,17 +242,21 @@ class Orbit(FlightCommand):
 
 class Speed(FlightCommand):
     operation = "change_speed"
+    label = "Set speed"
     command: Literal["speed"]
     speed_mps: Annotated[float, Field(ge=0.5, le=20.0, description="[m/s]")]
 
 
 class Rtl(FlightCommand):
     operation = "return_home"
+    label = "RTL"
     command: Literal["rtl"]
 
 
 class Land(FlightCommand):
     operation = "land"
+    label = "Land"
+    question = "Land here"
     risky = True
     command: Literal["land"]
     confirm: Confirm
@@ -246,6 +266,8 @@ class BatterySwapped(FlightCommand):
     """The crew swapped the pack of a powered drone: its monitor reads the new charge [%]."""
 
     operation = "battery_swapped"
+    label = "Battery swapped"
+    question = "Swapped in a full pack, reset the battery to 100 %"
     risky = True
     command: Literal["battery_swapped"]
     percentage: Annotated[float, Field(ge=0.0, le=100.0, description="[%]")] = 100.0

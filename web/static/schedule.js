@@ -1,8 +1,15 @@
 // The patrol schedule panel of the Operations page: what the scheduler proposes and why
 // each idle drone waits; operators switch the mode and approve or reject with one click.
-"use strict";
 
-(function () {
+import { api } from "./api.js";
+import { on } from "./events.js";
+import { distance, duration, escape, percent } from "./format.js";
+
+/**
+ * Run the schedule panel (#schedule) of the page, drawing proposed sorties on ``map``
+ * (the operations map). Nothing happens on a page without the panel.
+ */
+export function schedulePanel(map) {
   const panel = document.getElementById("schedule");
   if (!panel) return;
   const pendingEl = document.getElementById("schedule-pending");
@@ -11,35 +18,26 @@
   const modeSelect = document.getElementById("schedule-mode");
   const modeText = document.getElementById("schedule-mode-text");
   const canDecide = Boolean(modeSelect);
-  const minutes = (s) => `${Math.round(s / 60)} min`;
 
   // Each proposal's planned track, dashed on the operations map; the hovered one stands out.
-  let tracks = null;
+  const tracks = L.layerGroup().addTo(map);
   const lines = new Map();
-  function withMap(map) {
-    if (tracks || !map) return;
-    tracks = L.layerGroup().addTo(map);
-    load();
-  }
-  document.addEventListener("dp:operations-map", (e) => withMap(e.detail));
-  withMap(window.dpOperationsMap);
 
   function drawTracks(pending) {
-    if (!tracks) return;
     tracks.clearLayers();
     lines.clear();
     for (const p of pending) {
       const line = L.polyline(p.track, { color: "#9ad0ff", weight: 2, opacity: 0.7, dashArray: "6 6" })
-        .bindTooltip(DP.escape(`${p.vehicle}: proposed sortie`), { sticky: true });
+        .bindTooltip(escape(`${p.vehicle}: proposed sortie`), { sticky: true });
       line.addTo(tracks);
       lines.set(p.id, line);
     }
   }
-  function highlight(id, on) {
+  function highlight(id, lit) {
     const line = lines.get(id);
     if (!line) return;
-    line.setStyle(on ? { weight: 4, opacity: 1 } : { weight: 2, opacity: 0.7 });
-    if (on) line.bringToFront();
+    line.setStyle(lit ? { weight: 4, opacity: 1 } : { weight: 2, opacity: 0.7 });
+    if (lit) line.bringToFront();
   }
   pendingEl.addEventListener("mouseover", (e) => {
     const card = e.target.closest("[data-proposal]");
@@ -53,15 +51,15 @@
   function proposal(p) {
     const buttons = canDecide
       ? `<div class="controls">
-           <button type="button" data-approve="${DP.escape(p.id)}">Approve and fly</button>
-           <button type="button" data-reject="${DP.escape(p.id)}" class="secondary">Reject</button>
+           <button type="button" data-approve="${escape(p.id)}">Approve and fly</button>
+           <button type="button" data-reject="${escape(p.id)}" class="secondary">Reject</button>
          </div>`
       : "";
-    return `<article class="proposal" data-proposal="${DP.escape(p.id)}">
-      <h3>${DP.escape(p.vehicle)} <span class="muted">from ${DP.escape(p.station)}</span></h3>
-      <p>${DP.escape(p.targets.join(", "))}</p>
-      <p class="muted">${DP.escape(p.reason)}</p>
-      <p class="muted">${minutes(p.duration_s)} · ${(p.length_m / 1000).toFixed(1)} km · battery ${Math.round(p.energy_frac * 100)} %</p>
+    return `<article class="proposal" data-proposal="${escape(p.id)}">
+      <h3>${escape(p.vehicle)} <span class="muted">from ${escape(p.station)}</span></h3>
+      <p>${escape(p.targets.join(", "))}</p>
+      <p class="muted">${escape(p.reason)}</p>
+      <p class="muted">${duration(p.duration_s)} · ${distance(p.length_m)} · battery ${percent(p.energy_frac)}</p>
       ${buttons}
     </article>`;
   }
@@ -71,7 +69,7 @@
     const mine = ++asked;
     let status;
     try {
-      status = await DP.api("GET", "/api/schedule");
+      status = await api("GET", "/api/schedule");
     } catch (e) {
       if (mine !== asked) return;
       panel.hidden = e.status === 404; // no network or no fleet: nothing to schedule
@@ -87,16 +85,16 @@
       ? status.pending.map(proposal).join("")
       : `<p class="empty">${status.mode === "off" ? "The scheduler is off." : "No sortie proposed."}</p>`;
     const lines = [
-      ...Object.entries(status.flying).map(([v, t]) => `<li><b>${DP.escape(v)}</b> flying ${DP.escape(t.join(", "))}</li>`),
-      ...Object.entries(status.waiting).map(([v, why]) => `<li><b>${DP.escape(v)}</b> ${DP.escape(why)}</li>`),
-      ...Object.entries(status.unschedulable).map(([t, why]) => `<li class="warn"><b>${DP.escape(t)}</b> cannot be scheduled: ${DP.escape(why)}</li>`),
+      ...Object.entries(status.flying).map(([v, t]) => `<li><b>${escape(v)}</b> flying ${escape(t.join(", "))}</li>`),
+      ...Object.entries(status.waiting).map(([v, why]) => `<li><b>${escape(v)}</b> ${escape(why)}</li>`),
+      ...Object.entries(status.unschedulable).map(([t, why]) => `<li class="warn"><b>${escape(t)}</b> cannot be scheduled: ${escape(why)}</li>`),
     ];
     waitingEl.innerHTML = lines.join("");
   }
 
   async function decide(id, decision) {
     try {
-      const done = await DP.api("POST", `/api/schedule/proposals/${encodeURIComponent(id)}/${decision}`);
+      const done = await api("POST", `/api/schedule/proposals/${encodeURIComponent(id)}/${decision}`);
       answer.textContent = `${done.vehicle}: ${done.decision}`;
       answer.className = "answer ok";
     } catch (e) {
@@ -121,7 +119,7 @@
         return;
       }
       try {
-        await DP.api("PUT", "/api/schedule/mode", { mode });
+        await api("PUT", "/api/schedule/mode", { mode });
         answer.textContent = `scheduler: ${mode}`;
         answer.className = "answer ok";
       } catch (e) {
@@ -133,11 +131,11 @@
   }
 
   let timer = null;
-  DP.on("schedule", () => {
+  on("schedule", () => {
     clearTimeout(timer);
     timer = setTimeout(load, 250); // one fetch per burst of events
   });
-  DP.on("freshness", load);
+  on("freshness", load);
   setInterval(load, 15000);
   load();
-})();
+}

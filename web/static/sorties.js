@@ -1,85 +1,90 @@
 // Sorties: history with a filter; one sortie's track replayed on the map in
 // sync with its recorded video; exports and the report.
-"use strict";
 
-(async function () {
-  const { map } = await DP.networkMap(document.getElementById("map"));
-  const rows = document.getElementById("sortie-rows");
-  const detail = document.getElementById("sortie-detail");
-  const video = document.getElementById("replay-video");
-  const filter = document.getElementById("vehicle-filter");
-  const replay = L.layerGroup().addTo(map);
-  let marker = null;
-  let track = [];
+import { api } from "./api.js";
+import { on } from "./events.js";
+import { distance, duration, escape, quantity } from "./format.js";
+import { networkMap } from "./map.js";
+import { startAlerts } from "./alerts.js";
 
-  async function load() {
-    const q = filter.value.trim() ? `?vehicle=${encodeURIComponent(filter.value.trim())}` : "";
-    const { sorties } = await DP.api("GET", `/api/sorties${q}`);
-    rows.innerHTML = sorties.map((s) => `<tr tabindex="0" data-id="${s.id}">
-        <td>${s.id}</td><td>${DP.escape(s.vehicle_name || s.vehicle_id)}</td>
-        <td>${DP.escape((s.started || "").replace("T", " ").slice(0, 19))}</td>
-        <td>${s.duration_s == null ? "–" : (s.duration_s / 60).toFixed(1)}</td>
-        <td>${DP.escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="5">No sorties recorded yet.</td></tr>`;
+startAlerts();
+
+const { map } = await networkMap(document.getElementById("map"));
+const rows = document.getElementById("sortie-rows");
+const detail = document.getElementById("sortie-detail");
+const video = document.getElementById("replay-video");
+const filter = document.getElementById("vehicle-filter");
+const replay = L.layerGroup().addTo(map);
+let marker = null;
+let track = [];
+
+async function load() {
+  const q = filter.value.trim() ? `?vehicle=${encodeURIComponent(filter.value.trim())}` : "";
+  const { sorties } = await api("GET", `/api/sorties${q}`);
+  rows.innerHTML = sorties.map((s) => `<tr tabindex="0" data-id="${s.id}">
+      <td>${s.id}</td><td>${escape(s.vehicle_name || s.vehicle_id)}</td>
+      <td>${escape((s.started || "").replace("T", " ").slice(0, 19))}</td>
+      <td>${duration(s.duration_s)}</td>
+      <td>${escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="5">No sorties recorded yet.</td></tr>`;
+}
+
+function at(timeS) {
+  let lo = 0;
+  let hi = track.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (track[mid][0] <= timeS) lo = mid; else hi = mid - 1;
   }
+  return track[lo];
+}
 
-  function at(timeS) {
-    let lo = 0;
-    let hi = track.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (track[mid][0] <= timeS) lo = mid; else hi = mid - 1;
-    }
-    return track[lo];
+async function open(id) {
+  const record = await api("GET", `/api/sorties/${id}`);
+  const s = record.sortie;
+  track = record.track;
+  replay.clearLayers();
+  if (track.length) {
+    const line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
+    marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
+    map.fitBounds(line.getBounds(), { padding: [20, 20] });
   }
-
-  async function open(id) {
-    const record = await DP.api("GET", `/api/sorties/${id}`);
-    const s = record.sortie;
-    track = record.track;
-    replay.clearLayers();
-    if (track.length) {
-      const line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
-      marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
-      map.fitBounds(line.getBounds(), { padding: [20, 20] });
-    }
-    const videoIndex = record.media.findIndex((m) => m.kind === "video");
-    if (videoIndex >= 0) {
-      video.src = `/sorties/${id}/media/${videoIndex}`;
-      video.hidden = false;
-      video.ontimeupdate = () => {
-        if (!track.length || !marker) return;
-        const p = at(s.started_s + video.currentTime);
-        marker.setLatLng([p[1], p[2]]);
-      };
-    } else {
-      video.hidden = true;
-      video.removeAttribute("src");
-    }
-    const st = record.stats;
-    detail.innerHTML = `<div class="card"><h3>Sortie ${s.id} · ${DP.escape(s.vehicle_name || s.vehicle_id)}</h3>
-      <div class="figures">
-        <div><span>outcome</span>${DP.escape(s.status)}</div>
-        <div><span>distance</span>${DP.fmt(st.distance_m / 1000, 2, " km")}</div>
-        <div><span>track</span>${DP.fmt(st.track_rate_hz, 1, " Hz")}</div>
-        <div><span>events</span>${Number(s.events)}</div>
-        <div><span>detections</span>${Number(s.detections)}</div>
-        <div><span>media</span>${Number(s.media)}</div>
-      </div>
-      <p><a href="/sorties/${id}/report" target="_blank" rel="noopener">Report</a> ·
-        ${["geojson", "kml", "gpx", "csv"].map((f) => `<a href="/api/sorties/${id}/export.${f}">${f.toUpperCase()}</a>`).join(" · ")}</p>
-      <ol class="events">${record.events.slice(-30).map((e) => `<li>${DP.escape((e.time || "").slice(11, 19))} ${DP.escape(e.summary || e.kind)}</li>`).join("")}</ol>
-    </div>`;
+  const videoIndex = record.media.findIndex((m) => m.kind === "video");
+  if (videoIndex >= 0) {
+    video.src = `/sorties/${id}/media/${videoIndex}`;
+    video.hidden = false;
+    video.ontimeupdate = () => {
+      if (!track.length || !marker) return;
+      const p = at(s.started_s + video.currentTime);
+      marker.setLatLng([p[1], p[2]]);
+    };
+  } else {
+    video.hidden = true;
+    video.removeAttribute("src");
   }
+  const st = record.stats;
+  detail.innerHTML = `<div class="card"><h3>Sortie ${s.id} · ${escape(s.vehicle_name || s.vehicle_id)}</h3>
+    <div class="figures">
+      <div><span>outcome</span>${escape(s.status)}</div>
+      <div><span>distance</span>${distance(st.distance_m)}</div>
+      <div><span>track</span>${quantity(st.track_rate_hz, 1, " Hz")}</div>
+      <div><span>events</span>${Number(s.events)}</div>
+      <div><span>detections</span>${Number(s.detections)}</div>
+      <div><span>media</span>${Number(s.media)}</div>
+    </div>
+    <p><a href="/sorties/${id}/report" target="_blank" rel="noopener">Report</a> ·
+      ${["geojson", "kml", "gpx", "csv"].map((f) => `<a href="/api/sorties/${id}/export.${f}">${f.toUpperCase()}</a>`).join(" · ")}</p>
+    <ol class="events">${record.events.slice(-30).map((e) => `<li>${escape((e.time || "").slice(11, 19))} ${escape(e.summary || e.kind)}</li>`).join("")}</ol>
+  </div>`;
+}
 
-  rows.addEventListener("click", (e) => {
-    const row = e.target.closest("tr[data-id]");
-    if (row) open(row.dataset.id);
-  });
-  rows.addEventListener("keydown", (e) => {
-    const row = e.target.closest("tr[data-id]");
-    if (row && e.key === "Enter") open(row.dataset.id);
-  });
-  filter.addEventListener("change", load);
-  await load();
-  DP.on("disarmed", load);
-})();
+rows.addEventListener("click", (e) => {
+  const row = e.target.closest("tr[data-id]");
+  if (row) open(row.dataset.id);
+});
+rows.addEventListener("keydown", (e) => {
+  const row = e.target.closest("tr[data-id]");
+  if (row && e.key === "Enter") open(row.dataset.id);
+});
+filter.addEventListener("change", load);
+await load();
+on("disarmed", load);
