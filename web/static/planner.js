@@ -41,10 +41,10 @@ function render(plan) {
   const rows = plan.summary.sorties.map((s, i) => {
     const colour = ["#3ccf7a", "#c084fc", "#fb923c", "#22d3ee"][i % 4];
     const line = L.polyline(plan.tracks[s.id], { color: colour, weight: 3 }).addTo(previews);
-    line.bindTooltip(escape(s.id));
+    line.bindTooltip(escape(s.label));
     const options = vehicles.map((v) => `<option value="${escape(v.id)}">${escape(v.name)}</option>`).join("");
-    return `<div class="card" data-sortie="${escape(s.id)}">
-      <h3>${escape(s.id)} <span class="swatch" style="background:${colour}"></span></h3>
+    return `<div class="card" data-sortie="${escape(s.id)}" data-label="${escape(s.label)}">
+      <h3>${escape(s.label)} <span class="swatch" style="background:${colour}"></span></h3>
       <div class="figures">
         <div><span>length</span>${distance(s.length_m)}</div>
         <div><span>duration</span>${duration(s.duration_s)}</div>
@@ -102,7 +102,7 @@ list.addEventListener("click", async (e) => {
       answer.textContent = "Uploading…";
       if (said(answer, await outcome(queued.request_id))) answer.textContent = "Uploaded and verified.";
     } else {
-      if (!window.confirm(`Arm ${decodeURIComponent(vehicle)} and start sortie ${cardEl.dataset.sortie}?`)) return;
+      if (!window.confirm(`Arm ${decodeURIComponent(vehicle)} and start ${cardEl.dataset.label}?`)) return;
       const armed = await api("POST", `/api/vehicles/${vehicle}/commands`, { command: "arm", confirm: true });
       answer.textContent = "Arming…";
       if (!said(answer, await outcome(armed.request_id))) return;

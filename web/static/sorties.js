@@ -22,10 +22,10 @@ async function load() {
   const q = filter.value.trim() ? `?vehicle=${encodeURIComponent(filter.value.trim())}` : "";
   const { sorties } = await api("GET", `/api/sorties${q}`);
   rows.innerHTML = sorties.map((s) => `<tr tabindex="0" data-id="${s.id}">
-      <td>${s.id}</td><td>${escape(s.vehicle_name || s.vehicle_id)}</td>
+      <td class="sortie-name">${escape(s.label)}</td>
       <td>${escape((s.started || "").replace("T", " ").slice(0, 19))}</td>
       <td>${duration(s.duration_s)}</td>
-      <td>${escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="5">No sorties recorded yet.</td></tr>`;
+      <td>${escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="4">No sorties recorded yet.</td></tr>`;
 }
 
 function at(timeS) {
@@ -43,13 +43,19 @@ async function open(id) {
   const s = record.sortie;
   track = record.track;
   replay.clearLayers();
+  let line = null;
   if (track.length) {
-    const line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
+    line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
     marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
-    map.fitBounds(line.getBounds(), { padding: [20, 20] });
   }
+  // the track is fitted to the map as it is once the video panel has taken its room
+  const fitTrack = () => {
+    map.invalidateSize();
+    if (line) map.fitBounds(line.getBounds(), { padding: [20, 20] });
+  };
   const videoIndex = record.media.findIndex((m) => m.kind === "video");
   if (videoIndex >= 0) {
+    video.onloadedmetadata = fitTrack;
     video.src = `/sorties/${id}/media/${videoIndex}`;
     video.hidden = false;
     video.ontimeupdate = () => {
@@ -58,11 +64,13 @@ async function open(id) {
       marker.setLatLng([p[1], p[2]]);
     };
   } else {
+    video.onloadedmetadata = null;
     video.hidden = true;
     video.removeAttribute("src");
   }
+  requestAnimationFrame(fitTrack);
   const st = record.stats;
-  detail.innerHTML = `<div class="card"><h3>Sortie ${s.id} · ${escape(s.vehicle_name || s.vehicle_id)}</h3>
+  detail.innerHTML = `<div class="card"><h3>${escape(s.label)} · ${escape((s.started || "").slice(11, 16))} UTC</h3>
     <div class="figures">
       <div><span>outcome</span>${escape(s.status)}</div>
       <div><span>distance</span>${distance(st.distance_m)}</div>
