@@ -5,18 +5,20 @@ can be seen and clicked (after opening the menu where there is one), the theme
 chosen on an earlier page is still shown, and the console stays clean. Screenshots
 go to ``test-artifacts/layout-<screen>-<theme>-<page>.png``.
 
-One served demo (two drones, a recorded day of sorties) and one browser page per
+One served demo (a drone, a recorded day of sorties) and one browser page per
 signed-in user serve the whole module: each test only resizes and navigates.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
-from support import browser_page, seed_report_day, served_demo, sign_in
+from support import REPORT_DAY_START_S, browser_page, seed_report_day, served_demo, sign_in
 
 from dronepatrol.accounts import AccountService, Role
 from dronepatrol.database import make_engine, upgrade
@@ -48,14 +50,67 @@ VIEWER_NAV_LABELS = [label for label in NAV_LABELS if label != "Planner"]
 
 @pytest.fixture(scope="module")
 def layout_server(tmp_path_factory) -> Iterator[str]:
-    """``serve --demo 2`` over a database holding a recorded day and a viewer account."""
+    """``serve --demo 1`` over a database holding a recorded day, a sortie with its video,
+    and a viewer account."""
     data = tmp_path_factory.mktemp("layouts-data")
     engine = upgrade(make_engine(Settings(data_dir=data).effective_database_url))
     seed_report_day(engine)
+    _seed_replay(engine, data)
     AccountService(engine).add_user("viewer", Role.VIEWER, VIEWER_PASSWORD)
     engine.dispose()
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "1") as base:
+    options = ("--video-fps", "1", "--schedule", "off")  # cheap: the pages are what is tested
+    with served_demo(data, ADMIN_PASSWORD, *options, drones=1) as base:
         yield base
+
+
+REPLAY_START_S = REPORT_DAY_START_S + 20 * 3600.0
+TRACK_GREEN = (0x3C, 0xCF, 0x7A)
+"""The replayed track's colour on the map's canvas (sorties.js)."""
+
+
+def _seed_replay(engine, data: Path) -> None:
+    """N-1's fourth sortie: 2 km flown north to south, with a two-second recording."""
+    from sqlalchemy.orm import Session
+
+    from dronepatrol.database import Media, Sortie, TrackSample
+    from dronepatrol.video.recorder import Mp4Recorder
+
+    recorder = Mp4Recorder(data / "replay.mp4", 320, 240, fps=10)
+    for k in range(20):
+        frame = np.full((240, 320, 3), 40 + 8 * k, dtype=np.uint8)
+        recorder.write(frame, REPLAY_START_S + k / 10)
+    video = recorder.close()
+    with Session(engine) as session:
+        sortie = Sortie(
+            vehicle_id="V1",
+            started_s=REPLAY_START_S,
+            ended_s=REPLAY_START_S + 60,
+            outcome="completed",
+        )
+        session.add(sortie)
+        session.flush()
+        for k in range(31):
+            session.add(
+                TrackSample(
+                    sortie_id=sortie.id,
+                    time_s=REPLAY_START_S + 2 * k,
+                    lat_deg=-35.3505 - 0.0006 * k,  # 67 m a step: 2 km in all
+                    lon_deg=149.1652,
+                    alt_rel_m=40.0,
+                )
+            )
+        session.add(
+            Media(
+                sortie_id=sortie.id,
+                kind="video",
+                path=str(video.path),
+                sha256=video.sha256,
+                size_bytes=video.size_bytes,
+                complete=True,
+                registered_s=REPLAY_START_S + 60,
+            )
+        )
+        session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +147,13 @@ def _no_sideways_scroll(page, where: str) -> None:
         "({scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth})"
     )
     assert widths["scroll"] <= widths["inner"], f"{where} scrolls sideways: {widths}"
+    # nor does a panel hide what is wider than itself (a table cut off at its right)
+    panels = page.evaluate(
+        """[...document.querySelectorAll('.side, .report, .login')]
+            .filter((el) => el.scrollWidth > el.clientWidth + 1)
+            .map((el) => `${el.className}: ${el.scrollWidth} > ${el.clientWidth}`)"""
+    )
+    assert panels == [], f"{where}: {panels}"
 
 
 REACHABLE = """() => [
@@ -210,3 +272,50 @@ def test_phone_shows_the_fleet_and_the_video_in_the_page_itself(admin) -> None:
     assert feed["width"] >= 0.9 * 390
     assert feed["y"] + feed["height"] <= chart["y"] + 1, "the video is not above the map"
     assert json.dumps(admin.console_errors) == "[]"
+
+
+TRACK_BOX = """([r, g, b]) => {
+    const map = document.getElementById("map").getBoundingClientRect();
+    let box = null;
+    for (const canvas of document.querySelectorAll("#map canvas")) {
+        const rect = canvas.getBoundingClientRect();
+        const sx = rect.width / canvas.width, sy = rect.height / canvas.height;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (Math.abs(pixels[i] - r) > 6 || Math.abs(pixels[i + 1] - g) > 6
+                || Math.abs(pixels[i + 2] - b) > 6 || pixels[i + 3] < 200) continue;
+            const x = rect.left + ((i / 4) % canvas.width) * sx;
+            const y = rect.top + Math.floor(i / 4 / canvas.width) * sy;
+            box = box ? { left: Math.min(box.left, x), right: Math.max(box.right, x),
+                          top: Math.min(box.top, y), bottom: Math.max(box.bottom, y) }
+                      : { left: x, right: x, top: y, bottom: y };
+        }
+    }
+    const { left, right, top, bottom } = map;
+    return { map: { left, right, top, bottom }, track: box };
+}"""
+"""Where the replayed track's pixels are drawn, and the map's box (page coordinates)."""
+
+
+@pytest.mark.parametrize("screen", ["laptop", "tablet"])
+def test_the_replayed_track_fits_the_map_beside_its_video(admin, screen: str) -> None:
+    """The field report: the map fitted the track before the video panel took its room,
+    so the track ran off the map's edge."""
+    width, height = SCREENS[screen]
+    admin.set_viewport_size({"width": width, "height": height})
+    admin.goto("/sorties", wait_until="domcontentloaded")
+    row = admin.locator("#sortie-rows tr[data-id]", has_text="sortie 4 of N-1")
+    row.click()
+    admin.wait_for_selector("#replay-video:not([hidden])", timeout=10_000)
+    admin.wait_for_function("document.getElementById('replay-video').readyState >= 1")
+    heading = admin.inner_text("#sortie-detail h3")
+    assert heading == f"sortie 4 of N-1 · {time.strftime('%H:%M', time.gmtime(REPLAY_START_S))} UTC"
+    admin.wait_for_timeout(400)  # the fit's animation
+    found = admin.evaluate(TRACK_BOX, list(TRACK_GREEN))
+    chart, track = found["map"], found["track"]
+    assert track is not None, "no track drawn"
+    assert chart["top"] - 1 <= track["top"] and track["bottom"] <= chart["bottom"] + 1, found
+    assert chart["left"] - 1 <= track["left"] and track["right"] <= chart["right"] + 1, found
+    # fitted, not merely inside: the 2 km line runs most of the map's height
+    assert track["bottom"] - track["top"] >= 0.6 * (chart["bottom"] - chart["top"]), found
+    assert admin.console_errors == []

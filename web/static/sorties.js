@@ -17,6 +17,16 @@ const filter = document.getElementById("vehicle-filter");
 const replay = L.layerGroup().addTo(map);
 let marker = null;
 let track = [];
+let trackBounds = null;
+
+// The open sortie's track is fitted to the map as it is laid out: again whenever the map's
+// box changes (the video panel taking its room once its size is known, a turned tablet).
+// Unanimated: Leaflet drops a fit asked for while a zoom animation runs.
+function fitTrack() {
+  map.invalidateSize();
+  if (trackBounds) map.fitBounds(trackBounds, { padding: [20, 20], animate: false });
+}
+new ResizeObserver(() => fitTrack()).observe(map.getContainer());
 
 async function load() {
   const q = filter.value.trim() ? `?vehicle=${encodeURIComponent(filter.value.trim())}` : "";
@@ -48,14 +58,9 @@ async function open(id) {
     line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
     marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
   }
-  // the track is fitted to the map as it is once the video panel has taken its room
-  const fitTrack = () => {
-    map.invalidateSize();
-    if (line) map.fitBounds(line.getBounds(), { padding: [20, 20] });
-  };
+  trackBounds = line ? line.getBounds() : null;
   const videoIndex = record.media.findIndex((m) => m.kind === "video");
   if (videoIndex >= 0) {
-    video.onloadedmetadata = fitTrack;
     video.src = `/sorties/${id}/media/${videoIndex}`;
     video.hidden = false;
     video.ontimeupdate = () => {
@@ -64,7 +69,6 @@ async function open(id) {
       marker.setLatLng([p[1], p[2]]);
     };
   } else {
-    video.onloadedmetadata = null;
     video.hidden = true;
     video.removeAttribute("src");
   }
