@@ -51,7 +51,7 @@ def _with_proposal(incident: IncidentView) -> Incident:
         watch = Watch(**dispatcher.vantage(incident.lat_deg, incident.lon_deg).as_dict())
     except NoVantageError as exc:  # no drone may go: say why instead of proposing one
         return Incident.of(incident, refused=str(exc))
-    if incident.status not in ("open", "failed", "released"):
+    if not incident.dispatchable:  # answered, or a lockdown hold that is over
         return Incident.of(incident, watch=watch)
     proposal = dispatcher.propose(incident)
     return Incident.of(

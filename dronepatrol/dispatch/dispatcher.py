@@ -198,7 +198,12 @@ class Dispatcher:
     def dispatch(self, incident_id: int, actor: str, vehicle_id: str | None = None) -> str:
         """Send ``vehicle_id`` (default: the proposal's choice); returns the vehicle sent."""
         incident = self.book.get(incident_id)
-        if incident.status not in ("open", "failed", "released"):
+        if not incident.dispatchable:
+            if incident.kind == "hold":
+                raise DispatchError(
+                    f"incident {incident_id} is a lockdown hold, {incident.status}: its "
+                    "lockdown sends the drones; activate a lockdown again to hold the point"
+                )
             raise DispatchError(f"incident {incident_id} is {incident.status}: release it first")
         vantage = self.vantage(incident.lat_deg, incident.lon_deg)
         responders = {r.vehicle_id: r for r in self.responders()}

@@ -48,6 +48,15 @@ class IncidentView:
     kind: str = "incident"
 
     @property
+    def dispatchable(self) -> bool:
+        """Whether a drone may be sent now: an incident not answered (open) or whose answer
+        ended (failed, released). A lockdown hold only while open, as its lockdown sends
+        it: once over, the point is held again by activating a lockdown."""
+        if self.kind == "hold":
+            return self.status == "open"
+        return self.status in ("open", "failed", "released")
+
+    @property
     def response_s(self) -> float | None:
         """Created to on scene [s], the figure commanders are measured by."""
         return None if self.on_scene_s is None else self.on_scene_s - self.created_s

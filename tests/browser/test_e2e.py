@@ -91,9 +91,10 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page, admin_password
     dispatch.click()
     page.wait_for_selector("button[data-release]", timeout=60_000)
     page.wait_for_function(
-        "() => document.querySelector('.card[data-incident] .pill').textContent === 'on_scene'",
+        "() => document.querySelector('.card[data-incident]').dataset.status === 'on_scene'",
         timeout=180_000,
     )
+    assert page.locator(".card[data-incident] .pill").first.inner_text() == "drone on scene"
     page.screenshot(path=str(artifacts / "05-incident.png"))
 
     page.click("nav >> text=Sorties")

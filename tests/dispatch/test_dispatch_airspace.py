@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from dronepatrol.database import upgrade
-from dronepatrol.dispatch import Dispatcher, NoVantageError
+from dronepatrol.dispatch import Dispatcher, DispatchError, NoVantageError
 from dronepatrol.events import EventBus
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.incidents import IncidentBook
@@ -95,3 +95,27 @@ def test_lockdown_point_in_a_zone_without_vantage_is_left_uncovered_with_why(dis
     assert "no-fly zone 'Substation'" in plan.uncovered["IN"]
     assert "camera" in plan.uncovered["IN"]
     assert "OUT" in plan.uncovered  # no drone at all, for its own reason
+
+
+def test_a_lockdown_hold_that_is_over_is_not_dispatched_again(tmp_path) -> None:
+    """Its lockdown sends a hold's drone; once released or failed, the point is held again
+    by activating a lockdown, not by dispatching its old hold (no proposal is made)."""
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    book = IncidentBook(engine)
+    dispatcher = Dispatcher(StandingFleet(1), book, EventBus(), airspace=Airspace([]))
+    place = offset(*HOME, 400, 0)
+    for status in ("released", "failed"):
+        hold = book.create(*place, "key", "lockdown gates: GATE-N", "cmdr", kind="hold")
+        book.mark(hold.id, status=status)
+        assert not book.get(hold.id).dispatchable
+        with pytest.raises(DispatchError, match="lockdown hold"):
+            dispatcher.dispatch(hold.id, "cmdr")
+        assert book.get(hold.id).status == status  # nothing changed
+        incident = book.create(*place, "key", "", "cmdr")
+        book.mark(incident.id, status=status)
+        assert book.get(incident.id).dispatchable  # an incident is answered again
+    for status, answerable in (("open", True), ("dispatched", False), ("on_scene", False)):
+        hold = book.create(*place, "key", "", "cmdr", kind="hold")
+        book.mark(hold.id, status=status)
+        assert book.get(hold.id).dispatchable is answerable
+    engine.dispose()

@@ -1,5 +1,6 @@
 // Incidents: click the map to report one, see the proposed drone and its ETA,
-// dispatch with one click, release when done; response times as they happen.
+// dispatch with one click, release when done; response times as they happen. Each
+// incident's state reads in words on its card and has its own marker on the map.
 
 import { api } from "./api.js";
 import { on } from "./events.js";
@@ -26,18 +27,31 @@ map.on("click", (e) => {
   pick = L.circleMarker(e.latlng, { radius: 9, color: "#ff5d5d", weight: 3, fill: false }).addTo(map);
 });
 
+// Each state in words and as a marker: its colour, and a dashed ring while no drone is
+// on it yet, so the states differ without colour too.
+const STATES = {
+  open: { words: "waiting for a drone", colour: "#c9d4df", dash: "4 4", fill: 0.15 },
+  dispatched: { words: "drone on its way", colour: "#f2b63c", dash: null, fill: 0.5 },
+  on_scene: { words: "drone on scene", colour: "#3ccf7a", dash: null, fill: 0.7 },
+  released: { words: "released", colour: "#6b7785", dash: null, fill: 0.2 },
+  failed: { words: "failed", colour: "#ff5d5d", dash: "2 3", fill: 0.5 },
+};
+const stateOf = (i) => STATES[i.status] || { words: i.status, colour: "#c9d4df", dash: null, fill: 0.3 };
+const what = (i) => (i.kind === "hold" ? "lockdown hold" : "incident");
+
 function item(i) {
   const p = i.proposal;
   const options = p ? p.options.map((o) =>
     `<li>${escape(o.vehicle)}: ${o.feasible ? duration(o.eta_s) : escape(o.reason)}${o.vehicle === p.chosen ? " ← proposed" : ""}</li>`).join("") : "";
-  // a lockdown hold is flown by its lockdown: once over, it is not dispatched again
-  const dispatchable = i.kind !== "hold" && ["open", "failed", "released"].includes(i.status);
-  const action = canDispatch && dispatchable && p && p.chosen
+  // The server proposes a drone only where one may be sent: never to an answered incident
+  // nor to a lockdown hold that is over (its lockdown flies holds).
+  const action = canDispatch && p && p.chosen
     ? `<button type="button" data-dispatch="${i.id}">Dispatch ${escape(p.chosen)}</button>`
     : canRelease && ["dispatched", "on_scene"].includes(i.status)
       ? `<button type="button" data-release="${i.id}">Release ${escape(i.vehicle_id)}</button>` : "";
-  return `<div class="card" data-incident="${i.id}">
-    <h3>#${i.id} · ${escape(i.priority)} <span class="pill">${escape(i.status)}</span></h3>
+  return `<div class="card" data-incident="${i.id}" data-status="${escape(i.status)}" data-kind="${escape(i.kind)}">
+    <h3>#${i.id} · ${escape(i.priority)}${i.kind === "hold" ? " · lockdown hold" : ""}
+      <span class="pill status-${escape(i.status)}">${escape(stateOf(i).words)}</span></h3>
     <p class="muted">${escape(i.note || "")}</p>
     <div class="figures">
       <div><span>drone</span>${escape(i.vehicle_id || "–")}</div>
@@ -58,8 +72,14 @@ async function load() {
     ["open", "failed", "released"].includes(i.status) ? api("GET", `/api/incidents/${i.id}`) : i));
   list.innerHTML = detailed.map(item).join("") || "<p class='empty'>No incidents.</p>";
   markers.clearLayers();
-  detailed.forEach((i) => L.circleMarker([i.lat_deg, i.lon_deg], { radius: 8, color: "#ff5d5d", fillOpacity: 0.6 })
-    .bindTooltip(escape(`#${i.id} ${i.priority} · ${i.status}`)).addTo(markers));
+  detailed.forEach((i) => {
+    const state = stateOf(i);
+    L.circleMarker([i.lat_deg, i.lon_deg], {
+      radius: 8, color: state.colour, weight: 3, dashArray: state.dash, fillColor: state.colour, fillOpacity: state.fill,
+    })
+      .bindTooltip(escape(`#${i.id} ${i.priority} ${what(i)} · ${state.words}`))
+      .addTo(markers);
+  });
 }
 
 document.getElementById("incident-form").addEventListener("submit", async (e) => {
@@ -99,4 +119,6 @@ list.addEventListener("click", async (e) => {
 
 on("dispatch", load);
 on("incident", load);
+// Proposals change as drones become ready, fly and land: asked again every 10 s.
+setInterval(load, 10000);
 await load();
