@@ -69,10 +69,10 @@ TRACK_GREEN = (0x3C, 0xCF, 0x7A)
 
 
 def _seed_replay(engine, data: Path) -> None:
-    """N-1's fourth sortie: 2 km flown north to south, with a two-second recording."""
+    """N-1's fourth sortie: 2 km flown north to south, 1040 events, a two-second recording."""
     from sqlalchemy.orm import Session
 
-    from dronepatrol.database import Media, Sortie, TrackSample
+    from dronepatrol.database import Media, Sortie, SortieEvent, TrackSample
     from dronepatrol.video.recorder import Mp4Recorder
 
     recorder = Mp4Recorder(data / "replay.mp4", 320, 240, fps=10)
@@ -99,6 +99,17 @@ def _seed_replay(engine, data: Path) -> None:
                     alt_rel_m=40.0,
                 )
             )
+        session.add_all(  # a talkative sortie: the list shows its last 30 of 1040 events
+            SortieEvent(
+                sortie_id=sortie.id,
+                vehicle_id="V1",
+                time_s=REPLAY_START_S + k * 0.05,
+                seq=k,
+                kind="statustext",
+                text=f"message {k + 1}",
+            )
+            for k in range(1040)
+        )
         session.add(
             Media(
                 sortie_id=sortie.id,
@@ -318,4 +329,18 @@ def test_the_replayed_track_fits_the_map_beside_its_video(admin, screen: str) ->
     assert chart["left"] - 1 <= track["left"] and track["right"] <= chart["right"] + 1, found
     # fitted, not merely inside: the 2 km line runs most of the map's height
     assert track["bottom"] - track["top"] >= 0.6 * (chart["bottom"] - chart["top"]), found
+    # its events keep their own numbers (1011 to 1040), and the numbers are not cut off
+    numbers = admin.evaluate(
+        """() => {
+            const list = document.querySelector("#sortie-detail ol.events");
+            const style = getComputedStyle(list);
+            const pen = document.createElement("canvas").getContext("2d");
+            pen.font = style.font;
+            const last = list.start + list.children.length - 1;
+            return { first: list.start, last, room: parseFloat(style.paddingLeft),
+                     needs: pen.measureText(`${last}. `).width };
+        }"""
+    )
+    assert (numbers["first"], numbers["last"]) == (1011, 1040)
+    assert numbers["needs"] <= numbers["room"], numbers
     assert admin.console_errors == []

@@ -85,7 +85,7 @@ async function open(id) {
     </div>
     <p><a href="/sorties/${id}/report" target="_blank" rel="noopener">Report</a> ·
       ${["geojson", "kml", "gpx", "csv"].map((f) => `<a href="/api/sorties/${id}/export.${f}">${f.toUpperCase()}</a>`).join(" · ")}</p>
-    <ol class="events">${record.events.slice(-30).map((e) => `<li>${escape((e.time || "").slice(11, 19))} ${escape(e.summary || e.kind)}</li>`).join("")}</ol>
+    <ol class="events" start="${Math.max(1, record.events.length - 29)}">${record.events.slice(-30).map((e) => `<li>${escape((e.time || "").slice(11, 19))} ${escape(e.summary || e.kind)}</li>`).join("")}</ol>
   </div>`;
 }
 
