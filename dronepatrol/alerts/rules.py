@@ -52,8 +52,9 @@ CLEAR_HYSTERESIS_PCT = 5.0
 
 
 RESERVE_PCT = DEFAULT_RESERVE_FRAC * 100.0
-"""The charge every return keeps [%] (the energy model's reserve): by then the energy
-watch has called ``return_now``, so a card shows it red."""
+"""The charge every return keeps [%] (the energy model's reserve). The energy watch
+raises ``return_now`` at the reserve plus the way home, so at or below the reserve it
+has, wherever the drone is (even over its station): a card shows it red."""
 
 
 def charge_level(remaining_pct: float | None, low_pct: float = LOW_BATTERY_PCT) -> str:

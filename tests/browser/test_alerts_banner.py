@@ -69,6 +69,10 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                 item = page.locator("#alerts .alert-item[data-kind=low_battery]")
                 assert "S01-1: battery 15 %" in item.inner_text()
                 page.wait_for_function("window.__audio.started > 0", timeout=10_000)
+            # the fleet card says it too: 15 % is under the 20 % reserve, red, and acknowledging
+            # the alert does not turn it green
+            card_charge = "#fleet .card[data-vehicle='S01-1'] .charge"
+            operations.wait_for_selector(f"{card_charge}.charge-critical", timeout=30_000)
             operations.screenshot(path=str(artifacts / "alerts-01-low-battery.png"))
 
             operations.locator(
@@ -79,6 +83,7 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                     "#alerts .alert-item[data-kind=low_battery]", state="detached", timeout=30_000
                 )
                 page.wait_for_function("document.getElementById('alerts').hidden")
+            assert operations.locator(f"{card_charge}.charge-critical").count() == 2
             recent = operations.evaluate("dp.api('GET', '/api/alerts?recent=1')")
             mine = [
                 a for a in recent["alerts"] if a["kind"] == "low_battery" and "15 %" in a["text"]
