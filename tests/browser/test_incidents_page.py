@@ -84,7 +84,7 @@ def test_states_in_words_and_markers_and_no_dispatch_for_a_hold_that_is_over(
         for incident, (kind, status, _) in zip(ids, SEEDED, strict=True):
             card = page.locator(f".card[data-incident='{incident}']")
             assert card.locator(".pill").inner_text() == WORDS[status]
-            assert ("lockdown hold" in card.locator("h3").inner_text()) == (kind == "hold")
+            assert ("lockdown hold" in card.locator(".muted").inner_text()) == (kind == "hold")
         # each state its own marker; "waiting for a drone" also as a dashed ring
         page.wait_for_function(f"Object.keys(({MARKERS})()).length >= {len(ids)}")
         looks = page.evaluate(MARKERS)

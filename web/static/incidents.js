@@ -50,9 +50,9 @@ function item(i) {
     : canRelease && ["dispatched", "on_scene"].includes(i.status)
       ? `<button type="button" data-release="${i.id}">Release ${escape(i.vehicle_id)}</button>` : "";
   return `<div class="card" data-incident="${i.id}" data-status="${escape(i.status)}" data-kind="${escape(i.kind)}">
-    <h3>#${i.id} · ${escape(i.priority)}${i.kind === "hold" ? " · lockdown hold" : ""}
+    <h3>#${i.id} · ${escape(i.priority)}
       <span class="pill status-${escape(i.status)}">${escape(stateOf(i).words)}</span></h3>
-    <p class="muted">${escape(i.note || "")}</p>
+    <p class="muted">${i.kind === "hold" ? "lockdown hold · " : ""}${escape(i.note || "")}</p>
     <div class="figures">
       <div><span>drone</span>${escape(i.vehicle_id || "–")}</div>
       <div><span>to dispatch</span>${between(i.created_s, i.dispatched_s)}</div>

@@ -146,7 +146,17 @@ function drawPoints(points, current) {
   }
 }
 
+// The rows as last drawn (point, status, drone): kept while these stay, so a row keeps
+// its focus and place while only its ETA changes.
+let drawnRows = "";
+
 function drawTable(points, current) {
+  const key = JSON.stringify(points.map((p) => [p.id, p.name, p.status, p.vehicle]));
+  if (key === drawnRows && rows.querySelector("tr[data-point]")) {
+    tick();
+    return;
+  }
+  drawnRows = key;
   rows.innerHTML = points.map((p) => {
     const status = STATUS[p.status] || STATUS.planned;
     const eta = etaCell(current, p);
