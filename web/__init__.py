@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask_openapi3 import APIBlueprint, OpenAPI
 from werkzeug.exceptions import HTTPException
 
@@ -145,10 +145,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        """API clients always get JSON errors with a message a person can act on."""
+        """API clients always get JSON errors with a message a person can act on; browsers
+        get the error as a page of the app (its topbar, theme and a way back)."""
         if request.path.startswith("/api/") or not request.accept_mimetypes.accept_html:
             return jsonify(error=exc.name, message=exc.description), exc.code
-        return exc
+        if exc.code is None or exc.code < 400 or exc.response is not None:
+            return exc
+        page = render_template(
+            "error.html", code=exc.code, name=exc.name, description=exc.description
+        )
+        return page, exc.code, exc.get_headers()
 
     @app.after_request
     def no_cache_for_api(response: Any) -> Any:

@@ -29,10 +29,14 @@ def health() -> Any:
 @bp.get("/vehicles", responses={200: Vehicles})
 @require(Role.VIEWER)
 def vehicles() -> Any:
-    """Every vehicle with id, name, link state, armed, mode, position and battery."""
+    """Every vehicle with id, name, link state, armed, mode, position, battery and endurance."""
     room = control_room()
     snapshots = sorted(room.snapshots(), key=lambda s: s.vehicle_id)
-    return reply(Vehicles(vehicles=[Vehicle.of(s, room.registry) for s in snapshots]))
+    return reply(
+        Vehicles(
+            vehicles=[Vehicle.of(s, room.registry, room.endurance_left_s(s)) for s in snapshots]
+        )
+    )
 
 
 @bp.get("/network", responses={200: FeatureCollection, 404: Error})

@@ -96,6 +96,13 @@ class ControlRoom:
     extensions: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
+    def endurance_left_s(self, snapshot: VehicleSnapshot) -> float | None:
+        """The vehicle's cruise flight left before the reserve [s], when the energy model
+        knows its pack (None without an energy watch or a battery capacity)."""
+        if self.energy is None:
+            return None
+        return self.energy.endurance_left_s(snapshot.vehicle_id)
+
     def attach_fleet(self, fleet: FleetService) -> None:
         """Fly ``fleet``'s vehicles from this app (its bus must be this room's bus).
 

@@ -44,10 +44,15 @@ CLIENT_QUEUE = 500
 """Messages a client may fall behind by before its oldest are dropped."""
 
 SnapshotLookup = Callable[[str], VehicleSnapshot | None]
+EnduranceLookup = Callable[[VehicleSnapshot], float | None]
+"""A vehicle's cruise flight left before the reserve [s], None when unknown."""
 
 
 def encode(
-    event: Event, snapshot_of: SnapshotLookup | None = None, registry: FleetRegistry | None = None
+    event: Event,
+    snapshot_of: SnapshotLookup | None = None,
+    registry: FleetRegistry | None = None,
+    endurance_of: EnduranceLookup | None = None,
 ) -> str:
     """One SSE message.
 
@@ -59,7 +64,8 @@ def encode(
     if event.kind is EventKind.TELEMETRY and event.vehicle_id is not None and snapshot_of:
         snapshot = snapshot_of(event.vehicle_id)
         if snapshot is not None:
-            vehicle = Vehicle.of(snapshot, registry)
+            endurance_s = endurance_of(snapshot) if endurance_of else None
+            vehicle = Vehicle.of(snapshot, registry, endurance_s)
             body["data"] = Telemetry(vehicle=vehicle).model_dump()
     payload = json.dumps(finite(body), default=str, allow_nan=False)
     return f"id: {event.seq}\nevent: {event.kind.value}\ndata: {payload}\n\n"
@@ -73,10 +79,12 @@ class StreamHub:
         bus: EventBus,
         snapshot_of: SnapshotLookup | None = None,
         registry: FleetRegistry | None = None,
+        endurance_of: EnduranceLookup | None = None,
     ) -> None:
         self.bus = bus
         self.snapshot_of = snapshot_of
         self.registry = registry
+        self.endurance_of = endurance_of
         self._clients: set[queue.Queue[str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -117,11 +125,15 @@ class StreamHub:
                     if event.kind is EventKind.TELEMETRY:
                         pending[event.vehicle_id] = event
                     else:
-                        self._broadcast(encode(event, self.snapshot_of, self.registry))
+                        self._broadcast(
+                            encode(event, self.snapshot_of, self.registry, self.endurance_of)
+                        )
                 now = time.monotonic()
                 if pending and now - last_flush >= period:
                     for telemetry in pending.values():
-                        self._broadcast(encode(telemetry, self.snapshot_of, self.registry))
+                        self._broadcast(
+                            encode(telemetry, self.snapshot_of, self.registry, self.endurance_of)
+                        )
                     pending.clear()
                     last_flush = now
 
@@ -180,7 +192,7 @@ def hub() -> StreamHub:
             return next((s for s in room.snapshots() if s.vehicle_id == vehicle_id), None)
 
         found = room.extensions.setdefault(
-            "stream_hub", StreamHub(room.bus, snapshot_of, room.registry)
+            "stream_hub", StreamHub(room.bus, snapshot_of, room.registry, room.endurance_left_s)
         )
         room.closers.append(found.stop)
     return found

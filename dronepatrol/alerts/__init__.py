@@ -6,6 +6,6 @@
 """
 
 from dronepatrol.alerts.book import Alert, AlertBook, AlertError
-from dronepatrol.alerts.rules import CRITICAL, SEVERITY, WARNING
+from dronepatrol.alerts.rules import CRITICAL, SEVERITY, WARNING, charge_level
 
-__all__ = ["CRITICAL", "SEVERITY", "WARNING", "Alert", "AlertBook", "AlertError"]
+__all__ = ["CRITICAL", "SEVERITY", "WARNING", "Alert", "AlertBook", "AlertError", "charge_level"]

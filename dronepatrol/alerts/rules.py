@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dronepatrol.energy.model import DEFAULT_RESERVE_FRAC
+
 CRITICAL, WARNING = "critical", "warning"
 
 SEVERITY = {
@@ -47,6 +49,27 @@ LOW_BATTERY_PCT = 25.0
 """Remaining charge [%] at or below which a low-battery alert is raised."""
 CLEAR_HYSTERESIS_PCT = 5.0
 """The charge must climb this far above the low mark to clear the alert [%]."""
+
+
+RESERVE_PCT = DEFAULT_RESERVE_FRAC * 100.0
+"""The charge every return keeps [%] (the energy model's reserve). The energy watch
+raises ``return_now`` at the reserve plus the way home, so at or below the reserve it
+has, wherever the drone is (even over its station): a card shows it red."""
+
+
+def charge_level(remaining_pct: float | None, low_pct: float = LOW_BATTERY_PCT) -> str:
+    """How a drone's charge is shown: ``ok`` (green), ``low`` (amber: at or below the
+    low-battery alert's mark), ``critical`` (red: at or below the reserve every return
+    keeps) or ``unknown`` (no report yet).
+
+    >>> [charge_level(p) for p in (80, 25.5, 25, 20, 3, None)]
+    ['ok', 'ok', 'low', 'critical', 'critical', 'unknown']
+    """
+    if remaining_pct is None:
+        return "unknown"
+    if remaining_pct <= RESERVE_PCT:
+        return "critical"
+    return "low" if remaining_pct <= low_pct else "ok"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dronepatrol.energy.model import (
     PackEnergy,
     available_mah,
     check_sortie,
+    endurance_left_s,
     return_need_mah,
     sortie_need_mah,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "PackEnergy",
     "available_mah",
     "check_sortie",
+    "endurance_left_s",
     "return_need_mah",
     "sortie_need_mah",
 ]

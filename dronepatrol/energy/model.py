@@ -241,6 +241,30 @@ def available_mah(
     return by_count
 
 
+def endurance_left_s(
+    pack: PackEnergy,
+    consumed_mah: float | None,
+    remaining_pct: float | None,
+    reserve_frac: float = DEFAULT_RESERVE_FRAC,
+) -> float | None:
+    """Cruise flight left before the pack reaches its reserve [s]; None when unknown.
+
+    The charge left (:func:`available_mah`) less the reserve every return keeps,
+    at the vehicle's cruise consumption: what a fleet card shows as "min left".
+
+    >>> pack = PackEnergy("S01-1", 3300.0, 440.0, 396.0)
+    >>> round(endurance_left_s(pack, None, 50.0) / 60, 1)  # (1650 - 660) mAh / 396 mAh/min
+    2.5
+    >>> endurance_left_s(pack, None, 15.0), endurance_left_s(PackEnergy("x", None, 1, 1), 0, 90)
+    (0.0, None)
+    """
+    available = available_mah(pack.capacity_mah, consumed_mah, remaining_pct)
+    if available is None or not pack.capacity_mah or pack.cruise_mah_per_min <= 0:
+        return None
+    usable = max(0.0, available - reserve_frac * pack.capacity_mah)
+    return usable / pack.cruise_mah_per_min * 60.0
+
+
 def sortie_need_mah(energy_frac: float, profile: DroneProfile, pack: PackEnergy) -> float:
     """Charge [mAh] a planned sortie uses (its hover-equivalent time at the vehicle's hover rate).
 

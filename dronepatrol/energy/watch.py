@@ -42,6 +42,7 @@ from dronepatrol.energy.model import (
     PackEnergy,
     available_mah,
     check_sortie,
+    endurance_left_s,
     return_need_mah,
     sortie_need_mah,
 )
@@ -173,6 +174,16 @@ class EnergyWatch:
         if not pack.capacity_mah or pack.cruise_mah_per_min <= 0:
             return None
         return pack.capacity_mah / pack.cruise_mah_per_min * 60.0
+
+    def endurance_left_s(self, vehicle_id: str) -> float | None:
+        """Cruise flight left before the reserve on the vehicle's charge now [s], None unknown."""
+        try:
+            battery = self.fleet.vehicle(vehicle_id).snapshot.battery
+        except Exception:  # not (or no longer) in the fleet
+            return None
+        return endurance_left_s(
+            self.pack(vehicle_id), battery.consumed_mah, battery.remaining_pct, self.reserve_frac
+        )
 
     def check_sortie(
         self, vehicle_id: str, energy_frac: float, planned_with: DroneProfile

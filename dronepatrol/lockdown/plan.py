@@ -6,17 +6,20 @@ the fleet can, and among all assignments that cover that many it minimises
 the latest arrival: a bottleneck assignment. Found by binary search over the
 arrival times with a bipartite matching at each threshold; ties in the
 matching prefer each drone's quicker points, so the plan is deterministic.
-Points no drone can cover are reported with the reason.
+Points left uncovered are reported with every drone's reason
+(:mod:`dronepatrol.lockdown.causes`): out of range, battery too low, away on
+patrol, in the air elsewhere, or holding another point.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dronepatrol.geo import distance_m
-from dronepatrol.responders import DistanceFn, Reach, Responder, ResponseModel, reach
+from dronepatrol.lockdown.causes import Cause, DroneCause, describe, drone_causes, headline
+from dronepatrol.responders import DistanceFn, Responder, ResponseModel, reach
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,20 @@ class LockdownPlan:
 
     Attributes:
         assignments: drone -> point pairs, ordered by point id.
-        uncovered: point id -> why nobody holds it.
+        uncovered: point id -> why nobody holds it, in words.
         worst_eta_s: latest arrival among the assignments [s] (0 with none).
+        causes: uncovered point id -> each drone's cause, the best placed first.
     """
 
     assignments: tuple[Assignment, ...]
     uncovered: dict[str, str]
     worst_eta_s: float
+    causes: dict[str, tuple[DroneCause, ...]] = field(default_factory=dict)
+
+    def cause_of(self, point_id: str) -> Cause | None:
+        """The uncovered point's cause (its best-placed drone's); None when it has none."""
+        found = self.causes.get(point_id)
+        return None if found is None else headline(found)
 
 
 def _max_matching(adjacency: list[list[int]], n_points: int) -> list[int]:
@@ -70,21 +80,6 @@ def _max_matching(adjacency: list[list[int]], n_points: int) -> list[int]:
     for drone in range(len(adjacency)):
         augment(drone, [False] * n_points)
     return match
-
-
-def _why_uncovered(options: list[Reach], hold_s: float) -> str:
-    """An operator's reason for a point left uncovered, from every drone's reach of it."""
-    if not options:
-        return "no drone available"
-    if any(o.feasible for o in options):
-        return "every drone that can reach it holds another point"
-    short = [o.battery_needed_frac for o in options if math.isfinite(o.battery_needed_frac)]
-    if short:
-        return (
-            f"no drone has the battery to fly there, hold {hold_s / 60:.0f} min and return "
-            f"(the best placed needs {min(short):.0%})"
-        )
-    return "no drone available (all busy, returning or out of contact)"
 
 
 def plan_lockdown(
@@ -147,12 +142,19 @@ def plan_lockdown(
         )
     )
     covered = {a.point_id for a in assignments}
-    uncovered: dict[str, str] = {}
-    for j, point in enumerate(points):
-        if point.point_id not in covered:
-            uncovered[point.point_id] = _why_uncovered([row[j] for row in reaches], hold_s)
+    holds = {a.vehicle_id: a.point_id for a in assignments}
+    causes = {
+        point.point_id: drone_causes(responders, [row[j] for row in reaches], holds)
+        for j, point in enumerate(points)
+        if point.point_id not in covered
+    }
     worst = max((a.eta_s for a in assignments), default=0.0)
-    return LockdownPlan(assignments=assignments, uncovered=uncovered, worst_eta_s=worst)
+    return LockdownPlan(
+        assignments=assignments,
+        uncovered={point_id: describe(found) for point_id, found in causes.items()},
+        worst_eta_s=worst,
+        causes=causes,
+    )
 
 
 __all__ = ["Assignment", "LockdownPlan", "OverwatchPoint", "plan_lockdown"]

@@ -76,6 +76,10 @@ class Hold:
         status: the incident's status (dispatched, on_scene, released, failed)
             or ``"uncovered"``.
         reason: why it is uncovered or why the hold failed; empty otherwise.
+        cause: an uncovered point's cause (:class:`dronepatrol.lockdown.causes.Cause`
+            value: out_of_range, battery_low, on_patrol, in_the_air, holds_another,
+            unavailable, no_drone); empty otherwise or when no drone was asked
+            (a point no drone may watch from outside a no-fly zone).
     """
 
     point: OverwatchPoint
@@ -84,6 +88,7 @@ class Hold:
     incident_id: int | None
     status: str
     reason: str = ""
+    cause: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ class LockdownStatus:
                     "incident": h.incident_id,
                     "status": h.status,
                     "reason": h.reason,
+                    "cause": h.cause,
                 }
                 for h in self.holds
             ],
@@ -148,7 +154,10 @@ def lockdown_status(lockdown: Lockdown, book: IncidentBook) -> LockdownStatus:
         incident_id = lockdown.incidents.get(point.point_id)
         if assignment is None or incident_id is None:
             reason = lockdown.plan.uncovered.get(point.point_id, "not assigned")
-            holds.append(Hold(point, None, None, None, UNCOVERED, reason))
+            cause = lockdown.plan.cause_of(point.point_id)
+            holds.append(
+                Hold(point, None, None, None, UNCOVERED, reason, cause.value if cause else "")
+            )
             continue
         incident = book.get(incident_id)
         holds.append(

@@ -75,6 +75,14 @@ class Sortie:
     """False when a straight return home (a failsafe RTL) from some waypoint of this sortie
     would cross a no-fly zone: fly it with ArduPilot's fence-aware path planning (OA_TYPE 2,
     Dijkstra) enabled and the plan's fence uploaded."""
+    number: int = 0
+    """Its place among the station's sorties of the plan (the ``n`` of its id)."""
+
+    @property
+    def label(self) -> str:
+        """What people call it: "sortie 1 from S01" (its id ``S01-1`` reads like a drone's
+        name: the demo names drones after their station too)."""
+        return f"sortie {self.number} from {self.station}"
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ class PlanResult:
 
         Keys: ``profile`` (the drone profile with ``swath_width_m``, ``lane_spacing_m``,
         ``altitude_m``); ``sorties`` (id, station, plan and waypoints file names, targets,
-        items, length_m, duration_s, energy_frac, rtl_clear); ``targets`` (per id: status
+        items, length_m, duration_s, energy_frac, rtl_clear, label); ``targets`` (per id: status
         planned / partial / skipped, reason, sorties, kind, priority, notes; grids:
         coverage_frac of the flyable area, sweep_angle_deg, flyable_area_m2; lines:
         flown_frac of the length; points: inspection hover or orbit, dwell_s,
@@ -146,6 +154,7 @@ class PlanResult:
         sorties = [
             {
                 "id": s.id,
+                "label": s.label,
                 "station": s.station,
                 "plan": f"{s.id}.plan",
                 "waypoints": f"{s.id}.waypoints",
@@ -493,6 +502,7 @@ def _to_sorties(
         out.append(
             Sortie(
                 id=f"{station.id}-{k}",
+                number=k,
                 station=station.id,
                 mission=mission,
                 targets=targets,

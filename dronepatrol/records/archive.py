@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from dronepatrol import geo
 from dronepatrol.database.record_tables import (
@@ -59,6 +60,18 @@ class SortieSummary:
     events: int
     detections: int
     media: int
+    number: int = 0
+    """The how-many-th sortie of its drone this is (1 for its first, by take-off time)."""
+
+    @property
+    def label(self) -> str:
+        """What people call it: "sortie 3 of S01-1", never just an id a drone could bear.
+
+        >>> s = SortieSummary(7, "1", "S01-1", "", [], "", "", 0.0, None, None, "", 0, 0, 0, 0, 3)
+        >>> s.label
+        'sortie 3 of S01-1'
+        """
+        return f"sortie {self.number} of {self.vehicle_name}"
 
     @property
     def duration_s(self) -> float | None:
@@ -72,6 +85,7 @@ class SortieSummary:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["status"] = self.status
+        out["label"] = self.label
         out["duration_s"] = self.duration_s
         out["started"] = iso_utc(self.started_s)
         out["ended"] = iso_utc(self.ended_s)
@@ -158,6 +172,19 @@ class SortieArchive:
                 ("media", Media),
             )
         }
+        earlier = aliased(Sortie)
+        number = (
+            select(func.count())
+            .select_from(earlier)
+            .where(
+                earlier.vehicle_id == Sortie.vehicle_id,
+                or_(
+                    earlier.started_s < Sortie.started_s,
+                    and_(earlier.started_s == Sortie.started_s, earlier.id <= Sortie.id),
+                ),
+            )
+            .scalar_subquery()
+        )
         return select(
             Sortie.id,
             Sortie.vehicle_id,
@@ -171,6 +198,7 @@ class SortieArchive:
             Sortie.outcome,
             Sortie.outcome_reason,
             *(query.label(name) for name, query in counts.items()),
+            number.label("number"),
         ).join(VehicleRecord, VehicleRecord.id == Sortie.vehicle_id, isouter=True)
 
     def list(

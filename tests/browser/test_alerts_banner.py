@@ -67,6 +67,10 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                 item = page.locator("#alerts .alert-item[data-kind=low_battery]")
                 expect(item).to_contain_text("S01-1: battery 15 %", timeout=60_000)
                 page.wait_for_function("window.__audio.started > 0", timeout=10_000)
+            # the fleet card says it too: 15 % is under the 20 % reserve, red, and acknowledging
+            # the alert does not turn it green
+            card_charge = "#fleet .card[data-vehicle='S01-1'] .charge"
+            operations.wait_for_selector(f"{card_charge}.charge-critical", timeout=30_000)
             operations.screenshot(path=str(artifacts / "alerts-01-low-battery.png"))
 
             operations.locator(
@@ -76,6 +80,7 @@ def test_low_battery_alert_shows_everywhere_sounds_and_is_acknowledged(
                 item = page.locator("#alerts .alert-item[data-kind=low_battery]")
                 expect(item).to_have_count(0, timeout=30_000)
                 expect(page.locator("#alerts")).to_have_attribute("hidden", "")
+            assert operations.locator(f"{card_charge}.charge-critical").count() == 2
             recent = operations.evaluate("dp.api('GET', '/api/alerts?recent=1')")
             mine = [
                 a for a in recent["alerts"] if a["kind"] == "low_battery" and "15 %" in a["text"]

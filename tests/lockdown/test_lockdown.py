@@ -9,6 +9,7 @@ import random
 import pytest
 
 from dronepatrol.geo import distance_m, offset
+from dronepatrol.lockdown.causes import Cause
 from dronepatrol.lockdown.plan import OverwatchPoint, plan_lockdown
 from dronepatrol.responders import Responder, ResponderState, ResponseModel, reach
 
@@ -60,17 +61,40 @@ def test_five_drones_eight_points_is_bottleneck_optimal(seed: int) -> None:
     assert plan.worst_eta_s == pytest.approx(worst)
     assert len({a.vehicle_id for a in plan.assignments}) == 5
     assert len(plan.uncovered) == 3
-    for reason in plan.uncovered.values():
-        assert reason == "every drone that can reach it holds another point"
+    holds = {a.vehicle_id: a.point_id for a in plan.assignments}
+    by_id = {p.point_id: p for p in points}
+    for point_id, causes in plan.causes.items():
+        point = by_id[point_id]
+        # every drone is free and near: it either holds another point or cannot go at all
+        for c in causes:
+            drone = next(d for d in drones if d.vehicle_id == c.vehicle_id)
+            feasible = reach(drone, point.lat_deg, point.lon_deg, 300, MODEL).feasible
+            if feasible:
+                assert c.cause is Cause.HOLDS_ANOTHER
+                assert c.text == f"{c.vehicle_id} holds another point ({holds[c.vehicle_id]})"
+            else:
+                assert c.cause is Cause.OUT_OF_RANGE
+        assert plan.uncovered[point_id].startswith("; ".join(c.text for c in causes[:3]))
+        assert plan.cause_of(point_id) is causes[0].cause
 
 
-def test_unreachable_point_is_reported_with_the_battery_reason() -> None:
+def test_a_point_beyond_a_full_pack_is_out_of_range() -> None:
     drones = [_drone(0, 0, 0, battery=0.5), _drone(1, 100, 0, battery=0.5)]
-    far = _point(9, 9000, 0)  # 18 km round trip: more than half a battery
+    far = _point(9, 9000, 0)  # 18 km round trip and 5 min hold: more than a full pack
     near = _point(1, 500, 0)
     plan = plan_lockdown(drones, [near, far], hold_s=300)
     assert [a.point_id for a in plan.assignments] == ["P1"]
-    assert plan.uncovered["P9"].startswith("no drone has the battery to fly there, hold 5 min")
+    assert plan.cause_of("P9") is Cause.OUT_OF_RANGE
+    d1 = distance_m(drones[1].lat_deg, drones[1].lon_deg, far.lat_deg, far.lon_deg)
+    back = distance_m(far.lat_deg, far.lon_deg, drones[1].lat_deg, drones[1].lon_deg)
+    flight = MODEL.travel_s(drones[1], d1) - MODEL.launch_delay_s + 300 + MODEL.return_s(back)
+    need = flight / MODEL.endurance_s + MODEL.reserve_frac  # more than 1: no pack would do
+    assert need > 1.0
+    first = plan.uncovered["P9"].split("; ")[0]
+    assert first == (
+        f"D1 is out of range (going, holding and coming back needs {need * 100:.0f} % "
+        "of a full pack)"
+    )
 
 
 def test_busy_drones_are_not_used_and_ties_are_deterministic() -> None:
@@ -105,16 +129,101 @@ def test_minimises_the_worst_not_the_sum() -> None:
 def test_no_drones_at_all() -> None:
     plan = plan_lockdown([], [_point(0, 0, 0)], hold_s=60)
     assert plan.assignments == ()
-    assert plan.uncovered == {"P0": "no drone available"}
+    assert plan.uncovered == {"P0": "no drone in the fleet"}
+    assert plan.cause_of("P0") is Cause.NO_DRONE
 
 
 def test_only_busy_drones() -> None:
     busy = _drone(0, 0, 0, state=ResponderState.RETURNING)
     plan = plan_lockdown([busy], [_point(0, 0, 0)], hold_s=60)
-    assert plan.uncovered["P0"].startswith("no drone available (all busy")
+    assert plan.uncovered["P0"] == "D0 is in the air elsewhere (returning home)"
     assert plan.worst_eta_s == 0.0
 
 
 def test_duplicate_point_ids_are_refused() -> None:
     with pytest.raises(ValueError, match="unique"):
         plan_lockdown([_drone(0, 0, 0)], [_point(0, 0, 0), _point(0, 10, 0)], hold_s=60)
+
+
+# ---------------------------------------------------------------- each cause, named
+
+
+def _trip_need(drone: Responder, point: OverwatchPoint, hold_s: float) -> float:
+    """Battery share [0..1] for there, hold and back, with the reserve (as the model counts)."""
+    there = distance_m(drone.lat_deg, drone.lon_deg, point.lat_deg, point.lon_deg)
+    back = distance_m(point.lat_deg, point.lon_deg, drone.station_lat_deg, drone.station_lon_deg)
+    launch = MODEL.launch_delay_s if drone.state is ResponderState.IDLE else 0.0
+    flight = MODEL.travel_s(drone, there) - launch + hold_s + MODEL.return_s(back)
+    return flight / MODEL.endurance_s + MODEL.reserve_frac
+
+
+def test_a_drone_at_its_station_short_of_battery_is_named_with_its_figures() -> None:
+    drone = _drone(0, 0, 0, battery=0.3)
+    point = _point(0, 3000, 0)
+    plan = plan_lockdown([drone], [point], hold_s=300)
+    need = _trip_need(drone, point, 300)
+    assert 0.3 < need < 1.0  # a fresh pack would do
+    assert plan.cause_of("P0") is Cause.BATTERY_LOW
+    assert plan.uncovered["P0"] == (
+        f"D0 has too little battery (30 %, needs {need * 100:.0f} %): a fresh pack would do"
+    )
+
+
+def test_a_drone_away_on_patrol_with_its_charge_spent_is_not_said_to_hold_another_point() -> None:
+    """The field report: a point 'every drone that can reach it holds another point'
+    while the drone that could have gone was away on patrol with a low battery."""
+    guard = _drone(0, 0, 0)  # idle, full: takes the near point
+    patrol = _drone(1, 2500, 0, state=ResponderState.PATROLLING, battery=0.3)
+    near, far = _point(0, 200, 0), _point(1, 2600, 0)
+    plan = plan_lockdown([guard, patrol], [near, far], hold_s=600)
+    assert [(a.vehicle_id, a.point_id) for a in plan.assignments] == [("D0", "P0")]
+    need = _trip_need(patrol, far, 600)
+    # the patrolling drone is right there (its ETA the earliest): it heads the reason
+    assert plan.cause_of("P1") is Cause.ON_PATROL
+    assert plan.uncovered["P1"] == (
+        f"D1 is away on patrol with too little battery (30 %, needs {need * 100:.0f} %); "
+        "D0 holds another point (P0)"
+    )
+
+
+def test_drones_busy_in_the_air_or_unavailable_are_named_as_such() -> None:
+    drones = [
+        _drone(0, 0, 0, state=ResponderState.ON_INCIDENT),
+        _drone(1, 0, 0, state=ResponderState.RETURNING),
+        _drone(2, 0, 0, state=ResponderState.UNAVAILABLE),
+    ]
+    plan = plan_lockdown(drones, [_point(0, 500, 0)], hold_s=60)
+    assert plan.assignments == ()
+    assert [c.cause for c in plan.causes["P0"]] == [
+        Cause.IN_THE_AIR,
+        Cause.IN_THE_AIR,
+        Cause.UNAVAILABLE,
+    ]
+    assert plan.uncovered["P0"] == (
+        "D0 is in the air elsewhere (answering an incident); "
+        "D1 is in the air elsewhere (returning home); "
+        "D2 is not available (no link, no position or not ready)"
+    )
+
+
+def test_no_flyable_route_is_out_of_range() -> None:
+    walled = plan_lockdown(
+        [_drone(0, 0, 0)], [_point(0, 500, 0)], hold_s=60, distance_fn=lambda *_: math.inf
+    )
+    assert walled.cause_of("P0") is Cause.OUT_OF_RANGE
+    assert walled.uncovered["P0"] == "D0 is out of range (no flyable route)"
+
+
+def test_a_large_fleet_names_the_best_placed_three_and_counts_the_rest() -> None:
+    drones = [_drone(i, 100 * i, 0) for i in range(4)]  # D0 nearest the points
+    drones += [_drone(9, 0, 0, state=ResponderState.RETURNING)]
+    drones += [_drone(8, 1000, 0, battery=0.21)]  # farther, and short of battery
+    points = [_point(j, -300 - 10 * j, 0) for j in range(5)]
+    plan = plan_lockdown(drones, points, hold_s=60)
+    assert len(plan.assignments) == 4
+    (uncovered,) = plan.uncovered
+    reason = plan.uncovered[uncovered]
+    assert reason.count("holds another point") == 3
+    assert reason.endswith(
+        "; 3 more: 1 holding other points, 1 short of battery, 1 in the air elsewhere"
+    )

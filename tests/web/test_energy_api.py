@@ -38,6 +38,15 @@ def test_a_sortie_the_charge_cannot_fly_is_refused_before_upload(
         60,
         "the 30 % pack in BATTERY_STATUS",
     )
+    # the fleet card's figures: cruise minutes left above the reserve (30 % less 20 %: a
+    # tenth of what a full pack cruises), on the drone's own pack
+    (card,) = client.get("/api/vehicles", headers=operator).get_json()["vehicles"]
+    pack = room.energy.pack(drone)
+    left_mah = capacity - vehicle.snapshot.battery.consumed_mah - 0.2 * capacity
+    assert card["endurance_min"] == round(left_mah / pack.cruise_mah_per_min, 1)
+    full_pack_min = capacity / pack.cruise_mah_per_min
+    assert abs(card["endurance_min"] - 0.1 * full_pack_min) <= 0.02 * full_pack_min + 0.05
+    assert card["charge"] == "ok"  # 30 %: above the low-battery alert's 25 %
     plan = client.post(
         "/api/plans", json={"stations": ["S01"], "vehicle": drone}, headers=operator
     ).get_json()

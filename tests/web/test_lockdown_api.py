@@ -105,6 +105,9 @@ def test_gates_held_by_three_drones_then_released(app: Flask, token_for, three_d
         assert len(body["uncovered"]) == 5
         assert all("holds another point" in why for why in body["uncovered"].values())
         assert body["lockdown"]["active"] is True
+        open_points = [p for p in body["lockdown"]["points"] if p["status"] == "uncovered"]
+        assert {p["cause"] for p in open_points} == {"holds_another"}
+        assert all(p["reason"] == body["uncovered"][p["id"]] for p in open_points)
         incidents = {a["incident"] for a in body["assignments"]}
 
         # one lockdown at a time: the market cordon waits until the gates are released

@@ -34,6 +34,11 @@ def test_plan_a_station_and_read_it_back(planning_app: Flask, token_for) -> None
     assert all(0 < s["energy_frac"] <= 1 for s in sorties)
     for s in sorties:
         assert len(plan["tracks"][s["id"]]) >= 2
+    # called by number and station: "S01-1" is also the name of the demo's first drone at S01
+    assert [s["label"] for s in sorties] == [
+        f"sortie {k} from S01" for k in range(1, len(sorties) + 1)
+    ]
+    assert [s["id"] for s in sorties] == [f"S01-{k}" for k in range(1, len(sorties) + 1)]
     again = client.get(f"/api/plans/{plan['id']}", headers=token_for("viewer"))
     assert again.get_json()["summary"] == plan["summary"]
 

@@ -70,7 +70,12 @@ class Hold(Reply):
     eta_s: float | None
     incident: int | None
     status: HoldStatus
-    reason: str
+    reason: str = Field(description="why it is uncovered (each drone's cause) or why it failed")
+    cause: str = Field(
+        default="",
+        description="an uncovered point's cause, its best-placed drone's: out_of_range, "
+        "battery_low, on_patrol, in_the_air, holds_another, unavailable or no_drone",
+    )
 
 
 class LockdownStatus(Reply):

@@ -23,6 +23,7 @@ class PlanRequest(Request):
 
 class SortieSummary(Reply):
     id: str
+    label: str = Field(description='what people call it: "sortie 1 from S01"')
     station: str
     plan: str = Field(description="the sortie's .plan file name")
     waypoints: str = Field(description="the sortie's .waypoints file name")

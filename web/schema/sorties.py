@@ -32,6 +32,8 @@ class Sortie(Reply):
     events: int
     detections: int
     media: int
+    number: int = Field(description="the how-many-th sortie of its drone (1 for its first)")
+    label: str = Field(description='what people call it: "sortie 3 of S01-1"')
     status: str = Field(description="the outcome, or open while recording")
     duration_s: float | None
     started: str | None = Field(description="ISO 8601, UTC")

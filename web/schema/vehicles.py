@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, RootModel
 
+from dronepatrol.alerts import charge_level
 from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import Position as SnapshotPosition
 from dronepatrol.state import VehicleSnapshot
@@ -81,6 +82,14 @@ class Vehicle(Reply):
     groundspeed_mps: float | None
     heading_deg: float | None
     battery: Battery
+    charge: Literal["ok", "low", "critical", "unknown"] = Field(
+        description="the charge as the fleet card colours it: low at or below the "
+        "low-battery alert's mark, critical at or below the reserve every return keeps"
+    )
+    endurance_min: float | None = Field(
+        description="cruise flight left before the reserve [min], from the energy model "
+        "(the drone's pack and learned consumption); null when unknown",
+    )
     mission: MissionProgress
     gps: Gps
     ekf_ok: bool
@@ -99,8 +108,14 @@ class Vehicle(Reply):
     )
 
     @classmethod
-    def of(cls, s: VehicleSnapshot, registry: FleetRegistry | None = None) -> Vehicle:
-        """``s`` as sent; ``registry`` (the fleet's, if any) says whether it is known."""
+    def of(
+        cls,
+        s: VehicleSnapshot,
+        registry: FleetRegistry | None = None,
+        endurance_s: float | None = None,
+    ) -> Vehicle:
+        """``s`` as sent; ``registry`` (the fleet's, if any) says whether it is known;
+        ``endurance_s`` is its flight left before the reserve [s] when the energy model knows."""
         entry = registry.vehicle(s.vehicle_id) if registry is not None else None
         return cls(
             id=s.vehicle_id,
@@ -114,6 +129,8 @@ class Vehicle(Reply):
             groundspeed_mps=s.groundspeed_mps,
             heading_deg=s.heading_deg,
             battery=Battery(**vars(s.battery)),
+            charge=charge_level(s.battery.remaining_pct),
+            endurance_min=None if endurance_s is None else round(endurance_s / 60.0, 1),
             mission=MissionProgress(**vars(s.mission)),
             gps=Gps(fix_type=s.gps_fix_type, satellites=s.gps_satellites),
             ekf_ok=s.ekf_ok,

@@ -207,7 +207,8 @@ function card(v) {
       <div><span>armed</span>${v.armed ? "yes" : "no"}</div>
       <div><span>alt</span>${quantity(v.position && v.position.alt_rel_m, 0, " m")}</div>
       <div><span>speed</span>${quantity(v.groundspeed_mps, 1, " m/s")}</div>
-      <div class="${b.remaining_pct != null && b.remaining_pct <= 25 ? "battery-low" : ""}"><span>battery</span>${percent(b.remaining_pct == null ? null : b.remaining_pct / 100)}</div>
+      <div class="charge charge-${escape(v.charge)}"><span>battery</span>${percent(b.remaining_pct == null ? null : b.remaining_pct / 100)}</div>
+      <div class="charge charge-${escape(v.charge)}" title="cruise flight left before the reserve, from the drone's own pack and consumption"><span>flight left</span>${quantity(v.endurance_min, 0, " min")}</div>
       <div><span>mission</span>${m.total ? m.current_seq + "/" + (m.total - 1) : "–"}</div>
     </div>
     <p class="statustext">${escape(v.statustext || "")}</p>

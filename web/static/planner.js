@@ -46,11 +46,11 @@ function render(plan) {
     // the preview takes no pointer (targets under it stay clickable); a placed label names it
     const line = L.polyline(plan.tracks[s.id], { color: colour, weight: 3, interactive: false }).addTo(previews);
     const middle = plan.tracks[s.id].length ? lineMiddle(plan.tracks[s.id].map(([lat, lon]) => [lon, lat])) : null;
-    if (middle) kit.labels.set(`s:${s.id}`, { text: s.id, level: "proposal", gap: 4, positions: ["above", "below", "right", "left"], latlng: L.latLng(middle), owner: line });
+    if (middle) kit.labels.set(`s:${s.id}`, { text: s.label, level: "proposal", gap: 4, positions: ["above", "below", "right", "left"], latlng: L.latLng(middle), owner: line });
     kit.legend.show("sortie", lineSymbol("planned sortie (its card's colour)", colour));
     const options = vehicles.map((v) => `<option value="${escape(v.id)}">${escape(v.name)}</option>`).join("");
-    return `<div class="card" data-sortie="${escape(s.id)}">
-      <h3>${escape(s.id)} <span class="swatch" style="background:${colour}"></span></h3>
+    return `<div class="card" data-sortie="${escape(s.id)}" data-label="${escape(s.label)}">
+      <h3>${escape(s.label)} <span class="swatch" style="background:${colour}"></span></h3>
       <div class="figures">
         <div><span>length</span>${distance(s.length_m)}</div>
         <div><span>duration</span>${duration(s.duration_s)}</div>
@@ -108,7 +108,7 @@ list.addEventListener("click", async (e) => {
       answer.textContent = "Uploading…";
       if (said(answer, await outcome(queued.request_id))) answer.textContent = "Uploaded and verified.";
     } else {
-      if (!window.confirm(`Arm ${decodeURIComponent(vehicle)} and start sortie ${cardEl.dataset.sortie}?`)) return;
+      if (!window.confirm(`Arm ${decodeURIComponent(vehicle)} and start ${cardEl.dataset.label}?`)) return;
       const armed = await api("POST", `/api/vehicles/${vehicle}/commands`, { command: "arm", confirm: true });
       answer.textContent = "Arming…";
       if (!said(answer, await outcome(armed.request_id))) return;

@@ -18,15 +18,25 @@ const filter = document.getElementById("vehicle-filter");
 const replay = L.layerGroup().addTo(map);
 let marker = null;
 let track = [];
+let trackBounds = null;
+
+// The open sortie's track is fitted to the map as it is laid out: again whenever the map's
+// box changes (the video panel taking its room once its size is known, a turned tablet).
+// Unanimated: Leaflet drops a fit asked for while a zoom animation runs.
+function fitTrack() {
+  map.invalidateSize();
+  if (trackBounds) map.fitBounds(trackBounds, { padding: [20, 20], animate: false });
+}
+new ResizeObserver(() => fitTrack()).observe(map.getContainer());
 
 async function load() {
   const q = filter.value.trim() ? `?vehicle=${encodeURIComponent(filter.value.trim())}` : "";
   const { sorties } = await api("GET", `/api/sorties${q}`);
   rows.innerHTML = sorties.map((s) => `<tr tabindex="0" data-id="${s.id}">
-      <td>${s.id}</td><td>${escape(s.vehicle_name || s.vehicle_id)}</td>
+      <td class="sortie-name">${escape(s.label)}</td>
       <td>${escape((s.started || "").replace("T", " ").slice(0, 19))}</td>
       <td>${duration(s.duration_s)}</td>
-      <td>${escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="5">No sorties recorded yet.</td></tr>`;
+      <td>${escape(s.status)}</td></tr>`).join("") || `<tr><td colspan="4">No sorties recorded yet.</td></tr>`;
 }
 
 function at(timeS) {
@@ -44,13 +54,14 @@ async function open(id) {
   const s = record.sortie;
   track = record.track;
   replay.clearLayers();
+  let line = null;
   if (track.length) {
-    const line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
+    line = L.polyline(track.map((p) => [p[1], p[2]]), { color: "#3ccf7a", weight: 3 }).addTo(replay);
     marker = L.circleMarker([track[0][1], track[0][2]], { radius: 7, color: "#fff", fillColor: "#3ccf7a", fillOpacity: 1 }).addTo(replay);
     kit.legend.show("replay-track", lineSymbol("the sortie's flown track", "#3ccf7a"));
     kit.legend.show("replay-drone", dotSymbol("the drone at the video's time", "#3ccf7a", 1));
-    map.fitBounds(line.getBounds(), { padding: [20, 20] });
   }
+  trackBounds = line ? line.getBounds() : null;
   const videoIndex = record.media.findIndex((m) => m.kind === "video");
   if (videoIndex >= 0) {
     video.src = `/sorties/${id}/media/${videoIndex}`;
@@ -64,8 +75,9 @@ async function open(id) {
     video.hidden = true;
     video.removeAttribute("src");
   }
+  requestAnimationFrame(fitTrack);
   const st = record.stats;
-  detail.innerHTML = `<div class="card"><h3>Sortie ${s.id} · ${escape(s.vehicle_name || s.vehicle_id)}</h3>
+  detail.innerHTML = `<div class="card"><h3>${escape(s.label)} · ${escape((s.started || "").slice(11, 16))} UTC</h3>
     <div class="figures">
       <div><span>outcome</span>${escape(s.status)}</div>
       <div><span>distance</span>${distance(st.distance_m)}</div>
@@ -76,7 +88,7 @@ async function open(id) {
     </div>
     <p><a href="/sorties/${id}/report" target="_blank" rel="noopener">Report</a> ·
       ${["geojson", "kml", "gpx", "csv"].map((f) => `<a href="/api/sorties/${id}/export.${f}">${f.toUpperCase()}</a>`).join(" · ")}</p>
-    <ol class="events">${record.events.slice(-30).map((e) => `<li>${escape((e.time || "").slice(11, 19))} ${escape(e.summary || e.kind)}</li>`).join("")}</ol>
+    <ol class="events" start="${Math.max(1, record.events.length - 29)}">${record.events.slice(-30).map((e) => `<li>${escape((e.time || "").slice(11, 19))} ${escape(e.summary || e.kind)}</li>`).join("")}</ol>
   </div>`;
 }
 
