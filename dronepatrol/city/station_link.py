@@ -111,6 +111,7 @@ class StationLink:
         self._client.on_message = self._on_message
         self._connected = threading.Event()
         self._reconnected = threading.Event()
+        self._beat_now = threading.Event()
         self._acks: queue.SimpleQueue[list[str]] = queue.SimpleQueue()
         self._desk = CommandDesk(station, fleet, audit, self._publish, clock=clock)
         self._subscription: Any = None
@@ -181,6 +182,7 @@ class StationLink:
             )
         self._reconnected.set()
         self._connected.set()
+        self._beat_now.set()  # the centre learns the outbox's depth at once
         log.info("city bus: station %s connected", self.station)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -227,7 +229,8 @@ class StationLink:
                 self._desk.work()
                 self._send()
                 now = time.monotonic()
-                if now >= next_heartbeat:
+                if self._beat_now.is_set() or now >= next_heartbeat:
+                    self._beat_now.clear()
                     next_heartbeat = now + HEARTBEAT_INTERVAL_S
                     self._heartbeat()
             except Exception:  # the link must outlive any one bad event or database hiccup
