@@ -230,9 +230,11 @@ class Centre:
         actor: str,
         arguments: list[Any] | None = None,
         *,
+        role: str = "operator",
         deadline_s: float = 10.0,
     ) -> CommandReply:
-        """Ask ``station`` to command ``vehicle``; returns its accepted reply.
+        """Ask ``station`` to command ``vehicle`` for ``actor`` (whose ``role`` at the centre
+        the station checks); returns its accepted reply.
 
         Raises CommandError: ``unreachable`` (the station is stale: not sent),
         ``refused``/``expired`` (the station's answer), ``timeout`` (no answer
@@ -251,6 +253,7 @@ class Centre:
             operation=operation,
             arguments=arguments or [],
             actor=actor,
+            role=role,
             deadline_s=self._clock() + deadline_s,
         )
         answer: Future[CommandReply] = Future()

@@ -248,6 +248,8 @@ class CommandRequest(Message):
     arguments: list[Any] = Field(default_factory=list)
     actor: str = Field(min_length=1, max_length=100)
     """The person at the centre who asked (their account name)."""
+    role: Literal["viewer", "commander", "operator", "admin"]
+    """Their role at the centre: the station checks it allows flight commands (operator)."""
     deadline_s: float
     """Not acted on after this time [s since the epoch]."""
 
