@@ -136,6 +136,7 @@ def main() -> None:
         relay.restore()
         restored_at = time.time()
         back_s = until(lambda: not north()["stale"], 60, "north fresh again")
+        # the outbox figure of a heartbeat sent after the reconnection (null until then)
         drained_s = until(lambda: north()["outbox"] == 0, 600, "north's outbox empty", 0.5)
         print(f"restored: fresh after {back_s:.2f} s, outbox empty after {drained_s:.2f} s")
 
@@ -146,7 +147,7 @@ def main() -> None:
             for (t,) in connection.execute(
                 select(CityRecord.time_s)
                 .where(CityRecord.kind == "telemetry", CityRecord.vehicle_id == vehicle)
-                .where(CityRecord.time_s.between(cut_at - 30, restored_at))
+                .where(CityRecord.time_s.between(cut_at, restored_at))
                 .order_by(CityRecord.time_s)
             )
         ]
@@ -157,7 +158,8 @@ def main() -> None:
         ).one()
     engine.dispose()
     relay.close()
-    gaps = [b - a for a, b in itertools.pairwise(track)]
+    # the cut's edges count: a track that stops short of the restoration has a gap there
+    gaps = [b - a for a, b in itertools.pairwise([cut_at, *track, restored_at])]
     worst_gap = max(gaps) if gaps else float("inf")
     print(
         f"track samples across the cut: {len(track)}, longest gap {worst_gap:.2f} s; "

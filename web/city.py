@@ -90,7 +90,12 @@ def command(station: str, vehicle: str, body: CityCommand) -> Any:
     centre = _centre()
     try:
         answer = centre.command(
-            station, vehicle, body.command, actor=g.user.name, deadline_s=COMMAND_DEADLINE_S
+            station,
+            vehicle,
+            body.command,
+            actor=g.user.name,
+            role=g.user.role.value,
+            deadline_s=COMMAND_DEADLINE_S,
         )
     except CommandError as exc:
         audit(

@@ -112,5 +112,6 @@ class CentreService(Protocol):
         actor: str,
         arguments: list[Any] | None = None,
         *,
+        role: str = "operator",
         deadline_s: float = 10.0,
     ) -> Any: ...

@@ -70,6 +70,9 @@ class StationView:
     station: str
     online: bool = False
     last_heard_s: float = 0.0
+    """When anything of the station's own arrived (heartbeat, live telemetry, record, reply)."""
+    heartbeat_s: float = 0.0
+    """When its last heartbeat arrived: the figures below are that old."""
     station_time_s: float = 0.0
     outbox: int = 0
     vehicles: list[str] = field(default_factory=list)
@@ -79,12 +82,17 @@ class StationView:
 
     def as_dict(self, now_s: float, stale_after_s: float) -> dict[str, Any]:
         age = now_s - self.last_heard_s if self.last_heard_s else None
+        beat_age = now_s - self.heartbeat_s if self.heartbeat_s else None
+        stale = not self.online or age is None or age > stale_after_s
+        # what a heartbeat from before a cut says is no figure: unknown until the next one
+        current = not stale and beat_age is not None and beat_age <= stale_after_s
         return {
             "station": self.station,
             "online": self.online,
-            "stale": not self.online or age is None or age > stale_after_s,
+            "stale": stale,
             "last_heard_age_s": None if age is None else round(age, 2),
-            "outbox": self.outbox,
+            "heartbeat_age_s": None if beat_age is None else round(beat_age, 2),
+            "outbox": self.outbox if current else None,
             "vehicles": list(self.vehicles),
             "summary": dict(self.summary),
             "has_network": self.network is not None,
@@ -222,9 +230,11 @@ class Centre:
         actor: str,
         arguments: list[Any] | None = None,
         *,
+        role: str = "operator",
         deadline_s: float = 10.0,
     ) -> CommandReply:
-        """Ask ``station`` to command ``vehicle``; returns its accepted reply.
+        """Ask ``station`` to command ``vehicle`` for ``actor`` (whose ``role`` at the centre
+        the station checks); returns its accepted reply.
 
         Raises CommandError: ``unreachable`` (the station is stale: not sent),
         ``refused``/``expired`` (the station's answer), ``timeout`` (no answer
@@ -243,6 +253,7 @@ class Centre:
             operation=operation,
             arguments=arguments or [],
             actor=actor,
+            role=role,
             deadline_s=self._clock() + deadline_s,
         )
         answer: Future[CommandReply] = Future()
@@ -297,6 +308,7 @@ class Centre:
         elif isinstance(message, Heartbeat):
             view = self._heard(parts.station, now)
             with self._lock:
+                view.heartbeat_s = now
                 view.station_time_s = message.time_s
                 view.outbox = message.outbox
                 view.vehicles = list(message.vehicles)

@@ -1,7 +1,8 @@
 """Commands from the centre, taken at the station: deadline, safety set, audit, replies.
 
-A request names the person at the centre who asked (``actor``). The station
-acts on it only before its deadline and only for the operations in
+A request names the person at the centre who asked (``actor``) and their
+role there. The station acts on it only before its deadline, only for an
+operator (or admin), as its own web app requires, and only for the operations in
 :data:`CENTRE_OPERATIONS`, asks its fleet whether the vehicle can take it now,
 submits it with ``source="centre:<actor>"`` (so the vehicle's command events
 name the person), writes it to the station's own audit log under the same
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from dronepatrol.accounts.roles import Role
 from dronepatrol.city.contract import CommandReply, CommandRequest, Kind, Message, ReplyStatus
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,10 @@ CENTRE_OPERATIONS = frozenset({"rtl", "land", "pause", "resume"})
 """Operations the centre may order. Gotos and orbits are routed round the no-fly zones by
 the station's planner in its own web app; over the bus they are refused until that
 routing is done at the station for them too."""
+
+
+COMMAND_ROLE = Role.OPERATOR
+"""The least role at the centre whose commands a station flies (as its own web app asks)."""
 
 
 class FleetLike(Protocol):
@@ -100,6 +106,7 @@ class CommandDesk:
                 ok,
                 vehicle=request.vehicle,
                 request_id=request.request_id,
+                role=request.role,
                 via="centre",
                 **detail,
             )
@@ -141,6 +148,11 @@ class CommandDesk:
             future.add_done_callback(lambda f: self._settled(request, command_id, f))
 
     def _why_not(self, request: CommandRequest) -> str | None:
+        if not Role(request.role).allows(COMMAND_ROLE):
+            return (
+                f"{request.actor} is a {request.role} at the centre: flight commands need "
+                f"the {COMMAND_ROLE} role"
+            )
         if request.operation not in CENTRE_OPERATIONS:
             return (
                 f"operation {request.operation!r} is not taken from the centre; "

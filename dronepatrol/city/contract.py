@@ -248,6 +248,8 @@ class CommandRequest(Message):
     arguments: list[Any] = Field(default_factory=list)
     actor: str = Field(min_length=1, max_length=100)
     """The person at the centre who asked (their account name)."""
+    role: Literal["viewer", "commander", "operator", "admin"]
+    """Their role at the centre: the station checks it allows flight commands (operator)."""
     deadline_s: float
     """Not acted on after this time [s since the epoch]."""
 
@@ -286,22 +288,27 @@ def decode(topic: str, payload: bytes) -> tuple[TopicParts, Message]:
     parts = parse_topic(topic)
     if parts is None:
         raise ContractError(f"topic {topic!r} is not a v{VERSION} contract topic")
-    try:
-        raw = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"{topic}: payload is not JSON ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise ContractError(f"{topic}: payload is not a JSON object")
-    if raw.get("v") != VERSION:
-        raise ContractError(f"{topic}: contract version {raw.get('v')!r}, expected {VERSION}")
-    try:
-        message = PAYLOADS[parts.kind].model_validate(raw)
+    try:  # the fast path: pydantic parses and validates the bytes in one go
+        message = PAYLOADS[parts.kind].model_validate_json(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise ContractError(f"{topic}: {where}: {first['msg']}") from exc
+        raise _explain(topic, payload, exc) from exc
     if message.station != parts.station:
         raise ContractError(f"{topic}: payload station {message.station!r} is not the topic's")
     if parts.vehicle is not None and getattr(message, "vehicle", None) != parts.vehicle:
         raise ContractError(f"{topic}: payload vehicle is not the topic's {parts.vehicle!r}")
     return parts, message
+
+
+def _explain(topic: str, payload: bytes, exc: ValidationError) -> ContractError:
+    """The contract error a person can act on: not JSON, another version, or the bad field."""
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return ContractError(f"{topic}: payload is not JSON ({error})")
+    if not isinstance(raw, dict):
+        return ContractError(f"{topic}: payload is not a JSON object")
+    if raw.get("v") != VERSION:
+        return ContractError(f"{topic}: contract version {raw.get('v')!r}, expected {VERSION}")
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    return ContractError(f"{topic}: {where}: {first['msg']}")

@@ -8,7 +8,8 @@ one ``city-station`` worker). The worker
 1. drains a subscription to the event bus (unbounded: nothing is dropped),
 2. publishes each TELEMETRY sample live (QoS 0, retained) when connected,
 3. writes every event to the durable :class:`~dronepatrol.city.outbox.Outbox`
-   (telemetry thinned to one sample per vehicle per ``track_interval_s``),
+   (telemetry thinned to one sample per vehicle per ``track_interval_s``), in
+   one transaction every ``flush_interval_s`` (0.25 s),
 4. sends the outbox oldest first (QoS 1), at most ``window`` unacknowledged
    records at a time, and deletes each record when the centre's
    acknowledgement names its key; a record unacknowledged after
@@ -75,6 +76,8 @@ class StationLink:
         track_interval_s: least time between two track samples of one vehicle in the outbox [s].
         resend_after_s: a record unacknowledged this long is sent again [s].
         window: most records sent and not yet acknowledged.
+        flush_interval_s: longest time a record waits before it is in the outbox [s]: a
+            station killed outright loses at most this much (as its recorder does).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class StationLink:
         track_interval_s: float = 1.0,
         resend_after_s: float = 10.0,
         window: int = 1000,
+        flush_interval_s: float = 0.25,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.station = check_name(station)
@@ -111,12 +115,16 @@ class StationLink:
         self._client.on_message = self._on_message
         self._connected = threading.Event()
         self._reconnected = threading.Event()
+        self._beat_now = threading.Event()
         self._acks: queue.SimpleQueue[list[str]] = queue.SimpleQueue()
         self._desk = CommandDesk(station, fleet, audit, self._publish, clock=clock)
         self._subscription: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._last_track: dict[str, float] = {}
+        self._unwritten: list[tuple[str, str | None, float, dict[str, Any]]] = []
+        self._written_at = 0.0  # monotonic time of the last outbox write
+        self._flush_interval_s = flush_interval_s
         self._inflight: dict[str, float] = {}  # key -> monotonic time sent
         self._cursor = 0  # highest outbox id sent since the last (re)send-all
         self._unsent = True  # the outbox may hold rows above the cursor: look (at start too)
@@ -181,6 +189,7 @@ class StationLink:
             )
         self._reconnected.set()
         self._connected.set()
+        self._beat_now.set()  # the centre learns the outbox's depth at once
         log.info("city bus: station %s connected", self.station)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -227,16 +236,19 @@ class StationLink:
                 self._desk.work()
                 self._send()
                 now = time.monotonic()
-                if now >= next_heartbeat:
+                if self._beat_now.is_set() or now >= next_heartbeat:
+                    self._beat_now.clear()
                     next_heartbeat = now + HEARTBEAT_INTERVAL_S
                     self._heartbeat()
             except Exception:  # the link must outlive any one bad event or database hiccup
                 log.exception("city bus: station worker error; retrying")
                 self._stopping.wait(1.0)
-        self._keep(self._subscription.drain())  # nothing received is lost at shutdown
+        self._keep(self._subscription.drain(), flush=True)  # nothing received is lost
 
-    def _keep(self, events: list[Event]) -> None:
-        records = []
+    def _keep(self, events: list[Event], *, flush: bool = False) -> None:
+        """Publish live telemetry now; write records to the outbox in one transaction at
+        least every ``flush_interval_s`` (each commit is an fsync on SQLite)."""
+        records = self._unwritten
         for event in events:
             if event.kind is EventKind.TELEMETRY and event.vehicle_id:
                 self._publish_live(event)
@@ -246,7 +258,11 @@ class StationLink:
                 self._last_track[event.vehicle_id] = event.time_s
             data = json.loads(json.dumps(dict(event.data), default=str))
             records.append((str(event.kind), event.vehicle_id, event.time_s, data))
-        if self.outbox.add(records):
+        now = time.monotonic()
+        if records and (flush or now - self._written_at >= self._flush_interval_s):
+            self.outbox.add(records)
+            self._unwritten = []
+            self._written_at = now
             self._unsent = True
 
     def _publish_live(self, event: Event) -> None:

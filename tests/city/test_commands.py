@@ -109,29 +109,41 @@ def test_a_centre_command_is_flown_and_audited_at_the_station_under_the_persons_
         link.stop()
 
 
-def test_a_request_received_after_its_deadline_is_not_acted_on(
-    broker: LocalBroker, centre: Centre, station_engine: Engine
-) -> None:
-    """A station whose clock runs 30 s ahead receives every 10 s request past its deadline."""
+class FakeFleet:
+    """A fleet that would take anything: what the station's own checks refuse never reaches it."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def why_not(self, vehicle_id: str, operation: str) -> None:
+        return None
+
+    def submit(self, vehicle_id: str, operation: str, *args: Any, **kwargs: Any) -> Any:
+        self.submitted.append(operation)
+
+
+def station_with(
+    broker: LocalBroker, station_engine: Engine, fleet: FakeFleet, **kwargs: Any
+) -> tuple[StationLink, AccountService]:
     accounts = AccountService(station_engine)
-    submitted: list[str] = []
-
-    class Fleet:
-        def why_not(self, vehicle_id: str, operation: str) -> None:
-            return None
-
-        def submit(self, vehicle_id: str, operation: str, *args: Any, **kwargs: Any) -> Any:
-            submitted.append(operation)
-
     link = StationLink(
         "north",
         EventBus(),
         station_engine,
         broker.station_settings("north"),
-        fleet=Fleet(),
+        fleet=fleet,
         audit=accounts.audit,
-        clock=lambda: time.time() + 30.0,
+        **kwargs,
     ).start()
+    return link, accounts
+
+
+def test_a_request_received_after_its_deadline_is_not_acted_on(
+    broker: LocalBroker, centre: Centre, station_engine: Engine
+) -> None:
+    """A station whose clock runs 30 s ahead receives every 10 s request past its deadline."""
+    fleet = FakeFleet()
+    link, accounts = station_with(broker, station_engine, fleet, clock=lambda: time.time() + 30.0)
     try:
         wait_until(
             lambda: centre.station("north") and not centre.station("north")["stale"],
@@ -141,9 +153,31 @@ def test_a_request_received_after_its_deadline_is_not_acted_on(
         with pytest.raises(CommandError, match="after its deadline") as expired:
             centre.command("north", "north-1", "land", actor="bob", deadline_s=10)
         assert expired.value.status == "expired"
-        assert submitted == []
+        assert fleet.submitted == []
         (entry,) = [e for e in accounts.recent_audit() if e.action == "command land"]
         assert (entry.username, entry.ok) == ("centre:bob", False)
+    finally:
+        link.stop()
+
+
+def test_the_station_flies_centre_commands_of_operators_only(
+    broker: LocalBroker, centre: Centre, station_engine: Engine
+) -> None:
+    fleet = FakeFleet()
+    link, accounts = station_with(broker, station_engine, fleet)
+    try:
+        wait_until(
+            lambda: centre.station("north") and not centre.station("north")["stale"],
+            10,
+            "the station in the centre's picture",
+        )
+        with pytest.raises(CommandError, match="need the operator role"):
+            centre.command("north", "north-1", "rtl", actor="carol", role="commander")
+        assert fleet.submitted == []
+        centre.command("north", "north-1", "rtl", actor="dave", role="operator")
+        assert fleet.submitted == ["rtl"]
+        audit = [(e.username, e.ok, e.detail["role"]) for e in accounts.recent_audit()]
+        assert audit == [("centre:dave", True, "operator"), ("centre:carol", False, "commander")]
     finally:
         link.stop()
 

@@ -64,12 +64,13 @@ def test_a_telemetry_topic_must_name_the_payloads_vehicle() -> None:
 def test_ids_that_would_break_topics_are_refused() -> None:
     with pytest.raises(ContractError, match="cannot name a topic"):
         topic_of(Kind.RECORD, "north/#")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="vehicle"):
         CommandRequest(
             station="north",
             request_id="r" * 10,
             vehicle="a+b",
             operation="rtl",
             actor="alice",
+            role="operator",
             deadline_s=0,
         )

@@ -16,7 +16,11 @@ class CityStation(Reply):
         description="offline, or unheard for longer than stale_after_s: the picture is old"
     )
     last_heard_age_s: float | None = Field(description="seconds since the station was heard")
-    outbox: int = Field(description="records the station still holds for the centre")
+    heartbeat_age_s: float | None = Field(description="seconds since its last heartbeat")
+    outbox: int | None = Field(
+        description="records the station still holds for the centre, from a heartbeat "
+        "since it was last stale (null: not known yet)"
+    )
     vehicles: list[str]
     summary: dict[str, Any] = Field(description="open incidents, lockdown, alerts in brief")
     has_network: bool = Field(
