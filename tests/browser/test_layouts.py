@@ -37,7 +37,7 @@ PAGES = {
     "operations": ("/", "#fleet .card[data-vehicle]"),
     "planner": ("/planner", "#station option"),
     "incidents": ("/incidents", "#map.leaflet-container"),
-    "lockdown": ("/lockdown", "#points tr"),
+    "lockdown": ("/lockdown", "#points tr[data-point]"),
     "sorties": ("/sorties", "#sortie-rows tr[data-id]"),
     "video": ("/video", "#feeds .feed"),
     "reports": ("/reports", "#target-rows tr"),
@@ -211,6 +211,8 @@ def _visit(page, name: str, path: str, ready: str, theme: str, shot: Path) -> No
         f"{name}: the theme chosen was not remembered"
     )
     page.wait_for_timeout(100)  # the map settles after its container is sized
+    # a map still zooming to its content would be photographed half-scaled
+    page.wait_for_function("!document.querySelector('.leaflet-zoom-anim')", timeout=5_000)
     page.screenshot(path=str(shot))
 
 

@@ -22,10 +22,16 @@ let trackBounds = null;
 
 // The open sortie's track is fitted to the map as it is laid out: again whenever the map's
 // box changes (the video panel taking its room once its size is known, a turned tablet).
-// Unanimated: Leaflet drops a fit asked for while a zoom animation runs.
+// Leaflet drops a view asked for while a zoom animation runs (the network's own fit just
+// after the page loads): then the fit waits for the animation's end.
 function fitTrack() {
   map.invalidateSize();
-  if (trackBounds) map.fitBounds(trackBounds, { padding: [20, 20], animate: false });
+  if (!trackBounds) return;
+  if (map.getPane("mapPane").classList.contains("leaflet-zoom-anim")) {
+    map.once("zoomend", fitTrack);
+    return;
+  }
+  map.fitBounds(trackBounds, { padding: [20, 20], animate: false });
 }
 new ResizeObserver(() => fitTrack()).observe(map.getContainer());
 
