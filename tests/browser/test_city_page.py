@@ -1,0 +1,85 @@
+"""The command centre's City page over a real city: a Mosquitto broker, a centre and a
+station flying a simulated drone, each its own process, and a real Chromium.
+
+The page draws the station's network and drone from ``GET /api/city``, sends an RTL
+through the station and shows the station's answer, and marks the station and its
+drone stale once the station stops.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import browser_page, expose_modules, sign_in, wait_until
+
+from dronepatrol.cli.city import CityDemo
+
+pytestmark = [pytest.mark.browser, pytest.mark.serial]
+
+PASSWORD = "city-page-admin"
+
+NETWORK_FEATURES = """() => { let n = 0;
+  dp.map().eachLayer((l) => { if (l.feature && l.feature.properties) n += 1; });
+  return n; }"""
+
+DRONE_MARKER = """(title) => { let found = null;
+  dp.map().eachLayer((l) => { if (l.options && l.options.title === title) found = l; });
+  const svg = found && found.getElement() && found.getElement().querySelector("svg");
+  return svg ? svg.getAttribute("aria-label") : null; }"""
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> Iterator[CityDemo]:
+    """A broker, a centre (SQLite) and station ``north`` with one simulated drone."""
+    if shutil.which("mosquitto") is None and shutil.which("mosquitto", path="/usr/sbin") is None:
+        pytest.skip("mosquitto is not installed: run `make system-deps`")
+    with CityDemo(tmp_path, ["north"], admin_password=PASSWORD, tls=False, speedup=3.0) as demo:
+        yield demo
+    for node in demo.nodes():
+        assert "Traceback" not in node.log(), node.log()[-3000:]
+
+
+def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
+    browser, city: CityDemo
+) -> None:
+    with browser_page(browser, city.centre.url) as page:
+        sign_in(page, PASSWORD)
+        page.goto("/city")
+        assert page.locator('meta[http-equiv="refresh"]').count() == 0
+        expose_modules(page)
+        # the station's network and its drone on the map, the station listed as live
+        page.wait_for_function(f"dp.map() && ({NETWORK_FEATURES})() > 0", timeout=60_000)
+        row = page.locator('#stations tr[data-station="north"]')
+        row.wait_for(timeout=30_000)
+        assert row.locator("td.state").inner_text() == "live"
+        card = page.locator('#drones .card[data-station="north"]')
+        card.wait_for(timeout=60_000)
+        vehicle = card.get_attribute("data-vehicle")
+        title = f"{vehicle} (north)"
+        page.wait_for_function(f"({DRONE_MARKER})({title!r}) !== null", timeout=30_000)
+        assert page.evaluate(f"({DRONE_MARKER})({title!r})") == vehicle
+
+        # RTL from the page goes through the station, whose answer the card shows
+        card.locator('button[data-command="rtl"]').click()
+        answer = card.locator(".answer")
+        page.wait_for_function(
+            "(el) => !el.textContent.includes('sent to station')",
+            arg=answer.element_handle(),
+            timeout=30_000,
+        )
+        text = answer.inner_text()
+        assert re.search(r"accepted by station north|station north: (refused|expired)", text), text
+
+        # the station stops: the centre page marks it and its drone stale, in words
+        city.stations["north"].stop()
+        wait_until(
+            lambda: "STALE" in row.locator("td.state").inner_text(), 30, "north marked stale"
+        )
+        assert "stale" in card.locator(".where").inner_text()
+        assert page.evaluate(f"({DRONE_MARKER})({title!r})") == f"{vehicle} (stale)"
+        assert card.locator('button[data-command="rtl"]').is_disabled()
+        assert page.console_errors == []
