@@ -9,7 +9,7 @@
 import { api } from "./api.js";
 import { escape, quantity } from "./format.js";
 import { command, may } from "./meta.js";
-import { kitOf, networkMap } from "./map.js";
+import { plainMap } from "./map.js";
 import { DRONE_COLOURS, SYMBOLS } from "./map/legend.js";
 import { drawNetwork } from "./map/network.js";
 
@@ -26,10 +26,10 @@ const droneList = document.getElementById("drones");
 const status = document.getElementById("city-status");
 const canCommand = may(COMMAND_OPERATION);
 
-// The centre has no network of its own: networkMap draws an empty map (its own network,
-// if any) with the kit; each station's network is drawn on it as it arrives.
-const { map } = await networkMap(mapElement, null);
-const kit = kitOf(map);
+// The centre flies nothing itself: each station's network is drawn on the base map as
+// it arrives.
+const kit = plainMap(mapElement);
+const { map } = kit;
 kit.legend.show("drone-stale", {
   label: "drone, stale (its station is unheard)",
   svg: SYMBOLS["drone-disarmed"].svg.replace(DRONE_COLOURS.disarmed, STALE_COLOUR),
