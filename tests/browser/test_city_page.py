@@ -2,14 +2,18 @@
 station flying a simulated drone, each its own process, and a real Chromium.
 
 The page draws the station's network and drone from ``GET /api/city``, sends an RTL
-through the station and shows the station's answer, and marks the station and its
-drone stale once the station stops.
+through the station and shows the station's answer (refused on the ground; accepted
+and then completed in the air), and marks the station and its drone stale once the
+station stops.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +36,33 @@ DRONE_MARKER = """(title) => { let found = null;
   return svg ? svg.getAttribute("aria-label") : null; }"""
 
 
+VIOLATIONS = """window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(e.violatedDirective + " " + (e.sample || e.blockedURI)));"""
+
+
+def take_off(station_url: str, vehicle: str) -> bool:
+    """Ask the station itself to take ``vehicle`` off; False while it is not ready yet."""
+    login = urllib.request.Request(
+        station_url + "/api/login",
+        data=json.dumps({"username": "admin", "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=15) as response:
+        token = json.load(response)["token"]
+    request = urllib.request.Request(
+        f"{station_url}/api/vehicles/{vehicle}/commands",
+        data=json.dumps({"command": "takeoff", "alt_m": 15.0, "confirm": True}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status == 202
+    except urllib.error.HTTPError as error:
+        assert error.code == 409, error.read()
+        return False
+
+
 @pytest.fixture
 def city(tmp_path: Path) -> Iterator[CityDemo]:
     """A broker, a centre (SQLite) and station ``north`` with one simulated drone."""
@@ -46,8 +77,20 @@ def city(tmp_path: Path) -> Iterator[CityDemo]:
 def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
     browser, city: CityDemo, artifacts: Path
 ) -> None:
+    # with the CSP enforced, the live page runs without a violation
+    with browser_page(browser, city.centre.url, bypass_csp=False) as page:
+        page.add_init_script(VIOLATIONS)
+        sign_in(page, PASSWORD)
+        page.console_errors.clear()  # a centre's Operations page finds no network of its own
+        page.goto("/city")
+        page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
+        assert page.evaluate("() => window.__violations") == []
+        assert page.console_errors == [], page.console_errors
+
     with browser_page(browser, city.centre.url) as page:
         sign_in(page, PASSWORD)
+        page.console_errors.clear()
+        page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         assert page.locator('meta[http-equiv="refresh"]').count() == 0
         expose_modules(page)
@@ -72,8 +115,18 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
             timeout=30_000,
         )
         text = answer.inner_text()
-        print("the station's answer:", text)
         assert re.search(r"accepted by station north|station north: (refused|expired)", text), text
+
+        # airborne, the drone takes the RTL: accepted by the station, then completed
+        wait_until(lambda: take_off(city.stations["north"].url, vehicle), 120, "a take-off")
+        wait_until(lambda: "yes" in card.locator(".figures").inner_text(), 60, "the drone armed")
+        card.locator('button[data-command="rtl"]').click()
+        wait_until(
+            lambda: re.search(r"completed|failed", answer.inner_text()),
+            60,
+            "the RTL's outcome on the card",
+        )
+        assert answer.inner_text() == "RTL: completed (DONE)"  # the station's RTL operation
         page.screenshot(path=str(artifacts / "city-01-live.png"))
 
         # the station stops: the centre page marks it and its drone stale, in words
