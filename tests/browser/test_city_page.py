@@ -20,11 +20,15 @@ from pathlib import Path
 import pytest
 from support import browser_page, expose_modules, sign_in, wait_until
 
+from dronepatrol.accounts import AccountService, Role
 from dronepatrol.cli.city import CityDemo
+from dronepatrol.database import make_engine
+from dronepatrol.settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.serial]
 
 PASSWORD = "city-page-admin"
+VIEWER_PASSWORD = "city-page-viewer"
 
 NETWORK_FEATURES = """() => { let n = 0;
   dp.map().eachLayer((l) => { if (l.feature && l.feature.properties) n += 1; });
@@ -65,10 +69,14 @@ def take_off(station_url: str, vehicle: str) -> bool:
 
 @pytest.fixture
 def city(tmp_path: Path) -> Iterator[CityDemo]:
-    """A broker, a centre (SQLite) and station ``north`` with one simulated drone."""
+    """A broker, a centre (SQLite, with a viewer account) and station ``north`` with one
+    simulated drone."""
     if shutil.which("mosquitto") is None and shutil.which("mosquitto", path="/usr/sbin") is None:
         pytest.skip("mosquitto is not installed: run `make system-deps`")
     with CityDemo(tmp_path, ["north"], admin_password=PASSWORD, tls=False, speedup=3.0) as demo:
+        engine = make_engine(Settings(data_dir=demo.centre.data_dir).effective_database_url)
+        AccountService(engine).add_user("viewer", Role.VIEWER, VIEWER_PASSWORD)
+        engine.dispose()
         yield demo
     for node in demo.nodes():
         assert "Traceback" not in node.log(), node.log()[-3000:]
@@ -77,14 +85,15 @@ def city(tmp_path: Path) -> Iterator[CityDemo]:
 def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
     browser, city: CityDemo, artifacts: Path
 ) -> None:
-    # with the CSP enforced, the live page runs without a violation
+    # a viewer, with the CSP enforced: the live page without a violation, and no commands
     with browser_page(browser, city.centre.url, bypass_csp=False) as page:
         page.add_init_script(VIOLATIONS)
-        sign_in(page, PASSWORD)
+        sign_in(page, VIEWER_PASSWORD, username="viewer")
         page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
         assert page.evaluate("() => window.__violations") == []
+        assert page.locator("#drones button").count() == 0
         assert page.console_errors == [], page.console_errors
 
     with browser_page(browser, city.centre.url) as page:
