@@ -9,7 +9,9 @@ through the station as a request with a deadline and the caller's name, which
 the station writes into its own audit log: 202 when the station accepted it,
 409 when it refused (the reason is the station's), 503 when the station is
 unreachable, 504 when it did not answer in time. The outcome arrives later in
-the station's records.
+the station's records: ``GET
+/api/city/stations/<station>/vehicles/<vehicle>/commands/<command_id>`` tells it
+(pending, completed or failed).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, vali
 from dronepatrol.web.schema.city import (
     CityCommand,
     CityCommandAccepted,
+    CityCommandOutcome,
     CityPicture,
     CityStation,
     CityVehicle,
@@ -126,4 +129,29 @@ def command(station: str, vehicle: str, body: CityCommand) -> Any:
             command_id=answer.command_id,
         ),
         202,
+    )
+
+
+@bp.get(
+    "/api/city/stations/<station>/vehicles/<vehicle>/commands/<command_id>",
+    responses={200: CityCommandOutcome, 404: Error},
+)
+@require(Role.VIEWER)
+def command_outcome(station: str, vehicle: str, command_id: str) -> Any:
+    """How a command sent through ``station`` ended: pending until its result arrives."""
+    result = _centre().command_result(station, vehicle, command_id)
+    if result is None:
+        status, answer, reason = "pending", None, None
+    else:
+        status = "completed" if result.get("ok") else "failed"
+        answer, reason = result.get("result"), result.get("reason") or None
+    return reply(
+        CityCommandOutcome(
+            command_id=command_id,
+            station=station,
+            vehicle=vehicle,
+            status=status,
+            result=answer,
+            reason=reason,
+        )
     )

@@ -84,17 +84,9 @@ def lockdown() -> Any:
 @bp.get("/city")
 @require(Role.VIEWER)
 def city() -> Any:
-    """The command centre's city: every station (stale ones marked) and every drone.
-
-    Rendered on the server and refreshed every two seconds; the same picture
-    as ``GET /api/city``.
-    """
+    """The command centre's city: every station's network and drones on one map, the
+    stations and drones beside it (stale ones marked), live from ``GET /api/city``."""
     centre = control_room().city
     if centre is None:
         abort(404, description="this app is not a command centre: serve it with mode = centre")
-    return render_template(
-        "city.html",
-        stations=centre.stations(),
-        vehicles=centre.vehicles(),
-        stale_after_s=centre.stale_after_s,
-    )
+    return render_template("city.html", stale_after_s=centre.stale_after_s)

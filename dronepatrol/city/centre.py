@@ -220,6 +220,29 @@ class Centre:
         with self._engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
+    def command_result(
+        self, station: str, vehicle: str, command_id: str, since_s: float = 3600.0
+    ) -> dict[str, Any] | None:
+        """The outcome of the station's command ``command_id`` to ``vehicle`` (its
+        ``command_result`` record: ``ok``, ``result``, ``reason``...), or None while it
+        has not arrived. Only the vehicle's results of the last ``since_s`` [s] are read.
+        """
+        query = (
+            select(CityRecord.data)
+            .where(
+                CityRecord.station == station,
+                CityRecord.vehicle_id == vehicle,
+                CityRecord.kind == "command_result",
+                CityRecord.time_s >= self._clock() - since_s,
+            )
+            .order_by(CityRecord.time_s.desc())
+        )
+        with self._engine.connect() as connection:
+            for data in connection.execute(query).scalars():
+                if data.get("command_id") == command_id:
+                    return dict(data)
+        return None
+
     # ------------------------------------------------------------------ commands
 
     def command(

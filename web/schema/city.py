@@ -57,3 +57,16 @@ class CityCommandAccepted(Reply):
     command: str
     status: Literal["accepted"]
     command_id: str = Field(description="the station's command id (its command events')")
+
+
+class CityCommandOutcome(Reply):
+    """How a command sent through a station ended, once the station's record arrived."""
+
+    command_id: str
+    station: str
+    vehicle: str
+    status: Literal["pending", "completed", "failed"] = Field(
+        description="pending: no result recorded at the centre yet"
+    )
+    result: str | None = Field(description="the vehicle's answer: ACCEPTED, DENIED, TIMEOUT...")
+    reason: str | None = Field(description="why it failed, as the vehicle or station said")

@@ -45,6 +45,16 @@ function tooltipText(f) {
 }
 
 /**
+ * The base map in ``element`` without this app's network (a command centre draws its
+ * stations' networks instead); returns its kit, and mapOf(element) finds its map.
+ */
+export function plainMap(element) {
+  const kit = baseMap(L, element);
+  maps.set(element, kit.map);
+  return kit;
+}
+
+/**
  * A dark map with the patrol network in ``element``; resolves to {map, network, layer,
  * kit} (kit: the map's labels, legend and layers control, see ./map/base.js).
  * The map opens on the network's bounds as the page gives them (data-start-bounds)
@@ -53,9 +63,8 @@ function tooltipText(f) {
  * returns true for.
  */
 export async function networkMap(element, onFeatureClick, options) {
-  const kit = baseMap(L, element);
+  const kit = plainMap(element);
   const { map } = kit;
-  maps.set(element, map);
   let network = null;
   let layer = null;
   try {
