@@ -165,6 +165,8 @@ def test_a_city_survives_its_centre_and_its_broker_dying_mid_sortie(
             .scalars()
             .all()
         )
+    # closed before the fixture drops the database, which would cut its pooled connection
+    centre_db.dispose()
     # the sortie as the centre stored it: armed once, disarmed once, the track between
     assert kinds.get("armed") == 1 and kinds.get("disarmed") == 1, kinds
     assert kinds.get("telemetry", 0) > 20, kinds
