@@ -10,7 +10,7 @@ is refused naming ``alt`` rather than climbing to the default.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, RootModel
 
@@ -164,8 +164,14 @@ class FlightCommand(Request):
     label: ClassVar[str]
     """The command's name on a button."""
     risky: ClassVar[bool] = False
+    """Set from the model: a command is risky when it needs ``confirm``."""
     question: ClassVar[str | None] = None
-    """For a risky command: what the operator is asked to confirm (needs ``confirm``)."""
+    """For a risky command: what the operator is asked to confirm."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.risky = "confirm" in cls.model_fields
 
     def arguments(self) -> list[float]:
         """The operation's arguments in order (every field but ``command`` and ``confirm``)."""
@@ -176,7 +182,6 @@ class Arm(FlightCommand):
     operation = "safe_arm"
     label = "Arm"
     question = "Arm the motors"
-    risky = True
     command: Literal["arm"]
     confirm: Confirm
 
@@ -185,7 +190,6 @@ class Disarm(FlightCommand):
     operation = "disarm"
     label = "Disarm"
     question = "Disarm the motors"
-    risky = True
     command: Literal["disarm"]
     confirm: Confirm
 
@@ -194,7 +198,6 @@ class Takeoff(FlightCommand):
     operation = "safe_takeoff"
     label = "Take off"
     question = "Take off"
-    risky = True
     command: Literal["takeoff"]
     alt_m: Alt = 30.0
     confirm: Confirm
@@ -204,7 +207,6 @@ class Start(FlightCommand):
     operation = "start_mission"
     label = "Start mission"
     question = "Start the mission"
-    risky = True
     command: Literal["start"]
     confirm: Confirm
 
@@ -257,7 +259,6 @@ class Land(FlightCommand):
     operation = "land"
     label = "Land"
     question = "Land here"
-    risky = True
     command: Literal["land"]
     confirm: Confirm
 
@@ -268,7 +269,6 @@ class BatterySwapped(FlightCommand):
     operation = "battery_swapped"
     label = "Battery swapped"
     question = "Swapped in a full pack, reset the battery to 100 %"
-    risky = True
     command: Literal["battery_swapped"]
     percentage: Annotated[float, Field(ge=0.0, le=100.0, description="[%]")] = 100.0
     confirm: Confirm
