@@ -11,6 +11,7 @@ go through the bus.
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class EventKind(StrEnum):
@@ -214,3 +217,99 @@ class EventBus:
         event = Event(kind=kind, vehicle_id=vehicle_id, data=data)
         self.publish(event)
         return event
+
+
+class BusWorker:
+    """A named daemon thread that hands each event of one subscription to a handler.
+
+    The one way a consumer with work too slow for a bus callback (the alert
+    book, the energy watch, the scheduler, the freshness keeper, sortie video)
+    listens: it subscribes on :meth:`start`, calls ``handle(event)`` for each
+    event in order, and, when ``tick`` is given, calls ``tick()`` once at start
+    and then every ``every_s`` seconds on the same thread (so handler and tick
+    never race). An exception from either is logged with the worker's name and
+    the thread goes on: one odd event must not silence a watch. :meth:`stop`
+    ends the thread; events still queued then are dropped.
+
+    Args:
+        bus: the event bus to subscribe to.
+        name: the thread's name (shown in logs and thread dumps).
+        handle: called with each event the subscription keeps.
+        accept: which events to keep (None: every event).
+        maxsize: the subscription's queue size (0: unbounded; see :class:`Subscription`).
+        tick: called periodically on the worker's thread, or None.
+        every_s: period of ``tick`` [s].
+        poll_s: longest wait for an event before the stop flag is looked at again [s].
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        name: str,
+        handle: Callable[[Event], None],
+        *,
+        accept: Callable[[Event], bool] | None = None,
+        maxsize: int = 0,
+        tick: Callable[[], None] | None = None,
+        every_s: float = 1.0,
+        poll_s: float = 0.5,
+    ) -> None:
+        if tick is not None and every_s <= 0:
+            raise ValueError(f"every_s must be > 0 s, got {every_s!r}")
+        self.bus = bus
+        self.name = name
+        self.handle = handle
+        self.accept = accept
+        self.maxsize = maxsize
+        self.tick = tick
+        self.every_s = every_s
+        self.poll_s = poll_s
+        self.errors = 0
+        """Exceptions raised by ``handle`` or ``tick`` so far (each one logged)."""
+        self._stop = threading.Event()
+        self._subscription: Subscription | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the worker's thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> BusWorker:
+        """Subscribe and start the thread; events published from now on are handled."""
+        if self._thread is not None:
+            raise RuntimeError(f"bus worker {self.name!r} already started")
+        self._subscription = self.bus.subscribe(self.maxsize, self.accept)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the thread and unsubscribe; waits up to ``timeout_s`` for a handler running now."""
+        self._stop.set()
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        assert self._subscription is not None
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            if self.tick is not None and time.monotonic() >= next_tick:
+                self._call(self.tick)
+                next_tick = time.monotonic() + self.every_s
+            wait_s = self.poll_s
+            if self.tick is not None:
+                wait_s = max(0.0, min(wait_s, next_tick - time.monotonic()))
+            event = self._subscription.get(timeout_s=wait_s)
+            if event is not None and not self._stop.is_set():
+                self._call(self.handle, event)
+
+    def _call(self, work: Callable[..., None], *event: Event) -> None:
+        try:
+            work(*event)
+        except Exception:  # logged; the worker keeps listening
+            self.errors += 1
+            what = f"{event[0].kind} event" if event else "periodic pass"
+            log.exception("%s: %s failed", self.name, what)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
-from dronepatrol.events import Event, EventBus, EventKind
+import pytest
+
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
+from tests.support import wait_until
 
 
 def test_every_subscriber_gets_every_event_in_order() -> None:
@@ -66,3 +70,69 @@ def test_concurrent_publishers_lose_nothing() -> None:
     events = sub.drain()
     assert len(events) == 2000
     assert len({e.seq for e in events}) == 2000
+
+
+def test_bus_worker_handles_kept_events_in_order_on_its_named_thread() -> None:
+    bus = EventBus()
+    seen: list[tuple[int, str]] = []
+    worker = BusWorker(
+        bus,
+        "test-worker",
+        lambda e: seen.append((e.data["n"], threading.current_thread().name)),
+        accept=lambda e: e.kind is EventKind.ARMED,
+    ).start()
+    try:
+        for n in range(50):
+            bus.emit(EventKind.ARMED if n % 2 == 0 else EventKind.DISARMED, "1", n=n)
+        wait_until(lambda: len(seen) >= 25, 10.0, "25 armed events handled")
+        assert seen == [(n, "test-worker") for n in range(0, 50, 2)]
+    finally:
+        worker.stop()
+    assert not worker.running
+
+
+def test_bus_worker_logs_a_failing_handler_and_keeps_going(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = EventBus()
+    handled: list[int] = []
+
+    def handle(event: Event) -> None:
+        if event.data["n"] == 1:
+            raise ValueError("odd sample")
+        handled.append(event.data["n"])
+
+    worker = BusWorker(bus, "fragile", handle).start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="dronepatrol.events"):
+            for n in range(3):
+                bus.emit(EventKind.TELEMETRY, "1", n=n)
+            wait_until(lambda: handled == [0, 2], 10.0, "events after the failing one handled")
+        assert worker.running
+        assert worker.errors == 1
+        assert any("fragile" in r.getMessage() and r.exc_info for r in caplog.records)
+    finally:
+        worker.stop()
+
+
+def test_bus_worker_ticks_at_start_and_periodically_and_stop_unsubscribes() -> None:
+    bus = EventBus()
+    ticks: list[str] = []
+
+    def tick() -> None:
+        ticks.append(threading.current_thread().name)
+        if len(ticks) == 2:
+            raise RuntimeError("one bad pass")  # logged; the ticks go on
+
+    worker = BusWorker(bus, "ticker", lambda e: None, tick=tick, every_s=0.05).start()
+    wait_until(lambda: len(ticks) >= 4, 10.0, "four ticks")
+    assert set(ticks) == {"ticker"}
+    assert bus._subscriptions  # subscribed while running
+    worker.stop()
+    assert not worker.running
+    assert bus._subscriptions == ()
+    count = len(ticks)
+    bus.emit(EventKind.ARMED, "1")
+    assert len(ticks) == count
+    with pytest.raises(RuntimeError, match="already started"):
+        worker.start()

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from dronepatrol.alerts.rules import LOW_BATTERY_PCT, SEVERITY, judge, silent
-from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.state import VehicleSnapshot
 
 _WATCHED = frozenset(
@@ -105,35 +105,24 @@ class AlertBook:
         self._seen: set[tuple[str, str]] = set()
         """Acknowledged alerts whose condition still stands: not raised again until it clears."""
         self._last_sample: dict[str, tuple[float, bool]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._subscription: Any = None
+        self._worker = BusWorker(
+            bus,
+            "alert-book",
+            self.observe,
+            accept=lambda e: e.kind in _WATCHED,
+            tick=self.check_silence,
+            every_s=1.0,
+        )
 
     # ------------------------------------------------------------------ running
 
     def start(self) -> AlertBook:
-        self._subscription = self.bus.subscribe(accept=lambda e: e.kind in _WATCHED)
-        self._thread = threading.Thread(target=self._run, name="alert-book", daemon=True)
-        self._thread.start()
+        """Judge the bus's events and look for silent vehicles every second, on a thread."""
+        self._worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._thread is not None:
-            self._thread.join(5.0)
-
-    def _run(self) -> None:
-        next_check = 0.0
-        while not self._stop.is_set():
-            event = self._subscription.get(0.5)
-            if event is not None:
-                self.observe(event)
-            now = time.monotonic()
-            if now >= next_check:
-                next_check = now + 1.0
-                self.check_silence()
+        self._worker.stop(5.0)
 
     # ------------------------------------------------------------------ reading
 

@@ -46,7 +46,7 @@ from dronepatrol.energy.model import (
     return_need_mah,
     sortie_need_mah,
 )
-from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.geo import bearing_deg, distance_m
 from dronepatrol.planning import DroneProfile
 from dronepatrol.state import AIRBORNE, RETURNING_MODES
@@ -115,37 +115,25 @@ class EnergyWatch:
         self.rtl_attempts = rtl_attempts
         self._lock = threading.Lock()
         self._flights: dict[str, _Flight] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._subscription: Any = None
+        kinds = {EventKind.TELEMETRY, EventKind.DISARMED}
+        self._worker = BusWorker(
+            bus,
+            "energy-watch",
+            self.observe,
+            accept=lambda e: e.kind in kinds and e.vehicle_id is not None,
+        )
         self._load()
 
     # ------------------------------------------------------------------ running
 
     def start(self) -> EnergyWatch:
-        kinds = {EventKind.TELEMETRY, EventKind.DISARMED}
-        self._subscription = self.bus.subscribe(accept=lambda e: e.kind in kinds)
-        self._thread = threading.Thread(target=self._run, name="energy-watch", daemon=True)
-        self._thread.start()
+        """Follow each vehicle's telemetry and landings on a thread of its own."""
+        self._worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._thread is not None:
-            self._thread.join(5.0)
+        self._worker.stop(5.0)
         self._save()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            event = self._subscription.get(0.5)
-            if event is None or event.vehicle_id is None:
-                continue
-            try:
-                self.observe(event)
-            except Exception:  # one odd sample must not stop the watch
-                log.exception("energy watch could not take %s", event.kind)
 
     # ------------------------------------------------------------------ figures
 

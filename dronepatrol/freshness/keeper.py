@@ -18,17 +18,16 @@ at some moment of its flight.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from dronepatrol.database import Sortie, TargetVisit
 from dronepatrol.database import TrackSample as TrackRow
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.freshness.patrolled import Camera, PatrolCheck, TrackSample, judge
 from dronepatrol.large_events.model import LargeEvent, PatrolInForce, in_force, in_force_between
 from dronepatrol.network import Network
@@ -75,37 +74,33 @@ class FreshnessKeeper:
         self.policy = policy or RevisitPolicy()
         self.events = events
         self.clock = clock
-        self._subscription: Any = None
-        self._thread: threading.Thread | None = None
+        self._worker: BusWorker | None = None
 
     # ------------------------------------------------------------- running
 
     def start(self) -> FreshnessKeeper:
         """Assess each sortie as its vehicle disarms (on a thread of its own)."""
         assert self.bus is not None, "a bus is needed to hear sorties end"
-        self._subscription = self.bus.subscribe(accept=lambda e: e.kind is EventKind.DISARMED)
-        self._thread = threading.Thread(target=self._run, name="freshness", daemon=True)
-        self._thread.start()
+        self._worker = BusWorker(
+            self.bus,
+            "freshness",
+            self._assess_landed,
+            accept=lambda e: e.kind is EventKind.DISARMED and e.vehicle_id is not None,
+        ).start()
         return self
 
     def stop(self) -> None:
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._thread is not None:
-            self._thread.join(10.0)
+        if self._worker is not None:
+            self._worker.stop(10.0)
 
-    def _run(self) -> None:
-        for event in self._subscription:
-            if event.vehicle_id is None:
-                continue
-            sortie_id = self._wait_closed_sortie(event.vehicle_id, event.time_s)
-            if sortie_id is None:
-                log.warning("no closed sortie of %s to assess", event.vehicle_id)
-                continue
-            try:
-                self.assess(sortie_id)
-            except Exception:  # one bad sortie must not stop the next assessments
-                log.exception("assessing sortie %d failed", sortie_id)
+    def _assess_landed(self, event: Event) -> None:
+        """Assess the sortie a DISARMED event ended, once the recorder has closed it."""
+        assert event.vehicle_id is not None  # the worker keeps only a vehicle's events
+        sortie_id = self._wait_closed_sortie(event.vehicle_id, event.time_s)
+        if sortie_id is None:
+            log.warning("no closed sortie of %s to assess", event.vehicle_id)
+            return
+        self.assess(sortie_id)  # an error is logged by the worker, which goes on
 
     def _wait_closed_sortie(self, vehicle_id: str, disarmed_s: float, timeout_s: float = 15.0):
         deadline = time.monotonic() + timeout_s

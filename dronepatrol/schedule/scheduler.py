@@ -33,7 +33,7 @@ from typing import Any
 
 from dronepatrol.actions import Action, why_not
 from dronepatrol.energy import EnergyRefusal
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.network.model import Network, Station
@@ -186,33 +186,24 @@ class Scheduler:
         self._unschedulable: dict[str, str] = {}
         self._blockers: dict[str, str] = {}
         self._deferred: list[str] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._subscription: Any = None
+        self._worker = BusWorker(
+            bus,
+            "scheduler",
+            self._note_landing,
+            accept=lambda e: e.kind is EventKind.DISARMED and e.vehicle_id is not None,
+            tick=self.tick,
+            every_s=tick_s,
+        )
 
     # ------------------------------------------------------------------ running
 
     def start(self) -> Scheduler:
         """Look at the fleet every ``tick_s`` on a thread of its own."""
-        self._subscription = self.bus.subscribe(accept=lambda e: e.kind is EventKind.DISARMED)
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._thread is not None:
-            self._thread.join(10.0)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # one bad pass must not stop the schedule
-                log.exception("scheduler pass failed")
-            self._stop.wait(self.tick_s)
+        self._worker.stop(10.0)
 
     # ------------------------------------------------------------------ state
 
@@ -307,7 +298,6 @@ class Scheduler:
         Returns the proposals made in this pass.
         """
         now_s = self.clock() if now_s is None else now_s
-        self._note_landings()
         made: list[PendingSortie] = []
         if self._mode == "off":
             return made
@@ -472,13 +462,10 @@ class Scheduler:
             return self.profile
         return self.energy.profile_for(vehicle_id)
 
-    def _note_landings(self) -> None:
-        """DISARMED events start each drone's turnaround and free its targets (after a grace)."""
-        if self._subscription is None:
-            return
-        for event in self._subscription.drain():
-            if event.vehicle_id is not None:
-                self.note_landed(event.vehicle_id, event.time_s)
+    def _note_landing(self, event: Event) -> None:
+        """A DISARMED event starts the drone's turnaround and frees its targets (after a grace)."""
+        assert event.vehicle_id is not None  # the worker keeps only a vehicle's events
+        self.note_landed(event.vehicle_id, event.time_s)
 
     def note_landed(self, vehicle_id: str, at_s: float) -> None:
         """Start a turnaround without a bus event (a drone that landed before we started)."""

@@ -10,13 +10,12 @@ file with its SHA-256 as a ``recording`` event. The sortie recorder stores both.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.video.pipeline import VideoPipeline
 
 PipelineLookup = Callable[[str], VideoPipeline | None]
@@ -39,37 +38,33 @@ class SortieVideo:
         self.pipeline_of = pipeline_of
         self.directory = Path(directory)
         self.fps = fps
-        self._subscription = None
-        self._thread: threading.Thread | None = None
+        self._worker = BusWorker(
+            bus,
+            "sortie-video",
+            self._follow,
+            accept=lambda e: (
+                e.kind in (EventKind.ARMED, EventKind.DISARMED) and e.vehicle_id is not None
+            ),
+        )
         self._recording: dict[str, Path] = {}
 
     def start(self) -> SortieVideo:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._subscription = self.bus.subscribe(
-            accept=lambda e: e.kind in (EventKind.ARMED, EventKind.DISARMED)
-        )
-        self._thread = threading.Thread(target=self._run, name="sortie-video", daemon=True)
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self) -> None:
         """Stop listening and finish every recording still running."""
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._thread is not None:
-            self._thread.join(10.0)
+        self._worker.stop(10.0)
         for vehicle_id in list(self._recording):
             self._finish(vehicle_id)
 
-    def _run(self) -> None:
-        assert self._subscription is not None
-        for event in self._subscription:
-            if event.vehicle_id is None:
-                continue
-            if event.kind is EventKind.ARMED:
-                self._begin(event.vehicle_id)
-            else:
-                self._finish(event.vehicle_id)
+    def _follow(self, event: Event) -> None:
+        assert event.vehicle_id is not None  # the worker keeps only a vehicle's events
+        if event.kind is EventKind.ARMED:
+            self._begin(event.vehicle_id)
+        else:
+            self._finish(event.vehicle_id)
 
     def _begin(self, vehicle_id: str) -> None:
         pipeline = self.pipeline_of(vehicle_id)
