@@ -17,8 +17,6 @@ every keyframe, so a media server or viewer that joins late can decode.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,6 +25,8 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
+
+from dronepatrol.video.frame_worker import FrameWorker
 
 log = logging.getLogger(__name__)
 
@@ -222,44 +222,40 @@ class BackgroundPublisher:
         self.host, self.port = host, port
         self.options = options or H264Options()
         self.name = name
-        self.dropped = 0
         self.error: str | None = None
         self._publisher: H264RtpPublisher | None = None
-        self._queue: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue(2)
-        self._thread = threading.Thread(target=self._run, name=f"publish-{name}", daemon=True)
-        self._thread.start()
+        self._frames = FrameWorker(self._write, f"publish-{name}", 2, finish=self._finish)
+
+    @property
+    def dropped(self) -> int:
+        """Frames dropped because the encoder was behind."""
+        return self._frames.dropped
 
     def submit(self, image: np.ndarray, capture_time_s: float) -> bool:
         """Queue a frame (the caller must not modify ``image`` afterwards); False if dropped."""
-        try:
-            self._queue.put_nowait((image, capture_time_s))
-            return True
-        except queue.Full:
-            self.dropped += 1
-            return False
+        return self._frames.submit(image, capture_time_s)
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            image, capture_time_s = item
-            try:
-                if self._publisher is None:
-                    height, width = image.shape[:2]
-                    self._publisher = H264RtpPublisher(
-                        self.host, self.port, width - width % 2, height - height % 2, self.options
-                    )
-                self._publisher.write(image, capture_time_s)
-                self.error = None
-            except Exception as exc:  # keep the thread alive; the status says why
-                if self.error is None:
-                    log.warning("video %s: publishing failed: %s", self.name, exc)
-                self.error = str(exc)
+    def _write(self, image: np.ndarray, capture_time_s: float) -> None:
+        try:
+            if self._publisher is None:
+                height, width = image.shape[:2]
+                self._publisher = H264RtpPublisher(
+                    self.host, self.port, width - width % 2, height - height % 2, self.options
+                )
+            self._publisher.write(image, capture_time_s)
+            self.error = None
+        except Exception as exc:  # keep the thread alive; the status says why
+            if self.error is None:
+                log.warning("video %s: publishing failed: %s", self.name, exc)
+            self.error = str(exc)
+
+    def _finish(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
 
     def close(self) -> None:
         """Send what is queued, flush the encoder and stop the thread."""
-        self._queue.put(None)
-        self._thread.join(10)
+        self._frames.close(10)
 
     def status(self) -> dict:
         base = self._publisher.status() if self._publisher else {"frames": 0, "bitrate_bps": 0}

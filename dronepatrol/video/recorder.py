@@ -16,8 +16,6 @@ drops frames plays back in real time rather than sped up.
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,6 +24,8 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+
+from dronepatrol.video.frame_worker import FrameWorker
 
 TIME_BASE = Fraction(1, 1000)
 """Recording timestamps are in milliseconds."""
@@ -203,43 +203,33 @@ class BackgroundRecorder:
 
     def __init__(self, recorder: Mp4Recorder, max_queue: int = 8) -> None:
         self.recorder = recorder
-        self.dropped = 0
-        self._queue: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue(max_queue)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"recorder-{recorder.path.name}", daemon=True
-        )
-        self._thread.start()
+        self._frames = FrameWorker(self._write, f"recorder-{recorder.path.name}", max_queue)
 
     @property
     def path(self) -> Path:
         return self.recorder.path
 
+    @property
+    def dropped(self) -> int:
+        """Frames dropped because the encoder was behind."""
+        return self._frames.dropped
+
     def submit(self, image: np.ndarray, capture_time_s: float) -> bool:
         """Queue a frame (the caller must not modify ``image`` afterwards); False if dropped."""
-        try:
-            self._queue.put_nowait((image, capture_time_s))
-            return True
-        except queue.Full:
-            self.dropped += 1
-            return False
+        return self._frames.submit(image, capture_time_s)
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is not None:
-                continue
-            try:
-                self.recorder.write(*item)
-            except BaseException as exc:
-                self._error = exc
+    def _write(self, image: np.ndarray, capture_time_s: float) -> None:
+        if self._error is not None:
+            return  # the file is broken: close() reports the first failure
+        try:
+            self.recorder.write(image, capture_time_s)
+        except BaseException as exc:
+            self._error = exc
 
     def close(self) -> Recording:
         """Write what is queued, finish the file; raises what the writer hit."""
-        self._queue.put(None)
-        self._thread.join()
+        self._frames.close()
         if self._error is not None:
             raise RecorderError(f"recording {self.path} failed: {self._error}") from self._error
         result = self.recorder.close()
