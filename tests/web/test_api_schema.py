@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 
 import pytest
 from flask import Flask
+from pydantic import ValidationError
 
 from dronepatrol.events import Event, EventKind
+from dronepatrol.records.archive import SortieSummary
 from dronepatrol.state import Battery, LinkState, Position, VehicleSnapshot
 from dronepatrol.web.openapi import document
+from dronepatrol.web.schema.base import reply_of
+from dronepatrol.web.schema.sorties import Sortie
 from dronepatrol.web.stream import encode
 
 BODIES = [
@@ -227,3 +232,33 @@ def test_telemetry_out_of_physical_range_is_dropped_and_counted(app: Flask, toke
     assert vehicle["position"]["lon"] == pytest.approx(149.16)
     assert vehicle["groundspeed_mps"] == pytest.approx(4.0)
     assert vehicle["implausible_messages"] == 4
+
+
+def test_reply_of_states_a_core_record_s_fields_once_and_requires_them() -> None:
+    @dataclass(frozen=True)
+    class Landing:
+        vehicle_id: str
+        alt_m: float | None
+        count: int = 0
+
+    model = reply_of(Landing, "LandingReply")
+    schema = model.model_json_schema()
+    assert schema["title"] == "LandingReply"
+    assert list(schema["properties"]) == ["vehicle_id", "alt_m", "count"]
+    assert schema["required"] == ["vehicle_id", "alt_m", "count"]  # no default carried over
+    assert schema["properties"]["count"]["type"] == "integer"
+    assert model(vehicle_id="1", alt_m=None, count=2).model_dump() == {
+        "vehicle_id": "1",
+        "alt_m": None,
+        "count": 2,
+    }
+    with pytest.raises(ValidationError):
+        model(vehicle_id="1", alt_m="high", count=2)
+    with pytest.raises(TypeError, match="dataclass"):
+        reply_of(dict, "NotARecord")
+
+    # the listed sortie: the record's fields first, in its order, then what it computes
+    names = list(Sortie.model_fields)
+    recorded = [f.name for f in fields(SortieSummary)]
+    assert names[: len(recorded)] == recorded
+    assert names[len(recorded) :] == ["label", "status", "duration_s", "started", "ended"]

@@ -8,6 +8,7 @@ each field at fault and what it takes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any, TypeVar, get_type_hints
 
 from flask import Response, abort, jsonify, request
 from flask_openapi3 import APIBlueprint
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,22 @@ class Reply(BaseModel):
     """An answer of the API; ``model_dump`` gives its JSON, the schema documents it."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def reply_of(record: type, name: str) -> type[Reply]:
+    """A :class:`Reply` with one required field per field of the core dataclass ``record``.
+
+    The API states a core record's fields once, where the core defines them;
+    an answer model subclasses this one and adds what the record computes
+    (properties such as a label) or a field's description (redeclaring a
+    field keeps its place in the schema). Defaults are not carried over: the
+    answer always has every field.
+    """
+    if not dataclasses.is_dataclass(record):
+        raise TypeError(f"reply_of needs a dataclass, got {record!r}")
+    hints = get_type_hints(record)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(record)}
+    return create_model(name, __base__=Reply, __module__=__name__, **fields)
 
 
 class Error(Reply):

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from dronepatrol.web.schema.base import Query, Reply
+from dronepatrol.records.archive import SortieSummary
+from dronepatrol.web.schema.base import Query, Reply, reply_of
 
 
 class SortieFilter(Query):
@@ -14,24 +15,10 @@ class SortieFilter(Query):
     limit: int = Field(default=200, ge=1, le=5000, description="at most this many, newest first")
 
 
-class Sortie(Reply):
+class Sortie(reply_of(SortieSummary, "SortieRecorded")):  # type: ignore[misc]
     """One sortie as listed: who flew what, when [s since the epoch], how it ended."""
 
-    id: int
-    vehicle_id: str
-    vehicle_name: str
-    plan_ref: str
-    targets: list[Any]
-    station: str
-    operator: str
-    started_s: float
-    ended_s: float | None
-    outcome: str | None
-    outcome_reason: str
-    samples: int
-    events: int
-    detections: int
-    media: int
+    # the record's fields come from SortieSummary; below, what it computes
     number: int = Field(description="the how-many-th sortie of its drone (1 for its first)")
     label: str = Field(description='what people call it: "sortie 3 of S01-1"')
     status: str = Field(description="the outcome, or open while recording")
