@@ -18,9 +18,8 @@ from dronepatrol.actions import CAN_DO, LINK_NEEDED
 from dronepatrol.web.openapi import operation_label
 from dronepatrol.web.schema.base import ApiBlueprint, reply
 from dronepatrol.web.schema.meta import CommandInfo, Meta, RoleRights
-from dronepatrol.web.schema.vehicles import COMMANDS
+from dronepatrol.web.schema.vehicles import ACTIONS, COMMANDS
 from dronepatrol.web.security import require
-from dronepatrol.web.vehicles import ACTIONS
 
 bp = ApiBlueprint("meta", __name__)
 

@@ -23,7 +23,7 @@ from dronepatrol.planning.airspace import NoSafeVantage
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
-from dronepatrol.web.schema.vehicles import Command, CommandQueued, FlightCommand
+from dronepatrol.web.schema.vehicles import ACTIONS, Command, CommandQueued, FlightCommand
 from dronepatrol.web.security import require
 
 bp = ApiBlueprint("vehicles", __name__)
@@ -89,24 +89,6 @@ def _route(
         "route": [list(p) for p in route],
         "watch": vantage.as_dict(),
     }
-
-
-ACTIONS: dict[str, Action] = {
-    "arm": Action.ARM,
-    "disarm": Action.DISARM,
-    "takeoff": Action.TAKEOFF,
-    "start": Action.START_MISSION,
-    "pause": Action.PAUSE,
-    "resume": Action.RESUME,
-    "goto": Action.GOTO,
-    "orbit": Action.ORBIT,
-    "speed": Action.GOTO,
-    "rtl": Action.RTL,
-    "land": Action.LAND,
-    "battery_swapped": Action.BATTERY_SWAPPED,
-}
-"""The row of the can-do table (:mod:`dronepatrol.actions`) each command
-(:data:`dronepatrol.web.schema.vehicles.COMMANDS`) needs of the vehicle now."""
 
 
 @bp.post(

@@ -87,3 +87,41 @@ def test_fleet_buttons_show_the_served_labels_and_ask_the_served_question(
     assert sent[-1] == {"command": "pause"} and len(page.dialogs) == dialogs
     page.console_errors[:] = [e for e in page.console_errors if "409" not in e]
     assert page.console_errors == []
+
+
+def test_the_ground_crew_button_is_offered_when_the_server_says_so(page, admin_password) -> None:
+    """The card asks the vehicle's served ``ready_for``, not a rule of its own: here the
+    answer for one drone on the ground is edited to leave "battery swapped" out."""
+    # the live stream says nothing (and is not tried again for 10 min): only
+    # GET /api/vehicles tells the page about the drones
+    page.route(
+        "**/api/events",
+        lambda route: route.fulfill(content_type="text/event-stream", body="retry: 600000\n\n"),
+    )
+    edited: dict[str, list[str]] = {}
+
+    def vehicles(route) -> None:
+        response = route.fetch()
+        body = response.json()
+        for v in body["vehicles"]:
+            if not edited and "battery_swapped" in v["ready_for"]:
+                edited[v["id"]] = list(v["ready_for"])  # what the server said
+            if v["id"] in edited:
+                v["ready_for"] = [c for c in v["ready_for"] if c != "battery_swapped"]
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/vehicles", vehicles)
+    sign_in(page, admin_password)
+    served = page.evaluate("fetch('/api/vehicles').then((r) => r.json())")["vehicles"]
+    assert edited, f"no drone on the ground to take the ground crew's button: {served}"
+    (held,) = edited
+    for v in served:
+        card = page.locator(f".card[data-vehicle='{v['id']}']")
+        card.locator("button[data-command=takeoff]").wait_for(timeout=60_000)
+        swap = card.locator("button[data-command=battery_swapped]")
+        assert swap.count() == (1 if "battery_swapped" in v["ready_for"] else 0), v["id"]
+    assert (
+        page.locator(f".card[data-vehicle='{held}'] button[data-command=battery_swapped]").count()
+        == 0
+    )
+    assert page.console_errors == []

@@ -11,7 +11,14 @@ from pydantic import ValidationError
 
 from dronepatrol.events import Event, EventKind
 from dronepatrol.records.archive import SortieSummary
-from dronepatrol.state import Battery, LinkState, Position, VehicleSnapshot
+from dronepatrol.state import (
+    Battery,
+    LandedState,
+    LinkState,
+    MissionProgress,
+    Position,
+    VehicleSnapshot,
+)
 from dronepatrol.web.openapi import document
 from dronepatrol.web.schema.base import reply_of
 from dronepatrol.web.schema.sorties import Sortie
@@ -262,3 +269,35 @@ def test_reply_of_states_a_core_record_s_fields_once_and_requires_them() -> None
     recorded = [f.name for f in fields(SortieSummary)]
     assert names[: len(recorded)] == recorded
     assert names[len(recorded) :] == ["label", "status", "duration_s", "started", "ended"]
+
+
+def test_each_vehicle_says_which_commands_its_state_allows_now(app: Flask, token_for) -> None:
+    """The fleet card offers "battery swapped" from this answer, not from a rule of its own."""
+    parked = VehicleSnapshot(
+        "parked", link=LinkState.UP, mode="LOITER", landed_state=LandedState.ON_GROUND
+    )
+    on_pad_armed = VehicleSnapshot(
+        "armed",
+        link=LinkState.UP,
+        mode="GUIDED",
+        armed=True,
+        landed_state=LandedState.ON_GROUND,
+        mission=MissionProgress(total=5),
+    )
+    patrolling = VehicleSnapshot(
+        "patrolling",
+        link=LinkState.UP,
+        mode="AUTO",
+        armed=True,
+        landed_state=LandedState.IN_AIR,
+        mission=MissionProgress(current_seq=2, total=5),
+    )
+    lost = VehicleSnapshot("lost", link=LinkState.LOST, landed_state=LandedState.ON_GROUND)
+    snapshots = [parked, on_pad_armed, patrolling, lost]
+    app.extensions["dronepatrol"].snapshots = lambda: snapshots
+    answer = app.test_client().get("/api/vehicles", headers=token_for("viewer")).get_json()
+    ready = {v["id"]: v["ready_for"] for v in answer["vehicles"]}
+    assert ready["parked"] == ["arm", "takeoff", "battery_swapped"]
+    assert ready["armed"] == ["disarm", "start", "rtl", "land"]
+    assert ready["patrolling"] == ["start", "pause", "goto", "orbit", "speed", "rtl", "land"]
+    assert ready["lost"] == ready["parked"]  # the link is shown, and refused, on its own

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, RootModel
 
+from dronepatrol.actions import CAN_DO, Action
 from dronepatrol.alerts import charge_level
 from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import Position as SnapshotPosition
@@ -106,6 +107,11 @@ class Vehicle(Reply):
         description="telemetry dropped as out of physical range (lat 200, NaN), a forged "
         "or corrupt sender's trace"
     )
+    ready_for: list[str] = Field(
+        description="the flight commands whose precondition (GET /api/meta: needs) the "
+        "vehicle meets now, by the server's can-do table; its link aside (a lost link "
+        "refuses every command)"
+    )
 
     @classmethod
     def of(
@@ -141,7 +147,17 @@ class Vehicle(Reply):
             known=registry is None or entry is not None,
             station=entry.station or None if entry is not None else None,
             implausible_messages=s.implausible_messages,
+            ready_for=ready_for(s),
         )
+
+
+def ready_for(s: VehicleSnapshot) -> list[str]:
+    """The commands (of :data:`COMMANDS`, in order) whose can-do rule ``s`` meets now.
+
+    The link is left out: it is shown on its own, and a command sent on a lost
+    link is refused with that reason.
+    """
+    return [name for name, action in ACTIONS.items() if CAN_DO[action](s) is None]
 
 
 class Vehicles(Reply):
@@ -292,6 +308,23 @@ COMMANDS: dict[str, type[FlightCommand]] = {
     )
 }
 """The commands the fleet panel and scripts can send, by request name."""
+
+ACTIONS: dict[str, Action] = {
+    "arm": Action.ARM,
+    "disarm": Action.DISARM,
+    "takeoff": Action.TAKEOFF,
+    "start": Action.START_MISSION,
+    "pause": Action.PAUSE,
+    "resume": Action.RESUME,
+    "goto": Action.GOTO,
+    "orbit": Action.ORBIT,
+    "speed": Action.GOTO,
+    "rtl": Action.RTL,
+    "land": Action.LAND,
+    "battery_swapped": Action.BATTERY_SWAPPED,
+}
+"""The row of the can-do table (:mod:`dronepatrol.actions`) each command of
+:data:`COMMANDS` needs of the vehicle now."""
 
 AnyCommand = Annotated[
     Arm

@@ -189,9 +189,8 @@ const labelOf = (name) => (command(name) ? command(name).label : name);
 function card(v) {
   const b = v.battery || {};
   const m = v.mission || {};
-  // the ground crew's button: only for a drone on the ground, disarmed
-  const onGround = !v.armed && !v.airborne;
-  const commands = onGround ? [...PANEL, GROUND_CREW] : PANEL;
+  // the ground crew's button: only when the server says the drone can take it now
+  const commands = v.ready_for.includes(GROUND_CREW) ? [...PANEL, GROUND_CREW] : PANEL;
   const controls = canFly
     ? `<div class="controls" role="group" aria-label="Controls of ${escape(v.name)}">
         ${commands
