@@ -22,7 +22,7 @@ from typing import Any
 from flask import Response
 
 from dronepatrol.accounts import Role
-from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import control_room
@@ -88,18 +88,29 @@ class StreamHub:
         self._clients: set[queue.Queue[str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        """Set on stop: ends every client's stream too."""
+        self._worker: BusWorker | None = None
+        self._pending: dict[str | None, Event] = {}
+        """The newest telemetry per vehicle since the last flush (the worker's thread only)."""
 
     def _ensure_running(self) -> None:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="sse-hub", daemon=True)
-                self._thread.start()
+            if self._worker is None:
+                period_s = 1.0 / TELEMETRY_HZ
+                self._worker = BusWorker(
+                    self.bus,
+                    "sse-hub",
+                    self._take,
+                    maxsize=10_000,
+                    tick=self._flush_telemetry,
+                    every_s=period_s,
+                    poll_s=period_s / 2,
+                ).start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
+        if self._worker is not None:
+            self._worker.stop(5.0)
 
     def _broadcast(self, message: str) -> None:
         with self._lock:
@@ -114,28 +125,18 @@ class StreamHub:
                 except (queue.Empty, queue.Full):
                     pass
 
-    def _run(self) -> None:
-        period = 1.0 / TELEMETRY_HZ
-        last_flush = time.monotonic()
-        pending: dict[str | None, Event] = {}
-        with self.bus.subscribe(maxsize=10_000) as subscription:
-            while not self._stop.is_set():
-                event = subscription.get(timeout_s=period / 2)
-                if event is not None:
-                    if event.kind is EventKind.TELEMETRY:
-                        pending[event.vehicle_id] = event
-                    else:
-                        self._broadcast(
-                            encode(event, self.snapshot_of, self.registry, self.endurance_of)
-                        )
-                now = time.monotonic()
-                if pending and now - last_flush >= period:
-                    for telemetry in pending.values():
-                        self._broadcast(
-                            encode(telemetry, self.snapshot_of, self.registry, self.endurance_of)
-                        )
-                    pending.clear()
-                    last_flush = now
+    def _take(self, event: Event) -> None:
+        """Pass an event on at once; keep a vehicle's telemetry for the next flush."""
+        if event.kind is EventKind.TELEMETRY:
+            self._pending[event.vehicle_id] = event
+        else:
+            self._broadcast(encode(event, self.snapshot_of, self.registry, self.endurance_of))
+
+    def _flush_telemetry(self) -> None:
+        """Send each vehicle's newest telemetry, at most :data:`TELEMETRY_HZ` times a second."""
+        pending, self._pending = self._pending, {}
+        for telemetry in pending.values():
+            self._broadcast(encode(telemetry, self.snapshot_of, self.registry, self.endurance_of))
 
     def client(self, max_s: float | None = None) -> Iterator[str]:
         """One browser's stream; ``max_s`` ends it after that many seconds (tests, benchmarks)."""
