@@ -311,5 +311,7 @@ class BusWorker:
             work(*event)
         except Exception:  # logged; the worker keeps listening
             self.errors += 1
-            what = f"{event[0].kind} event" if event else "periodic pass"
+            what = "periodic pass"
+            if event:
+                what = f"{event[0].kind} event of vehicle {event[0].vehicle_id}"
             log.exception("%s: %s failed", self.name, what)

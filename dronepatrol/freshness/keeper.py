@@ -100,7 +100,10 @@ class FreshnessKeeper:
         if sortie_id is None:
             log.warning("no closed sortie of %s to assess", event.vehicle_id)
             return
-        self.assess(sortie_id)  # an error is logged by the worker, which goes on
+        try:
+            self.assess(sortie_id)
+        except Exception:  # logged with the sortie it concerns; the next ones are assessed
+            log.exception("assessing sortie %d failed", sortie_id)
 
     def _wait_closed_sortie(self, vehicle_id: str, disarmed_s: float, timeout_s: float = 15.0):
         deadline = time.monotonic() + timeout_s
