@@ -17,9 +17,11 @@ from pydantic import Field, RootModel
 from dronepatrol.actions import CAN_DO, Action
 from dronepatrol.alerts import charge_level
 from dronepatrol.registry import FleetRegistry
+from dronepatrol.state import Battery as SnapshotBattery
+from dronepatrol.state import MissionProgress as SnapshotMission
 from dronepatrol.state import Position as SnapshotPosition
 from dronepatrol.state import VehicleSnapshot
-from dronepatrol.web.schema.base import Reply, Request
+from dronepatrol.web.schema.base import Reply, Request, reply_of
 
 MAX_ALT_M = 120.0
 """Highest altitude a command from the app may ask for [m above home] (open category)."""
@@ -45,21 +47,12 @@ class Position(Reply):
         return cls(lat=p.lat_deg, lon=p.lon_deg, alt_amsl_m=p.alt_amsl_m, alt_rel_m=p.alt_rel_m)
 
 
-class Battery(Reply):
+class Battery(reply_of(SnapshotBattery, "BatteryFields")):  # type: ignore[misc]
     """Voltage [V], current [A], remaining [%], consumed [mAh]; null until reported."""
 
-    voltage_v: float | None
-    current_a: float | None
-    remaining_pct: float | None
-    consumed_mah: float | None
 
-
-class MissionProgress(Reply):
+class MissionProgress(reply_of(SnapshotMission, "MissionFields")):  # type: ignore[misc]
     """Current item seq, item count, MAVLink MISSION_STATE."""
-
-    current_seq: int
-    total: int
-    state: int
 
 
 class Gps(Reply):
