@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dronepatrol.web.schema.base import Query, Reply
+from dronepatrol.alerts import Alert as AlertRecord
+from dronepatrol.web.schema.base import Query, Reply, reply_of
 
 
 class AlertsQuery(Query):
@@ -15,19 +16,14 @@ class AlertsQuery(Query):
     )
 
 
-class Alert(Reply):
+class Alert(reply_of(AlertRecord, "AlertFields")):  # type: ignore[misc]
     """One alert: plain text for the operator (never HTML), times [s since the epoch]."""
 
+    # the fields are the alert book's; these add a description or a narrower type
     id: str = Field(description="A<n>, unique in this app's lifetime")
-    vehicle_id: str
     kind: str = Field(description="low_battery, return_now, link_lost, failsafe, fence, ...")
     severity: Literal["critical", "warning"]
-    text: str
-    raised_s: float
-    updated_s: float
     active_condition: bool = Field(description="false once the condition cleared")
-    acknowledged_by: str | None
-    acknowledged_s: float | None
 
     @classmethod
     def of(cls, alert: Any) -> Alert:
