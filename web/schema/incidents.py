@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from dronepatrol.incidents import IncidentView
-from dronepatrol.web.schema.base import Reply, Request
+from dronepatrol.web.schema.base import Reply, Request, reply_of
 from dronepatrol.web.schema.vehicles import Lat, Lon, Watch
 
 IncidentStatus = Literal["open", "dispatched", "on_scene", "released", "failed"]
@@ -41,25 +41,11 @@ class Proposal(Reply):
     options: list[DispatchOption]
 
 
-class Incident(Reply):
+class Incident(reply_of(IncidentView, "IncidentFields")):  # type: ignore[misc]
     """An incident and its response times [s since the epoch], null until reached."""
 
-    id: int
-    created_s: float
-    lat_deg: float
-    lon_deg: float
-    priority: str
-    note: str
-    creator: str
+    # the fields are the incident book's; these narrow a type, or add what it computes
     status: IncidentStatus
-    vehicle_id: str | None
-    dispatched_by: str | None
-    dispatched_s: float | None
-    airborne_s: float | None
-    on_scene_s: float | None
-    released_s: float | None
-    paused_seq: int | None
-    failure: str
     response_s: float | None = Field(description="created to on scene [s]")
     kind: Literal["incident", "hold"] = Field(
         default="incident", description="a reported incident, or a lockdown's overwatch hold"
