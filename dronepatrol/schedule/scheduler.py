@@ -28,7 +28,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dronepatrol.actions import Action, why_not
@@ -231,12 +231,7 @@ class Scheduler:
         with self._lock:
             return {
                 "mode": self._mode,
-                "turnaround": {
-                    "mode": self.turnaround.mode,
-                    "swap_s": self.turnaround.swap_s,
-                    "charge_full_s": self.turnaround.charge_full_s,
-                    "launch_min_frac": self.turnaround.launch_min_frac,
-                },
+                "turnaround": asdict(self.turnaround),
                 "horizon_s": self.horizon_s,
                 "pending": [p.as_dict() for p in self.pending()],
                 "flying": {vid: list(t) for vid, t in self._flying.items()},

@@ -6,18 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from dronepatrol.web.schema.base import Reply, Request
+from dronepatrol.schedule.turnaround import Turnaround as TurnaroundRecord
+from dronepatrol.web.schema.base import Reply, Request, reply_of
 
 Mode = Literal["off", "approve", "auto"]
 
 
-class Turnaround(Reply):
+class Turnaround(reply_of(TurnaroundRecord, "TurnaroundFields")):  # type: ignore[misc]
     """Battery turnaround at the station: swap time [s] or charging from empty [s]."""
-
-    mode: str
-    swap_s: float
-    charge_full_s: float
-    launch_min_frac: float
 
 
 class PendingSortie(Reply):
