@@ -29,6 +29,7 @@ from dronepatrol.web.schema.base import Reply, Request
 Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="latitude [deg]")]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="longitude [deg]")]
 Alt = Annotated[float, Field(ge=MIN_ALT_M, le=MAX_ALT_M, description="altitude above home [m]")]
+Radius = Annotated[float, Field(ge=MIN_ORBIT_RADIUS_M, le=MAX_ORBIT_RADIUS_M, description="[m]")]
 Confirm = Annotated[Literal[True], Field(description="risky command: must be true")]
 
 
@@ -242,9 +243,7 @@ class Orbit(FlightCommand):
     lat: Lat
     lon: Lon
     alt_m: Alt
-    radius_m: Annotated[
-        float, Field(ge=MIN_ORBIT_RADIUS_M, le=MAX_ORBIT_RADIUS_M, description="[m]")
-    ] = 50.0
+    radius_m: Radius = 50.0
 
 
 class Speed(FlightCommand):
