@@ -86,7 +86,7 @@ def order_at(page, card, order: str, lat: float, lon: float, alt_m: float) -> No
         f"() => {{ const p = dp.map().latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }}"
     )
     page.locator("#map").click(position={"x": point[0], "y": point[1]})
-    assert "?" in form.locator(".where").inner_text()  # "Send north-1 to -35.36…, 149.16…?"
+    assert "?" in form.locator(".pick").inner_text()  # "Send north-1 to -35.36…, 149.16…?"
     form.locator("input[name=alt_m]").fill(f"{alt_m:g}")
     form.locator("button[type=submit]").click()
 

@@ -2,10 +2,10 @@
 // the stations and drones listed beside it, all from GET /api/city polled every
 // POLL_MS. A stale station (unheard, or offline by its last will) and its drones are
 // drawn greyed and dashed and say "stale" in words: what they show may be old.
-// Roles that may command a station's drone get RTL / Land / Pause / Resume, sent
-// through its station; the station's answer (accepted, refused, expired), then the
-// drone's (completed, failed), is shown on the drone's card. Goto and orbit to a place
-// picked on the map are city_orders.js's.
+// Roles that may command a station's drone get RTL / Land / Pause / Resume (and Go to
+// and Orbit to a place on the map: city_orders.js), sent through its station; the
+// station's answer (accepted, refused, expired), then the drone's (completed, failed),
+// is shown on the drone's card.
 
 import { api } from "./api.js";
 import { escape, quantity } from "./format.js";

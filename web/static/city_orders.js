@@ -58,7 +58,7 @@ export function placeOrders(map, kit, send) {
     armed.place = [e.latlng.lat, e.latlng.lng];
     const { form, name, current } = armed;
     const v = current();
-    form.querySelector(".where").textContent =
+    form.querySelector(".pick").textContent =
       `${name === "orbit" ? "Orbit" : "Send"} ${v.vehicle} ${name === "orbit" ? "round" : "to"} ${e.latlng.lat.toFixed(6)}, ${e.latlng.lng.toFixed(6)}?`;
     form.querySelector("button[type=submit]").disabled = false;
     drawPick();
@@ -72,7 +72,7 @@ export function placeOrders(map, kit, send) {
     form.className = "place-order";
     form.hidden = true;
     form.dataset.order = name;
-    form.innerHTML = `<p class="where hint"></p>
+    form.innerHTML = `<p class="pick hint"></p>
       <label>Altitude <input name="alt_m" type="number" min="2" max="120" step="1" value="${DEFAULT_ALT_M}" required> m</label>
       ${name === "orbit" ? `<label>Radius <input name="radius_m" type="number" min="5" max="500" step="1" value="${DEFAULT_RADIUS_M}" required> m</label>` : ""}
       <button type="submit" disabled>Send</button> <button type="button" class="cancel">Cancel</button>`;
@@ -99,7 +99,7 @@ export function placeOrders(map, kit, send) {
         armed = { name, form, current, place: null };
         form.hidden = false;
         form.querySelector("button[type=submit]").disabled = true;
-        form.querySelector(".where").textContent =
+        form.querySelector(".pick").textContent =
           `Click the place on the map for ${current().vehicle} (Esc cancels).`;
         map.getContainer().classList.add("picking");
       });
