@@ -113,6 +113,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
     with browser_page(browser, city.centre.url, bypass_csp=False) as page:
         page.add_init_script(VIOLATIONS)
         sign_in(page, VIEWER_PASSWORD, username="viewer")
+        page.wait_for_load_state("networkidle")  # its asking for a network is over
         page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
@@ -122,7 +123,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
 
     with browser_page(browser, city.centre.url) as page:
         sign_in(page, PASSWORD)
-        page.console_errors.clear()
+        page.wait_for_load_state("networkidle")  # its asking for a network is over
         page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         assert page.locator('meta[http-equiv="refresh"]').count() == 0
@@ -178,7 +179,8 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
             60,
             "the RTL's outcome on the card",
         )
-        assert answer.inner_text() == "RTL: completed (DONE)"  # the station's RTL operation
+        # the station's RTL operation
+        assert answer.inner_text() == "RTL: completed (DONE)", answer.inner_text()
         page.screenshot(path=str(artifacts / "city-01-live.png"))
 
         # the station stops: the centre page marks it and its drone stale, in words
