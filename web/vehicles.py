@@ -19,8 +19,13 @@ from flask import abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.actions import Action, why_not
-from dronepatrol.dispatch.dispatcher import CAMERA_RANGE_M
-from dronepatrol.planning.orders import OrderRefused, RoutedOrder, Unflyable, route_order
+from dronepatrol.planning.orders import (
+    CAMERA_RANGE_M,
+    OrderRefused,
+    RoutedOrder,
+    Unflyable,
+    route_order,
+)
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated

@@ -28,9 +28,14 @@ from typing import Any, Protocol
 
 from dronepatrol.accounts.roles import Role
 from dronepatrol.city.contract import CommandReply, CommandRequest, Kind, Message, ReplyStatus
-from dronepatrol.dispatch.dispatcher import CAMERA_RANGE_M
 from dronepatrol.planning.airspace import Airspace
-from dronepatrol.planning.orders import OrderRefused, RoutedOrder, parse_order, route_order
+from dronepatrol.planning.orders import (
+    CAMERA_RANGE_M,
+    OrderRefused,
+    RoutedOrder,
+    parse_order,
+    route_order,
+)
 from dronepatrol.state import VehicleSnapshot
 
 log = logging.getLogger(__name__)

@@ -47,6 +47,10 @@ MAX_ALT_M = 120.0
 MIN_ORBIT_RADIUS_M, MAX_ORBIT_RADIUS_M = 5.0, 500.0
 """Orbit radius an order may ask for [m]."""
 
+CAMERA_RANGE_M = 300.0
+"""Farthest a drone watches a place from when it may not fly over it [m]: at 60 m up the
+camera still makes out people and vehicles at this slant range."""
+
 
 class OrderRefused(ValueError):
     """The vehicle cannot be sent this way now; the message says why and what to do."""

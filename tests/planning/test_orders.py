@@ -11,6 +11,7 @@ from dronepatrol.geo import distance_m, offset
 from dronepatrol.network.model import NoFlyZone
 from dronepatrol.planning.airspace import Airspace
 from dronepatrol.planning.orders import (
+    CAMERA_RANGE_M,
     BadOrder,
     OrderRefused,
     Unflyable,
@@ -20,7 +21,6 @@ from dronepatrol.planning.orders import (
 from dronepatrol.state import Position, VehicleSnapshot
 
 HOME = (-35.363261, 149.165230)
-CAMERA_RANGE_M = 300.0
 
 
 def square(north_m: float, east_m: float, half_m: float) -> Polygon:
