@@ -119,6 +119,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
         page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
         assert page.evaluate("() => window.__violations") == []
         assert page.locator("#drones button").count() == 0
+        assert page.locator("#order-hint").is_hidden()  # no goto or orbit for a viewer
         assert page.console_errors == [], page.console_errors
 
     with browser_page(browser, city.centre.url) as page:
@@ -159,6 +160,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
         # a goto there is flown to the nearest safe point outside, camera on the place
         zone = next(z for z in load_network(EXAMPLE).nofly if z.name == "Substation")
         lat, lon = zone.geometry.centroid.y, zone.geometry.centroid.x
+        assert page.locator("#order-hint").is_visible()
         order_at(page, card, "orbit", lat, lon, 20)
         wait_until(lambda: "refused" in answer.inner_text(), 30, "the orbit refused")
         assert "orbit of 50 m" in answer.inner_text() and "Substation" in answer.inner_text()

@@ -18,6 +18,8 @@ const DEFAULT_RADIUS_M = 50;
  */
 export function placeOrders(map, kit, send) {
   const drawn = L.layerGroup().addTo(map); // the pick, then the route flown
+  const hint = document.getElementById("order-hint");
+  if (hint) hint.hidden = false; // how to pick a place, for those who may send one
   let armed = null; // {name, form, current, place}
 
   function disarm() {
