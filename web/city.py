@@ -6,9 +6,13 @@ every vehicle's latest telemetry; ``GET /api/city/stations/<station>/network``
 is the patrol network the station flies. ``POST
 /api/city/stations/<station>/vehicles/<vehicle>/commands`` sends a command
 through the station as a request with a deadline and the caller's name, which
-the station writes into its own audit log: 202 when the station accepted it,
-409 when it refused (the reason is the station's), 503 when the station is
-unreachable, 504 when it did not answer in time. The outcome arrives later in
+the station writes into its own audit log: rtl, land, pause, resume, and goto
+and orbit to a place, which the station routes round its own no-fly zones (the
+202 says the ``route`` it flies and, for a goto into a zone, the place it
+is watched from, ``watch``). 202 when the station accepted it, 409 when it refused
+(the reason is the station's: an orbit into a no-fly zone, an argument out of
+range, a drone on the ground), 503 when the station is unreachable, 504 when
+it did not answer in time. The outcome arrives later in
 the station's records: ``GET
 /api/city/stations/<station>/vehicles/<vehicle>/commands/<command_id>`` tells it
 (pending, completed or failed).
@@ -34,6 +38,7 @@ from dronepatrol.web.schema.city import (
     CityStation,
     CityVehicle,
 )
+from dronepatrol.web.schema.vehicles import Watch
 from dronepatrol.web.security import require
 
 bp = ApiBlueprint("city", __name__)
@@ -91,18 +96,26 @@ def station_network(station: str) -> Any:
 def command(station: str, vehicle: str, body: CityCommand) -> Any:
     """Command a station's vehicle through the station, in the caller's name."""
     centre = _centre()
+    order = body.root
+    name, arguments = order.command, order.arguments()
     try:
         answer = centre.command(
             station,
             vehicle,
-            body.command,
+            name,
+            arguments=arguments,
             actor=g.user.name,
             role=g.user.role.value,
             deadline_s=COMMAND_DEADLINE_S,
         )
     except CommandError as exc:
         audit(
-            f"city command {body.command}", False, station=station, vehicle=vehicle, reason=str(exc)
+            f"city command {name}",
+            False,
+            station=station,
+            vehicle=vehicle,
+            arguments=arguments,
+            reason=str(exc),
         )
         status = _STATUS.get(exc.status, 409)
         return refuse(
@@ -113,10 +126,11 @@ def command(station: str, vehicle: str, body: CityCommand) -> Any:
     except ValueError as exc:  # an id that cannot name a topic
         return refuse(404, "Not Found", str(exc))
     audit(
-        f"city command {body.command}",
+        f"city command {name}",
         True,
         station=station,
         vehicle=vehicle,
+        arguments=arguments,
         request_id=answer.request_id,
     )
     return reply(
@@ -124,9 +138,11 @@ def command(station: str, vehicle: str, body: CityCommand) -> Any:
             request_id=answer.request_id,
             station=station,
             vehicle=vehicle,
-            command=body.command,
+            command=name,
             status="accepted",
             command_id=answer.command_id,
+            route=None if answer.route is None else [list(p) for p in answer.route],
+            watch=None if answer.watch is None else Watch(**answer.watch.model_dump()),
         ),
         202,
     )

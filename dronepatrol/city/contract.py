@@ -40,7 +40,14 @@ Why these choices:
 * Commands are requests with a ``deadline_s``: a station never acts on a
   request received after its deadline (it replies ``expired``), and carries
   the requesting person's name (``actor``) into its own audit log and into
-  the vehicle command's ``source``.
+  the vehicle command's ``source``. The orders and their arguments are those
+  of :data:`dronepatrol.planning.orders.ORDERS` (rtl, land, pause, resume,
+  ``goto [lat, lon, alt_m]``, ``orbit [lat, lon, alt_m, radius_m]``); the
+  station routes each round its own no-fly zones, and its ``accepted`` reply
+  says what it will fly (``route``, ``watch``).
+
+Additions within version 1 (optional fields: older peers ignore them, and
+their absence means "not said"): :class:`CommandReply` ``route`` and ``watch``.
 
 Access control (mosquitto ACL, see :func:`dronepatrol.city.broker.acl_text`):
 station ``s`` authenticates as ``station-s`` and may publish only under
@@ -244,8 +251,11 @@ class CommandRequest(Message):
     request_id: str = Field(min_length=8, max_length=64)
     vehicle: str = Field(pattern=NAME_PATTERN)
     operation: str = Field(min_length=1, max_length=40)
-    """A fleet operation: rtl, land, goto, orbit, pause, resume..."""
+    """An order by name: rtl, land, pause, resume, goto, orbit
+    (:data:`dronepatrol.planning.orders.ORDERS`; the station refuses others)."""
     arguments: list[Any] = Field(default_factory=list)
+    """The order's arguments in its order: ``[lat, lon, alt_m]`` for a goto, ``[lat,
+    lon, alt_m, radius_m]`` for an orbit [deg, m above home, m]; checked by the station."""
     actor: str = Field(min_length=1, max_length=100)
     """The person at the centre who asked (their account name)."""
     role: Literal["viewer", "commander", "operator", "admin"]
@@ -257,6 +267,27 @@ class CommandRequest(Message):
 ReplyStatus = Literal["accepted", "refused", "expired", "completed", "failed"]
 
 
+class WatchPoint(BaseModel):
+    """Where a goto watches its place from (over it, or outside the no-fly zone it is in)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    lat: float
+    lon: float
+    """The point flown to [deg]."""
+    target_lat: float
+    target_lon: float
+    """The place watched [deg]."""
+    from_outside: bool
+    """Held outside a no-fly zone, camera on the place."""
+    zone: str | None = None
+    zone_name: str | None = None
+    distance_m: float = 0.0
+    """From the point flown to, to the place [m]."""
+    message: str = ""
+    """For the operator: ``watching from 180 m outside the no-fly zone 'Substation'``."""
+
+
 class CommandReply(Message):
     """What a station did with a request: first accepted/refused/expired, then the outcome."""
 
@@ -265,6 +296,12 @@ class CommandReply(Message):
     reason: str = ""
     command_id: str = ""
     """The station's own command id (its COMMAND_SENT/RESULT events carry it)."""
+    route: list[tuple[float, float]] | None = None
+    """Accepted: the path the station flies round its no-fly zones, [lat, lon] corners
+    [deg] from the vehicle on (a goto, an orbit, an RTL); None when it flies none of its
+    own. Added in version 1 (optional)."""
+    watch: WatchPoint | None = None
+    """Accepted goto: where the vehicle watches the place from. Added in version 1 (optional)."""
 
 
 PAYLOADS: dict[Kind, type[Message]] = {

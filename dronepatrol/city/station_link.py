@@ -56,6 +56,7 @@ from dronepatrol.city.contract import (
 )
 from dronepatrol.city.outbox import Outbox
 from dronepatrol.events import Event, EventBus, EventKind
+from dronepatrol.planning.airspace import Airspace
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class StationLink:
         summary: the station's picture in brief for the heartbeat (open incidents...).
         network: the station's patrol network as GeoJSON (None: none loaded), sent at
             every connection.
+        airspace: the station's no-fly zones now, round which the centre's orders are
+            routed (the control room's ``airspace``; None: no zones).
+        camera_range_m: farthest a goto's vantage may be from its place [m], now.
         track_interval_s: least time between two track samples of one vehicle in the outbox [s].
         resend_after_s: a record unacknowledged this long is sent again [s].
         window: most records sent and not yet acknowledged.
@@ -91,6 +95,8 @@ class StationLink:
         audit: Callable[..., None] | None = None,
         summary: Callable[[], dict[str, Any]] | None = None,
         network: Callable[[], dict[str, Any] | None] | None = None,
+        airspace: Callable[[], Airspace] | None = None,
+        camera_range_m: Callable[[], float] | None = None,
         track_interval_s: float = 1.0,
         resend_after_s: float = 10.0,
         window: int = 1000,
@@ -117,7 +123,10 @@ class StationLink:
         self._reconnected = threading.Event()
         self._beat_now = threading.Event()
         self._acks: queue.SimpleQueue[list[str]] = queue.SimpleQueue()
-        self._desk = CommandDesk(station, fleet, audit, self._publish, clock=clock)
+        routing: dict[str, Any] = {"airspace": airspace}
+        if camera_range_m is not None:
+            routing["camera_range_m"] = camera_range_m
+        self._desk = CommandDesk(station, fleet, audit, self._publish, clock=clock, **routing)
         self._subscription: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()

@@ -195,6 +195,8 @@ class ControlRuntime:
                 audit=self.room.accounts.audit,
                 summary=self._station_summary,
                 network=lambda: self.room.network_geojson,
+                airspace=self.room.airspace,
+                camera_range_m=lambda: self.room.dispatcher.camera_range_m,
                 clock=self.clock,
             ).start()
             self._stoppers.append(link.stop)

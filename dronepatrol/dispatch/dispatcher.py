@@ -26,6 +26,7 @@ from dronepatrol.lockdown.plan import LockdownPlan, OverwatchPoint, plan_lockdow
 from dronepatrol.lockdown.status import Lockdown, LockdownStatus, lockdown_status
 from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.planning.airspace import Airspace, NoSafeVantage, Vantage
+from dronepatrol.planning.orders import CAMERA_RANGE_M
 from dronepatrol.responders import (
     DistanceFn,
     Responder,
@@ -42,11 +43,6 @@ ON_SCENE_GRACE_S = 10.0
 
 ON_SCENE_MARGIN_M = 15.0
 """A drone this much beyond its orbit radius from the incident counts as on scene [m]."""
-
-
-CAMERA_RANGE_M = 300.0
-"""Farthest a drone watches a place from when it may not fly over it [m]: at 60 m up the
-camera still makes out people and vehicles at this slant range."""
 
 
 class DispatchError(RuntimeError):

@@ -3,7 +3,9 @@ station flying a simulated drone, each its own process, and a real Chromium.
 
 The page draws the station's network and drone from ``GET /api/city``, sends an RTL
 through the station and shows the station's answer (refused on the ground; accepted
-and then completed in the air), and marks the station and its drone stale once the
+and then completed in the air), sends an orbit and a goto to a place picked on the map
+inside the station's substation no-fly zone (the orbit refused with the reason, the
+goto watched from outside), and marks the station and its drone stale once the
 station stops.
 """
 
@@ -23,6 +25,7 @@ from support import browser_page, expose_modules, sign_in, wait_until
 from dronepatrol.accounts import AccountService, Role
 from dronepatrol.cli.city import CityDemo
 from dronepatrol.database import make_engine
+from dronepatrol.network import load_network
 from dronepatrol.settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.serial]
@@ -32,6 +35,12 @@ VIEWER_PASSWORD = "city-page-viewer"
 
 NETWORK_FEATURES = """() => { let n = 0;
   dp.map().eachLayer((l) => { if (l.feature && l.feature.properties) n += 1; });
+  return n; }"""
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "missions" / "canberra-sitl.geojson"
+
+ROUTE_DRAWN = """() => { let n = 0;
+  dp.map().eachLayer((l) => { if (l.getLatLngs && l.options.dashArray === "6 5") n += 1; });
   return n; }"""
 
 DRONE_MARKER = """(title) => { let found = null;
@@ -67,6 +76,21 @@ def take_off(station_url: str, vehicle: str) -> bool:
         return False
 
 
+def order_at(page, card, order: str, lat: float, lon: float, alt_m: float) -> None:
+    """Press the card's goto/orbit button, click (lat, lon) on the map, set the altitude, send."""
+    card.locator(f'button[data-command="{order}"]').click()
+    form = card.locator(f'form[data-order="{order}"]')
+    form.wait_for(state="visible")
+    page.evaluate(f"() => dp.map().setView([{lat}, {lon}], 16, {{ animate: false }})")
+    point = page.evaluate(
+        f"() => {{ const p = dp.map().latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }}"
+    )
+    page.locator("#map").click(position={"x": point[0], "y": point[1]})
+    assert "?" in form.locator(".pick").inner_text()  # "Send north-1 to -35.36…, 149.16…?"
+    form.locator("input[name=alt_m]").fill(f"{alt_m:g}")
+    form.locator("button[type=submit]").click()
+
+
 @pytest.fixture
 def city(tmp_path: Path) -> Iterator[CityDemo]:
     """A broker, a centre (SQLite, with a viewer account) and station ``north`` with one
@@ -89,16 +113,18 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
     with browser_page(browser, city.centre.url, bypass_csp=False) as page:
         page.add_init_script(VIOLATIONS)
         sign_in(page, VIEWER_PASSWORD, username="viewer")
+        page.wait_for_load_state("networkidle")  # its asking for a network is over
         page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
         assert page.evaluate("() => window.__violations") == []
         assert page.locator("#drones button").count() == 0
+        assert page.locator("#order-hint").is_hidden()  # no goto or orbit for a viewer
         assert page.console_errors == [], page.console_errors
 
     with browser_page(browser, city.centre.url) as page:
         sign_in(page, PASSWORD)
-        page.console_errors.clear()
+        page.wait_for_load_state("networkidle")  # its asking for a network is over
         page.console_errors.clear()  # a centre's Operations page finds no network of its own
         page.goto("/city")
         assert page.locator('meta[http-equiv="refresh"]').count() == 0
@@ -129,13 +155,34 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
         # airborne, the drone takes the RTL: accepted by the station, then completed
         wait_until(lambda: take_off(city.stations["north"].url, vehicle), 120, "a take-off")
         wait_until(lambda: "yes" in card.locator(".figures").inner_text(), 60, "the drone armed")
+
+        # an orbit round the substation would enter it: the station refuses, saying why;
+        # a goto there is flown to the nearest safe point outside, camera on the place
+        zone = next(z for z in load_network(EXAMPLE).nofly if z.name == "Substation")
+        lat, lon = zone.geometry.centroid.y, zone.geometry.centroid.x
+        assert page.locator("#order-hint").is_visible()
+        order_at(page, card, "orbit", lat, lon, 20)
+        wait_until(lambda: "refused" in answer.inner_text(), 30, "the orbit refused")
+        assert "orbit of 50 m" in answer.inner_text() and "Substation" in answer.inner_text()
+        order_at(page, card, "goto", lat, lon, 20)
+        wait_until(lambda: "accepted" in answer.inner_text(), 30, "the goto accepted")
+        assert re.fullmatch(
+            r"Go to: accepted by station north \(watching from \d+ m outside the no-fly zone "
+            r"'Substation'\), waiting for the drone…",
+            answer.inner_text(),
+        ), answer.inner_text()
+        assert page.evaluate(f"({ROUTE_DRAWN})()") == 1  # the path the station flies
+        page.screenshot(path=str(artifacts / "city-00-goto-watched-from-outside.png"))
+
+        # the RTL takes the card: the goto it cut short says nothing more there
         card.locator('button[data-command="rtl"]').click()
         wait_until(
             lambda: re.search(r"completed|failed", answer.inner_text()),
             60,
             "the RTL's outcome on the card",
         )
-        assert answer.inner_text() == "RTL: completed (DONE)"  # the station's RTL operation
+        # the station's RTL operation
+        assert answer.inner_text() == "RTL: completed (DONE)", answer.inner_text()
         page.screenshot(path=str(artifacts / "city-01-live.png"))
 
         # the station stops: the centre page marks it and its drone stale, in words

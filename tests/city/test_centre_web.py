@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from shapely.geometry import Polygon
 from sqlalchemy import Engine
 from support import TEST_PASSWORD_COST, wait_until
 
@@ -14,6 +15,9 @@ from dronepatrol.accounts import Role
 from dronepatrol.city import Centre, StationLink
 from dronepatrol.city.local_broker import LocalBroker
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.geo import offset
+from dronepatrol.network.model import NoFlyZone
+from dronepatrol.planning.airspace import Airspace
 from dronepatrol.settings import Settings
 from dronepatrol.web import create_app
 
@@ -128,6 +132,62 @@ def test_the_centre_shows_each_station_and_drone_and_marks_a_silent_station_stal
         5,
         "north stale after its goodbye",
     )
+
+
+def test_the_centre_sends_a_goto_and_an_orbit_that_the_station_routes_round_its_zones(
+    centre_app: Flask, broker: LocalBroker, station_engine: Engine
+) -> None:
+    """Goto into a no-fly zone: 202 with where the drone watches from; orbit into it: 409
+    with the station's reason; an argument out of range: 400 before anything is sent."""
+    from test_commands import CMAC, FakeFleet
+
+    corners = [offset(*CMAC[:2], n, e) for n, e in ((240, -60), (240, 60), (360, 60), (360, -60))]
+    zone = NoFlyZone("SUB", Polygon([(lon, lat) for lat, lon in corners]), "Substation")
+    airspace = Airspace([zone], margin_m=25)
+    fleet = FakeFleet()
+    link = StationLink(
+        "north",
+        EventBus(),
+        station_engine,
+        broker.station_settings("north"),
+        fleet=fleet,
+        airspace=lambda: airspace,
+    ).start()
+    room = centre_app.extensions["dronepatrol"]
+    room.accounts.add_user("op", Role.OPERATOR, PASSWORD)
+    client = centre_app.test_client()
+    token = client.post("/api/login", json={"username": "op", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    url = "/api/city/stations/north/vehicles/north-1/commands"
+    lat, lon = offset(*CMAC[:2], 330, 10)  # inside the zone, 30 m from its north edge
+    try:
+        wait_until(
+            lambda: room.city.station("north") and not room.city.station("north")["stale"],
+            10,
+            "the station in the centre's picture",
+        )
+        goto = {"command": "goto", "lat": lat, "lon": lon, "alt_m": 25}
+        sent = client.post(url, json=goto, headers=headers)
+        assert sent.status_code == 202, sent.get_json()
+        body = sent.get_json()
+        assert body["command"] == "goto" and body["watch"]["from_outside"]
+        assert "outside the no-fly zone 'Substation'" in body["watch"]["message"]
+        assert body["route"][-1] == [body["watch"]["lat"], body["watch"]["lon"]]
+        assert airspace.crosses([tuple(p) for p in body["route"]]) == []
+
+        orbit = {"command": "orbit", "lat": lat, "lon": lon, "alt_m": 25, "radius_m": 40}
+        refused = client.post(url, json=orbit, headers=headers)
+        assert refused.status_code == 409
+        assert "orbit of 40 m" in refused.get_json()["message"]
+        assert "'Substation'" in refused.get_json()["message"]
+
+        high = client.post(url, json={**goto, "alt_m": 500}, headers=headers)
+        assert high.status_code == 400 and "alt_m" in high.get_json()["message"]
+        assert fleet.submitted == ["fly_route"]
+        audit = [(e.action, e.ok) for e in room.accounts.recent_audit(3)]
+        assert audit[:2] == [("city command orbit", False), ("city command goto", True)]
+    finally:
+        link.stop()
 
 
 def test_a_single_machine_app_has_no_city(tmp_path: Path) -> None:

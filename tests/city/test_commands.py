@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from shapely.geometry import Polygon
 from sqlalchemy import Engine
 from support import wait_until
 
@@ -19,6 +20,10 @@ from dronepatrol.accounts import AccountService
 from dronepatrol.city import Centre, CommandError, StationLink
 from dronepatrol.city.local_broker import LocalBroker
 from dronepatrol.events import EventBus, EventKind
+from dronepatrol.geo import offset
+from dronepatrol.network.model import NoFlyZone
+from dronepatrol.planning.airspace import Airspace
+from dronepatrol.state import LinkState, Position, VehicleSnapshot
 
 pytestmark = pytest.mark.postgres
 
@@ -78,9 +83,9 @@ def test_a_centre_command_is_flown_and_audited_at_the_station_under_the_persons_
         with pytest.raises(CommandError, match="armed") as refused:
             centre.command("north", vehicle, "rtl", actor="alice")
         assert refused.value.status == "refused"
-        # a goto over the bus would skip the station's no-fly routing: refused by name
-        with pytest.raises(CommandError, match="not taken from the centre"):
-            centre.command("north", vehicle, "goto", actor="alice", arguments=[-35.36, 149.16, 30])
+        # a goto asking for 500 m is refused naming the argument and its range
+        with pytest.raises(CommandError, match=r"alt_m must be 2\.\.120"):
+            centre.command("north", vehicle, "goto", actor="alice", arguments=[-35.36, 149.16, 500])
 
         with bus.subscribe() as events:
             fleet.run(vehicle, "takeoff", 15.0, timeout_s=120)
@@ -110,10 +115,18 @@ def test_a_centre_command_is_flown_and_audited_at_the_station_under_the_persons_
 
 
 class FakeFleet:
-    """A fleet that would take anything: what the station's own checks refuse never reaches it."""
+    """A fleet that would take anything: what the station's own checks refuse never reaches it.
+
+    Its one drone, ``north-1``, flies 600 m north of its home at CMAC.
+    """
 
     def __init__(self) -> None:
         self.submitted: list[str] = []
+
+    def snapshots(self) -> list[VehicleSnapshot]:
+        home = Position(*CMAC[:2], CMAC[2], 0.0)
+        here = Position(*offset(*CMAC[:2], 600, 0), CMAC[2] + 30, 30.0)
+        return [VehicleSnapshot("north-1", link=LinkState.UP, armed=True, position=here, home=home)]
 
     def why_not(self, vehicle_id: str, operation: str) -> None:
         return None
@@ -175,7 +188,7 @@ def test_the_station_flies_centre_commands_of_operators_only(
             centre.command("north", "north-1", "rtl", actor="carol", role="commander")
         assert fleet.submitted == []
         centre.command("north", "north-1", "rtl", actor="dave", role="operator")
-        assert fleet.submitted == ["rtl"]
+        assert fleet.submitted == ["return_home"]  # the routed way home, not a bare RTL
         audit = [(e.username, e.ok, e.detail["role"]) for e in accounts.recent_audit()]
         assert audit == [("centre:dave", True, "operator"), ("centre:carol", False, "commander")]
     finally:
@@ -186,3 +199,34 @@ def test_a_stale_station_is_not_sent_commands(centre: Centre) -> None:
     with pytest.raises(CommandError, match="unreachable") as unreachable:
         centre.command("south", "south-1", "rtl", actor="alice")
     assert unreachable.value.status == "unreachable"
+
+
+def test_a_centre_goto_into_a_no_fly_zone_is_watched_from_outside_and_an_orbit_refused(
+    broker: LocalBroker, centre: Centre, station_engine: Engine
+) -> None:
+    """Through the broker: the station's reply carries what it flies (route, watch)."""
+    corners = [offset(*CMAC[:2], n, e) for n, e in ((240, -60), (240, 60), (360, 60), (360, -60))]
+    zone = NoFlyZone("SUB", Polygon([(lon, lat) for lat, lon in corners]), "Substation")
+    airspace = Airspace([zone], margin_m=25)
+    fleet = FakeFleet()
+    link, accounts = station_with(broker, station_engine, fleet, airspace=lambda: airspace)
+    try:
+        wait_until(
+            lambda: centre.station("north") and not centre.station("north")["stale"],
+            10,
+            "the station in the centre's picture",
+        )
+        place = offset(*CMAC[:2], 330, 10)  # inside the zone, 30 m from its north edge
+        reply = centre.command("north", "north-1", "goto", actor="erin", arguments=[*place, 25])
+        assert reply.status == "accepted" and reply.watch is not None
+        assert reply.watch.from_outside and "'Substation'" in reply.watch.message
+        assert reply.route[-1] == (reply.watch.lat, reply.watch.lon)
+        assert airspace.crosses(reply.route) == []
+        with pytest.raises(CommandError, match=r"orbit of 50 m.*'Substation'") as refused:
+            centre.command("north", "north-1", "orbit", actor="erin", arguments=[*place, 25, 50])
+        assert refused.value.status == "refused"
+        assert fleet.submitted == ["fly_route"]
+        audit = [(e.action, e.ok) for e in accounts.recent_audit()]
+        assert audit == [("command orbit", False), ("command goto", True)]
+    finally:
+        link.stop()

@@ -74,3 +74,35 @@ def test_ids_that_would_break_topics_are_refused() -> None:
             role="operator",
             deadline_s=0,
         )
+
+
+def test_a_reply_says_what_the_station_flies_and_one_without_it_still_decodes() -> None:
+    """``route`` and ``watch`` are optional additions to v1: a reply from a station that
+    does not send them decodes with neither, and fields unknown to a peer are ignored."""
+    topic = topic_of(Kind.REPLY, "north")
+    plain = b'{"v": 1, "station": "north", "request_id": "r-1", "status": "accepted"}'
+    _parts, old = decode(topic, plain)
+    assert (old.route, old.watch) == (None, None)
+    told = {
+        "v": 1,
+        "station": "north",
+        "request_id": "r-2",
+        "status": "accepted",
+        "route": [[-35.36, 149.16], [-35.359, 149.168]],
+        "watch": {
+            "lat": -35.359,
+            "lon": 149.168,
+            "target_lat": -35.3605,
+            "target_lon": 149.1697,
+            "from_outside": True,
+            "zone": "NF01",
+            "zone_name": "Substation",
+            "distance_m": 135.0,
+            "message": "watching from 135 m outside the no-fly zone 'Substation'",
+            "seen_by": "a later field",
+        },
+        "a_later_field": 1,
+    }
+    _parts, new = decode(topic, json.dumps(told).encode())
+    assert new.route == [(-35.36, 149.16), (-35.359, 149.168)]
+    assert new.watch.zone_name == "Substation" and new.watch.from_outside

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from dronepatrol.accounts import Role
 from dronepatrol.actions import CAN_DO, LINK_NEEDED, Action
+from dronepatrol.planning.orders import ORDERS, parse_order
 from dronepatrol.web.schema.vehicles import COMMANDS
 
 UNCALLABLE = {"POST /api/logout", "GET /api/events"}  # ends the session / streams forever
@@ -73,3 +74,16 @@ def test_meta_is_in_the_openapi_document(client: FlaskClient) -> None:
     answer = doc["paths"]["/api/meta"]["get"]["responses"]["200"]
     assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/Meta")
     assert "CommandInfo" in doc["components"]["schemas"]
+
+
+def test_orders_by_name_are_the_control_apps_flight_commands() -> None:
+    """The city bus takes the same names, operations and argument order as the web API."""
+    for name, shape in ORDERS.items():
+        model = COMMANDS[name]
+        assert model.operation == shape.operation, name
+        arguments = [f for f in model.model_fields if f not in ("command", "confirm")]
+        assert arguments == [a.name for a in shape.arguments], name
+    assert parse_order("orbit", [-35.36, 149.16, 30, 50]) == (
+        "orbit_via",
+        [-35.36, 149.16, 30.0, 50.0],
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from dronepatrol.web.schema.base import Reply, Request
+from dronepatrol.web.schema.vehicles import Alt, Lat, Lon, Radius, Watch
 
 
 class CityStation(Reply):
@@ -44,10 +45,60 @@ class CityPicture(Reply):
     vehicles: list[CityVehicle]
 
 
-class CityCommand(Request):
-    """A command for a station's vehicle, passed on by the station (rtl, land, pause, resume)."""
+class CityOrder(Request):
+    """An order with no argument, passed on by the station."""
 
     command: Literal["rtl", "land", "pause", "resume"]
+
+    def arguments(self) -> list[float]:
+        return []
+
+
+class CityGoto(Request):
+    """Send the drone to a place; the station routes it round its no-fly zones, and a place
+    inside one is watched from the nearest safe point outside (or refused, with why)."""
+
+    command: Literal["goto"]
+    lat: Lat
+    lon: Lon
+    alt_m: Alt
+
+    def arguments(self) -> list[float]:
+        return [self.lat, self.lon, self.alt_m]
+
+
+class CityOrbit(Request):
+    """Circle a place; refused by the station when the circle would enter a no-fly zone."""
+
+    command: Literal["orbit"]
+    lat: Lat
+    lon: Lon
+    alt_m: Alt
+    radius_m: Radius = 50.0
+
+    def arguments(self) -> list[float]:
+        return [self.lat, self.lon, self.alt_m, self.radius_m]
+
+
+CITY_COMMANDS: dict[str, type[Request]] = {
+    "rtl": CityOrder,
+    "land": CityOrder,
+    "pause": CityOrder,
+    "resume": CityOrder,
+    "goto": CityGoto,
+    "orbit": CityOrbit,
+}
+"""The orders the centre passes to a station (its CENTRE_OPERATIONS), by request name."""
+
+
+class CityCommand(
+    RootModel[Annotated[CityOrder | CityGoto | CityOrbit, Field(discriminator="command")]]
+):
+    """``{"command": NAME, ...its arguments}``: rtl, land, pause, resume; goto with
+    ``lat``, ``lon``, ``alt_m``; orbit with those and ``radius_m`` [deg, m above home, m]."""
+
+    __tagged__: ClassVar[bool] = True
+    __variants__: ClassVar[dict[str, type[Request]]] = CITY_COMMANDS
 
 
 class CityCommandAccepted(Reply):
@@ -57,6 +108,13 @@ class CityCommandAccepted(Reply):
     command: str
     status: Literal["accepted"]
     command_id: str = Field(description="the station's command id (its command events')")
+    route: list[list[float]] | None = Field(
+        default=None,
+        description="the path the station flies round its no-fly zones, [lat, lon] corners",
+    )
+    watch: Watch | None = Field(
+        default=None, description="a goto into a no-fly zone watches the place from outside"
+    )
 
 
 class CityCommandOutcome(Reply):

@@ -16,6 +16,12 @@ from pydantic import Field, RootModel
 
 from dronepatrol.actions import CAN_DO, Action
 from dronepatrol.alerts import charge_level
+from dronepatrol.planning.orders import (  # the limits the city bus checks too
+    MAX_ALT_M,
+    MAX_ORBIT_RADIUS_M,
+    MIN_ALT_M,
+    MIN_ORBIT_RADIUS_M,
+)
 from dronepatrol.registry import FleetRegistry
 from dronepatrol.state import Battery as SnapshotBattery
 from dronepatrol.state import MissionProgress as SnapshotMission
@@ -23,12 +29,10 @@ from dronepatrol.state import Position as SnapshotPosition
 from dronepatrol.state import VehicleSnapshot
 from dronepatrol.web.schema.base import Reply, Request, reply_of
 
-MAX_ALT_M = 120.0
-"""Highest altitude a command from the app may ask for [m above home] (open category)."""
-
 Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="latitude [deg]")]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="longitude [deg]")]
-Alt = Annotated[float, Field(ge=2.0, le=MAX_ALT_M, description="altitude above home [m]")]
+Alt = Annotated[float, Field(ge=MIN_ALT_M, le=MAX_ALT_M, description="altitude above home [m]")]
+Radius = Annotated[float, Field(ge=MIN_ORBIT_RADIUS_M, le=MAX_ORBIT_RADIUS_M, description="[m]")]
 Confirm = Annotated[Literal[True], Field(description="risky command: must be true")]
 
 
@@ -248,7 +252,7 @@ class Orbit(FlightCommand):
     lat: Lat
     lon: Lon
     alt_m: Alt
-    radius_m: Annotated[float, Field(ge=5.0, le=500.0, description="[m]")] = 50.0
+    radius_m: Radius = 50.0
 
 
 class Speed(FlightCommand):

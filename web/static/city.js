@@ -2,9 +2,10 @@
 // the stations and drones listed beside it, all from GET /api/city polled every
 // POLL_MS. A stale station (unheard, or offline by its last will) and its drones are
 // drawn greyed and dashed and say "stale" in words: what they show may be old.
-// Roles that may command a station's drone get RTL / Land / Pause / Resume, sent
-// through its station; the station's answer (accepted, refused, expired), then the
-// drone's (completed, failed), is shown on the drone's card.
+// Roles that may command a station's drone get RTL / Land / Pause / Resume (and Go to
+// and Orbit to a place on the map: city_orders.js), sent through its station; the
+// station's answer (accepted, refused, expired), then the drone's (completed, failed),
+// is shown on the drone's card.
 
 import { api } from "./api.js";
 import { escape, quantity } from "./format.js";
@@ -12,6 +13,7 @@ import { command, may } from "./meta.js";
 import { plainMap } from "./map.js";
 import { DRONE_COLOURS, SYMBOLS } from "./map/legend.js";
 import { drawNetwork } from "./map/network.js";
+import { placeOrders } from "./city_orders.js";
 
 const POLL_MS = 1500;
 const OUTCOME_WAIT_MS = 120000; // a command's result travels the station's outbox: seconds
@@ -34,6 +36,8 @@ kit.legend.show("drone-stale", {
   label: "drone, stale (its station is unheard)",
   svg: SYMBOLS["drone-disarmed"].svg.replace(DRONE_COLOURS.disarmed, STALE_COLOUR),
 });
+
+const orders = canCommand ? placeOrders(map, kit, send) : null; // goto, orbit
 
 const networks = new Map(); // station id -> {layer, stale} once its network is drawn
 const asked = new Set(); // stations whose network was asked for
@@ -120,41 +124,55 @@ function renderStations(stations) {
     .join("");
 }
 
-/** Send ``name`` to a station's drone; the station's answer goes in ``answer``. */
-async function send(v, name, answer) {
+/**
+ * Send ``name`` (with the arguments in ``body``) to a station's drone; the station's
+ * answer goes in ``answer``, and an accepted reply to ``onAccepted``.
+ */
+async function send(v, name, answer, body = {}, onAccepted = null) {
   const info = command(name);
   const label = (info && info.label) || name;
   if (info && info.question && !window.confirm(`${info.question}: ${v.vehicle} of station ${v.station}?`)) return;
+  // the card tells the newest command: an older one's outcome arriving later says nothing
+  const ticket = (answer.dataset.ticket = String(Number(answer.dataset.ticket || 0) + 1));
   answer.className = "answer";
   answer.textContent = `${label}: sent to station ${v.station}…`;
   try {
     const reply = await api(
       "POST",
       `/api/city/stations/${encodeURIComponent(v.station)}/vehicles/${encodeURIComponent(v.vehicle)}/commands`,
-      { command: name },
+      { command: name, ...body },
     );
+    if (onAccepted) onAccepted(reply);
+    if (answer.dataset.ticket !== ticket) return;
+    const watching = reply.watch && reply.watch.from_outside ? ` (${reply.watch.message})` : "";
     answer.className = "answer ok";
-    answer.textContent = `${label}: accepted by station ${reply.station}, waiting for the drone…`;
-    await followOutcome(v, reply.command_id, label, answer);
+    answer.textContent = `${label}: accepted by station ${reply.station}${watching}, waiting for the drone…`;
+    await followOutcome(v, reply.command_id, label, answer, watching, ticket);
   } catch (e) {
+    if (answer.dataset.ticket !== ticket) return;
     answer.className = "answer error";
     answer.textContent = `${label}: ${e.message}`;
   }
 }
 
-/** Poll how an accepted command ended (the station's record at the centre) into ``answer``. */
-async function followOutcome(v, commandId, label, answer) {
+/**
+ * Poll how an accepted command ended (the station's record at the centre) into
+ * ``answer``, ``note`` (where a goto watches from) kept after it.
+ */
+async function followOutcome(v, commandId, label, answer, note = "", ticket = answer.dataset.ticket) {
   const path = `/api/city/stations/${encodeURIComponent(v.station)}/vehicles/${encodeURIComponent(v.vehicle)}/commands/${encodeURIComponent(commandId)}`;
   const until = Date.now() + OUTCOME_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const outcome = await api("GET", path);
+    if (answer.dataset.ticket !== ticket) return; // a newer command has the card
     if (outcome.status === "pending") continue;
     const why = outcome.reason ? `: ${outcome.reason}` : "";
     answer.className = outcome.status === "completed" ? "answer ok" : "answer error";
-    answer.textContent = `${label}: ${outcome.status} (${outcome.result || "no answer"})${why}`;
+    answer.textContent = `${label}: ${outcome.status} (${outcome.result || "no answer"})${why}${note}`;
     return;
   }
+  if (answer.dataset.ticket !== ticket) return;
   answer.className = "answer error";
   answer.textContent = `${label}: accepted by station ${v.station}, but no result arrived within ${OUTCOME_WAIT_MS / 1000} s`;
 }
@@ -181,6 +199,7 @@ function droneCard(v) {
       button.addEventListener("click", () => send(drones.get(`${v.station}/${v.vehicle}`).last, name, answer));
       controls.appendChild(button);
     });
+    if (orders) orders.addButtons(controls, () => drones.get(`${v.station}/${v.vehicle}`).last, answer);
   }
   return card;
 }
