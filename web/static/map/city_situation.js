@@ -10,6 +10,7 @@ import { dotSymbol } from "./legend.js";
 
 const POLL_MS = 1500;
 const STALE_COLOUR = "#6b7785";
+const CITY_ZOOM = 10; // below it the map shows no city yet (the world, a country)
 
 // As the incident and lockdown pages draw them: a colour per state, dashed while no drone is there.
 export const INCIDENT_STATES = {
@@ -78,6 +79,14 @@ function drawStation(L, kit, layer, s) {
   }
 }
 
+/** Show ``bounds`` (a station's first situation): zoom to it from a world view, else
+ * widen the view just enough; later updates leave the commander's view alone. */
+function bringIntoView(map, bounds) {
+  if (!bounds.isValid()) return;
+  if (map.getZoom() < CITY_ZOOM) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 });
+  else if (!map.getBounds().contains(bounds)) map.fitBounds(map.getBounds().extend(bounds), { padding: [20, 20], maxZoom: 16 });
+}
+
 function listStation(s) {
   const stale = s.stale ? ' <strong class="stale">stale</strong>' : "";
   const more = s.open_incidents > s.incidents.length ? ` (the ${s.incidents.length} most recent of ${s.open_incidents} shown)` : "";
@@ -106,13 +115,17 @@ export function startCitySituation(L, kit, listElement) {
       seen.add(s.station);
       let entry = layers.get(s.station);
       if (!entry) {
-        entry = { layer: L.layerGroup().addTo(kit.map), drawn: "" };
+        entry = { layer: L.featureGroup().addTo(kit.map), drawn: "", seen: false };
         layers.set(s.station, entry);
       }
       const look = JSON.stringify([s.stale, s.incidents, s.lockdown]);
       if (look !== entry.drawn) {
         drawStation(L, kit, entry.layer, s);
         entry.drawn = look;
+        if (!entry.seen && entry.layer.getLayers().length) {
+          entry.seen = true;
+          bringIntoView(kit.map, entry.layer.getBounds());
+        }
       }
     }
     for (const [station, entry] of layers) {
