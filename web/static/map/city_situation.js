@@ -70,6 +70,7 @@ function drawStation(L, kit, layer, s) {
     L.marker([p.lat_deg, p.lon_deg], {
       icon: L.divIcon({ className: `city-hold${s.stale ? " stale" : ""}`, html: diamond(colour, s.stale), iconSize: [20, 20], iconAnchor: [10, 10] }),
       keyboard: false,
+      zIndexOffset: 500, // above the station network's own overwatch symbol at the same place
     })
       .bindTooltip(holdTip(s.station, lockdown, p, s.stale))
       .addTo(layer);
