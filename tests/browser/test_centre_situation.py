@@ -91,6 +91,7 @@ SITUATION = {
 def serve(app, stack: list) -> str:
     """``app`` served by waitress on a free loopback port, in a thread; its base URL."""
     from waitress.server import create_server
+    from waitress.wasyncore import close_all
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -99,9 +100,11 @@ def serve(app, stack: list) -> str:
     thread.start()
 
     def stop() -> None:
-        server.close()
-        server.task_dispatcher.shutdown(timeout=5)
+        # closed on the server's own loop thread: closed from here, a socket could vanish
+        # under its select() (EBADF kills the loop and leaves the clients' sockets open)
+        server.trigger.pull_trigger(lambda: close_all(server._map))
         thread.join(5)
+        server.task_dispatcher.shutdown(timeout=5)
         listener.close()
 
     stack.append(stop)

@@ -84,8 +84,8 @@ function drawStation(L, kit, layer, s) {
  * widen the view just enough; later updates leave the commander's view alone. */
 function bringIntoView(map, bounds) {
   if (!bounds.isValid()) return;
-  if (map.getZoom() < CITY_ZOOM) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 });
-  else if (!map.getBounds().contains(bounds)) map.fitBounds(map.getBounds().extend(bounds), { padding: [20, 20], maxZoom: 16 });
+  if (map.getZoom() < CITY_ZOOM) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15, animate: false });
+  else if (!map.getBounds().contains(bounds)) map.fitBounds(map.getBounds().extend(bounds), { padding: [20, 20], maxZoom: 16, animate: false });
 }
 
 function listStation(s) {
