@@ -3,7 +3,11 @@
 ``GET /api/city`` is the city's picture: every station with its stale marker
 (silent for more than ``stale_after_s``, or offline by its last will), and
 every vehicle's latest telemetry; ``GET /api/city/stations/<station>/network``
-is the patrol network the station flies. ``POST
+is the patrol network the station flies; ``GET /api/city/situation`` every
+station's open incidents and lockdown in force; ``GET
+/api/city/stations/<station>/vehicles/<vehicle>/video`` the mountpoint of the
+centre's media server that carries the drone's feed (or why there is none:
+see :mod:`dronepatrol.web.city_video`). ``POST
 /api/city/stations/<station>/vehicles/<vehicle>/commands`` sends a command
 through the station as a request with a deadline and the caller's name, which
 the station writes into its own audit log: rtl, land, pause, resume, and goto
@@ -27,6 +31,7 @@ from flask import Response, abort, g
 
 from dronepatrol.accounts import Role
 from dronepatrol.city import VERSION, CommandError
+from dronepatrol.web import city_video, janus_proxy
 from dronepatrol.web.context import audit, control_room
 from dronepatrol.web.schema.api import FeatureCollection
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
@@ -35,8 +40,12 @@ from dronepatrol.web.schema.city import (
     CityCommandAccepted,
     CityCommandOutcome,
     CityPicture,
+    CitySituation,
     CityStation,
+    CityStationSituation,
     CityVehicle,
+    CityVideo,
+    CityWebRTC,
 )
 from dronepatrol.web.schema.vehicles import Watch
 from dronepatrol.web.security import require
@@ -85,6 +94,44 @@ def station_network(station: str) -> Any:
     if geojson is None:
         abort(404, description=f"station {station!r} has sent no patrol network")
     return Response(json.dumps(geojson), mimetype="application/json")
+
+
+@bp.get("/api/city/situation", responses={200: CitySituation, 404: Error})
+@require(Role.VIEWER)
+def situation() -> Any:
+    """Every station's open incidents and lockdown in force, stale marked with the station."""
+    centre = _centre()
+    return reply(
+        CitySituation(
+            stale_after_s=centre.stale_after_s,
+            stations=[CityStationSituation(**s) for s in centre.situations()],
+        )
+    )
+
+
+@bp.get(
+    "/api/city/stations/<station>/vehicles/<vehicle>/video",
+    responses={200: CityVideo, 404: Error},
+)
+@require(Role.VIEWER)
+def vehicle_video(station: str, vehicle: str) -> Any:
+    """Which mountpoint of the centre's media server carries the drone's feed, or why none."""
+    centre = _centre()
+    view = centre.station(station)
+    if view is None:
+        abort(404, description=f"no station {station!r} has been heard")
+    webrtc, reason = None, None
+    try:
+        mountpoint = city_video.playable(centre, station, vehicle)
+    except city_video.NoFeed as exc:
+        reason = str(exc)
+    else:
+        webrtc = CityWebRTC(api=janus_proxy.API_PATH, mountpoint=mountpoint)
+    return reply(
+        CityVideo(
+            station=station, vehicle=vehicle, stale=view["stale"], webrtc=webrtc, reason=reason
+        )
+    )
 
 
 @bp.post(

@@ -33,7 +33,9 @@ from flask import Blueprint, Flask, abort, current_app, g, request
 from dronepatrol.accounts import Role
 from dronepatrol.web.security import require
 
-bp = Blueprint("janus", __name__, url_prefix="/video/janus")
+API_PATH = "/video/janus"
+"""Where browsers find the signed-in copy of Janus' API."""
+bp = Blueprint("janus", __name__, url_prefix=API_PATH)
 
 EXTENSION_KEY = "media_server"
 """``app.extensions`` key of the running :class:`~dronepatrol.video.media_server.MediaFanout`."""

@@ -115,6 +115,8 @@ def acl_text(stations: list[str]) -> str:
             f"topic write {base}/vehicle/+/telemetry",
             f"topic write {base}/record",
             f"topic write {base}/reply",
+            f"topic write {base}/situation",
+            f"topic write {base}/video",
             f"topic read {base}/ack",
             f"topic read {base}/command",
             "",

@@ -1,7 +1,8 @@
 """The command centre's side of the city bus (centre mode).
 
 :class:`Centre` subscribes to every station's topics and keeps the city's
-picture in memory: each station's presence, heartbeat age and summary, and
+picture in memory: each station's presence, heartbeat age and summary, its
+situation (open incidents, the lockdown in force) and video feeds, and
 each vehicle's latest telemetry (the broker's retained messages give a
 restarted centre the whole picture at subscription). Records go to the
 centre's database (PostgreSQL in a city deployment) on a ``city-centre-store``
@@ -44,7 +45,10 @@ from dronepatrol.city.contract import (
     Record,
     RecordAck,
     StationNetwork,
+    StationSituation,
+    StationVideo,
     Telemetry,
+    VideoFeed,
     check_name,
     decode,
     station_filter,
@@ -79,11 +83,21 @@ class StationView:
     summary: dict[str, Any] = field(default_factory=dict)
     network: dict[str, Any] | None = None
     """The station's patrol network (GeoJSON), as it last sent it."""
+    situation: StationSituation | None = None
+    """Its open incidents and lockdown, as it last sent them."""
+    situation_s: float = 0.0
+    """When that situation arrived."""
+    video: StationVideo | None = None
+    """Which mountpoint carries which of its drones' feeds, as it last said."""
+
+    def stale(self, now_s: float, stale_after_s: float) -> bool:
+        """Offline, never heard, or unheard for longer than ``stale_after_s``."""
+        return not self.online or not self.last_heard_s or now_s - self.last_heard_s > stale_after_s
 
     def as_dict(self, now_s: float, stale_after_s: float) -> dict[str, Any]:
         age = now_s - self.last_heard_s if self.last_heard_s else None
         beat_age = now_s - self.heartbeat_s if self.heartbeat_s else None
-        stale = not self.online or age is None or age > stale_after_s
+        stale = self.stale(now_s, stale_after_s)
         # what a heartbeat from before a cut says is no figure: unknown until the next one
         current = not stale and beat_age is not None and beat_age <= stale_after_s
         return {
@@ -96,6 +110,22 @@ class StationView:
             "vehicles": list(self.vehicles),
             "summary": dict(self.summary),
             "has_network": self.network is not None,
+        }
+
+    def situation_dict(self, now_s: float, stale_after_s: float) -> dict[str, Any] | None:
+        """Its situation with the station's staleness and the picture's age [s]."""
+        situation = self.situation
+        if situation is None:
+            return None
+        lockdown = situation.lockdown
+        return {
+            "station": self.station,
+            "stale": self.stale(now_s, stale_after_s),
+            "time_s": situation.time_s,
+            "received_age_s": round(now_s - self.situation_s, 2),
+            "open_incidents": situation.open_incidents,
+            "incidents": [i.model_dump() for i in situation.incidents],
+            "lockdown": None if lockdown is None else lockdown.model_dump(),
         }
 
 
@@ -195,6 +225,24 @@ class Centre:
         with self._lock:
             view = self._stations.get(station)
             return None if view is None else view.network
+
+    def situations(self, now_s: float | None = None) -> list[dict[str, Any]]:
+        """Every station's open incidents and lockdown in force, as it last sent them, with
+        its ``stale`` marker; sorted by station id (stations that sent none left out)."""
+        now_s = self._clock() if now_s is None else now_s
+        with self._lock:
+            views = sorted(self._stations.values(), key=lambda v: v.station)
+            found = (v.situation_dict(now_s, self.stale_after_s) for v in views)
+            return [s for s in found if s is not None]
+
+    def video_feed(self, station: str, vehicle: str) -> VideoFeed | None:
+        """The mountpoint ``station`` says carries ``vehicle``'s feed, or None."""
+        with self._lock:
+            view = self._stations.get(station)
+            video = None if view is None else view.video
+        if video is None:
+            return None
+        return next((f for f in video.feeds if f.vehicle == vehicle), None)
 
     def vehicles(self) -> list[dict[str, Any]]:
         """Every vehicle's latest telemetry, with its station's staleness."""
@@ -341,6 +389,15 @@ class Centre:
             with self._lock:
                 view = self._stations.setdefault(parts.station, StationView(parts.station))
                 view.network = dict(message.geojson)
+        elif isinstance(message, StationSituation):
+            with self._lock:
+                view = self._stations.setdefault(parts.station, StationView(parts.station))
+                view.situation = message
+                view.situation_s = now
+        elif isinstance(message, StationVideo):
+            with self._lock:
+                view = self._stations.setdefault(parts.station, StationView(parts.station))
+                view.video = message
         elif isinstance(message, Presence):
             # Presence alone never makes a station fresh: a retained "online" may be older
             # than a broker restart; only what the station sends now (heartbeats) does.

@@ -4,20 +4,25 @@ Version 1. Every topic starts with ``dronepatrol/v1/``; every payload is one
 UTF-8 JSON object carrying ``"v": 1`` and is validated on receipt (a message
 that fails is dropped, logged and counted, never half-applied). A receiver
 refuses a major version it does not know; fields it does not know are ignored,
-so a station may add fields without breaking an older centre.
+so a station may add fields without breaking an older centre. Kinds may be
+added within a version too: a receiver drops (and counts) a kind it does not
+know and keeps everything else working; the broker's ACL must then let the
+station publish it (:func:`dronepatrol.city.broker.acl_text` writes it).
 
-==========================================  =====  ======  ===============  ===================
-topic (``{s}`` station id, ``{v}`` vehicle)  QoS    retain  sender           payload
-==========================================  =====  ======  ===============  ===================
-``station/{s}/online``                      1      yes     station (+ will) :class:`Presence`
-``station/{s}/heartbeat``                   0      no      station, 1 Hz    :class:`Heartbeat`
-``station/{s}/network``                     1      yes     station          :class:`StationNetwork`
-``station/{s}/vehicle/{v}/telemetry``       0      yes     station, ~4 Hz   :class:`Telemetry`
-``station/{s}/record``                      1      no      station outbox   :class:`Record`
-``station/{s}/ack``                         1      no      centre           :class:`RecordAck`
-``station/{s}/command``                     1      no      centre           :class:`CommandRequest`
-``station/{s}/reply``                       1      no      station          :class:`CommandReply`
-==========================================  =====  ======  ===============  ===================
+=========================================  ===  ======  ================  =========================
+topic (``{s}`` station, ``{v}`` vehicle)  QoS  retain  sender            payload
+=========================================  ===  ======  ================  =========================
+``station/{s}/online``                     1    yes     station (+ will)  :class:`Presence`
+``station/{s}/heartbeat``                  0    no      station, 1 Hz     :class:`Heartbeat`
+``station/{s}/network``                    1    yes     station           :class:`StationNetwork`
+``station/{s}/vehicle/{v}/telemetry``      0    yes     station, ~4 Hz    :class:`Telemetry`
+``station/{s}/record``                     1    no      station outbox    :class:`Record`
+``station/{s}/ack``                        1    no      centre            :class:`RecordAck`
+``station/{s}/command``                    1    no      centre            :class:`CommandRequest`
+``station/{s}/reply``                      1    no      station           :class:`CommandReply`
+``station/{s}/situation``                  1    yes     station           :class:`StationSituation`
+``station/{s}/video``                      1    yes     station           :class:`StationVideo`
+=========================================  ===  ======  ================  =========================
 
 Why these choices:
 
@@ -37,6 +42,18 @@ Why these choices:
   the centre inserts by key, so a record resent after a lost ack is stored
   once. Delivery is therefore at-least-once on the wire, exactly-once in
   the centre's database.
+* The situation (open incidents, the lockdown in force) is its own
+  retained QoS 1 message, not part of the heartbeat: up to
+  :data:`SITUATION_INCIDENTS_MAX` incidents with positions and notes weigh
+  tens of kilobytes, too much to repeat every second; it is sent when it
+  changes (and at every connection), a change must not be lost, and a
+  centre that starts late gets it from the broker at once. It carries the
+  station's ``time_s``; the centre shows it stale while its station is.
+  The heartbeat's ``summary`` keeps the counts, for older centres.
+* Video (which media-server mountpoint carries which drone's feed) is
+  retained for the same reasons. The centre plays a feed only from its own
+  media server (its ``video_janus_url``): a station names mountpoints, never
+  a server address the centre would then reach.
 * Commands are requests with a ``deadline_s``: a station never acts on a
   request received after its deadline (it replies ``expired``), and carries
   the requesting person's name (``actor``) into its own audit log and into
@@ -67,7 +84,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -88,6 +105,21 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 _NAME = re.compile(NAME_PATTERN)
 
+SITUATION_INCIDENTS_MAX = 100
+"""Most open incidents a situation carries: the most recent ones (it says how many are open)."""
+
+NOTE_SUMMARY_CHARS = 200
+"""An incident's note, cut to this many characters for the centre's map and list."""
+
+OVERWATCH_POINTS_MAX = 200
+"""Most overwatch points of a lockdown a situation carries."""
+
+VIDEO_FEEDS_MAX = 64
+"""Most video feeds one station announces."""
+
+PAYLOAD_BYTES_MAX: dict[str, int] = {"situation": 256 * 1024, "video": 64 * 1024}
+"""Largest payload of these kinds [bytes]: refused before parsing (the bounds above fit well)."""
+
 
 class ContractError(ValueError):
     """A message breaks the contract (bad topic, JSON, version or field)."""
@@ -104,6 +136,8 @@ class Kind(StrEnum):
     ACK = "ack"
     COMMAND = "command"
     REPLY = "reply"
+    SITUATION = "situation"
+    VIDEO = "video"
 
 
 QOS: dict[Kind, int] = {
@@ -115,10 +149,12 @@ QOS: dict[Kind, int] = {
     Kind.ACK: 1,
     Kind.COMMAND: 1,
     Kind.REPLY: 1,
+    Kind.SITUATION: 1,
+    Kind.VIDEO: 1,
 }
 """MQTT quality of service per kind (see the module docstring for why)."""
 
-RETAINED = frozenset({Kind.PRESENCE, Kind.TELEMETRY, Kind.NETWORK})
+RETAINED = frozenset({Kind.PRESENCE, Kind.TELEMETRY, Kind.NETWORK, Kind.SITUATION, Kind.VIDEO})
 """Kinds the broker keeps for late joiners."""
 
 
@@ -304,6 +340,96 @@ class CommandReply(Message):
     """Accepted goto: where the vehicle watches the place from. Added in version 1 (optional)."""
 
 
+class Part(BaseModel):
+    """A part of a payload: validated like it, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+"""[deg] WGS84."""
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+"""[deg] WGS84."""
+ShortText = Annotated[str, Field(max_length=100)]
+
+
+class SituationIncident(Part):
+    """One open incident of a station, as the centre draws and lists it."""
+
+    id: int = Field(ge=1, lt=2**63)
+    kind: Literal["incident", "hold"] = "incident"
+    """Reported by someone, or a lockdown's overwatch hold."""
+    status: Literal["open", "dispatched", "on_scene"]
+    priority: Literal["key", "attention", "general"]
+    note: str = Field("", max_length=NOTE_SUMMARY_CHARS)
+    """The first :data:`NOTE_SUMMARY_CHARS` characters of its note."""
+    lat_deg: Latitude
+    lon_deg: Longitude
+    vehicle: ShortText | None = None
+    """The drone sent to it, if any."""
+    created_s: float
+    """When it was reported [s since the epoch, the station's clock]."""
+
+
+class OverwatchHold(Part):
+    """One overwatch point of a lockdown: where, which drone holds it, how it goes."""
+
+    id: str = Field(min_length=1, max_length=64)
+    name: ShortText = ""
+    lat_deg: Latitude
+    lon_deg: Longitude
+    vehicle: ShortText | None = None
+    """The drone assigned to it; None when uncovered."""
+    status: Literal["open", "dispatched", "on_scene", "released", "failed", "uncovered"]
+
+
+class SituationLockdown(Part):
+    """The lockdown in force at a station."""
+
+    name: ShortText
+    started_by: ShortText
+    started_s: float
+    """When it was activated [s since the epoch, the station's clock]."""
+    points: list[OverwatchHold] = Field(default_factory=list, max_length=OVERWATCH_POINTS_MAX)
+
+
+class StationSituation(Message):
+    """What a station is dealing with: its open incidents and the lockdown in force.
+
+    Retained and sent on change: the newest one is the station's whole
+    situation (an empty one clears what the centre showed).
+    """
+
+    time_s: float
+    """When the station took this picture [s since the epoch]."""
+    incidents: list[SituationIncident] = Field(
+        default_factory=list, max_length=SITUATION_INCIDENTS_MAX
+    )
+    """Open incidents (open, dispatched, on scene), most recent first."""
+    open_incidents: int = Field(0, ge=0)
+    """How many are open in all (more than ``incidents`` holds when past the bound)."""
+    lockdown: SituationLockdown | None = None
+    """The lockdown in force; None when none is."""
+
+
+class VideoFeed(Part):
+    """Which media-server mountpoint carries one drone's live feed."""
+
+    vehicle: str = Field(pattern=NAME_PATTERN)
+    mountpoint: int = Field(ge=1, le=2**53 - 1)
+    """The Janus streaming mountpoint id (a browser's number: at most 2**53 - 1)."""
+    media_server: Literal["city", "station"]
+    """``city``: the city's media server (the station's ``video_janus_url``), which the
+    centre reaches; ``station``: the station's own, on its loopback, out of the centre's reach."""
+
+
+class StationVideo(Message):
+    """Every live feed a station publishes to a media server (an empty list: none)."""
+
+    time_s: float
+    feeds: list[VideoFeed] = Field(default_factory=list, max_length=VIDEO_FEEDS_MAX)
+
+
 PAYLOADS: dict[Kind, type[Message]] = {
     Kind.PRESENCE: Presence,
     Kind.HEARTBEAT: Heartbeat,
@@ -313,6 +439,8 @@ PAYLOADS: dict[Kind, type[Message]] = {
     Kind.ACK: RecordAck,
     Kind.COMMAND: CommandRequest,
     Kind.REPLY: CommandReply,
+    Kind.SITUATION: StationSituation,
+    Kind.VIDEO: StationVideo,
 }
 
 
@@ -325,6 +453,9 @@ def decode(topic: str, payload: bytes) -> tuple[TopicParts, Message]:
     parts = parse_topic(topic)
     if parts is None:
         raise ContractError(f"topic {topic!r} is not a v{VERSION} contract topic")
+    limit = PAYLOAD_BYTES_MAX.get(parts.kind)
+    if limit is not None and len(payload) > limit:
+        raise ContractError(f"{topic}: payload of {len(payload)} bytes, at most {limit} taken")
     try:  # the fast path: pydantic parses and validates the bytes in one go
         message = PAYLOADS[parts.kind].model_validate_json(payload)
     except ValidationError as exc:

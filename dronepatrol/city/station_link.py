@@ -14,7 +14,10 @@ one ``city-station`` worker). The worker
    records at a time, and deletes each record when the centre's
    acknowledgement names its key; a record unacknowledged after
    ``resend_after_s``, or at every reconnection, is sent again,
-5. says the station is alive every :data:`~dronepatrol.city.contract.HEARTBEAT_INTERVAL_S`.
+5. says the station is alive every :data:`~dronepatrol.city.contract.HEARTBEAT_INTERVAL_S`,
+   and at the same pace looks at its situation (open incidents, lockdown)
+   and video feeds, publishing each (retained, QoS 1) when it changed and
+   at every connection.
 
 The broker publishes the station's last will (``online: false``, retained)
 when the link dies. Commands from the centre are handled on the worker
@@ -49,6 +52,8 @@ from dronepatrol.city.contract import (
     Record,
     RecordAck,
     StationNetwork,
+    StationSituation,
+    StationVideo,
     Telemetry,
     check_name,
     decode,
@@ -77,6 +82,10 @@ class StationLink:
         airspace: the station's no-fly zones now, round which the centre's orders are
             routed (the control room's ``airspace``; None: no zones).
         camera_range_m: farthest a goto's vantage may be from its place [m], now.
+        situation: the fields of the station's :class:`StationSituation` (incidents,
+            open_incidents, lockdown), sent when they change.
+        video: the station's :class:`VideoFeed` fields, one dict per feed, sent when they
+            change.
         track_interval_s: least time between two track samples of one vehicle in the outbox [s].
         resend_after_s: a record unacknowledged this long is sent again [s].
         window: most records sent and not yet acknowledged.
@@ -97,6 +106,8 @@ class StationLink:
         network: Callable[[], dict[str, Any] | None] | None = None,
         airspace: Callable[[], Airspace] | None = None,
         camera_range_m: Callable[[], float] | None = None,
+        situation: Callable[[], dict[str, Any]] | None = None,
+        video: Callable[[], list[dict[str, Any]]] | None = None,
         track_interval_s: float = 1.0,
         resend_after_s: float = 10.0,
         window: int = 1000,
@@ -108,6 +119,11 @@ class StationLink:
         self._broker = broker
         self._summary = summary
         self._network = network
+        self._situation = situation
+        self._video = video
+        self._retained_sent: dict[Kind, str] = {}  # kind -> content last published
+        self._resend_retained = threading.Event()
+        self._failing: set[Kind] = set()  # kinds whose last build failed (logged once)
         self._track_interval_s = track_interval_s
         self._resend_after_s = resend_after_s
         self._window = window
@@ -197,6 +213,7 @@ class StationLink:
                 topic_of(Kind.NETWORK, self.station), network.encode(), qos=1, retain=True
             )
         self._reconnected.set()
+        self._resend_retained.set()
         self._connected.set()
         self._beat_now.set()  # the centre learns the outbox's depth at once
         log.info("city bus: station %s connected", self.station)
@@ -249,6 +266,7 @@ class StationLink:
                     self._beat_now.clear()
                     next_heartbeat = now + HEARTBEAT_INTERVAL_S
                     self._heartbeat()
+                    self._publish_changes()
             except Exception:  # the link must outlive any one bad event or database hiccup
                 log.exception("city bus: station worker error; retrying")
                 self._stopping.wait(1.0)
@@ -331,6 +349,39 @@ class StationLink:
             self._inflight[pending.key] = now
             self._cursor = pending.id
             self.sent += 1
+
+    def _publish_changes(self) -> None:
+        """Publish the situation and the video feeds if they changed since last sent (or
+        the link reconnected: the broker's retained copy may predate a restart)."""
+        if self._resend_retained.is_set():
+            self._resend_retained.clear()
+            self._retained_sent.clear()
+        if self._situation is not None:
+            self._publish_if_changed(
+                Kind.SITUATION, lambda: StationSituation(**self._base(), **self._situation())
+            )
+        if self._video is not None:
+            self._publish_if_changed(
+                Kind.VIDEO, lambda: StationVideo(**self._base(), feeds=self._video())
+            )
+
+    def _base(self) -> dict[str, Any]:
+        return {"station": self.station, "time_s": self._clock()}
+
+    def _publish_if_changed(self, kind: Kind, build: Callable[[], Message]) -> None:
+        try:
+            message = build()
+        except Exception:  # a bad picture must not stop the link: said once, tried again
+            if kind not in self._failing:
+                log.exception("city bus: the station's %s cannot be sent", kind)
+            self._failing.add(kind)
+            return
+        self._failing.discard(kind)
+        content = message.model_dump_json(exclude={"time_s"})
+        if self._retained_sent.get(kind) == content:
+            return
+        if self._publish(kind, message):
+            self._retained_sent[kind] = content
 
     def _heartbeat(self) -> None:
         summary: dict[str, Any] = {}

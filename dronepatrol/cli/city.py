@@ -119,6 +119,8 @@ class CityDemo:
         centre_port: the centre's web port (0: a free one); stations take free ports.
         tls: the broker listens with TLS (a CA made for the demo).
         speedup: simulated time speed-up of the drones.
+        video: run the city's media server (Janus, on loopback) and give each station's
+            first drone a simulated camera published to it, so the centre plays it.
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class CityDemo:
         centre_port: int = 0,
         tls: bool = True,
         speedup: float = 1.0,
+        video: bool = False,
     ) -> None:
         from dronepatrol.city.local_broker import LocalBroker
 
@@ -142,6 +145,19 @@ class CityDemo:
             "DRONEPATROL_BROKER_URL": self.broker.url,
             "DRONEPATROL_BROKER_CA_FILE": self.broker.ca_file,
         }
+        self.media_server = None
+        cameras = "0"
+        if video:
+            from dronepatrol.video.media_server import JanusConfig, JanusServer
+
+            config = JanusConfig(http_port=_free_port())
+            self.media_server = JanusServer(config, workdir=self.directory / "janus")
+            cameras = "1"
+            common |= {
+                "DRONEPATROL_VIDEO_SERVER": "janus",
+                "DRONEPATROL_VIDEO_JANUS_URL": f"http://127.0.0.1:{config.http_port}/janus",
+                "DRONEPATROL_VIDEO_JANUS_ADMIN_KEY": config.admin_key,
+            }
         centre_account = self.broker.centre_settings()
         self.centre = CityNode(
             "centre",
@@ -172,7 +188,9 @@ class CityDemo:
                     "--demo",
                     str(drones_per_station),
                     "--demo-cameras",
-                    "0",
+                    cameras,
+                    "--video-fps",
+                    "10",
                     "--speedup",
                     f"{speedup:g}",
                     "--schedule",
@@ -186,6 +204,8 @@ class CityDemo:
     def start(self) -> CityDemo:
         self.broker.start()
         try:
+            if self.media_server is not None:
+                self.media_server.start()
             for node in self.nodes():
                 node.start()
             for node in self.nodes():
@@ -203,6 +223,8 @@ class CityDemo:
             thread.start()
         for thread in threads:
             thread.join()
+        if self.media_server is not None:
+            self.media_server.stop()
         self.broker.stop()
 
     def __enter__(self) -> CityDemo:
@@ -248,6 +270,12 @@ class CityDemo:
     "(default: SQLite in the centre's data directory).",
 )
 @click.option("--plain", is_flag=True, help="Broker without TLS.")
+@click.option(
+    "--video",
+    is_flag=True,
+    help="Run the city's media server (Janus: apt-get install janus); each station's first "
+    "drone gets a camera the centre's City page plays.",
+)
 @click.pass_obj
 def city_demo(
     settings: Settings,
@@ -257,6 +285,7 @@ def city_demo(
     directory: Path | None,
     centre_database: str,
     plain: bool,
+    video: bool,
 ) -> None:
     """A broker, a command centre and STATIONS stations with simulated drones, on this machine.
 
@@ -277,6 +306,7 @@ def city_demo(
             admin_password=password,
             centre_port=port,
             tls=not plain,
+            video=video,
         )
         demo.start()
     except (LocalBrokerError, RuntimeError) as exc:

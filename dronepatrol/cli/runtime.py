@@ -197,6 +197,8 @@ class ControlRuntime:
                 network=lambda: self.room.network_geojson,
                 airspace=self.room.airspace,
                 camera_range_m=lambda: self.room.dispatcher.camera_range_m,
+                situation=self._station_situation,
+                video=self._station_video,
                 clock=self.clock,
             ).start()
             self._stoppers.append(link.stop)
@@ -224,6 +226,27 @@ class ControlRuntime:
             else {k: lockdown.as_dict()[k] for k in ("name", "active", "started_by")},
             "active_alerts": len(alerts),
         }
+
+    def _station_situation(self) -> dict[str, Any]:
+        """The station's open incidents (the most recent :data:`SITUATION_INCIDENTS_MAX`) and
+        the lockdown in force, for the centre's map."""
+        from dronepatrol.city.contract import SITUATION_INCIDENTS_MAX
+        from dronepatrol.city.situation import situation_fields
+
+        incidents, open_count = self.room.incidents.open_incidents(SITUATION_INCIDENTS_MAX)
+        dispatcher = self.room.dispatcher
+        lockdown = dispatcher.lockdown_status() if dispatcher is not None else None
+        return situation_fields(incidents, open_count, lockdown)
+
+    def _station_video(self) -> list[dict[str, Any]]:
+        """Which media-server mountpoint carries each drone's feed (none without Janus)."""
+        from dronepatrol.city.situation import video_feeds
+
+        fanout = self.app.extensions.get("media_server")
+        if fanout is None:
+            return []
+        mountpoints = [(m.vehicle_id, m.id) for m in fanout.mountpoints()]
+        return video_feeds(mountpoints, shared=fanout.server.shared)
 
     def _start_energy_and_alerts(self, fleet: Any) -> None:
         """Each vehicle's own battery figures, the return-home watch, and operator alerts."""

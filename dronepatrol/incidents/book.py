@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.orm import Session
 
 from dronepatrol.database import Incident
 
 PRIORITIES = ("key", "attention", "general")
 STATUSES = ("open", "dispatched", "on_scene", "released", "failed")
+OPEN_STATUSES = ("open", "dispatched", "on_scene")
+"""An incident still being dealt with: waiting for a drone, one on its way, or one there."""
 KINDS = ("incident", "hold")
 """A reported incident, or a lockdown's overwatch hold (flown alike, reported apart)."""
 NOTE_MAX_CHARS = 2000
@@ -135,6 +137,23 @@ class IncidentBook:
                 .limit(limit)
             )
             return [_view(r) for r in rows]
+
+    def open_incidents(
+        self, limit: int = 100, kind: str = "incident"
+    ) -> tuple[list[IncidentView], int]:
+        """The ``limit`` most recent open incidents of ``kind`` (newest first), and how
+        many are open in all."""
+        where = (Incident.status.in_(OPEN_STATUSES), Incident.kind == kind)
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(Incident)
+                .where(*where)
+                .order_by(Incident.created_s.desc(), Incident.id.desc())
+                .limit(limit)
+            )
+            views = [_view(r) for r in rows]
+            total = session.scalar(select(func.count()).select_from(Incident).where(*where))
+        return views, int(total or 0)
 
     def mark(self, incident_id: int, **values: Any) -> None:
         """Set fields (status, times, vehicle...) of one incident."""

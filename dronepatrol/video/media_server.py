@@ -266,6 +266,8 @@ class JanusMountpoints:
     """
 
     api: JanusApi | None = None
+    shared = False
+    """True for a Janus other stations publish to as well (the city's media server)."""
     admin_key: str = ""
     rtp_host: str = "127.0.0.1"
     rtp_iface: str | None = "127.0.0.1"
@@ -286,8 +288,12 @@ class JanusMountpoints:
             raise MediaServerError("Janus is not running")
         return self.api
 
-    def create_mountpoint(self, mountpoint_id: int, vehicle_id: str) -> Mountpoint:
-        """A live H.264 mountpoint; its RTP input listens on a free port of :attr:`rtp_iface`."""
+    def create_mountpoint(self, mountpoint_id: int | None, vehicle_id: str) -> Mountpoint:
+        """A live H.264 mountpoint; its RTP input listens on a free port of :attr:`rtp_iface`.
+
+        ``mountpoint_id`` None lets Janus pick a random free id (as a Janus that
+        several stations publish to needs: their own counters would collide).
+        """
         medium: dict[str, Any] = {
             "type": "video",
             "mid": "v",
@@ -298,19 +304,25 @@ class JanusMountpoints:
         }
         if self.rtp_iface:
             medium["iface"] = self.rtp_iface
-        data = self._api().streaming(
-            {
-                "request": "create",
-                "admin_key": self.admin_key,
-                "type": "rtp",
-                "id": mountpoint_id,
-                "description": vehicle_id,
-                "permanent": False,
-                "media": [medium],
-            }
-        )
+        request: dict[str, Any] = {
+            "request": "create",
+            "admin_key": self.admin_key,
+            "type": "rtp",
+            "description": vehicle_id,
+            "permanent": False,
+            "media": [medium],
+        }
+        if mountpoint_id is not None:
+            request["id"] = mountpoint_id
+        data = self._api().streaming(request)
         port = data["stream"]["ports"][0]["port"]
-        return Mountpoint(mountpoint_id, vehicle_id, port)
+        return Mountpoint(int(data["stream"]["id"]), vehicle_id, port)
+
+    def list_mountpoints(self) -> dict[int, str]:
+        """The mountpoints Janus has now: id -> description (the vehicle id its publisher
+        gave it). Raises :class:`MediaServerError` when Janus does not answer."""
+        data = self._api().streaming({"request": "list"})
+        return {int(m["id"]): str(m.get("description", "")) for m in data.get("list", [])}
 
     def destroy_mountpoint(self, mountpoint_id: int) -> None:
         self._api().streaming(
@@ -441,6 +453,7 @@ class ExternalJanus(JanusMountpoints):
         from urllib.parse import urlsplit
 
         self.api = JanusApi(url)
+        self.shared = True
         self.admin_key = admin_key
         self.rtp_host = rtp_host or urlsplit(url).hostname or ""
         self.rtp_iface = None
@@ -492,7 +505,8 @@ class MediaFanout:
         with self._lock:
             publisher = self._publishers.get(vehicle_id)
             if publisher is None:
-                mountpoint = self.server.create_mountpoint(next(self._ids), vehicle_id)
+                wanted = None if self.server.shared else next(self._ids)
+                mountpoint = self.server.create_mountpoint(wanted, vehicle_id)
                 self._mountpoints[vehicle_id] = mountpoint
                 publisher = BackgroundPublisher(
                     self.server.rtp_host, mountpoint.port, self.options, name=vehicle_id
@@ -502,6 +516,11 @@ class MediaFanout:
 
     def mountpoint(self, vehicle_id: str) -> Mountpoint | None:
         return self._mountpoints.get(vehicle_id)
+
+    def mountpoints(self) -> list[Mountpoint]:
+        """Every feed's mountpoint made so far."""
+        with self._lock:
+            return list(self._mountpoints.values())
 
     def health(self) -> dict[str, Any]:
         """Whether Janus runs and answers, and each feed's publisher and mountpoint state."""

@@ -19,6 +19,7 @@ from dronepatrol.geo import offset
 from dronepatrol.network.model import NoFlyZone
 from dronepatrol.planning.airspace import Airspace
 from dronepatrol.settings import Settings
+from dronepatrol.video.media_server import ExternalJanus, MediaFanout
 from dronepatrol.web import create_app
 
 PASSWORD = "city-pass-1"
@@ -200,3 +201,86 @@ def test_a_single_machine_app_has_no_city(tmp_path: Path) -> None:
         assert ">City</a>" not in client.get("/", headers=headers).get_data(as_text=True)
     finally:
         app.extensions["dronepatrol"].stop()
+
+
+def test_the_centre_serves_each_stations_situation_and_says_why_a_feed_cannot_play(
+    centre_app: Flask, broker: LocalBroker, station_engine: Engine
+) -> None:
+    situation = {
+        "incidents": [
+            {
+                "id": 4,
+                "kind": "incident",
+                "status": "dispatched",
+                "priority": "attention",
+                "note": "<b>crowd</b> at the gate",
+                "lat_deg": -35.36,
+                "lon_deg": 149.16,
+                "vehicle": "north-1",
+                "created_s": 50.0,
+            }
+        ],
+        "open_incidents": 1,
+        "lockdown": None,
+    }
+    feeds = [
+        {"vehicle": "north-1", "mountpoint": 11, "media_server": "station"},
+        {"vehicle": "north-2", "mountpoint": 12, "media_server": "city"},
+    ]
+    link = StationLink(
+        "north",
+        EventBus(),
+        station_engine,
+        broker.station_settings("north"),
+        situation=lambda: situation,
+        video=lambda: feeds,
+    ).start()
+    client, headers = centre_app.test_client(), bearer(centre_app)
+
+    def video(vehicle: str, station: str = "north") -> dict:
+        path = f"/api/city/stations/{station}/vehicles/{vehicle}/video"
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    try:
+        city = wait_until(
+            lambda: client.get("/api/city/situation", headers=headers).get_json()["stations"],
+            10,
+            "north's situation at the centre",
+        )
+        (north,) = city
+        assert (north["station"], north["stale"], north["open_incidents"]) == ("north", False, 1)
+        assert north["incidents"][0]["note"] == "<b>crowd</b> at the gate"  # escaped by the page
+        assert north["incidents"][0]["vehicle"] == "north-1" and north["lockdown"] is None
+
+        wait_until(
+            lambda: video("north-1")["reason"] != "station north has no video feed of north-1",
+            10,
+            "north's feeds at the centre",
+        )
+        assert video("north-3")["reason"] == "station north has no video feed of north-3"
+        own = video("north-1")
+        assert own["webrtc"] is None and "its own media server" in own["reason"]
+        assert "the centre has no media server" in video("north-2")["reason"]
+        # a media server that does not answer is said in words, not as a failed request
+        room = centre_app.extensions["dronepatrol"]
+        centre_app.extensions["media_server"] = MediaFanout(
+            ExternalJanus("http://127.0.0.1:9/janus", "key")
+        )
+        try:
+            assert "media server is not reachable" in video("north-2")["reason"]
+        finally:
+            del centre_app.extensions["media_server"]
+        unknown = client.get("/api/city/stations/south/vehicles/s-1/video", headers=headers)
+        assert unknown.status_code == 404
+        assert room.city.video_feed("north", "north-2").mountpoint == 12
+    finally:
+        link.stop()
+    wait_until(
+        lambda: client.get("/api/city/situation", headers=headers).get_json()["stations"][0][
+            "stale"
+        ],
+        5,
+        "north's situation stale after its goodbye",
+    )

@@ -111,6 +111,7 @@ def serve(app, port: int, sndbuf: int | None = None, **options):
     import threading
 
     from waitress.server import create_server
+    from waitress.wasyncore import close_all
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -122,9 +123,11 @@ def serve(app, port: int, sndbuf: int | None = None, **options):
     thread.start()
 
     def stop() -> None:
-        server.close()
-        server.task_dispatcher.shutdown(timeout=5)
+        # closed on the server's own loop thread: closed from here, a socket could vanish
+        # under its select() (EBADF kills the loop and leaves the clients' sockets open)
+        server.trigger.pull_trigger(lambda: close_all(server._map))
         thread.join(5)
+        server.task_dispatcher.shutdown(timeout=5)
         listener.close()
 
     return stop

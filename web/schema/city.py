@@ -128,3 +128,67 @@ class CityCommandOutcome(Reply):
     )
     result: str | None = Field(description="the vehicle's answer: ACCEPTED, DENIED, TIMEOUT...")
     reason: str | None = Field(description="why it failed, as the vehicle or station said")
+
+
+class CityIncident(Reply):
+    """One open incident of a station (text as the station sent it: escape it)."""
+
+    id: int = Field(description="the station's incident id")
+    kind: Literal["incident", "hold"]
+    status: Literal["open", "dispatched", "on_scene"]
+    priority: Literal["key", "attention", "general"]
+    note: str = Field(description="its note, cut to 200 characters")
+    lat_deg: float
+    lon_deg: float
+    vehicle: str | None = Field(description="the drone sent to it, if any")
+    created_s: float = Field(description="when it was reported [s since the epoch]")
+
+
+class CityOverwatchHold(Reply):
+    """One overwatch point of a station's lockdown and the drone holding it."""
+
+    id: str
+    name: str
+    lat_deg: float
+    lon_deg: float
+    vehicle: str | None = Field(description="the drone assigned to it (null: uncovered)")
+    status: Literal["open", "dispatched", "on_scene", "released", "failed", "uncovered"]
+
+
+class CityLockdown(Reply):
+    name: str
+    started_by: str
+    started_s: float = Field(description="when it was activated [s since the epoch]")
+    points: list[CityOverwatchHold]
+
+
+class CityStationSituation(Reply):
+    station: str
+    stale: bool = Field(description="its station is stale: the situation may be old")
+    time_s: float = Field(description="when the station took it [s since the epoch]")
+    received_age_s: float = Field(description="seconds since the centre received it")
+    open_incidents: int = Field(description="open in all (at most 100 most recent are listed)")
+    incidents: list[CityIncident] = Field(description="open incidents, most recent first")
+    lockdown: CityLockdown | None = Field(description="the lockdown in force (null: none)")
+
+
+class CitySituation(Reply):
+    """Every station's open incidents and lockdown in force, as each last sent them."""
+
+    stale_after_s: float
+    stations: list[CityStationSituation]
+
+
+class CityWebRTC(Reply):
+    api: str = Field(description="the signed-in Janus API to signal through")
+    mountpoint: int = Field(description="the media server's mountpoint to watch")
+
+
+class CityVideo(Reply):
+    """How the centre plays a station's drone's feed, or why it cannot."""
+
+    station: str
+    vehicle: str
+    stale: bool = Field(description="its station is stale: the feed may have stopped")
+    webrtc: CityWebRTC | None = Field(description="watch this over WebRTC (null: see reason)")
+    reason: str | None = Field(description="why there is no feed to play (null: there is)")

@@ -14,6 +14,8 @@ import { plainMap } from "./map.js";
 import { DRONE_COLOURS, SYMBOLS } from "./map/legend.js";
 import { drawNetwork } from "./map/network.js";
 import { placeOrders } from "./city_orders.js";
+import { startCitySituation } from "./map/city_situation.js";
+import { cityVideo } from "./city_video.js";
 
 const POLL_MS = 1500;
 const OUTCOME_WAIT_MS = 120000; // a command's result travels the station's outbox: seconds
@@ -38,6 +40,13 @@ kit.legend.show("drone-stale", {
 });
 
 const orders = canCommand ? placeOrders(map, kit, send) : null; // goto, orbit
+// Every station's incidents and lockdown on the map and listed; a chosen drone's video.
+startCitySituation(L, kit, document.getElementById("situation"));
+const video = cityVideo({
+  select: document.getElementById("city-video-drone"),
+  video: document.getElementById("city-video"),
+  message: document.getElementById("city-video-message"),
+});
 
 const networks = new Map(); // station id -> {layer, stale} once its network is drawn
 const asked = new Set(); // stations whose network was asked for
@@ -257,6 +266,7 @@ async function poll() {
     status.textContent = "";
     renderStations(city.stations);
     renderDrones(city.vehicles);
+    video.update(city.vehicles);
     city.stations.forEach((s) => {
       if (s.has_network && !asked.has(s.station)) loadNetwork(s.station);
       markNetwork(s.station, s.stale);
