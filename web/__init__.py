@@ -86,10 +86,12 @@ _DOCUMENTING = threading.Lock()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The Flask app for ``config`` (keys: ``SETTINGS``, ``CLOCK``, ``TESTING``, ...).
+    """The Flask app for ``config`` (keys: ``SETTINGS``, ``CLOCK``, ``ENGINE``, ``TESTING``, ...).
 
     Without a ``SETTINGS`` entry, settings come from the environment. ``CLOCK``
     is the wall clock [s since the epoch] tokens expire by (``time.time``).
+    ``ENGINE`` is the database engine to use (default: one made from the
+    settings); either way the app migrates it and disposes of it when it stops.
     """
     app = ControlApp(__name__, doc_ui=False)
     app.config.from_mapping(config or {})
@@ -99,7 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(settings)
 
     clock = app.config.setdefault("CLOCK", time.time)
-    engine = make_engine(settings)
+    engine = app.config.get("ENGINE") or make_engine(settings)
     upgrade(engine)
     room = ControlRoom(
         settings=settings,
