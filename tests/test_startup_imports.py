@@ -17,6 +17,9 @@ from pathlib import Path
 
 from support import free_tcp_port
 
+from dronepatrol.database import upgrade
+from dronepatrol.settings import Settings
+
 
 def loaded_after(code: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter holds after running ``code``."""
@@ -51,7 +54,10 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     assert top_level(modules, heavy) == []
 
 
-def test_a_command_centre_starts_without_video_or_the_simulator(tmp_path: Path) -> None:
+def test_a_restarted_command_centre_loads_no_video_simulator_or_migrations(
+    tmp_path: Path,
+) -> None:
+    upgrade(Settings(data_dir=tmp_path)).dispose()  # its database, as the last run left it
     env = {
         "DRONEPATROL_DATA_DIR": str(tmp_path),
         "DRONEPATROL_DATABASE_URL": "",
@@ -71,7 +77,7 @@ def test_a_command_centre_starts_without_video_or_the_simulator(tmp_path: Path) 
         env,
     )
     assert "dronepatrol.city.centre" in modules  # the centre did start
-    assert top_level(modules, ("cv2", "av", "aiortc")) == []
+    assert top_level(modules, ("cv2", "av", "aiortc", "alembic")) == []
     assert sorted(m for m in modules if m.startswith("dronepatrol.sitl")) == []
     assert sorted(m for m in modules if m.startswith("dronepatrol.video.")) == [
         "dronepatrol.video.frames"  # the web app's frame buffers: no codec, no camera
