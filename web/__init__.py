@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from dronepatrol.incidents import IncidentBook
 from dronepatrol.large_events import LargeEventBook
 from dronepatrol.settings import Settings
 from dronepatrol.web.context import ControlRoom
+from dronepatrol.web.schema.base import ApiBlueprint
 from dronepatrol.web.serialize import FiniteJSONProvider
 
 
@@ -48,16 +50,48 @@ class ControlApp(OpenAPI):
     flask-openapi3's ``OpenAPI`` collects each JSON route's models into the
     document :mod:`dronepatrol.web.openapi` serves; its own documentation
     pages are off (the app's CSP and sign-in cover every page it serves).
+    The routes are documented when the document is first asked for, not while
+    the app starts (see :class:`~dronepatrol.web.schema.base.ApiBlueprint`).
     """
 
     json_provider_class = FiniteJSONProvider
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._api_blueprints: list[APIBlueprint] = []
+        super().__init__(*args, **kwargs)
+
+    def register_api(self, api: APIBlueprint, **options: Any) -> None:
+        super().register_api(api, **options)
+        self._api_blueprints.append(api)
+
+    @property
+    def api_doc(self) -> dict[str, Any]:
+        """The OpenAPI document (made on first use, then kept)."""
+        with _DOCUMENTING:
+            if not self.spec_json:
+                for api in self._api_blueprints:
+                    if isinstance(api, ApiBlueprint):
+                        api.document_routes()
+                    for tag in api.tags:
+                        if tag.name not in self.tag_names:
+                            self.tags.append(tag)
+                            self.tag_names.append(tag.name)
+                    self.paths.update(api.paths)
+                    self.components_schemas.update(api.components_schemas)
+            return super().api_doc
+
+
+_DOCUMENTING = threading.Lock()
+"""Two first requests for the document make it once."""
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The Flask app for ``config`` (keys: ``SETTINGS``, ``CLOCK``, ``TESTING``, ...).
+    """The Flask app for ``config`` (keys: ``SETTINGS``, ``CLOCK``, ``ENGINE``, ``TESTING``, ...).
 
     Without a ``SETTINGS`` entry, settings come from the environment. ``CLOCK``
     is the wall clock [s since the epoch] tokens expire by (``time.time``).
+    ``ENGINE`` is the database engine to use (default: one made from the
+    settings); either way the app migrates it and disposes of it when it stops.
     """
     app = ControlApp(__name__, doc_ui=False)
     app.config.from_mapping(config or {})
@@ -67,7 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(settings)
 
     clock = app.config.setdefault("CLOCK", time.time)
-    engine = make_engine(settings)
+    engine = app.config.get("ENGINE") or make_engine(settings)
     upgrade(engine)
     room = ControlRoom(
         settings=settings,

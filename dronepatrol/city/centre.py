@@ -181,14 +181,29 @@ class Centre:
         self._client.on_message = self._on_message
         self._connected = threading.Event()
         self._stopping = threading.Event()
+        self._looping = False
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ life cycle
 
+    def connect(self) -> Centre:
+        """Subscribe to the city bus now, ahead of :meth:`start`.
+
+        The picture fills (the broker's retained messages, then the stations'
+        live ones) while the caller goes on with slower work, such as building
+        the web app of a restarted centre. Records received meanwhile wait in
+        memory, unacknowledged, until :meth:`start` stores them.
+        """
+        if not self._looping:
+            self._looping = True
+            address = self._broker.address
+            self._client.connect_async(address.host, address.port, keepalive=5)
+            self._client.loop_start()
+        return self
+
     def start(self) -> Centre:
-        address = self._broker.address
-        self._client.connect_async(address.host, address.port, keepalive=5)
-        self._client.loop_start()
+        """Connect (unless :meth:`connect` did) and store records as they arrive."""
+        self.connect()
         self._thread = threading.Thread(target=self._store_loop, name="city-centre-store")
         self._thread.daemon = True
         self._thread.start()

@@ -30,6 +30,7 @@ from dronepatrol.web import create_app
 from dronepatrol.web.context import ControlRoom
 
 if TYPE_CHECKING:
+    from dronepatrol.city import BrokerSettings, Centre
     from dronepatrol.mavlink import Fleet
 
 log = logging.getLogger(__name__)
@@ -94,14 +95,40 @@ class ControlRuntime:
     ) -> None:
         self.options = options
         self.clock = clock
-        self.app: Flask = create_app({"SETTINGS": settings, "CLOCK": clock})
+        self._stoppers: list[Callable[[], Any]] = []
+        self._stopped = False
+        config: dict[str, Any] = {"SETTINGS": settings, "CLOCK": clock}
+        self._centre = self._connect_centre(settings, config)
+        try:
+            self.app: Flask = create_app(config)
+        except BaseException:
+            self.stop()
+            if "ENGINE" in config:  # the app that would have owned it was never built
+                config["ENGINE"].dispose()
+            raise
         self.room: ControlRoom = self.app.extensions["dronepatrol"]
         self.network: Network | None = None
         self.profile: Any = None
         self.sims: list[Any] = []
         self.pipelines: dict[str, Any] = {}
-        self._stoppers: list[Callable[[], Any]] = []
-        self._stopped = False
+
+    def _connect_centre(self, settings: Settings, config: dict[str, Any]) -> Centre | None:
+        """A command centre (``mode = centre``) on the city bus before the app is built.
+
+        Building the app takes most of a restart; subscribed first, the centre
+        gathers the city's picture (retained messages, then the stations' live
+        ones) meanwhile, so the app shows it as soon as it answers. The centre
+        and the app share one engine (``ENGINE``); records wait for :meth:`start`.
+        """
+        if settings.deployment_mode != "centre":
+            return None
+        from dronepatrol.city import Centre
+        from dronepatrol.database import make_engine
+
+        config["ENGINE"] = make_engine(settings)
+        centre = Centre(config["ENGINE"], _broker_settings(settings), clock=self.clock)
+        self._stoppers.append(centre.stop)
+        return centre.connect()
 
     # -------------------------------------------------------------- building
 
@@ -175,16 +202,9 @@ class ControlRuntime:
         mode = settings.deployment_mode
         if mode == "single":
             return
-        from dronepatrol.city import BrokerSettings, Centre, StationLink, station_user
-        from dronepatrol.city.broker import CENTRE_USER
+        from dronepatrol.city import StationLink
 
-        default_user = station_user(settings.station_id) if mode == "station" else CENTRE_USER
-        broker = BrokerSettings(
-            settings.broker_url,
-            settings.broker_username or default_user,
-            settings.broker_password,
-            settings.broker_ca_file,
-        )
+        broker = _broker_settings(settings)
         if mode == "station":
             link = StationLink(
                 settings.station_id,
@@ -204,9 +224,8 @@ class ControlRuntime:
             self._stoppers.append(link.stop)
             log.info("station %s reporting to the centre at %s", settings.station_id, broker.url)
         else:
-            centre = Centre(self.room.engine, broker, clock=self.clock).start()
-            self.room.city = centre
-            self._stoppers.append(centre.stop)
+            assert self._centre is not None  # connected before the app was built
+            self.room.city = self._centre.start()
             log.info("command centre on the city bus at %s", broker.url)
 
     def _station_summary(self) -> dict[str, Any]:
@@ -467,8 +486,23 @@ class ControlRuntime:
                 stop()
             except Exception:
                 log.exception("stopping %r failed", stop)
-        self.room.bus.emit(EventKind.LINK_LOST, None, reason="control app stopped")
-        self.room.stop()
+        if hasattr(self, "room"):  # else the app was never built
+            self.room.bus.emit(EventKind.LINK_LOST, None, reason="control app stopped")
+            self.room.stop()
+
+
+def _broker_settings(settings: Settings) -> BrokerSettings:
+    """How this station or centre reaches the city's broker (its own account by default)."""
+    from dronepatrol.city import BrokerSettings, station_user
+    from dronepatrol.city.broker import CENTRE_USER
+
+    station = settings.deployment_mode == "station"
+    return BrokerSettings(
+        settings.broker_url,
+        settings.broker_username or (station_user(settings.station_id) if station else CENTRE_USER),
+        settings.broker_password,
+        settings.broker_ca_file,
+    )
 
 
 def _swap_demo_pack(event: Any, packs: dict[str, tuple[Any, int]]) -> None:

@@ -4,31 +4,66 @@ and the overwatch points of named lockdown plans (``Network.lockdown_plans()``).
 Load a GeoJSON network with :func:`load_network` (raises :class:`NetworkError`
 listing every problem) or check one with :func:`read_network`, which returns the
 network and every :class:`Issue` found.
+
+Importing this package is cheap: shapely and pyproj load with the first name used,
+so :mod:`~dronepatrol.network.revisit` (the settings read it) costs no geometry stack.
 """
 
-from dronepatrol.network.loading import (
-    ERROR,
-    WARNING,
-    Issue,
-    NetworkError,
-    feature_list,
-    load_network,
-    parse_network,
-    parse_polygon,
-    read_network,
-)
-from dronepatrol.network.model import (
-    DEFAULT_REVISIT_MIN,
-    TARGET_KINDS,
-    Kind,
-    Network,
-    NoFlyZone,
-    Overwatch,
-    Priority,
-    Station,
-    Target,
-)
-from dronepatrol.network.summary import format_summary, summarize
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from dronepatrol.network.loading import (
+        ERROR,
+        WARNING,
+        Issue,
+        NetworkError,
+        feature_list,
+        load_network,
+        parse_network,
+        parse_polygon,
+        read_network,
+    )
+    from dronepatrol.network.model import (
+        DEFAULT_REVISIT_MIN,
+        TARGET_KINDS,
+        Kind,
+        Network,
+        NoFlyZone,
+        Overwatch,
+        Priority,
+        Station,
+        Target,
+    )
+    from dronepatrol.network.summary import (
+        format_summary,
+        summarize,
+    )
+
+_LAZY = {
+    "ERROR": "dronepatrol.network.loading",
+    "WARNING": "dronepatrol.network.loading",
+    "Issue": "dronepatrol.network.loading",
+    "NetworkError": "dronepatrol.network.loading",
+    "feature_list": "dronepatrol.network.loading",
+    "load_network": "dronepatrol.network.loading",
+    "parse_network": "dronepatrol.network.loading",
+    "parse_polygon": "dronepatrol.network.loading",
+    "read_network": "dronepatrol.network.loading",
+    "DEFAULT_REVISIT_MIN": "dronepatrol.network.model",
+    "TARGET_KINDS": "dronepatrol.network.model",
+    "Kind": "dronepatrol.network.model",
+    "Network": "dronepatrol.network.model",
+    "NoFlyZone": "dronepatrol.network.model",
+    "Overwatch": "dronepatrol.network.model",
+    "Priority": "dronepatrol.network.model",
+    "Station": "dronepatrol.network.model",
+    "Target": "dronepatrol.network.model",
+    "format_summary": "dronepatrol.network.summary",
+    "summarize": "dronepatrol.network.summary",
+}
 
 __all__ = [
     "DEFAULT_REVISIT_MIN",
@@ -52,3 +87,10 @@ __all__ = [
     "read_network",
     "summarize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

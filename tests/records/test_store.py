@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -18,7 +22,7 @@ from dronepatrol.database import (
     normalise_url,
     upgrade,
 )
-from dronepatrol.database.migrate import alembic_config
+from dronepatrol.database.migrate import MIGRATIONS_DIR, alembic_config, packaged_head
 from dronepatrol.settings import Settings
 
 TABLES = {"vehicles", "sorties", "track_samples", "events", "detections", "media"}
@@ -58,6 +62,49 @@ def test_migration_chain_is_linear_with_readable_ids() -> None:
     for revision in scripts.walk_revisions():
         assert re.fullmatch(r"\d{4}_[a-z0-9_]+", revision.revision), revision.revision
     assert scripts.get_base() == "0001_records"
+
+
+def test_the_head_read_without_alembic_is_alembics_head() -> None:
+    assert packaged_head() == head_revision()
+
+
+def test_revision_files_that_are_not_one_plain_chain_leave_the_decision_to_alembic(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(MIGRATIONS_DIR / "versions", tmp_path / "chain")
+    assert packaged_head(tmp_path / "chain") == head_revision()
+    for name, header in {
+        "two_heads": 'revision = "0099_other"\ndown_revision = "0001_records"\n',
+        "merge": 'revision = "0099_merge"\ndown_revision = ("0001_records", "0002_accounts")\n',
+        "labelled": 'revision = "0099_label"\ndown_revision = "0001_records"\n',
+    }.items():
+        versions = tmp_path / name
+        shutil.copytree(MIGRATIONS_DIR / "versions", versions)
+        labels = '("x",)' if name == "labelled" else "None"
+        (versions / "0099_extra.py").write_text(
+            f"{header}branch_labels = {labels}\ndepends_on = None\n", encoding="utf-8"
+        )
+        assert packaged_head(versions) is None, name
+
+
+def test_an_up_to_date_database_is_recognised_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url).dispose()
+    script = (
+        "import sys\n"
+        "from dronepatrol.database import upgrade, make_engine\n"
+        f"upgrade({url!r}).dispose()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
+    # one revision behind: Alembic takes over and brings it to the head
+    downgrade(url, "0006_incident_kind").dispose()
+    engine = upgrade(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode_with_durable_commits(tmp_path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, get_type_hints
 
@@ -183,14 +184,36 @@ def validated(view: F) -> F:
 
 
 class ApiBlueprint(APIBlueprint):
-    """flask-openapi3's blueprint, with request validation left to :func:`validated`.
+    """flask-openapi3's blueprint, with request validation left to :func:`validated`,
+    and each route documented only when the OpenAPI document is first asked for.
 
     The library documents each route from its view (docstring, annotations,
     ``responses``) but would validate before ``@require`` runs and drop the
     URL's own arguments; here every view is called with its URL arguments and
-    validates itself, after the role check.
+    validates itself, after the role check. So what the library parses from a
+    view serves the document alone, and making it (a JSON schema per model,
+    a tenth of the app's start-up) waits for :meth:`document_routes`: a
+    restarted control app answers sooner, and one nobody asks for its document
+    never makes it.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._undocumented: list[tuple[str, Callable[..., Any], dict[str, Any]]] = []
+        self._documenting = threading.Lock()
 
     def _collect_openapi_info(self, rule: str, func: Callable[..., Any], **kwargs: Any) -> Any:
         func.__delay_validate_request__ = True  # type: ignore[attr-defined]
-        return super()._collect_openapi_info(rule, func, **kwargs)
+        with self._documenting:
+            self._undocumented.append((rule, func, kwargs))
+        # header, cookie, path, query, form, body, raw: read only by the library's own
+        # request validation, which the flag above turns off
+        return (None,) * 7
+
+    def document_routes(self) -> None:
+        """Add the routes declared so far to :attr:`paths` and :attr:`components_schemas`
+        (each once; the app's document merges them)."""
+        with self._documenting:
+            while self._undocumented:
+                rule, func, kwargs = self._undocumented.pop(0)
+                super()._collect_openapi_info(rule, func, **kwargs)
