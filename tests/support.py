@@ -258,11 +258,19 @@ def served_app(
         stopped_in_s = None
         try:
 
+            listening = f"control app on {base} ".encode()
+
             def healthy() -> bool:
                 if proc.poll() is not None:
                     raise AssertionError(
                         "the server exited:\n" + log_path.read_text(errors="replace")
                     )
+                # Another process may have taken the port picked above before this one
+                # bound it: its answer must not pass for ours (a test once signed in to a
+                # stranger's app and got 401), so the port counts once serve says it
+                # listens on it.
+                if listening not in log_path.read_bytes():
+                    return False
                 with urllib.request.urlopen(f"{base}/api/health", timeout=2):
                     return True
 

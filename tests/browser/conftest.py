@@ -36,9 +36,15 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> Iterator[str]:
-    """``dronepatrol serve --demo 2`` (drones at 4x speed); yields its base URL."""
+    """``dronepatrol serve --demo 2`` (drones at 4x speed); yields its base URL.
+
+    It lives as long as the worker's session, watched or not, so its cameras run at
+    1 fps: at 5 fps the two simulated cameras (rendering, motion detection, JPEG) took
+    about 18 % of a core for the whole run, 7 % at 1 fps. The pages tested need a
+    frame, not a frame rate.
+    """
     data = tmp_path_factory.mktemp("e2e-data")
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "5", "--speedup", "4") as base:
+    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "1", "--speedup", "4") as base:
         yield base
 
 
