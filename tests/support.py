@@ -257,7 +257,6 @@ def served_app(
         base = f"http://127.0.0.1:{port}"
         stopped_in_s = None
         try:
-
             listening = f"control app on {base} ".encode()
 
             def healthy() -> bool:
