@@ -263,7 +263,8 @@ def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_pat
 
 
 def test_ctrl_c_returns_to_launch_and_waits_for_the_landing(mission_file, tmp_path):
-    sim = SimFleet(1, HOME, speedup=5, base_port=0, params=SAFE).start()
+    # 10x, as the other ``fly`` runs here: fly's 20 Hz heartbeat is 2x the speed-up
+    sim = SimFleet(1, HOME, speedup=10, base_port=0, params=SAFE).start()
     try:
         proc = fly(sim.urls[0], mission_file, tmp_path)
         lines = []
