@@ -34,6 +34,10 @@ pytestmark = pytest.mark.timeout(300)
 
 SCRIPTS = Path(__file__).parent / "scripts"
 ALT_M = 15.0
+SPEEDUP = 10.0
+"""Simulated seconds per wall second: the script, polling every 0.05 s, steps in as the
+vehicle reaches ALT_M, with a minute of simulated flight (6 s of wall time) to spare
+before the mission's last waypoint; the link's heartbeat is twice this."""
 SAFE = {
     "FS_GCS_ENABLE": 1,
     "BATT_FS_LOW_ACT": 2,
@@ -64,7 +68,7 @@ def long_patrol(home) -> Mission:
 def test_a_dronekit_script_shares_the_link_and_is_audited_as_external(
     launch_vehicle, tmp_path: Path
 ) -> None:
-    backend = launch_vehicle(params={"DISARM_DELAY": 127}, speedup=5.0)
+    backend = launch_vehicle(params={"DISARM_DELAY": 127}, speedup=SPEEDUP)
     port = free_udp_port()
     endpoint = f"udp:127.0.0.1:{port}"
     engine = upgrade(f"sqlite:///{tmp_path / 'sorties.db'}")
@@ -128,7 +132,7 @@ def test_a_dronekit_script_shares_the_link_and_is_audited_as_external(
 
 def test_fly_shares_its_link_and_reports_the_external_command(launch_vehicle, tmp_path) -> None:
     """`dronepatrol fly --mavlink-out`: the sortie goes on while a DroneKit script takes over."""
-    backend = launch_vehicle(params={"DISARM_DELAY": 127, **SAFE}, speedup=5.0)
+    backend = launch_vehicle(params={"DISARM_DELAY": 127, **SAFE}, speedup=SPEEDUP)
     endpoint = f"udp:127.0.0.1:{free_udp_port()}"
     plan = tmp_path / "patrol.plan"
     save_mission(long_patrol(backend.home), plan)
