@@ -18,10 +18,12 @@ ADMIN_PASSWORD = "demo-admin-lockdown"
 def three_drone_server(tmp_path_factory) -> Iterator[str]:
     """``dronepatrol serve --demo 3`` (two drones at S01, one at S02, 5x speed) of its own.
 
-    Its own server, not the shared demo: a lockdown takes every drone it can.
+    Its own server, not the shared demo: a lockdown takes every drone it can. No
+    cameras and no scheduler: the page shows neither, and each costs CPU all along.
     """
     data = tmp_path_factory.mktemp("lockdown-data")
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "2", "--speedup", "5", drones=3) as base:
+    options = ("--speedup", "5", "--demo-cameras", "0", "--schedule", "off")
+    with served_demo(data, ADMIN_PASSWORD, *options, drones=3) as base:
         yield base
 
 
