@@ -4,18 +4,14 @@ complete legend, a first view on the network before the network has even arrived
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, expose_modules, served_app, sign_in
-
-from dronepatrol.network.city import real_city_network
+from support import browser_page, expose_modules, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "map-furniture-admin"
 
 # Every visible label's box on screen, and how many of them overlap.
 VISIBLE_LABELS = """() => {
@@ -42,26 +38,11 @@ NETWORK_DRAWN = """(n) => { const map = dp.map(); if (!map) return false;
   let drawn = 0; map.eachLayer((l) => { if (l.feature) drawn += 1; }); return drawn >= n; }"""
 
 
-@pytest.fixture(scope="module")
-def city() -> dict:
-    return real_city_network(0)
-
-
-@pytest.fixture(scope="module")
-def city_server(tmp_path_factory, city) -> Iterator[str]:
-    """``dronepatrol serve --network`` the city (no drones: the map is what is tested)."""
-    data = tmp_path_factory.mktemp("map-furniture")
-    path = data / "city.geojson"
-    path.write_text(json.dumps(city))
-    with served_app(data, PASSWORD, "--network", str(path), "--schedule", "off") as base:
-        yield base
-
-
 @pytest.fixture
-def city_page(browser, city_server, city) -> Iterator[object]:
+def city_page(browser, city_server, city, admin_password: str) -> Iterator[object]:
     """The Operations page of the city, signed in, its network drawn."""
     with browser_page(browser, city_server) as page:
-        sign_in(page, PASSWORD)
+        sign_in(page, admin_password)
         expose_modules(page)
         page.wait_for_function(NETWORK_DRAWN, arg=len(city["features"]), timeout=30_000)
         yield page
@@ -209,7 +190,7 @@ def test_scale_bar_and_a_legend_of_everything_drawn(city_page, city) -> None:
 
 
 def test_the_map_opens_on_the_network_before_the_network_arrives(
-    browser, city_server, city
+    browser, city_server, city, admin_password: str
 ) -> None:
     coords = []
     for f in city["features"]:
@@ -221,7 +202,7 @@ def test_the_map_opens_on_the_network_before_the_network_arrives(
         )
         coords.extend(flat)
     with browser_page(browser, city_server) as page:
-        sign_in(page, PASSWORD)
+        sign_in(page, admin_password)
         held = []
         page.route("**/api/network", lambda route: held.append(route))  # never answered yet
         page.reload()
