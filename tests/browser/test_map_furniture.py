@@ -45,22 +45,37 @@ def city_page(browser, city_server, city, admin_password: str) -> Iterator[objec
         sign_in(page, admin_password)
         expose_modules(page)
         page.wait_for_function(NETWORK_DRAWN, arg=len(city["features"]), timeout=30_000)
+        page.evaluate(
+            """async () => { const { kitOf } = await import("/static/map/base.js");
+                 window.dpLabels = kitOf(dp.map()).labels; }"""
+        )
         yield page
         assert page.console_errors == []
 
 
-def _settle(page) -> None:
-    """Wait until the labels were placed for the view as it is now."""
-    page.wait_for_timeout(50)
-    page.evaluate("() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 250)))")
+# The label layer places its labels on an animation frame, at most ten times a second,
+# after whatever moved (a view, a layer, a control, a tooltip). Placed since ``since``
+# (the page's performance.now() [ms]), none waiting: or the layer is off the map.
+LABELS_PLACED = """(since) => {
+  const labels = window.dpLabels;
+  return !labels._frame && !labels._timer && (labels._last > since || !labels._map);
+}"""
+
+NOW_MS = "() => performance.now()"
+
+
+def _settle(page, since_ms: float) -> None:
+    """Wait until the labels were placed for what changed after ``since_ms``."""
+    page.wait_for_function(LABELS_PLACED, arg=since_ms, timeout=10_000)
 
 
 def _view(page, lat: float, lon: float, zoom: int) -> None:
-    page.evaluate(
-        "([lat, lon, z]) => { dp.map().setView([lat, lon], z, { animate: false }); }",
+    since = page.evaluate(
+        """([lat, lon, z]) => { const now = performance.now();
+             dp.map().setView([lat, lon], z, { animate: false }); return now; }""",
         [lat, lon, zoom],
     )
-    _settle(page)
+    _settle(page, since)
 
 
 def _densest_point(city: dict) -> tuple[float, float]:
@@ -82,7 +97,7 @@ def _densest_point(city: dict) -> tuple[float, float]:
 
 def test_labels_come_with_zoom_and_never_overlap(city_page, city, artifacts: Path) -> None:
     page = city_page
-    _settle(page)
+    _settle(page, 0)
     start = page.evaluate(f"({VISIBLE_LABELS})()")
     target_labels = [
         b for b in start["boxes"] if b["id"].startswith("f:") and "station" not in b["cls"]
@@ -100,10 +115,10 @@ def test_labels_come_with_zoom_and_never_overlap(city_page, city, artifacts: Pat
         seen[zoom] = {b["id"] for b in shown["boxes"]}
     page.screenshot(path=str(artifacts / "map-labels-zoom17.png"))
     # folding and unfolding the legend: labels make way for it again
-    page.click(".map-legend summary")
-    _settle(page)
-    page.click(".map-legend summary")
-    _settle(page)
+    for _ in range(2):
+        since = page.evaluate(NOW_MS)
+        page.click(".map-legend summary")
+        _settle(page, since)
     assert page.evaluate(f"({VISIBLE_LABELS})()")["underControls"] == 0
     # zoomed in, the crowded spot's targets carry their ids; more of them the closer one looks
     assert len(seen[16]) >= 10
@@ -127,9 +142,10 @@ def test_a_hover_tooltip_and_the_labels_never_cover_one_another(city_page, city)
              return [r.left + p.x, r.top + p.y]; }""",
         [lat, lon],
     )
+    since = page.evaluate(NOW_MS)
     page.mouse.move(point[0], point[1])
     page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
-    _settle(page)
+    _settle(page, since)
     got = page.evaluate(
         f"""() => {{
           const t = document.querySelector(".leaflet-tooltip").getBoundingClientRect();
@@ -156,19 +172,22 @@ def test_layers_switch_off_and_on_with_their_labels(city_page, city) -> None:
     for name in ("Grids", "Lines", "Points", "No-fly zones", "Stations", "Labels"):
         assert name in listed
     page.hover(".leaflet-control-layers")
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Points", exact=True).uncheck()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(count_points) == 0
     shown = page.evaluate(f"({VISIBLE_LABELS})()")["boxes"]
     point_ids = {
         f"f:{f['properties']['id']}" for f in city["features"] if f["properties"]["kind"] == "point"
     }
     assert not point_ids & {b["id"] for b in shown}
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Points", exact=True).check()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(count_points) == 677
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Labels", exact=True).uncheck()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(f"({VISIBLE_LABELS})()")["boxes"] == []
 
 
