@@ -39,9 +39,10 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> Iterator[str]:
-    """``dronepatrol serve --demo 2`` (drones at 4x speed); yields its base URL."""
+    """``dronepatrol serve --demo 2`` (drones at 4x speed, cameras at 2 fps: one frame
+    is what a page shows, and each frame costs CPU all session long); yields its URL."""
     data = tmp_path_factory.mktemp("e2e-data")
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "5", "--speedup", "4") as base:
+    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "2", "--speedup", "4") as base:
         yield base
 
 
