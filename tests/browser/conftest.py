@@ -5,13 +5,16 @@ Screenshots go to ``test-artifacts/`` at the top of the checkout.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, served_demo
+from support import browser_page, served_app, served_demo
+
+from dronepatrol.network.city import real_city_network
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "demo-admin-e2e"
@@ -45,6 +48,23 @@ def demo_server(tmp_path_factory) -> Iterator[str]:
     """
     data = tmp_path_factory.mktemp("e2e-data")
     with served_demo(data, ADMIN_PASSWORD, "--video-fps", "1", "--speedup", "4") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def city() -> dict:
+    """The generated real-shaped city: 129 grids, 105 lines, 677 points."""
+    return real_city_network(0)
+
+
+@pytest.fixture(scope="session")
+def city_server(tmp_path_factory, city) -> Iterator[str]:
+    """``dronepatrol serve --network`` the city, no drones, no scheduler: the map is what
+    is tested. One for every test of the city's map (they only read it); yields its URL."""
+    data = tmp_path_factory.mktemp("city-data")
+    path = data / "city.geojson"
+    path.write_text(json.dumps(city))
+    with served_app(data, ADMIN_PASSWORD, "--network", str(path), "--schedule", "off") as base:
         yield base
 
 

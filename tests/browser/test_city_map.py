@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
-from support import browser_page, expose_modules, served_app, sign_in
-
-from dronepatrol.network.city import real_city_network
+from support import browser_page, expose_modules, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "city-map-admin"
 
 COUNT_LAYERS = """() => {
   const counts = { grid: 0, line: 0, point: 0, station: 0 };
@@ -24,27 +18,14 @@ COUNT_LAYERS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def city() -> dict:
-    return real_city_network(0)
-
-
-@pytest.fixture(scope="module")
-def city_server(tmp_path_factory, city) -> Iterator[str]:
-    """``dronepatrol serve --network`` the city (no drones: the map is what is tested)."""
-    data = tmp_path_factory.mktemp("city-map")
-    path = data / "city.geojson"
-    path.write_text(json.dumps(city))
-    with served_app(data, PASSWORD, "--network", str(path), "--schedule", "off") as base:
-        yield base
-
-
-def test_the_city_network_is_drawn_whole_without_errors(browser, city_server, city) -> None:
+def test_the_city_network_is_drawn_whole_without_errors(
+    browser, city_server, city, admin_password: str
+) -> None:
     kinds = [f["properties"]["kind"] for f in city["features"]]
     expected = {k: kinds.count(k) for k in ("grid", "line", "point", "station")}
     assert expected["grid"] == 129 and expected["line"] == 105 and expected["point"] == 677
     with browser_page(browser, city_server) as page:
-        sign_in(page, PASSWORD)
+        sign_in(page, admin_password)
         expose_modules(page)
         page.wait_for_function(
             "dp.map() && (() => { let n = 0;"

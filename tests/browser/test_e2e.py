@@ -9,6 +9,21 @@ from support import sign_in
 pytestmark = pytest.mark.browser
 
 
+# True once the live picture differs from the one seen at the first call.
+NEW_FRAME = """() => {
+  const img = document.getElementById("large");
+  const pen = document.createElement("canvas");
+  [pen.width, pen.height] = [img.naturalWidth, img.naturalHeight];
+  const g = pen.getContext("2d");
+  g.drawImage(img, 0, 0);
+  const pixels = g.getImageData(0, 0, pen.width, pen.height).data;
+  let sum = 0;
+  for (let k = 0; k < pixels.length; k++) sum = (sum * 31 + pixels[k]) | 0;
+  if (window.firstFrame === undefined) window.firstFrame = sum;
+  return sum !== window.firstFrame;
+}"""
+
+
 def test_wrong_password_is_told(page) -> None:
     page.goto("/login")
     page.fill("input[name=username]", "admin")
@@ -61,7 +76,8 @@ def test_operator_flies_a_planned_grid_and_finds_the_sortie(page, admin_password
         " return i && !i.hidden && i.naturalWidth > 0; }",
         timeout=60_000,
     )
-    page.wait_for_timeout(1500)  # let a few frames of the stream arrive for the screenshot
+    # a later frame of the stream than the first (its burned-in clock ticks every second)
+    page.wait_for_function(NEW_FRAME, polling=100, timeout=30_000)
     page.screenshot(path=str(artifacts / "04-video.png"))
 
     # an incident near the second station: the idle drone there is proposed and sent

@@ -52,7 +52,15 @@ def incidents_server(tmp_path_factory) -> Iterator[tuple[str, list[int]]]:
         )
         ids.append(made.id)
     engine.dispose()
-    with served_demo(data, PASSWORD, "--video-fps", "2", "--speedup", "5", drones=1) as base:
+    options = (
+        "--speedup",
+        "5",
+        "--demo-cameras",
+        "0",
+        "--schedule",
+        "off",
+    )  # the page shows neither
+    with served_demo(data, PASSWORD, *options, drones=1) as base:
         yield base, ids
 
 

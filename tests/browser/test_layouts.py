@@ -204,15 +204,23 @@ def _navigation_reachable(page, labels: list[str], where: str) -> None:
         assert page.locator("nav[aria-label=Main]").is_hidden()
 
 
+MAP_SETTLED = """async () => {
+  // a resize is seen by the next frame, and an animated fit starts a frame after it is
+  // asked for: two frames on, a map moving to its content shows its zoom animation
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  return !document.querySelector(".leaflet-zoom-anim");
+}"""
+"""True once no map on the page is, or is about to be, zooming to its content."""
+
+
 def _visit(page, name: str, path: str, ready: str, theme: str, shot: Path) -> None:
     page.goto(path, wait_until="domcontentloaded")  # a live video never finishes loading
     page.wait_for_selector(ready, state="attached", timeout=60_000)
     assert page.evaluate("document.documentElement.dataset.theme") == theme, (
         f"{name}: the theme chosen was not remembered"
     )
-    page.wait_for_timeout(100)  # the map settles after its container is sized
     # a map still zooming to its content would be photographed half-scaled
-    page.wait_for_function("!document.querySelector('.leaflet-zoom-anim')", timeout=5_000)
+    page.wait_for_function(MAP_SETTLED, timeout=5_000)
     page.screenshot(path=str(shot))
 
 
@@ -323,7 +331,7 @@ def test_the_replayed_track_fits_the_map_beside_its_video(admin, screen: str) ->
     admin.wait_for_function("document.getElementById('replay-video').readyState >= 1")
     heading = admin.inner_text("#sortie-detail h3")
     assert heading == f"sortie 4 of N-1 · {time.strftime('%H:%M', time.gmtime(REPLAY_START_S))} UTC"
-    admin.wait_for_timeout(400)  # the fit's animation
+    admin.wait_for_function(MAP_SETTLED, timeout=5_000)  # fitted to the track beside the video
     found = admin.evaluate(TRACK_BOX, list(TRACK_GREEN))
     chart, track = found["map"], found["track"]
     assert track is not None, "no track drawn"

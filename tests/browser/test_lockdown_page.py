@@ -18,10 +18,12 @@ ADMIN_PASSWORD = "demo-admin-lockdown"
 def three_drone_server(tmp_path_factory) -> Iterator[str]:
     """``dronepatrol serve --demo 3`` (two drones at S01, one at S02, 5x speed) of its own.
 
-    Its own server, not the shared demo: a lockdown takes every drone it can.
+    Its own server, not the shared demo: a lockdown takes every drone it can. No
+    cameras and no scheduler: the page shows neither, and each costs CPU all along.
     """
     data = tmp_path_factory.mktemp("lockdown-data")
-    with served_demo(data, ADMIN_PASSWORD, "--video-fps", "2", "--speedup", "5", drones=3) as base:
+    options = ("--speedup", "5", "--demo-cameras", "0", "--schedule", "off")
+    with served_demo(data, ADMIN_PASSWORD, *options, drones=3) as base:
         yield base
 
 
@@ -58,6 +60,19 @@ COUNTED_DOWN = """() => {
 }"""
 
 
+# Counts the page's reads of the lockdown as their answers are parsed; what the page does
+# with an answer runs right after, before the page's next task.
+COUNT_LOCKDOWN_ANSWERS = """() => {
+  window.lockdownAnswers = 0;
+  const json = Response.prototype.json;
+  Response.prototype.json = async function () {
+    const data = await json.call(this);
+    if (new URL(this.url).pathname === "/api/lockdown") window.lockdownAnswers += 1;
+    return data;
+  };
+}"""
+
+
 def _statuses(page) -> list[str]:
     return page.locator("#points tr[data-point]").evaluate_all(
         "rows => rows.map(r => r.dataset.status)"
@@ -79,6 +94,17 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     page.screenshot(path=str(artifacts / "lockdown-01-plan.png"))
 
     expose_modules(page)
+    # the page's first read of the lockdown in force is answered late, after the holds' own
+    # reads (as a loaded server may): its stale answer must not undo what they showed
+    held = []
+
+    def hold_first_read(route) -> None:
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))  # the lockdown as it is now: drones on the way
+        else:
+            route.continue_()
+
+    page.route("**/api/lockdown", hold_first_read)
     page.click("#activate")
     assert page.dialogs and "gates" in page.dialogs[-1]
     # while a drone is on its way its ETA counts down, second by second
@@ -92,6 +118,15 @@ def test_commander_closes_the_gates_and_releases(commander_page, artifacts: Path
     assert "holds another point" in text
     # every point's row: three with a drone on the way or holding, five uncovered
     expect(page.locator("#points tr[data-status=on_scene]")).to_have_count(3, timeout=240_000)
+    assert held, "the page read the lockdown while its drones were on the way"
+    route, stale = held[0]
+    assert "dispatched" in {p["status"] for p in stale.json()["lockdown"]["points"]}
+    page.evaluate(COUNT_LOCKDOWN_ANSWERS)
+    route.fulfill(response=stale)
+    page.wait_for_function("() => window.lockdownAnswers > 0", timeout=30_000)
+    page.evaluate("() => new Promise((ok) => setTimeout(ok, 0))")  # and what follows it ran
+    page.unroute("**/api/lockdown")
+    expect(page.locator("#points tr[data-status=on_scene]")).to_have_count(3)
     expect(page.locator("#points tr[data-status=uncovered]")).to_have_count(5)
     expect(page.locator("#lockdown-summary")).to_contain_text("in force")
     assert page.evaluate(RED_HOLDS) == 5  # the uncovered points, in red on the map

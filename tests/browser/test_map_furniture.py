@@ -4,18 +4,14 @@ complete legend, a first view on the network before the network has even arrived
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import browser_page, expose_modules, served_app, sign_in
-
-from dronepatrol.network.city import real_city_network
+from support import browser_page, expose_modules, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "map-furniture-admin"
 
 # Every visible label's box on screen, and how many of them overlap.
 VISIBLE_LABELS = """() => {
@@ -42,44 +38,44 @@ NETWORK_DRAWN = """(n) => { const map = dp.map(); if (!map) return false;
   let drawn = 0; map.eachLayer((l) => { if (l.feature) drawn += 1; }); return drawn >= n; }"""
 
 
-@pytest.fixture(scope="module")
-def city() -> dict:
-    return real_city_network(0)
-
-
-@pytest.fixture(scope="module")
-def city_server(tmp_path_factory, city) -> Iterator[str]:
-    """``dronepatrol serve --network`` the city (no drones: the map is what is tested)."""
-    data = tmp_path_factory.mktemp("map-furniture")
-    path = data / "city.geojson"
-    path.write_text(json.dumps(city))
-    with served_app(data, PASSWORD, "--network", str(path), "--schedule", "off") as base:
-        yield base
-
-
 @pytest.fixture
-def city_page(browser, city_server, city) -> Iterator[object]:
+def city_page(browser, city_server, city, admin_password: str) -> Iterator[object]:
     """The Operations page of the city, signed in, its network drawn."""
     with browser_page(browser, city_server) as page:
-        sign_in(page, PASSWORD)
+        sign_in(page, admin_password)
         expose_modules(page)
         page.wait_for_function(NETWORK_DRAWN, arg=len(city["features"]), timeout=30_000)
+        page.evaluate(
+            """async () => { const { kitOf } = await import("/static/map/base.js");
+                 window.dpLabels = kitOf(dp.map()).labels; }"""
+        )
         yield page
         assert page.console_errors == []
 
 
-def _settle(page) -> None:
-    """Wait until the labels were placed for the view as it is now."""
-    page.wait_for_timeout(50)
-    page.evaluate("() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 250)))")
+# The label layer places its labels on an animation frame, at most ten times a second,
+# after whatever moved (a view, a layer, a control, a tooltip). Placed since ``since``
+# (the page's performance.now() [ms]), none waiting: or the layer is off the map.
+LABELS_PLACED = """(since) => {
+  const labels = window.dpLabels;
+  return !labels._frame && !labels._timer && (labels._last > since || !labels._map);
+}"""
+
+NOW_MS = "() => performance.now()"
+
+
+def _settle(page, since_ms: float) -> None:
+    """Wait until the labels were placed for what changed after ``since_ms``."""
+    page.wait_for_function(LABELS_PLACED, arg=since_ms, timeout=10_000)
 
 
 def _view(page, lat: float, lon: float, zoom: int) -> None:
-    page.evaluate(
-        "([lat, lon, z]) => { dp.map().setView([lat, lon], z, { animate: false }); }",
+    since = page.evaluate(
+        """([lat, lon, z]) => { const now = performance.now();
+             dp.map().setView([lat, lon], z, { animate: false }); return now; }""",
         [lat, lon, zoom],
     )
-    _settle(page)
+    _settle(page, since)
 
 
 def _densest_point(city: dict) -> tuple[float, float]:
@@ -101,7 +97,7 @@ def _densest_point(city: dict) -> tuple[float, float]:
 
 def test_labels_come_with_zoom_and_never_overlap(city_page, city, artifacts: Path) -> None:
     page = city_page
-    _settle(page)
+    _settle(page, 0)
     start = page.evaluate(f"({VISIBLE_LABELS})()")
     target_labels = [
         b for b in start["boxes"] if b["id"].startswith("f:") and "station" not in b["cls"]
@@ -119,10 +115,10 @@ def test_labels_come_with_zoom_and_never_overlap(city_page, city, artifacts: Pat
         seen[zoom] = {b["id"] for b in shown["boxes"]}
     page.screenshot(path=str(artifacts / "map-labels-zoom17.png"))
     # folding and unfolding the legend: labels make way for it again
-    page.click(".map-legend summary")
-    _settle(page)
-    page.click(".map-legend summary")
-    _settle(page)
+    for _ in range(2):
+        since = page.evaluate(NOW_MS)
+        page.click(".map-legend summary")
+        _settle(page, since)
     assert page.evaluate(f"({VISIBLE_LABELS})()")["underControls"] == 0
     # zoomed in, the crowded spot's targets carry their ids; more of them the closer one looks
     assert len(seen[16]) >= 10
@@ -146,9 +142,10 @@ def test_a_hover_tooltip_and_the_labels_never_cover_one_another(city_page, city)
              return [r.left + p.x, r.top + p.y]; }""",
         [lat, lon],
     )
+    since = page.evaluate(NOW_MS)
     page.mouse.move(point[0], point[1])
     page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
-    _settle(page)
+    _settle(page, since)
     got = page.evaluate(
         f"""() => {{
           const t = document.querySelector(".leaflet-tooltip").getBoundingClientRect();
@@ -175,19 +172,22 @@ def test_layers_switch_off_and_on_with_their_labels(city_page, city) -> None:
     for name in ("Grids", "Lines", "Points", "No-fly zones", "Stations", "Labels"):
         assert name in listed
     page.hover(".leaflet-control-layers")
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Points", exact=True).uncheck()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(count_points) == 0
     shown = page.evaluate(f"({VISIBLE_LABELS})()")["boxes"]
     point_ids = {
         f"f:{f['properties']['id']}" for f in city["features"] if f["properties"]["kind"] == "point"
     }
     assert not point_ids & {b["id"] for b in shown}
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Points", exact=True).check()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(count_points) == 677
+    since = page.evaluate(NOW_MS)
     page.get_by_label("Labels", exact=True).uncheck()
-    _settle(page)
+    _settle(page, since)
     assert page.evaluate(f"({VISIBLE_LABELS})()")["boxes"] == []
 
 
@@ -209,7 +209,7 @@ def test_scale_bar_and_a_legend_of_everything_drawn(city_page, city) -> None:
 
 
 def test_the_map_opens_on_the_network_before_the_network_arrives(
-    browser, city_server, city
+    browser, city_server, city, admin_password: str
 ) -> None:
     coords = []
     for f in city["features"]:
@@ -221,7 +221,7 @@ def test_the_map_opens_on_the_network_before_the_network_arrives(
         )
         coords.extend(flat)
     with browser_page(browser, city_server) as page:
-        sign_in(page, PASSWORD)
+        sign_in(page, admin_password)
         held = []
         page.route("**/api/network", lambda route: held.append(route))  # never answered yet
         page.reload()

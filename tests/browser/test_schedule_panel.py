@@ -17,9 +17,10 @@ ADMIN_PASSWORD = "demo-admin-schedule"
 
 @pytest.fixture(scope="module")
 def schedule_server(tmp_path_factory) -> Iterator[str]:
-    """``dronepatrol serve --demo 2 --schedule approve`` of its own (an approval launches)."""
+    """``dronepatrol serve --demo 2 --schedule approve`` of its own (an approval launches);
+    no cameras: the pages tested show no video, and each camera renders frames all along."""
     data = tmp_path_factory.mktemp("schedule-data")
-    options = ("--video-fps", "2", "--speedup", "5", "--schedule", "approve")
+    options = ("--speedup", "5", "--schedule", "approve", "--demo-cameras", "0")
     with served_demo(data, ADMIN_PASSWORD, *options) as base:
         yield base
 

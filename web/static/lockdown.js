@@ -47,6 +47,19 @@ const seen = new Map(); // vehicle id -> its newest {lat, lon, speed [m/s], at [
 
 let plans = [];
 let lockdown = null; // GET /api/lockdown's "lockdown": the latest one, or null
+// Reads of the lockdown are numbered as they are asked: under load their answers can come
+// back out of order, and an older one shown last would undo a hold's later status for good
+// (no event follows a drone's arrival on scene until it is released).
+let asked = 0;
+let shownRead = 0;
+
+// Keep ``read``'s answer unless a later-asked read is already shown; true when kept.
+function adopt(read, answered) {
+  if (read < shownRead) return false;
+  shownRead = read;
+  lockdown = answered;
+  return true;
+}
 let fittedTo = null;
 
 function label(p) {
@@ -227,8 +240,9 @@ function render() {
 }
 
 async function refresh() {
+  const read = ++asked;
   try {
-    lockdown = (await api("GET", "/api/lockdown")).lockdown;
+    if (!adopt(read, (await api("GET", "/api/lockdown")).lockdown)) return;
   } catch (err) {
     answer.className = "answer error";
     answer.textContent = err.message;
@@ -295,9 +309,10 @@ if (activateButton) {
       `to hold its ${plan.points.length} overwatch points until released.`;
     if (!window.confirm(question)) return;
     activateButton.disabled = true;
+    const read = ++asked;
     try {
       const body = await api("POST", "/api/lockdown", { plan: plan.name });
-      lockdown = body.lockdown;
+      adopt(read, body.lockdown);
       answer.className = "answer ok";
       answer.textContent = `Lockdown ${plan.name} activated: ${body.assignments.length} of ${plan.points.length} points covered.`;
     } catch (err) {
