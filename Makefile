@@ -62,9 +62,13 @@ system-deps:
 PYTEST = $(BIN)/python -m pytest
 NO_TESTS_IS_FINE = status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
-## test: lint, then every test: two at a time, then those marked `serial` alone
+# Tests run side by side in this many workers: most of a flight or browser test's time
+# is spent waiting for simulated time or a page, not computing, so three fit on two cores.
+TEST_WORKERS ?= 3
+
+## test: lint, then every test: TEST_WORKERS at a time, then those marked `serial` alone
 test: install system-deps lint
-	$(PYTEST) -n 2 --dist loadgroup --durations=15 -m "not serial" || { $(NO_TESTS_IS_FINE); }
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --durations=15 -m "not serial" || { $(NO_TESTS_IS_FINE); }
 	$(PYTEST) -m serial || { $(NO_TESTS_IS_FINE); }
 
 # The pure core: planning, rules, models, docstring examples. No device, server or browser.
