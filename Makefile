@@ -59,7 +59,11 @@ system-deps:
 	fi
 
 # pytest exits 5 when a selection holds no test (say, no `serial` test): that is no failure.
-PYTEST = $(BIN)/python -m pytest
+# Tests keep Python's compiled modules, and pytest's assert-rewritten test modules, in
+# __pycache__ (which git ignores): with PYTHONDONTWRITEBYTECODE set, every test process
+# (each parallel worker, each app a test starts) compiled them all again, and collecting
+# the suite took 7.6 s of CPU per worker instead of 3.5 s.
+PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 NO_TESTS_IS_FINE = status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 # Tests run side by side in this many workers: most of a flight or browser test's time

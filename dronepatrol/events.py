@@ -10,6 +10,7 @@ go through the bus.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,10 @@ class Event:
         }
 
 
+_WAKE_UP = object()
+"""Put in a subscription's queue when it closes, so a consumer blocked in ``get`` returns."""
+
+
 class Subscription:
     """A consumer's queue of events. Iterate it, or call :meth:`get`.
 
@@ -116,7 +121,7 @@ class Subscription:
         accept: Callable[[Event], bool] | None,
     ) -> None:
         self._bus = bus
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize)
+        self._queue: queue.Queue[Event | object] = queue.Queue(maxsize)
         self._accept = accept
         self._lock = threading.Lock()
         self.dropped = 0
@@ -138,25 +143,34 @@ class Subscription:
                         pass
 
     def get(self, timeout_s: float | None = None) -> Event | None:
-        """The next event, or None after ``timeout_s`` seconds with none."""
+        """The next event, or None after ``timeout_s`` seconds with none (or on :meth:`close`)."""
         try:
-            return self._queue.get(timeout=timeout_s)
+            event = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             return None
+        return None if event is _WAKE_UP else cast(Event, event)
 
     def drain(self) -> list[Event]:
         """Every event queued now, without waiting."""
         events: list[Event] = []
         while True:
             try:
-                events.append(self._queue.get_nowait())
+                event = self._queue.get_nowait()
             except queue.Empty:
                 return events
+            if event is not _WAKE_UP:
+                events.append(cast(Event, event))
 
     def close(self) -> None:
-        """Stop receiving events."""
+        """Stop receiving events; a consumer waiting in :meth:`get` gets None at once.
+
+        So a worker that polls ``get`` with a timeout stops without waiting it
+        out (a control app's Ctrl-C returned half a second later per such worker).
+        """
         self.closed = True
         self._bus._remove(self)
+        with contextlib.suppress(queue.Full):  # when full, ``get`` returns at once anyway
+            self._queue.put_nowait(_WAKE_UP)
 
     def __iter__(self) -> Iterator[Event]:
         while not self.closed:

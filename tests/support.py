@@ -20,7 +20,7 @@ T = TypeVar("T")
 TEST_PASSWORD_COST = "14"
 """scrypt cost (log2 N) of test accounts: 60 ms a hash instead of the default's 0.75 s.
 
-The default cost (OWASP's 2^17) is tested once, in the accounts tests; every
+The default cost (OWASP's 2^17) is tested once, in tests/web/test_hardening.py; every
 other test signs in many times and only needs a real hash, not a slow one.
 """
 

@@ -137,3 +137,18 @@ def test_bus_worker_ticks_at_start_and_periodically_and_stop_unsubscribes() -> N
     assert len(ticks) == count
     with pytest.raises(RuntimeError, match="already started"):
         worker.start()
+
+
+def test_close_wakes_a_consumer_waiting_for_events() -> None:
+    """A worker polling ``get`` with a long timeout stops as soon as its subscription closes."""
+    bus = EventBus()
+    sub = bus.subscribe()
+    bus.emit(EventKind.ARMED, "1", n=1)
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.extend([sub.get(30.0), sub.get(30.0)]))
+    waiter.start()
+    sub.close()
+    waiter.join(10.0)  # a deadline, not a wait: the thread ends as soon as close wakes it
+    assert not waiter.is_alive(), "get() waited out its timeout after close()"
+    assert [getattr(e, "data", e) for e in got] == [{"n": 1}, None]
+    assert sub.drain() == []

@@ -45,6 +45,9 @@ from dronepatrol.state import VehicleSnapshot
 
 log = logging.getLogger(__name__)
 
+RETRY_DELAY_CAP_S = 5.0
+"""Longest wait between two tries at writing a failed batch [s]."""
+
 SnapshotSource = Callable[[], Iterable[VehicleSnapshot]] | Iterable[VehicleSnapshot] | None
 
 
@@ -63,6 +66,9 @@ class Recorder:
             recorder of one headless sortie (``dronepatrol fly``) passes False:
             the open sorties of a controller serving the same database are not
             its to close.
+        retry_delay_s: wait before writing a failed batch again [s], doubled
+            after each failure up to 5 s (a database that went away often
+            comes back within seconds).
     """
 
     def __init__(
@@ -74,14 +80,18 @@ class Recorder:
         flush_interval_s: float = 0.25,
         resume_grace_s: float = 30.0,
         settle_open: bool = True,
+        retry_delay_s: float = 0.5,
     ) -> None:
         if not 0 < flush_interval_s <= 0.5:
             raise ValueError("flush_interval_s must be in (0, 0.5] s: crash loss is bounded by it")
+        if not 0 < retry_delay_s <= RETRY_DELAY_CAP_S:
+            raise ValueError(f"retry_delay_s must be in (0, {RETRY_DELAY_CAP_S}] s")
         self._engine = engine
         self._bus = bus
         self._snapshot_source = snapshots
         self._settle_open = settle_open
         self._flush_interval_s = flush_interval_s
+        self._retry_delay_s = retry_delay_s
         self._ledger = SortieLedger(resume_grace_s)
         self._subscription: Any = None
         self._thread: threading.Thread | None = None
@@ -186,7 +196,7 @@ class Recorder:
                 return requests
 
     def _write_with_retry(self, events: list[Event]) -> None:
-        delay_s = 0.5
+        delay_s = self._retry_delay_s
         attempts = 0
         while True:
             saved = copy.deepcopy(self._ledger.state)
@@ -210,7 +220,7 @@ class Recorder:
                     log.error("recorder: giving up on %d events at shutdown", len(events))
                     return
                 time.sleep(delay_s)
-                delay_s = min(delay_s * 2, 5.0)
+                delay_s = min(delay_s * 2, RETRY_DELAY_CAP_S)
 
     def _write(self, connection: Connection, events: list[Event]) -> None:
         batch = Batch()

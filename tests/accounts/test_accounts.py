@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, text
+from support import TEST_PASSWORD_COST
 
 from dronepatrol.accounts import AccountError, AccountService, Role, hash_password, verify_password
 from dronepatrol.cli import main
 from dronepatrol.database import upgrade
+
+COST = int(TEST_PASSWORD_COST)
+"""scrypt cost (log2 N) here: these tests are about accounts, not hashing cost (the
+default cost is tested in tests/web/test_hardening.py)."""
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -29,7 +34,7 @@ def engine(request, tmp_path) -> Engine:
 
 
 def test_password_hashes_are_salted_and_verify() -> None:
-    first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
+    first, second = hash_password("s3cret-pass", COST), hash_password("s3cret-pass", COST)
     assert first != second and first.startswith("scrypt$")
     assert verify_password("s3cret-pass", first)
     assert not verify_password("s3cret-pasS", first)
@@ -37,7 +42,7 @@ def test_password_hashes_are_salted_and_verify() -> None:
 
 
 def test_users_roles_and_sign_in(engine: Engine) -> None:
-    accounts = AccountService(engine)
+    accounts = AccountService(engine, password_log2_n=COST)
     accounts.add_user("op1", Role.OPERATOR, "long-enough")
     assert accounts.authenticate("op1", "long-enough").role is Role.OPERATOR
     assert accounts.authenticate("op1", "wrong-pass") is None
@@ -53,7 +58,7 @@ def test_users_roles_and_sign_in(engine: Engine) -> None:
 
 
 def test_admin_seeded_once(engine: Engine) -> None:
-    accounts = AccountService(engine)
+    accounts = AccountService(engine, password_log2_n=COST)
     assert accounts.ensure_admin("first-admin-pass")
     assert not accounts.ensure_admin("other-admin-pass")
     assert accounts.authenticate("admin", "first-admin-pass") is not None
@@ -61,7 +66,7 @@ def test_admin_seeded_once(engine: Engine) -> None:
 
 def test_tokens_expire_and_revoke(engine: Engine) -> None:
     now = [1000.0]
-    accounts = AccountService(engine, clock=lambda: now[0])
+    accounts = AccountService(engine, clock=lambda: now[0], password_log2_n=COST)
     user = accounts.add_user("script", Role.COMMANDER, "long-enough")
     issued = accounts.issue_token(user, ttl_s=60)
     assert accounts.user_for_token(issued.token).name == "script"

@@ -160,7 +160,7 @@ def test_a_failed_batch_is_written_again_exactly_once(engine, bus, monkeypatch) 
         return real_insert(batch, connection)
 
     monkeypatch.setattr(Batch, "insert", flaky_insert)
-    recorder = Recorder(engine, bus)
+    recorder = Recorder(engine, bus, retry_delay_s=0.02)  # not 0.5 s, then 1 s, of waiting
     recorder.start()
     script = ScriptedSortie(bus)
     script.fly()

@@ -15,13 +15,14 @@ import pytest
 from dronepatrol.video.detectors import OnnxDetector, YoloDecoder
 from dronepatrol.video.frames import Frame
 
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
 CELLS = 8  # an 8x8 grid over a 64x64 input: one anchor per 8x8 cell
 
 
 def _write_model(path) -> None:
+    # imported here, not at collection: onnx takes 0.4 s of CPU to import in every test process
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
     weights = np.zeros((84, 3, 8, 8), np.float32)
     weights[4] = 1.0 / (3 * 8 * 8)  # class 0 (person): mean brightness of the cell
     anchors = np.zeros((1, 84, CELLS * CELLS), np.float32)

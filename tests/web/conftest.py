@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,13 +31,36 @@ def clock() -> SteppedClock:
     return SteppedClock()
 
 
+DATABASE_FILE = "dronepatrol.db"
+"""The SQLite file in ``data_dir`` (:attr:`Settings.effective_database_url`)."""
+
+
+@pytest.fixture(scope="session")
+def users_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database holding one user per role, made once and copied into each ``app``.
+
+    Hashing four passwords and running every migration cost each test about
+    1 s of CPU; a copy of the finished file costs next to nothing. Every test
+    still gets a database of its own, the app still migrates it on start (a
+    no-op at head), and signing in still checks a real scrypt hash.
+    """
+    data_dir = tmp_path_factory.mktemp("users-database")
+    settings = Settings(data_dir=data_dir, password_cost=TEST_PASSWORD_COST)
+    room = create_app({"TESTING": True, "SETTINGS": settings}).extensions["dronepatrol"]
+    for role in Role:
+        room.accounts.add_user(role.value, role, PASSWORD)
+    room.stop()  # the last connection closes: SQLite folds its write-ahead log into the file
+    assert not (data_dir / f"{DATABASE_FILE}-wal").exists()
+    return data_dir / DATABASE_FILE
+
+
 @pytest.fixture
-def app(tmp_path: Path, clock: SteppedClock) -> Iterator[Flask]:
+def app(tmp_path: Path, clock: SteppedClock, users_database: Path) -> Iterator[Flask]:
+    shutil.copy2(users_database, tmp_path / DATABASE_FILE)  # keeps its 0600 mode
     settings = Settings(data_dir=tmp_path, password_cost=TEST_PASSWORD_COST)
     app = create_app({"TESTING": True, "SETTINGS": settings, "CLOCK": clock})
     room = app.extensions["dronepatrol"]
-    for role in Role:
-        room.accounts.add_user(role.value, role, PASSWORD)
+    assert {user.name for user in room.accounts.list_users()} == set(ROLES)
     yield app
     room.stop()
 
