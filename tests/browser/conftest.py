@@ -83,7 +83,7 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def admin_password() -> str:
     return ADMIN_PASSWORD
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import expect
-from support import sign_in
+from support import served_demo, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory, admin_password) -> Iterator[str]:
+    """A demo of this file's own (``--demo 2``, 4x, cameras at 1 fps): the operator here
+    flies one drone on a grid and sends the other to an incident, and the other files'
+    shared demo must keep its drones on the ground, whichever file a worker runs first
+    (the fleet-card tests found both airborne once and failed)."""
+    data = tmp_path_factory.mktemp("e2e-own")
+    with served_demo(data, admin_password, "--video-fps", "1", "--speedup", "4") as base:
+        yield base
 
 
 # True once the live picture differs from the one seen at the first call.
