@@ -67,8 +67,8 @@ PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 NO_TESTS_IS_FINE = status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 # Tests run side by side in this many workers: most of a flight or browser test's time
-# is spent waiting for simulated time or a page, not computing, so three fit on two cores.
-TEST_WORKERS ?= 3
+# is spent waiting for simulated time or a page, not computing, so four fit on two cores.
+TEST_WORKERS ?= 4
 
 ## test: lint, then every test: TEST_WORKERS at a time, then those marked `serial` alone
 test: install system-deps lint

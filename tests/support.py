@@ -208,14 +208,15 @@ def expose_modules(page: Any) -> None:
     page.evaluate(EXPOSE_MODULES)
 
 
-def sign_in(page: Any, password: str, username: str = "admin") -> None:
-    """Sign in through the login form from the Operations page, and land back on it."""
+def sign_in(page: Any, password: str, username: str = "admin", lands: str = "/") -> None:
+    """Sign in through the login form from the first page, and land on ``lands`` (the
+    Operations page; a command centre's is its City page)."""
     page.goto("/")
     assert "/login" in page.url
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    page.wait_for_url(f"**{lands}")
 
 
 def served_demo(data_dir: Path, admin_password: str, *options: str, drones: int = 2, **kwargs):

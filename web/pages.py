@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 
 from dronepatrol.accounts import Role
 from dronepatrol.web.context import control_room
@@ -35,7 +35,13 @@ def nav_items() -> tuple[tuple[str, str, Role], ...]:
 @bp.get("/")
 @require(Role.VIEWER)
 def operations() -> Any:
-    """The operations map: patrol network, no-fly zones, stations and live drones."""
+    """The operations map: patrol network, no-fly zones, stations and live drones.
+
+    A command centre flies nothing and holds no network of its own: its first page
+    (where sign-in lands) is the city's picture instead.
+    """
+    if control_room().city is not None:
+        return redirect(url_for("pages.city"))
     return render_template("operations.html")
 
 

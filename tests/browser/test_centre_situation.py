@@ -201,9 +201,7 @@ def test_the_centre_page_draws_a_stations_incident_and_lockdown_and_plays_its_vi
 ) -> None:
     with browser_page(browser, city, bypass_csp=False) as page:
         page.add_init_script(VIOLATIONS)
-        sign_in(page, PASSWORD)
-        page.console_errors.clear()  # a centre's Operations page finds no network of its own
-        page.goto("/city")
+        sign_in(page, PASSWORD, lands="/city")  # a centre's first page
 
         # the incident and the lockdown's point on the map, each with its legend entry
         expose_modules(page)

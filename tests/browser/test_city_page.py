@@ -112,10 +112,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
     # a viewer, with the CSP enforced: the live page without a violation, and no commands
     with browser_page(browser, city.centre.url, bypass_csp=False) as page:
         page.add_init_script(VIOLATIONS)
-        sign_in(page, VIEWER_PASSWORD, username="viewer")
-        page.wait_for_load_state("networkidle")  # its asking for a network is over
-        page.console_errors.clear()  # a centre's Operations page finds no network of its own
-        page.goto("/city")
+        sign_in(page, VIEWER_PASSWORD, username="viewer", lands="/city")  # a centre's first page
         page.wait_for_selector('#drones .card[data-station="north"]', timeout=60_000)
         assert page.evaluate("() => window.__violations") == []
         assert page.locator("#drones button").count() == 0
@@ -123,10 +120,7 @@ def test_the_centre_page_shows_a_station_commands_its_drone_and_marks_it_stale(
         assert page.console_errors == [], page.console_errors
 
     with browser_page(browser, city.centre.url) as page:
-        sign_in(page, PASSWORD)
-        page.wait_for_load_state("networkidle")  # its asking for a network is over
-        page.console_errors.clear()  # a centre's Operations page finds no network of its own
-        page.goto("/city")
+        sign_in(page, PASSWORD, lands="/city")  # a centre's first page
         assert page.locator('meta[http-equiv="refresh"]').count() == 0
         expose_modules(page)
         # the station's network and its drone on the map, the station listed as live

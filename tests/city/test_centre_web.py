@@ -102,6 +102,8 @@ def test_the_centre_shows_each_station_and_drone_and_marks_a_silent_station_stal
         assert "/static/city.js" in html  # the live page (tests/browser/test_city_page.py)
         assert 'http-equiv="refresh"' not in html
         assert ">City</a>" in html  # in the navigation of a centre
+        first = client.get("/", headers=headers)  # where sign-in lands: no network of its own
+        assert first.status_code == 302 and first.headers["Location"].endswith("/city")
 
         # a command's outcome, from the station's record: pending until it arrives
         outcome = "/api/city/stations/north/vehicles/north-1/commands/cmd-7"
