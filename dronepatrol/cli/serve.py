@@ -206,6 +206,7 @@ def serve(
         # Devices and live streams first: the web workers serving a stream are then free.
         runtime.stop()
         if server is not None:
+            close_connections(server)
             server.task_dispatcher.shutdown()  # the worker threads
             server.close()  # the listening socket
     _report_leftover_threads()
@@ -239,6 +240,21 @@ def serve_until(server: Any, stop: threading.Event, poll_s: float = 0.5) -> None
         wasyncore.loop(
             timeout=poll_s, use_poll=server.adj.asyncore_use_poll, map=server._map, count=1
         )
+
+
+def close_connections(server: Any) -> None:
+    """Close every client connection of a waitress ``server`` whose event loop has stopped.
+
+    A worker whose write to a viewer failed (the viewer had gone) waits for the
+    event loop to close that connection; once the loop has stopped nothing
+    would, and the worker, a stream of video or events, kept ``serve`` from
+    exiting. Closing here wakes it: its next write ends the stream.
+    """
+    from waitress.channel import HTTPChannel
+
+    for channel in list(server._map.values()):
+        if isinstance(channel, HTTPChannel):
+            channel.handle_close()
 
 
 def _report_leftover_threads(grace_s: float = 5.0) -> None:
