@@ -18,9 +18,7 @@ Importing this package is cheap: the database-backed parts load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from dronepatrol.lazy import lazy_exports
 from dronepatrol.records.telemetry import (
     telemetry_data,
     telemetry_event,
@@ -49,8 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
