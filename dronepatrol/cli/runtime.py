@@ -230,11 +230,8 @@ class ControlRuntime:
 
     def _station_summary(self) -> dict[str, Any]:
         """The station's picture in brief, for the centre: incidents, lockdown, alerts."""
-        open_incidents = [
-            i.id
-            for i in self.room.incidents.list(200)
-            if i.kind == "incident" and i.status in ("open", "dispatched", "on_scene")
-        ]
+        incidents, _count = self.room.incidents.open_incidents(200)
+        open_incidents = [i.id for i in incidents]
         dispatcher = self.room.dispatcher
         lockdown = dispatcher.lockdown_status() if dispatcher is not None else None
         alerts = self.room.alerts.active() if self.room.alerts is not None else []

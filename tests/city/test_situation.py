@@ -195,3 +195,22 @@ def test_the_centre_keeps_each_stations_situation_clears_it_and_marks_it_stale(
     assert stale and picture(centre, "north")["incidents"][0]["id"] == 2
     centre.stop()
     south_engine.dispose()
+
+
+def test_the_heartbeat_counts_an_open_incident_older_than_the_last_200_reports(
+    book: IncidentBook,
+) -> None:
+    """The summary reads the book's open incidents, not the newest 200 of any status."""
+    from types import SimpleNamespace
+
+    from dronepatrol.cli.runtime import ControlRuntime
+
+    old = book.create(-35.36, 149.16, "key", "still open", "desk")
+    for n in range(200):
+        answered = book.create(-35.36, 149.16 + n * 1e-5, "general", f"report {n}", "desk")
+        book.mark(answered.id, status="released")
+    runtime = ControlRuntime.__new__(ControlRuntime)
+    runtime.room = SimpleNamespace(incidents=book, dispatcher=None, alerts=None)
+    summary = runtime._station_summary()
+    assert summary["open_incidents"] == [old.id]
+    assert summary["lockdown"] is None and summary["active_alerts"] == 0
