@@ -46,6 +46,7 @@ document.addEventListener("securitypolicyviolation",
 
 INCIDENT_AT = """() => { let at = null;
   const map = dp.map();
+  if (!map) return null; // the page makes its map once its first answers are in
   map.eachLayer((l) => {
     if (l.options && String(l.options.className).startsWith("city-incident")) {
       const p = map.latLngToContainerPoint(l.getLatLng());
