@@ -125,7 +125,10 @@ def serve(app, port: int, sndbuf: int | None = None, **options):
     def stop() -> None:
         # closed on the server's own loop thread: closed from here, a socket could vanish
         # under its select() (EBADF kills the loop and leaves the clients' sockets open)
-        server.trigger.pull_trigger(lambda: close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: close_all(server._map))
+        except OSError:  # the loop has ended and closed its trigger: nothing runs select()
+            close_all(server._map)
         thread.join(5)
         server.task_dispatcher.shutdown(timeout=5)
         listener.close()
