@@ -275,6 +275,7 @@ class ControlRuntime:
             self.room.bus,
             self.profile,
             store=self.room.settings.data_dir / "energy.json",
+            airspace=self.room.airspace,  # the way home round the network's no-fly zones
         ).start()
         self.room.energy = energy
         self.room.dispatcher.energy = energy

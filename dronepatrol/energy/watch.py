@@ -7,12 +7,14 @@ bus (never the radio):
   (:class:`~dronepatrol.energy.model.ConsumptionLearner`); the figures are
   kept per vehicle in a JSON file and read back at start;
 * while a vehicle flies and is not already coming home, it predicts the
-  charge needed to get home (turning for home, distance home / RTL speed
-  against the wind the vehicle itself estimates, the loiter over home and
-  the descent) and, when the charge left
-  reaches that plus the reserve, commands RTL: acknowledged, retried, the
-  outcome reported. This does not rely on the vehicle's own battery failsafe
-  (``BATT_FS_LOW_ACT``), which may be off or set too late;
+  charge needed to get home (turning for home, the way home round the no-fly
+  zones / RTL speed against the wind the vehicle itself estimates, the loiter
+  over home and the descent) and, when the charge left reaches that plus the
+  reserve, brings it home that way (the routed corners in GUIDED, then RTL:
+  ArduCopter's RTL alone flies a straight line, through a zone in the way),
+  acknowledged, retried, the outcome reported. This does not rely on the
+  vehicle's own battery failsafe (``BATT_FS_LOW_ACT``), which may be off or
+  set too late;
 * planners ask it for a vehicle's figures (:meth:`EnergyWatch.pack`,
   :meth:`EnergyWatch.profile_for`) and whether a sortie fits
   (:meth:`EnergyWatch.check_sortie`), before anything is uploaded.
@@ -22,16 +24,19 @@ Events it publishes (``energy``, ``vehicle_id`` set; ``data`` keys): ``stage``
 threshold; ``return_now``: the threshold is reached and RTL is being
 commanded; ``rtl_accepted`` / ``rtl_failed``), ``text`` (one line for the
 operator), ``available_mah``, ``return_mah``, ``reserve_mah``,
-``distance_home_m``, ``wind_speed_mps``, ``wind_from_deg``, ``source``.
+``distance_home_m`` (along the way home), ``routed`` (the way home goes round a
+no-fly zone), ``wind_speed_mps``, ``wind_from_deg``, ``source``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,9 @@ from dronepatrol.energy.model import (
 )
 from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.geo import bearing_deg, distance_m
+from dronepatrol.mission import LatLon
 from dronepatrol.planning import DroneProfile
+from dronepatrol.planning.airspace import Airspace, route_length_m
 from dronepatrol.state import AIRBORNE, RETURNING_MODES
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,10 @@ LAND_ALT_LOW_M = 10.0
 """ArduCopter's LAND_ALT_LOW default: below it the landing slows to LAND_SPEED [m]."""
 MAX_SAMPLE_GAP_S = 2.0
 """The first sample after a longer gap (a link loss) teaches nothing [s]."""
+ROUTE_EVERY_S = 1.0
+"""How often a flying vehicle's way home round the no-fly zones is routed afresh [s of
+telemetry time]; between times the last route is followed on from where it is now."""
+_OPEN_SKY = Airspace(())
 
 
 @dataclass
@@ -77,6 +88,8 @@ class _Flight:
     rtl_thread: threading.Thread | None = None
     retry_after_s: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
+    way_home: list[LatLon] | None = None
+    way_home_at_s: float = -math.inf
 
 
 class EnergyWatch:
@@ -91,6 +104,8 @@ class EnergyWatch:
             the return threshold [0..1].
         store: JSON file keeping the learned figures per vehicle (None: not kept).
         rtl_attempts: how many times RTL is commanded before the failure is reported.
+        airspace: the no-fly zones the way home keeps out of, or a callable giving
+            the current ones (the control app's network may change); None: open sky.
     """
 
     def __init__(
@@ -103,6 +118,7 @@ class EnergyWatch:
         low_margin_frac: float = 0.25,
         store: Path | str | None = None,
         rtl_attempts: int = 3,
+        airspace: Airspace | Callable[[], Airspace | None] | None = None,
     ) -> None:
         if not 0.0 <= reserve_frac < 1.0:
             raise ValueError(f"reserve_frac must be in [0, 1), got {reserve_frac!r}")
@@ -113,6 +129,7 @@ class EnergyWatch:
         self.low_margin_frac = low_margin_frac
         self.store = Path(store) if store else None
         self.rtl_attempts = rtl_attempts
+        self._airspace = airspace
         self._lock = threading.Lock()
         self._flights: dict[str, _Flight] = {}
         kinds = {EventKind.TELEMETRY, EventKind.DISARMED}
@@ -134,6 +151,13 @@ class EnergyWatch:
     def stop(self) -> None:
         self._worker.stop(5.0)
         self._save()
+
+    def airspace(self) -> Airspace:
+        """The no-fly zones the way home keeps out of (none when not given)."""
+        found = self._airspace
+        if found is not None and not isinstance(found, Airspace):
+            found = found()
+        return found if found is not None else _OPEN_SKY
 
     # ------------------------------------------------------------------ figures
 
@@ -226,9 +250,9 @@ class EnergyWatch:
                     float(data.get("climb_mps") or 0.0),
                 )
         if airborne:
-            self._guard(vid, data, flight)
+            self._guard(vid, data, flight, event.time_s)
 
-    def _guard(self, vid: str, data: Any, flight: _Flight) -> None:
+    def _guard(self, vid: str, data: Any, flight: _Flight, now_s: float) -> None:
         if data.get("mode") in RETURNING_MODE_NAMES:
             return  # coming home or down already (the vehicle's own failsafe, an operator, us)
         try:
@@ -246,8 +270,10 @@ class EnergyWatch:
         lat, lon = data.get("lat_deg"), data.get("lon_deg")
         if lat is None or lon is None:
             return
-        away = distance_m(lat, lon, home.lat_deg, home.lon_deg)
-        track = bearing_deg(lat, lon, home.lat_deg, home.lon_deg) if away > 1.0 else 0.0
+        way = self._way_home(flight, (lat, lon), (home.lat_deg, home.lon_deg), now_s)
+        away = route_length_m(way)
+        track = bearing_deg(*way[0], *way[1]) if distance_m(*way[0], *way[1]) > 1.0 else 0.0
+        routed = len(way) > 2
         wind_speed = data.get("wind_speed_mps") or 0.0
         wind_from = data.get("wind_from_deg") or 0.0
         need = return_need_mah(
@@ -268,11 +294,13 @@ class EnergyWatch:
             "return_mah": round(need),
             "reserve_mah": round(reserve),
             "distance_home_m": round(away),
+            "routed": routed,
             "wind_speed_mps": round(float(wind_speed), 1),
             "wind_from_deg": round(float(wind_from)),
             "source": SOURCE,
         }
         name = snap.name or vid
+        out = f"{away:,.0f} m from home round the no-fly zones" if routed else f"{away:,.0f} m out"
         if available <= threshold:
             with self._lock:
                 busy = flight.rtl_thread is not None and flight.rtl_thread.is_alive()
@@ -292,7 +320,7 @@ class EnergyWatch:
                 stage="return_now",
                 text=(
                     f"{name}: return now: {available:,.0f} mAh left, getting home needs "
-                    f"{need:,.0f} mAh + {reserve:,.0f} mAh reserve ({away:,.0f} m out)"
+                    f"{need:,.0f} mAh + {reserve:,.0f} mAh reserve ({out})"
                 ),
                 **figures,
             )
@@ -305,20 +333,47 @@ class EnergyWatch:
                 stage="low",
                 text=(
                     f"{name}: battery low: {available:,.0f} mAh left; it returns at "
-                    f"{threshold:,.0f} mAh ({away:,.0f} m out)"
+                    f"{threshold:,.0f} mAh ({out})"
                 ),
                 **figures,
             )
 
+    def _way_home(self, flight: _Flight, here: LatLon, home: LatLon, now_s: float) -> list[LatLon]:
+        """The way home from ``here`` round the no-fly zones, ``here`` first, ``home`` last.
+
+        Routed afresh every :data:`ROUTE_EVERY_S`; in between, the last route
+        followed on from ``here``. With no route round the zones (walled in, or
+        no zones), the straight line: what the autopilot's own RTL flies.
+        """
+        airspace = self.airspace()
+        if not airspace.zones:
+            return [here, home]
+        stale = flight.way_home is None or flight.way_home[-1] != home
+        if stale or not 0.0 <= now_s - flight.way_home_at_s < ROUTE_EVERY_S:
+            flight.way_home = airspace.route_home(here, home) or [here, home]
+            flight.way_home_at_s = now_s
+        return [here, *flight.way_home[1:]]
+
     def _return_home(self, vid: str, name: str) -> None:
-        """Command RTL until the vehicle shows it, up to ``rtl_attempts`` times; report it."""
+        """Bring the vehicle home round the no-fly zones (then RTL), up to ``rtl_attempts``
+        times until it shows a returning mode; report the outcome."""
         last_error = ""
         for attempt in range(1, self.rtl_attempts + 1):
             try:
                 vehicle = self.fleet.vehicle(vid)
-                if vehicle.snapshot.mode in RETURNING_MODE_NAMES:
+                snap = vehicle.snapshot
+                if snap.mode in RETURNING_MODE_NAMES:
                     break
-                vehicle.action.rtl(source=SOURCE)
+                route = None
+                if snap.position is not None and snap.home is not None:
+                    route = self.airspace().route_home(
+                        (snap.position.lat_deg, snap.position.lon_deg),
+                        (snap.home.lat_deg, snap.home.lon_deg),
+                    )
+                if route is not None and len(route) > 2:
+                    vehicle.action.return_home(route, source=SOURCE)
+                else:  # nothing in the way (or no way round): the autopilot's straight RTL
+                    vehicle.action.rtl(source=SOURCE)
                 break
             except Exception as exc:  # refused, timed out, link down: try again, then say so
                 last_error = str(exc)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from shapely.geometry import Polygon
 from support import wait_until
 
 from dronepatrol.energy import (
@@ -20,7 +22,9 @@ from dronepatrol.energy import (
 from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.geo import offset
 from dronepatrol.network import load_network
+from dronepatrol.network.model import NoFlyZone
 from dronepatrol.planning import load_profile, plan_sorties
+from dronepatrol.planning.airspace import Airspace, route_length_m
 from dronepatrol.schedule.choice import SortieProposal
 from dronepatrol.schedule.scheduler import PendingSortie, Scheduler
 from dronepatrol.state import Battery, LinkState, Position, VehicleSnapshot
@@ -43,10 +47,18 @@ class FakeVehicle:
         self.rtl_done = threading.Event()
         self.params = SimpleNamespace(heard=lambda: dict(params))
         self.mission = SimpleNamespace(upload=lambda mission: self.calls.append("upload_mission"))
-        self.action = SimpleNamespace(rtl=self._rtl, disarm=self._disarm)
+        self.routes_home: list[list[tuple[float, float]]] = []
+        self.action = SimpleNamespace(
+            rtl=self._rtl, disarm=self._disarm, return_home=self._return_home
+        )
 
     def _rtl(self, source: str = "") -> None:
         self.calls.append(f"rtl by {source}")
+        self.rtl_done.set()
+
+    def _return_home(self, route, source: str = "") -> None:
+        self.calls.append(f"return_home by {source}")
+        self.routes_home.append(list(route))
         self.rtl_done.set()
 
     def _disarm(self, source: str = "") -> None:
@@ -266,3 +278,46 @@ def test_dispatch_judges_a_drone_by_its_own_endurance() -> None:
     assert not own.feasible and own.reason.startswith("battery: needs")
     flight_s = model.travel_s(idle, 2000.0) - model.launch_delay_s + 600 + model.return_s(2000.0)
     assert own.battery_needed_frac == pytest.approx(flight_s / 420.0 + 0.2)
+
+
+def test_the_way_home_round_a_no_fly_zone_is_counted_and_flown(tmp_path: Path) -> None:
+    """A drone 1 km north of home with a substation's zone between: the charge to get
+    home is counted along the way round it, and the drone is brought home that way
+    (the autopilot's own RTL would fly straight through the zone)."""
+    corners = [offset(HOME[0], HOME[1], n, e) for n, e in ((450, -200), (450, 200), (550, 200))]
+    corners.append(offset(HOME[0], HOME[1], 550, -200))
+    zone = NoFlyZone("SUB", Polygon([(lon, lat) for lat, lon in corners]), "Substation")
+    airspace = Airspace([zone], margin_m=25.0)
+    here = offset(HOME[0], HOME[1], 1000.0, 0.0)
+    way = airspace.route_home(here, HOME)
+    assert way is not None and len(way) > 2 and airspace.crosses([here, HOME]) == ["SUB"]
+    routed_m = route_length_m(way)
+    assert routed_m > 1100  # well over the 1,000 m straight line
+
+    at = Position(here[0], here[1], 624.0, 40.0)
+    vehicle = FakeVehicle(_snapshot(consumed_mah=0.0), {"BATT_CAPACITY": 3300, "WPNAV_SPEED": 1000})
+    vehicle.snapshot = replace(vehicle.snapshot, position=at, mode="GUIDED", armed=True)
+    bus = EventBus()
+    energy = bus.subscribe(accept=lambda e: e.kind is EventKind.ENERGY)
+    watch = EnergyWatch(FakeFleet(vehicle), bus, load_profile(), airspace=lambda: airspace)
+    t = 0.0
+    for _ in range(30):  # cruise samples teach 500 mAh/min
+        t += 0.25
+        watch.observe(_sample(1000, 500.0, t=t))
+    pack = watch.pack("S01-1")
+    pauses = (8 + 5 + 30 / 1.5 + 10 / 0.5) / 60 * pack.hover_mah_per_min  # as the test above
+    straight = 1000 / 10 / 60 * 500.0 + pauses + 660
+    routed = routed_m / 10 / 60 * 500.0 + pauses + 660
+    # enough charge for the straight line home, not for the way round the zone
+    watch.observe(_sample(1000, 3300 - (straight + routed) / 2, t=t + 0.25))
+    assert vehicle.rtl_done.wait(5)
+    turn = next(e for e in energy.drain() if e.data["stage"] == "return_now")
+    assert turn.data["routed"] is True
+    assert turn.data["distance_home_m"] == pytest.approx(routed_m, abs=1)
+    assert turn.data["return_mah"] + turn.data["reserve_mah"] == pytest.approx(routed, abs=2)
+    assert "round the no-fly zones" in turn.data["text"]
+    wait_until(lambda: vehicle.calls, 5, "the way home commanded")
+    assert vehicle.calls == ["return_home by energy watch"]
+    (flown,) = vehicle.routes_home
+    assert len(flown) > 2 and airspace.crosses(flown) == []
+    assert flown[-1] == pytest.approx(HOME)
