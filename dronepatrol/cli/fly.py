@@ -104,7 +104,8 @@ def fly(
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
-    Connects, waits until the vehicle can arm (showing why not), runs the
+    Connects, waits until the vehicle can arm (showing why not), refuses a
+    mission its charge cannot fly with the reserve kept, runs the
     preflight checks, uploads and verifies mission, fence and rally points,
     arms, takes off, flies the mission in AUTO with a line per waypoint, and
     returns (the mission's own landing, or RTL). Ctrl-C returns to launch and
@@ -153,6 +154,7 @@ def fly(
         fence_capacity=profile.fence_capacity,
         plan_ref=str(mission_file),
         operator=f"fly ({getpass.getuser()})",
+        profile=profile,
     )
     for endpoint in mavlink_out:
         click.echo(f"sharing the vehicle's MAVLink with {endpoint}")

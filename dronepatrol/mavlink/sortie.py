@@ -5,9 +5,12 @@ the core's link and vehicle so that other front ends can run it too. It
 reports through a ``say`` callback (one line each): readiness reasons,
 upload progress, one progress line per waypoint, the summary. Whatever goes
 wrong, it never leaves the vehicle armed on the ground and never abandons it
-in the air: airborne failures end in RTL and a wait for landing. An energy
-watch (:class:`dronepatrol.energy.EnergyWatch`) rides along and brings the
-vehicle home when its charge reaches what getting home needs plus the reserve.
+in the air: airborne failures end in RTL and a wait for landing. A mission
+the vehicle's charge cannot fly with the reserve kept is refused before
+anything is uploaded. An energy watch (:class:`dronepatrol.energy.EnergyWatch`)
+rides along and brings the vehicle home when its charge reaches what getting
+home needs plus the reserve. Every way home the controller commands goes round
+the no-fly zones of the mission's fence (ArduCopter's RTL flies straight).
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dronepatrol.energy import EnergyWatch
+from dronepatrol.energy import EnergyRefusal, EnergyWatch
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.fence_storage import FenceCapacity
 from dronepatrol.geo import distance_m
@@ -26,7 +29,9 @@ from dronepatrol.mavlink.errors import FlightError, MissionVerifyError, VehicleE
 from dronepatrol.mavlink.link import Link
 from dronepatrol.mavlink.preflight import prepare_flight, wait_ready
 from dronepatrol.mission import Cmd, Mission, MissionType
-from dronepatrol.planning import load_profile
+from dronepatrol.planning import DroneProfile, load_profile
+from dronepatrol.planning.airspace import Airspace
+from dronepatrol.planning.flight import EndlessMission, mission_cost
 from dronepatrol.state import RETURNING_MODES, CopterMode, LinkState, flight_mode
 
 MISSION_STATE_COMPLETE = 5
@@ -108,6 +113,7 @@ class HeadlessSortie:
         fence_capacity: FenceCapacity | None = None,
         plan_ref: str = "",
         operator: str = "",
+        profile: DroneProfile | None = None,
     ) -> None:
         self.url = url
         self.mission = mission
@@ -123,6 +129,8 @@ class HeadlessSortie:
         self.fence_capacity = fence_capacity
         self.plan_ref = plan_ref
         self.operator = operator
+        self.profile = profile or load_profile()
+        self.airspace = Airspace.of_fence(mission, self.profile.nofly_margin_m)
         self.bus = EventBus()
         self.link: Link | None = None
         self.vehicle = None
@@ -165,6 +173,7 @@ class HeadlessSortie:
             lambda reasons: self.say("waiting for the vehicle: " + "; ".join(reasons)),
         )
         self.say("vehicle ready to arm")
+        self._check_energy()
         self._upload()
         accepted = prepare_flight(
             vehicle, self.mission, self.overrides, min_battery_pct=self.min_battery_pct
@@ -178,7 +187,9 @@ class HeadlessSortie:
         if "return_watch" in self.overrides:
             self.say("return-home watch overridden: only the vehicle's failsafes bring it home")
         else:
-            watch = EnergyWatch(_OneVehicle(vehicle), self.bus, load_profile()).start()
+            watch = EnergyWatch(
+                _OneVehicle(vehicle), self.bus, self.profile, airspace=self.airspace
+            ).start()
         try:
             self.say(f"arming and taking off to {self.takeoff_alt_m:g} m")
             vehicle.action.takeoff(self.takeoff_alt_m, source="fly")
@@ -205,6 +216,40 @@ class HeadlessSortie:
             else None,
             tlog_path=self.tlog_path,
             waypoints_reached=self._reached,
+        )
+
+    def _check_energy(self) -> None:
+        """Refuse, before anything is uploaded, a mission the vehicle's charge cannot fly
+        with the reserve kept (its pack, BATT_CAPACITY; its speed, WPNAV_SPEED).
+
+        Overriding the ``battery`` preflight check accepts it, said aloud.
+        """
+        vehicle = self.vehicle
+        home = vehicle.snapshot.home
+        try:
+            for name in ("BATT_CAPACITY", "WPNAV_SPEED"):
+                vehicle.params.read(name)
+        except VehicleError:
+            pass  # unread: the check below says the capacity is unknown
+        speed = (vehicle.params.heard().get("WPNAV_SPEED") or 0.0) / 100.0
+        flown_with = replace(self.profile, cruise_speed_mps=speed) if speed > 0 else self.profile
+        watch = EnergyWatch(_OneVehicle(vehicle), self.bus, flown_with)
+        try:
+            if home is None:
+                raise EnergyRefusal("the vehicle has no home position: cannot count the way back")
+            cost = mission_cost(
+                self.mission, flown_with, (home.lat_deg, home.lon_deg), self.takeoff_alt_m
+            )
+            figures = watch.check_sortie(vehicle.vehicle_id, cost.energy_frac, flown_with)
+        except (EnergyRefusal, EndlessMission) as exc:
+            if "battery" not in self.overrides:
+                raise SortieAborted(f"sortie refused before upload: {exc}") from None
+            self.say(f"preflight check battery overridden: {exc}")
+            return
+        need, has = figures["need_with_reserve_mah"], figures["available_mah"]
+        self.say(
+            f"battery: the sortie needs {need:,} mAh with the reserve "
+            f"({cost.duration_s / 60:.1f} min); the pack has {has:,} mAh"
         )
 
     def _upload(self) -> None:
@@ -344,8 +389,20 @@ class HeadlessSortie:
     # ---- safety ------------------------------------------------------------------
 
     def _command_rtl(self) -> None:
+        """Come home round the no-fly zones of the mission's fence (then RTL), else land."""
+        snap = self.vehicle.snapshot
+        route = None
+        if snap.position is not None and snap.home is not None:
+            route = self.airspace.route_home(
+                (snap.position.lat_deg, snap.position.lon_deg),
+                (snap.home.lat_deg, snap.home.lon_deg),
+            )
         try:
-            self.vehicle.action.rtl(source="fly")
+            if route is not None and len(route) > 2:
+                self.say("returning round the no-fly zones")
+                self.vehicle.action.return_home(route, source="fly")
+            else:
+                self.vehicle.action.rtl(source="fly")
         except VehicleError as exc:
             self.say(f"RTL refused ({exc}); landing here")
             self.vehicle.action.land(source="fly")

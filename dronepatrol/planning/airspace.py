@@ -119,6 +119,25 @@ class Airspace:
         self._blocked = shapely.union_all(self._grown) if self._grown else Polygon()
         shapely.prepare(self._blocked)
 
+    @classmethod
+    def of_fence(cls, mission: Mission, margin_m: float = 25.0) -> Airspace:
+        """The no-fly zones a mission's fence keeps the vehicle out of (its exclusion
+        polygons and circles): what a mission file flown alone knows of the airspace.
+
+        >>> ring = ((-35.36, 149.16), (-35.36, 149.17), (-35.37, 149.17))
+        >>> Airspace.of_fence(Mission(items=(), fence_exclusions=(ring,))).zones[0].id
+        'fence-exclusion-1'
+        """
+        zones = [
+            NoFlyZone(f"fence-exclusion-{k}", Polygon([(lon, lat) for lat, lon in ring]))
+            for k, ring in enumerate(mission.fence_exclusions, 1)
+        ]
+        for k, (lat, lon, radius_m) in enumerate(mission.fence_exclusion_circles, 1):
+            frame = LocalFrame(lat, lon)
+            circle = frame.geometry_to_lonlat(Point(0.0, 0.0).buffer(radius_m, quad_segs=8))
+            zones.append(NoFlyZone(f"fence-exclusion-circle-{k}", circle))
+        return cls(zones, margin_m)
+
     # ---- geometry helpers ---------------------------------------------------------
 
     def _to_xy(self, lat_deg: float, lon_deg: float) -> tuple[float, float]:

@@ -1,0 +1,77 @@
+"""A sortie too long for the vehicle's battery is refused before anything is uploaded.
+
+On each backend (the embedded simulator, and real ArduCopter SITL when
+ARDUPILOT_SITL is set) the headless sortie that ``dronepatrol fly`` runs is
+given a mission 10 km out and back for a 3,300 mAh pack. The figures are the
+vehicle's own (BATT_CAPACITY, WPNAV_SPEED, the charge it reports); an
+independent ground station then finds the vehicle's mission and fence as they
+were, and the vehicle still disarmed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from dronepatrol import geo
+from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
+from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
+from dronepatrol.mission import Cmd, Mission, MissionItem
+from dronepatrol.planning import load_profile
+from dronepatrol.planning.flight import mission_cost
+
+pytestmark = pytest.mark.timeout(240)
+
+CAPACITY_MAH = 3300.0
+PACK = {**PATROL_SAFETY_PARAMS, "BATT_CAPACITY": CAPACITY_MAH, "SIM_BATT_CAP_AH": 3.3}
+
+
+def test_a_sortie_too_long_for_the_battery_is_refused_before_upload(launch_vehicle) -> None:
+    backend = launch_vehicle(params=PACK)
+    home = backend.home
+    gcs = backend.gcs()
+    missions_before = len(gcs.download(0))
+    fences_before = len(gcs.download(1))
+    far = geo.offset(home.lat_deg, home.lon_deg, 10_000.0, 0.0)
+    mission = Mission(
+        items=(
+            MissionItem(Cmd.NAV_WAYPOINT, lat_deg=far[0], lon_deg=far[1], alt_m=40.0),
+            MissionItem(Cmd.NAV_RETURN_TO_LAUNCH),
+        )
+    )
+    # what the sortie needs on this vehicle, derived as the controller must derive it:
+    # its speed (WPNAV_SPEED) and its pack, consumption assumed from the profile
+    speed_mps = gcs.get_param("WPNAV_SPEED") / 100.0
+    profile = load_profile()
+    flown_with = replace(profile, cruise_speed_mps=speed_mps)
+    cost = mission_cost(mission, flown_with, (home.lat_deg, home.lon_deg), 20.0)
+    need = cost.energy_frac * CAPACITY_MAH + 0.2 * CAPACITY_MAH
+    assert need > CAPACITY_MAH  # the case under test: it cannot fit a full pack
+
+    lines: list[str] = []
+    sortie = HeadlessSortie(
+        backend.url,
+        mission,
+        takeoff_alt_m=20.0,
+        say=lines.append,
+        link_options={"heartbeat_hz": 2 * backend.speedup},
+        profile=profile,
+    )
+    with pytest.raises(SortieAborted) as refused:
+        sortie.run()
+    said = re.fullmatch(
+        r"sortie refused before upload: sortie needs ([\d,]+) mAh with 20 % reserve; "
+        r".+ has ([\d,]+) mAh",
+        str(refused.value),
+    )
+    assert said is not None, str(refused.value)
+    assert int(said[1].replace(",", "")) == round(need)
+    assert 0.95 * CAPACITY_MAH <= int(said[2].replace(",", "")) <= CAPACITY_MAH  # a full pack
+    assert not any("upload" in line for line in lines), lines
+    # the vehicle is as it was: nothing uploaded, nothing armed
+    assert len(gcs.download(0)) == missions_before
+    assert len(gcs.download(1)) == fences_before
+    heartbeat = gcs.wait_heartbeat(timeout=30)
+    assert not heartbeat.base_mode & 128  # MAV_MODE_FLAG_SAFETY_ARMED
