@@ -30,6 +30,7 @@ no-fly zone), ``wind_speed_mps``, ``wind_from_deg``, ``source``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -272,20 +273,32 @@ class EnergyWatch:
             return
         way = self._way_home(flight, (lat, lon), (home.lat_deg, home.lon_deg), now_s)
         away = route_length_m(way)
-        track = bearing_deg(*way[0], *way[1]) if distance_m(*way[0], *way[1]) > 1.0 else 0.0
         routed = len(way) > 2
-        wind_speed = data.get("wind_speed_mps") or 0.0
-        wind_from = data.get("wind_from_deg") or 0.0
-        need = return_need_mah(
-            away,
-            float(data.get("alt_rel_m") or 0.0),
+        wind_speed = float(data.get("wind_speed_mps") or 0.0)
+        wind_from = float(data.get("wind_from_deg") or 0.0)
+        alt = float(data.get("alt_rel_m") or 0.0)
+        speed = self._return_speed_mps(vehicle)
+        turn_s, loiter_s = self._rtl_pauses_s(vehicle)
+        # each leg against the wind on its own track; a stop and turn at each corner
+        need = sum(
+            return_need_mah(
+                distance_m(*a, *b),
+                0.0,
+                pack,
+                speed,
+                bearing_deg(*a, *b) if distance_m(*a, *b) > 1.0 else 0.0,
+                wind_speed,
+                wind_from,
+            )
+            for a, b in itertools.pairwise(way)
+        ) + return_need_mah(
+            0.0,
+            alt,
             pack,
-            self._return_speed_mps(vehicle),
-            track,
-            float(wind_speed),
-            float(wind_from),
-            self._descent_rate_mps(vehicle, float(data.get("alt_rel_m") or 0.0)),
-            *self._rtl_pauses_s(vehicle),
+            speed,
+            descent_rate_mps=self._descent_rate_mps(vehicle, alt),
+            turn_s=turn_s * (len(way) - 1),
+            loiter_s=loiter_s,
         )
         reserve = self.reserve_frac * pack.capacity_mah
         threshold = need + reserve
@@ -295,8 +308,8 @@ class EnergyWatch:
             "reserve_mah": round(reserve),
             "distance_home_m": round(away),
             "routed": routed,
-            "wind_speed_mps": round(float(wind_speed), 1),
-            "wind_from_deg": round(float(wind_from)),
+            "wind_speed_mps": round(wind_speed, 1),
+            "wind_from_deg": round(wind_from),
             "source": SOURCE,
         }
         name = snap.name or vid

@@ -305,9 +305,10 @@ def test_the_way_home_round_a_no_fly_zone_is_counted_and_flown(tmp_path: Path) -
         t += 0.25
         watch.observe(_sample(1000, 500.0, t=t))
     pack = watch.pack("S01-1")
-    pauses = (8 + 5 + 30 / 1.5 + 10 / 0.5) / 60 * pack.hover_mah_per_min  # as the test above
-    straight = 1000 / 10 / 60 * 500.0 + pauses + 660
-    routed = routed_m / 10 / 60 * 500.0 + pauses + 660
+    # as the test above, with a stop and turn for home at each corner of the way round
+    legs = len(way) - 1
+    straight = 1000 / 10 / 60 * 500.0 + (8 + 5 + 40) / 60 * pack.hover_mah_per_min + 660
+    routed = routed_m / 10 / 60 * 500.0 + (8 * legs + 5 + 40) / 60 * pack.hover_mah_per_min + 660
     # enough charge for the straight line home, not for the way round the zone
     watch.observe(_sample(1000, 3300 - (straight + routed) / 2, t=t + 0.25))
     assert vehicle.rtl_done.wait(5)
