@@ -125,8 +125,12 @@ def _launchable(s: VehicleSnapshot) -> str | None:
 
 
 def _respondable(s: VehicleSnapshot) -> str | None:
+    """Dispatch takes off a drone on the ground (disarmed: after the one preflight) or
+    diverts one in the air; an armed drone still on the ground is neither."""
     if s.returning:
         return f"returning ({s.mode})"
+    if s.armed and not s.flying:
+        return "armed on the ground: take off or disarm it first"
     return None
 
 
@@ -144,7 +148,7 @@ CAN_DO: dict[Action, Rule] = {
     Action.LAND: Rule("armed", _armed),
     Action.BATTERY_SWAPPED: Rule("on the ground, disarmed", _landed_disarmed),
     Action.LAUNCH_PATROL: Rule("on the ground, disarmed", _launchable),
-    Action.RESPOND: Rule("not returning home", _respondable),
+    Action.RESPOND: Rule("in the air and not returning home, or disarmed", _respondable),
 }
 """The table: each action's rule, from the snapshot, beyond a live link (:data:`LINK_NEEDED`)."""
 

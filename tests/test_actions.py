@@ -72,6 +72,8 @@ def test_vocabulary_is_typed_and_defined_once() -> None:
         (ON_GROUND, Action.LAUNCH_PATROL, None),
         (RETURNING, Action.RESPOND, "returning (AUTO_RTL)"),
         (IN_AUTO, Action.RESPOND, None),
+        (ON_GROUND, Action.RESPOND, None),
+        (snap(armed=True), Action.RESPOND, "armed on the ground"),
         (snap(link=LinkState.LOST), Action.RTL, "link is lost"),
         (ON_GROUND, Action.START_MISSION, "not armed"),
         (snap(armed=True), Action.START_MISSION, "no mission"),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from dronepatrol.actions import Action, why_not
 from dronepatrol.dispatch.choice import DispatchProposal, propose_dispatch
 from dronepatrol.events import EventBus, EventKind
 from dronepatrol.geo import distance_m
@@ -56,14 +57,19 @@ class NoVantageError(DispatchError):
 def responder_of(
     snapshot: VehicleSnapshot, busy: bool = False, endurance_s: float | None = None
 ) -> Responder:
-    """How dispatch sees a vehicle, from its snapshot (and its own endurance [s], when known)."""
+    """How dispatch sees a vehicle, from its snapshot (and its own endurance [s], when known).
+
+    Whether it may respond at all is the can-do table's answer
+    (:data:`dronepatrol.actions.Action.RESPOND`), as for the web and the fleet.
+    """
+    blocked = why_not(snapshot, Action.RESPOND)
     if snapshot.link is not LinkState.UP or snapshot.position is None:
         state = ResponderState.UNAVAILABLE
     elif busy:
         state = ResponderState.ON_INCIDENT
-    elif snapshot.returning:
-        state = ResponderState.RETURNING
-    elif snapshot.armed:
+    elif blocked:
+        state = ResponderState.RETURNING if snapshot.returning else ResponderState.UNAVAILABLE
+    elif snapshot.flying:
         state = ResponderState.PATROLLING
     elif snapshot.ekf_ok or snapshot.prearm_ok:
         state = ResponderState.IDLE

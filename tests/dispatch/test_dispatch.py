@@ -83,3 +83,32 @@ def test_model_refuses_nonsense() -> None:
         ResponseModel(cruise_speed_mps=0)
     with pytest.raises(ValueError, match="reserve_frac"):
         ResponseModel(reserve_frac=1.5)
+
+
+def test_dispatch_sees_a_drone_through_the_can_do_table() -> None:
+    """An armed drone still on the ground is neither idle (dispatch would skip the
+    preflight and the take-off) nor patrolling: the table says why it cannot respond."""
+    from dronepatrol.actions import Action, why_not
+    from dronepatrol.dispatch import responder_of
+    from dronepatrol.state import LandedState, LinkState, Position, VehicleSnapshot
+
+    here = Position(*CITY, 584.0, 0.0)
+
+    def snapshot(**state) -> VehicleSnapshot:
+        return VehicleSnapshot("1", link=LinkState.UP, position=here, home=here, **state)
+
+    armed_on_ground = snapshot(armed=True, mode="GUIDED", landed_state=LandedState.ON_GROUND)
+    assert why_not(armed_on_ground, Action.RESPOND) == (
+        "armed on the ground: take off or disarm it first"
+    )
+    assert responder_of(armed_on_ground).state is ResponderState.UNAVAILABLE
+    ready = snapshot(ekf_ok=True, landed_state=LandedState.ON_GROUND)
+    assert responder_of(ready).state is ResponderState.IDLE
+    aloft = Position(*CITY, 644.0, 60.0)
+    returning = snapshot(armed=True, mode="SMART_RTL", landed_state=LandedState.IN_AIR)
+    assert responder_of(returning).state is ResponderState.RETURNING
+    patrolling = snapshot(armed=True, mode="AUTO", landed_state=LandedState.IN_AIR)
+    assert responder_of(patrolling).state is ResponderState.PATROLLING
+    assert responder_of(VehicleSnapshot("1", link=LinkState.UP, position=aloft)).state is (
+        ResponderState.UNAVAILABLE  # neither ready on the ground nor flying
+    )
