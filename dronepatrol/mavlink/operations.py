@@ -20,9 +20,10 @@ from typing import Any
 
 from dronepatrol.actions import Action
 from dronepatrol.events import Event, EventKind
+from dronepatrol.mavlink.errors import FlightError
 from dronepatrol.mavlink.plugins.commands import CommandHandle
 from dronepatrol.mavlink.vehicle import Vehicle
-from dronepatrol.mission import Mission, MissionItem
+from dronepatrol.mission import Mission, MissionItem, MissionType
 from dronepatrol.state import LinkState
 
 Route = Sequence[tuple[float, float]]
@@ -77,8 +78,45 @@ def _pause(v: Vehicle, *, source: str) -> int:
     return v.action.pause(source)
 
 
-def _resume(v: Vehicle, seq: int | None = None, *, source: str) -> None:
+def _resume(v: Vehicle, seq: int | None = None, airspace: Any = None, *, source: str) -> None:
+    """Continue the mission from ``seq`` (default: where it paused).
+
+    With ``airspace`` (:class:`dronepatrol.planning.airspace.Airspace`), the way
+    back to the mission's next place goes round its no-fly zones first: AUTO flies
+    a straight line to it from wherever a goto left the vehicle.
+    """
+    if airspace is not None and airspace.zones:
+        _back_to_mission(v, seq, airspace, source)
     v.action.resume(seq, source)
+
+
+def _back_to_mission(v: Vehicle, seq: int | None, airspace: Any, source: str) -> None:
+    """Fly round the no-fly zones to where the straight line to the next mission place
+    is clear (the vehicle's mission read back: item ``k`` is sequence number ``k``)."""
+    snap = v.snapshot
+    here = snap.position
+    if here is None:
+        return
+    at = seq if seq is not None else (v.action.paused_seq or snap.mission.current_seq)
+    items = v.mission.download(MissionType.MISSION)
+    place = next(
+        (
+            item
+            for item in items[max(at, 1) :]
+            if item.is_nav and item.has_position and (item.lat_deg or item.lon_deg)
+        ),
+        None,
+    )
+    if place is None:
+        return
+    route = airspace.route((here.lat_deg, here.lon_deg), (place.lat_deg, place.lon_deg))
+    if route is None:
+        raise FlightError(
+            "no flyable way back to the mission round the no-fly zones: fly it back by hand "
+            "or return home"
+        )
+    if len(route) > 2:
+        v.action.fly_route(route[:-1], max(here.alt_rel_m, 15.0), source=source)
 
 
 def _goto(

@@ -119,6 +119,9 @@ class Airspace:
         self._blocked = shapely.union_all(self._grown) if self._grown else Polygon()
         shapely.prepare(self._blocked)
 
+    def __repr__(self) -> str:
+        return f"Airspace({len(self.zones)} no-fly zones, margin {self.margin_m:g} m)"
+
     @classmethod
     def of_fence(cls, mission: Mission, margin_m: float = 25.0) -> Airspace:
         """The no-fly zones a mission's fence keeps the vehicle out of (its exclusion

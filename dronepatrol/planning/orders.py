@@ -13,6 +13,9 @@ vehicle's snapshot and the camera's range:
   a clear path; a circle that touches a zone is :class:`Unflyable`;
 * ``return_home`` ``[]``: the routed way home (the autopilot's own RTL flies a
   straight line, through a zone if one is in the way);
+* ``resume`` ``[seq?]``: the airspace goes along, so that the way back to the
+  mission's next place goes round the zones (AUTO flies a straight line to it
+  from wherever a goto left the vehicle); the vehicle's mission is read then;
 * ``safe_arm``/``safe_takeoff``: the zones join the vehicle's fence.
 
 Every other operation passes unchanged. :data:`ORDERS` gives the orders taken
@@ -176,6 +179,8 @@ def route_order(
     arguments = list(arguments)
     if operation in ("safe_arm", "safe_takeoff"):  # the no-fly zones join the vehicle's fence
         return RoutedOrder(operation, [*arguments, list(airspace.fence().fence_items())])
+    if operation == "resume" and airspace.zones:  # the way back is routed when flown
+        return RoutedOrder(operation, [arguments[0] if arguments else None, airspace])
     if operation not in ("fly_route", "orbit_via", "return_home"):
         return RoutedOrder(operation, arguments)
     here = snapshot.position

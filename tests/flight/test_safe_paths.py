@@ -151,3 +151,59 @@ def test_incident_inside_a_no_fly_zone_is_watched_from_outside_never_entered(
     finally:
         fleet.close()
         engine.dispose()
+
+
+def test_a_mission_resumed_after_a_goto_beyond_a_zone_comes_back_round_it(
+    launch_vehicle,
+) -> None:
+    """An operator pauses a patrol south of the station, sends the drone to look at a place
+    beyond a no-fly zone to the north, and resumes: AUTO alone would fly straight back to
+    the next waypoint through the zone; the resumed mission goes round it first."""
+    from dronepatrol.mission import Mission, MissionItem
+    from dronepatrol.planning.orders import CAMERA_RANGE_M, route_order
+
+    backend = launch_vehicle(params=PATROL_SAFETY_PARAMS)
+    home = backend.home
+    zone = _zone(home)
+    airspace = Airspace([zone], margin_m=MARGIN_M)
+    fleet = Fleet(heartbeat_hz=2 * backend.speedup, telemetry_hz=10.0)
+    try:
+        fleet.add(backend.url)
+        (vehicle,) = fleet.wait_vehicles(1, timeout_s=60)
+        wait_ready(vehicle, 180)
+        south = [geo.offset(home.lat_deg, home.lon_deg, n, 0.0) for n in (-60.0, -400.0)]
+        vehicle.mission.upload(
+            Mission(
+                items=tuple(MissionItem(16, lat_deg=a, lon_deg=o, alt_m=30.0) for a, o in south)
+            )
+        )
+        vehicle.action.takeoff(30.0, source="test")
+        vehicle.action.start_mission(source="test")
+        vehicle.telemetry.wait_for(lambda s: s.mission.current_seq == 2, 120, "on the leg south")
+
+        def order(operation: str, *arguments) -> None:
+            routed = route_order(airspace, vehicle.snapshot, operation, arguments, CAMERA_RANGE_M)
+            fleet.run(vehicle.vehicle_id, operation, *routed.arguments, source="test")
+
+        order("pause")
+        beyond = geo.offset(home.lat_deg, home.lon_deg, ZONE_CENTRE_N_M + ZONE_HALF_M + 80, 0)
+        order("fly_route", beyond[0], beyond[1], 30.0)
+        here = vehicle.snapshot.position
+        assert geo.distance_m(here.lat_deg, here.lon_deg, *beyond) < 10  # north of the zone
+        assert airspace.crosses([beyond, south[1]]) == ["SUB"]  # AUTO's straight way back
+
+        events = fleet.bus.subscribe(accept=lambda e: e.kind == EventKind.TELEMETRY)
+        order("resume")
+        track: list[tuple[float, float]] = []
+
+        def back_south(event) -> bool:
+            track.append((event.data["lat_deg"], event.data["lon_deg"]))
+            return geo.distance_m(*track[-1], *south[1]) < 20
+
+        wait_event(events, 180, "back on the patrol's last waypoint", back_south)
+        events.close()
+        assert vehicle.snapshot.flight_mode is CopterMode.AUTO
+        assert len(track) > 20
+        assert _closest_approach_m(track, zone) > MARGIN_M - 10
+    finally:
+        fleet.close()

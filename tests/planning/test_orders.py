@@ -154,3 +154,11 @@ def test_takeoff_carries_the_zones_as_fence_and_other_orders_pass_unchanged(airs
 def test_bad_arguments_are_refused_naming_the_argument(name, arguments, fault) -> None:
     with pytest.raises(BadOrder, match=fault):
         parse_order(name, arguments)
+
+
+def test_resume_carries_the_airspace_so_the_way_back_is_routed_when_flown(airspace) -> None:
+    """The mission's next place is on the vehicle, read when the resume is flown: the order
+    takes the zones along (with none, the resume passes unchanged)."""
+    routed = route_order(airspace, drone(500, 0), "resume", [], CAMERA_RANGE_M)
+    assert routed.operation == "resume" and routed.arguments == [None, airspace]
+    assert route_order(Airspace(()), drone(), "resume", [], CAMERA_RANGE_M).arguments == []

@@ -174,6 +174,11 @@ class ActionPlugin:
         self._paused_seq = seq
         return seq
 
+    @property
+    def paused_seq(self) -> int | None:
+        """The mission item the last :meth:`pause` left (None before any)."""
+        return self._paused_seq
+
     def resume(self, seq: int | None = None, source: str = "", timeout_s: float = 10.0) -> None:
         """Continue the mission in AUTO from item ``seq`` (default: where it paused)."""
         if seq is None:
