@@ -96,6 +96,25 @@ AIRBORNE = frozenset({LandedState.IN_AIR, LandedState.TAKEOFF, LandedState.LANDI
 """Landed states in which the vehicle is off the ground."""
 
 
+def is_flying(armed: bool, landed_state: LandedState | str, alt_rel_m: float | None) -> bool:
+    """Off the ground: EXTENDED_SYS_STATE says so, or armed and above :data:`FLYING_ALT_M`.
+
+    The one definition of "flying" (:attr:`VehicleSnapshot.flying` asks it); readers
+    of telemetry events, which carry the landed state by name, ask it too. The
+    altitude fallback covers autopilots that do not send EXTENDED_SYS_STATE.
+
+    >>> is_flying(True, "UNDEFINED", 20.0), is_flying(False, "IN_AIR", 0.0)
+    (True, True)
+    >>> is_flying(True, "ON_GROUND", 0.2), is_flying(True, LandedState.UNDEFINED, None)
+    (False, False)
+    """
+    if isinstance(landed_state, str):
+        landed_state = LandedState.__members__.get(landed_state, LandedState.UNDEFINED)
+    if landed_state in AIRBORNE:
+        return True
+    return armed and alt_rel_m is not None and alt_rel_m > FLYING_ALT_M
+
+
 @dataclass(frozen=True)
 class Position:
     """Where the vehicle is.
@@ -201,9 +220,8 @@ class VehicleSnapshot:
 
         The altitude fallback covers autopilots that do not send EXTENDED_SYS_STATE.
         """
-        return self.airborne or (
-            self.armed and self.position is not None and self.position.alt_rel_m > FLYING_ALT_M
-        )
+        alt = self.position.alt_rel_m if self.position is not None else None
+        return is_flying(self.armed, self.landed_state, alt)
 
     @property
     def returning(self) -> bool:

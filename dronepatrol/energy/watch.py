@@ -57,14 +57,13 @@ from dronepatrol.geo import bearing_deg, distance_m
 from dronepatrol.mission import LatLon
 from dronepatrol.planning import DroneProfile
 from dronepatrol.planning.airspace import Airspace, route_length_m
-from dronepatrol.state import AIRBORNE, RETURNING_MODES
+from dronepatrol.state import RETURNING_MODES, is_flying
 
 log = logging.getLogger(__name__)
 
 SOURCE = "energy watch"
 """Who the watch's commands are from, in events and the audit trail."""
 RETURNING_MODE_NAMES = frozenset(m.name for m in RETURNING_MODES)
-AIRBORNE_NAMES = frozenset(s.name for s in AIRBORNE)
 RETRY_AFTER_S = 15.0
 """A vehicle still flying on below its return mark (RTL refused, or left by someone) is
 commanded home again after this long, not at every sample [s]."""
@@ -242,7 +241,9 @@ class EnergyWatch:
             flight = self._flight(vid)
             gap = None if flight.last_sample_s is None else event.time_s - flight.last_sample_s
             flight.last_sample_s = event.time_s
-            airborne = bool(data.get("armed")) and data.get("landed_state") in AIRBORNE_NAMES
+            airborne = is_flying(
+                bool(data.get("armed")), str(data.get("landed_state")), data.get("alt_rel_m")
+            )
             current = data.get("current_a")
             if airborne and gap is not None and 0 < gap <= MAX_SAMPLE_GAP_S and current is not None:
                 flight.learner.observe(

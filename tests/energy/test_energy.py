@@ -322,3 +322,28 @@ def test_the_way_home_round_a_no_fly_zone_is_counted_and_flown(tmp_path: Path) -
     (flown,) = vehicle.routes_home
     assert len(flown) > 2 and airspace.crosses(flown) == []
     assert flown[-1] == pytest.approx(HOME)
+
+
+def test_a_drone_whose_autopilot_sends_no_landed_state_is_guarded_too() -> None:
+    """Flying is defined once (armed and above home, when EXTENDED_SYS_STATE is missing):
+    the watch learns from and returns such a drone as it does any other."""
+    vehicle = FakeVehicle(_snapshot(consumed_mah=0.0), {"BATT_CAPACITY": 3300, "WPNAV_SPEED": 1000})
+    bus = EventBus()
+    watch = EnergyWatch(FakeFleet(vehicle), bus, load_profile())
+
+    def undefined(event: Event) -> Event:
+        return Event(
+            event.kind,
+            event.vehicle_id,
+            {**event.data, "landed_state": "UNDEFINED"},
+            time_s=event.time_s,
+        )
+
+    t = 0.0
+    for _ in range(30):
+        t += 0.25
+        watch.observe(undefined(_sample(1000, 500.0, t=t)))
+    assert watch.pack("S01-1").learned
+    watch.observe(undefined(_sample(1000, 3000.0, t=t + 0.25)))  # far below the return mark
+    assert vehicle.rtl_done.wait(5)
+    assert vehicle.calls == ["rtl by energy watch"]
