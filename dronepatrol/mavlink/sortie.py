@@ -15,6 +15,7 @@ the no-fly zones of the mission's fence (ArduCopter's RTL flies straight).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -173,6 +174,7 @@ class HeadlessSortie:
             lambda reasons: self.say("waiting for the vehicle: " + "; ".join(reasons)),
         )
         self.say("vehicle ready to arm")
+        self._check_paths()
         self._check_energy()
         self._upload()
         accepted = prepare_flight(
@@ -217,6 +219,33 @@ class HeadlessSortie:
             tlog_path=self.tlog_path,
             waypoints_reached=self._reached,
         )
+
+    def _check_paths(self) -> None:
+        """Refuse, before anything is uploaded, a mission whose legs enter its own fence's
+        no-fly zones or climb past the profile's ceiling: the vehicle would breach its fence
+        in flight. A mission file flown alone knows only the zones it carries."""
+        home = self.vehicle.snapshot.home
+        problems = []
+        ceiling = self.profile.max_altitude_m
+        for seq, item in enumerate(self.mission.items, 1):
+            if item.is_nav and item.has_position and item.alt_m > ceiling + 1e-6:
+                problems.append(f"item {seq} at {item.alt_m:g} m is above the {ceiling:g} m limit")
+        if home is not None and self.airspace.zones:
+            places = [(0, (home.lat_deg, home.lon_deg))]
+            for seq, item in enumerate(self.mission.items, 1):
+                if item.is_nav and item.has_position and (item.lat_deg or item.lon_deg):
+                    places.append((seq, (item.lat_deg, item.lon_deg)))
+            if not any(item.command == Cmd.NAV_LAND for item in self.mission.items):
+                places.append((len(self.mission.items) + 1, places[0][1]))  # RTL home
+            for (k, a), (n, b) in itertools.pairwise(places):
+                for zone in self.airspace.crosses([a, b]):
+                    frm = "home" if k == 0 else f"item {k}"
+                    to = "home" if n > len(self.mission.items) else f"item {n}"
+                    problems.append(f"the leg from {frm} to {to} enters the no-fly zone {zone}")
+        if problems:
+            raise SortieAborted(
+                "sortie refused before upload: " + "; ".join(problems[:3]) + ": re-plan it"
+            )
 
     def _check_energy(self) -> None:
         """Refuse, before anything is uploaded, a mission the vehicle's charge cannot fly

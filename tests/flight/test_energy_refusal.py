@@ -77,3 +77,43 @@ def test_a_sortie_too_long_for_the_battery_is_refused_before_upload(launch_vehic
     assert len(gcs.download(1)) == fences_before
     heartbeat = gcs.wait_heartbeat(timeout=30)
     assert not heartbeat.base_mode & 128  # MAV_MODE_FLAG_SAFETY_ARMED
+
+
+def test_a_mission_whose_leg_enters_its_own_no_fly_zone_is_refused_before_upload(
+    launch_vehicle,
+) -> None:
+    """A mission file whose fence excludes a substation between two of its waypoints: the
+    vehicle would breach its own fence on that leg. Refused before upload, leg named."""
+    backend = launch_vehicle(params=PACK)
+    home = backend.home
+    corners = [(200, -60), (200, 60), (320, 60), (320, -60)]
+    zone = tuple(geo.offset(home.lat_deg, home.lon_deg, n, e) for n, e in corners)
+    east, north = (
+        geo.offset(home.lat_deg, home.lon_deg, 100.0, 60.0),
+        geo.offset(home.lat_deg, home.lon_deg, 500.0, 0.0),
+    )
+    mission = Mission(
+        items=(
+            MissionItem(Cmd.NAV_WAYPOINT, lat_deg=east[0], lon_deg=east[1], alt_m=40.0),
+            MissionItem(Cmd.NAV_WAYPOINT, lat_deg=north[0], lon_deg=north[1], alt_m=40.0),
+            MissionItem(Cmd.NAV_RETURN_TO_LAUNCH),
+        ),
+        fence_exclusions=(zone,),
+    )
+    sortie = HeadlessSortie(
+        backend.url,
+        mission,
+        takeoff_alt_m=20.0,
+        say=lambda line: None,
+        link_options={"heartbeat_hz": 2 * backend.speedup},
+    )
+    with pytest.raises(SortieAborted) as refused:
+        sortie.run()
+    assert str(refused.value) == (
+        "sortie refused before upload: the leg from item 1 to item 2 enters the no-fly zone "
+        "fence-exclusion-1; the leg from item 2 to home enters the no-fly zone "
+        "fence-exclusion-1: re-plan it"
+    )
+    gcs = backend.gcs()
+    assert [m.seq for m in gcs.download(0) if m.seq > 0] == []
+    assert gcs.download(1) == []
