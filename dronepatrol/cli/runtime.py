@@ -280,6 +280,8 @@ class ControlRuntime:
         self.room.energy = energy
         self.room.dispatcher.energy = energy
         self._stoppers.append(energy.stop)
+        self.room.dispatcher.follow_energy()  # a drone sent home leaves its incident
+        self._stoppers.append(self.room.dispatcher.stop)
         if self.room.alerts is not None:
             self.room.alerts.start()
             self._stoppers.append(self.room.alerts.stop)

@@ -7,6 +7,11 @@ nose on the place, until released. Release resumes the patrol at the item
 it left, or returns home. Response times (dispatched, airborne, on scene,
 released) are written to the incident as they happen, and every stage is
 published as a ``dispatch`` event.
+
+A drone the energy watch sends home on its charge (its ``return_now``)
+leaves its incident at once: the incident fails with that reason (stage
+``sent_home``), no further move of the dispatch is sent, and its patrol is
+not resumed (:meth:`Dispatcher.follow_energy`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from dronepatrol.actions import Action, why_not
 from dronepatrol.dispatch.choice import DispatchProposal, propose_dispatch
-from dronepatrol.events import EventBus, EventKind
+from dronepatrol.events import BusWorker, Event, EventBus, EventKind
 from dronepatrol.geo import distance_m
 from dronepatrol.incidents.book import IncidentBook, IncidentView
 from dronepatrol.lockdown.plan import LockdownPlan, OverwatchPoint, plan_lockdown
@@ -147,6 +152,46 @@ class Dispatcher:
         self._busy: dict[str, int] = {}
         self._lockdown_lock = threading.Lock()  # one activation or release at a time
         self._lockdown: Lockdown | None = None
+        self._sent_home: set[int] = set()  # incidents whose drone the energy watch took home
+        self._energy_worker: BusWorker | None = None
+
+    def follow_energy(self) -> Dispatcher:
+        """Follow the energy watch's decisions on a thread: see :meth:`observe_energy`."""
+        if self._energy_worker is None:
+            self._energy_worker = BusWorker(
+                self.bus,
+                "dispatch-energy",
+                self.observe_energy,
+                accept=lambda e: e.kind is EventKind.ENERGY and e.data.get("stage") == "return_now",
+            )
+            self._energy_worker.start()
+        return self
+
+    def stop(self) -> None:
+        if self._energy_worker is not None:
+            self._energy_worker.stop(5.0)
+            self._energy_worker = None
+
+    def observe_energy(self, event: Event) -> None:
+        """The energy watch is sending ``event``'s drone home on its charge: the incident it
+        answers (or the point it holds) fails with that reason, the drone is free, and
+        the dispatch sends it nothing more (its patrol is not resumed)."""
+        if event.kind is not EventKind.ENERGY or event.data.get("stage") != "return_now":
+            return
+        vehicle_id = event.vehicle_id
+        with self._lock:
+            incident_id = self._busy.pop(vehicle_id, None) if vehicle_id else None
+            if incident_id is None:
+                return
+            self._sent_home.add(incident_id)
+        self._paused_at.pop(incident_id, None)
+        reason = f"{vehicle_id} sent home on its charge: " + str(event.data.get("text") or "")
+        self.book.mark(incident_id, status="failed", failure=reason)
+        self._event(incident_id, vehicle_id, "sent_home", reason=reason)
+
+    def _taken_home(self, incident_id: int) -> bool:
+        with self._lock:
+            return incident_id in self._sent_home
 
     def airspace(self) -> Airspace:
         """The no-fly zones in force (none when no network is loaded)."""
@@ -402,6 +447,7 @@ class Dispatcher:
             target=self._watch, args=(incident, vehicle, scene, stop_watch), daemon=True
         )
         watcher.start()
+        cancelled = lambda: self._taken_home(incident.id)  # noqa: E731
         try:
             snap = vehicle.snapshot
             if not snap.armed:
@@ -413,6 +459,8 @@ class Dispatcher:
                 )
                 self._event(incident.id, vehicle_id, "preflight_passed")
                 vehicle.action.takeoff(min(self.orbit_alt_m, 30.0), source=actor)
+            elif cancelled():
+                raise DispatchError("sent home on its charge before it could answer")
             elif snap.flight_mode is CopterMode.AUTO:
                 here = snap.position
                 paused = vehicle.action.pause(source=actor)
@@ -420,6 +468,8 @@ class Dispatcher:
                 if here is not None:
                     self._paused_at[incident.id] = (here.lat_deg, here.lon_deg, here.alt_rel_m)
                 self._event(incident.id, vehicle_id, "patrol_paused", item=paused)
+            if cancelled():
+                raise DispatchError("sent home on its charge before it could answer")
             here = vehicle.snapshot.position
             start = (here.lat_deg, here.lon_deg)
             if orbit:
@@ -439,6 +489,7 @@ class Dispatcher:
                     self.orbit_radius_m,
                     source=actor,
                     transit_speed_mps=self.model.cruise_speed_mps,  # as the ETA assumed
+                    cancelled=cancelled,
                 )
             else:  # hold at the vantage point, camera on the place
                 vehicle.action.fly_route(
@@ -447,12 +498,15 @@ class Dispatcher:
                     self.model.cruise_speed_mps,
                     source=actor,
                     look_at=target if vantage.from_outside else None,
+                    cancelled=cancelled,
                 )
             # it is there: let the watcher see it and mark the time on scene
             watcher.join(timeout=ON_SCENE_GRACE_S)
         except Exception as exc:  # the vehicle refused or the link failed: say so
             log.warning("dispatch of %s to incident %d failed: %s", vehicle_id, incident.id, exc)
-            if self.book.get(incident.id).status != "released":
+            if cancelled():
+                pass  # the energy watch brings it home: leave the vehicle to it
+            elif self.book.get(incident.id).status != "released":
                 self.book.mark(incident.id, status="failed", failure=str(exc))
                 self._event(incident.id, vehicle_id, "failed", reason=str(exc))
                 self._free(vehicle_id)

@@ -131,3 +131,121 @@ def test_a_lockdown_is_stamped_with_the_dispatchers_clock(tmp_path) -> None:
     dispatcher.lockdown("gates", [OverwatchPoint("OUT", *offset(*HOME, 0, 500))], "cmdr")
     assert dispatcher.lockdown_status().as_dict()["started_s"] == started_s
     engine.dispose()
+
+
+class DivertedDrone:
+    """A patrolling drone whose moves are recorded; its route legs wait for the test."""
+
+    def __init__(self) -> None:
+        import threading
+        from types import SimpleNamespace
+
+        from dronepatrol.state import LandedState, MissionProgress
+
+        aloft = Position(*offset(*HOME, -200, 0), 644.0, 60.0)
+        self.vehicle_id = "0"
+        self.snapshot = VehicleSnapshot(
+            "0",
+            link=LinkState.UP,
+            armed=True,
+            mode="AUTO",
+            position=aloft,
+            home=Position(*HOME, 584.0, 0.0),
+            landed_state=LandedState.IN_AIR,
+            mission=MissionProgress(current_seq=3, total=8),
+            battery=Battery(remaining_pct=90.0),
+        )
+        self.calls: list[str] = []
+        self.on_route = threading.Event()
+        self.leg_done = threading.Event()
+        self.action = SimpleNamespace(
+            pause=self._pause,
+            fly_route=self._fly_route,
+            orbit_via=self._orbit_via,
+            resume=self._resume,
+        )
+
+    def _pause(self, source: str = "") -> int:
+        self.calls.append("pause")
+        return 3
+
+    def _fly_route(self, route, alt_rel_m, speed_mps=-1.0, source="", look_at=None, cancelled=None):
+        self.calls.append("fly_route")
+        for _ in route[1:]:
+            self.on_route.set()
+            assert self.leg_done.wait(10)
+            if cancelled is not None and cancelled():
+                raise RuntimeError("route abandoned: the vehicle was taken over")
+            self.calls.append("leg")
+
+    def _orbit_via(self, route, lat, lon, alt, radius, source="", cancelled=None, **_):
+        self._fly_route(route, alt, cancelled=cancelled)
+        self.calls.append("orbit")
+
+    def _resume(self, seq=None, source=""):
+        self.calls.append("resume")
+
+
+class OneDrone:
+    def __init__(self, drone: DivertedDrone) -> None:
+        self.drone = drone
+
+    def vehicle(self, vehicle_id: str) -> DivertedDrone:
+        return self.drone
+
+    def snapshots(self) -> list[VehicleSnapshot]:
+        return [self.drone.snapshot]
+
+
+def test_a_drone_the_energy_watch_sends_home_leaves_its_incident(tmp_path) -> None:
+    """Diverted from its patrol round a zone, the drone reaches its return mark: the energy
+    watch takes it home. Dispatch marks the incident failed with that reason, sends no
+    further leg, and does not resume the patrol (which would fly it away from home)."""
+    import threading
+
+    from support import wait_until
+
+    from dronepatrol.events import Event, EventKind
+
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    book = IncidentBook(engine)
+    drone = DivertedDrone()
+    bus = EventBus()
+    airspace = Airspace([NoFlyZone("SUB", _square(300, 60), "Substation")], margin_m=25)
+    dispatcher = Dispatcher(OneDrone(drone), book, bus, airspace=airspace).follow_energy()
+    stages = bus.subscribe(accept=lambda e: e.kind is EventKind.DISPATCH)
+    try:
+        incident = book.create(*offset(*HOME, 600, 0), "key", "", "cmdr")
+        assert dispatcher.dispatch(incident.id, "cmdr") == "0"
+        assert drone.on_route.wait(10)  # paused, on its way round the zone
+        bus.publish(
+            Event(
+                EventKind.ENERGY,
+                "0",
+                {"stage": "return_now", "text": "0: return now: 900 mAh left"},
+            )
+        )
+        wait_until(
+            lambda: book.get(incident.id).status,
+            10,
+            "the incident failed",
+            accept=lambda status: status == "failed",
+        )
+        drone.leg_done.set()
+        name = f"dispatch-{incident.id}"
+        wait_until(
+            lambda: not any(t.name == name and t.is_alive() for t in threading.enumerate()),
+            10,
+            "the dispatch thread's end",
+        )
+        assert not dispatcher.is_busy("0")
+        assert book.get(incident.id).failure == (
+            "0 sent home on its charge: 0: return now: 900 mAh left"
+        )
+        assert drone.calls == ["pause", "fly_route"]  # no further leg, no resumed patrol
+        seen = [e.data["stage"] for e in stages.drain()]
+        assert "sent_home" in seen and "failed" not in seen
+    finally:
+        dispatcher.stop()
+        stages.close()
+        engine.dispose()

@@ -252,6 +252,7 @@ class ActionPlugin:
         source: str = "",
         arrival_radius_m: float = ROUTE_CORNER_RADIUS_M,
         timeout_s: float | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         """Fly a routed path (from :class:`dronepatrol.planning.airspace.Airspace`) in GUIDED.
 
@@ -262,12 +263,16 @@ class ActionPlugin:
         there, DO_SET_ROI_LOCATION points the camera at it (after the last
         reposition: ArduCopter's GUIDED resets the yaw to default on each new
         destination). ``timeout_s`` bounds each leg (default: twice its
-        flight time at 5 m/s, plus a minute).
+        flight time at 5 m/s, plus a minute). ``cancelled`` is asked before each
+        leg: once it says so (someone else took the vehicle over, say the energy
+        watch sending it home), no further move is sent and FlightError says so.
         """
         points = list(route)[1:] or list(route)
         here = self._telemetry.snapshot.position
         previous = (here.lat_deg, here.lon_deg) if here is not None else points[0]
         for k, (lat, lon) in enumerate(points):
+            if cancelled is not None and cancelled():
+                raise FlightError("route abandoned: the vehicle was taken over")
             leg_m = distance_m(*previous, lat, lon)
             leg_timeout = timeout_s or 60.0 + 2.0 * leg_m / 5.0
             self.goto(
@@ -312,9 +317,15 @@ class ActionPlugin:
         source: str = "",
         transit_speed_mps: float = -1.0,
         timeout_s: float = 1800.0,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
-        """Fly ``route`` (ending on the orbit's circle) then circle (lat, lon) at ``radius_m``."""
-        self.fly_route(route, alt_rel_m, transit_speed_mps, source=source)
+        """Fly ``route`` (ending on the orbit's circle) then circle (lat, lon) at ``radius_m``.
+
+        ``cancelled`` as for :meth:`fly_route`, asked once more before the circle.
+        """
+        self.fly_route(route, alt_rel_m, transit_speed_mps, source=source, cancelled=cancelled)
+        if cancelled is not None and cancelled():
+            raise FlightError("orbit abandoned: the vehicle was taken over")
         self.orbit(
             lat_deg,
             lon_deg,
