@@ -120,7 +120,8 @@ class Airspace:
         shapely.prepare(self._blocked)
 
     def __repr__(self) -> str:
-        return f"Airspace({len(self.zones)} no-fly zones, margin {self.margin_m:g} m)"
+        zones = f"{len(self.zones)} no-fly zone{'' if len(self.zones) == 1 else 's'}"
+        return f"Airspace({zones}, margin {self.margin_m:g} m)"
 
     @classmethod
     def of_fence(cls, mission: Mission, margin_m: float = 25.0) -> Airspace:
