@@ -155,6 +155,7 @@ def fly(
         plan_ref=str(mission_file),
         operator=f"fly ({getpass.getuser()})",
         profile=profile,
+        energy_store=settings.data_dir / "energy.json",  # the control app's learned figures
     )
     for endpoint in mavlink_out:
         click.echo(f"sharing the vehicle's MAVLink with {endpoint}")

@@ -115,6 +115,7 @@ class HeadlessSortie:
         plan_ref: str = "",
         operator: str = "",
         profile: DroneProfile | None = None,
+        energy_store: Path | None = None,
     ) -> None:
         self.url = url
         self.mission = mission
@@ -131,6 +132,7 @@ class HeadlessSortie:
         self.plan_ref = plan_ref
         self.operator = operator
         self.profile = profile or load_profile()
+        self.energy_store = energy_store
         self.airspace = Airspace.of_fence(mission, self.profile.nofly_margin_m)
         self.bus = EventBus()
         self.link: Link | None = None
@@ -249,7 +251,9 @@ class HeadlessSortie:
 
     def _check_energy(self) -> None:
         """Refuse, before anything is uploaded, a mission the vehicle's charge cannot fly
-        with the reserve kept (its pack, BATT_CAPACITY; its speed, WPNAV_SPEED).
+        with the reserve kept (its pack, BATT_CAPACITY; its speed, WPNAV_SPEED; its
+        consumption as learned in earlier flights and kept in ``energy_store``, read
+        only, else the profile's).
 
         Overriding the ``battery`` preflight check accepts it, said aloud.
         """
@@ -262,7 +266,7 @@ class HeadlessSortie:
             pass  # unread: the check below says the capacity is unknown
         speed = (vehicle.params.heard().get("WPNAV_SPEED") or 0.0) / 100.0
         flown_with = replace(self.profile, cruise_speed_mps=speed) if speed > 0 else self.profile
-        watch = EnergyWatch(_OneVehicle(vehicle), self.bus, flown_with)
+        watch = EnergyWatch(_OneVehicle(vehicle), self.bus, flown_with, store=self.energy_store)
         try:
             if home is None:
                 raise EnergyRefusal("the vehicle has no home position: cannot count the way back")

@@ -117,3 +117,55 @@ def test_a_mission_whose_leg_enters_its_own_no_fly_zone_is_refused_before_upload
     gcs = backend.gcs()
     assert [m.seq for m in gcs.download(0) if m.seq > 0] == []
     assert gcs.download(1) == []
+
+
+def test_the_vehicles_learned_consumption_decides_not_the_profiles(
+    launch_vehicle, tmp_path
+) -> None:
+    """A sortie that fits on the profile's figures is refused for a drone that has been
+    seen to draw three times as much (its figures kept by the control app)."""
+    import json
+
+    backend = launch_vehicle(params=PACK)
+    home = backend.home
+    profile = load_profile()
+    assumed_hover = CAPACITY_MAH / (profile.hover_endurance_s / 60)  # [mAh/min]
+    store = tmp_path / "energy.json"
+    store.write_text(
+        json.dumps(
+            {
+                str(backend.sysid): {
+                    "hover_mah_per_min": 3 * assumed_hover,
+                    "cruise_mah_per_min": 3 * assumed_hover * profile.cruise_power_ratio,
+                    "hover_samples": 40,
+                    "cruise_samples": 40,
+                }
+            }
+        )
+    )
+    out = geo.offset(home.lat_deg, home.lon_deg, 3000.0, 0.0)
+    mission = Mission(
+        items=(
+            MissionItem(Cmd.NAV_WAYPOINT, lat_deg=out[0], lon_deg=out[1], alt_m=40.0),
+            MissionItem(Cmd.NAV_RETURN_TO_LAUNCH),
+        )
+    )
+    gcs = backend.gcs()
+    flown_with = replace(profile, cruise_speed_mps=gcs.get_param("WPNAV_SPEED") / 100.0)
+    gcs.close()
+    frac = mission_cost(mission, flown_with, (home.lat_deg, home.lon_deg), 20.0).energy_frac
+    assert frac * CAPACITY_MAH + 0.2 * CAPACITY_MAH < 0.95 * CAPACITY_MAH  # fits as assumed
+    need = frac * profile.hover_endurance_s / 60 * 3 * assumed_hover + 0.2 * CAPACITY_MAH
+    sortie = HeadlessSortie(
+        backend.url,
+        mission,
+        takeoff_alt_m=20.0,
+        say=lambda line: None,
+        link_options={"heartbeat_hz": 2 * backend.speedup},
+        profile=profile,
+        energy_store=store,
+    )
+    with pytest.raises(SortieAborted, match=f"sortie needs {need:,.0f} mAh with 20 % reserve"):
+        sortie.run()
+    gcs = backend.gcs()
+    assert [m.seq for m in gcs.download(0) if m.seq > 0] == []
