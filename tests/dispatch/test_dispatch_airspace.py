@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 from shapely.geometry import Polygon
+from support import wait_until
 
 from dronepatrol.database import upgrade
 from dronepatrol.dispatch import Dispatcher, DispatchError, NoVantageError
-from dronepatrol.events import EventBus
+from dronepatrol.events import Event, EventBus, EventKind
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.incidents import IncidentBook
 from dronepatrol.lockdown.plan import OverwatchPoint
 from dronepatrol.network.model import NoFlyZone
 from dronepatrol.planning.airspace import Airspace
-from dronepatrol.state import Battery, LinkState, Position, VehicleSnapshot
+from dronepatrol.state import (
+    Battery,
+    LandedState,
+    LinkState,
+    MissionProgress,
+    Position,
+    VehicleSnapshot,
+)
 
 HOME = (-35.363261, 149.165230)
 
@@ -137,11 +148,6 @@ class DivertedDrone:
     """A patrolling drone whose moves are recorded; its route legs wait for the test."""
 
     def __init__(self) -> None:
-        import threading
-        from types import SimpleNamespace
-
-        from dronepatrol.state import LandedState, MissionProgress
-
         aloft = Position(*offset(*HOME, -200, 0), 644.0, 60.0)
         self.vehicle_id = "0"
         self.snapshot = VehicleSnapshot(
@@ -201,12 +207,6 @@ def test_a_drone_the_energy_watch_sends_home_leaves_its_incident(tmp_path) -> No
     """Diverted from its patrol round a zone, the drone reaches its return mark: the energy
     watch takes it home. Dispatch marks the incident failed with that reason, sends no
     further leg, and does not resume the patrol (which would fly it away from home)."""
-    import threading
-
-    from support import wait_until
-
-    from dronepatrol.events import Event, EventKind
-
     engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
     book = IncidentBook(engine)
     drone = DivertedDrone()

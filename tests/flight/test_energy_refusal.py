@@ -10,6 +10,7 @@ were, and the vehicle still disarmed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
@@ -124,8 +125,6 @@ def test_the_vehicles_learned_consumption_decides_not_the_profiles(
 ) -> None:
     """A sortie that fits on the profile's figures is refused for a drone that has been
     seen to draw three times as much (its figures kept by the control app)."""
-    import json
-
     backend = launch_vehicle(params=PACK)
     home = backend.home
     profile = load_profile()

@@ -1,12 +1,13 @@
 """Dispatch never enters a no-fly zone: round it, camera on a place inside it, round it home.
 
-One flight on each backend (the embedded simulator, and real ArduCopter SITL
+Flights on each backend (the embedded simulator, and real ArduCopter SITL
 when ARDUPILOT_SITL is set): an idle drone at the station is sent to an
 incident reported inside a substation's no-fly zone, on the far side of it.
 It gets the no-fly fence and passes the preflight checks, flies round the
 zone to the nearest safe point beyond it, holds there with its nose (camera)
 on the place, and on release comes home round the zone again and lands.
-The recorded track never enters the zone.
+A patrol paused for a goto beyond the zone comes back to its mission round
+it when resumed. The recorded tracks never enter the zone.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from dronepatrol.events import EventKind
 from dronepatrol.incidents import IncidentBook
 from dronepatrol.mavlink import Fleet, wait_ready
 from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
-from dronepatrol.mission import Cmd, MissionType
+from dronepatrol.mission import Cmd, Mission, MissionItem, MissionType
 from dronepatrol.network.model import NoFlyZone
 from dronepatrol.planning.airspace import Airspace
+from dronepatrol.planning.orders import CAMERA_RANGE_M, route_order
 from dronepatrol.state import CopterMode
 
 pytestmark = pytest.mark.timeout(300)
@@ -159,9 +161,6 @@ def test_a_mission_resumed_after_a_goto_beyond_a_zone_comes_back_round_it(
     """An operator pauses a patrol south of the station, sends the drone to look at a place
     beyond a no-fly zone to the north, and resumes: AUTO alone would fly straight back to
     the next waypoint through the zone; the resumed mission goes round it first."""
-    from dronepatrol.mission import Mission, MissionItem
-    from dronepatrol.planning.orders import CAMERA_RANGE_M, route_order
-
     backend = launch_vehicle(params=PATROL_SAFETY_PARAMS)
     home = backend.home
     zone = _zone(home)
@@ -174,7 +173,10 @@ def test_a_mission_resumed_after_a_goto_beyond_a_zone_comes_back_round_it(
         south = [geo.offset(home.lat_deg, home.lon_deg, n, 0.0) for n in (-60.0, -400.0)]
         vehicle.mission.upload(
             Mission(
-                items=tuple(MissionItem(16, lat_deg=a, lon_deg=o, alt_m=30.0) for a, o in south)
+                items=tuple(
+                    MissionItem(Cmd.NAV_WAYPOINT, lat_deg=a, lon_deg=o, alt_m=30.0)
+                    for a, o in south
+                )
             )
         )
         vehicle.action.takeoff(30.0, source="test")
