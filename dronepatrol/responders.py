@@ -49,6 +49,8 @@ class Responder:
         station_lat_deg, station_lon_deg: where it lands after the job [deg].
         endurance_s: this drone's own flight time at cruise on a full pack [s]
             (from its pack and learned consumption); None: the model's.
+        why_not: why it may not answer, in an operator's words, when its state says it
+            may not ("" to let the state's name speak).
     """
 
     vehicle_id: str
@@ -60,6 +62,7 @@ class Responder:
     station_lat_deg: float
     station_lon_deg: float
     endurance_s: float | None = None
+    why_not: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ def reach(
 ) -> Reach:
     """Can ``responder`` fly to (lat, lon), hold ``hold_s`` [s] there and return home?"""
     if responder.state not in DISPATCHABLE:
-        return Reach(responder.vehicle_id, math.inf, math.inf, False, f"{responder.state.value}")
+        reason = responder.why_not or responder.state.value
+        return Reach(responder.vehicle_id, math.inf, math.inf, False, reason)
     there_m = distance_fn(responder.lat_deg, responder.lon_deg, lat_deg, lon_deg)
     back_m = distance_fn(lat_deg, lon_deg, responder.station_lat_deg, responder.station_lon_deg)
     if not (math.isfinite(there_m) and math.isfinite(back_m)):

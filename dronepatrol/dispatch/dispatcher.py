@@ -34,6 +34,7 @@ from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.planning.airspace import Airspace, NoSafeVantage, Vantage
 from dronepatrol.planning.orders import CAMERA_RANGE_M
 from dronepatrol.responders import (
+    DISPATCHABLE,
     DistanceFn,
     Responder,
     ResponderState,
@@ -83,6 +84,9 @@ def responder_of(
     position = snapshot.position
     home = snapshot.home or position
     battery = snapshot.battery.remaining_pct
+    why = ""
+    if state is ResponderState.UNAVAILABLE and snapshot.link is LinkState.UP and position:
+        why = blocked or "not ready to arm (no EKF position, prearm checks failing)"
     return Responder(
         vehicle_id=snapshot.vehicle_id,
         state=state,
@@ -93,6 +97,7 @@ def responder_of(
         station_lat_deg=home.lat_deg if home else 0.0,
         station_lon_deg=home.lon_deg if home else 0.0,
         endurance_s=endurance_s,
+        why_not=why,
     )
 
 
@@ -220,10 +225,22 @@ class Dispatcher:
     def responders(self) -> list[Responder]:
         with self._lock:
             busy = set(self._busy)
-        return [
-            responder_of(s, s.vehicle_id in busy, self._endurance_s(s.vehicle_id))
-            for s in self.fleet.snapshots()
-        ]
+        responders = []
+        for snap in self.fleet.snapshots():
+            endurance = self._endurance_s(snap.vehicle_id)
+            responder = responder_of(snap, snap.vehicle_id in busy, endurance)
+            if self.energy is not None and endurance is None and responder.state in DISPATCHABLE:
+                # the energy watch runs but cannot tell this drone's pack: not flown on hope
+                responder = replace(
+                    responder,
+                    state=ResponderState.UNAVAILABLE,
+                    why_not=(
+                        "its pack is unknown (BATT_CAPACITY 0 or unread): cannot tell whether "
+                        "it can go, hold and come back"
+                    ),
+                )
+            responders.append(responder)
+        return responders
 
     def _endurance_s(self, vehicle_id: str) -> float | None:
         """The drone's cruise endurance from its own pack and consumption [s], when known."""

@@ -76,9 +76,8 @@ def drone_cause(responder: Responder, option: Reach, holds: str | None) -> Drone
     if state in AWAY:
         return DroneCause(v, Cause.IN_THE_AIR, f"{v} is in the air elsewhere ({AWAY[state]})")
     if state not in (ResponderState.IDLE, ResponderState.PATROLLING):
-        return DroneCause(
-            v, Cause.UNAVAILABLE, f"{v} is not available (no link, no position or not ready)"
-        )
+        why = responder.why_not or "no link, no position or not ready"
+        return DroneCause(v, Cause.UNAVAILABLE, f"{v} is not available ({why})")
     if option.feasible:
         where = holds or "none left for it"
         return DroneCause(

@@ -8,7 +8,7 @@ import pytest
 
 from dronepatrol.dispatch.choice import propose_dispatch
 from dronepatrol.geo import offset
-from dronepatrol.responders import Responder, ResponderState, ResponseModel
+from dronepatrol.responders import Responder, ResponderState, ResponseModel, reach
 
 CITY = (-35.363261, 149.165230)
 
@@ -102,6 +102,9 @@ def test_dispatch_sees_a_drone_through_the_can_do_table() -> None:
         "armed on the ground: take off or disarm it first"
     )
     assert responder_of(armed_on_ground).state is ResponderState.UNAVAILABLE
+    refused = reach(responder_of(armed_on_ground), *INCIDENT, 300, ResponseModel())
+    assert not refused.feasible  # the operator reads the table's reason, not "unavailable"
+    assert refused.reason == "armed on the ground: take off or disarm it first"
     ready = snapshot(ekf_ok=True, landed_state=LandedState.ON_GROUND)
     assert responder_of(ready).state is ResponderState.IDLE
     aloft = Position(*CITY, 644.0, 60.0)

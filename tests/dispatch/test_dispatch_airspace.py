@@ -249,3 +249,23 @@ def test_a_drone_the_energy_watch_sends_home_leaves_its_incident(tmp_path) -> No
         dispatcher.stop()
         stages.close()
         engine.dispose()
+
+
+def test_with_the_energy_watch_a_drone_of_unknown_pack_is_not_sent_on_hope(tmp_path) -> None:
+    """The energy watch runs but cannot tell a drone's pack (BATT_CAPACITY 0): dispatch does
+    not fall back to the model's endurance; it says why the drone cannot answer."""
+    engine = upgrade(f"sqlite:///{tmp_path / 'dp.db'}")
+    book = IncidentBook(engine)
+    dispatcher = Dispatcher(StandingFleet(2), book, EventBus(), airspace=Airspace([]))
+    dispatcher.energy = SimpleNamespace(
+        cruise_endurance_s=lambda vid: 1500.0 if vid == "1" else None
+    )
+    incident = book.create(*offset(*HOME, 400, 0), "key", "", "cmdr")
+    proposal = dispatcher.propose(incident)
+    assert proposal.chosen is not None and proposal.chosen.vehicle_id == "1"
+    unknown = next(o for o in proposal.options if o.vehicle_id == "0")
+    assert not unknown.feasible
+    assert unknown.reason.startswith("its pack is unknown (BATT_CAPACITY 0 or unread)")
+    with pytest.raises(DispatchError, match="0 cannot answer: its pack is unknown"):
+        dispatcher.dispatch(incident.id, "cmdr", "0")
+    engine.dispose()
