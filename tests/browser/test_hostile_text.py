@@ -150,3 +150,40 @@ def test_no_page_runs_script_from_hostile_text(browser, hostile_server, artifact
             if path in ("/", "/lockdown"):
                 assert found["rendered"] > 0, f"{path}: the tooltip probe saw no tooltip"
         assert page.console_errors == []
+
+
+WATCHED_FROM_OUTSIDE = """async (message) => {
+  const { placeOrders } = await import("/static/city_orders.js");
+  const box = document.createElement("div");
+  box.style.height = "200px";
+  document.body.appendChild(box);
+  const map = L.map(box).setView([-35.3, 149.1], 15);
+  const accepted = { route: null, watch: { from_outside: true, lat: -35.3, lon: 149.1, message } };
+  const orders = placeOrders(map, { legend: { show() {} } },
+    (_v, _name, _answer, _body, onAccepted) => onAccepted(accepted));
+  const card = document.createElement("div");
+  card.className = "card";
+  const controls = document.createElement("div");
+  const answer = document.createElement("p");
+  card.append(controls, answer);
+  document.body.appendChild(card);
+  orders.addButtons(controls, () => ({ vehicle: "north-1", station: "north" }), answer);
+  controls.querySelector('button[data-command="goto"]').click();
+  map.fire("click", { latlng: L.latLng(-35.3005, 149.1005) });
+  card.querySelector('form[data-order="goto"]').requestSubmit();
+  map.eachLayer((l) => l.getTooltip && l.getTooltip() && l.openTooltip());
+  return {
+    probes: document.querySelectorAll(".xss-probe, [data-xss-probe]").length,
+    tooltips: [...document.querySelectorAll(".leaflet-tooltip")].map((t) => t.textContent),
+  };
+}"""
+
+
+def test_a_goto_watched_from_outside_shows_the_zone_name_as_text(page, admin_password) -> None:
+    """The City page's goto answer quotes the station's no-fly zone by name (its network
+    file's text): its tooltip once put that name into the page as HTML."""
+    sign_in(page, admin_password)
+    message = f"watching from 180 m outside the no-fly zone '{TAG}'"
+    found = page.evaluate(WATCHED_FROM_OUTSIDE, message)
+    assert found["probes"] == 0, "a no-fly zone's name became HTML"
+    assert found["tooltips"] == [message]
