@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dronepatrol.accounts import Role, UserInfo
@@ -94,7 +95,9 @@ class LoginThrottle:
     Failures count per (address, user name) pair: after ``free_failures`` of
     them that pair waits ``base_wait_s``, doubling with each further failure up
     to ``max_wait_s``. Someone guessing admin's password from one address
-    therefore slows only themselves; admin signs in from any other address.
+    therefore slows only themselves; admin signs in from any other address,
+    and from the same one with a browser they signed in from before (its
+    trusted-device cookie makes its own "address", see :func:`trusted_device`).
     An address that fails for many names (spraying) waits too, once it passes
     ``address_failures`` failures in ``window_s``. A success clears its pair.
     ``clock`` is injectable so tests need not sleep.
@@ -148,6 +151,41 @@ class LoginThrottle:
     def succeeded(self, address: str, name: str) -> None:
         with self._lock:
             self._pairs.pop((address, name), None)
+
+
+DEVICE_COOKIE = "dp_device"
+"""The cookie that marks a browser (or script) as one a user has signed in from before."""
+DEVICE_MAX_AGE_S = 30 * 24 * 3600
+"""How long a trusted device stays trusted after its last sign-in [s]."""
+
+
+def _device_signer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="dronepatrol-trusted-device")
+
+
+def device_cookie_value(secret_key: str, name: str) -> str:
+    """A fresh trusted-device marker for ``name``: signed, so nobody can make one."""
+    return _device_signer(secret_key).dumps({"user": name, "device": secrets.token_urlsafe(12)})
+
+
+def trusted_device(secret_key: str, cookie: str | None, name: str) -> str | None:
+    """The device id in ``cookie`` when it is a valid marker for ``name``, else None.
+
+    OWASP's answer to lock-outs ("device cookies"): someone who has signed in
+    as ``name`` from this browser before is throttled on their own, by device,
+    not with everyone else who shares their address. An attacker without the
+    user's cookie (forging one needs the app's secret key) cannot slow them down.
+    """
+    if not cookie:
+        return None
+    try:
+        data = _device_signer(secret_key).loads(cookie, max_age=DEVICE_MAX_AGE_S)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("user") != name:
+        return None
+    device = data.get("device")
+    return device if isinstance(device, str) and device else None
 
 
 def safe_next(target: str | None) -> str:

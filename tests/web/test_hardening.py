@@ -248,8 +248,9 @@ def test_secure_cookie_setting_marks_the_session_cookie(tmp_path: Path, password
         "/login", data={"username": "v", "password": password, "csrf_token": "t"}
     )
     app.extensions["dronepatrol"].stop()
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} == {"session", "dp_device"}
+    assert all("Secure" in cookie and "HttpOnly" in cookie for cookie in cookies)
     assert "Strict-Transport-Security" in response.headers
 
 
@@ -292,6 +293,47 @@ def test_admin_signs_in_from_elsewhere_while_one_address_guesses(app: Flask, pas
         admin.post("/api/login", json={"username": "admin", "password": password}).status_code
         == 200
     )
+
+
+def test_a_neighbour_guessing_cannot_lock_out_a_browser_signed_in_from_before(
+    app: Flask, password: str
+) -> None:
+    """Everyone behind one address (a NAT, or a proxy without ``proxy_hops``) once waited
+    out each guess someone else made at admin's password: up to 5 min a guess, for ever."""
+    admin = app.test_client()
+    admin.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    right = {"username": "admin", "password": password}
+    assert admin.post("/api/login", json=right).status_code == 200
+    assert admin.get_cookie("dp_device").http_only
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    for _ in range(8):
+        neighbour.post("/api/login", json={"username": "admin", "password": "wrong-guess"})
+    assert neighbour.post("/api/login", json=right).status_code == 429
+    assert admin.post("/api/login", json=right).status_code == 200
+
+    # the marker is signed and names its user: one made up, or a viewer's, trusts nobody
+    viewer = app.test_client()
+    viewer.environ_base["REMOTE_ADDR"] = "127.0.0.4"
+    viewer.post("/api/login", json={"username": "viewer", "password": password})
+    for value in (viewer.get_cookie("dp_device").value, "forged", ""):
+        neighbour.set_cookie("dp_device", value)
+        assert neighbour.post("/api/login", json=right).status_code == 429
+
+    # guessing from a trusted browser slows that browser down like any other client
+    for _ in range(8):
+        admin.post("/api/login", json={"username": "admin", "password": "wrong-guess"})
+    assert admin.post("/api/login", json=right).status_code == 429
+
+
+def test_the_login_form_marks_the_browser_trusted_too(app: Flask, password: str) -> None:
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["csrf"] = "t"
+    form = {"username": "admin", "password": password, "csrf_token": "t", "next": "/"}
+    assert browser.post("/login", data=form).status_code == 302
+    cookie = browser.get_cookie("dp_device")
+    assert cookie.http_only and cookie.same_site == "Strict"
 
 
 # ------------------------------------------------------------------ password hashes
