@@ -26,7 +26,7 @@ from dronepatrol.incidents import IncidentBook
 from dronepatrol.large_events import LargeEventBook
 from dronepatrol.settings import Settings
 from dronepatrol.web.context import ControlRoom
-from dronepatrol.web.schema.base import ApiBlueprint
+from dronepatrol.web.schema.base import ApiBlueprint, refuse_unknown_queries
 from dronepatrol.web.serialize import FiniteJSONProvider
 
 
@@ -148,6 +148,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         streams_per_user=settings.stream_limit,
         tile_url=settings.tile_url,
     )
+    refuse_unknown_queries(app)
     for blueprint in (
         alerts.bp,
         api.bp,

@@ -397,3 +397,26 @@ def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None
         path, data=deep, content_type="application/json", headers=token_for("admin")
     )
     assert response.status_code == 400
+
+
+# ------------------------------------------------------------------ query strings
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/incidents", "/api/vehicles", "/api/lockdown", "/api/large-events", "/api/me"]
+)
+def test_a_parameter_no_route_reads_is_400_not_ignored(app: Flask, token_for, path: str) -> None:
+    """``GET /api/incidents?status=open`` answered every incident, as if filtered."""
+    viewer = token_for("viewer")
+    response = app.test_client().get(f"{path}?status=open", headers=viewer)
+    assert response.status_code == 400
+    assert "'status'" in response.get_json()["message"]
+    assert app.test_client().get(path, headers=viewer).status_code == 200
+
+
+def test_an_unread_parameter_still_hears_401_and_403_first(app: Flask, token_for) -> None:
+    client = app.test_client()
+    assert client.get("/api/incidents?status=open").status_code == 401
+    viewer = token_for("viewer")
+    assert client.post("/api/incidents?x=1", json={}, headers=viewer).status_code == 403
+    assert client.get("/api/sorties?limit=5", headers=viewer).status_code == 200  # it reads one
