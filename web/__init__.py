@@ -182,7 +182,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def http_error(exc: HTTPException) -> Any:
         """API clients always get JSON errors with a message a person can act on; browsers
         get the error as a page of the app (its topbar, theme and a way back)."""
-        if request.path.startswith("/api/") or not request.accept_mimetypes.accept_html:
+        if (
+            request.path.startswith("/api/")
+            or request.endpoint in video.JSON_ENDPOINTS
+            or not request.accept_mimetypes.accept_html
+        ):
             return jsonify(error=exc.name, message=exc.description), exc.code
         if exc.code is None or exc.code < 400 or exc.response is not None:
             return exc

@@ -90,8 +90,6 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     generated = copy.deepcopy(app.api_doc)  # type: ignore[attr-defined]
     paths: dict[str, Any] = generated.get("paths", {})
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
-            continue
         view = app.view_functions[rule.endpoint]
         role: Role | None = getattr(view, "required_role", None)
         item = paths.get(_openapi_path(rule))

@@ -228,6 +228,40 @@ def test_sortie_answers_carry_file_names_not_server_paths() -> None:
 # ------------------------------------------------------------------ headers and cookies
 
 
+def test_a_video_stream_s_status_names_its_recording_not_where_the_server_keeps_it(
+    app: Flask, token_for
+) -> None:
+    """``GET /video/<id>/status`` passed the pipeline's dict on whole: the recording's
+    absolute path and the encoder's internal RTP address with it."""
+    buffer = app.extensions["video"].ensure("1", "Copter-1")
+    source = {"name": "sim", "connected": True, "frames": 3, "reconnects": 0, "last_error": None}
+    publisher = {"url": "rtp://127.0.0.1:5004", "frames": 3, "bitrate_bps": 9000, "dropped": 0}
+    buffer.status_source = lambda: {
+        "source": source,
+        "frames_in": 3,
+        "frames_skipped": 0,
+        "recording": "/srv/dronepatrol/recordings/sortie-7-Copter-1.mp4",
+        "recording_dropped": 0,
+        "stage_ms": {"detect": 1.5},
+        "tracks": 0,
+        "publisher": publisher,
+    }
+    client = app.test_client()
+    for path in ("/video/1/status", "/video/"):
+        answer = client.get(path, headers=token_for("viewer"))
+        assert answer.status_code == 200
+        assert "/srv" not in answer.text and "rtp:" not in answer.text
+    status = client.get("/video/1/status", headers=token_for("viewer")).get_json()
+    assert status["pipeline"]["recording"] == "sortie-7-Copter-1.mp4"
+    assert status["pipeline"]["publisher"]["frames"] == 3
+
+
+def test_the_video_json_routes_answer_errors_in_json_to_a_browser(app: Flask, browser_as) -> None:
+    """The video player reads the error's message; a browser asking once got an HTML page."""
+    answer = browser_as("viewer").get("/video/nobody/player", headers={"Accept": "text/html"})
+    assert answer.status_code == 404 and "no video stream" in answer.get_json()["message"]
+
+
 def test_pages_forbid_inline_script(app: Flask, browser_as) -> None:
     response = browser_as("viewer").get("/")
     policy = response.headers["Content-Security-Policy"]
