@@ -31,7 +31,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, g, request
 
 from dronepatrol.accounts import Role
-from dronepatrol.web.security import require
+from dronepatrol.web.security import StreamQuota, require
 
 API_PATH = "/video/janus"
 """Where browsers find the signed-in copy of Janus' API."""
@@ -156,7 +156,18 @@ def session_events(session_id: int):
     """The session's next events (Janus long poll: answers within about 30 s)."""
     _owners().check(session_id, g.user.id)
     maxev = max(1, min(10, request.args.get("maxev", 1, type=int) or 1))
-    return _answer(_forward(f"/{session_id}?maxev={maxev}", None, LONG_POLL_S + 5))
+    # a long poll holds a server thread as a stream does: it takes one of the user's slots
+    quota: StreamQuota = current_app.extensions["dronepatrol_streams"]
+    if not quota.acquire(g.user.name):
+        abort(
+            429,
+            description=f"{g.user.name} already has {quota.per_user} live streams open: "
+            "close a page or a video first",
+        )
+    try:
+        return _answer(_forward(f"/{session_id}?maxev={maxev}", None, LONG_POLL_S + 5))
+    finally:
+        quota.release(g.user.name)
 
 
 @bp.post("/<int:session_id>/<int:handle_id>")

@@ -145,6 +145,22 @@ def test_one_account_cannot_hold_every_stream(app: Flask, token_for) -> None:
 # ------------------------------------------------------------------ sizes
 
 
+def test_a_video_long_poll_takes_one_of_the_account_s_stream_slots(app: Flask, token_for) -> None:
+    """Each Janus long poll holds a server thread for up to 35 s; they were uncounted, so
+    one viewer could hold every thread with sessions of their own."""
+    viewer = app.extensions["dronepatrol"].accounts.get_user("viewer")
+    app.extensions["janus_sessions"].add(4242, viewer.id)
+    quota = app.extensions["dronepatrol_streams"]
+    for _ in range(quota.per_user):
+        assert quota.acquire("viewer")
+    answer = app.test_client().get("/video/janus/4242?maxev=1", headers=token_for("viewer"))
+    assert answer.status_code == 429 and "live streams" in answer.get_json()["message"]
+    quota.release("viewer")
+    answer = app.test_client().get("/video/janus/4242?maxev=1", headers=token_for("viewer"))
+    assert answer.status_code == 503  # let through; no media server runs in this test
+    assert quota.open_count("viewer") == quota.per_user - 1  # its slot given back
+
+
 def test_a_huge_sign_in_is_refused_before_it_is_read(client) -> None:
     body = json.dumps({"username": "admin", "password": "x" * 100_000})
     started = time.monotonic()
