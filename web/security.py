@@ -193,7 +193,8 @@ def safe_next(target: str | None) -> str:
 
     Browsers drop tabs and newlines from URLs and read a backslash as a
     slash, so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site:
-    anything with control characters, backslashes, a scheme or a host is refused.
+    anything with control characters, backslashes, a scheme, a host or dot
+    segments is refused.
     """
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -202,6 +203,8 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return "/"
+    if any(segment.lower().replace("%2e", ".") in (".", "..") for segment in parts.path.split("/")):
+        return "/"  # "/.//evil.example" is "//evil.example" once a browser resolves it
     return target
 
 
