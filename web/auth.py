@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 
-from dronepatrol.accounts import Role
+from dronepatrol.accounts import Role, SignInBusy
 from dronepatrol.web.context import control_room
 from dronepatrol.web.schema.auth import Credentials, Me, SignedOut, Token
 from dronepatrol.web.schema.base import ApiBlueprint, Error, refuse, reply, validated
@@ -80,6 +80,22 @@ def _session_ttl_s() -> float:
     return float(current_app.config.get("TOKEN_TTL_S", 12 * 3600.0))
 
 
+BUSY_RETRY_S = 2
+
+
+@bp.errorhandler(SignInBusy)
+def busy(exc: SignInBusy) -> Any:
+    """Too many sign-ins being checked at once: 503 with when to retry, nothing hashed."""
+    if request.endpoint == "auth.login_form":
+        page = render_template(
+            "login.html", error=str(exc), next=safe_next(request.form.get("next"))
+        )
+        return page, 503, {"Retry-After": str(BUSY_RETRY_S)}
+    response, status = refuse(503, "Service Unavailable", str(exc))
+    response.headers["Retry-After"] = str(BUSY_RETRY_S)
+    return response, status
+
+
 @bp.get("/login", doc_ui=False)
 def login_page() -> Any:
     """The sign-in form."""
@@ -121,7 +137,7 @@ def _end_browser_session() -> None:
     session.clear()
 
 
-@bp.post("/api/login", responses={200: Token, 401: Error, 429: Error})
+@bp.post("/api/login", responses={200: Token, 401: Error, 429: Error, 503: Error})
 @validated
 def api_login(body: Credentials) -> Any:
     """Script sign-in: returns a bearer token, its expiry and the user's role."""

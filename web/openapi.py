@@ -53,6 +53,7 @@ _WORDS = {
     413: "larger than a limit allows (the message names the limit)",
     422: "can never be done safely (a place inside a no-fly zone, out of camera range)",
     429: "too many failed sign-ins or live streams",
+    503: "busy checking other sign-ins: try again after Retry-After seconds",
 }
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
