@@ -44,8 +44,12 @@ from dronepatrol.web.security import guarded_stream, require
 
 bp = ApiBlueprint("video", __name__, url_prefix="/video")
 
-JSON_ENDPOINTS = frozenset({"video.streams", "video.media_server", "video.player", "video.status"})
-"""The routes here that answer JSON (errors included); the others send images."""
+JSON_ENDPOINTS = (
+    frozenset({"video.streams", "video.media_server", "video.player", "video.status"})
+    | janus_proxy.ENDPOINTS
+)
+"""The video routes that answer JSON (errors included): these and the Janus relay's; the
+others here send images."""
 
 BOUNDARY = MJPEG_BOUNDARY
 EXTENSION_KEY = "video"
