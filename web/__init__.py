@@ -148,7 +148,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         streams_per_user=settings.stream_limit,
         tile_url=settings.tile_url,
     )
-    refuse_unknown_queries(app)
+    refuse_unknown_queries(app, video.JSON_ENDPOINTS)
     for blueprint in (
         alerts.bp,
         api.bp,

@@ -503,7 +503,8 @@ def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/incidents", "/api/vehicles", "/api/lockdown", "/api/large-events", "/api/me"]
+    "path",
+    ["/api/incidents", "/api/vehicles", "/api/lockdown", "/api/large-events", "/api/me", "/video/"],
 )
 def test_a_parameter_no_route_reads_is_400_not_ignored(app: Flask, token_for, path: str) -> None:
     """``GET /api/incidents?status=open`` answered every incident, as if filtered."""

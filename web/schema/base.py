@@ -184,8 +184,9 @@ def validated(view: F) -> F:
     return checked  # type: ignore[return-value]
 
 
-def refuse_unknown_queries(app: Flask) -> None:
-    """Answer 400 to a query string sent to an API route that reads none.
+def refuse_unknown_queries(app: Flask, json_endpoints: frozenset[str] = frozenset()) -> None:
+    """Answer 400 to a query string sent to an API route (one under ``/api/`` or in
+    ``json_endpoints``) that reads none.
 
     A route with a ``query`` model refuses parameters it does not name (see
     :class:`Query`); one without used to ignore them all, so
@@ -195,7 +196,9 @@ def refuse_unknown_queries(app: Flask) -> None:
 
     @app.before_request
     def no_unread_parameters() -> Any:
-        if not request.args or not request.path.startswith("/api/") or request.endpoint is None:
+        if not request.args or request.endpoint is None:
+            return None
+        if not request.path.startswith("/api/") and request.endpoint not in json_endpoints:
             return None
         view = app.view_functions.get(request.endpoint)
         if view is None or getattr(view, "query_model", None) is not None:
