@@ -57,3 +57,21 @@ def test_answers_match_the_document(app: Flask, token_for) -> None:
         checked.append(operation.label)
     assert len(checked) >= 5, checked
     assert "GET /video/{vehicle_id}/status" in checked and "GET /api/incidents" in checked
+
+
+def test_signing_out_matches_the_document(app: Flask, token_for) -> None:
+    """``POST /api/logout`` ends the token it is sent with: each case signs in afresh."""
+    import schemathesis
+    from schemathesis.specs.openapi.checks import ignored_auth
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    operation = schema["/api/logout"]["POST"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case) -> None:
+        headers = token_for("viewer")
+        case.call_and_validate(headers=headers, excluded_checks=[ignored_auth])
+        assert app.test_client().get("/api/me", headers=headers).status_code == 401
+
+    check()
