@@ -561,3 +561,23 @@ def test_the_video_relay_takes_a_janus_request_s_own_fields_only(app: Flask, bro
     assert broken.status_code == 400
     right = viewer.post("/video/janus", json={"janus": "create", "transaction": "t"})
     assert right.status_code == 503  # let through: no media server runs in this test
+
+
+def test_a_lockdown_s_names_are_a_few_words_not_a_document(app: Flask, token_for) -> None:
+    """A 5 MB lockdown name reached the hold incidents' notes and failed there: a 500."""
+    operator = token_for("operator")
+    point = {"id": "gate", "lat": -35.36, "lon": 149.16}
+    for body, field in (
+        ({"name": "N" * 5_000_000, "points": [point]}, "'name'"),
+        ({"name": "exits", "points": [{**point, "id": "I" * 101}]}, "'points.0.id'"),
+        ({"name": "exits", "points": [{**point, "name": "x" * 101}]}, "'points.0.name'"),
+        ({"plan": "P" * 101}, "'plan'"),
+    ):
+        answer = app.test_client().post("/api/lockdown", json=body, headers=operator)
+        assert answer.status_code == 400 and field in answer.get_json()["message"], field
+    many = [{**point, "id": f"p{k}"} for k in range(1001)]
+    answer = app.test_client().post(
+        "/api/lockdown", json={"name": "exits", "points": many}, headers=operator
+    )
+    assert answer.status_code == 400 and "'points'" in answer.get_json()["message"]
+    assert app.test_client().get("/api/lockdown", headers=operator).get_json()["lockdown"] is None
