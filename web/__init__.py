@@ -122,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         city,
         incidents,
+        janus_proxy,
         large_events,
         lockdown,
         mapview,
@@ -183,11 +184,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         """API clients always get JSON errors with a message a person can act on; browsers
         get the error as a page of the app (its topbar, theme and a way back)."""
         if (
-            request.path.startswith("/api/")
+            request.path.startswith(("/api/", janus_proxy.API_PATH))
             or request.endpoint in video.JSON_ENDPOINTS
             or not request.accept_mimetypes.accept_html
         ):
-            return jsonify(error=exc.name, message=exc.description), exc.code
+            # the exception's own headers (a 405's Allow) go with it, in the JSON's type
+            headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+            return jsonify(error=exc.name, message=exc.description), exc.code, headers
         if exc.code is None or exc.code < 400 or exc.response is not None:
             return exc
         page = render_template(

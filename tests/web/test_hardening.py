@@ -581,3 +581,15 @@ def test_a_lockdown_s_names_are_a_few_words_not_a_document(app: Flask, token_for
     )
     assert answer.status_code == 400 and "'points'" in answer.get_json()["message"]
     assert app.test_client().get("/api/lockdown", headers=operator).get_json()["lockdown"] is None
+
+
+def test_error_answers_keep_their_headers_and_json_on_the_video_relay(
+    app: Flask, browser_as
+) -> None:
+    """A 405 lost its Allow header in the JSON error; an unmatched relay path was a page."""
+    viewer = browser_as("viewer")
+    answer = viewer.delete("/api/me")
+    assert answer.status_code == 405 and set(answer.headers["Allow"].split(", ")) >= {"GET"}
+    assert answer.get_json()["error"] == "Method Not Allowed"
+    answer = viewer.get("/video/janus/-1?maxev=1", headers={"Accept": "text/html"})
+    assert answer.status_code == 404 and answer.is_json
