@@ -430,6 +430,12 @@ def test_passwords_are_checked_a_few_at_a_time_and_the_rest_told_to_retry(
     busy = app.test_client().post("/api/login", json={"username": "nobody", "password": "x"})
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
     assert "try again" in busy.get_json()["message"]
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["csrf"] = "t"
+    form = {"username": "nobody", "password": "x", "csrf_token": "t", "next": "/"}
+    page = browser.post("/login", data=form)
+    assert page.status_code == 503 and b"try again" in page.data  # the sign-in page, saying so
     finish.set()
     signing_in.join(10)
     assert first == [200]
