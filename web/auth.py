@@ -81,6 +81,7 @@ def _session_ttl_s() -> float:
 
 
 BUSY_RETRY_S = 2
+"""What a sign-in told the server is busy is asked to wait before trying again [s]."""
 
 
 @bp.errorhandler(SignInBusy)
