@@ -175,12 +175,9 @@ def session_events(session_id: int, query: JanusPoll) -> Any:
     _owners().check(session_id, g.user.id)
     # a long poll holds a server thread as a stream does: it takes one of the user's slots
     quota: StreamQuota = current_app.extensions["dronepatrol_streams"]
-    if not quota.acquire(g.user.name):
-        abort(
-            429,
-            description=f"{g.user.name} already has {quota.per_user} live streams open: "
-            "close a page or a video first",
-        )
+    refused = quota.take(g.user.name)
+    if refused is not None:
+        abort(refused[0], description=refused[1])
     try:
         return _answer(_forward(f"/{session_id}?maxev={query.maxev}", None, LONG_POLL_S + 5))
     finally:

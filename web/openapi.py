@@ -53,7 +53,8 @@ _WORDS = {
     413: "larger than a limit allows (the message names the limit)",
     422: "can never be done safely (a place inside a no-fly zone, out of camera range)",
     429: "too many failed sign-ins or live streams",
-    503: "busy checking other sign-ins: try again after Retry-After seconds",
+    503: "busy (sign-ins being checked, or the server's live streams at their cap): "
+    "try again shortly",
 }
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 

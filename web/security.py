@@ -212,20 +212,37 @@ class StreamQuota:
     """Counts each account's open live streams (events, video) and refuses past a cap.
 
     One viewer opening streams without end would otherwise hold every
-    server thread; the cap leaves room for everyone else.
+    server thread; the cap leaves room for everyone else. ``total`` caps the
+    streams of all accounts together (None: no cap), so that however many
+    accounts watch, some server threads stay free for ordinary requests
+    (see :func:`reserve_threads`).
     """
 
-    def __init__(self, per_user: int = 8) -> None:
+    def __init__(self, per_user: int = 8, total: int | None = None) -> None:
         self.per_user = per_user
+        self.total = total
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, user: str) -> bool:
+    def take(self, user: str) -> tuple[int, str] | None:
+        """Take a stream slot for ``user``: None when taken, else (HTTP status, why not)."""
         with self._lock:
             if self._open.get(user, 0) >= self.per_user:
-                return False
+                return 429, (
+                    f"{user} already has {self.per_user} live streams open: "
+                    "close a page or a video first"
+                )
+            if self.total is not None and sum(self._open.values()) >= self.total:
+                return 503, (
+                    f"the server has {self.total} live streams open, all it serves while "
+                    "keeping threads free for other requests: try again in a minute"
+                )
             self._open[user] = self._open.get(user, 0) + 1
-            return True
+            return None
+
+    def acquire(self, user: str) -> bool:
+        """True when a slot was taken for ``user`` (see :meth:`take` for why not)."""
+        return self.take(user) is None
 
     def release(self, user: str) -> None:
         with self._lock:
@@ -238,6 +255,18 @@ class StreamQuota:
     def open_count(self, user: str) -> int:
         with self._lock:
             return self._open.get(user, 0)
+
+
+def reserve_threads(app: Flask, threads: int) -> int:
+    """Cap ``app``'s live streams so a server with ``threads`` workers keeps some free.
+
+    Each live stream holds a worker thread for as long as it flows; one
+    stream too many and health checks, sign-ins and commands queue behind
+    them. An eighth of the threads (at least 4) stay free. Returns the cap.
+    """
+    quota: StreamQuota = app.extensions["dronepatrol_streams"]
+    quota.total = max(1, threads - max(4, threads // 8))
+    return quota.total
 
 
 class GuardedStream(Iterable[T]):
@@ -259,12 +288,9 @@ class GuardedStream(Iterable[T]):
         self._chunks = chunks
         self._check_every_s = check_every_s
         self._closed = False
-        if not self._quota.acquire(self._user):
-            abort(
-                429,
-                description=f"{self._user} already has {self._quota.per_user} live streams "
-                "open: close a page or a video first",
-            )
+        refused = self._quota.take(self._user)
+        if refused is not None:
+            abort(refused[0], description=refused[1])
 
     def __iter__(self) -> Iterator[T]:
         last_check = time.monotonic()

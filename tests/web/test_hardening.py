@@ -10,6 +10,8 @@ import math
 import stat
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from support import (
     REPORT_NETWORK,
     TEST_PASSWORD_COST,
     seed_report_day,
+    served_app,
     wait_until,
 )
 
@@ -32,7 +35,7 @@ from dronepatrol.network import parse_network
 from dronepatrol.records.archive import SortieRecord, SortieSummary
 from dronepatrol.settings import Settings
 from dronepatrol.web import create_app
-from dronepatrol.web.security import LoginThrottle, safe_next
+from dronepatrol.web.security import LoginThrottle, reserve_threads, safe_next
 from dronepatrol.web.sorties import without_server_paths
 from dronepatrol.web.stream import encode
 
@@ -599,3 +602,49 @@ def test_error_answers_keep_their_headers_and_json_on_the_video_relay(
     assert answer.get_json()["error"] == "Method Not Allowed"
     answer = viewer.get("/video/janus/-1?maxev=1", headers={"Accept": "text/html"})
     assert answer.status_code == 404 and answer.is_json
+
+
+def test_many_accounts_cannot_hold_every_server_thread_either(app: Flask, token_for) -> None:
+    """Each account's cap is 8 streams, but 20 accounts held all of serve's 160 threads."""
+    assert reserve_threads(app, 160) == 140
+    assert reserve_threads(app, 8) == 4
+    quota = app.extensions["dronepatrol_streams"]
+    reserve_threads(app, 6)  # 2 streams at most
+    for account in ("commander", "operator"):
+        assert quota.acquire(account)
+    client = app.test_client()
+    refused = client.get("/api/events", headers=token_for("viewer"))
+    assert refused.status_code == 503 and "live streams open" in refused.get_json()["message"]
+    assert client.get("/api/health").status_code == 200
+    quota.release("operator")
+    flowing = client.get("/api/events", headers=token_for("viewer"), buffered=False)
+    assert flowing.status_code == 200
+    flowing.close()
+    assert quota.open_count("viewer") == 0
+
+
+def test_serve_keeps_threads_free_for_requests_whatever_streams_are_open(tmp_path: Path) -> None:
+    """Served with 8 threads, 8 event streams of 4 accounts left /api/health unanswered."""
+    admin_password = "hardening-admin-1"
+    with served_app(tmp_path, admin_password, "--threads", "8", "--schedule", "off") as base:
+        login = urllib.request.Request(
+            f"{base}/api/login",
+            data=json.dumps({"username": "admin", "password": admin_password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=30) as answer:
+            token = json.load(answer)["token"]
+        events = urllib.request.Request(
+            f"{base}/api/events", headers={"Authorization": f"Bearer {token}"}
+        )
+        streams = [urllib.request.urlopen(events, timeout=30) for _ in range(4)]
+        try:
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(events, timeout=30)
+            refused.value.close()
+            assert refused.value.code == 503
+            with urllib.request.urlopen(f"{base}/api/health", timeout=10) as health:
+                assert health.status == 200
+        finally:
+            for stream in streams:
+                stream.close()
