@@ -26,7 +26,7 @@ from dronepatrol.incidents import IncidentBook
 from dronepatrol.large_events import LargeEventBook
 from dronepatrol.settings import Settings
 from dronepatrol.web.context import ControlRoom
-from dronepatrol.web.schema.base import ApiBlueprint
+from dronepatrol.web.schema.base import ApiBlueprint, refuse_unknown_queries
 from dronepatrol.web.serialize import FiniteJSONProvider
 
 
@@ -122,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         city,
         incidents,
+        janus_proxy,
         large_events,
         lockdown,
         mapview,
@@ -148,6 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         streams_per_user=settings.stream_limit,
         tile_url=settings.tile_url,
     )
+    refuse_unknown_queries(app, video.JSON_ENDPOINTS)
     for blueprint in (
         alerts.bp,
         api.bp,
@@ -181,8 +183,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def http_error(exc: HTTPException) -> Any:
         """API clients always get JSON errors with a message a person can act on; browsers
         get the error as a page of the app (its topbar, theme and a way back)."""
-        if request.path.startswith("/api/") or not request.accept_mimetypes.accept_html:
-            return jsonify(error=exc.name, message=exc.description), exc.code
+        if (
+            request.path.startswith(("/api/", janus_proxy.API_PATH))
+            or request.endpoint in video.JSON_ENDPOINTS
+            or not request.accept_mimetypes.accept_html
+        ):
+            # the exception's own headers (a 405's Allow) go with it, in the JSON's type
+            headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+            return jsonify(error=exc.name, message=exc.description), exc.code, headers
         if exc.code is None or exc.code < 400 or exc.response is not None:
             return exc
         page = render_template(

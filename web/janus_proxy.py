@@ -28,14 +28,26 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g
 
 from dronepatrol.accounts import Role
-from dronepatrol.web.security import require
+from dronepatrol.web.schema.base import ApiBlueprint, Error, validated
+from dronepatrol.web.schema.janus import JANUS_ANSWER, JanusPoll, JanusRequest
+from dronepatrol.web.security import StreamQuota, require
 
 API_PATH = "/video/janus"
 """Where browsers find the signed-in copy of Janus' API."""
-bp = Blueprint("janus", __name__, url_prefix=API_PATH)
+bp = ApiBlueprint("janus", __name__, url_prefix=API_PATH)
+
+ENDPOINTS = frozenset(
+    {
+        "janus.create_session",
+        "janus.session_request",
+        "janus.session_events",
+        "janus.handle_request",
+    }
+)
+"""Every route here (each answers JSON, errors included)."""
 
 EXTENSION_KEY = "media_server"
 """``app.extensions`` key of the running :class:`~dronepatrol.video.media_server.MediaFanout`."""
@@ -82,7 +94,7 @@ class SessionOwners:
 
 def init_app(app: Flask) -> None:
     app.extensions["janus_sessions"] = SessionOwners()
-    app.register_blueprint(bp)
+    app.register_api(bp)  # type: ignore[attr-defined]
 
 
 def _api_url() -> str:
@@ -96,14 +108,11 @@ def _owners() -> SessionOwners:
     return current_app.extensions["janus_sessions"]
 
 
-def _body(allowed: frozenset[str]) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "transaction" not in body:
-        abort(400, description="send a Janus request: a JSON object with janus and transaction")
-    verb = body.get("janus")
-    if verb not in allowed:
-        abort(403, description=f"janus {verb!r} is not allowed here; allowed: {sorted(allowed)}")
-    return body
+def _allow(body: JanusRequest, allowed: frozenset[str]) -> None:
+    if body.janus not in allowed:
+        abort(
+            403, description=f"janus {body.janus!r} is not allowed here; allowed: {sorted(allowed)}"
+        )
 
 
 def _forward(path: str, body: dict[str, Any] | None, timeout_s: float = 10.0) -> Any:
@@ -124,54 +133,75 @@ def _answer(result: Any):
     )
 
 
-@bp.post("")
+@bp.post("", responses={200: JANUS_ANSWER, 403: Error, 502: Error, 503: Error})
 @require(Role.VIEWER)
-def create_session():
+@validated
+def create_session(body: JanusRequest) -> Any:
     """A Janus session for this user."""
-    body = _body(frozenset({"create"}))
-    result = _forward("", {"janus": "create", "transaction": body["transaction"]})
+    _allow(body, frozenset({"create"}))
+    result = _forward("", {"janus": "create", "transaction": body.transaction})
     if isinstance(result, dict) and result.get("janus") == "success":
         _owners().add(int(result["data"]["id"]), g.user.id)
     return _answer(result)
 
 
-@bp.post("/<int:session_id>")
+@bp.post(
+    "/<int:session_id>",
+    responses={200: JANUS_ANSWER, 403: Error, 404: Error, 502: Error, 503: Error},
+)
 @require(Role.VIEWER)
-def session_request(session_id: int):
+@validated
+def session_request(session_id: int, body: JanusRequest) -> Any:
     """Attach the streaming plugin, keep the session alive, or end it."""
     _owners().check(session_id, g.user.id)
-    body = _body(SESSION_REQUESTS)
-    if body["janus"] == "attach" and body.get("plugin") != "janus.plugin.streaming":
+    _allow(body, SESSION_REQUESTS)
+    if body.janus == "attach" and body.plugin != "janus.plugin.streaming":
         abort(403, description="only the streaming plugin (janus.plugin.streaming) is offered")
-    allowed = {"janus", "transaction", "plugin", "opaque_id"}
-    result = _forward(f"/{session_id}", {k: v for k, v in body.items() if k in allowed})
-    if body["janus"] == "destroy":
+    forwarded = body.model_dump(include={"janus", "transaction", "plugin", "opaque_id"})
+    result = _forward(f"/{session_id}", {k: v for k, v in forwarded.items() if v is not None})
+    if body.janus == "destroy":
         _owners().forget(session_id)
     return _answer(result)
 
 
-@bp.get("/<int:session_id>")
+@bp.get(
+    "/<int:session_id>",
+    responses={200: JANUS_ANSWER, 404: Error, 429: Error, 502: Error, 503: Error},
+)
 @require(Role.VIEWER)
-def session_events(session_id: int):
+@validated
+def session_events(session_id: int, query: JanusPoll) -> Any:
     """The session's next events (Janus long poll: answers within about 30 s)."""
     _owners().check(session_id, g.user.id)
-    maxev = max(1, min(10, request.args.get("maxev", 1, type=int) or 1))
-    return _answer(_forward(f"/{session_id}?maxev={maxev}", None, LONG_POLL_S + 5))
+    # a long poll holds a server thread as a stream does: it takes one of the user's slots
+    quota: StreamQuota = current_app.extensions["dronepatrol_streams"]
+    refused = quota.take(g.user.name)
+    if refused is not None:
+        abort(refused[0], description=refused[1])
+    try:
+        return _answer(_forward(f"/{session_id}?maxev={query.maxev}", None, LONG_POLL_S + 5))
+    finally:
+        quota.release(g.user.name)
 
 
-@bp.post("/<int:session_id>/<int:handle_id>")
+@bp.post(
+    "/<int:session_id>/<int:handle_id>",
+    responses={200: JANUS_ANSWER, 403: Error, 404: Error, 502: Error, 503: Error},
+)
 @require(Role.VIEWER)
-def handle_request(session_id: int, handle_id: int):
+@validated
+def handle_request(session_id: int, handle_id: int, body: JanusRequest) -> Any:
     """Watch a feed: the streaming plugin's viewer requests, ICE candidates, hang-up."""
     _owners().check(session_id, g.user.id)
-    body = _body(HANDLE_REQUESTS)
-    forwarded: dict[str, Any] = {"janus": body["janus"], "transaction": body["transaction"]}
-    if body["janus"] == "message":
-        message = body.get("body")
-        if not isinstance(message, dict) or message.get("request") not in WATCH_REQUESTS:
+    _allow(body, HANDLE_REQUESTS)
+    forwarded: dict[str, Any] = {"janus": body.janus, "transaction": body.transaction}
+    if body.janus == "message":
+        message = body.body
+        if message is None or message.get("request") not in WATCH_REQUESTS:
             abort(403, description=f"only viewer requests are allowed: {sorted(WATCH_REQUESTS)}")
         forwarded["body"] = {k: v for k, v in message.items() if k != "admin_key"}
     for key in ("jsep", "candidate", "candidates"):
-        if key in body:
-            forwarded[key] = body[key]
+        value = getattr(body, key)
+        if value is not None:
+            forwarded[key] = value
     return _answer(_forward(f"/{session_id}/{handle_id}", forwarded))

@@ -53,6 +53,8 @@ _WORDS = {
     413: "larger than a limit allows (the message names the limit)",
     422: "can never be done safely (a place inside a no-fly zone, out of camera range)",
     429: "too many failed sign-ins or live streams",
+    503: "busy (sign-ins being checked, or the server's live streams at their cap): "
+    "try again shortly",
 }
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
@@ -90,8 +92,6 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     generated = copy.deepcopy(app.api_doc)  # type: ignore[attr-defined]
     paths: dict[str, Any] = generated.get("paths", {})
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
-            continue
         view = app.view_functions[rule.endpoint]
         role: Role | None = getattr(view, "required_role", None)
         item = paths.get(_openapi_path(rule))

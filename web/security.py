@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dronepatrol.accounts import Role, UserInfo
@@ -94,7 +95,9 @@ class LoginThrottle:
     Failures count per (address, user name) pair: after ``free_failures`` of
     them that pair waits ``base_wait_s``, doubling with each further failure up
     to ``max_wait_s``. Someone guessing admin's password from one address
-    therefore slows only themselves; admin signs in from any other address.
+    therefore slows only themselves; admin signs in from any other address,
+    and from the same one with a browser they signed in from before (its
+    trusted-device cookie makes its own "address", see :func:`trusted_device`).
     An address that fails for many names (spraying) waits too, once it passes
     ``address_failures`` failures in ``window_s``. A success clears its pair.
     ``clock`` is injectable so tests need not sleep.
@@ -150,12 +153,48 @@ class LoginThrottle:
             self._pairs.pop((address, name), None)
 
 
+DEVICE_COOKIE = "dp_device"
+"""The cookie that marks a browser (or script) as one a user has signed in from before."""
+DEVICE_MAX_AGE_S = 30 * 24 * 3600
+"""How long a trusted device stays trusted after its last sign-in [s]."""
+
+
+def _device_signer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="dronepatrol-trusted-device")
+
+
+def device_cookie_value(secret_key: str, name: str) -> str:
+    """A fresh trusted-device marker for ``name``: signed, so nobody can make one."""
+    return _device_signer(secret_key).dumps({"user": name, "device": secrets.token_urlsafe(12)})
+
+
+def trusted_device(secret_key: str, cookie: str | None, name: str) -> str | None:
+    """The device id in ``cookie`` when it is a valid marker for ``name``, else None.
+
+    OWASP's answer to lock-outs ("device cookies"): someone who has signed in
+    as ``name`` from this browser before is throttled on their own, by device,
+    not with everyone else who shares their address. An attacker without the
+    user's cookie (forging one needs the app's secret key) cannot slow them down.
+    """
+    if not cookie:
+        return None
+    try:
+        data = _device_signer(secret_key).loads(cookie, max_age=DEVICE_MAX_AGE_S)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("user") != name:
+        return None
+    device = data.get("device")
+    return device if isinstance(device, str) and device else None
+
+
 def safe_next(target: str | None) -> str:
     """``target`` when it is a path on this site, else ``/``.
 
     Browsers drop tabs and newlines from URLs and read a backslash as a
     slash, so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site:
-    anything with control characters, backslashes, a scheme or a host is refused.
+    anything with control characters, backslashes, a scheme, a host or dot
+    segments is refused.
     """
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -164,6 +203,8 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return "/"
+    if any(segment.lower().replace("%2e", ".") in (".", "..") for segment in parts.path.split("/")):
+        return "/"  # "/.//evil.example" is "//evil.example" once a browser resolves it
     return target
 
 
@@ -171,20 +212,37 @@ class StreamQuota:
     """Counts each account's open live streams (events, video) and refuses past a cap.
 
     One viewer opening streams without end would otherwise hold every
-    server thread; the cap leaves room for everyone else.
+    server thread; the cap leaves room for everyone else. ``total`` caps the
+    streams of all accounts together (None: no cap), so that however many
+    accounts watch, some server threads stay free for ordinary requests
+    (see :func:`reserve_threads`).
     """
 
-    def __init__(self, per_user: int = 8) -> None:
+    def __init__(self, per_user: int = 8, total: int | None = None) -> None:
         self.per_user = per_user
+        self.total = total
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, user: str) -> bool:
+    def take(self, user: str) -> tuple[int, str] | None:
+        """Take a stream slot for ``user``: None when taken, else (HTTP status, why not)."""
         with self._lock:
             if self._open.get(user, 0) >= self.per_user:
-                return False
+                return 429, (
+                    f"{user} already has {self.per_user} live streams open: "
+                    "close a page or a video first"
+                )
+            if self.total is not None and sum(self._open.values()) >= self.total:
+                return 503, (
+                    f"the server has {self.total} live streams open, all it serves while "
+                    "keeping threads free for other requests: try again in a minute"
+                )
             self._open[user] = self._open.get(user, 0) + 1
-            return True
+            return None
+
+    def acquire(self, user: str) -> bool:
+        """True when a slot was taken for ``user`` (see :meth:`take` for why not)."""
+        return self.take(user) is None
 
     def release(self, user: str) -> None:
         with self._lock:
@@ -197,6 +255,18 @@ class StreamQuota:
     def open_count(self, user: str) -> int:
         with self._lock:
             return self._open.get(user, 0)
+
+
+def reserve_threads(app: Flask, threads: int) -> int:
+    """Cap ``app``'s live streams so a server with ``threads`` workers keeps some free.
+
+    Each live stream holds a worker thread for as long as it flows; one
+    stream too many and health checks, sign-ins and commands queue behind
+    them. An eighth of the threads (at least 4) stay free. Returns the cap.
+    """
+    quota: StreamQuota = app.extensions["dronepatrol_streams"]
+    quota.total = max(1, threads - max(4, threads // 8))
+    return quota.total
 
 
 class GuardedStream(Iterable[T]):
@@ -218,12 +288,9 @@ class GuardedStream(Iterable[T]):
         self._chunks = chunks
         self._check_every_s = check_every_s
         self._closed = False
-        if not self._quota.acquire(self._user):
-            abort(
-                429,
-                description=f"{self._user} already has {self._quota.per_user} live streams "
-                "open: close a page or a video first",
-            )
+        refused = self._quota.take(self._user)
+        if refused is not None:
+            abort(refused[0], description=refused[1])
 
     def __iter__(self) -> Iterator[T]:
         last_check = time.monotonic()

@@ -199,12 +199,13 @@ def hub() -> StreamHub:
     return found
 
 
-@bp.get("/api/events", responses={200: EVENT_STREAM, 429: Error})
+@bp.get("/api/events", responses={200: EVENT_STREAM, 429: Error, 503: Error})
 @require(Role.VIEWER)
 def events() -> Any:
     """Server-sent events: vehicle telemetry (a few Hz) and fleet events as they happen.
 
-    Ends when the sign-in behind it is revoked; 429 past the account's stream cap.
+    Ends when the sign-in behind it is revoked; 429 past the account's stream cap, 503
+    past the server's.
     """
     return Response(
         guarded_stream(hub().client()),

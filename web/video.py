@@ -31,15 +31,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify
+from flask import Flask, Response, abort, current_app
 
 from dronepatrol.accounts import Role
 from dronepatrol.video.frames import MJPEG_BOUNDARY, FrameBuffer, FrameBufferRegistry
 from dronepatrol.web import janus_proxy
+from dronepatrol.web.schema.base import ApiBlueprint, Error, reply
+from dronepatrol.web.schema.video import MediaServer, Player, Streams, StreamStatus, WebRTC
 from dronepatrol.web.security import guarded_stream, require
 
-bp = Blueprint("video", __name__, url_prefix="/video")
+bp = ApiBlueprint("video", __name__, url_prefix="/video")
+
+JSON_ENDPOINTS = (
+    frozenset({"video.streams", "video.media_server", "video.player", "video.status"})
+    | janus_proxy.ENDPOINTS
+)
+"""The video routes that answer JSON (errors included): these and the Janus relay's; the
+others here send images."""
 
 BOUNDARY = MJPEG_BOUNDARY
 EXTENSION_KEY = "video"
@@ -50,7 +60,7 @@ FIRST_FRAME_TIMEOUT_S = 5.0
 def init_app(app: Flask) -> FrameBufferRegistry:
     """Give ``app`` its frame buffer registry (kept if one is set) and the routes."""
     reg = app.extensions.setdefault(EXTENSION_KEY, FrameBufferRegistry())
-    app.register_blueprint(bp)
+    app.register_api(bp)  # type: ignore[attr-defined]  # the JSON routes join the document
     janus_proxy.init_app(app)
     room = app.extensions.get("dronepatrol")
     if room is not None:  # closing the buffers ends every viewer's stream when the room stops
@@ -70,51 +80,51 @@ def _buffer(vehicle_id: str) -> FrameBuffer:
     return buffer
 
 
-@bp.get("/")
+@bp.get("/", responses={200: Streams})
 @require(Role.VIEWER)
-def streams():
+def streams() -> Any:
     """The vehicles that have a video stream, with each one's status."""
     reg = registry()
     items = []
     for vehicle_id in reg.ids():
         buffer = reg.get(vehicle_id)
         if buffer is not None:
-            items.append({"vehicle_id": vehicle_id, **buffer.status()})
-    return jsonify(streams=items)
+            items.append(StreamStatus.of(vehicle_id, buffer.status()))
+    return reply(Streams(streams=items))
 
 
-@bp.get("/media-server")
+@bp.get("/media-server", responses={200: MediaServer})
 @require(Role.VIEWER)
-def media_server():
+def media_server() -> Any:
     """Which server fans video out, and whether it runs and gets every feed."""
     fanout = current_app.extensions.get(janus_proxy.EXTENSION_KEY)
     if fanout is None:
         error = current_app.extensions.get("media_server_error")
-        return jsonify(server="builtin", ok=error is None, error=error)
-    return jsonify(fanout.health())
+        return reply(MediaServer(server="builtin", ok=error is None, error=error))
+    return reply(MediaServer.model_validate(fanout.health()))
 
 
-@bp.get("/<vehicle_id>/player")
+@bp.get("/<vehicle_id>/player", responses={200: Player, 404: Error})
 @require(Role.VIEWER)
-def player(vehicle_id: str):
+def player(vehicle_id: str) -> Any:
     """How to play one feed: WebRTC through Janus when it carries it, MJPEG always."""
     _buffer(vehicle_id)
     fanout = current_app.extensions.get(janus_proxy.EXTENSION_KEY)
     mountpoint = fanout.mountpoint(vehicle_id) if fanout is not None else None
     webrtc = None
     if mountpoint is not None and fanout.server.running():
-        webrtc = {"api": "/video/janus", "mountpoint": mountpoint.id}
-    return jsonify(vehicle_id=vehicle_id, mjpeg=f"/video/{vehicle_id}.mjpg", webrtc=webrtc)
+        webrtc = WebRTC(api="/video/janus", mountpoint=mountpoint.id)
+    return reply(Player(vehicle_id=vehicle_id, mjpeg=f"/video/{vehicle_id}.mjpg", webrtc=webrtc))
 
 
-@bp.get("/<vehicle_id>/status")
+@bp.get("/<vehicle_id>/status", responses={200: StreamStatus, 404: Error})
 @require(Role.VIEWER)
-def status(vehicle_id: str):
+def status(vehicle_id: str) -> Any:
     """Frame rate, viewer count and latency percentiles of one stream."""
-    return jsonify(vehicle_id=vehicle_id, **_buffer(vehicle_id).status())
+    return reply(StreamStatus.of(vehicle_id, _buffer(vehicle_id).status()))
 
 
-@bp.get("/<vehicle_id>.jpg")
+@bp.get("/<vehicle_id>.jpg", doc_ui=False)
 @require(Role.VIEWER)
 def snapshot(vehicle_id: str):
     """The newest frame as one JPEG (waits briefly for a stream's first frame)."""
@@ -129,7 +139,7 @@ def snapshot(vehicle_id: str):
     return response
 
 
-@bp.get("/<vehicle_id>.mjpg")
+@bp.get("/<vehicle_id>.mjpg", doc_ui=False)
 @require(Role.VIEWER)
 def mjpeg(vehicle_id: str):
     """The live stream as multipart MJPEG, one part per frame this viewer can take."""

@@ -12,6 +12,7 @@ from dronepatrol.accounts.service import (
     AccountService,
     AuditRecord,
     IssuedToken,
+    SignInBusy,
     UserInfo,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "AuditRecord",
     "IssuedToken",
     "Role",
+    "SignInBusy",
     "UserInfo",
     "hash_password",
     "verify_password",

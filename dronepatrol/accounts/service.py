@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,18 @@ _DUMMY_HASHES: dict[int, str] = {}
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done; the message says what to fix."""
+
+
+class SignInBusy(RuntimeError):
+    """As many passwords as the server allows are being checked now; try again shortly."""
+
+
+PARALLEL_HASHES = 2
+"""Passwords checked at once. Each scrypt hash at OWASP's cost takes 128 MiB and most of
+a core for up to a second: unbounded, a burst of sign-ins (wrong or unknown names
+alike) took 2 GiB for 16 at once and would take every worker's worth."""
+HASH_WAIT_S = 5.0
+"""How long a sign-in waits for its turn to check a password before it is told to retry [s]."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +100,27 @@ class AccountService:
         engine: Engine,
         clock: Callable[[], float] = time.time,
         password_log2_n: int = DEFAULT_LOG2_N,
+        parallel_hashes: int = PARALLEL_HASHES,
+        hash_wait_s: float = HASH_WAIT_S,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._log2_n = password_log2_n
+        self._hashing = threading.BoundedSemaphore(parallel_hashes)
+        self._hash_wait_s = hash_wait_s
+
+    @contextmanager
+    def _hash_turn(self) -> Iterator[None]:
+        """Wait (up to ``hash_wait_s``) for one of the ``parallel_hashes`` turns to hash.
+
+        Raises :class:`SignInBusy` when none comes free in time.
+        """
+        if not self._hashing.acquire(timeout=self._hash_wait_s):
+            raise SignInBusy("the server is checking many sign-ins at once: try again in a few s")
+        try:
+            yield
+        finally:
+            self._hashing.release()
 
     # users -----------------------------------------------------------------
 
@@ -189,9 +220,11 @@ class AccountService:
 
         An unknown name costs the same hash as a known one, so timing does not
         tell which names exist. A hash made at a lower cost than today's is
-        replaced while the password is at hand.
+        replaced while the password is at hand. Only ``parallel_hashes``
+        passwords are checked at once; raises :class:`SignInBusy` when this one
+        waited ``hash_wait_s`` for its turn.
         """
-        with Session(self._engine) as session:
+        with self._hash_turn(), Session(self._engine) as session:
             user = session.scalar(select(User).where(User.name == name))
             stored = user.password_hash if user else self._dummy_hash()
             ok = verify_password(password, stored)

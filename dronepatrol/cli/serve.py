@@ -177,6 +177,9 @@ def serve(
         runtime.start()
     except NetworkError as exc:
         raise click.UsageError(f"--network: {exc}") from exc
+    from dronepatrol.web.security import reserve_threads
+
+    reserve_threads(runtime.app, threads)
     server = None
     handlers: dict[int, Any] = {}
     try:

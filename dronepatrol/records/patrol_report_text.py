@@ -127,12 +127,33 @@ def csv_rows(report: DayReport) -> Iterator[dict[str, Any]]:
         }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection")."""
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """``value`` as a spreadsheet shows it and never runs: text that starts like a
+    formula (a target named ``=HYPERLINK(...)`` in a network or event file) gets a
+    leading ``'``; numbers, negative ones included, are left as they are.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("-35.3"), spreadsheet_text(-2)
+    ("'=1+1", '-35.3', -2)
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
 def report_csv(report: DayReport) -> str:
     """The report as one CSV table (RFC 4180, CRLF line ends, a header row)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="")
     writer.writeheader()
-    writer.writerows(csv_rows(report))
+    writer.writerows({k: spreadsheet_text(v) for k, v in row.items()} for row in csv_rows(report))
     return out.getvalue()
 
 

@@ -23,7 +23,7 @@ def test_browser_login_sets_a_safe_session_cookie(
         "/login", data={"username": "viewer", "password": password, "csrf_token": "t"}
     )
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/").status_code == 200
 

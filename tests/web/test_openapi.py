@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
+from dronepatrol.web import video
 from dronepatrol.web.openapi import document
 
 NOT_EXPRESSIBLE = {"POST /api/lockdown", "POST /api/large-events"}
@@ -16,9 +17,10 @@ SKIPPED = {"/api/events", "/api/logout"}  # endless stream / ends the session un
 
 
 def test_every_api_route_is_documented_and_nothing_else(app: Flask) -> None:
+    """Every route under /api/ and the live video's JSON routes; no page, image or stream."""
     routes: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/"):
+        if rule.rule.startswith("/api/") or rule.endpoint in video.JSON_ENDPOINTS:
             path = rule.rule.replace("<", "{").replace(">", "}")
             path = path.replace("{int:", "{").replace("{path:", "{")
             routes.setdefault(path, set()).update(
@@ -54,3 +56,22 @@ def test_answers_match_the_document(app: Flask, token_for) -> None:
         check()
         checked.append(operation.label)
     assert len(checked) >= 5, checked
+    assert "GET /video/{vehicle_id}/status" in checked and "GET /api/incidents" in checked
+
+
+def test_signing_out_matches_the_document(app: Flask, token_for) -> None:
+    """``POST /api/logout`` ends the token it is sent with: each case signs in afresh."""
+    import schemathesis
+    from schemathesis.specs.openapi.checks import ignored_auth
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    operation = schema["/api/logout"]["POST"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case) -> None:
+        headers = token_for("viewer")
+        case.call_and_validate(headers=headers, excluded_checks=[ignored_auth])
+        assert app.test_client().get("/api/me", headers=headers).status_code == 401
+
+    check()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, get_type_hints
 
-from flask import Response, abort, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 from flask_openapi3 import APIBlueprint
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -180,7 +180,35 @@ def validated(view: F) -> F:
         return view(*args, **kwargs)
 
     checked.__delay_validate_request__ = True  # type: ignore[attr-defined]
+    checked.query_model = query_model  # type: ignore[attr-defined]
     return checked  # type: ignore[return-value]
+
+
+def refuse_unknown_queries(app: Flask, json_endpoints: frozenset[str] = frozenset()) -> None:
+    """Answer 400 to a query string sent to an API route (one under ``/api/`` or in
+    ``json_endpoints``) that reads none.
+
+    A route with a ``query`` model refuses parameters it does not name (see
+    :class:`Query`); one without used to ignore them all, so
+    ``GET /api/incidents?status=open`` answered every incident as if filtered.
+    A caller who may not use the route still hears 401 or 403 first.
+    """
+
+    @app.before_request
+    def no_unread_parameters() -> Any:
+        if not request.args or request.endpoint is None:
+            return None
+        if not request.path.startswith("/api/") and request.endpoint not in json_endpoints:
+            return None
+        view = app.view_functions.get(request.endpoint)
+        if view is None or getattr(view, "query_model", None) is not None:
+            return None
+        role = getattr(view, "required_role", None)
+        user = g.get("user")
+        if role is not None and (user is None or not user.role.allows(role)):
+            return None  # the view's own guard answers 401 or 403
+        names = ", ".join(f"'{name}'" for name in request.args)
+        return refuse(400, "Bad Request", f"{names}: this request takes no query parameters")
 
 
 class ApiBlueprint(APIBlueprint):

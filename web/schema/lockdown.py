@@ -12,22 +12,36 @@ from dronepatrol.web.schema.vehicles import Lat, Lon, Watch
 HoldStatus = Literal["uncovered", "open", "dispatched", "on_scene", "released", "failed"]
 
 
+ID_MAX = 100
+"""Longest id or name of a lockdown or a point [characters] (a target id's limit too)."""
+POINTS_MAX = 1000
+"""Most points one lockdown holds: more than any city's exits and checkpoints."""
+
+
 class OverwatchPointIn(Request):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=ID_MAX)
     lat: Lat
     lon: Lon
-    name: str = ""
+    name: str = Field(default="", max_length=ID_MAX)
 
 
 class Activation(Request):
     """``{"plan": NAME}`` (a plan of the network) or ``{"name": .., "points": [...]}``."""
 
     plan: str | None = Field(
-        default=None, min_length=1, description="a plan of GET /api/lockdown/plans"
+        default=None,
+        min_length=1,
+        max_length=ID_MAX,
+        description="a plan of GET /api/lockdown/plans",
     )
-    name: str | None = Field(default=None, min_length=1, description="with explicit points")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=ID_MAX, description="with explicit points"
+    )
     points: list[OverwatchPointIn] | None = Field(
-        default=None, min_length=1, description="explicit points; their ids must differ"
+        default=None,
+        min_length=1,
+        max_length=POINTS_MAX,
+        description="explicit points; their ids must differ",
     )
 
     @model_validator(mode="after")

@@ -48,8 +48,12 @@ export function placeOrders(map, kit, send) {
     if (reply.route && reply.route.length > 1) L.polyline(reply.route, ROUTE_STYLE).addTo(drawn);
     const watch = reply.watch;
     if (watch && watch.from_outside) {
+      // the message quotes the station's no-fly zone name: a file's text, so a text node
+      // (a string tooltip is HTML to Leaflet)
+      const tip = document.createElement("span");
+      tip.textContent = watch.message;
       L.circleMarker([watch.lat, watch.lon], { radius: 6, color: PICK_COLOUR, weight: 2, fillOpacity: 0.8 })
-        .bindTooltip(watch.message).addTo(drawn);
+        .bindTooltip(tip).addTo(drawn);
       L.polyline([[watch.lat, watch.lon], place], { color: PICK_COLOUR, weight: 1, dashArray: "2 4" }).addTo(drawn);
     }
     L.circleMarker(place, { radius: 8, color: PICK_COLOUR, weight: 3, fill: false }).addTo(drawn);
