@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CMAC
 from flask import Flask
 
 from dronepatrol.registry import FleetRegistry, RegistryError
+from dronepatrol.sitl.fleet import DEFAULT_HOME
 
 TOML = """
 [[vehicle]]
@@ -79,7 +79,7 @@ def registered(app: Flask, request) -> Iterator[str]:
     from dronepatrol.sitl import SimFleet
 
     room = app.extensions["dronepatrol"]
-    sim = SimFleet(1, CMAC, speedup=10, base_port=0, fast_start=True).start()
+    sim = SimFleet(1, DEFAULT_HOME, speedup=10, base_port=0, fast_start=True).start()
     fleet = Fleet(room.bus)
     try:
         entry = {"sysid": request.param, "link": sim.urls[0], "name": "kestrel", "station": "S01"}
@@ -106,7 +106,9 @@ def test_a_registered_vehicle_is_known_by_its_name(app: Flask, registered: str, 
     )
     assert rtl.status_code == 409 and "not armed" in rtl.get_json()["message"]
     incident = client.post(
-        "/api/incidents", json={"lat": CMAC[0], "lon": CMAC[1]}, headers=token_for("commander")
+        "/api/incidents",
+        json={"lat": DEFAULT_HOME.lat_deg, "lon": DEFAULT_HOME.lon_deg},
+        headers=token_for("commander"),
     )
     options = incident.get_json()["proposal"]["options"]
     assert [o["vehicle"] for o in options] == ["kestrel"]
@@ -146,7 +148,9 @@ def test_a_stranger_on_a_registered_link_is_shown_unknown_and_never_commanded(
     # nor proposed or sent to an incident
     commander = token_for("commander")
     incident = client.post(
-        "/api/incidents", json={"lat": CMAC[0], "lon": CMAC[1]}, headers=commander
+        "/api/incidents",
+        json={"lat": DEFAULT_HOME.lat_deg, "lon": DEFAULT_HOME.lon_deg},
+        headers=commander,
     )
     assert incident.get_json()["proposal"]["options"] == []
     sent = client.post(
