@@ -104,9 +104,9 @@ def fly(
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
-    Connects, waits until the vehicle can arm (showing why not), runs the
-    preflight checks, uploads and verifies mission, fence and rally points,
-    arms, takes off, flies the mission in AUTO with a line per waypoint, and
+    Connects, waits until the vehicle knows where it is, uploads and verifies
+    mission, fence and rally points, waits until the vehicle can arm with them
+    (showing why not), runs the preflight checks, arms, takes off, flies the mission in AUTO with a line per waypoint, and
     returns (the mission's own landing, or RTL). Ctrl-C returns to launch and
     waits for the landing. Exit status: 0 flown, 1 failed (reason printed),
     2 bad input, 130 interrupted.

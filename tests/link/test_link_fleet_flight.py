@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from flight.flightlib import Gcs, fence_polygon
 from pymavlink import mavutil
 from support import wait_until
 
@@ -251,6 +252,38 @@ def sorties_cli(tmp_path: Path, *args: str):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
+
+
+def test_fly_replaces_an_earlier_sorties_fence_that_holds_the_vehicle_on_the_ground(
+    plan_file, tmp_path
+):
+    """ArduPilot's pre-arm checks judge the fence on board: a vehicle still holding another
+    station's fence refuses to arm ("Vehicle breaching Polygon fence") until the new
+    sortie's fence replaces it, so fly uploads before it waits for the pre-arm checks."""
+    sim = SimFleet(
+        1, HOME, speedup=10, base_port=0, fast_start=True, params={**SAFE, "FENCE_TYPE": 5}
+    ).start()
+    try:
+        elsewhere = [
+            geo.offset(HOME.lat_deg, HOME.lon_deg, 2000 + n, e)
+            for n, e in ((0, 0), (0, 300), (300, 300), (300, 0))
+        ]
+        gcs = Gcs(sim.urls[0])
+        gcs.wait_heartbeat()
+        assert (
+            gcs.upload(
+                fence_polygon(elsewhere), mission_type=mavutil.mavlink.MAV_MISSION_TYPE_FENCE
+            )
+            == 0
+        )
+        gcs.close()
+        proc = fly(sim.urls[0], plan_file, tmp_path, "--ready-timeout", "60")
+        out, _ = proc.communicate(timeout=200)
+        assert proc.returncode == 0, out
+        assert out.index("uploaded and verified") < out.index("vehicle ready to arm"), out
+        assert "landed and disarmed" in out
+    finally:
+        sim.stop()
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
