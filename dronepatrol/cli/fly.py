@@ -137,8 +137,10 @@ def fly(
         raise click.BadParameter(
             f"cannot create {directory}: {exc.strerror}", param_hint="--record"
         ) from None
+    from dronepatrol.mavlink.tlog import claim_tlog
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    tlog = directory / f"sortie-{stamp}.tlog"
+    tlog = claim_tlog(directory, f"sortie-{stamp}")
     sortie = HeadlessSortie(
         url,
         mission,

@@ -286,6 +286,37 @@ def test_fly_replaces_an_earlier_sorties_fence_that_holds_the_vehicle_on_the_gro
         sim.stop()
 
 
+def test_three_fly_processes_at_once_each_land_with_their_own_tlog_and_record(
+    mission_file, tmp_path
+):
+    """One ``fly`` per vehicle of a fleet, started together, writing to one directory."""
+    sim = SimFleet(
+        3, HOME, speedup=10, base_port=0, spacing_m=15, fast_start=True, params=SAFE
+    ).start()
+    try:
+        procs = [fly(url, mission_file, tmp_path) for url in sim.urls]
+        outs = [proc.communicate(timeout=200)[0] for proc in procs]
+        for proc, out in zip(procs, outs, strict=True):
+            assert proc.returncode == 0, out
+            assert "landed and disarmed" in out
+        for i in range(3):
+            state = sim.snapshot(i)
+            assert not state["armed"] and state["landed"]
+        tlogs = sorted((tmp_path / "tlogs").glob("*.tlog"))
+        assert len(tlogs) == 3, tlogs
+        for tlog in tlogs:  # each holds one vehicle's conversation
+            log = mavutil.mavlink_connection(str(tlog))
+            systems = set()
+            while (msg := log.recv_match(type="HEARTBEAT")) is not None:
+                systems.add(msg.get_srcSystem())
+            log.close()
+            assert len(systems - {255}) == 1, (tlog, systems)
+        listed = sorties_cli(tmp_path, "list", "--json")
+        assert sorted(row["outcome"] for row in listed) == ["completed"] * 3, listed
+    finally:
+        sim.stop()
+
+
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):
     sim = SimFleet(
         1, HOME, speedup=10, base_port=0, params={"DISARM_DELAY": 127, "FS_GCS_ENABLE": 0}
