@@ -19,7 +19,6 @@ from dronepatrol.sitl.safety import (
     FENCE_ALT_MIN,
     FENCE_CIRCLE,
     FENCE_POLYGON,
-    fence_names,
     polygon_breach_distance,
     polygon_breached,
     zones_from_items,

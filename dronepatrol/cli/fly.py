@@ -106,10 +106,11 @@ def fly(
 
     Connects, waits until the vehicle knows where it is, uploads and verifies
     mission, fence and rally points, waits until the vehicle can arm with them
-    (showing why not), runs the preflight checks, arms, takes off, flies the mission in AUTO with a line per waypoint, and
-    returns (the mission's own landing, or RTL). Ctrl-C returns to launch and
-    waits for the landing. Exit status: 0 flown, 1 failed (reason printed),
-    2 bad input, 130 interrupted.
+    (showing why not), runs the preflight checks, arms, takes off, flies the
+    mission in AUTO with a line per waypoint, and returns (the mission's own
+    landing, or RTL). Ctrl-C returns to launch and waits for the landing.
+    Exit status: 0 flown, 1 failed (reason printed), 2 bad input, 130
+    interrupted.
     """
     from dronepatrol.mavlink.errors import PreflightError, VehicleError
     from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
