@@ -294,11 +294,17 @@ def _param(conn, name: str) -> float:
 
 def test_patrol_vehicles_carry_the_failsafes_fence_and_pack_fly_checks(tmp_path: Path) -> None:
     """``--patrol``: what ``fly``'s preflight checks ask for, and the profile's pack."""
-    from dronepatrol.cli.runtime import demo_pack_ah
     from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
     from dronepatrol.planning import load_profile
+    from dronepatrol.sitl.physics import HOVER_CURRENT_A
 
-    pack_mah = round(demo_pack_ah(load_profile()) * 1000)
+    # the profile's promises on the simulated quad: 1800 s of hover at 28 A, and cruise
+    # at 10 m/s (28 A x 1.12, no translational lift in SITL's model) at 0.9 of hover power
+    profile = load_profile()
+    hover_mah = HOVER_CURRENT_A * profile.hover_endurance_s / 3.6
+    cruise_mah = HOVER_CURRENT_A * 1.12 * profile.hover_endurance_s / 0.9 / 3.6
+    assert (profile.cruise_speed_mps, profile.cruise_power_ratio) == (10.0, 0.9)
+    pack_mah = round(max(hover_mah, cruise_mah))
     expected = {**PATROL_SAFETY_PARAMS, "BATT_CAPACITY": pack_mah}
     # real SITL: a defaults file after the project's own
     fake = tmp_path / "arducopter"
@@ -341,7 +347,7 @@ def test_patrol_vehicles_carry_the_failsafes_fence_and_pack_fly_checks(tmp_path:
         conn.wait_heartbeat(timeout=10)
         for name, value in expected.items():
             assert _param(conn, name) == value, name
-        assert _param(conn, "SIM_BATT_CAP_AH") == pytest.approx(pack_mah / 1000)
+        assert _param(conn, "SIM_BATT_CAP_AH") == pytest.approx(pack_mah / 1000, abs=1e-3)
         conn.close()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
