@@ -465,8 +465,9 @@ class Guided:
         if not self.copter.destination_within_fence(point):
             return False
         # a new destination puts the yaw back to default (ModeGuided::set_yaw_state_rad),
-        # which ends a ROI
+        # which ends a ROI and a CONDITION_YAW heading
         self.copter.roi = None
+        self.copter.yaw_hold_deg = None
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg

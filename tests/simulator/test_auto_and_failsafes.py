@@ -459,3 +459,21 @@ def test_climb_descent_and_yaw_rates_follow_the_parameters(make_fleet, connect) 
         if alt < 0.5:
             break
     assert 1.3 <= max(high) <= 1.55 and 0.4 <= max(low) <= 0.55, (high, low)
+
+
+def test_commands_are_taken_in_the_form_arducopter_takes_them(make_fleet, connect) -> None:
+    """What real ArduCopter 4.7 SITL answered the same calls (GCS_MAVLINK, ModeGuided)."""
+    _, gcs = _ready(make_fleet, connect)
+    gcs.set_mode("GUIDED")
+    gcs.arm()
+    gcs.takeoff(10)
+    lat, lon = _at(40, 0)
+    # a location command with no frame ArduPilot assumes for COMMAND_LONG: UNSUPPORTED
+    reposition = (M.MAV_CMD_DO_REPOSITION, -1, 1, 0, float("nan"), lat, lon, 10)
+    assert gcs.command(*reposition) == M.MAV_RESULT_UNSUPPORTED
+    assert gcs.command(M.MAV_CMD_DO_SET_ROI_NONE) == M.MAV_RESULT_ACCEPTED
+    # a CONDITION_YAW heading lasts until the next destination, which faces its way
+    assert gcs.command(M.MAV_CMD_CONDITION_YAW, 270, 90, 0, 0) == M.MAV_RESULT_ACCEPTED
+    gcs.wait("ATTITUDE", lambda m: abs(math.degrees(m.yaw) + 90) < 5, timeout=20)
+    gcs.goto(lat, lon, 10)
+    gcs.wait("ATTITUDE", lambda m: abs(math.degrees(m.yaw)) < 10, timeout=20)
