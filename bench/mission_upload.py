@@ -34,6 +34,7 @@ from pathlib import Path
 
 from dronepatrol.events import EventBus
 from dronepatrol.mavlink import Link
+from dronepatrol.mavlink.bringup import NEEDED_PARAMS
 from dronepatrol.mission import Cmd, Frame, MissionItem, MissionType
 from dronepatrol.sitl import Home, SimFleet
 
@@ -93,8 +94,9 @@ def ours(url: str, items: list[MissionItem], runs: int) -> tuple[list[float], li
     try:
         vehicle = link.wait_vehicle(timeout_s=30)
         deadline = time.monotonic() + 30
-        while "DISARM_DELAY" not in vehicle.params.heard() and time.monotonic() < deadline:
-            time.sleep(0.1)  # start-up requests done
+        while time.monotonic() < deadline and not set(NEEDED_PARAMS) <= set(vehicle.params.heard()):
+            time.sleep(0.1)  # start-up requests done, as MAVProxy's parameter download is
+        time.sleep(1.0)  # and the vehicle's answers to them (MAVProxy gets the same second)
         upload, verified = [], []
         for _ in range(runs):
             start = time.perf_counter()

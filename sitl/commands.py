@@ -34,6 +34,16 @@ DENIED = M.MAV_RESULT_DENIED
 UNSUPPORTED = M.MAV_RESULT_UNSUPPORTED
 FAILED = M.MAV_RESULT_FAILED
 
+LOCATION_COMMANDS_INT_ONLY = frozenset(
+    {M.MAV_CMD_DO_REPOSITION, M.MAV_CMD_EXTERNAL_POSITION_ESTIMATE}
+    | ({M.MAV_CMD_DO_SET_GLOBAL_ORIGIN} if hasattr(M, "MAV_CMD_DO_SET_GLOBAL_ORIGIN") else set())
+)
+"""Commands that store a location and have no assumed frame for COMMAND_LONG
+(GCS_MAVLINK::command_long_stores_location without mav_frame_for_command_long):
+ArduCopter 4.7 answers them UNSUPPORTED unless sent as COMMAND_INT."""
+COMMAND_LONG_ROI_FRAME = M.MAV_FRAME_GLOBAL_RELATIVE_ALT
+"""The frame ArduPilot assumes for DO_SET_ROI(_LOCATION) sent as COMMAND_LONG."""
+
 FORCE_ARM = 2989
 FORCE_DISARM = 21196
 BATTERY_INSTANCES = 1
@@ -68,6 +78,10 @@ class CommandsMixin:
         handler = self.commands.get(msg.command)
         self._after_ack = []
         self._reboot_after_ack = False
+        if not is_int and msg.command in LOCATION_COMMANDS_INT_ONLY:
+            # GCS_MAVLINK::try_command_long_as_command_int: a command that carries a
+            # location has no frame in COMMAND_LONG unless ArduPilot assumes one
+            handler = None
         result = UNSUPPORTED if handler is None else handler(client, msg, is_int)
         self.c.emit(
             self.c.mav.command_ack_encode(
@@ -163,9 +177,10 @@ class CommandsMixin:
 
     def cmd_do_set_roi_location(self, client: Any, msg: Any, is_int: bool) -> int:
         """GCS_MAVLINK::handle_command_do_set_roi: the nose (camera) on a place, any mode;
-        FAILED for an invalid lat/lon (Location::check_latlng), as ArduCopter."""
+        FAILED for an invalid lat/lon (Location::check_latlng), as ArduCopter. DO_SET_ROI
+        (201) is handled alike; a place of 0, 0 ends the ROI."""
         c = self.c
-        frame = msg.frame if is_int else M.MAV_FRAME_GLOBAL
+        frame = msg.frame if is_int else COMMAND_LONG_ROI_FRAME
         if frame == M.MAV_FRAME_GLOBAL_INT:
             frame = M.MAV_FRAME_GLOBAL
         if frame not in (0, 3, 6, 10, 11):
@@ -174,7 +189,12 @@ class CommandsMixin:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return FAILED
         alt = msg.z if is_int else msg.param7
-        c.roi = c.to_local(lat, lon, alt, frame)
+        c.roi = None if lat == 0 and lon == 0 else c.to_local(lat, lon, alt, frame)
+        return ACCEPTED
+
+    def cmd_do_set_roi_none(self, client: Any, msg: Any, is_int: bool) -> int:
+        """DO_SET_ROI_NONE: handle_command_do_set_roi with a zero location, the nose free."""
+        self.c.roi = None
         return ACCEPTED
 
     def cmd_do_change_speed(self, client: Any, msg: Any, is_int: bool) -> int:

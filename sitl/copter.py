@@ -138,6 +138,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.guided = Guided(self)
         self.circle: flight.Circle | None = None
         self.runner = MissionRunner(self)
+        self._item_reached: int | None = None
         self.rtl: Rtl | None = None
         self.lander: Lander | None = None
         self.speed_override_mps: float | None = None
@@ -360,7 +361,18 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
         self.emit(self.mission_current_message())
 
     def send_item_reached(self, seq: int) -> None:
-        self.emit(self.mav.mission_item_reached_encode(seq))
+        """Queue MISSION_ITEM_REACHED; sent at the end of the step.
+
+        GCS_MAVLINK::send_mission_item_reached_message keeps one index for the
+        next send: commands completed in one loop (a takeoff and the
+        DO_CHANGE_SPEED after it) are reported as the last of them.
+        """
+        self._item_reached = seq
+
+    def _send_item_reached(self) -> None:
+        if self._item_reached is not None:
+            self.emit(self.mav.mission_item_reached_encode(self._item_reached))
+            self._item_reached = None
 
     def mission_finished(self) -> None:
         """ModeAuto::exit_mission: hover (loiter) in AUTO when flying, disarm when landed."""
@@ -605,6 +617,7 @@ class SimCopter(EstimatorMixin, ArmingMixin, FenceMixin, PilotMixin):
             self.handlers.slow_checks()
         for proto in self.handlers.protocols.values():
             proto.update(self.now)
+        self._send_item_reached()
         self._send_due_telemetry()
         self.handlers.send_queued_params()
         if self.now >= self._timesync_next:

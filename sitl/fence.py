@@ -19,7 +19,6 @@ from dronepatrol.sitl.safety import (
     FENCE_ALT_MIN,
     FENCE_CIRCLE,
     FENCE_POLYGON,
-    fence_names,
     polygon_breach_distance,
     polygon_breached,
     zones_from_items,
@@ -112,6 +111,8 @@ class FenceMixin:
         if new:
             self.fence_breach_count += 1
             self.fence_breach_time = self.now
-        if cleared and not now_breached:
-            self.text(SEV_NOTICE, f"{fence_names(cleared)} breach cleared")
+        if cleared and not now_breached and not self.landed:
+            # Copter::fence_checks_async: said only in the air (a fence replaced on
+            # the ground clears a breach silently)
+            self.text(SEV_NOTICE, "Fence breach cleared")
         return new

@@ -115,11 +115,14 @@ class Lander:
 
 
 class MissionRunner:
-    """AP_Mission's sequencing: one navigation command at a time, DO commands alongside.
+    """AP_Mission's sequencing: one navigation command at a time, DO commands between them.
 
-    When a navigation command starts, the DO commands after it (up to the
-    next navigation command) run at once; DO_JUMP is followed with its repeat
-    count (-1: forever). Completed commands are reported with
+    The DO commands after a navigation command run once it is complete, on the
+    way to the next navigation command (AP_Mission::advance_current_nav_cmd
+    starts them as it searches; advance_current_do_cmd never looks past the
+    running navigation command): a DO_CHANGE_SPEED after the takeoff applies
+    from the first waypoint on, not during the climb. DO_JUMP is followed with
+    its repeat count (-1: forever). Completed commands are reported with
     MISSION_ITEM_REACHED, as ArduCopter's ModeAuto::verify_command does.
     """
 
@@ -184,16 +187,6 @@ class MissionRunner:
                 continue
             if item.command <= NAV_CMD_LAST:
                 self._start_nav(item)
-                self._run_do_commands(seq + 1)
-                return
-            self._do_command(item)
-            seq += 1
-
-    def _run_do_commands(self, seq: int) -> None:
-        items = self.items()
-        while seq <= len(items):
-            item = items[seq - 1]
-            if item.command <= NAV_CMD_LAST or item.command == 177:
                 return
             self._do_command(item)
             seq += 1
@@ -472,8 +465,9 @@ class Guided:
         if not self.copter.destination_within_fence(point):
             return False
         # a new destination puts the yaw back to default (ModeGuided::set_yaw_state_rad),
-        # which ends a ROI
+        # which ends a ROI and a CONDITION_YAW heading
         self.copter.roi = None
+        self.copter.yaw_hold_deg = None
         self.point = point
         self.velocity = None
         self.yaw_deg = yaw_deg

@@ -117,6 +117,8 @@ class Handlers(CommandsMixin, FailsafeMixin):
             M.MAV_CMD_DO_PAUSE_CONTINUE: self.cmd_pause_continue,
             M.MAV_CMD_BATTERY_RESET: self.cmd_battery_reset,
             M.MAV_CMD_DO_SET_ROI_LOCATION: self.cmd_do_set_roi_location,
+            M.MAV_CMD_DO_SET_ROI: self.cmd_do_set_roi_location,
+            M.MAV_CMD_DO_SET_ROI_NONE: self.cmd_do_set_roi_none,
         }
 
     # -- plumbing ---------------------------------------------------------------

@@ -104,13 +104,14 @@ def fly(
 ) -> None:
     """Fly a mission file on one vehicle, headless, and land.
 
-    Connects, waits until the vehicle can arm (showing why not), refuses a
-    mission its charge cannot fly with the reserve kept, runs the
-    preflight checks, uploads and verifies mission, fence and rally points,
-    arms, takes off, flies the mission in AUTO with a line per waypoint, and
-    returns (the mission's own landing, or RTL). Ctrl-C returns to launch and
-    waits for the landing. Exit status: 0 flown, 1 failed (reason printed),
-    2 bad input, 130 interrupted.
+    Connects, waits until the vehicle knows where it is, refuses a mission its
+    charge cannot fly with the reserve kept (or whose legs enter its fence's
+    no-fly zones), uploads and verifies mission, fence and rally points, waits
+    until the vehicle can arm with them (showing why not), runs the preflight
+    checks, arms, takes off, flies the mission in AUTO with a line per
+    waypoint, and returns (the mission's own landing, or RTL). Ctrl-C returns
+    to launch and waits for the landing. Exit status: 0 flown, 1 failed
+    (reason printed), 2 bad input, 130 interrupted.
     """
     from dronepatrol.mavlink.errors import PreflightError, VehicleError
     from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
@@ -138,8 +139,10 @@ def fly(
         raise click.BadParameter(
             f"cannot create {directory}: {exc.strerror}", param_hint="--record"
         ) from None
+    from dronepatrol.mavlink.tlog import claim_tlog
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    tlog = directory / f"sortie-{stamp}.tlog"
+    tlog = claim_tlog(directory, f"sortie-{stamp}")
     sortie = HeadlessSortie(
         url,
         mission,

@@ -12,8 +12,10 @@ second of a restart). Anything else, or any doubt, goes through Alembic.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,10 +126,38 @@ def upgrade(target: Engine | str | URL | Settings, revision: str = "head") -> En
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as connection:
+    with _one_migration_at_a_time(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        command.upgrade(config, revision)  # reads the revision again, under the lock
     return engine
+
+
+_LOCK_KEY = 0x44505F4D  # "DP_M": PostgreSQL advisory lock of DronePatrol's migrations
+
+
+@contextlib.contextmanager
+def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
+    """Processes starting together on one new database (a ``fly`` per vehicle) take turns.
+
+    Each would otherwise create the tables another has just made ("table
+    vehicles already exists"). SQLite: an exclusive lock on a file beside the
+    database; PostgreSQL: a transaction-scoped advisory lock (taken in
+    :func:`upgrade`). The second comes in to find the database at its revision.
+    """
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def downgrade(target: Engine | str | URL | Settings, revision: str) -> Engine:

@@ -49,8 +49,14 @@ PATROL_SAFETY_PARAMS = {
 failsafes bring it home and the plan's fence holds it (the demo's drones are set so)."""
 
 
-def blocking_reasons(snap: VehicleSnapshot, texts: Iterable[str] = ()) -> list[str]:
-    """Why the vehicle cannot arm now (empty when it can), in the autopilot's words."""
+def blocking_reasons(
+    snap: VehicleSnapshot, texts: Iterable[str] = (), prearm: bool = True
+) -> list[str]:
+    """Why the vehicle cannot arm now (empty when it can), in the autopilot's words.
+
+    ``prearm=False`` leaves out the autopilot's own pre-arm checks: what is left
+    (link, GPS, EKF, home) is what a sortie needs before its fence can be judged.
+    """
     reasons: list[str] = []
     if snap.link is not LinkState.UP:
         reasons.append(f"link {snap.link.value}")
@@ -60,26 +66,31 @@ def blocking_reasons(snap: VehicleSnapshot, texts: Iterable[str] = ()) -> list[s
         )
     if not snap.ekf_ok:
         reasons.append("EKF has no position estimate yet")
-    if not snap.prearm_ok:
-        prearm = [t for t in texts if t.lower().startswith(("prearm", "arm:"))]
-        reasons.append("prearm checks failing" + (f": {prearm[-1]}" if prearm else ""))
+    if prearm and not snap.prearm_ok:
+        prearm_texts = [t for t in texts if t.lower().startswith(("prearm", "arm:"))]
+        reasons.append("prearm checks failing" + (f": {prearm_texts[-1]}" if prearm_texts else ""))
     if snap.home is None:
         reasons.append("home position not set")
     return reasons
 
 
 def wait_ready(
-    vehicle, timeout_s: float = 120.0, on_reasons: Callable[[list[str]], None] | None = None
+    vehicle,
+    timeout_s: float = 120.0,
+    on_reasons: Callable[[list[str]], None] | None = None,
+    prearm: bool = True,
 ) -> VehicleSnapshot:
     """Wait until the vehicle can arm; ``on_reasons`` hears each new list of blockers.
 
-    Raises NotReadyError with the last reasons when ``timeout_s`` [s] passes.
+    ``prearm=False``: wait for link, GPS, EKF and home only (see
+    :func:`blocking_reasons`). Raises NotReadyError with the last reasons when
+    ``timeout_s`` [s] passes.
     """
     deadline = time.monotonic() + timeout_s
     last: list[str] | None = None
     while True:
         snap = vehicle.snapshot
-        reasons = blocking_reasons(snap, vehicle.telemetry.recent_statustexts(10.0))
+        reasons = blocking_reasons(snap, vehicle.telemetry.recent_statustexts(10.0), prearm)
         if not reasons:
             return snap
         if reasons != last and on_reasons is not None:

@@ -170,15 +170,17 @@ class HeadlessSortie:
             lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat"
         ).armed:
             raise SortieAborted("the vehicle is already armed; this sortie starts on the ground")
-        wait_ready(
-            vehicle,
-            self.ready_timeout_s,
-            lambda reasons: self.say("waiting for the vehicle: " + "; ".join(reasons)),
-        )
-        self.say("vehicle ready to arm")
+        # ArduPilot's pre-arm checks judge the fence on board, which may be an earlier
+        # sortie's that the vehicle is now outside of ("Vehicle breaching Polygon
+        # fence"): once the vehicle knows where it is, check this sortie's paths and
+        # energy, upload it, then wait for the pre-arm checks to pass on it.
+        deadline = time.monotonic() + self.ready_timeout_s
+        wait_ready(vehicle, self.ready_timeout_s, self._say_waiting, prearm=False)
         self._check_paths()
         self._check_energy()
         self._upload()
+        wait_ready(vehicle, max(1.0, deadline - time.monotonic()), self._say_waiting)
+        self.say("vehicle ready to arm")
         accepted = prepare_flight(
             vehicle, self.mission, self.overrides, min_battery_pct=self.min_battery_pct
         )
@@ -284,6 +286,9 @@ class HeadlessSortie:
             f"battery: the sortie needs {need:,} mAh with the reserve "
             f"({cost.duration_s / 60:.1f} min); the pack has {has:,} mAh"
         )
+
+    def _say_waiting(self, reasons: list[str]) -> None:
+        self.say("waiting for the vehicle: " + "; ".join(reasons))
 
     def _upload(self) -> None:
         vehicle = self.vehicle

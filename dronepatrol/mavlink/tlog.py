@@ -47,3 +47,19 @@ class TlogWriter:
         if not self._file.closed:
             self._file.flush()
             self._file.close()
+
+
+def claim_tlog(directory: Path, stem: str) -> Path:
+    """A new, empty ``.tlog`` in ``directory`` named ``stem`` (``stem-2``, ... when taken).
+
+    Created exclusively, so sorties started in the same second (one ``fly`` per
+    vehicle of a fleet, writing to one directory) never append to one file.
+    """
+    for n in range(1, 10_000):
+        path = directory / (f"{stem}.tlog" if n == 1 else f"{stem}-{n}.tlog")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free .tlog name for {stem} in {directory}")

@@ -94,9 +94,11 @@ def failsafe_kind(text: str) -> str | None:
     ('gcs', 'battery')
     >>> failsafe_kind("Mission: 3 WP") is None, failsafe_kind("PreArm: GCS failsafe on") is None
     (True, True)
+    >>> failsafe_kind("Fence breach cleared") is None  # the end of one, not a new one
+    True
     """
     lowered = text.lower()
-    if "failsafe cleared" in lowered or "failsafe resolved" in lowered:
+    if any(end in lowered for end in ("failsafe cleared", "failsafe resolved", "breach cleared")):
         return None
     if lowered.startswith(("prearm", "arm:")):
         return None  # a check refusing to arm, not a failsafe in flight

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from flight.flightlib import Gcs, fence_polygon
 from pymavlink import mavutil
 from support import wait_until
 
@@ -251,6 +252,69 @@ def sorties_cli(tmp_path: Path, *args: str):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
+
+
+def test_fly_replaces_an_earlier_sorties_fence_that_holds_the_vehicle_on_the_ground(
+    plan_file, tmp_path
+):
+    """ArduPilot's pre-arm checks judge the fence on board: a vehicle still holding another
+    station's fence refuses to arm ("Vehicle breaching Polygon fence") until the new
+    sortie's fence replaces it, so fly uploads before it waits for the pre-arm checks."""
+    sim = SimFleet(
+        1, HOME, speedup=10, base_port=0, fast_start=True, params={**SAFE, "FENCE_TYPE": 5}
+    ).start()
+    try:
+        elsewhere = [
+            geo.offset(HOME.lat_deg, HOME.lon_deg, 2000 + n, e)
+            for n, e in ((0, 0), (0, 300), (300, 300), (300, 0))
+        ]
+        gcs = Gcs(sim.urls[0])
+        gcs.wait_heartbeat()
+        assert (
+            gcs.upload(
+                fence_polygon(elsewhere), mission_type=mavutil.mavlink.MAV_MISSION_TYPE_FENCE
+            )
+            == 0
+        )
+        gcs.close()
+        proc = fly(sim.urls[0], plan_file, tmp_path, "--ready-timeout", "60")
+        out, _ = proc.communicate(timeout=200)
+        assert proc.returncode == 0, out
+        assert out.index("uploaded and verified") < out.index("vehicle ready to arm"), out
+        assert "landed and disarmed" in out
+    finally:
+        sim.stop()
+
+
+def test_three_fly_processes_at_once_each_land_with_their_own_tlog_and_record(
+    mission_file, tmp_path
+):
+    """One ``fly`` per vehicle of a fleet, started together, writing to one directory."""
+    sim = SimFleet(
+        3, HOME, speedup=10, base_port=0, spacing_m=15, fast_start=True, params=SAFE
+    ).start()
+    try:
+        procs = [fly(url, mission_file, tmp_path) for url in sim.urls]
+        outs = [proc.communicate(timeout=200)[0] for proc in procs]
+        for proc, out in zip(procs, outs, strict=True):
+            assert proc.returncode == 0, out
+            assert "landed and disarmed" in out
+        for i in range(3):
+            state = sim.snapshot(i)
+            assert not state["armed"] and state["landed"]
+        tlogs = sorted((tmp_path / "tlogs").glob("*.tlog"))
+        assert len(tlogs) == 3, tlogs
+        for tlog in tlogs:  # each holds one vehicle's conversation
+            log = mavutil.mavlink_connection(str(tlog))
+            systems = set()
+            while (msg := log.recv_match(type="HEARTBEAT")) is not None:
+                systems.add(msg.get_srcSystem())
+            log.close()
+            assert len(systems - {255}) == 1, (tlog, systems)
+        listed = sorties_cli(tmp_path, "list", "--json")
+        assert sorted(row["outcome"] for row in listed) == ["completed"] * 3, listed
+    finally:
+        sim.stop()
 
 
 def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_path):

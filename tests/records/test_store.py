@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -141,3 +142,28 @@ def test_lockdown_holds_recorded_before_incident_kinds_are_recognised(engine: En
     with engine.connect() as connection:
         kinds = connection.execute(text("SELECT note, kind FROM incidents ORDER BY id")).all()
     assert [k for _, k in kinds] == ["hold", "incident"]
+
+
+def test_processes_starting_together_on_a_new_database_migrate_it_once(tmp_path) -> None:
+    """Three ``fly`` runs started at once on a new data directory each migrate it at start-up;
+    they take turns, so none finds the tables another has just made ("already exists")."""
+    url = f"sqlite:///{tmp_path / 'dronepatrol.db'}"
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_database() -> None:
+        start.wait()
+        try:
+            upgrade(url).dispose()
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=open_database) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert not errors, errors
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

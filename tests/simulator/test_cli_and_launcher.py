@@ -279,3 +279,78 @@ def test_sim_console_injects_faults() -> None:
     assert proc.returncode == 0
     assert "error: no vehicle 9: vehicles are 1..1" in err
     assert "error: unknown command 'fly'" in err
+
+
+def _param(conn, name: str) -> float:
+    for _ in range(5):
+        conn.mav.param_request_read_send(conn.target_system, 1, name.encode(), -1)
+        msg = conn.recv_match(type="PARAM_VALUE", blocking=True, timeout=2)
+        while msg is not None and msg.param_id != name:
+            msg = conn.recv_match(type="PARAM_VALUE", blocking=True, timeout=2)
+        if msg is not None:
+            return msg.param_value
+    raise AssertionError(f"no PARAM_VALUE for {name}")
+
+
+def test_patrol_vehicles_carry_the_failsafes_fence_and_pack_fly_checks(tmp_path: Path) -> None:
+    """``--patrol``: what ``fly``'s preflight checks ask for, and the profile's pack."""
+    from dronepatrol.mavlink.preflight import PATROL_SAFETY_PARAMS
+    from dronepatrol.planning import load_profile
+    from dronepatrol.sitl.physics import HOVER_CURRENT_A
+
+    # the profile's promises on the simulated quad: 1800 s of hover at 28 A, and cruise
+    # at 10 m/s (28 A x 1.12, no translational lift in SITL's model) at 0.9 of hover power
+    profile = load_profile()
+    hover_mah = HOVER_CURRENT_A * profile.hover_endurance_s / 3.6
+    cruise_mah = HOVER_CURRENT_A * 1.12 * profile.hover_endurance_s / 0.9 / 3.6
+    assert (profile.cruise_speed_mps, profile.cruise_power_ratio) == (10.0, 0.9)
+    pack_mah = round(max(hover_mah, cruise_mah))
+    expected = {**PATROL_SAFETY_PARAMS, "BATT_CAPACITY": pack_mah}
+    # real SITL: a defaults file after the project's own
+    fake = tmp_path / "arducopter"
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nopen('argv.txt', 'w').write(' '.join(sys.argv[1:]))\n"
+        "sys.exit(3)\n"
+    )
+    fake.chmod(0o755)
+    first = first_free_instance(1, start=20)
+    run = tmp_path / "run"
+    args = ["--binary", str(fake), "--workdir", str(run), "--instance", str(first), "--patrol"]
+    subprocess.run(
+        [sys.executable, "-m", "dronepatrol", "sitl", *args], capture_output=True, timeout=30
+    )
+    argv = (run / f"vehicle{first + 1}" / "argv.txt").read_text().split()
+    defaults = argv[argv.index("--defaults") + 1].split(",")
+    assert defaults[0] == str(default_params_file())
+    lines = Path(defaults[1]).read_text().splitlines()
+    written = dict(line.split() for line in lines if not line.startswith("#"))
+    assert {k: float(v) for k, v in written.items()} == expected
+    # the embedded simulator: the same parameters, and a frame pack of that capacity
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dronepatrol",
+            "sim",
+            "--base-port",
+            "0",
+            "--fast-start",
+            "--patrol",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = proc.stdout.readline().split(": ", 1)[1].strip()
+        conn = mavutil.mavlink_connection(url, source_system=255)
+        conn.wait_heartbeat(timeout=10)
+        for name, value in expected.items():
+            assert _param(conn, name) == value, name
+        assert _param(conn, "SIM_BATT_CAP_AH") == pytest.approx(pack_mah / 1000, abs=1e-3)
+        conn.close()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

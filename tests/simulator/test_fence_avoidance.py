@@ -130,3 +130,13 @@ def test_vehicle_outside_the_inclusion_polygon_may_not_arm(make_fleet, connect) 
     # the breach is found by the next fence check (10 Hz)
     wait_until(arm_refused, 10, "arming refused outside the polygon", every_s=0)
     gcs.wait_text("Arm: Vehicle breaching Polygon fence", timeout=5)
+    # a fence around home replaces it: the breach clears without a word on the ground
+    # (Copter::fence_checks_async says "Fence breach cleared" only in the air)
+    around = [
+        (lat + dn, lon + de)
+        for dn, de in ((-1e-3, -1e-3), (-1e-3, 1e-3), (1e-3, 1e-3), (1e-3, -1e-3))
+    ]
+    assert gcs.upload(fence_polygon(around), mission_type=M.MAV_MISSION_TYPE_FENCE) == 0
+    wait_until(lambda: not arm_refused(), 10, "arming inside the new polygon", every_s=0)
+    gcs.drain(0.5)
+    assert not [t for t in gcs.seen.texts if "cleared" in t], gcs.seen.texts
