@@ -21,6 +21,14 @@ PREFLIGHT_CHECKS = (
 )
 
 
+SIMULATED_PATROL_HINT = (
+    "a simulated vehicle? `dronepatrol sim --patrol` and `dronepatrol sitl` start patrol "
+    "drones (failsafes, fence, a pack for the shipped drone profile); stock ArduCopter "
+    "defaults have none of them"
+)
+"""Said after a refusal a stock simulated vehicle would meet: how to start one that flies."""
+
+
 @click.command()
 @click.option(
     "--connect",
@@ -187,9 +195,12 @@ def fly(
             "check explicitly with --override NAME",
             err=True,
         )
+        click.echo(SIMULATED_PATROL_HINT, err=True)
         raise SystemExit(1) from None
     except (SortieAborted, VehicleError) as exc:
         click.echo(f"sortie failed: {exc}. tlog {tlog}", err=True)
+        if "mAh" in str(exc):
+            click.echo(SIMULATED_PATROL_HINT, err=True)
         raise SystemExit(1) from None
     finally:
         signal.signal(signal.SIGINT, previous)

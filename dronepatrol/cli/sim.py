@@ -96,17 +96,25 @@ def fleet_layout_options(vehicles: str) -> Callable[[Command], Command]:
     return apply
 
 
-def patrol_option(command: Command) -> Command:
-    """``--patrol``: vehicles set up as patrol drones, for sim and sitl."""
+def patrol_option(default: bool) -> Callable[[Command], Command]:
+    """``--patrol/--stock``: vehicles set up as patrol drones, or ArduCopter's own defaults.
+
+    ``dronepatrol sitl`` starts patrol drones by default: it is the way to fly
+    DronePatrol on the real firmware, and a stock SITL (failsafes off, no fence,
+    a 3300 mAh monitor) cannot fly a planned sortie. ``dronepatrol sim`` starts
+    stock ArduCopters by default, so a client script meets what it would meet
+    on a stock ArduCopter.
+    """
     return click.option(
-        "--patrol",
-        is_flag=True,
-        help="Set each vehicle up as a patrol drone, as the demo's are: GCS and battery "
-        "failsafes return it home, the fence is on (maximum altitude and the plan's "
+        "--patrol/--stock",
+        default=default,
+        show_default=True,
+        help="--patrol sets each vehicle up as a patrol drone, as the demo's are: GCS and "
+        "battery failsafes return it home, the fence is on (maximum altitude and the plan's "
         "polygon), and its pack (BATT_CAPACITY) carries what the shipped drone profile "
         "plans, so `dronepatrol fly` of a planned sortie passes its preflight checks and "
-        "lands with its reserve. Without it, vehicles have ArduCopter's own defaults.",
-    )(command)
+        "lands with its reserve. --stock leaves ArduCopter's own defaults.",
+    )
 
 
 def patrol_pack_ah(profile: Any) -> float:
@@ -188,7 +196,7 @@ def write_patrol_parm(directory: Path) -> Path:
     help="GPS fix and EKF ready within seconds instead of ~40 s (tests).",
 )
 @mavlink_out_option("Vehicle i (from 0) uses PORT + i: 14550, 14551, ...")
-@patrol_option
+@patrol_option(default=False)
 def sim(
     drones: int,
     home_text: str,
@@ -324,7 +332,7 @@ def _console(fleet) -> None:
     help="SITL instance of the first vehicle (-I N: TCP port 5760+10*N, system id N+1); "
     "raise it when another SITL already runs.",
 )
-@patrol_option
+@patrol_option(default=True)
 def sitl(
     binary: str | None,
     drones: int,
@@ -339,7 +347,8 @@ def sitl(
 
     Vehicle i runs with -I N+i (TCP port 5760+10*(N+i)), --sysid N+i+1 (N:
     --instance, 0 by default), wiped storage and DronePatrol's copter
-    parameters, in its own working directory. The link URLs are printed;
+    parameters, set up as a patrol drone (--stock: ArduCopter's own defaults),
+    in its own working directory. The link URLs are printed;
     Ctrl-C stops every process.
     """
     import tempfile

@@ -326,6 +326,7 @@ def test_fly_refuses_unsafe_vehicle_and_leaves_it_disarmed(mission_file, tmp_pat
         out, _ = proc.communicate(timeout=200)
         assert proc.returncode == 1
         assert "preflight check gcs_failsafe failed" in out and "--override" in out
+        assert "dronepatrol sim --patrol" in out  # how to start a simulated drone that flies
         assert not sim.snapshot(0)["armed"]
     finally:
         sim.stop()

@@ -306,7 +306,6 @@ def test_patrol_vehicles_carry_the_failsafes_fence_and_pack_fly_checks(tmp_path:
     assert (profile.cruise_speed_mps, profile.cruise_power_ratio) == (10.0, 0.9)
     pack_mah = round(max(hover_mah, cruise_mah))
     expected = {**PATROL_SAFETY_PARAMS, "BATT_CAPACITY": pack_mah}
-    # real SITL: a defaults file after the project's own
     fake = tmp_path / "arducopter"
     fake.write_text(
         f"#!{sys.executable}\nimport sys\nopen('argv.txt', 'w').write(' '.join(sys.argv[1:]))\n"
@@ -314,13 +313,19 @@ def test_patrol_vehicles_carry_the_failsafes_fence_and_pack_fly_checks(tmp_path:
     )
     fake.chmod(0o755)
     first = first_free_instance(1, start=20)
-    run = tmp_path / "run"
-    args = ["--binary", str(fake), "--workdir", str(run), "--instance", str(first), "--patrol"]
-    subprocess.run(
-        [sys.executable, "-m", "dronepatrol", "sitl", *args], capture_output=True, timeout=30
-    )
-    argv = (run / f"vehicle{first + 1}" / "argv.txt").read_text().split()
-    defaults = argv[argv.index("--defaults") + 1].split(",")
+
+    # real SITL: a defaults file after the project's own, by default (--stock: none)
+    def sitl_defaults(*flags: str) -> list[str]:
+        run = tmp_path / ("run" + "".join(flags))
+        args = ["--binary", str(fake), "--workdir", str(run), "--instance", str(first), *flags]
+        subprocess.run(
+            [sys.executable, "-m", "dronepatrol", "sitl", *args], capture_output=True, timeout=30
+        )
+        argv = (run / f"vehicle{first + 1}" / "argv.txt").read_text().split()
+        return argv[argv.index("--defaults") + 1].split(",")
+
+    assert sitl_defaults("--stock") == [str(default_params_file())]
+    defaults = sitl_defaults()
     assert defaults[0] == str(default_params_file())
     lines = Path(defaults[1]).read_text().splitlines()
     written = dict(line.split() for line in lines if not line.startswith("#"))
