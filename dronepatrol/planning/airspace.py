@@ -113,11 +113,8 @@ class Airspace:
             self.frame = None
             self._xy = []
         self._router = TransitRouter(self._xy, margin_m) if self._xy else None
-        self._grown = [
-            shapely.buffer(z, margin_m, join_style="mitre", mitre_limit=2.0) for z in self._xy
-        ]
-        self._blocked = shapely.union_all(self._grown) if self._grown else Polygon()
-        shapely.prepare(self._blocked)
+        # the zones grown by the margin: the router's, built once
+        self._blocked = self._router.blocked if self._router is not None else Polygon()
 
     # ---- geometry helpers ---------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 The planner's memory and time grow about linearly with the work (lanes over
 grid area, line length, points), except in a few places that grow faster with
-one input's detail: the shortest paths between no-fly corners (all pairs, then
-cubic in the corners) and the paths inside one grid's flyable area (pairs of
-its corners). A request past any limit is refused at once with a
-:class:`PlanningLimitError` naming the limit, its value and the request's
-figure, so that an oversized network fails loudly (CLI exit status 2, HTTP
-413) instead of running the machine out of memory.
+one input's detail: growing and simplifying the no-fly zones (their corners;
+the shortest paths between them are cubic in the corners of a simplified
+outline, at most :data:`~dronepatrol.planning.routing.MAX_CORNER_NODES`) and
+the paths inside one grid's flyable area (pairs of its corners). A request
+past any limit is refused at once with a :class:`PlanningLimitError` naming
+the limit, its value and the request's figure, so that an oversized network
+fails loudly (CLI exit status 2, HTTP 413) instead of running the machine out
+of memory.
 
 The defaults leave a real city (129 grids over 420 km2, 105 lines over 518
 km, 677 points, 12 no-fly zones) far inside them; a deployment can set others
@@ -46,7 +48,7 @@ class PlanningLimits:
     max_total_grid_area_km2: float = 2_500.0
     max_total_line_km: float = 5_000.0
     max_grid_vertices: int = 2_000
-    max_nofly_vertices: int = 1_000
+    max_nofly_vertices: int = 20_000
 
     def with_text(self, items: list[str]) -> PlanningLimits:
         """These limits with ``KEY=VALUE`` items applied; ValueError names a bad item."""

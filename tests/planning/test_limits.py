@@ -71,3 +71,37 @@ def test_cli_exits_2_naming_the_limit_and_writes_nothing(tmp_path) -> None:
         main, ["plan", str(net), "--out", str(out), "--limit", "max_total_line_km=0.5"]
     )
     assert low.exit_code == 2 and "max_total_line_km = 0.5" in low.output
+
+
+def test_a_finely_traced_no_fly_zone_is_planned_round_not_refused() -> None:
+    """A zone traced point by point (4,000 corners, past the old limit of 1,000) is planned
+    round at the margin, quickly, rather than refused or left to a cubic corner graph."""
+    import math
+    import time
+
+    import numpy as np
+    from shapely.geometry import LineString
+
+    from dronepatrol.geo import LocalFrame
+    from dronepatrol.planning import load_profile
+
+    theta = np.linspace(0, 2 * math.pi, 4000, endpoint=False)
+    r = 300.0 + np.random.default_rng(0).uniform(-1.5, 1.5, len(theta))
+    traced = [(1500 + a * math.cos(t), a * math.sin(t)) for a, t in zip(r, theta, strict=True)]
+    data = collection(
+        feature("station", "S01", point(0, 0)),
+        feature("nofly", "NF-traced", polygon(traced)),
+        feature("point", "P-beyond", point(3000, 0)),
+        feature("line", "L-beyond", line([(2600, -300), (2600, 300)])),
+    )
+    network, _ = parse_network(data)
+    started = time.process_time()
+    plan = plan_sorties(network)
+    assert time.process_time() - started < 20.0  # cubic in 4,000 corners: many minutes
+    assert {t.status for t in plan.targets.values()} == {"planned"}
+    frame = LocalFrame(*network.centre())
+    zone = frame.geometry_to_xy(network.nofly[0].geometry)
+    margin = load_profile().nofly_margin_m
+    for sortie in plan.sorties:
+        track = frame.geometry_to_xy(LineString([(lon, lat) for lat, lon, _ in sortie.track]))
+        assert track.distance(zone) >= margin - 0.5
