@@ -29,7 +29,7 @@ from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station, Target
 from dronepatrol.planning.errors import PlanningError
 from dronepatrol.planning.geofence import station_fence
-from dronepatrol.planning.limits import PlanningLimits, check_limits
+from dronepatrol.planning.limits import PlanningLimits, check_limits, check_nofly
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
@@ -327,6 +327,8 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
     The scheduler asks this before planning a target among others, so that a grid far
     too large for one battery is not planned again and again only to be found so.
     Remembered per target, keyed as its pieces are, with the station's position.
+    Raises :class:`PlanningLimitError` when the network's no-fly zones are past a
+    planning limit (before any transit graph is built).
     """
     held = _network_frame(network)
     known = held.battery_needs.get((profile, target_id))
@@ -349,6 +351,7 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
             _battery_needs.move_to_end(key)
             held.battery_needs[(profile, target_id)] = need
             return need
+    check_nofly(network.nofly)
     router = _router(zones_wkb, profile.nofly_margin_m).with_empty_cache()
     plan = _target_plan(target, frame, profile, router, zones_xy, zones_key)
     if plan.skipped or router.inside_blocked(station_xy):

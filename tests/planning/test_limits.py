@@ -105,3 +105,53 @@ def test_a_finely_traced_no_fly_zone_is_planned_round_not_refused() -> None:
     for sortie in plan.sorties:
         track = frame.geometry_to_xy(LineString([(lon, lat) for lat, lon, _ in sortie.track]))
         assert track.distance(zone) >= margin - 0.5
+
+
+def many_zones_network(count: int = 151) -> dict:
+    """A station, a point, and ``count`` small no-fly zones 500 m apart (a grid of them)."""
+    zones = [
+        feature(
+            "nofly", f"NF{k:03d}", polygon([(n, e), (n, e + 40), (n + 40, e + 40), (n + 40, e)])
+        )
+        for k in range(count)
+        for n, e in [(2000 + 500 * (k // 13), -3000 + 500 * (k % 13))]
+    ]
+    return collection(
+        feature("station", "S01", point(0, 0)), feature("point", "P01", point(300, 0)), *zones
+    )
+
+
+def test_serve_refuses_a_network_past_a_no_fly_limit_with_exit_2(tmp_path, monkeypatch) -> None:
+    """Errands and the scheduler route round the zones: serve says so at start, not later."""
+    import waitress
+
+    def never(*args, **kwargs):
+        raise AssertionError("serve got as far as serving")
+
+    monkeypatch.setattr(waitress, "create_server", never)
+    net = write(tmp_path / "zones.geojson", json.dumps(many_zones_network()))
+    config = write(tmp_path / "dp.toml", f"data_dir = {str(tmp_path / 'data')!r}\n")
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "serve", "--network", str(net), "--port", "8799"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--network" in result.output and "max_nofly_zones = 150" in result.output
+
+
+def test_too_many_no_fly_zones_are_refused_by_name_wherever_they_would_be_routed() -> None:
+    """151 zones apart would make a transit graph of 600+ corners (cubic): the planner,
+    the scheduler's battery question and errands' airspace all refuse, naming the limit."""
+    from dronepatrol.planning import batteries_needed, load_profile
+    from dronepatrol.planning.airspace import Airspace
+    from dronepatrol.planning.limits import check_nofly
+
+    network, _ = parse_network(many_zones_network())
+    for attempt in (
+        lambda: plan_sorties(network),
+        lambda: batteries_needed(network, load_profile(), "P01"),
+        lambda: Airspace(network.nofly),
+    ):
+        with pytest.raises(PlanningLimitError) as caught:
+            attempt()
+        assert "max_nofly_zones = 150" in "\n".join(caught.value.problems)
+    check_nofly(network.nofly[:150])  # at the limit: routed round
