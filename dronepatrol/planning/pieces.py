@@ -270,7 +270,13 @@ def split_piece(
     distance where ``router`` finds the straight line from the station clear, and
     DETOUR times it elsewhere (or everywhere without a router): a far grid is then
     cut into chunks as long as the battery allows, not into slivers.
-    A piece that fits whole, or whose first step already does not fit, comes back as is.
+
+    Where not even one step fits from a fresh chunk (that part of the piece lies
+    beyond the battery's reach by this estimate), each such step is a chunk of
+    its own: the sortie split, which measures transit exactly, flies those that
+    fit and finds the rest too far, and the reachable rest of a grid or line that
+    strays out of range is still flown (the target is partial, not skipped). A
+    piece that fits whole, or no step of which fits, comes back as is.
     """
     if piece.kind is Kind.POINT:
         return [piece]
@@ -311,23 +317,37 @@ def split_piece(
     chunks: list[list[XY]] = [[pts[0]]]
     used_s = 0.0
     here = pts[0]
+    reached = False  # some step fitted in a chunk
+
+    def fits(start: XY, end: XY, moving_s: float) -> bool:
+        return trip_s(start, end) + moving_s * ratio <= limit_s
+
     for segment_start, last_step, q in walk:
         if segment_start is not None:
             here = segment_start
         step_s = math.dist(here, q) / speed
-        if trip_s(chunks[-1][0], q) + (used_s + step_s) * ratio > limit_s:
-            if len(chunks[-1]) == 1 and here == chunks[-1][0]:
-                return [piece]  # not even one step fits: too far for any chunk
+        if not fits(chunks[-1][0], q, used_s + step_s):
             if chunks[-1][-1] != here:
                 chunks[-1].append(here)
-            chunks.append([here])
-            used_s = 0.0
+            if len(chunks[-1]) > 1:
+                chunks.append([here])
+                used_s = 0.0
+            if not fits(here, q, step_s):  # beyond reach even alone: a sliver of its own
+                chunks[-1].append(q)
+                chunks.append([q])
+                here = q
+                continue
+        reached = True
         used_s += step_s
         if last_step:
             chunks[-1].append(q)
             if piece.kind is Kind.GRID:
                 used_s += turn_s
         here = q
+    if chunks[-1][-1] != here:
+        chunks[-1].append(here)
+    if not reached:
+        return [piece]  # beyond reach all along: too far for any chunk
     out = []
     for k, chunk in enumerate(c for c in chunks if len(c) >= 2 and path_length(c) > 0.5):
         pts_k = tuple(chunk)

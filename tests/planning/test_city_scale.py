@@ -234,3 +234,31 @@ def test_a_target_said_to_need_several_batteries_is_never_flown_whole_in_one(
     for tid, status in small_plan.targets.items():
         if status.status == "planned" and len(status.sorties) == 1:
             assert batteries_needed(small_city, profile, tid) == 1, tid
+
+
+def test_a_line_that_starts_beyond_the_battery_reach_is_flown_where_it_is_within_it() -> None:
+    """A road from 8 km out (past a sortie's reach) to 2 km from the station: its near part
+    is flown and the target reported partial with the reason, not skipped whole."""
+    from planning_helpers import collection, feature, line, point
+
+    data = collection(
+        feature("station", "S01", point(0, 0)),
+        feature("line", "L-out", line([(0, 8000), (0, 2000)])),
+    )
+    network, _ = parse_network(data)
+    plan = plan_sorties(network, load_profile())
+    status = plan.targets["L-out"]
+    assert status.status == "partial" and "battery range" in status.reason
+    assert status.sorties
+    frame = LocalFrame(*network.centre())
+    flown = shapely.union_all(
+        [
+            frame.geometry_to_xy(LineString([(lon, lat) for lat, lon, _ in s.track]))
+            for s in plan.sorties
+        ]
+    )
+    road = frame.geometry_to_xy(network.target("L-out").geometry)
+    station = frame.geometry_to_xy(network.station("S01").geometry)
+    near = road.intersection(station.buffer(5000))  # well within reach
+    assert near.length > 2900
+    assert flown.buffer(1.0).covers(near)
