@@ -319,8 +319,9 @@ _battery_needs: OrderedDict[tuple, int] = OrderedDict()
 
 def batteries_needed(network: Network, profile: DroneProfile, target_id: str) -> int:
     """Sorties a target certainly needs from its own station to be patrolled whole:
-    the number of battery-sized chunks its pieces are cut into when even the least a
-    sortie flying all of them could use (:func:`least_energy_frac`) is past one battery;
+    the sorties its pieces' chunks are split into (flown in the order they were cut)
+    when even the least a sortie flying all of them could use
+    (:func:`least_energy_frac`) is past one battery;
     otherwise 1 (whether it fits in company, the planner decides), and 0 when the target
     cannot be flown at all (inside a no-fly zone, or its station is).
 
@@ -359,7 +360,11 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
     else:
         chunks = [c for p in plan.pieces for c in split_piece(p, profile, station_xy, router)]
         one = fits_estimate(profile, least_energy_frac(profile, station_xy, chunks))
-        need = 1 if one or len(chunks) < 2 else len(chunks)
+        if one or len(chunks) < 2:
+            need = 1
+        else:  # chunks are a fraction of a battery: count the sorties they are split into
+            runs, too_far = split_into_sorties(profile, station_xy, chunks, router)
+            need = max(2, len(runs) + len(too_far))
     with _target_plans_lock:
         _battery_needs[key] = need
         while len(_battery_needs) > BATTERY_NEEDS_KEPT:

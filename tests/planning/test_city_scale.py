@@ -90,6 +90,19 @@ def test_flight_length_within_3_percent_of_one_tour_over_every_chunk(which, requ
     assert ours <= 1.03 * reference
 
 
+def test_a_district_with_large_grids_flies_no_more_than_the_previous_planner() -> None:
+    """S06 of the real-shaped city: four grids too large for one battery among 50 targets.
+    Chunks sized to fill a battery each left every sortie its remainder (7 % more flight
+    than one tour over every chunk); chunks of a fraction of a battery are packed."""
+    profile = load_profile()
+    network, _ = parse_network(real_city_network(0))
+    plan = plan_sorties(network, profile, ["S06"])
+    grids = [t for t in network.targets_of("S06") if t.kind is Kind.GRID]
+    assert all(plan.targets[g.id].coverage_frac >= 0.99 for g in grids)
+    ours = sum(s.length_m for s in plan.sorties)
+    assert ours <= 1.03 * flat_plan_length_m(network, profile, ["S06"])
+
+
 def test_distance_matrices_stay_small_when_a_station_has_many_targets(
     small_city, small_plan, monkeypatch
 ) -> None:
