@@ -215,6 +215,11 @@ def split_into_sorties(
     return runs[::-1], too_far
 
 
+SAME_PLACE_M = 0.05
+"""A waypoint this close to the previous one at the same altitude is not repeated [m]
+(a chunk starts where the one before it ended; a mission item is a place apart)."""
+
+
 def build_sortie(
     profile: DroneProfile, station_xy: XY, run: list[Piece], router: TransitRouter
 ) -> BuiltSortie:
@@ -275,6 +280,9 @@ def build_sortie(
                 fly_to(p, piece.alt_m)
         else:
             for p in piece.points:
+                x0, y0, z0 = track[-1]
+                if z0 == piece.alt_m and math.dist((x0, y0), p) < SAME_PLACE_M:
+                    continue  # where the previous chunk of this grid or line ended
                 fly_to(p, piece.alt_m)
             cost.moving(piece.turns * profile.turnaround_s)
     hop(station_xy, transit)

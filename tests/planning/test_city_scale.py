@@ -13,6 +13,7 @@ from planning_helpers import EXAMPLE, flat_plan_length_m
 from shapely.geometry import LineString
 
 from dronepatrol.geo import LocalFrame
+from dronepatrol.mission import Cmd
 from dronepatrol.network import Kind, load_network, parse_network
 from dronepatrol.network.city import SMALL_HARD_CITY, CitySpec, real_city_network
 from dronepatrol.network.synthetic import city_network
@@ -275,3 +276,15 @@ def test_a_line_that_starts_beyond_the_battery_reach_is_flown_where_it_is_within
     near = road.intersection(station.buffer(5000))  # well within reach
     assert near.length > 2900
     assert flown.buffer(1.0).covers(near)
+
+
+def test_chunks_flown_one_after_the_other_add_no_repeated_waypoint(small_plan) -> None:
+    """Where a chunk of a cut grid begins at the previous one's end, the sortie flies on:
+    no second waypoint at the same place (each costs a mission item on the vehicle)."""
+    for sortie in small_plan.sorties:
+        places = [
+            (i.command, i.lat_deg, i.lon_deg, i.alt_m)
+            for i in sortie.mission.items
+            if i.command == Cmd.NAV_WAYPOINT
+        ]
+        assert all(a != b for a, b in itertools.pairwise(places)), sortie.id
