@@ -35,6 +35,7 @@ from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
 from dronepatrol.planning.safety import check_mission, fence_polygon
 from dronepatrol.planning.sorties import (
+    ESTIMATE_HEADROOM,
     BuiltSortie,
     build_sorties,
     fits_estimate,
@@ -319,9 +320,9 @@ _battery_needs: OrderedDict[tuple, int] = OrderedDict()
 
 def batteries_needed(network: Network, profile: DroneProfile, target_id: str) -> int:
     """Sorties a target certainly needs from its own station to be patrolled whole:
-    the sorties its pieces' chunks are split into (flown in the order they were cut)
-    when even the least a sortie flying all of them could use
-    (:func:`least_energy_frac`) is past one battery;
+    when even the least a sortie flying all its pieces' chunks could use
+    (:func:`least_energy_frac`) is past one battery, that least over one battery
+    (at least 2: a lower bound, since the sorties together use at least as much);
     otherwise 1 (whether it fits in company, the planner decides), and 0 when the target
     cannot be flown at all (inside a no-fly zone, or its station is).
 
@@ -359,12 +360,12 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
         need = 0
     else:
         chunks = [c for p in plan.pieces for c in split_piece(p, profile, station_xy, router)]
-        one = fits_estimate(profile, least_energy_frac(profile, station_xy, chunks))
-        if one or len(chunks) < 2:
+        least = least_energy_frac(profile, station_xy, chunks)
+        if fits_estimate(profile, least) or len(chunks) < 2:
             need = 1
-        else:  # chunks are a fraction of a battery: count the sorties they are split into
-            runs, too_far = split_into_sorties(profile, station_xy, chunks, router)
-            need = max(2, len(runs) + len(too_far))
+        else:  # sorties together use at least the least one sortie flying all would
+            battery = profile.usable_battery_frac * ESTIMATE_HEADROOM
+            need = max(2, math.ceil(least / battery))
     with _target_plans_lock:
         _battery_needs[key] = need
         while len(_battery_needs) > BATTERY_NEEDS_KEPT:
