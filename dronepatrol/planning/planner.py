@@ -45,6 +45,9 @@ from dronepatrol.planning.sorties import (
 )
 from dronepatrol.planning.touring import order_stops
 
+GEOS_RELATES_COLLECTIONS = shapely.geos_version >= (3, 13, 0)
+"""GEOS evaluates predicates on geometry collections from 3.13 on (RelateNG)."""
+
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): called as stations are planned."""
 
@@ -473,12 +476,15 @@ def _to_sorties(
                 circle = shapely.buffer(shapely.points(piece.points[0]), piece.orbit_radius_m)
                 reach.append(np.asarray(circle.exterior.coords))
     fence_xy = fence_polygon(np.concatenate(reach), profile.fence_margin_m)
-    flown = shapely.union_all(
-        [
-            shapely.multipoints(r) if len(r) < 2 else shapely.linestrings(r)
-            for r in reach[: len(built)]
-        ]
-        + [shapely.Polygon(r) for r in reach[len(built) :]]
+    parts = [
+        shapely.multipoints(r) if len(r) < 2 else shapely.linestrings(r)
+        for r in reach[: len(built)]
+    ] + [shapely.Polygon(r) for r in reach[len(built) :]]
+    # the fence only asks whether shapes touch or cover these: GEOS 3.13+ answers that for
+    # a collection as it stands; noding a station's thousands of lanes into one union took
+    # a second of the whole city's planning
+    flown = (
+        shapely.geometrycollections(parts) if GEOS_RELATES_COLLECTIONS else shapely.union_all(parts)
     )
     fence = station_fence(
         fence_xy,
