@@ -164,6 +164,21 @@ class TransitRouter:
         self._lengths[(a, b)] = found
         return found
 
+    def prime(self, pairs: list[tuple[XY, XY]]) -> None:
+        """Cache the straight length of each pair whose segment is clear, checked in one
+        vectorised pass: most hops of a sortie split are clear, and checking them one
+        :meth:`length` at a time built a segment each."""
+        todo = [(a, b) for a, b in pairs if (a, b) not in self._lengths]
+        if not todo:
+            return
+        a = np.array([p for p, _ in todo], dtype=float)
+        b = np.array([q for _, q in todo], dtype=float)
+        clear = self._clear_pairs(a, b)
+        lengths = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+        for (p, q), ok, d in zip(todo, clear.tolist(), lengths.tolist(), strict=True):
+            if ok:
+                self._lengths[(p, q)] = d
+
     def remember(self, points: list[XY], dist: np.ndarray) -> None:
         """Keep a :meth:`distances` matrix so that :meth:`length` answers from it.
 

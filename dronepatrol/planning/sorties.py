@@ -169,6 +169,11 @@ def split_into_sorties(
     """
     limit = profile.usable_battery_frac * ESTIMATE_HEADROOM
     transit = profile.transit_altitude_m
+    router.prime(
+        [(station_xy, p.entry) for p in ordered]
+        + [(p.exit, station_xy) for p in ordered]
+        + [(a.exit, b.entry) for a, b in itertools.pairwise(ordered)]
+    )
 
     def alone(piece: Piece) -> float:
         cost = FlightCost(profile)
