@@ -22,8 +22,15 @@ waits for the first drone that can.
 
 The day is measured after a warm-up (``--warmup-h``) so that it does not
 start from a city never patrolled. Prints one block per fleet size tried,
-then the smallest fleet per station that meets the goals (key on-time >= 95 %,
-median on-scene <= 3 min), then one JSON line with every figure.
+then the fleet each station needs to meet the goals (key on-time >= 95 %,
+median on-scene <= 3 min for the incidents nearest it), then one JSON line with
+every figure. ``--fleet-search MAX`` finds that fleet: from the first ``--drones``
+figure, every station that missed a goal gets half as many drones again and the
+day is flown again, until each meets them or has MAX drones.
+
+Targets the scheduler cannot patrol (too large for one battery, out of range,
+inside a no-fly zone) are listed and counted by priority; the on-time figures
+leave them out.
 
 Each run also reports how long one scheduler pass takes (every drone looked at
 in one simulation step, planner runs included, CPU time; goal <= 200 ms for 48 drones),
@@ -34,10 +41,13 @@ peak resident memory.
 The whole city: ``--city`` plans the generated real-shaped city
 (:func:`dronepatrol.network.city.real_city_network`: 129 grids, 105 lines,
 677 points, 16 stations), e.g.
-``python bench/patrol_day.py --city --drones 3 --incidents-per-hour 20``
-(goal: a 24 h day with 48 drones in <= 5 min wall, <= 2 GiB).
+``python bench/patrol_day.py --city --drones 3`` (20 incidents an hour by default
+there; goal: a 24 h day with 48 drones in <= 5 min wall, <= 2 GiB), and
+``python bench/patrol_day.py --city --drones 3 --fleet-search 12`` for the fleet
+each station needs.
 
-Usage: python bench/patrol_day.py [--drones 1,2,3] [--network FILE | --city] [--seed N]
+Usage: python bench/patrol_day.py [--drones 1,2,3] [--fleet-search MAX]
+       [--network FILE | --city] [--seed N]
 """
 
 from __future__ import annotations
@@ -154,6 +164,7 @@ def _incident_place(rng: random.Random, network: Network, radius_m: float) -> tu
 @dataclass
 class DayResult:
     drones_per_station: int
+    """The fleet at the busiest station (every station's when the fleet is uniform)."""
     on_time: dict[str, float | None]
     fresh_frac: dict[str, float]
     station_key_on_time: dict[str, float | None]
@@ -176,12 +187,18 @@ class DayResult:
     deferrals: int = 0
     """Idle drones left to the next pass because the pass's planning budget was spent."""
     peak_rss_mib: float = 0.0
+    fleet: dict[str, int] = field(default_factory=dict)
+    """Drones at each station."""
+
+    @property
+    def drones(self) -> int:
+        return sum(self.fleet.values())
 
 
 def simulate_day(
     network: Network,
     profile: DroneProfile,
-    drones_per_station: int,
+    drones_per_station: int | dict[str, int],
     *,
     hours: float = 24.0,
     warmup_h: float = 2.0,
@@ -194,7 +211,13 @@ def simulate_day(
     seed: int = 1,
     plan_budget_s: float = PLAN_BUDGET_S,
 ) -> DayResult:
-    """One simulated day with ``drones_per_station`` drones at every station."""
+    """One simulated day with ``drones_per_station`` drones at every station (a number for
+    each, or one number for all)."""
+    fleet = (
+        dict(drones_per_station)
+        if isinstance(drones_per_station, dict)
+        else {s.id: drones_per_station for s in network.stations}
+    )
     started = time.perf_counter()
     cpu_started = time.process_time()
     turnaround = turnaround or Turnaround()
@@ -215,7 +238,7 @@ def simulate_day(
     drones = [
         Drone(f"{s.id}-{k + 1}", s.id, s.lat_deg, s.lon_deg)
         for s in network.stations
-        for k in range(drones_per_station)
+        for k in range(fleet[s.id])
     ]
     targets = [(t.id, str(t.priority), t.revisit_min) for t in network.targets]
     patrols: dict[str, list[float]] = {t.id: [] for t in network.targets}
@@ -389,7 +412,8 @@ def simulate_day(
     for _, delay, station_id in on_scene:
         by_station_delays[station_id].append(delay)
     return DayResult(
-        drones_per_station=drones_per_station,
+        drones_per_station=max(fleet.values()),
+        fleet=fleet,
         on_time={p: pooled_rate(r) for p, r in by_priority.items()},
         fresh_frac={
             p: statistics.fmean(x.fresh_frac for x in r) if r else 1.0
@@ -432,15 +456,26 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f} %"
 
 
+def _fleet_text(fleet: dict[str, int]) -> str:
+    sizes = set(fleet.values())
+    if len(sizes) == 1:
+        return f"{sizes.pop()} drone(s) per station"
+    return f"{sum(fleet.values())} drones: " + ", ".join(f"{s} {n}" for s, n in fleet.items())
+
+
 def _print(result: DayResult) -> None:
-    print(f"-- {result.drones_per_station} drone(s) per station")
+    print(f"-- {_fleet_text(result.fleet)}")
     for level in PRIORITY_ORDER:
         print(
             f"   on-time {level:<9} {_pct(result.on_time[level]):>8}"
             f"   (fresh {result.fresh_frac[level] * 100:.1f} % of the day)"
         )
     for station, rate in result.station_key_on_time.items():
-        print(f"   key on-time at {station}: {_pct(rate)}")
+        median = result.station_on_scene_median_s.get(station)
+        print(
+            f"   at {station} ({result.fleet[station]} drones): key on-time {_pct(rate)}, "
+            "median on-scene " + ("n/a" if median is None else f"{median / 60:.2f} min")
+        )
     med = result.on_scene_median_s
     p95 = result.on_scene_p95_s
     print(
@@ -456,12 +491,67 @@ def _print(result: DayResult) -> None:
     )
     passes = pass_figures(result)
     print(
-        f"   scheduler pass over "
-        f"{result.drones_per_station * len(result.station_key_on_time)} drones (CPU): median "
+        f"   scheduler pass over {result.drones} drones (CPU): median "
         f"{passes['median_ms']} ms, p95 {passes['p95_ms']} ms, worst {passes['max_ms']} ms "
         f"(planner runs included; {result.deferrals} drone looks left to the next pass by "
         f"the planning budget); peak memory {result.peak_rss_mib:.0f} MiB"
     )
+
+
+KEY_ON_TIME_GOAL = 0.95
+"""Share of key targets' revisit deadlines met at a station."""
+
+ON_SCENE_GOAL_S = 180.0
+"""Median time from an incident's report to a drone over it, for incidents nearest a station [s]."""
+
+
+def key_on_time_met(result: DayResult, station: str) -> bool:
+    """The station's key targets met >= 95 % of their deadlines (or it has none to meet)."""
+    rate = result.station_key_on_time.get(station)
+    return rate is None or rate >= KEY_ON_TIME_GOAL
+
+
+def on_scene_met(result: DayResult, station: str) -> bool:
+    """The incidents nearest the station had a drone over them within 3 min (median)."""
+    median = result.station_on_scene_median_s.get(station)
+    return median is None or median <= ON_SCENE_GOAL_S
+
+
+def grown_fleet(result: DayResult, most: int) -> dict[str, int] | None:
+    """The next fleet to try: every station that missed a goal gets half as many drones
+    again (at least one more, at most ``most``); None when none missed, or every one that
+    did is at ``most`` already."""
+    fleet = dict(result.fleet)
+    grew = False
+    for station, n in fleet.items():
+        if key_on_time_met(result, station) and on_scene_met(result, station):
+            continue
+        bigger = min(most, n + max(1, n // 2))
+        if bigger > n:
+            fleet[station] = bigger
+            grew = True
+    return fleet if grew else None
+
+
+def fleet_needed(results: list[DayResult], met) -> dict[str, int | None]:
+    """Per station, the fleet there from which ``met(run, station)`` holds in every later
+    run (runs in the order flown, fleets growing); None when the last run missed."""
+    needed: dict[str, int | None] = dict.fromkeys(results[0].fleet if results else {})
+    for station in needed:
+        for r in results:
+            if not met(r, station):
+                needed[station] = None
+            elif needed[station] is None:
+                needed[station] = r.fleet[station]
+    return needed
+
+
+def unpatrollable_counts(network: Network, unschedulable: dict[str, str]) -> dict[str, int]:
+    """Targets the scheduler leaves out, by priority level."""
+    counts = dict.fromkeys(PRIORITY_ORDER, 0)
+    for target_id in unschedulable:
+        counts[str(network.target(target_id).priority)] += 1
+    return counts
 
 
 def main() -> None:
@@ -472,9 +562,23 @@ def main() -> None:
     )
     parser.add_argument("--city-seed", type=int, default=0)
     parser.add_argument("--drones", default="1,2,3", help="drones per station to try")
+    parser.add_argument(
+        "--fleet-search",
+        type=int,
+        default=0,
+        metavar="MAX",
+        help="from the first --drones figure, grow the fleet of each station that misses a "
+        "goal (by half again) and fly the day again, until every station meets them or "
+        "has MAX drones",
+    )
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--warmup-h", type=float, default=2.0)
-    parser.add_argument("--incidents-per-hour", type=float, default=2.0)
+    parser.add_argument(
+        "--incidents-per-hour",
+        type=float,
+        default=None,
+        help="over the whole network (default 20 with --city, else 2)",
+    )
     parser.add_argument("--incident-radius-km", type=float, default=3.0)
     parser.add_argument("--hold-min", type=float, default=10.0)
     parser.add_argument("--swap-min", type=float, default=5.0)
@@ -484,6 +588,8 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.incidents_per_hour is None:
+        args.incidents_per_hour = 20.0 if args.city else 2.0
 
     if args.city:
         network, _ = parse_network(real_city_network(args.city_seed))
@@ -499,12 +605,12 @@ def main() -> None:
         f"scheduler horizon {args.horizon_min:g} min; response speed "
         f"{args.response_speed:g} m/s; seed {args.seed}"
     )
-    results = []
-    for n in [int(x) for x in args.drones.split(",")]:
+
+    def fly(fleet: int | dict[str, int]) -> DayResult:
         result = simulate_day(
             network,
             profile,
-            n,
+            fleet,
             hours=args.hours,
             warmup_h=args.warmup_h,
             incidents_per_hour=args.incidents_per_hour,
@@ -516,54 +622,59 @@ def main() -> None:
             seed=args.seed,
         )
         _print(result)
-        results.append(result)
-    if results and results[0].unschedulable:
-        for target_id, reason in sorted(results[0].unschedulable.items()):
-            print(f"   not schedulable: {target_id}: {reason}")
+        return result
 
-    def key_on_time(r: DayResult, station: str) -> bool:
-        key = r.station_key_on_time.get(station)
-        return key is None or key >= 0.95
-
-    needed = {
-        s.id: next((r.drones_per_station for r in results if key_on_time(r, s.id)), None)
-        for s in network.stations
-    }
-    for station, n in needed.items():
+    sizes = [int(x) for x in args.drones.split(",")]
+    results: list[DayResult] = []
+    if args.fleet_search:
+        fleet: dict[str, int] | None = {s.id: sizes[0] for s in network.stations}
+        while fleet is not None:
+            results.append(fly(fleet))
+            fleet = grown_fleet(results[-1], args.fleet_search)
+    else:
+        results = [fly(n) for n in sizes]
+    most = max(max(r.fleet.values()) for r in results)
+    unschedulable = results[0].unschedulable if results else {}
+    for target_id, reason in sorted(unschedulable.items()):
+        print(f"   not schedulable: {target_id}: {reason}")
+    left_out = unpatrollable_counts(network, unschedulable)
+    print(
+        f"targets the scheduler cannot patrol: {len(unschedulable)} of {len(network.targets)} "
+        "(" + ", ".join(f"{k} {v}" for k, v in left_out.items()) + "); the on-time figures "
+        "leave them out"
+    )
+    needed = fleet_needed(results, key_on_time_met)
+    on_scene_needed = fleet_needed(results, on_scene_met)
+    both = fleet_needed(results, lambda r, s: key_on_time_met(r, s) and on_scene_met(r, s))
+    for station in needed:
         print(
-            f"key on-time >= 95 % at {station} needs: "
-            + (f"{n} drone(s)" if n else f"more than {results[-1].drones_per_station}")
+            f"{station} needs: key on-time >= 95 % "
+            + (f"{needed[station]} drone(s)" if needed[station] else f"more than {most}")
+            + "; median on-scene <= 3 min "
+            + (
+                f"{on_scene_needed[station]} drone(s)"
+                if on_scene_needed[station]
+                else f"more than {most}"
+            )
+            + "; both "
+            + (f"{both[station]} drone(s)" if both[station] else f"more than {most}")
         )
     incident_fleet = next(
         (
             r.drones_per_station
             for r in results
-            if r.on_scene_median_s is not None and r.on_scene_median_s <= 180.0
+            if r.on_scene_median_s is not None and r.on_scene_median_s <= ON_SCENE_GOAL_S
         ),
         None,
     )
     print(
-        "median on-scene <= 3 min needs: "
+        "median on-scene <= 3 min city-wide needs: "
         + (
-            f"{incident_fleet} drone(s) per station"
+            f"{incident_fleet} drone(s) at the busiest station"
             if incident_fleet
-            else f"more than {results[-1].drones_per_station} per station"
+            else f"more than {most} per station"
         )
     )
-
-    def on_scene_ok(r: DayResult, station: str) -> bool:
-        median = r.station_on_scene_median_s.get(station)
-        return median is None or median <= 180.0
-
-    on_scene_needed = {
-        s.id: next((r.drones_per_station for r in results if on_scene_ok(r, s.id)), None)
-        for s in network.stations
-    }
-    for station, n in on_scene_needed.items():
-        print(
-            f"median on-scene <= 3 min at {station} (incidents nearest it) needs: "
-            + (f"{n} drone(s)" if n else f"more than {results[-1].drones_per_station}")
-        )
     print(
         json.dumps(
             {
@@ -571,12 +682,18 @@ def main() -> None:
                 "incidents_per_hour": args.incidents_per_hour,
                 "swap_min": args.swap_min,
                 "response_speed_mps": args.response_speed,
+                "fleet_search_max": args.fleet_search or None,
                 "key_fleet_needed_per_station": needed,
                 "on_scene_fleet_needed_per_station": incident_fleet,
                 "on_scene_fleet_needed_by_station": on_scene_needed,
+                "fleet_needed_by_station": both,
+                "unschedulable_targets": len(unschedulable),
+                "unschedulable_by_priority": left_out,
                 "runs": [
                     {
                         "drones_per_station": r.drones_per_station,
+                        "drones": r.drones,
+                        "fleet": r.fleet,
                         "on_time": {
                             k: None if v is None else round(v, 4) for k, v in r.on_time.items()
                         },

@@ -7,7 +7,11 @@ Prints, then one JSON line with the figures:
   peak resident memory (goal: each <= 2 s);
 * the whole city in one process on one core: wall and CPU time, peak resident
   memory (goals: <= 10 s, stretch 3 s; <= 1 GiB);
-* the lowest grid coverage_frac (goal >= 0.99);
+* each station's flight length against the previous planner's (every chunk one
+  node of a single dense tour, the reference the tests hold the planner to), where
+  that can plan within ``--flat-mem-limit-gib`` (goal: within 3 %);
+* the lowest grid coverage_frac (goal >= 0.99), and every target not planned
+  whole, with the reason;
 * waypoints, legs and orbits inside no-fly zones, checked independently of the
   planner on the flown tracks (goal 0);
 * a 677-point tour (every point of the city, transit distances around the
@@ -19,6 +23,7 @@ which caps each child process's address space so that a runaway plan fails
 instead of starving the machine) is reported with its error.
 
 Usage: python bench/plan_city.py [--seed N] [--ortools-seconds S] [--skip-stations]
+       [--skip-flat]
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import json
 import multiprocessing
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -44,7 +51,13 @@ from dronepatrol.network.city import real_city_network
 from dronepatrol.planning import load_profile, plan_sorties, solve_tour, tour_length
 from dronepatrol.planning.routing import TransitRouter
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "planning"))
+from planning_helpers import flat_plan_length_m  # the reference the tests hold us to
+
 GIB = 1024**3
+
+FLAT_LENGTH_GOAL = 1.03
+"""Flight length of a station's plan against the previous planner's, where that can plan."""
 
 
 def peak_rss_mib() -> float:
@@ -97,17 +110,38 @@ def _plan_child(network, station_ids, mem_limit_gib, out) -> None:
                 "totals": totals,
                 "nofly_positions": inside,
                 "nofly_legs": crossing,
+                "not_whole": {
+                    t.id: f"{t.status}: {t.reason}"
+                    for t in result.targets.values()
+                    if t.status != "planned"
+                },
             }
         )
     except BaseException as exc:
         out.send({"error": f"{type(exc).__name__}: {exc}"[:300], "peak_rss_mib": peak_rss_mib()})
 
 
-def plan_in_child(network, station_ids, mem_limit_gib: float) -> dict:
+def _flat_child(network, station_id, mem_limit_gib, out) -> None:
+    """The previous planner (every chunk of the station one node of one dense tour) on one
+    station, in a child process: its flight length, or the error it runs into."""
+    if mem_limit_gib:
+        limit = int(mem_limit_gib * GIB)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        wall0 = time.perf_counter()
+        length = flat_plan_length_m(network, load_profile(), [station_id])
+        out.send({"length_m": length, "wall_s": time.perf_counter() - wall0})
+    except BaseException as exc:
+        out.send({"error": f"{type(exc).__name__}: {exc}"[:200], "peak_rss_mib": peak_rss_mib()})
+
+
+def plan_in_child(network, station_ids, mem_limit_gib: float, target=None) -> dict:
     """Plan in a fresh forked process, so that its peak memory is its own."""
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_plan_child, args=(network, station_ids, mem_limit_gib, send))
+    proc = ctx.Process(
+        target=target or _plan_child, args=(network, station_ids, mem_limit_gib, send)
+    )
     proc.start()
     send.close()
     try:
@@ -186,6 +220,17 @@ def main() -> None:
     parser.add_argument("--ortools-seconds", type=int, default=30)
     parser.add_argument("--mem-limit-gib", type=float, default=8.0)
     parser.add_argument("--skip-stations", action="store_true", help="whole city only")
+    parser.add_argument(
+        "--skip-flat",
+        action="store_true",
+        help="do not plan each station with the previous planner to compare flight length",
+    )
+    parser.add_argument(
+        "--flat-mem-limit-gib",
+        type=float,
+        default=3.0,
+        help="address space of each previous-planner run (it grows with the square of chunks)",
+    )
     args = parser.parse_args()
 
     network, issues = parse_network(real_city_network(args.seed))
@@ -211,6 +256,18 @@ def main() -> None:
                 f"{t['sorties']} sorties, {t['length_m'] / 1000:.0f} km, "
                 f"min coverage {t['min_grid_coverage_frac']}"
             )
+            if args.skip_flat:
+                continue
+            flat = plan_in_child(network, station.id, args.flat_mem_limit_gib, _flat_child)
+            f["flat"] = flat
+            if "error" in flat:
+                print(f"      previous planner cannot plan it: {flat['error'][:120]}")
+            else:
+                f["length_vs_flat"] = t["length_m"] / flat["length_m"]
+                print(
+                    f"      previous planner: {flat['length_m'] / 1000:.0f} km in "
+                    f"{flat['wall_s']:.1f} s; ours / previous = {f['length_vs_flat']:.4f}"
+                )
     city = plan_in_child(network, None, args.mem_limit_gib)
     if "error" in city:
         print(f"whole city: FAILED at {city['peak_rss_mib']:.0f} MiB: {city['error']}")
@@ -229,7 +286,19 @@ def main() -> None:
             f"positions in no-fly zones: {city['nofly_positions']}; "
             f"legs or orbits crossing them: {city['nofly_legs']}"
         )
+        for target_id, why in sorted(city["not_whole"].items()):
+            print(f"  not planned whole: {target_id}: {why}")
     ok = [f for f in stations.values() if "error" not in f]
+    compared = {s: f for s, f in stations.items() if "length_vs_flat" in f}
+    if compared:
+        worst = max(compared, key=lambda s: compared[s]["length_vs_flat"])
+        ours = sum(f["totals"]["length_m"] for f in compared.values())
+        theirs = sum(f["flat"]["length_m"] for f in compared.values())
+        print(
+            f"flight length against the previous planner on the {len(compared)} stations it "
+            f"can plan: {ours / theirs:.4f} together, worst {worst} "
+            f"{compared[worst]['length_vs_flat']:.4f} (goal <= {FLAT_LENGTH_GOAL})"
+        )
     figures = {
         "city_plan_wall_s": round(city["wall_s"], 3) if totals else None,
         "city_plan_cpu_s": round(city["cpu_s"], 3) if totals else None,
@@ -245,6 +314,21 @@ def main() -> None:
         "min_grid_coverage_frac": totals.get("min_grid_coverage_frac"),
         "nofly_positions": city.get("nofly_positions"),
         "nofly_legs": city.get("nofly_legs"),
+        "targets_not_whole": city.get("not_whole"),
+        "flat_compared_stations": sorted(compared),
+        "flat_failed_stations": sorted(
+            s for s, f in stations.items() if "error" in f.get("flat", {})
+        ),
+        "length_vs_flat_total": round(
+            sum(f["totals"]["length_m"] for f in compared.values())
+            / sum(f["flat"]["length_m"] for f in compared.values()),
+            4,
+        )
+        if compared
+        else None,
+        "length_vs_flat_worst": round(max(f["length_vs_flat"] for f in compared.values()), 4)
+        if compared
+        else None,
     }
     figures.update(point_tour(network, profile, args.ortools_seconds))
     print(json.dumps(figures))

@@ -70,7 +70,13 @@ class ServeOptions:
 
 
 def _load_network(path: Path) -> tuple[Network, dict[str, Any]]:
-    return load_network(path), json.loads(path.read_text(encoding="utf-8"))
+    """The network and its GeoJSON; NetworkError for a bad file, PlanningLimitError for
+    no-fly zones past a planning limit (errands and the scheduler route round them)."""
+    from dronepatrol.planning.limits import check_nofly
+
+    network = load_network(path)
+    check_nofly(network.nofly)
+    return network, json.loads(path.read_text(encoding="utf-8"))
 
 
 class ControlRuntime:

@@ -143,6 +143,7 @@ def serve(
 
     from dronepatrol.cli.runtime import ControlRuntime, ServeOptions
     from dronepatrol.network import NetworkError
+    from dronepatrol.planning.limits import PlanningLimitError
     from dronepatrol.registry import FleetRegistry, RegistryError
 
     logging.basicConfig(
@@ -177,6 +178,8 @@ def serve(
         runtime.start()
     except NetworkError as exc:
         raise click.UsageError(f"--network: {exc}") from exc
+    except PlanningLimitError as exc:
+        raise click.UsageError(f"--network: {'; '.join(exc.problems)}") from exc
     from dronepatrol.web.security import reserve_threads
 
     reserve_threads(runtime.app, threads)

@@ -31,6 +31,7 @@ from shapely.geometry import Point, Polygon
 from dronepatrol.geo import LocalFrame, bearing_deg, distance_m, offset
 from dronepatrol.mission import LatLon, Mission
 from dronepatrol.network.model import NoFlyZone
+from dronepatrol.planning.limits import check_nofly
 from dronepatrol.planning.routing import TransitRouter
 from dronepatrol.planning.safety import ring_latlon
 
@@ -98,11 +99,16 @@ class Airspace:
         zones: the no-fly zones (lon/lat polygons).
         margin_m: how far from a zone paths and vantage points keep [m] (the
             planner's ``nofly_margin_m``).
+
+    Raises:
+        PlanningLimitError: more zones, or corners, than the planning limits allow
+            (their transit graph would take minutes to build).
     """
 
     def __init__(self, zones: Sequence[NoFlyZone], margin_m: float = 25.0) -> None:
         if margin_m < 0:
             raise ValueError(f"margin_m must be >= 0, got {margin_m!r}")
+        check_nofly(zones)
         self.zones = tuple(zones)
         self.margin_m = margin_m
         if self.zones:
@@ -113,11 +119,8 @@ class Airspace:
             self.frame = None
             self._xy = []
         self._router = TransitRouter(self._xy, margin_m) if self._xy else None
-        self._grown = [
-            shapely.buffer(z, margin_m, join_style="mitre", mitre_limit=2.0) for z in self._xy
-        ]
-        self._blocked = shapely.union_all(self._grown) if self._grown else Polygon()
-        shapely.prepare(self._blocked)
+        # the zones grown by the margin: the router's, built once
+        self._blocked = self._router.blocked if self._router is not None else Polygon()
 
     def __repr__(self) -> str:
         zones = f"{len(self.zones)} no-fly zone{'' if len(self.zones) == 1 else 's'}"

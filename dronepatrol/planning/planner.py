@@ -29,12 +29,13 @@ from dronepatrol.mission import Mission
 from dronepatrol.network.model import Kind, Network, Station, Target
 from dronepatrol.planning.errors import PlanningError
 from dronepatrol.planning.geofence import station_fence
-from dronepatrol.planning.limits import PlanningLimits, check_limits
+from dronepatrol.planning.limits import PlanningLimits, check_limits, check_nofly
 from dronepatrol.planning.pieces import Piece, TargetPlan, build_target, split_piece
 from dronepatrol.planning.profile import DroneProfile
 from dronepatrol.planning.routing import TransitRouter
 from dronepatrol.planning.safety import check_mission, fence_polygon
 from dronepatrol.planning.sorties import (
+    ESTIMATE_HEADROOM,
     BuiltSortie,
     build_sorties,
     fits_estimate,
@@ -43,6 +44,9 @@ from dronepatrol.planning.sorties import (
     steps_to_items,
 )
 from dronepatrol.planning.touring import order_stops
+
+GEOS_RELATES_COLLECTIONS = shapely.geos_version >= (3, 13, 0)
+"""GEOS evaluates predicates on geometry collections from 3.13 on (RelateNG)."""
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): called as stations are planned."""
@@ -319,14 +323,17 @@ _battery_needs: OrderedDict[tuple, int] = OrderedDict()
 
 def batteries_needed(network: Network, profile: DroneProfile, target_id: str) -> int:
     """Sorties a target certainly needs from its own station to be patrolled whole:
-    the number of battery-sized chunks its pieces are cut into when even the least a
-    sortie flying all of them could use (:func:`least_energy_frac`) is past one battery;
+    when even the least a sortie flying all its pieces' chunks could use
+    (:func:`least_energy_frac`) is past one battery, that least over one battery
+    (at least 2: a lower bound, since the sorties together use at least as much);
     otherwise 1 (whether it fits in company, the planner decides), and 0 when the target
     cannot be flown at all (inside a no-fly zone, or its station is).
 
     The scheduler asks this before planning a target among others, so that a grid far
     too large for one battery is not planned again and again only to be found so.
     Remembered per target, keyed as its pieces are, with the station's position.
+    Raises :class:`PlanningLimitError` when the network's no-fly zones are past a
+    planning limit (before any transit graph is built).
     """
     held = _network_frame(network)
     known = held.battery_needs.get((profile, target_id))
@@ -349,14 +356,19 @@ def batteries_needed(network: Network, profile: DroneProfile, target_id: str) ->
             _battery_needs.move_to_end(key)
             held.battery_needs[(profile, target_id)] = need
             return need
+    check_nofly(network.nofly)
     router = _router(zones_wkb, profile.nofly_margin_m).with_empty_cache()
     plan = _target_plan(target, frame, profile, router, zones_xy, zones_key)
     if plan.skipped or router.inside_blocked(station_xy):
         need = 0
     else:
         chunks = [c for p in plan.pieces for c in split_piece(p, profile, station_xy, router)]
-        one = fits_estimate(profile, least_energy_frac(profile, station_xy, chunks))
-        need = 1 if one or len(chunks) < 2 else len(chunks)
+        least = least_energy_frac(profile, station_xy, chunks)
+        if fits_estimate(profile, least) or len(chunks) < 2:
+            need = 1
+        else:  # sorties together use at least the least one sortie flying all would
+            battery = profile.usable_battery_frac * ESTIMATE_HEADROOM
+            need = max(2, math.ceil(least / battery))
     with _target_plans_lock:
         _battery_needs[key] = need
         while len(_battery_needs) > BATTERY_NEEDS_KEPT:
@@ -464,12 +476,15 @@ def _to_sorties(
                 circle = shapely.buffer(shapely.points(piece.points[0]), piece.orbit_radius_m)
                 reach.append(np.asarray(circle.exterior.coords))
     fence_xy = fence_polygon(np.concatenate(reach), profile.fence_margin_m)
-    flown = shapely.union_all(
-        [
-            shapely.multipoints(r) if len(r) < 2 else shapely.linestrings(r)
-            for r in reach[: len(built)]
-        ]
-        + [shapely.Polygon(r) for r in reach[len(built) :]]
+    parts = [
+        shapely.multipoints(r) if len(r) < 2 else shapely.linestrings(r)
+        for r in reach[: len(built)]
+    ] + [shapely.Polygon(r) for r in reach[len(built) :]]
+    # the fence only asks whether shapes touch or cover these: GEOS 3.13+ answers that for
+    # a collection as it stands; noding a station's thousands of lanes into one union took
+    # a second of the whole city's planning
+    flown = (
+        shapely.geometrycollections(parts) if GEOS_RELATES_COLLECTIONS else shapely.union_all(parts)
     )
     fence = station_fence(
         fence_xy,

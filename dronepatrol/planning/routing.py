@@ -36,6 +36,27 @@ PAIR_BLOCK = 65_536
 NODE_OFFSET_M = 1.0
 """How far outside a grown no-fly zone its corner nodes sit [m]."""
 
+DETAILED_ZONE_CORNERS = 256
+"""A no-fly zone with more corners than this (a boundary traced point by point) is
+simplified by DETAILED_ZONE_TOLERANCE_M before it is grown, and grown that much more:
+growing a finely traced, jagged outline takes GEOS seconds (5,000 corners: 8 s)."""
+
+DETAILED_ZONE_TOLERANCE_M = 2.0
+"""Douglas-Peucker tolerance of a detailed zone's simplified outline [m]. The outline can
+stray a little further than this from the zone (GEOS bounds the distance of each removed
+corner, not of every point between), so it is grown by the margin plus twice this: the
+grown zone still holds every point within the margin of the zone."""
+
+MAX_CORNER_NODES = 400
+"""Most corner nodes the transit graph is built on: its all-pairs step is cubic in them
+(400 nodes: about 0.3 s; 1,000: 7 s). Zones with more corners, such as a boundary traced
+point by point, are routed around a simplified outline that contains them (see
+:func:`corner_nodes`): paths bend a little wider (by at most the simplification),
+never closer to a zone."""
+
+MAX_OUTLINE_TOLERANCE_M = 64.0
+"""Largest simplification of the zones' outline for the corner nodes [m]."""
+
 
 def _rings(geometry: shapely.Geometry) -> list[np.ndarray]:
     rings = []
@@ -55,6 +76,50 @@ def path_length(points: list[XY] | np.ndarray) -> float:
     return float(np.hypot(*np.diff(pts, axis=0).T).sum())
 
 
+def grow_zones(zones: list[Polygon], margin_m: float) -> list[Polygon]:
+    """Each zone grown by ``margin_m`` (mitred corners): what a path must keep out of.
+
+    A zone with more than DETAILED_ZONE_CORNERS corners is simplified by
+    DETAILED_ZONE_TOLERANCE_M first and grown by twice that more, so the result still
+    contains the zone grown by ``margin_m``.
+    """
+    grown = []
+    for zone in zones:
+        margin = margin_m
+        if shapely.get_num_coordinates(zone) > DETAILED_ZONE_CORNERS:
+            zone = shapely.simplify(zone, DETAILED_ZONE_TOLERANCE_M, preserve_topology=True)
+            margin += 2 * DETAILED_ZONE_TOLERANCE_M
+        grown.append(shapely.buffer(zone, margin, join_style="mitre", mitre_limit=2.0))
+    return grown
+
+
+def corner_nodes(blocked: shapely.Geometry, most: int = MAX_CORNER_NODES) -> np.ndarray:
+    """The transit graph's nodes: the corners of ``blocked`` set NODE_OFFSET_M outside it,
+    less those inside it (in another zone's margin).
+
+    When there are more than ``most``, the corners of a simplified outline are taken
+    instead: ``blocked`` grown by NODE_OFFSET_M + t and simplified by t (Douglas-Peucker
+    keeps the outline within t of the grown one, so it still holds ``blocked`` with
+    NODE_OFFSET_M to spare), t doubling from 1 m until few enough corners remain or t
+    reaches MAX_OUTLINE_TOLERANCE_M. Every segment is still checked against the exact
+    ``blocked``: only the bends of a path move, by at most t.
+    """
+    tolerance = 0.0
+    while True:
+        outline = shapely.buffer(
+            blocked, NODE_OFFSET_M + tolerance, join_style="mitre", mitre_limit=2.0
+        )
+        if tolerance > 0:
+            outline = shapely.simplify(outline, tolerance, preserve_topology=True)
+        rings = _rings(outline)
+        nodes = np.concatenate(rings) if rings else np.zeros((0, 2))
+        if len(nodes):
+            nodes = nodes[~shapely.intersects(shapely.points(nodes), blocked)]
+        if len(nodes) <= most or tolerance >= MAX_OUTLINE_TOLERANCE_M:
+            return nodes
+        tolerance = max(1.0, 2 * tolerance)
+
+
 class TransitRouter:
     """Shortest paths between points that never enter the (grown) no-fly zones.
 
@@ -65,22 +130,12 @@ class TransitRouter:
 
     def __init__(self, zones: list[Polygon], margin_m: float) -> None:
         self.margin_m = margin_m
-        grown = [shapely.buffer(z, margin_m, join_style="mitre", mitre_limit=2.0) for z in zones]
+        grown = grow_zones(zones, margin_m)
         self.blocked = shapely.union_all(grown) if grown else Polygon()
         self._parts = [p for p in shapely.get_parts(self.blocked) if not p.is_empty]
         self._tree = shapely.STRtree(self._parts)
         shapely.prepare(self.blocked)
-        if self._parts:
-            ring_geom = shapely.buffer(
-                self.blocked, NODE_OFFSET_M, join_style="mitre", mitre_limit=2.0
-            )
-            nodes = np.concatenate(_rings(ring_geom)) if _rings(ring_geom) else np.zeros((0, 2))
-        else:
-            nodes = np.zeros((0, 2))
-        # nodes that fall inside another zone's margin are useless
-        if len(nodes):
-            inside = shapely.intersects(shapely.points(nodes), self.blocked)
-            nodes = nodes[~inside]
+        nodes = corner_nodes(self.blocked) if self._parts else np.zeros((0, 2))
         self.nodes = nodes
         self._lengths: dict[tuple[XY, XY], float] = {}
         self._tables: list[tuple[dict[XY, int], np.ndarray]] = []
@@ -108,6 +163,21 @@ class TransitRouter:
         found = path_length(route) if route is not None else math.inf
         self._lengths[(a, b)] = found
         return found
+
+    def prime(self, pairs: list[tuple[XY, XY]]) -> None:
+        """Cache the straight length of each pair whose segment is clear, checked in one
+        vectorised pass: most hops of a sortie split are clear, and checking them one
+        :meth:`length` at a time built a segment each."""
+        todo = [(a, b) for a, b in pairs if (a, b) not in self._lengths]
+        if not todo:
+            return
+        a = np.array([p for p, _ in todo], dtype=float)
+        b = np.array([q for _, q in todo], dtype=float)
+        clear = self._clear_pairs(a, b)
+        lengths = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+        for (p, q), ok, d in zip(todo, clear.tolist(), lengths.tolist(), strict=True):
+            if ok:
+                self._lengths[(p, q)] = d
 
     def remember(self, points: list[XY], dist: np.ndarray) -> None:
         """Keep a :meth:`distances` matrix so that :meth:`length` answers from it.

@@ -169,6 +169,11 @@ def split_into_sorties(
     """
     limit = profile.usable_battery_frac * ESTIMATE_HEADROOM
     transit = profile.transit_altitude_m
+    router.prime(
+        [(station_xy, p.entry) for p in ordered]
+        + [(p.exit, station_xy) for p in ordered]
+        + [(a.exit, b.entry) for a, b in itertools.pairwise(ordered)]
+    )
 
     def alone(piece: Piece) -> float:
         cost = FlightCost(profile)
@@ -213,6 +218,11 @@ def split_into_sorties(
         runs.append(fits[i:j])
         j = i
     return runs[::-1], too_far
+
+
+SAME_PLACE_M = 0.05
+"""A waypoint this close to the previous one at the same altitude is not repeated [m]
+(a chunk starts where the one before it ended; a mission item is a place apart)."""
 
 
 def build_sortie(
@@ -275,6 +285,9 @@ def build_sortie(
                 fly_to(p, piece.alt_m)
         else:
             for p in piece.points:
+                x0, y0, z0 = track[-1]
+                if z0 == piece.alt_m and math.dist((x0, y0), p) < SAME_PLACE_M:
+                    continue  # where the previous chunk of this grid or line ended
                 fly_to(p, piece.alt_m)
             cost.moving(piece.turns * profile.turnaround_s)
     hop(station_xy, transit)

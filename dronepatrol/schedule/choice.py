@@ -155,7 +155,12 @@ def propose_sortie(
     while True:
         candidates = []
         for due in due_candidates(network, station_id, states, horizon_s, excluded):
-            need = battery_need(network, profile, due.target_id)
+            try:
+                need = battery_need(network, profile, due.target_id)
+            except PlanningError as exc:  # e.g. no-fly zones past a planning limit
+                skipped[due.target_id] = "; ".join(exc.problems)
+                excluded.add(due.target_id)
+                continue
             if need > 1:
                 skipped[due.target_id] = _too_large(need)
                 excluded.add(due.target_id)

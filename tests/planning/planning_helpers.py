@@ -79,7 +79,7 @@ def flat_plan_length_m(network, profile, station_ids=None) -> float:
             geometry = frame.geometry_to_xy(target.geometry)
             plan = build_target(target, geometry, profile, router, zones_xy)
             for piece in [] if plan.skipped else plan.pieces:
-                pieces += split_piece(piece, profile, station_xy)
+                pieces += split_piece(piece, profile, station_xy, chunk_share=1.0)
         ordered, _ = order_pieces(station_xy, pieces, router)
         runs, _ = split_into_sorties(profile, station_xy, ordered, router)
         built, _ = build_sorties(profile, station_xy, runs, router)

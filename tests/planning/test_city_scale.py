@@ -13,6 +13,7 @@ from planning_helpers import EXAMPLE, flat_plan_length_m
 from shapely.geometry import LineString
 
 from dronepatrol.geo import LocalFrame
+from dronepatrol.mission import Cmd
 from dronepatrol.network import Kind, load_network, parse_network
 from dronepatrol.network.city import SMALL_HARD_CITY, CitySpec, real_city_network
 from dronepatrol.network.synthetic import city_network
@@ -88,6 +89,19 @@ def test_flight_length_within_3_percent_of_one_tour_over_every_chunk(which, requ
     ours = sum(s.length_m for s in plan.sorties)
     reference = flat_plan_length_m(network, profile)
     assert ours <= 1.03 * reference
+
+
+def test_a_district_with_large_grids_flies_no_more_than_the_previous_planner() -> None:
+    """S06 of the real-shaped city: four grids too large for one battery among 50 targets.
+    Chunks sized to fill a battery each left every sortie its remainder (7 % more flight
+    than one tour over every chunk); chunks of a fraction of a battery are packed."""
+    profile = load_profile()
+    network, _ = parse_network(real_city_network(0))
+    plan = plan_sorties(network, profile, ["S06"])
+    grids = [t for t in network.targets_of("S06") if t.kind is Kind.GRID]
+    assert all(plan.targets[g.id].coverage_frac >= 0.99 for g in grids)
+    ours = sum(s.length_m for s in plan.sorties)
+    assert ours <= 1.03 * flat_plan_length_m(network, profile, ["S06"])
 
 
 def test_distance_matrices_stay_small_when_a_station_has_many_targets(
@@ -234,3 +248,43 @@ def test_a_target_said_to_need_several_batteries_is_never_flown_whole_in_one(
     for tid, status in small_plan.targets.items():
         if status.status == "planned" and len(status.sorties) == 1:
             assert batteries_needed(small_city, profile, tid) == 1, tid
+
+
+def test_a_line_that_starts_beyond_the_battery_reach_is_flown_where_it_is_within_it() -> None:
+    """A road from 8 km out (past a sortie's reach) to 2 km from the station: its near part
+    is flown and the target reported partial with the reason, not skipped whole."""
+    from planning_helpers import collection, feature, line, point
+
+    data = collection(
+        feature("station", "S01", point(0, 0)),
+        feature("line", "L-out", line([(0, 8000), (0, 2000)])),
+    )
+    network, _ = parse_network(data)
+    plan = plan_sorties(network, load_profile())
+    status = plan.targets["L-out"]
+    assert status.status == "partial" and "battery range" in status.reason
+    assert status.sorties
+    frame = LocalFrame(*network.centre())
+    flown = shapely.union_all(
+        [
+            frame.geometry_to_xy(LineString([(lon, lat) for lat, lon, _ in s.track]))
+            for s in plan.sorties
+        ]
+    )
+    road = frame.geometry_to_xy(network.target("L-out").geometry)
+    station = frame.geometry_to_xy(network.station("S01").geometry)
+    near = road.intersection(station.buffer(5000))  # well within reach
+    assert near.length > 2900
+    assert flown.buffer(1.0).covers(near)
+
+
+def test_chunks_flown_one_after_the_other_add_no_repeated_waypoint(small_plan) -> None:
+    """Where a chunk of a cut grid begins at the previous one's end, the sortie flies on:
+    no second waypoint at the same place (each costs a mission item on the vehicle)."""
+    for sortie in small_plan.sorties:
+        places = [
+            (i.command, i.lat_deg, i.lon_deg, i.alt_m)
+            for i in sortie.mission.items
+            if i.command == Cmd.NAV_WAYPOINT
+        ]
+        assert all(a != b for a, b in itertools.pairwise(places)), sortie.id

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from dronepatrol.planning.ordering import LINK, solve_tour, tour_length
 from dronepatrol.planning.routing import AreaRouter, TransitRouter, path_length
@@ -98,3 +98,37 @@ def test_linked_pairs_stay_adjacent() -> None:
     where = {c: i for i, c in enumerate(tour)}
     for a, b in pairs:
         assert (where[a] - where[b]) % n in (1, n - 1)
+
+
+def traced_zone(corners: int, radius_m: float = 300.0, centre_x: float = 0.0) -> Polygon:
+    """A no-fly zone traced point by point: a slightly ragged ring of many corners."""
+    rng = np.random.default_rng(corners)
+    theta = np.linspace(0, 2 * math.pi, corners, endpoint=False)
+    r = radius_m + rng.uniform(-1.5, 1.5, corners)
+    return Polygon(np.column_stack([centre_x + r * np.cos(theta), r * np.sin(theta)]))
+
+
+def test_a_finely_traced_zone_is_routed_round_on_few_corners_and_never_closer() -> None:
+    """3,200 corners would make the corner graph's all-pairs step take minutes: the router
+    bends round a simplified outline that contains the zone and its margin."""
+    from dronepatrol.planning.routing import MAX_CORNER_NODES
+
+    zones = [traced_zone(2000), traced_zone(1200, 200.0, 900.0)]
+    router = TransitRouter(zones, margin_m=25.0)
+    assert 0 < len(router.nodes) <= MAX_CORNER_NODES
+    for zone in zones:
+        assert router.blocked.covers(zone.buffer(25.0 - 1e-6))
+    ends = [(-800.0, 0.0), (1500.0, 30.0), (400.0, -20.0), (0.0, 900.0)]
+    dist = router.distances(np.array(ends))
+    for i, a in enumerate(ends):
+        for j, b in enumerate(ends):
+            if i == j:
+                continue
+            route = router.path(a, b)
+            assert route is not None
+            assert all(LineString(route).distance(z) >= 25.0 - 1e-6 for z in zones)
+            assert path_length(route) == pytest.approx(dist[i, j], rel=1e-9)
+    # round the big zone: hardly longer than round its smooth outline
+    smooth = TransitRouter([Point(0, 0).buffer(301.5, quad_segs=64)], margin_m=25.0)
+    around = path_length(router.path((-800.0, 0.0), (600.0, -200.0)))
+    assert around <= 1.02 * path_length(smooth.path((-800.0, 0.0), (600.0, -200.0)))

@@ -171,3 +171,19 @@ def test_turnaround_swap_and_charge() -> None:
         Turnaround(mode="teleport")
     with pytest.raises(ScheduleSettingError, match="launch_min_frac"):
         Turnaround(launch_min_frac=0.0)
+
+
+def test_a_network_past_a_planning_limit_leaves_its_targets_unschedulable_with_the_limit(
+    network, profile
+) -> None:
+    """The scheduler's battery question refused (no-fly zones past a limit): the pass goes
+    on, and each due target is reported with the limit, not a crash."""
+    from dronepatrol.planning import PlanningLimitError
+
+    def refused(net, prof, target_id):
+        raise PlanningLimitError(["the number of no-fly zones is 151, over max_nofly_zones"])
+
+    last = _all_fresh(network, {"P001": NOW - 7200.0})
+    choice = propose_sortie(network, profile, "S01", _states(network, last), battery_need=refused)
+    assert choice.proposal is None
+    assert "max_nofly_zones" in choice.unschedulable["P001"]
