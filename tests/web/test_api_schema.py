@@ -301,3 +301,14 @@ def test_each_vehicle_says_which_commands_its_state_allows_now(app: Flask, token
     assert ready["armed"] == ["disarm", "start", "rtl", "land"]
     assert ready["patrolling"] == ["start", "pause", "goto", "orbit", "speed", "rtl", "land"]
     assert ready["lost"] == ready["parked"]  # the link is shown, and refused, on its own
+
+
+def test_each_command_is_judged_by_its_own_row_of_the_can_do_table() -> None:
+    """A command's refusal names its own action ("change speed", not "go to"), and
+    a rule changed for one action cannot silently change another's command."""
+    from dronepatrol.actions import Action
+    from dronepatrol.web.schema.vehicles import ACTIONS, COMMANDS
+
+    judged_by = {name: ACTIONS[name] for name in COMMANDS}
+    assert judged_by["speed"] is Action.CHANGE_SPEED
+    assert len(set(judged_by.values())) == len(judged_by)  # no two commands share a row

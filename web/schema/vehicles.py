@@ -315,7 +315,7 @@ ACTIONS: dict[str, Action] = {
     "resume": Action.RESUME,
     "goto": Action.GOTO,
     "orbit": Action.ORBIT,
-    "speed": Action.GOTO,
+    "speed": Action.CHANGE_SPEED,
     "rtl": Action.RTL,
     "land": Action.LAND,
     "battery_swapped": Action.BATTERY_SWAPPED,
