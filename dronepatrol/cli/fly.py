@@ -83,10 +83,9 @@ SIMULATED_PATROL_HINT = (
 @click.option(
     "--heartbeat-hz",
     type=click.FloatRange(0.2, 100),
-    default=1.0,
-    show_default=True,
-    help="GCS heartbeats per second; raise it to K for a simulator running K times faster "
-    "than real time, whose GCS failsafe counts simulated seconds.",
+    default=None,
+    help="GCS heartbeats per second (default: 1, or twice a simulator's SIM_SPEEDUP, "
+    "since its GCS failsafe counts simulated seconds).",
 )
 @mavlink_out_option("Each endpoint gets the whole link.")
 @click.option(
@@ -106,7 +105,7 @@ def fly(
     overrides: tuple[str, ...],
     min_battery_pct: float,
     ready_timeout_s: float,
-    heartbeat_hz: float,
+    heartbeat_hz: float | None,
     mavlink_out: list,
     profile_file: Path | None,
 ) -> None:
@@ -122,7 +121,7 @@ def fly(
     (reason printed), 2 bad input, 130 interrupted.
     """
     from dronepatrol.mavlink.errors import PreflightError, VehicleError
-    from dronepatrol.mavlink.sortie import HeadlessSortie, SortieAborted
+    from dronepatrol.mavlink.sortie import PROBE_HEARTBEAT_HZ, HeadlessSortie, SortieAborted
     from dronepatrol.mavlink.urls import LinkUrl, LinkUrlError
     from dronepatrol.missionfiles import MissionFileError, load_mission
 
@@ -161,7 +160,8 @@ def fly(
         overrides=overrides,
         min_battery_pct=min_battery_pct,
         ready_timeout_s=ready_timeout_s,
-        link_options={"heartbeat_hz": heartbeat_hz, "forwards": mavlink_out},
+        link_options={"forwards": mavlink_out, "heartbeat_hz": heartbeat_hz or PROBE_HEARTBEAT_HZ},
+        follow_simulator_speedup=heartbeat_hz is None,
         fence_capacity=profile.fence_capacity,
         plan_ref=str(mission_file),
         operator=f"fly ({getpass.getuser()})",

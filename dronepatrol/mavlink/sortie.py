@@ -39,6 +39,13 @@ MISSION_STATE_COMPLETE = 5
 ENDING_COMMANDS = (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND)
 
 
+MAX_HEARTBEAT_HZ = 100.0
+"""Most GCS heartbeats per second sent to a fast simulator (fly's --heartbeat-hz range)."""
+
+PROBE_HEARTBEAT_HZ = 10.0
+"""GCS heartbeats per second until the vehicle has said whether it is a fast simulator."""
+
+
 class _OneVehicle:
     """The sortie's one vehicle, seen as the fleet the energy watch reads."""
 
@@ -116,6 +123,7 @@ class HeadlessSortie:
         operator: str = "",
         profile: DroneProfile | None = None,
         energy_store: Path | None = None,
+        follow_simulator_speedup: bool = False,
     ) -> None:
         self.url = url
         self.mission = mission
@@ -133,6 +141,7 @@ class HeadlessSortie:
         self.operator = operator
         self.profile = profile or load_profile()
         self.energy_store = energy_store
+        self.follow_simulator_speedup = follow_simulator_speedup
         self.airspace = Airspace.of_fence(mission, self.profile.nofly_margin_m)
         self.bus = EventBus()
         self.link: Link | None = None
@@ -170,6 +179,8 @@ class HeadlessSortie:
             lambda s: s.mode != "UNKNOWN", 10, "the first heartbeat"
         ).armed:
             raise SortieAborted("the vehicle is already armed; this sortie starts on the ground")
+        if self.follow_simulator_speedup:
+            self._follow_simulator_speedup()
         # ArduPilot's pre-arm checks judge the fence on board, which may be an earlier
         # sortie's that the vehicle is now outside of ("Vehicle breaching Polygon
         # fence"): once the vehicle knows where it is, check this sortie's paths and
@@ -286,6 +297,25 @@ class HeadlessSortie:
             f"battery: the sortie needs {need:,} mAh with the reserve "
             f"({cost.duration_s / 60:.1f} min); the pack has {has:,} mAh"
         )
+
+    def _follow_simulator_speedup(self) -> None:
+        """Send heartbeats at twice a simulator's speed-up [Hz] (SIM_SPEEDUP, simulators
+        only), else at 1 Hz.
+
+        A SITL counts its GCS failsafe in simulated seconds: at 10x, a 1 Hz heartbeat
+        is one every 10 simulated seconds, past FS_GCS_TIMEOUT (5 s), and ArduCopter
+        refuses to arm ("Arm: GCS failsafe on"). The link starts at
+        PROBE_HEARTBEAT_HZ so that no failsafe trips while the answer comes. A real
+        vehicle has no SIM_SPEEDUP: asking it costs a few seconds once.
+        """
+        try:
+            speedup = self.vehicle.params.read("SIM_SPEEDUP", timeout_s=3.0)
+        except VehicleError:
+            speedup = 1.0
+        hz = min(2.0 * speedup, MAX_HEARTBEAT_HZ) if speedup > 1.0 else 1.0
+        self.link.heartbeat_period_s = 1.0 / hz
+        if speedup > 1.0:
+            self.say(f"simulator at {speedup:g}x real time: heartbeats at {hz:g} Hz")
 
     def _say_waiting(self, reasons: list[str]) -> None:
         self.say("waiting for the vehicle: " + "; ".join(reasons))

@@ -189,9 +189,7 @@ def fly(url: str, mission: Path, tmp_path: Path, *extra: str) -> subprocess.Pope
             "15",
             "--record",
             str(tmp_path / "tlogs"),
-            "--heartbeat-hz",
-            "20",
-            *extra,
+            *extra,  # heartbeats follow the simulator's SIM_SPEEDUP (10x here)
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
