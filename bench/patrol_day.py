@@ -594,6 +594,25 @@ def fleet_needed(results: list[DayResult], met) -> dict[str, int | None]:
     return needed
 
 
+def section_demand(
+    network: Network, profile: DroneProfile, turnaround: Turnaround, policy: RevisitPolicy
+) -> dict[str, float]:
+    """Drones each station would keep busy all day flying its grid sections alone at their
+    revisit intervals: each section's sortie plus a battery turnaround, once per interval.
+    Line sections and targets flown whole come on top: a floor on the fleet, not its size."""
+    sectioning = sections_of(network, profile)
+    busy = dict.fromkeys((s.id for s in network.stations), 0.0)
+    for target_id, sections in sectioning.sections.items():
+        target = network.target(target_id)
+        interval = policy.interval_s(str(target.priority), target.revisit_min)
+        for section in sections:
+            sortie = sectioning.sortie_for(section.id)
+            if sortie is not None and section.id not in sectioning.beyond_reach:
+                ground_s = turnaround.ground_time_s(1.0 - sortie.energy_frac)
+                busy[target.station] += (sortie.duration_s + ground_s) / interval
+    return busy
+
+
 def unpatrollable_counts(network: Network, unschedulable: dict[str, str]) -> dict[str, int]:
     """Targets the scheduler leaves out (whole, or some of their sections), by priority."""
     counts = dict.fromkeys(PRIORITY_ORDER, 0)
@@ -692,6 +711,12 @@ def main() -> None:
         "(" + ", ".join(f"{k} {v}" for k, v in left_out.items()) + "); the on-time figures "
         "leave them out"
     )
+    demand = section_demand(network, profile, turnaround, RevisitPolicy())
+    print(
+        f"drones kept busy by the grid sections alone at their revisit intervals: "
+        f"{sum(demand.values()):.0f} (a floor on the fleet): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in demand.items())
+    )
     needed = fleet_needed(results, key_on_time_met)
     on_scene_needed = fleet_needed(results, on_scene_met)
     both = fleet_needed(results, lambda r, s: key_on_time_met(r, s) and on_scene_met(r, s))
@@ -739,6 +764,7 @@ def main() -> None:
                 "unschedulable_targets": sum(left_out.values()),
                 "unschedulable_units": len(unschedulable),
                 "unschedulable_by_priority": left_out,
+                "section_demand_drones_by_station": {k: round(v, 1) for k, v in demand.items()},
                 "runs": [
                     {
                         "drones_per_station": r.drones_per_station,
