@@ -165,6 +165,10 @@ def propose_sortie(
     while True:
         candidates = []
         for due in due_candidates(network, station_id, states, horizon_s, excluded):
+            if sections is not None and due.target_id in sections.beyond_reach:
+                skipped[due.target_id] = sections.beyond_reach[due.target_id]
+                excluded.add(due.target_id)
+                continue
             ready = sections.sortie_for(due.target_id) if sections is not None else None
             if ready is not None:
                 if not candidates:

@@ -119,3 +119,51 @@ def test_the_most_overdue_section_is_flown_by_its_own_sortie(network, profile, s
     )
     assert choice.proposal is not None and choice.proposal.targets == ("P1",)
     assert choice.unschedulable == {}
+
+
+def test_the_part_of_a_grid_beyond_reach_is_a_section_never_flown(profile) -> None:
+    # a strip 5-8 km east of the station: its far end is beyond one battery's reach
+    from sections_support import LAT0, LON0
+
+    from dronepatrol.geo import offset
+    from dronepatrol.network.loading import parse_network
+
+    corners = [
+        offset(LAT0, LON0, n, e) for n, e in ((0, 5000), (0, 8000), (400, 8000), (400, 5000))
+    ]
+    ring = [[lon, lat] for lat, lon in corners] + [[corners[0][1], corners[0][0]]]
+    network, issues = parse_network(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"kind": "station", "id": "S01"},
+                    "geometry": {"type": "Point", "coordinates": [LON0, LAT0]},
+                },
+                {
+                    "type": "Feature",
+                    "properties": {"kind": "grid", "id": "FAR", "priority": "general"},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                },
+            ],
+        }
+    )
+    assert network is not None, issues
+    assert plan_sorties(network, profile, ["S01"], ["FAR"]).targets["FAR"].status == "partial"
+    sections = cut_sections(network, profile)
+    ids = sections.section_ids("FAR")
+    beyond = [i for i in ids if i in sections.beyond_reach]
+    assert len(beyond) == 1 and sections.sortie_for(beyond[0]) is None
+    assert "beyond one battery's reach of station S01" in sections.beyond_reach[beyond[0]]
+    # every other section flown: the grid is still not patrolled whole
+    assert "FAR" not in sections.whole_last_patrolled({i: NOW for i in ids if i not in beyond})
+    # the scheduler says why when it comes to it, and flies the rest
+    units = sections.units_of(network)
+    fresh = {i: NOW - 60.0 for i in ids if i not in beyond}
+    choice = propose_sortie(units, profile, "S01", _states(units, fresh), sections=sections)
+    assert choice.proposal is None
+    assert choice.unschedulable == {beyond[0]: sections.beyond_reach[beyond[0]]}
+    choice = propose_sortie(units, profile, "S01", _states(units, {}), sections=sections)
+    assert choice.proposal is not None and choice.proposal.targets[0] in ids
+    assert choice.proposal.targets[0] not in beyond
