@@ -204,6 +204,10 @@ class DayResult:
     """Sections patrolled at least once (warm-up included)."""
     sections_cpu_s: float = 0.0
     """CPU time cutting the sections [s] (once per network and profile)."""
+    on_time_sectioned: dict[str, float | None] = field(default_factory=dict)
+    """On-time rate of the targets patrolled in sections alone, by priority."""
+    on_time_whole: dict[str, float | None] = field(default_factory=dict)
+    """On-time rate of the targets flown whole (one battery) alone, by priority."""
 
     @property
     def drones(self) -> int:
@@ -412,6 +416,8 @@ def simulate_day(
     by_priority: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
     by_station_key: dict[str, list] = {s.id: [] for s in network.stations}
     never_patrolled = dict.fromkeys(PRIORITY_ORDER, 0)
+    sectioned: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
+    whole: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
     left_out = {whole_id(unit) for unit in unschedulable}
     for target in network.targets:
         interval = policy.interval_s(str(target.priority), target.revisit_min)
@@ -438,6 +444,7 @@ def simulate_day(
         if target.id in left_out:
             continue  # reported separately: no fleet size patrols it
         by_priority[str(target.priority)].append(record)
+        (sectioned if section_ids else whole)[str(target.priority)].append(record)
         if str(target.priority) == "key":
             by_station_key[target.station].append(record)
     delays = [d for _, d, _ in on_scene]
@@ -480,6 +487,8 @@ def simulate_day(
             if any(p < end_s for p in patrols[s.id])
         ),
         sections_cpu_s=sections_cpu_s,
+        on_time_sectioned={p: pooled_rate(r) for p, r in sectioned.items()},
+        on_time_whole={p: pooled_rate(r) for p, r in whole.items()},
     )
 
 
@@ -530,6 +539,12 @@ def _print(result: DayResult) -> None:
         f"battery cycles {result.battery_cycles}; planner runs {result.planner_calls} "
         f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s wall, "
         f"{result.cpu_s:.1f} s CPU"
+    )
+    print(
+        "   of which targets flown whole: "
+        + ", ".join(f"{k} {_pct(v)}" for k, v in result.on_time_whole.items())
+        + "; targets in sections: "
+        + ", ".join(f"{k} {_pct(v)}" for k, v in result.on_time_sectioned.items())
     )
     print(
         "   never patrolled whole in the day: "
@@ -790,6 +805,14 @@ def main() -> None:
                         "deferrals": r.deferrals,
                         "peak_rss_mib": round(r.peak_rss_mib, 1),
                         "never_patrolled_by_priority": r.never_patrolled,
+                        "on_time_whole": {
+                            k: None if v is None else round(v, 4)
+                            for k, v in r.on_time_whole.items()
+                        },
+                        "on_time_sectioned": {
+                            k: None if v is None else round(v, 4)
+                            for k, v in r.on_time_sectioned.items()
+                        },
                         "sections": r.sections,
                         "sections_flown": r.sections_flown,
                         "sections_cpu_s": round(r.sections_cpu_s, 2),
