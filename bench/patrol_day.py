@@ -28,9 +28,15 @@ every figure. ``--fleet-search MAX`` finds that fleet: from the first ``--drones
 figure, every station that missed a goal gets half as many drones again and the
 day is flown again, until each meets them or has MAX drones.
 
-Targets the scheduler cannot patrol (too large for one battery, out of range,
-inside a no-fly zone) are listed and counted by priority; the on-time figures
-leave them out.
+Targets too large for one battery are patrolled in sections
+(:mod:`dronepatrol.planning.sections`, cut once before the day; the time it
+takes is printed): each section is a target of its own for the scheduler,
+and the whole target is as fresh as its stalest section
+(:func:`dronepatrol.freshness.ontime.on_time_in_sections`). Targets (or
+sections) the scheduler cannot patrol (beyond a battery's reach of their
+station, inside a no-fly zone) are listed and counted by priority; the
+on-time figures leave them out. Targets never patrolled whole during the
+day (every section at least once) are counted by priority.
 
 Each run also reports how long one scheduler pass takes (every drone looked at
 in one simulation step, planner runs included, CPU time; goal <= 200 ms for 48 drones),
@@ -71,12 +77,13 @@ import numpy as np
 from shapely.geometry import Point
 
 from dronepatrol.dispatch.choice import propose_dispatch
-from dronepatrol.freshness.ontime import on_time, pooled_rate
+from dronepatrol.freshness.ontime import on_time, on_time_in_sections, pooled_rate
 from dronepatrol.geo import distance_m, offset
 from dronepatrol.network import Network, load_network, parse_network
 from dronepatrol.network.city import real_city_network
 from dronepatrol.network.revisit import PRIORITY_ORDER, RevisitPolicy, freshness
 from dronepatrol.planning import DroneProfile, PlanResult, load_profile, plan_sorties
+from dronepatrol.planning.sections import sections_of, whole_id
 from dronepatrol.responders import Responder, ResponderState, ResponseModel
 from dronepatrol.schedule.choice import Turnaround, propose_sortie
 from dronepatrol.schedule.scheduler import PLAN_BUDGET_S
@@ -189,6 +196,18 @@ class DayResult:
     peak_rss_mib: float = 0.0
     fleet: dict[str, int] = field(default_factory=dict)
     """Drones at each station."""
+    never_patrolled: dict[str, int] = field(default_factory=dict)
+    """Targets never patrolled whole during the day (warm-up included), by priority."""
+    sections: int = 0
+    """Sections of the targets too large for one battery."""
+    sections_flown: int = 0
+    """Sections patrolled at least once (warm-up included)."""
+    sections_cpu_s: float = 0.0
+    """CPU time cutting the sections [s] (once per network and profile)."""
+    on_time_sectioned: dict[str, float | None] = field(default_factory=dict)
+    """On-time rate of the targets patrolled in sections alone, by priority."""
+    on_time_whole: dict[str, float | None] = field(default_factory=dict)
+    """On-time rate of the targets flown whole (one battery) alone, by priority."""
 
     @property
     def drones(self) -> int:
@@ -218,6 +237,10 @@ def simulate_day(
         if isinstance(drones_per_station, dict)
         else {s.id: drones_per_station for s in network.stations}
     )
+    cutting = time.process_time()
+    sectioning = sections_of(network, profile)  # remembered: the next day does not cut again
+    sections_cpu_s = time.process_time() - cutting
+    units = sectioning.units_of(network)
     started = time.perf_counter()
     cpu_started = time.process_time()
     turnaround = turnaround or Turnaround()
@@ -230,7 +253,7 @@ def simulate_day(
     def cached_plan(station_id: str, target_ids: tuple[str, ...]) -> PlanResult:
         nonlocal planner_calls
         planner_calls += 1
-        return plan_sorties(network, profile, [station_id], list(target_ids))
+        return plan_sorties(units, profile, [station_id], list(target_ids))
 
     def planner(net, prof, station_ids, target_ids):  # plan_sorties' signature, memoised
         return cached_plan(station_ids[0], tuple(target_ids))
@@ -240,10 +263,10 @@ def simulate_day(
         for s in network.stations
         for k in range(fleet[s.id])
     ]
-    targets = [(t.id, str(t.priority), t.revisit_min) for t in network.targets]
-    patrols: dict[str, list[float]] = {t.id: [] for t in network.targets}
+    targets = [(t.id, str(t.priority), t.revisit_min) for t in units.targets]
+    patrols: dict[str, list[float]] = {t.id: [] for t in units.targets}
     claimed: dict[str, set[str]] = {d.id: set() for d in drones}  # targets a flight will patrol
-    unschedulable: dict[str, str] = {}
+    unschedulable: dict[str, str] = dict(sectioning.beyond_reach)
 
     end_s = (warmup_h + hours) * 3600.0
     day_start = warmup_h * 3600.0
@@ -364,19 +387,20 @@ def simulate_day(
             scheduler_calls += 1
             busy = set().union(*claimed.values()) | set(unschedulable)
             choice = propose_sortie(
-                network,
+                units,
                 profile,
                 drone.station,
                 states,
                 horizon_s=horizon_s,
                 exclude=busy,
                 planner=planner,
+                sections=sectioning,
             )
             unschedulable.update(choice.unschedulable)
             if choice.proposal is None:
                 continue
             sortie = choice.proposal.sortie
-            track, times, done = _completions(network, sortie, now)
+            track, times, done = _completions(units, sortie, now)
             done = {tid: at for tid, at in done.items() if tid in choice.proposal.targets}
             drone.flight = Flight(
                 "patrol", now, now + sortie.duration_s, track, times, sortie.energy_frac, done
@@ -391,20 +415,36 @@ def simulate_day(
 
     by_priority: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
     by_station_key: dict[str, list] = {s.id: [] for s in network.stations}
+    never_patrolled = dict.fromkeys(PRIORITY_ORDER, 0)
+    sectioned: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
+    whole: dict[str, list] = {p: [] for p in PRIORITY_ORDER}
+    left_out = {whole_id(unit) for unit in unschedulable}
     for target in network.targets:
         interval = policy.interval_s(str(target.priority), target.revisit_min)
-        times = sorted(p for p in patrols[target.id] if p < end_s)
-        before = [p for p in times if p < day_start]
-        record = on_time(
-            [p for p in times if p >= day_start],
-            interval,
-            day_start,
-            end_s,
-            before[-1] if before else None,
-        )
-        if target.id in unschedulable:
+        section_ids = sectioning.section_ids(target.id)
+        if section_ids:  # as fresh as its stalest section
+            record = on_time_in_sections(
+                [[p for p in patrols[s] if p < end_s] for s in section_ids],
+                interval,
+                day_start,
+                end_s,
+            )
+        else:
+            times = sorted(p for p in patrols[target.id] if p < end_s)
+            before = [p for p in times if p < day_start]
+            record = on_time(
+                [p for p in times if p >= day_start],
+                interval,
+                day_start,
+                end_s,
+                before[-1] if before else None,
+            )
+        if record.last_patrol_s is None:
+            never_patrolled[str(target.priority)] += 1
+        if target.id in left_out:
             continue  # reported separately: no fleet size patrols it
         by_priority[str(target.priority)].append(record)
+        (sectioned if section_ids else whole)[str(target.priority)].append(record)
         if str(target.priority) == "key":
             by_station_key[target.station].append(record)
     delays = [d for _, d, _ in on_scene]
@@ -438,6 +478,17 @@ def simulate_day(
         pass_ms=pass_ms,
         deferrals=deferrals,
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        never_patrolled=never_patrolled,
+        sections=sum(len(v) for v in sectioning.sections.values()),
+        sections_flown=sum(
+            1
+            for v in sectioning.sections.values()
+            for s in v
+            if any(p < end_s for p in patrols[s.id])
+        ),
+        sections_cpu_s=sections_cpu_s,
+        on_time_sectioned={p: pooled_rate(r) for p, r in sectioned.items()},
+        on_time_whole={p: pooled_rate(r) for p, r in whole.items()},
     )
 
 
@@ -488,6 +539,18 @@ def _print(result: DayResult) -> None:
         f"battery cycles {result.battery_cycles}; planner runs {result.planner_calls} "
         f"for {result.scheduler_calls} scheduler calls; {result.wall_s:.1f} s wall, "
         f"{result.cpu_s:.1f} s CPU"
+    )
+    print(
+        "   of which targets flown whole: "
+        + ", ".join(f"{k} {_pct(v)}" for k, v in result.on_time_whole.items())
+        + "; targets in sections: "
+        + ", ".join(f"{k} {_pct(v)}" for k, v in result.on_time_sectioned.items())
+    )
+    print(
+        "   never patrolled whole in the day: "
+        + ", ".join(f"{k} {v}" for k, v in result.never_patrolled.items())
+        + f"; sections flown {result.sections_flown} of {result.sections} "
+        f"(cut in {result.sections_cpu_s:.1f} s CPU before the day)"
     )
     passes = pass_figures(result)
     print(
@@ -546,10 +609,29 @@ def fleet_needed(results: list[DayResult], met) -> dict[str, int | None]:
     return needed
 
 
+def section_demand(
+    network: Network, profile: DroneProfile, turnaround: Turnaround, policy: RevisitPolicy
+) -> dict[str, float]:
+    """Drones each station would keep busy all day flying its grid sections alone at their
+    revisit intervals: each section's sortie plus a battery turnaround, once per interval.
+    Line sections and targets flown whole come on top: a floor on the fleet, not its size."""
+    sectioning = sections_of(network, profile)
+    busy = dict.fromkeys((s.id for s in network.stations), 0.0)
+    for target_id, sections in sectioning.sections.items():
+        target = network.target(target_id)
+        interval = policy.interval_s(str(target.priority), target.revisit_min)
+        for section in sections:
+            sortie = sectioning.sortie_for(section.id)
+            if sortie is not None and section.id not in sectioning.beyond_reach:
+                ground_s = turnaround.ground_time_s(1.0 - sortie.energy_frac)
+                busy[target.station] += (sortie.duration_s + ground_s) / interval
+    return busy
+
+
 def unpatrollable_counts(network: Network, unschedulable: dict[str, str]) -> dict[str, int]:
-    """Targets the scheduler leaves out, by priority level."""
+    """Targets the scheduler leaves out (whole, or some of their sections), by priority."""
     counts = dict.fromkeys(PRIORITY_ORDER, 0)
-    for target_id in unschedulable:
+    for target_id in {whole_id(unit) for unit in unschedulable}:
         counts[str(network.target(target_id).priority)] += 1
     return counts
 
@@ -639,9 +721,16 @@ def main() -> None:
         print(f"   not schedulable: {target_id}: {reason}")
     left_out = unpatrollable_counts(network, unschedulable)
     print(
-        f"targets the scheduler cannot patrol: {len(unschedulable)} of {len(network.targets)} "
+        f"targets the scheduler cannot patrol (whole, or some sections): {sum(left_out.values())} "
+        f"of {len(network.targets)} "
         "(" + ", ".join(f"{k} {v}" for k, v in left_out.items()) + "); the on-time figures "
         "leave them out"
+    )
+    demand = section_demand(network, profile, turnaround, RevisitPolicy())
+    print(
+        f"drones kept busy by the grid sections alone at their revisit intervals: "
+        f"{sum(demand.values()):.0f} (a floor on the fleet): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in demand.items())
     )
     needed = fleet_needed(results, key_on_time_met)
     on_scene_needed = fleet_needed(results, on_scene_met)
@@ -687,8 +776,10 @@ def main() -> None:
                 "on_scene_fleet_needed_per_station": incident_fleet,
                 "on_scene_fleet_needed_by_station": on_scene_needed,
                 "fleet_needed_by_station": both,
-                "unschedulable_targets": len(unschedulable),
+                "unschedulable_targets": sum(left_out.values()),
+                "unschedulable_units": len(unschedulable),
                 "unschedulable_by_priority": left_out,
+                "section_demand_drones_by_station": {k: round(v, 1) for k, v in demand.items()},
                 "runs": [
                     {
                         "drones_per_station": r.drones_per_station,
@@ -713,6 +804,18 @@ def main() -> None:
                         "scheduler_pass": pass_figures(r),
                         "deferrals": r.deferrals,
                         "peak_rss_mib": round(r.peak_rss_mib, 1),
+                        "never_patrolled_by_priority": r.never_patrolled,
+                        "on_time_whole": {
+                            k: None if v is None else round(v, 4)
+                            for k, v in r.on_time_whole.items()
+                        },
+                        "on_time_sectioned": {
+                            k: None if v is None else round(v, 4)
+                            for k, v in r.on_time_sectioned.items()
+                        },
+                        "sections": r.sections,
+                        "sections_flown": r.sections_flown,
+                        "sections_cpu_s": round(r.sections_cpu_s, 2),
                     }
                     for r in results
                 ],

@@ -311,6 +311,7 @@ class ControlRuntime:
             policy=self.room.settings.revisit_policy(),
             events=self.room.large_events,
             clock=self.clock,
+            profile=profile,
         ).start()
         self.room.freshness = keeper
         self._stoppers.append(keeper.stop)

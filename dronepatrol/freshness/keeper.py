@@ -7,6 +7,14 @@ in view for its dwell time, 90 % of a line, 95 % of a grid's flyable area) and
 stores a visit for each one patrolled. A target's last visit and its
 priority's revisit interval give how overdue it is.
 
+Targets too large for one battery (given the drone profile) are patrolled in
+sections (:mod:`dronepatrol.planning.sections`): each section is judged by
+its kind's rule and stored as a visit under its own id (``G014#3``); when a
+sortie brings every section of a target within reach of a later time, the
+target gets a visit of its own at its stalest section's time, so that a
+target is as fresh as its stalest section wherever visits are read (states,
+the map, reports), and all of it survives a restart.
+
 Large events (:mod:`dronepatrol.large_events.model`) change both while they
 are on: :meth:`FreshnessKeeper.network_at` is the network in force (the base
 network plus every active event's targets), :meth:`FreshnessKeeper.states`
@@ -18,6 +26,7 @@ at some moment of its flight.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -32,6 +41,8 @@ from dronepatrol.freshness.patrolled import Camera, PatrolCheck, TrackSample, ju
 from dronepatrol.large_events.model import LargeEvent, PatrolInForce, in_force, in_force_between
 from dronepatrol.network import Network
 from dronepatrol.network.revisit import RevisitPolicy, TargetFreshness
+from dronepatrol.planning import DroneProfile
+from dronepatrol.planning.sections import Sectioning, sections_of, whole_id
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,8 @@ class FreshnessKeeper:
         policy: the city's revisit intervals per priority level.
         events: the large events, whose targets and intervals join while they are on.
         clock: wall-clock time [s since the epoch] that "now" means.
+        profile: the drone profile the scheduler plans with; targets too large for one of
+            its batteries are kept in sections (None: every target is judged whole).
     """
 
     def __init__(
@@ -66,6 +79,7 @@ class FreshnessKeeper:
         policy: RevisitPolicy | None = None,
         events: LargeEventSource | None = None,
         clock: Callable[[], float] = time.time,
+        profile: DroneProfile | None = None,
     ) -> None:
         self.engine = engine
         self.network = network
@@ -74,6 +88,7 @@ class FreshnessKeeper:
         self.policy = policy or RevisitPolicy()
         self.events = events
         self.clock = clock
+        self.profile = profile
         self._worker: BusWorker | None = None
 
     # ------------------------------------------------------------- running
@@ -81,6 +96,7 @@ class FreshnessKeeper:
     def start(self) -> FreshnessKeeper:
         """Assess each sortie as its vehicle disarms (on a thread of its own)."""
         assert self.bus is not None, "a bus is needed to hear sorties end"
+        self.sections()  # cut once now (seconds for a city), not in a scheduler pass
         self._worker = BusWorker(
             self.bus,
             "freshness",
@@ -145,8 +161,11 @@ class FreshnessKeeper:
                 for t, lat, lon, alt, heading in rows
             ]
             checks: dict[str, PatrolCheck] = {}
+            sections = self.sections()
             if samples:
                 flown = self.network_flown(samples[0].time_s, samples[-1].time_s)
+                if sections is not None:
+                    flown = sections.units_of(flown)
                 checks = judge(flown, samples, self.camera)
             session.query(TargetVisit).filter(TargetVisit.sortie_id == sortie_id).delete()
             for target_id, check in checks.items():
@@ -159,6 +178,9 @@ class FreshnessKeeper:
                             imaged=check.imaged,
                         )
                     )
+            session.flush()
+            if sections is not None:
+                self._visit_wholes(session, sections, sortie_id, checks)
             session.commit()
         patrolled = sorted(t for t, c in checks.items() if c.patrolled)
         if self.bus is not None:
@@ -166,15 +188,51 @@ class FreshnessKeeper:
         log.info("sortie %d patrolled %d targets", sortie_id, len(patrolled))
         return checks
 
+    def _visit_wholes(
+        self,
+        session: Session,
+        sections: Sectioning,
+        sortie_id: int,
+        checks: dict[str, PatrolCheck],
+    ) -> None:
+        """A visit for each cut target whose stalest section this sortie made later."""
+        touched = {
+            whole_id(unit)
+            for unit, check in checks.items()
+            if check.patrolled and whole_id(unit) != unit and whole_id(unit) in sections.sections
+        }
+        if not touched:
+            return
+        last = self._last_patrolled(session)  # this sortie's section visits included
+        stalest = sections.whole_last_patrolled(last)
+        for target_id in sorted(touched):
+            at = stalest.get(target_id)
+            if at is None or at <= last.get(target_id, -math.inf):
+                continue
+            # imaged 1.0: every section was patrolled by its rule
+            session.add(
+                TargetVisit(target_id=target_id, sortie_id=sortie_id, patrolled_s=at, imaged=1.0)
+            )
+
     def last_patrolled(self) -> dict[str, float]:
-        """Each target's latest visit [s since the epoch]."""
+        """Each target's latest visit [s since the epoch] (sections' too, by their ids)."""
         with Session(self.engine) as session:
-            rows = session.execute(
-                select(TargetVisit.target_id, func.max(TargetVisit.patrolled_s)).group_by(
-                    TargetVisit.target_id
-                )
-            ).all()
+            return self._last_patrolled(session)
+
+    @staticmethod
+    def _last_patrolled(session: Session) -> dict[str, float]:
+        rows = session.execute(
+            select(TargetVisit.target_id, func.max(TargetVisit.patrolled_s)).group_by(
+                TargetVisit.target_id
+            )
+        ).all()
         return dict(rows)
+
+    def sections(self) -> Sectioning | None:
+        """The sections of the base network's large targets (None: no profile given)."""
+        if self.profile is None:
+            return None
+        return sections_of(self.network, self.profile)
 
     # ------------------------------------------------------------- in force
 
@@ -199,6 +257,33 @@ class FreshnessKeeper:
         """The patrol network in force: the base network plus every active event's targets."""
         return self.in_force(now_s).network
 
+    def units_at(self, now_s: float | None = None) -> Network:
+        """The network in force with each large target replaced by its sections: what the
+        scheduler plans."""
+        network = self.network_at(now_s)
+        sections = self.sections()
+        return network if sections is None else sections.units_of(network)
+
+    def unit_states(self, now_s: float | None = None) -> list[TargetFreshness]:
+        """The freshness of every target the scheduler plans: whole targets and sections
+        (a section has its target's priority and interval)."""
+        now_s = self.clock() if now_s is None else now_s
+        sections = self.sections()
+        if sections is None:
+            return self.states(now_s)
+        force = self.in_force(now_s)
+        last = self.last_patrolled()
+        return [
+            TargetFreshness(
+                target_id=t.id,
+                priority=str(t.priority),
+                interval_s=force.interval_s[whole_id(t.id)],
+                last_patrolled_s=last.get(t.id),
+                now_s=now_s,
+            )
+            for t in sections.units_of(force.network).targets
+        ]
+
     def states(self, now_s: float | None = None) -> list[TargetFreshness]:
         """Every target's freshness now (or at ``now_s``), active events' targets included.
 
@@ -208,6 +293,9 @@ class FreshnessKeeper:
         now_s = self.clock() if now_s is None else now_s
         force = self.in_force(now_s)
         last = self.last_patrolled()
+        sections = self.sections()
+        if sections is not None:  # as fresh as the stalest section (stored as visits too)
+            last.update(sections.whole_last_patrolled(last))
         return [
             TargetFreshness(
                 target_id=t.id,

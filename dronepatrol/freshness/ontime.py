@@ -179,3 +179,64 @@ def pooled_rate(records: Sequence[OnTime]) -> float | None:
     met = sum(r.met for r in records)
     deadlines = sum(r.deadlines for r in records)
     return met / deadlines if deadlines else None
+
+
+def on_time_in_sections(
+    sections_patrols_s: Sequence[Sequence[float]],
+    interval_s: float,
+    start_s: float,
+    end_s: float,
+) -> OnTime:
+    """The on-time record of a target patrolled in sections, over ``[start_s, end_s)``.
+
+    The target is as fresh as its stalest section: its "last patrolled" is the oldest of
+    its sections' last patrols, known from the moment the section flown last made it so
+    (never before every section was patrolled once). A deadline (that time plus the
+    interval) is met when a later stalest time is known by then; one that had passed
+    already when its time became known (a section flown too late) is no new deadline: the
+    target stays overdue. Before any patrol the window's start stands in, as for
+    :func:`on_time`.
+
+    >>> r = on_time_in_sections([[600.0, 2400.0], [1500.0]], 1800.0, 0.0, 7200.0)
+    >>> (r.met, r.missed, r.patrols, r.last_patrol_s)
+    (2, 1, 2, 1500.0)
+    """
+    if not (math.isfinite(interval_s) and interval_s > 0):
+        raise ValueError(f"revisit interval must be > 0 s, got {interval_s!r}")
+    if not (math.isfinite(start_s) and math.isfinite(end_s) and start_s < end_s):
+        raise ValueError(f"window must have start < end, got [{start_s!r}, {end_s!r})")
+    flown = sorted((t, k) for k, times in enumerate(sections_patrols_s) for t in times if t < end_s)
+    last: list[float | None] = [None] * len(sections_patrols_s)
+    steps: list[tuple[float, float]] = []  # (stalest section's patrol, when it was known)
+    for t, k in flown:
+        previous = last[k]
+        last[k] = t if previous is None else max(previous, t)
+        if all(x is not None for x in last):
+            stalest = min(x for x in last if x is not None)
+            if not steps or stalest > steps[-1][0]:
+                steps.append((stalest, t))
+    before = [s for s in steps if s[1] < start_s]
+    inside = [s for s in steps if s[1] >= start_s]
+    anchors = [before[-1] if before else (start_s, start_s), *inside]
+    met = missed = 0
+    overdue_s = 0.0
+    for i, (stalest, known_s) in enumerate(anchors):
+        deadline = stalest + interval_s
+        following = anchors[i + 1][1] if i + 1 < len(anchors) else None
+        if start_s <= deadline < end_s and deadline >= known_s:
+            if following is not None and following <= deadline:
+                met += 1
+            else:
+                missed += 1
+        stop = end_s if following is None else following
+        overdue_s += max(0.0, min(stop, end_s) - max(deadline, known_s, start_s))
+    window_s = end_s - start_s
+    return OnTime(
+        met=met,
+        missed=missed,
+        patrols=len(inside),
+        fresh_s=max(0.0, window_s - overdue_s),
+        window_s=window_s,
+        overdue_at_end=end_s - anchors[-1][0] > interval_s,
+        last_patrol_s=anchors[-1][0] if steps and (before or inside) else None,
+    )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from dronepatrol.geo import LocalFrame
 from dronepatrol.network.model import Kind, Network, Target
@@ -199,7 +199,9 @@ class TrackCoverage:
         at = self._last_seen_s(line) if fraction > 0 else None
         return PatrolCheck(fraction >= LINE_IMAGED_FRACTION, fraction, at)
 
-    def check_grid(self, grid_lonlat: Polygon, nofly_lonlat: Sequence[Polygon] = ()) -> PatrolCheck:
+    def check_grid(
+        self, grid_lonlat: Polygon | MultiPolygon, nofly_lonlat: Sequence[Polygon] = ()
+    ) -> PatrolCheck:
         """A grid is patrolled when >= 95 % of its flyable area (outside no-fly) was imaged."""
         grid = self.frame.geometry_to_xy(grid_lonlat)
         if nofly_lonlat:
@@ -234,8 +236,8 @@ class TrackCoverage:
             return self.check_point(geometry.y, geometry.x, dwell)
         if target.kind == Kind.LINE and isinstance(geometry, LineString):
             return self.check_line(geometry)
-        if target.kind == Kind.GRID and isinstance(geometry, Polygon):
-            return self.check_grid(geometry, nofly)
+        if target.kind == Kind.GRID and isinstance(geometry, Polygon | MultiPolygon):
+            return self.check_grid(geometry, nofly)  # a grid's section may be in parts
         return None
 
 

@@ -13,8 +13,12 @@ steps so that it stays fast and deterministic:
    urgent target is the proposal.
 
 A target whose plan needs more than one battery (a grid too large for one
-sortie) cannot count as patrolled from one flown track; it is reported as
-unschedulable rather than flown piecemeal.
+sortie) cannot count as patrolled from one flown track: it is patrolled in
+sections (:mod:`dronepatrol.planning.sections`), each a target of its own
+with its own freshness. A grid's section is flown by the sortie planned for
+it with the whole grid (``sections``); it flies alone, when it is the most
+urgent of the station's due targets. A target that still needs more than
+one battery alone is reported as unschedulable rather than flown piecemeal.
 
 The battery turnaround (swap or charge at the station) decides when a
 drone that landed can fly again.
@@ -23,7 +27,7 @@ drone that landed can fly again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dronepatrol.network.model import Network
 from dronepatrol.network.revisit import TargetFreshness, most_overdue
@@ -35,6 +39,7 @@ from dronepatrol.planning import (
     batteries_needed,
     plan_sorties,
 )
+from dronepatrol.planning.sections import Sectioning
 from dronepatrol.schedule.turnaround import ScheduleSettingError, Turnaround
 
 __all__ = [
@@ -125,6 +130,7 @@ def propose_sortie(
     max_targets: int = 12,
     planner: Planner = plan_sorties,
     battery_need: BatteryNeed = batteries_needed,
+    sections: Sectioning | None = None,
 ) -> SortieChoice:
     """The next sortie from ``station_id``: the most overdue targets that fit one battery.
 
@@ -142,6 +148,9 @@ def propose_sortie(
         battery_need: sorties a target certainly needs; a target needing two or more
             is left out (unschedulable) before it is planned in company, where it
             would only be found so at the cost of planning it.
+        sections: the network's sections (``network`` then holds them in place of their
+            targets): a grid section that is the most urgent candidate is flown by its
+            own planned sortie; one less urgent waits (its sortie fills a battery).
 
     Returns:
         The proposal (None when nothing of this station is due) and the
@@ -152,9 +161,21 @@ def propose_sortie(
         raise ScheduleSettingError(f"max_targets must be >= 1, got {max_targets!r}")
     skipped: dict[str, str] = {}
     excluded = set(exclude)
+    alone: str | None = None  # plan this one by itself: it did not fit in company
     while True:
         candidates = []
         for due in due_candidates(network, station_id, states, horizon_s, excluded):
+            if sections is not None and due.target_id in sections.beyond_reach:
+                skipped[due.target_id] = sections.beyond_reach[due.target_id]
+                excluded.add(due.target_id)
+                continue
+            ready = sections.sortie_for(due.target_id) if sections is not None else None
+            if ready is not None:
+                if not candidates:
+                    return SortieChoice(_section_proposal(station_id, due, ready), skipped)
+                continue
+            if alone is not None and due.target_id != alone:
+                continue
             try:
                 need = battery_need(network, profile, due.target_id)
             except PlanningError as exc:  # e.g. no-fly zones past a planning limit
@@ -180,15 +201,22 @@ def propose_sortie(
             excluded.update(ids)
             continue
         whole: dict[str, str] = {}
+        split: list[str] = []  # flown in parts in this company: whole alone, maybe
         for target_id in ids:
             status = result.targets.get(target_id)
             if status is None or status.status == "skipped" or not status.sorties:
                 skipped[target_id] = status.reason if status else "not planned"
-            elif len(status.sorties) > 1:
+            elif len(status.sorties) > 1 and len(ids) == 1:
                 skipped[target_id] = _too_large(len(status.sorties))
+            elif len(status.sorties) > 1:
+                split.append(target_id)
             else:
                 whole[target_id] = status.sorties[0]
         top = next((c for c in candidates if c.target_id in whole), None)
+        if split and ids[0] in split:  # the most urgent was cut up by its company
+            alone = ids[0]
+            continue
+        alone = None
         if top is None:
             excluded.update(ids)
             continue
@@ -204,6 +232,18 @@ def propose_sortie(
             station=station_id, sortie=sortie, targets=tuple(flown), urgency=urgency
         )
         return SortieChoice(proposal, skipped)
+
+
+def _section_proposal(station_id: str, due: TargetFreshness, sortie: Sortie) -> SortieProposal:
+    """A grid section's own sortie, flying that section (the sortie was planned for the
+    whole grid: its targets become the section)."""
+    flown = replace(sortie, targets=(due.target_id,))
+    return SortieProposal(
+        station=station_id,
+        sortie=flown,
+        targets=(due.target_id,),
+        urgency=((due.target_id, due.staleness),),
+    )
 
 
 def _too_large(sorties: int) -> str:

@@ -5,6 +5,9 @@ disarmed at a station, with its link up, its battery turned around (swapped
 or charged, :class:`dronepatrol.schedule.choice.Turnaround`) and no
 dispatch on it gets a proposal: the most overdue targets of its station
 that fit one battery (:func:`dronepatrol.schedule.choice.propose_sortie`).
+Targets too large for one battery are flown section by section, each
+section with its own freshness (kept by the freshness keeper when it knows
+the drone profile).
 
 Operators choose how much the scheduler may do on its own:
 
@@ -38,6 +41,7 @@ from dronepatrol.geo import distance_m
 from dronepatrol.mavlink.preflight import prepare_flight
 from dronepatrol.network.model import Network, Station
 from dronepatrol.planning import DroneProfile
+from dronepatrol.planning.sections import Sectioning
 from dronepatrol.schedule.choice import SortieProposal, Turnaround, propose_sortie
 from dronepatrol.state import LinkState, VehicleSnapshot
 
@@ -297,6 +301,8 @@ class Scheduler:
         if self._mode == "off":
             return made
         network = self._network(now_s)
+        units = self._units(now_s)
+        sections = self._sections()
         states = None  # read from the database only when a drone can be proposed for
         snapshots = sorted(self.fleet.snapshots(), key=lambda s: s.vehicle_id)
         first = {vid: n for n, vid in enumerate(self._deferred)}
@@ -326,15 +332,18 @@ class Scheduler:
                 planned = True
                 station = station_at(snapshot, network)
                 assert station is not None
-                states = states if states is not None else self.keeper.states(now_s)
+                states = states if states is not None else self._unit_states(now_s)
                 profile = self.profile_for(vid)
+                if sections is not None:  # sections no battery reaches: say so, never fly
+                    self._unschedulable.update(sections.beyond_reach)
                 choice = propose_sortie(
-                    network,
+                    units,
                     profile,
                     station.id,
                     states,
                     horizon_s=self.horizon_s,
                     exclude=self._claimed() | set(self._unschedulable),
+                    sections=sections,
                 )
                 self._unschedulable.update(choice.unschedulable)
                 if choice.proposal is None:
@@ -484,6 +493,19 @@ class Scheduler:
 
     def _network(self, now_s: float) -> Network:
         return self.keeper.network_at(now_s)
+
+    def _units(self, now_s: float) -> Network:
+        """The network in force with large targets in sections, when the keeper keeps them."""
+        units_at = getattr(self.keeper, "units_at", None)
+        return units_at(now_s) if units_at is not None else self._network(now_s)
+
+    def _unit_states(self, now_s: float) -> list:
+        unit_states = getattr(self.keeper, "unit_states", None)
+        return unit_states(now_s) if unit_states is not None else self.keeper.states(now_s)
+
+    def _sections(self) -> Sectioning | None:
+        sections = getattr(self.keeper, "sections", None)
+        return sections() if sections is not None else None
 
     @staticmethod
     def _charge(snapshot: VehicleSnapshot) -> float:

@@ -206,3 +206,39 @@ def test_a_deadline_still_ahead_and_unmet_is_pending_not_missed() -> None:
 def test_measuring_outside_the_window_is_refused() -> None:
     with pytest.raises(ValueError, match="as_of_s"):
         on_time([], 30 * M, 0.0, 60 * M, as_of_s=90 * M)
+
+
+def test_a_target_in_sections_is_on_time_only_when_every_section_is() -> None:
+    from dronepatrol.freshness.ontime import on_time_in_sections
+
+    # 30 min interval, a 2 h window; two sections flown in turn every 20 min: each section
+    # every 40 min, so the whole (its stalest section) misses deadlines
+    a = [0.0, 2400.0, 4800.0]
+    b = [1200.0, 3600.0, 6000.0]
+    record = on_time_in_sections([a, b], 1800.0, 0.0, 7200.0)
+    assert record.missed >= 1 and record.fresh_frac < 1.0
+    # both sections every 20 min: on time throughout
+    fast = on_time_in_sections([[0, 1200, 2400, 3600, 4800, 6000]] * 2, 1800.0, 0.0, 7200.0)
+    assert fast.missed == 0 and fast.fresh_frac == 1.0 and fast.met >= 5
+
+
+def test_a_section_never_flown_leaves_the_target_never_patrolled() -> None:
+    from dronepatrol.freshness.ontime import on_time_in_sections
+
+    record = on_time_in_sections([[600.0, 1800.0], []], 1800.0, 0.0, 7200.0)
+    assert record.last_patrol_s is None and record.patrols == 0
+    assert record.missed == 1 and record.overdue_at_end  # one deadline missed, then overdue
+    assert record.fresh_s == 1800.0
+
+
+def test_a_stalest_time_known_after_its_deadline_sets_no_new_deadline() -> None:
+    from dronepatrol.freshness.ontime import on_time_in_sections
+
+    # A flown at 0 s, B only at 3000 s: the stalest (0 s) is known at 3000 s, past its
+    # deadline (1800 s); the target stays overdue from 1800 s to the next stalest time
+    record = on_time_in_sections([[0.0, 3600.0], [3000.0]], 1800.0, 0.0, 7200.0)
+    # deadlines: 1800 (stand-in 0, next known 3000: missed); the 0 s stalest known at
+    # 3000 sets none; 3000 s stalest known at 3600 -> deadline 4800 missed at the end
+    assert record.met == 0 and record.missed == 2
+    # fresh 0-1800 s (the start stands in) and 3600-4800 s (stalest 3000 s, known at 3600 s)
+    assert record.fresh_s == pytest.approx(1800.0 + 1200.0)
