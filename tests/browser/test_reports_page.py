@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPORT_DAY, REPORT_NETWORK, seed_report_day, served_app
+from support import REPORT_DAY, REPORT_NETWORK, seed_report_day, served_app, wait_until
 
 from dronepatrol.database import make_engine, upgrade
 from dronepatrol.settings import Settings
@@ -65,6 +66,8 @@ def test_a_day_in_tiles_charts_and_a_sortable_table(chief, artifacts: Path) -> N
     page = chief
     page.click("nav >> text=Reports")
     page.wait_for_url("**/reports")
+    # the page has set today's date once its module ran: a date typed before that is replaced
+    page.wait_for_function("document.querySelector('#report-date').value !== ''")
     page.fill("#report-date", REPORT_DAY)
     page.click("#report-form button[type=submit]")
     page.wait_for_function(
@@ -122,3 +125,35 @@ def test_a_day_not_begun_is_told(chief) -> None:
     chief.wait_for_selector("#report-status.error")
     assert "not begun" in chief.inner_text("#report-status")
     chief.console_errors.clear()  # the 400 of the refused day is expected
+
+
+def test_an_older_answer_never_replaces_the_day_asked_for_last(chief) -> None:
+    """Today's report, asked for on load, answers late (a slow server): the day the chief
+    asked for after it stays on the page."""
+    page = chief
+    held = []
+
+    def hold_todays_answer(route) -> None:
+        if REPORT_DAY in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/api/reports/day\?"), hold_todays_answer)
+    page.click("nav >> text=Reports")
+    page.wait_for_function("document.querySelector('#report-date').value !== ''")
+    # Playwright hands over routes while it is called: each check asks the page once
+    wait_until(
+        lambda: page.evaluate("0") == 0 and held,
+        timeout_s=30,
+        what="the page asking for today's report",
+    )
+    page.fill("#report-date", REPORT_DAY)
+    page.click("#report-form button[type=submit]")
+    asked_last = f"document.querySelector('#report-status').textContent.startsWith('{REPORT_DAY}')"
+    page.wait_for_function(asked_last)
+    with page.expect_response(lambda r: "/api/reports/day?" in r.url and REPORT_DAY not in r.url):
+        held[0].continue_()
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 50)))")
+    assert page.evaluate(asked_last), page.inner_text("#report-status")

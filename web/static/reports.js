@@ -124,14 +124,19 @@ function render(report) {
   status.textContent = `${report.day} (${report.zone})` + (report.complete ? "" : ` · so far, up to ${asOf}`);
 }
 
+let latest = 0; // the newest load asked for: an older answer arriving after it is dropped
+
 async function load(day) {
   const query = `?date=${encodeURIComponent(day)}&tz=${encodeURIComponent(zone)}`;
+  const asked = ++latest;
   csvLink.href = `/api/reports/day.csv${query}`;
   status.textContent = "Loading…";
   status.className = "muted";
   try {
-    render(await api("GET", `/api/reports/day${query}`));
+    const report = await api("GET", `/api/reports/day${query}`);
+    if (asked === latest) render(report);
   } catch (error) {
+    if (asked !== latest) return;
     status.textContent = error.message;
     status.className = "error";
   }
