@@ -122,10 +122,7 @@ def on_time(
         ValueError: a non-positive interval, an empty window, or a
             ``last_before_s`` not before ``start_s``.
     """
-    if not (math.isfinite(interval_s) and interval_s > 0):
-        raise ValueError(f"revisit interval must be > 0 s, got {interval_s!r}")
-    if not (math.isfinite(start_s) and math.isfinite(end_s) and start_s < end_s):
-        raise ValueError(f"window must have start < end, got [{start_s!r}, {end_s!r})")
+    _check_window(interval_s, start_s, end_s)
     if last_before_s is not None and not last_before_s < start_s:
         raise ValueError(f"last_before_s {last_before_s!r} is not before the window's start")
     as_of = end_s if as_of_s is None else as_of_s
@@ -174,6 +171,14 @@ def on_time(
     )
 
 
+def _check_window(interval_s: float, start_s: float, end_s: float) -> None:
+    """ValueError unless the revisit interval [s] is positive and the window [s] is one."""
+    if not (math.isfinite(interval_s) and interval_s > 0):
+        raise ValueError(f"revisit interval must be > 0 s, got {interval_s!r}")
+    if not (math.isfinite(start_s) and math.isfinite(end_s) and start_s < end_s):
+        raise ValueError(f"window must have start < end, got [{start_s!r}, {end_s!r})")
+
+
 def pooled_rate(records: Sequence[OnTime]) -> float | None:
     """On-time rate over all deadlines of several targets; None when none fell due."""
     met = sum(r.met for r in records)
@@ -201,10 +206,7 @@ def on_time_in_sections(
     >>> (r.met, r.missed, r.patrols, r.last_patrol_s)
     (2, 1, 2, 1500.0)
     """
-    if not (math.isfinite(interval_s) and interval_s > 0):
-        raise ValueError(f"revisit interval must be > 0 s, got {interval_s!r}")
-    if not (math.isfinite(start_s) and math.isfinite(end_s) and start_s < end_s):
-        raise ValueError(f"window must have start < end, got [{start_s!r}, {end_s!r})")
+    _check_window(interval_s, start_s, end_s)
     flown = sorted((t, k) for k, times in enumerate(sections_patrols_s) for t in times if t < end_s)
     last: list[float | None] = [None] * len(sections_patrols_s)
     steps: list[tuple[float, float]] = []  # (stalest section's patrol, when it was known)
